@@ -1,0 +1,29 @@
+import { Outlet } from "react-router";
+import { AppShell } from "~/components/app-shell";
+import { ErrorPage } from "~/components/error-page";
+import { requireUser } from "~/server/request.server";
+import type { Route } from "./+types/app-layout";
+
+/** Guards every signed-in page before any of their loaders or actions run. */
+export const middleware: Route.MiddlewareFunction[] = [
+  ({ request, context }) => {
+    requireUser(context, request);
+  },
+];
+
+export function loader({ request, context }: Route.LoaderArgs) {
+  const user = requireUser(context, request);
+  return { username: user.username };
+}
+
+export default function AppLayout({ loaderData }: Route.ComponentProps) {
+  return (
+    <AppShell username={loaderData.username}>
+      <Outlet />
+    </AppShell>
+  );
+}
+
+export function ErrorBoundary({ error }: Route.ErrorBoundaryProps) {
+  return <ErrorPage error={error} />;
+}

@@ -1,0 +1,123 @@
+import { eq, sql } from "drizzle-orm";
+import type { Db } from "../db/db.server";
+import { type User, users } from "../db/schema";
+import { getDecoyHash, hashPassword, verifyPassword } from "./password.server";
+import { clearFailures, formatWait, recordFailure, remainingLockMs, throttleKeys } from "./throttle.server";
+
+/** A refusal whose message is safe and useful to show the person. */
+export class AccountError extends Error {
+  override name = "AccountError";
+  constructor(
+    message: string,
+    /** The HTTP status the refusal answers with. */
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+export async function findUser(db: Db, username: string): Promise<User | undefined> {
+  return db.query.users.findFirst({ where: eq(users.username, username) });
+}
+
+export async function createAccount(db: Db, username: string, password: string): Promise<User> {
+  const passwordHash = await hashPassword(password);
+  const [user] = await db
+    .insert(users)
+    .values({ username, passwordHash })
+    .onConflictDoNothing({ target: users.username })
+    .returning();
+  if (!user) throw new AccountError("That username is taken. Choose another one.", 409);
+  return user;
+}
+
+/**
+ * Checks a sign-in attempt, throttled per username and per client. The same message
+ * answers an unknown username and a wrong password, and both take the same time.
+ */
+export async function verifyLogin(db: Db, username: string, password: string, clientId: string): Promise<User> {
+  const keys = throttleKeys(username, clientId);
+  const locked = await remainingLockMs(db, keys);
+  if (locked > 0) {
+    throw new AccountError(`Too many failed sign-in attempts. Wait ${formatWait(locked)} and try again.`, 429);
+  }
+  const user = await findUser(db, username);
+  const valid = await verifyPassword(password, user?.passwordHash ?? (await getDecoyHash()));
+  if (!user || !valid) {
+    const lock = await recordFailure(db, keys);
+    throw lock > 0
+      ? new AccountError(
+          `Wrong username or password. Too many failed attempts: wait ${formatWait(lock)} before trying again.`,
+          429,
+        )
+      : new AccountError("Wrong username or password.", 401);
+  }
+  await clearFailures(db, username);
+  return user;
+}
+
+/** Changes the password and voids every other session (their epoch no longer matches). */
+export async function changePassword(
+  db: Db,
+  username: string,
+  currentPassword: string,
+  newPassword: string,
+): Promise<User> {
+  const user = await findUser(db, username);
+  if (!user || !(await verifyPassword(currentPassword, user.passwordHash))) {
+    throw new AccountError("Your current password is not right.");
+  }
+  const [updated] = await db
+    .update(users)
+    .set({
+      passwordHash: await hashPassword(newPassword),
+      sessionEpoch: sql`${users.sessionEpoch} + 1`,
+      updatedAt: Date.now(),
+    })
+    .where(eq(users.username, username))
+    .returning();
+  if (!updated) throw new AccountError("Your account no longer exists.");
+  return updated;
+}
+
+export interface AccountStores {
+  db: Db;
+  files: R2Bucket;
+  cache: KVNamespace;
+  tracker: DurableObjectNamespace<import("../../../functions/user-file-tracker").UserFileTracker>;
+}
+
+/**
+ * Deletes an account and everything it owns: R2 objects under the user's prefix, cache
+ * entries, the user's Durable Object storage, then the D1 rows (one delete; foreign keys
+ * cascade to campaigns, files, chunks, vectors, chats). D1 goes last so that a failure
+ * part-way leaves an account that can be deleted again, never an orphan.
+ */
+export async function deleteAccount(stores: AccountStores, username: string, password: string): Promise<void> {
+  const user = await findUser(stores.db, username);
+  if (!user || !(await verifyPassword(password, user.passwordHash))) {
+    throw new AccountError("That password is not right, so nothing was deleted.");
+  }
+  await deleteR2Prefix(stores.files, `uploads/${username}/`);
+  await deleteKvPrefix(stores.cache, `u:${username}:`);
+  await stores.tracker.get(stores.tracker.idFromName(username)).destroy();
+  await stores.db.delete(users).where(eq(users.username, username));
+}
+
+async function deleteR2Prefix(bucket: R2Bucket, prefix: string): Promise<void> {
+  let cursor: string | undefined;
+  do {
+    const page = await bucket.list({ prefix, cursor });
+    if (page.objects.length > 0) await bucket.delete(page.objects.map((o) => o.key));
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+}
+
+async function deleteKvPrefix(kv: KVNamespace, prefix: string): Promise<void> {
+  let cursor: string | undefined;
+  do {
+    const page = await kv.list({ prefix, cursor });
+    await Promise.all(page.keys.map((k) => kv.delete(k.name)));
+    cursor = page.list_complete ? undefined : page.cursor;
+  } while (cursor);
+}

@@ -1,0 +1,48 @@
+import type { MiddlewareFunction } from "react-router";
+import { cloudflareContext } from "../context.server";
+import { createDb } from "../db/db.server";
+import { type RequestState, requestStateContext } from "../request.server";
+import { cookieOptions, createSessionStore, REFRESH_EVERY_MS } from "../sessions/session.server";
+import { findUser } from "./accounts.server";
+
+export function sessionSecret(env: Env): string {
+  const secret = (env as { SESSION_SECRET?: string }).SESSION_SECRET;
+  if (!secret) {
+    throw new Error(
+      "SESSION_SECRET is not set. Locally run `npm start` (it creates .dev.vars); in production run `wrangler secret put SESSION_SECRET`.",
+    );
+  }
+  return secret;
+}
+
+/**
+ * Root middleware: loads the session and the signed-in user for every request, then on
+ * the way out extends an active session's idle TTL (sliding expiry) and clears a cookie
+ * whose session was voided (password changed elsewhere, account deleted, expired).
+ */
+export const sessionMiddleware: MiddlewareFunction<Response> = async ({ request, context }, next) => {
+  const { env } = context.get(cloudflareContext);
+  const db = createDb(env.DB);
+  const store = createSessionStore(env.SESSIONS, sessionSecret(env), request.url);
+  const cookieHeader = request.headers.get("Cookie");
+  const session = await store.getSession(cookieHeader);
+  const username = session.get("username");
+  let user: RequestState["user"] = null;
+  let voided = false;
+  if (username) {
+    const found = await findUser(db, username);
+    if (found && found.sessionEpoch === session.get("epoch")) user = found;
+    else voided = true;
+  }
+  context.set(requestStateContext, { db, store, session, user });
+
+  const response = await next();
+  if (response.headers.has("Set-Cookie")) return response;
+  if (voided) {
+    response.headers.append("Set-Cookie", await store.destroySession(session));
+  } else if (user && Date.now() - (session.get("refreshedAt") ?? 0) > REFRESH_EVERY_MS) {
+    session.set("refreshedAt", Date.now());
+    response.headers.append("Set-Cookie", await store.commitSession(session, cookieOptions(session)));
+  }
+  return response;
+};

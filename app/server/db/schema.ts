@@ -1,0 +1,356 @@
+/**
+ * The whole LoreSmith data model (D1 / SQLite), one file.
+ *
+ * Conventions:
+ * - Times are integer milliseconds since the epoch (`*_at`).
+ * - Rows a person edits carry `version` for optimistic concurrency: an update names the
+ *   version it started from and is refused when the row moved on.
+ * - JSON columns hold structured extras that are never queried by SQL.
+ * - Every row hangs off `users.username` directly or through a parent, with ON DELETE
+ *   CASCADE, so deleting an account or a campaign removes everything below it in D1.
+ *   (R2 objects, vectors and KV entries are removed by the services; D1 cannot reach them.)
+ * - Tables indexed by FTS5 (chunks, context, characters) have an INTEGER PRIMARY KEY
+ *   (a stable rowid) because external-content FTS5 tables join on rowid; the FTS tables
+ *   and their triggers live in a hand-written migration (migrations/0001_fts.sql).
+ */
+import { sql } from "drizzle-orm";
+import { blob, check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/** `column IN ('a','b')` as a CHECK, so bad values cannot reach D1 even past the zod layer. */
+const oneOf = (column: string, values: readonly string[]) =>
+  sql.raw(`${column} IN (${values.map((v) => `'${v}'`).join(", ")})`);
+
+const nowMs = sql`(cast(unixepoch('subsec') * 1000 as integer))`;
+
+const createdAt = () => integer("created_at", { mode: "number" }).notNull().default(nowMs);
+const updatedAt = () => integer("updated_at", { mode: "number" }).notNull().default(nowMs);
+const rowVersion = () => integer("version", { mode: "number" }).notNull().default(1);
+
+export const campaignStatuses = ["planning", "active", "paused", "completed", "archived"] as const;
+export type CampaignStatus = (typeof campaignStatuses)[number];
+
+export const contextTypes = [
+  "lore",
+  "location",
+  "faction",
+  "item",
+  "plot_hook",
+  "session_note",
+  "house_rule",
+  "other",
+] as const;
+export type ContextType = (typeof contextTypes)[number];
+
+export const characterTypes = ["pc", "npc"] as const;
+export const characterStatuses = ["alive", "dead", "missing"] as const;
+
+/** Lifecycle of a stored file (and of each version). */
+export const fileStatuses = [
+  "uploading",
+  "uploaded",
+  "queued",
+  "extracting",
+  "indexing",
+  "embedding",
+  "ready",
+  "failed",
+  "cancelled",
+  "stored", // kept but not extracted (images)
+] as const;
+export type FileStatus = (typeof fileStatuses)[number];
+
+export const users = sqliteTable(
+  "users",
+  {
+    /** Immutable, case-folded, 3–32 of [a-z0-9_-]; every other table keys on it. */
+    username: text("username").primaryKey(),
+    passwordHash: text("password_hash").notNull(),
+    /** Bumped when the password changes: sessions issued under an older epoch are void. */
+    sessionEpoch: integer("session_epoch", { mode: "number" }).notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  () => [
+    check("users_username_check", sql.raw("length(username) BETWEEN 3 AND 32 AND username NOT GLOB '*[^a-z0-9_-]*'")),
+  ],
+);
+
+/** Failed-login counters, one row per throttle key ("user:{name}" or "client:{ip}"). */
+export const loginThrottle = sqliteTable("login_throttle", {
+  key: text("key").primaryKey(),
+  failures: integer("failures", { mode: "number" }).notNull().default(0),
+  lockedUntil: integer("locked_until", { mode: "number" }).notNull().default(0),
+  updatedAt: updatedAt(),
+});
+
+export const campaigns = sqliteTable(
+  "campaigns",
+  {
+    id: text("id").primaryKey(),
+    username: text("username")
+      .notNull()
+      .references(() => users.username, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    /** Markdown. */
+    description: text("description").notNull().default(""),
+    status: text("status", { enum: campaignStatuses }).notNull().default("planning"),
+    /** { system, setting, nextSessionAt, tags } */
+    metadata: text("metadata", { mode: "json" }).$type<CampaignMetadata>().notNull().default({}),
+    version: rowVersion(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index("campaigns_username_updated_idx").on(t.username, t.updatedAt),
+    index("campaigns_username_status_idx").on(t.username, t.status),
+    check("campaigns_status_check", oneOf("status", campaignStatuses)),
+  ],
+);
+
+export interface CampaignMetadata {
+  system?: string;
+  setting?: string;
+  nextSessionAt?: string;
+  tags?: string[];
+}
+
+export const campaignContext = sqliteTable(
+  "campaign_context",
+  {
+    id: integer("id", { mode: "number" }).primaryKey({ autoIncrement: true }),
+    campaignId: text("campaign_id")
+      .notNull()
+      .references(() => campaigns.id, { onDelete: "cascade" }),
+    contextType: text("context_type", { enum: contextTypes }).notNull().default("lore"),
+    title: text("title").notNull(),
+    /** Markdown. */
+    content: text("content").notNull().default(""),
+    /** Space-joined tags, searchable by FTS; the array lives in metadata. */
+    tags: text("tags").notNull().default(""),
+    gmOnly: integer("gm_only", { mode: "boolean" }).notNull().default(false),
+    metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
+    version: rowVersion(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index("campaign_context_campaign_type_idx").on(t.campaignId, t.contextType),
+    index("campaign_context_campaign_updated_idx").on(t.campaignId, t.updatedAt),
+    check("campaign_context_type_check", oneOf("context_type", contextTypes)),
+  ],
+);
+
+export const campaignCharacters = sqliteTable(
+  "campaign_characters",
+  {
+    id: integer("id", { mode: "number" }).primaryKey({ autoIncrement: true }),
+    campaignId: text("campaign_id")
+      .notNull()
+      .references(() => campaigns.id, { onDelete: "cascade" }),
+    characterName: text("character_name").notNull(),
+    characterType: text("character_type", { enum: characterTypes }).notNull().default("npc"),
+    status: text("status", { enum: characterStatuses }).notNull().default("alive"),
+    /** Markdown. */
+    backstory: text("backstory").notNull().default(""),
+    /** { playerName, ancestry, class, level, alignment, stats: [{key, value}] } */
+    metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
+    /** Optional character sheet from the library. */
+    sheetFileKey: text("sheet_file_key").references(() => fileMetadata.fileKey, { onDelete: "set null" }),
+    version: rowVersion(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index("campaign_characters_campaign_type_idx").on(t.campaignId, t.characterType, t.status),
+    index("campaign_characters_campaign_updated_idx").on(t.campaignId, t.updatedAt),
+    index("campaign_characters_sheet_idx").on(t.sheetFileKey),
+    check("campaign_characters_type_check", oneOf("character_type", characterTypes)),
+    check("campaign_characters_status_check", oneOf("status", characterStatuses)),
+  ],
+);
+
+/** One row per library file; bytes live in R2 under the current version's key. */
+export const fileMetadata = sqliteTable(
+  "file_metadata",
+  {
+    fileKey: text("file_key").primaryKey(),
+    username: text("username")
+      .notNull()
+      .references(() => users.username, { onDelete: "cascade" }),
+    /** As the person named it (any Unicode); the R2 key uses a safe form. */
+    fileName: text("file_name").notNull(),
+    description: text("description").notNull().default(""),
+    tags: text("tags", { mode: "json" }).$type<string[]>().notNull().default([]),
+    fileSize: integer("file_size", { mode: "number" }).notNull().default(0),
+    contentType: text("content_type").notNull().default("application/octet-stream"),
+    sha256: text("sha256"),
+    status: text("status", { enum: fileStatuses }).notNull().default("uploading"),
+    currentVersion: integer("current_version", { mode: "number" }).notNull().default(1),
+    pageCount: integer("page_count", { mode: "number" }),
+    error: text("error"),
+    version: rowVersion(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("file_metadata_username_name_idx").on(t.username, t.fileName),
+    index("file_metadata_username_updated_idx").on(t.username, t.updatedAt),
+    check("file_metadata_status_check", oneOf("status", fileStatuses)),
+  ],
+);
+
+export const fileVersions = sqliteTable(
+  "file_versions",
+  {
+    fileKey: text("file_key")
+      .notNull()
+      .references(() => fileMetadata.fileKey, { onDelete: "cascade" }),
+    versionNumber: integer("version_number", { mode: "number" }).notNull(),
+    r2Key: text("r2_key").notNull(),
+    fileSize: integer("file_size", { mode: "number" }).notNull(),
+    contentType: text("content_type").notNull(),
+    sha256: text("sha256"),
+    pageCount: integer("page_count", { mode: "number" }),
+    status: text("status", { enum: fileStatuses }).notNull().default("uploaded"),
+    error: text("error"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.fileKey, t.versionNumber] }), index("file_versions_sha_idx").on(t.sha256)],
+);
+
+/** In-flight multipart uploads, so an interrupted upload resumes from its last part. */
+export const fileUploads = sqliteTable(
+  "file_uploads",
+  {
+    id: text("id").primaryKey(),
+    username: text("username")
+      .notNull()
+      .references(() => users.username, { onDelete: "cascade" }),
+    fileKey: text("file_key").notNull(),
+    versionNumber: integer("version_number", { mode: "number" }).notNull(),
+    fileName: text("file_name").notNull(),
+    r2Key: text("r2_key").notNull(),
+    r2UploadId: text("r2_upload_id").notNull(),
+    totalSize: integer("total_size", { mode: "number" }).notNull(),
+    partSize: integer("part_size", { mode: "number" }).notNull(),
+    /** [{ partNumber, etag }] of the parts R2 has confirmed. */
+    parts: text("parts", { mode: "json" }).$type<{ partNumber: number; etag: string }[]>().notNull().default([]),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("file_uploads_username_idx").on(t.username)],
+);
+
+export const campaignResources = sqliteTable(
+  "campaign_resources",
+  {
+    id: integer("id", { mode: "number" }).primaryKey({ autoIncrement: true }),
+    campaignId: text("campaign_id")
+      .notNull()
+      .references(() => campaigns.id, { onDelete: "cascade" }),
+    fileKey: text("file_key")
+      .notNull()
+      .references(() => fileMetadata.fileKey, { onDelete: "cascade" }),
+    /** Denormalised for lists; kept in step by the file service on rename. */
+    fileName: text("file_name").notNull(),
+    description: text("description").notNull().default(""),
+    tags: text("tags", { mode: "json" }).$type<string[]>().notNull().default([]),
+    status: text("status").notNull().default("active"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("campaign_resources_campaign_file_idx").on(t.campaignId, t.fileKey),
+    index("campaign_resources_file_idx").on(t.fileKey),
+  ],
+);
+
+/** Retrieval chunks. `id` is deterministic: `${fileKey}:v${version}:${chunkIndex}`, and is also the vector id. */
+export const fileChunks = sqliteTable(
+  "file_chunks",
+  {
+    /** Stable rowid for the external-content FTS5 index. */
+    seq: integer("seq", { mode: "number" }).primaryKey({ autoIncrement: true }),
+    id: text("id").notNull(),
+    fileKey: text("file_key")
+      .notNull()
+      .references(() => fileMetadata.fileKey, { onDelete: "cascade" }),
+    username: text("username")
+      .notNull()
+      .references(() => users.username, { onDelete: "cascade" }),
+    fileVersion: integer("file_version", { mode: "number" }).notNull().default(1),
+    chunkText: text("chunk_text").notNull(),
+    chunkIndex: integer("chunk_index", { mode: "number" }).notNull(),
+    embeddingId: text("embedding_id"),
+    /** Provenance: { page, headingPath, start, end }. */
+    metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("file_chunks_id_idx").on(t.id),
+    index("file_chunks_file_version_idx").on(t.fileKey, t.fileVersion, t.chunkIndex),
+    index("file_chunks_username_idx").on(t.username),
+  ],
+);
+
+/**
+ * Local stand-in for Vectorize (the offline VectorIndex adapter): one row per vector,
+ * id = chunk id, namespaced per user like the production index.
+ */
+export const localVectors = sqliteTable(
+  "local_vectors",
+  {
+    id: text("id").primaryKey(),
+    namespace: text("namespace")
+      .notNull()
+      .references(() => users.username, { onDelete: "cascade" }),
+    fileKey: text("file_key"),
+    /** Float32 little-endian values. */
+    vector: blob("vector", { mode: "buffer" }).notNull(),
+    metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdAt(),
+  },
+  (t) => [index("local_vectors_namespace_file_idx").on(t.namespace, t.fileKey)],
+);
+
+export const chatSessions = sqliteTable(
+  "chat_sessions",
+  {
+    id: text("id").primaryKey(),
+    campaignId: text("campaign_id")
+      .notNull()
+      .references(() => campaigns.id, { onDelete: "cascade" }),
+    username: text("username")
+      .notNull()
+      .references(() => users.username, { onDelete: "cascade" }),
+    title: text("title").notNull().default("New conversation"),
+    version: rowVersion(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("chat_sessions_campaign_updated_idx").on(t.campaignId, t.updatedAt)],
+);
+
+export const chatMessages = sqliteTable(
+  "chat_messages",
+  {
+    id: text("id").primaryKey(),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => chatSessions.id, { onDelete: "cascade" }),
+    role: text("role", { enum: ["user", "assistant"] }).notNull(),
+    content: text("content").notNull(),
+    /** [{ n, kind, fileKey?, page?, headingPath?, entryId?, title }] */
+    citations: text("citations", { mode: "json" }).$type<unknown[]>().notNull().default([]),
+    /** Which ChatModel answered: "workers-ai", "openai-compatible", "extractive". */
+    provider: text("provider"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("chat_messages_session_created_idx").on(t.sessionId, t.createdAt)],
+);
+
+export type User = typeof users.$inferSelect;
+export type Campaign = typeof campaigns.$inferSelect;
