@@ -22,11 +22,24 @@ export const passwordSchema = z
   .min(MIN_PASSWORD_LENGTH, `Passwords are at least ${MIN_PASSWORD_LENGTH} characters.`)
   .max(MAX_PASSWORD_LENGTH, `Passwords are at most ${MAX_PASSWORD_LENGTH} characters.`);
 
-/** Only a same-site path is a valid place to return to after sign-in. */
+/**
+ * Where to go after sign-in: only a path on this site. Resolving against a dummy origin
+ * the way a browser would catches every trick that leaves it (`//host`, `/\host`, a tab
+ * inside `//`), and the normalised path is what we redirect to.
+ */
 export const redirectToSchema = z
   .string()
   .optional()
-  .transform((value) => (value?.startsWith("/") && !value.startsWith("//") ? value : undefined));
+  .transform((value) => {
+    if (!value?.startsWith("/")) return undefined;
+    const base = "http://loresmith.invalid";
+    try {
+      const url = new URL(value, base);
+      return url.origin === base ? url.pathname + url.search + url.hash : undefined;
+    } catch {
+      return undefined;
+    }
+  });
 
 export const loginSchema = z.object({
   username: usernameSchema,

@@ -7,7 +7,7 @@ import { Field, FormErrors, inputClass } from "~/components/ui/field";
 import { changePasswordSchema, deleteAccountSchema, MIN_PASSWORD_LENGTH } from "~/lib/auth-schemas";
 import { AccountError, changePassword, deleteAccount } from "~/server/auth/accounts.server";
 import { endSession, startSession } from "~/server/auth/sign-in.server";
-import { getEnv, getRequestState, requireUser } from "~/server/request.server";
+import { clientId, getEnv, getRequestState, requireUser } from "~/server/request.server";
 import type { Route } from "./+types/settings";
 
 export const meta: Route.MetaFunction = () => [{ title: "Settings — LoreSmith AI" }];
@@ -35,6 +35,7 @@ export async function action({ request, context }: Route.ActionArgs) {
         user.username,
         submission.value.currentPassword,
         submission.value.newPassword,
+        clientId(request),
       );
       // New epoch: every other session is now void; this one is re-issued under a new id.
       return await startSession(state, updated, state.session.get("remember") ?? false, "/settings?passwordChanged=1");
@@ -63,6 +64,7 @@ export async function action({ request, context }: Route.ActionArgs) {
         { db: state.db, files: env.FILES, cache: env.CACHE, tracker: env.USER_FILE_TRACKER },
         user.username,
         submission.value.password,
+        clientId(request),
       );
     } catch (error) {
       if (!(error instanceof AccountError)) throw error;

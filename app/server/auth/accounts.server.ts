@@ -1,7 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 import type { Db } from "../db/db.server";
 import { type User, users } from "../db/schema";
-import { getDecoyHash, hashPassword, verifyPassword } from "./password.server";
+import { getDecoyHash, hashPassword, needsRehash, verifyPassword } from "./password.server";
 import { clearFailures, formatWait, recordFailure, remainingLockMs, throttleKeys } from "./throttle.server";
 
 /** A refusal whose message is safe and useful to show the person. */
@@ -32,27 +32,42 @@ export async function createAccount(db: Db, username: string, password: string):
 }
 
 /**
- * Checks a sign-in attempt, throttled per username and per client. The same message
- * answers an unknown username and a wrong password, and both take the same time.
+ * Checks a password, throttled per username and per client: sign-in, password change and
+ * account deletion all go through here, so no form offers unlimited guesses. An unknown
+ * username costs the same time as a wrong password and gets the same message.
  */
-export async function verifyLogin(db: Db, username: string, password: string, clientId: string): Promise<User> {
+async function verifyThrottled(
+  db: Db,
+  username: string,
+  password: string,
+  clientId: string,
+  wrongMessage: string,
+): Promise<User> {
   const keys = throttleKeys(username, clientId);
   const locked = await remainingLockMs(db, keys);
   if (locked > 0) {
-    throw new AccountError(`Too many failed sign-in attempts. Wait ${formatWait(locked)} and try again.`, 429);
+    throw new AccountError(`Too many failed attempts. Wait ${formatWait(locked)} and try again.`, 429);
   }
   const user = await findUser(db, username);
   const valid = await verifyPassword(password, user?.passwordHash ?? (await getDecoyHash()));
   if (!user || !valid) {
     const lock = await recordFailure(db, keys);
     throw lock > 0
-      ? new AccountError(
-          `Wrong username or password. Too many failed attempts: wait ${formatWait(lock)} before trying again.`,
-          429,
-        )
-      : new AccountError("Wrong username or password.", 401);
+      ? new AccountError(`${wrongMessage} Too many failed attempts: wait ${formatWait(lock)} before trying again.`, 429)
+      : new AccountError(wrongMessage, 401);
   }
   await clearFailures(db, username);
+  return user;
+}
+
+export async function verifyLogin(db: Db, username: string, password: string, clientId: string): Promise<User> {
+  const user = await verifyThrottled(db, username, password, clientId, "Wrong username or password.");
+  if (needsRehash(user.passwordHash)) {
+    await db
+      .update(users)
+      .set({ passwordHash: await hashPassword(password), updatedAt: Date.now() })
+      .where(eq(users.username, username));
+  }
   return user;
 }
 
@@ -62,11 +77,9 @@ export async function changePassword(
   username: string,
   currentPassword: string,
   newPassword: string,
+  clientId: string,
 ): Promise<User> {
-  const user = await findUser(db, username);
-  if (!user || !(await verifyPassword(currentPassword, user.passwordHash))) {
-    throw new AccountError("Your current password is not right.");
-  }
+  await verifyThrottled(db, username, currentPassword, clientId, "Your current password is not right.");
   const [updated] = await db
     .update(users)
     .set({
@@ -76,7 +89,7 @@ export async function changePassword(
     })
     .where(eq(users.username, username))
     .returning();
-  if (!updated) throw new AccountError("Your account no longer exists.");
+  if (!updated) throw new AccountError("Your account no longer exists.", 404);
   return updated;
 }
 
@@ -93,11 +106,13 @@ export interface AccountStores {
  * cascade to campaigns, files, chunks, vectors, chats). D1 goes last so that a failure
  * part-way leaves an account that can be deleted again, never an orphan.
  */
-export async function deleteAccount(stores: AccountStores, username: string, password: string): Promise<void> {
-  const user = await findUser(stores.db, username);
-  if (!user || !(await verifyPassword(password, user.passwordHash))) {
-    throw new AccountError("That password is not right, so nothing was deleted.");
-  }
+export async function deleteAccount(
+  stores: AccountStores,
+  username: string,
+  password: string,
+  clientId: string,
+): Promise<void> {
+  await verifyThrottled(stores.db, username, password, clientId, "That password is not right, so nothing was deleted.");
   await deleteR2Prefix(stores.files, `uploads/${username}/`);
   await deleteKvPrefix(stores.cache, `u:${username}:`);
   await stores.tracker.get(stores.tracker.idFromName(username)).destroy();

@@ -1,8 +1,9 @@
 /**
  * Password hashing: PBKDF2-HMAC-SHA256 through WebCrypto with a per-user random salt.
- * 100,000 iterations is the most workerd accepts (it refuses more); see
- * docs/decisions/0003-password-hashing.md. The stored form names its parameters so
- * that a later change of cost can rehash on the next successful login.
+ * 100,000 iterations is the most Cloudflare's runtime accepts in production (workerd's
+ * PBKDF2 limit; local workerd does not enforce it). See docs/decisions/0003. The stored
+ * form names its parameters, so a hash made at another cost is upgraded at the next
+ * successful sign-in (`needsRehash`).
  */
 
 export const PBKDF2_ITERATIONS = 100_000;
@@ -40,11 +41,19 @@ export async function hashPassword(password: string): Promise<string> {
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [scheme, iterationsText, saltText, hashText] = stored.split("$");
   const iterations = Number(iterationsText);
-  if (scheme !== SCHEME || !Number.isInteger(iterations) || !saltText || !hashText) return false;
+  // Never derive with a count above the cap: a planted hash must not buy CPU time.
+  const validCount = Number.isInteger(iterations) && iterations >= 1 && iterations <= PBKDF2_ITERATIONS;
+  if (scheme !== SCHEME || !validCount || !saltText || !hashText) return false;
   const expected = fromBase64(hashText);
   const actual = await derive(password, fromBase64(saltText), iterations);
   // Constant time: the comparison takes as long whatever the first differing byte.
   return actual.byteLength === expected.byteLength && workerdSubtle.timingSafeEqual(actual, expected);
+}
+
+/** True when the stored hash was made with other parameters than today's. */
+export function needsRehash(stored: string): boolean {
+  const [scheme, iterationsText] = stored.split("$");
+  return scheme !== SCHEME || Number(iterationsText) !== PBKDF2_ITERATIONS;
 }
 
 /**
