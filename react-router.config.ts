@@ -5,5 +5,8 @@ export default {
   future: {
     v8_viteEnvironmentApi: true,
     v8_middleware: true,
+    v8_splitRouteModules: true,
+    v8_passThroughRequests: true,
+    v8_trailingSlashAwareDataRequests: true,
   },
 } satisfies Config;
