@@ -1,0 +1,32 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+// Workerd tests: every binding (D1, R2, KV, Durable Objects) is the real local one from
+// wrangler.toml, emulated by miniflare, with the D1 migrations applied (tests/setup.ts).
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations("migrations");
+  return {
+    plugins: [
+      cloudflareTest({
+        // A test-only entry: the real one imports React Router's virtual server build,
+        // which exists only in a Vite build (docs/decisions/0004).
+        main: "./tests/worker.ts",
+        // Offline: AI and VECTORIZE are never proxied to Cloudflare.
+        remoteBindings: false,
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            AI_PROVIDER: "local",
+            SESSION_SECRET: "test-session-secret",
+          },
+        },
+      }),
+    ],
+    resolve: { tsconfigPaths: true },
+    test: {
+      include: ["tests/**/*.test.ts"],
+      setupFiles: ["./tests/setup.ts"],
+    },
+  };
+});
