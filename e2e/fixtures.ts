@@ -1,0 +1,162 @@
+import { randomBytes, randomInt } from "node:crypto";
+import { type APIRequestContext, test as base, expect, type Locator, type Page, type Response } from "@playwright/test";
+
+/**
+ * Shared fixtures and steps for the e2e suite.
+ *
+ * Sign-in throttling counts failures per username and per client, and the client is the
+ * `CF-Connecting-IP` header. Every test therefore gets its own random client address (and
+ * makes its own usernames), so tests running in parallel never lock each other out.
+ */
+
+/** A username nobody else in this run has: lower case, within the 3–32 character rule. */
+export function uniqueUsername(prefix = "e2e"): string {
+  return `${prefix}-${randomBytes(6).toString("hex")}`;
+}
+
+/** A fresh password that satisfies the ≥ 10 characters rule. */
+export function uniquePassword(): string {
+  return `pw-${randomBytes(9).toString("base64url")}`;
+}
+
+/** A random private IPv4 address, used as this client's identity for throttling. */
+export function randomClientIp(): string {
+  return `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`;
+}
+
+export interface Fixtures {
+  /** The CF-Connecting-IP this test's browser context and `request` send. */
+  clientIp: string;
+  /** Opens a page in a new browser context that is another client (its own IP and cookies). */
+  newClient: () => Promise<Page>;
+}
+
+export const test = base.extend<Fixtures>({
+  // biome-ignore lint/correctness/noEmptyPattern: Playwright fixtures take a destructured first argument.
+  clientIp: async ({}, use) => {
+    await use(randomClientIp());
+  },
+  extraHTTPHeaders: async ({ extraHTTPHeaders, clientIp }, use) => {
+    await use({ ...extraHTTPHeaders, "CF-Connecting-IP": clientIp });
+  },
+  newClient: async ({ browser, baseURL, viewport, isMobile, hasTouch, deviceScaleFactor, javaScriptEnabled }, use) => {
+    const contexts: Awaited<ReturnType<typeof browser.newContext>>[] = [];
+    await use(async () => {
+      const context = await browser.newContext({
+        baseURL,
+        viewport,
+        isMobile,
+        hasTouch,
+        deviceScaleFactor,
+        javaScriptEnabled,
+        extraHTTPHeaders: { "CF-Connecting-IP": randomClientIp() },
+      });
+      contexts.push(context);
+      return context.newPage();
+    });
+    for (const context of contexts) await context.close();
+  },
+});
+
+export { expect };
+
+/** The Origin a same-site form post carries; non-GET requests without it are refused. */
+export function originOf(baseURL: string | undefined): string {
+  if (!baseURL) throw new Error("baseURL is not configured (playwright.config.ts).");
+  return new URL(baseURL).origin;
+}
+
+/**
+ * Creates an account with a plain form post (no UI), for tests about something else. With
+ * `page.request` the new session cookie lands in that page's browser context (signed in).
+ */
+export async function createAccountViaHttp(
+  request: APIRequestContext,
+  baseURL: string | undefined,
+  username: string,
+  password: string,
+): Promise<void> {
+  const response = await request.post("/signup", {
+    headers: { Origin: originOf(baseURL) },
+    form: { username, password, confirmPassword: password },
+    maxRedirects: 0,
+  });
+  expect(response.status(), `sign-up of ${username} should redirect`).toBe(302);
+  expect(response.headers().location).toBe("/home");
+}
+
+/** Fills and submits the sign-up form (the page must be on /signup). */
+export async function fillSignUp(page: Page, username: string, password: string, confirmPassword = password) {
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByLabel("Repeat the password").fill(confirmPassword);
+  await page.getByRole("button", { name: "Create account" }).click();
+}
+
+/** Signs up through the form and checks the welcome page. */
+export async function signUp(page: Page, username: string, password: string) {
+  await page.goto("/signup");
+  await fillSignUp(page, username, password);
+  await expect(page).toHaveURL(/\/home$/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(`Welcome, ${username}`);
+}
+
+/**
+ * Fills and submits the sign-in form (the page must be on /login) and waits until the
+ * server has answered, so that consecutive attempts are really counted one by one.
+ */
+export async function submitSignIn(page: Page, username: string, password: string): Promise<Response> {
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === "POST" && new URL(r.url()).pathname.startsWith("/login")),
+    page.getByRole("button", { name: "Sign in", exact: true }).click(),
+  ]);
+  return response;
+}
+
+/** The form-level error of the page's current form (role="alert"). */
+export function formError(page: Page): Locator {
+  return page.getByRole("alert");
+}
+
+/** Signs in through the form and waits for the signed-in page it lands on. */
+export async function signIn(page: Page, username: string, password: string) {
+  await page.goto("/login");
+  await submitSignIn(page, username, password);
+  await expect(page).toHaveURL(/\/home$/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(`Welcome, ${username}`);
+}
+
+/** The "Menu" disclosure (a <summary>, which has no ARIA role) shown below 768 px. */
+export function menuToggle(page: Page): Locator {
+  return page.locator("summary").filter({ hasText: /^Menu$/ });
+}
+
+/**
+ * The visible main navigation. On a phone it lives in the closed "Menu" disclosure, so
+ * this opens it first (and checks that it is needed: the nav is hidden until then).
+ */
+export async function openMainNav(page: Page, isMobile: boolean): Promise<Locator> {
+  const nav = page.getByRole("navigation", { name: "Main" });
+  if (isMobile) {
+    await expect(nav).toBeHidden();
+    await menuToggle(page).click();
+  } else {
+    await expect(menuToggle(page)).toBeHidden();
+  }
+  await expect(nav).toBeVisible();
+  return nav;
+}
+
+/** Signs out with the header button (through the Menu on a phone). */
+export async function signOut(page: Page, isMobile: boolean) {
+  const button = page.getByRole("button", { name: "Sign out" });
+  if (isMobile) {
+    await expect(button).toBeHidden();
+    await menuToggle(page).click();
+  }
+  await button.click();
+  await expect(page).toHaveURL(/\/login\?signedOut=1$/);
+  await expect(page.getByRole("status")).toHaveText("You are signed out.");
+}
