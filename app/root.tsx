@@ -4,8 +4,13 @@ import "./app.css";
 import { ErrorPage } from "./components/error-page";
 import { useNonce } from "./components/nonce";
 import { sessionMiddleware } from "./server/auth/middleware.server";
+import { getToast, toastMiddleware } from "./server/toast.server";
 
-export const middleware: Route.MiddlewareFunction[] = [sessionMiddleware];
+export const middleware: Route.MiddlewareFunction[] = [sessionMiddleware, toastMiddleware];
+
+export function loader({ context }: Route.LoaderArgs) {
+  return { toast: getToast(context) };
+}
 
 export const meta: Route.MetaFunction = () => [
   { title: "LoreSmith AI" },

@@ -8,11 +8,27 @@ export default [
   // Everything below requires a signed-in user (guarded by the layout's middleware).
   layout("routes/app-layout.tsx", [
     route("home", "routes/home.tsx"),
-    route("campaigns", "routes/campaigns.tsx"),
+    route("campaigns", "routes/campaigns/index.tsx"),
+    route("campaigns/new", "routes/campaigns/new.tsx"),
+    // Everything inside a campaign: its middleware answers 404 unless the user owns it.
+    route("campaigns/:campaignId", "routes/campaigns/campaign.tsx", [
+      index("routes/campaigns/overview.tsx"),
+      route("edit", "routes/campaigns/edit.tsx"),
+      route("context", "routes/campaigns/context/index.tsx"),
+      route("context/new", "routes/campaigns/context/new.tsx"),
+      route("context/:entryId", "routes/campaigns/context/entry.tsx"),
+      route("context/:entryId/edit", "routes/campaigns/context/edit.tsx"),
+      route("characters", "routes/campaigns/characters/index.tsx"),
+      route("characters/new", "routes/campaigns/characters/new.tsx"),
+      route("characters/:characterId", "routes/campaigns/characters/character.tsx"),
+      route("characters/:characterId/edit", "routes/campaigns/characters/edit.tsx"),
+    ]),
     route("library", "routes/library.tsx"),
     route("search", "routes/search.tsx"),
     route("assistant", "routes/assistant.tsx"),
     route("settings", "routes/settings.tsx"),
   ]),
+  // JSON endpoints: 401 when signed out, 404 for anything not the caller's.
+  route("api/campaigns/:campaignId", "routes/api/campaign.ts"),
   route("*", "routes/not-found.tsx"),
 ] satisfies RouteConfig;

@@ -1,6 +1,7 @@
 import { Outlet } from "react-router";
 import { AppShell } from "~/components/app-shell";
 import { ErrorPage } from "~/components/error-page";
+import { ToastMessage } from "~/components/toast";
 import { requireUser } from "~/server/request.server";
 import type { Route } from "./+types/app-layout";
 
@@ -20,6 +21,7 @@ export default function AppLayout({ loaderData }: Route.ComponentProps) {
   return (
     <AppShell username={loaderData.username}>
       <Outlet />
+      <ToastMessage />
     </AppShell>
   );
 }

@@ -37,7 +37,8 @@ export const sessionMiddleware: MiddlewareFunction<Response> = async ({ request,
   context.set(requestStateContext, { db, store, session, user });
 
   const response = await next();
-  if (response.headers.has("Set-Cookie")) return response;
+  // A route that already set the session cookie (sign-in, sign-out) has the last word.
+  if (response.headers.getSetCookie().some((c) => c.startsWith("__session="))) return response;
   if (voided) {
     response.headers.append("Set-Cookie", await store.destroySession(session));
   } else if (user && Date.now() - (session.get("refreshedAt") ?? 0) > REFRESH_EVERY_MS) {

@@ -15,6 +15,7 @@
  */
 import { sql } from "drizzle-orm";
 import { blob, check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { campaignStatuses, characterStatuses, characterTypes, contextTypes } from "../../lib/domain";
 
 /** `column IN ('a','b')` as a CHECK, so bad values cannot reach D1 even past the zod layer. */
 const oneOf = (column: string, values: readonly string[]) =>
@@ -26,23 +27,14 @@ const createdAt = () => integer("created_at", { mode: "number" }).notNull().defa
 const updatedAt = () => integer("updated_at", { mode: "number" }).notNull().default(nowMs);
 const rowVersion = () => integer("version", { mode: "number" }).notNull().default(1);
 
-export const campaignStatuses = ["planning", "active", "paused", "completed", "archived"] as const;
-export type CampaignStatus = (typeof campaignStatuses)[number];
-
-export const contextTypes = [
-  "lore",
-  "location",
-  "faction",
-  "item",
-  "plot_hook",
-  "session_note",
-  "house_rule",
-  "other",
-] as const;
-export type ContextType = (typeof contextTypes)[number];
-
-export const characterTypes = ["pc", "npc"] as const;
-export const characterStatuses = ["alive", "dead", "missing"] as const;
+export {
+  type CampaignStatus,
+  type ContextType,
+  campaignStatuses,
+  characterStatuses,
+  characterTypes,
+  contextTypes,
+} from "../../lib/domain";
 
 /** Lifecycle of a stored file (and of each version). */
 export const fileStatuses = [

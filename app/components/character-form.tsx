@@ -1,0 +1,119 @@
+import { getFormProps, getInputProps, type SubmissionResult, useForm } from "@conform-to/react";
+import { getZodConstraint, parseWithZod } from "@conform-to/zod/v4";
+import { Form, useNavigation } from "react-router";
+import { characterSchema } from "~/lib/campaign-schemas";
+import { characterStatusLabels, characterTypeLabels } from "~/lib/domain";
+import { Button } from "./ui/button";
+import { MARKDOWN_HINT, SelectField, TextArea, TextField } from "./ui/controls";
+import { FieldErrors, FormErrors, inputClass } from "./ui/field";
+
+export interface CharacterFormValues {
+  characterName: string;
+  characterType: string;
+  status: string;
+  playerName?: string;
+  ancestry?: string;
+  characterClass?: string;
+  level?: string;
+  alignment?: string;
+  backstory: string;
+  stats: { key: string; value: string }[];
+}
+
+/** Spare empty stat rows so the form works without JavaScript too. */
+const SPARE_STAT_ROWS = 2;
+
+export function CharacterForm({
+  defaultValue,
+  lastResult,
+  version,
+  submitLabel,
+  conflict = false,
+}: {
+  defaultValue?: Partial<CharacterFormValues>;
+  lastResult?: SubmissionResult<string[]> | null;
+  version?: number;
+  submitLabel: string;
+  conflict?: boolean;
+}) {
+  const navigation = useNavigation();
+  const pending = navigation.state === "submitting" && navigation.formData?.get("intent") === "save";
+  const stats = defaultValue?.stats ?? [];
+  const [form, fields] = useForm({
+    id: "character",
+    lastResult,
+    defaultValue: {
+      characterType: "npc",
+      status: "alive",
+      ...defaultValue,
+      stats: [...stats, ...Array.from({ length: SPARE_STAT_ROWS }, () => ({ key: "", value: "" }))],
+    },
+    constraint: getZodConstraint(characterSchema),
+    shouldValidate: "onBlur",
+    shouldRevalidate: "onInput",
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: characterSchema }),
+  });
+  const statRows = fields.stats.getFieldList();
+  return (
+    <Form method="post" {...getFormProps(form)} className="space-y-4">
+      <input type="hidden" name="intent" value="save" />
+      {version ? <input type="hidden" name="version" value={version} /> : null}
+      <FormErrors id={form.errorId} errors={form.errors} />
+      <TextField field={fields.characterName} label="Name" />
+      <div className="grid gap-4 sm:grid-cols-3">
+        <SelectField field={fields.characterType} label="PC or NPC" options={characterTypeLabels} />
+        <SelectField field={fields.status} label="Status" options={characterStatusLabels} />
+        <TextField field={fields.playerName} label="Player" hint="For player characters." />
+        <TextField field={fields.ancestry} label="Ancestry" />
+        <TextField field={fields.characterClass} label="Class" />
+        <TextField field={fields.level} label="Level" type="number" />
+        <TextField field={fields.alignment} label="Alignment" />
+      </div>
+      <fieldset className="space-y-2 rounded-lg border border-stone-300 p-3">
+        <legend className="px-1 font-medium">Stats and details</legend>
+        <p className="text-sm text-stone-600">Any name and value: AC 15, HP 27, Strength 16, Speaks Elvish…</p>
+        <FieldErrors id={fields.stats.errorId} errors={fields.stats.errors} />
+        <ul className="space-y-2">
+          {statRows.map((row, index) => {
+            const { key, value } = row.getFieldset();
+            return (
+              <li key={row.key} className="grid grid-cols-[1fr_1fr_auto] items-start gap-2">
+                <div>
+                  <label htmlFor={key.id} className="sr-only">
+                    Stat {index + 1} name
+                  </label>
+                  <input {...getInputProps(key, { type: "text" })} placeholder="Name" className={inputClass} />
+                  <FieldErrors id={key.errorId} errors={key.errors} />
+                </div>
+                <div>
+                  <label htmlFor={value.id} className="sr-only">
+                    Stat {index + 1} value
+                  </label>
+                  <input {...getInputProps(value, { type: "text" })} placeholder="Value" className={inputClass} />
+                  <FieldErrors id={value.errorId} errors={value.errors} />
+                </div>
+                <button
+                  {...form.remove.getButtonProps({ name: fields.stats.name, index })}
+                  className="min-h-11 min-w-11 rounded-md border border-stone-300 px-2 hover:bg-stone-100"
+                  aria-label={`Remove stat ${index + 1}`}
+                >
+                  ✕
+                </button>
+              </li>
+            );
+          })}
+        </ul>
+        <button
+          {...form.insert.getButtonProps({ name: fields.stats.name, defaultValue: { key: "", value: "" } })}
+          className="min-h-11 rounded-md border border-stone-400 bg-white px-3 font-medium hover:bg-stone-100"
+        >
+          Add a stat
+        </button>
+      </fieldset>
+      <TextArea field={fields.backstory} label="Backstory" hint={MARKDOWN_HINT} rows={10} />
+      <Button type="submit" pending={pending}>
+        {pending ? "Saving…" : conflict ? "Save mine anyway" : submitLabel}
+      </Button>
+    </Form>
+  );
+}

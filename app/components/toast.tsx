@@ -1,0 +1,31 @@
+import { useEffect, useState } from "react";
+import { useRouteLoaderData } from "react-router";
+import type { loader as rootLoader } from "~/root";
+
+/** Shows the one-shot message a redirect carried ("Campaign saved."), politely announced. */
+export function ToastMessage() {
+  const toast = useRouteLoaderData<typeof rootLoader>("root")?.toast;
+  const [dismissed, setDismissed] = useState<string | null>(null);
+  useEffect(() => {
+    if (!toast) return;
+    const timer = setTimeout(() => setDismissed(toast.message), 6_000);
+    return () => clearTimeout(timer);
+  }, [toast]);
+  if (!toast || dismissed === toast.message) return null;
+  return (
+    <div
+      role="status"
+      className="fixed inset-x-4 bottom-4 z-30 mx-auto flex max-w-md items-center justify-between gap-3 rounded-lg border border-green-300 bg-green-50 p-3 text-green-900 shadow-lg"
+    >
+      <span>{toast.message}</span>
+      <button
+        type="button"
+        onClick={() => setDismissed(toast.message)}
+        className="min-h-11 min-w-11 rounded-md px-2 font-medium hover:bg-green-100"
+        aria-label="Dismiss message"
+      >
+        ✕
+      </button>
+    </div>
+  );
+}

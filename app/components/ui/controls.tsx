@@ -1,0 +1,98 @@
+import { type FieldMetadata, getInputProps, getSelectProps, getTextareaProps } from "@conform-to/react";
+import type { ReactNode } from "react";
+import { Field, inputClass } from "./field";
+
+/** Conform-wired controls with their label, hint and errors. */
+
+export function TextField({
+  field,
+  label,
+  hint,
+  type = "text",
+  list,
+  autoComplete = "off",
+}: {
+  field: FieldMetadata<string | number | undefined>;
+  label: ReactNode;
+  hint?: ReactNode;
+  type?: "text" | "date" | "number";
+  list?: string;
+  autoComplete?: string;
+}) {
+  return (
+    <Field label={label} id={field.id} errors={field.errors} hint={hint}>
+      <input
+        {...getInputProps(field, { type, ariaDescribedBy: hint ? `${field.id}-hint` : undefined })}
+        list={list}
+        autoComplete={autoComplete}
+        className={inputClass}
+      />
+    </Field>
+  );
+}
+
+export function TextArea({
+  field,
+  label,
+  hint,
+  rows = 8,
+}: {
+  field: FieldMetadata<string | undefined>;
+  label: ReactNode;
+  hint?: ReactNode;
+  rows?: number;
+}) {
+  return (
+    <Field label={label} id={field.id} errors={field.errors} hint={hint}>
+      <textarea
+        {...getTextareaProps(field, { ariaDescribedBy: hint ? `${field.id}-hint` : undefined })}
+        rows={rows}
+        className={`${inputClass} font-mono text-sm`}
+      />
+    </Field>
+  );
+}
+
+export function SelectField({
+  field,
+  label,
+  options,
+}: {
+  field: FieldMetadata<string | undefined>;
+  label: ReactNode;
+  options: Record<string, string>;
+}) {
+  return (
+    <Field label={label} id={field.id} errors={field.errors}>
+      <select {...getSelectProps(field)} className={inputClass}>
+        {Object.entries(options).map(([value, text]) => (
+          <option key={value} value={value}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </Field>
+  );
+}
+
+export function CheckboxField({
+  field,
+  label,
+  hint,
+}: {
+  field: FieldMetadata<boolean | undefined>;
+  label: ReactNode;
+  hint?: ReactNode;
+}) {
+  return (
+    <div>
+      <label className="flex min-h-11 items-center gap-3">
+        <input {...getInputProps(field, { type: "checkbox" })} className="size-5" />
+        <span className="font-medium">{label}</span>
+      </label>
+      {hint ? <p className="text-sm text-stone-600">{hint}</p> : null}
+    </div>
+  );
+}
+
+export const MARKDOWN_HINT = "Markdown: # headings, **bold**, *italic*, - lists, | tables |, [links](https://…).";

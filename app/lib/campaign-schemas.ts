@@ -1,0 +1,119 @@
+import { z } from "zod";
+import { campaignStatuses, characterStatuses, characterTypes, contextTypes } from "./domain";
+
+/**
+ * Form schemas for campaigns, context entries and characters: the same schema validates
+ * inline in the browser (Conform) and authoritatively in the action.
+ */
+
+export const MAX_MARKDOWN_LENGTH = 50_000;
+export const MAX_TAGS = 20;
+
+/** "lore, Sword Coast , lore" → ["lore", "Sword Coast"]: trimmed, de-duplicated, case kept. */
+export const tagsField = z
+  .string()
+  .max(1_000, "That is a lot of tags: keep them under 1,000 characters.")
+  .optional()
+  .transform((value, ctx) => {
+    const seen = new Set<string>();
+    const tags: string[] = [];
+    for (const raw of (value ?? "").split(",")) {
+      const tag = raw.trim().replace(/\s+/g, " ");
+      if (!tag || seen.has(tag.toLowerCase())) continue;
+      if (tag.length > 40) {
+        ctx.addIssue({
+          code: "custom",
+          message: `"${tag.slice(0, 20)}…" is too long: tags are at most 40 characters.`,
+        });
+        return z.NEVER;
+      }
+      seen.add(tag.toLowerCase());
+      tags.push(tag);
+    }
+    if (tags.length > MAX_TAGS) {
+      ctx.addIssue({ code: "custom", message: `Use at most ${MAX_TAGS} tags.` });
+      return z.NEVER;
+    }
+    return tags;
+  });
+
+const markdownField = z
+  .string()
+  .max(MAX_MARKDOWN_LENGTH, `Keep this under ${MAX_MARKDOWN_LENGTH.toLocaleString("en")} characters.`)
+  .optional()
+  .transform((value) => value ?? "");
+
+const optionalText = (max: number, label: string) =>
+  z.string().trim().max(max, `${label} is at most ${max} characters.`).optional();
+
+/** The version a form started from: an update that finds another version is refused. */
+export const versionField = z.number({ error: "This form is missing its version: reload the page." }).int().min(1);
+
+export const campaignSchema = z.object({
+  name: z.string({ error: "Give the campaign a name." }).trim().min(1, "Give the campaign a name.").max(120),
+  description: markdownField,
+  status: z.enum(campaignStatuses, { error: "Choose a status." }),
+  system: optionalText(80, "The game system"),
+  setting: optionalText(120, "The setting"),
+  nextSessionAt: z.iso.date({ error: "Enter a date like 2026-12-05." }).optional(),
+  tags: tagsField,
+});
+export const campaignUpdateSchema = campaignSchema.extend({ version: versionField });
+export type CampaignInput = z.output<typeof campaignSchema>;
+
+export const contextEntrySchema = z.object({
+  contextType: z.enum(contextTypes, { error: "Choose a type." }),
+  title: z.string({ error: "Give the entry a title." }).trim().min(1, "Give the entry a title.").max(200),
+  content: markdownField,
+  tags: tagsField,
+  gmOnly: z
+    .boolean()
+    .optional()
+    .transform((value) => value ?? false),
+});
+export const contextEntryUpdateSchema = contextEntrySchema.extend({ version: versionField });
+export type ContextEntryInput = z.output<typeof contextEntrySchema>;
+
+const statSchema = z.object({
+  key: z.string().trim().max(40, "Stat names are at most 40 characters.").optional(),
+  value: z.string().trim().max(200, "Stat values are at most 200 characters.").optional(),
+});
+
+export const characterSchema = z.object({
+  characterName: z.string({ error: "Give the character a name." }).trim().min(1, "Give the character a name.").max(120),
+  characterType: z.enum(characterTypes, { error: "Choose PC or NPC." }),
+  status: z.enum(characterStatuses, { error: "Choose a status." }),
+  playerName: optionalText(80, "The player name"),
+  ancestry: optionalText(80, "Ancestry"),
+  characterClass: optionalText(80, "Class"),
+  level: z.number({ error: "Level is a whole number." }).int().min(0).max(30, "Levels go up to 30.").optional(),
+  alignment: optionalText(40, "Alignment"),
+  backstory: markdownField,
+  // Blank rows (the spare ones a form shows) are dropped.
+  stats: z
+    .array(statSchema)
+    .max(40, "Keep it to 40 stats.")
+    .optional()
+    .transform((rows) =>
+      (rows ?? []).filter((row) => row.key || row.value).map((row) => ({ key: row.key ?? "", value: row.value ?? "" })),
+    )
+    .refine((rows) => rows.every((row) => row.key), { message: "Every stat needs a name." }),
+});
+export const characterUpdateSchema = characterSchema.extend({ version: versionField });
+export type CharacterInput = z.output<typeof characterSchema>;
+
+export const campaignListQuerySchema = z.object({
+  status: z.enum([...campaignStatuses, "all"]).catch("all"),
+  q: z.string().trim().max(120).catch(""),
+  sort: z.enum(["updated", "name", "created"]).catch("updated"),
+});
+
+export const contextListQuerySchema = z.object({
+  type: z.enum([...contextTypes, "all"]).catch("all"),
+  tag: z.string().trim().max(40).catch(""),
+});
+
+export const characterListQuerySchema = z.object({
+  kind: z.enum([...characterTypes, "all"]).catch("all"),
+  status: z.enum([...characterStatuses, "all"]).catch("all"),
+});

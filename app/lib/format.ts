@@ -1,0 +1,20 @@
+/** Formatting shared by server and browser; fixed locale and time zone so both agree. */
+
+export function formatDate(isoDate: string): string {
+  const date = new Date(`${isoDate}T00:00:00Z`);
+  if (Number.isNaN(date.getTime())) return isoDate;
+  return date.toLocaleDateString("en", { dateStyle: "medium", timeZone: "UTC" });
+}
+
+/** "just now", "5 minutes ago", "3 days ago", then a date. `now` comes from the loader. */
+export function formatRelative(ms: number, now: number): string {
+  const seconds = Math.max(0, Math.round((now - ms) / 1000));
+  if (seconds < 60) return "just now";
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} minute${minutes === 1 ? "" : "s"} ago`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 24) return `${hours} hour${hours === 1 ? "" : "s"} ago`;
+  const days = Math.round(hours / 24);
+  if (days < 30) return `${days} day${days === 1 ? "" : "s"} ago`;
+  return new Date(ms).toLocaleDateString("en", { dateStyle: "medium", timeZone: "UTC" });
+}

@@ -1,0 +1,64 @@
+import { NavLink, Outlet } from "react-router";
+import { ErrorPage } from "~/components/error-page";
+import { StatusBadge } from "~/components/status-badge";
+import { getCampaignFromContext, requireCampaignMiddleware } from "~/server/campaigns/guards.server";
+import type { Route } from "./+types/campaign";
+
+/** Layout of one campaign: its guard (404 unless the signed-in user owns it) and its tabs. */
+export const middleware: Route.MiddlewareFunction[] = [requireCampaignMiddleware];
+
+export function loader({ context }: Route.LoaderArgs) {
+  const campaign = getCampaignFromContext(context);
+  return { campaign: { id: campaign.id, name: campaign.name, status: campaign.status } };
+}
+
+const tabClass = ({ isActive }: { isActive: boolean }) =>
+  `inline-flex min-h-11 items-center whitespace-nowrap border-b-2 px-3 font-medium ${
+    isActive ? "border-ember-600 text-ember-700" : "border-transparent hover:border-stone-400"
+  }`;
+
+export default function CampaignLayout({ loaderData }: Route.ComponentProps) {
+  const { campaign } = loaderData;
+  const base = `/campaigns/${campaign.id}`;
+  return (
+    <>
+      <div className="mb-2 flex flex-wrap items-center gap-2 text-sm">
+        <NavLink to="/campaigns" end className="text-ember-700 underline">
+          Campaigns
+        </NavLink>
+        <span aria-hidden="true">/</span>
+        <span className="font-medium">{campaign.name}</span>
+        <StatusBadge status={campaign.status} />
+      </div>
+      <nav aria-label="Campaign sections" className="-mx-4 mb-6 overflow-x-auto border-stone-300 border-b px-4">
+        <ul className="flex gap-1">
+          <li>
+            <NavLink to={base} end className={tabClass}>
+              Overview
+            </NavLink>
+          </li>
+          <li>
+            <NavLink to={`${base}/context`} className={tabClass}>
+              Lore &amp; context
+            </NavLink>
+          </li>
+          <li>
+            <NavLink to={`${base}/characters`} className={tabClass}>
+              Characters
+            </NavLink>
+          </li>
+          <li>
+            <NavLink to={`${base}/edit`} className={tabClass}>
+              Edit campaign
+            </NavLink>
+          </li>
+        </ul>
+      </nav>
+      <Outlet />
+    </>
+  );
+}
+
+export function ErrorBoundary({ error }: Route.ErrorBoundaryProps) {
+  return <ErrorPage error={error} />;
+}

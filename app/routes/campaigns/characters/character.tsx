@@ -1,0 +1,81 @@
+import { Link } from "react-router";
+import { MarkdownView } from "~/components/markdown";
+import { characterStatusLabels, characterTypeLabels } from "~/lib/domain";
+import { getCharacter } from "~/server/campaigns/characters.server";
+import { getCampaignFromContext, notFound, parseRowId } from "~/server/campaigns/guards.server";
+import { renderMarkdown } from "~/server/markdown.server";
+import { getDb } from "~/server/request.server";
+import type { Route } from "./+types/character";
+
+export const meta: Route.MetaFunction = ({ loaderData }) => [
+  { title: `${loaderData?.character.characterName ?? "Character"} — LoreSmith AI` },
+];
+
+export async function loader({ context, params }: Route.LoaderArgs) {
+  const campaign = getCampaignFromContext(context);
+  const character = await getCharacter(getDb(context), campaign, parseRowId(params.characterId, "character"));
+  if (!character) notFound("character");
+  return {
+    campaignId: campaign.id,
+    character: {
+      id: character.id,
+      characterName: character.characterName,
+      characterType: character.characterType,
+      status: character.status,
+      details: character.details,
+      backstoryHtml: renderMarkdown(character.backstory),
+    },
+  };
+}
+
+export default function CharacterPage({ loaderData }: Route.ComponentProps) {
+  const { campaignId, character } = loaderData;
+  const base = `/campaigns/${campaignId}/characters`;
+  const { details } = character;
+  const facts = [
+    ["Player", details.playerName],
+    ["Ancestry", details.ancestry],
+    ["Class", details.characterClass],
+    ["Level", details.level === undefined ? undefined : String(details.level)],
+    ["Alignment", details.alignment],
+  ].filter((fact): fact is [string, string] => Boolean(fact[1]));
+  return (
+    <article className="max-w-3xl space-y-4">
+      <p>
+        <Link to={base} className="text-ember-700 underline">
+          ← Characters
+        </Link>
+      </p>
+      <header className="flex flex-wrap items-start justify-between gap-3">
+        <div>
+          <h1 className="font-serif text-3xl font-semibold">{character.characterName}</h1>
+          <p className="text-stone-700">
+            {characterTypeLabels[character.characterType]} · {characterStatusLabels[character.status]}
+          </p>
+        </div>
+        <Link
+          to={`${base}/${character.id}/edit`}
+          className="inline-flex min-h-11 items-center rounded-md border border-stone-400 bg-white px-4 font-medium hover:bg-stone-100"
+        >
+          Edit character
+        </Link>
+      </header>
+      {facts.length || details.stats.length ? (
+        <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 rounded-lg border border-stone-300 bg-white p-4">
+          {[...facts, ...details.stats.map((s) => [s.key, s.value] as [string, string])].map(([label, value]) => (
+            <div key={`${label}:${value}`} className="contents">
+              <dt className="font-medium">{label}</dt>
+              <dd className="break-words">{value}</dd>
+            </div>
+          ))}
+        </dl>
+      ) : null}
+      <section aria-labelledby="backstory-heading" className="rounded-lg border border-stone-300 bg-white p-4">
+        <h2 id="backstory-heading" className="mb-2 font-serif text-xl font-semibold">
+          Backstory
+        </h2>
+        <MarkdownView html={character.backstoryHtml} empty="No backstory yet." />
+      </section>
+    </article>
+  );
+}

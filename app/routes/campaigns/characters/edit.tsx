@@ -1,0 +1,130 @@
+import { parseWithZod } from "@conform-to/zod/v4";
+import { data, Link, useNavigation } from "react-router";
+import { CharacterForm, type CharacterFormValues } from "~/components/character-form";
+import { ConflictNotice } from "~/components/conflict-notice";
+import { DeleteDisclosure } from "~/components/delete-disclosure";
+import { characterUpdateSchema } from "~/lib/campaign-schemas";
+import { characterStatusLabels, characterTypeLabels } from "~/lib/domain";
+import { type Character, deleteCharacter, getCharacter, updateCharacter } from "~/server/campaigns/characters.server";
+import { VersionConflictError } from "~/server/campaigns/errors.server";
+import { getCampaignFromContext, notFound, parseRowId } from "~/server/campaigns/guards.server";
+import { getDb } from "~/server/request.server";
+import { redirectWithToast } from "~/server/toast.server";
+import type { Route } from "./+types/edit";
+
+export const meta: Route.MetaFunction = ({ loaderData }) => [
+  { title: `Edit ${loaderData?.values.characterName ?? "character"} — LoreSmith AI` },
+];
+
+function formValues(character: Character): CharacterFormValues {
+  const { details } = character;
+  return {
+    characterName: character.characterName,
+    characterType: character.characterType,
+    status: character.status,
+    playerName: details.playerName,
+    ancestry: details.ancestry,
+    characterClass: details.characterClass,
+    level: details.level === undefined ? undefined : String(details.level),
+    alignment: details.alignment,
+    backstory: character.backstory,
+    stats: details.stats,
+  };
+}
+
+export async function loader({ context, params }: Route.LoaderArgs) {
+  const campaign = getCampaignFromContext(context);
+  const character = await getCharacter(getDb(context), campaign, parseRowId(params.characterId, "character"));
+  if (!character) notFound("character");
+  return {
+    campaignId: campaign.id,
+    characterId: character.id,
+    version: character.version,
+    values: formValues(character),
+  };
+}
+
+export async function action({ request, context, params }: Route.ActionArgs) {
+  const campaign = getCampaignFromContext(context);
+  const characterId = parseRowId(params.characterId, "character");
+  const db = getDb(context);
+  const formData = await request.formData();
+  const base = `/campaigns/${campaign.id}/characters`;
+
+  if (formData.get("intent") === "delete") {
+    const character = await getCharacter(db, campaign, characterId);
+    if (!character || !(await deleteCharacter(db, campaign, characterId))) notFound("character");
+    return redirectWithToast(context, request, base, `${character.characterName} deleted.`);
+  }
+
+  const submission = parseWithZod(formData, { schema: characterUpdateSchema });
+  if (submission.status !== "success") {
+    return data({ result: submission.reply(), conflict: null }, { status: submission.status === "error" ? 400 : 200 });
+  }
+  const { version, ...input } = submission.value;
+  try {
+    const saved = await updateCharacter(db, campaign, characterId, version, input);
+    if (!saved) notFound("character");
+    return redirectWithToast(context, request, `${base}/${characterId}`, `${saved.characterName} saved.`);
+  } catch (error) {
+    if (!(error instanceof VersionConflictError)) throw error;
+    const current = error.current as Character;
+    return data(
+      { result: submission.reply(), conflict: { version: current.version, values: formValues(current) } },
+      { status: 409 },
+    );
+  }
+}
+
+export default function EditCharacter({ loaderData, actionData }: Route.ComponentProps) {
+  const { campaignId, characterId, version, values } = loaderData;
+  const navigation = useNavigation();
+  const conflict = actionData?.conflict;
+  const base = `/campaigns/${campaignId}/characters/${characterId}`;
+  return (
+    <div className="max-w-3xl space-y-6">
+      <p>
+        <Link to={base} className="text-ember-700 underline">
+          ← Back to {values.characterName}
+        </Link>
+      </p>
+      <h1 className="font-serif text-3xl font-semibold">Edit {values.characterName}</h1>
+      {conflict ? (
+        <ConflictNotice
+          discardHref={`${base}/edit`}
+          fields={[
+            { label: "Name", saved: conflict.values.characterName },
+            {
+              label: "PC or NPC",
+              saved: characterTypeLabels[conflict.values.characterType as keyof typeof characterTypeLabels],
+            },
+            {
+              label: "Status",
+              saved: characterStatusLabels[conflict.values.status as keyof typeof characterStatusLabels],
+            },
+            { label: "Player", saved: conflict.values.playerName },
+            { label: "Ancestry", saved: conflict.values.ancestry },
+            { label: "Class", saved: conflict.values.characterClass },
+            { label: "Level", saved: conflict.values.level },
+            { label: "Alignment", saved: conflict.values.alignment },
+            { label: "Stats", saved: conflict.values.stats.map((s) => `${s.key}: ${s.value}`).join("\n") },
+            { label: "Backstory", saved: conflict.values.backstory },
+          ]}
+        />
+      ) : null}
+      <CharacterForm
+        key={conflict ? `conflict-${conflict.version}` : `v${version}`}
+        defaultValue={values}
+        lastResult={actionData?.result}
+        version={conflict?.version ?? version}
+        submitLabel="Save character"
+        conflict={Boolean(conflict)}
+      />
+      <DeleteDisclosure
+        what="this character"
+        detail="The character is removed from the campaign and from search. This cannot be undone."
+        pending={navigation.state === "submitting" && navigation.formData?.get("intent") === "delete"}
+      />
+    </div>
+  );
+}

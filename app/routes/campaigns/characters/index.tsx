@@ -1,0 +1,109 @@
+import { Form, Link } from "react-router";
+import { inputClass } from "~/components/ui/field";
+import { characterListQuerySchema } from "~/lib/campaign-schemas";
+import { characterStatusLabels, characterTypeLabels } from "~/lib/domain";
+import { listCharacters } from "~/server/campaigns/characters.server";
+import { getCampaignFromContext } from "~/server/campaigns/guards.server";
+import { getDb } from "~/server/request.server";
+import type { Route } from "./+types/index";
+
+export const meta: Route.MetaFunction = () => [{ title: "Characters — LoreSmith AI" }];
+
+export async function loader({ request, context }: Route.LoaderArgs) {
+  const campaign = getCampaignFromContext(context);
+  const filter = characterListQuerySchema.parse(Object.fromEntries(new URL(request.url).searchParams));
+  const characters = await listCharacters(getDb(context), campaign, filter);
+  return {
+    campaignId: campaign.id,
+    filter,
+    characters: characters.map((c) => ({
+      id: c.id,
+      characterName: c.characterName,
+      characterType: c.characterType,
+      status: c.status,
+      summary: [c.details.ancestry, c.details.characterClass, c.details.level ? `level ${c.details.level}` : undefined]
+        .filter(Boolean)
+        .join(" · "),
+      playerName: c.details.playerName,
+    })),
+  };
+}
+
+export default function Characters({ loaderData }: Route.ComponentProps) {
+  const { campaignId, filter, characters } = loaderData;
+  const base = `/campaigns/${campaignId}/characters`;
+  return (
+    <>
+      <div className="mb-4 flex flex-wrap items-center justify-between gap-3">
+        <h1 className="font-serif text-3xl font-semibold">Characters</h1>
+        <Link
+          to={`${base}/new`}
+          className="inline-flex min-h-11 items-center rounded-md bg-ember-600 px-4 font-medium text-white hover:bg-ember-700"
+        >
+          New character
+        </Link>
+      </div>
+      <Form method="get" className="mb-6 flex flex-col gap-2 sm:flex-row sm:items-end">
+        <div>
+          <label htmlFor="filter-kind" className="block font-medium text-sm">
+            PC or NPC
+          </label>
+          <select id="filter-kind" name="kind" defaultValue={filter.kind} className={inputClass}>
+            <option value="all">Everyone</option>
+            <option value="pc">Player characters</option>
+            <option value="npc">NPCs</option>
+          </select>
+        </div>
+        <div>
+          <label htmlFor="filter-status" className="block font-medium text-sm">
+            Status
+          </label>
+          <select id="filter-status" name="status" defaultValue={filter.status} className={inputClass}>
+            <option value="all">Any status</option>
+            {Object.entries(characterStatusLabels).map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </div>
+        <button
+          type="submit"
+          className="min-h-11 rounded-md border border-stone-400 bg-white px-4 font-medium hover:bg-stone-100"
+        >
+          Filter
+        </button>
+      </Form>
+      {characters.length === 0 ? (
+        <p className="rounded-lg border border-stone-300 border-dashed bg-white p-6 text-center">
+          {filter.kind === "all" && filter.status === "all"
+            ? "No characters yet. Add the party and the people they meet."
+            : "No character matches these filters."}
+        </p>
+      ) : (
+        <ul className="grid gap-3 sm:grid-cols-2" aria-label="Characters">
+          {characters.map((character) => (
+            <li key={character.id}>
+              <Link
+                to={`${base}/${character.id}`}
+                className="block h-full rounded-lg border border-stone-300 bg-white p-4 hover:border-ember-600"
+              >
+                <span className="flex flex-wrap items-baseline justify-between gap-2">
+                  <span className="font-semibold text-lg">{character.characterName}</span>
+                  <span className="text-sm text-stone-700">
+                    {characterTypeLabels[character.characterType]}
+                    {character.status !== "alive" ? ` · ${characterStatusLabels[character.status]}` : ""}
+                  </span>
+                </span>
+                {character.summary ? <span className="block text-stone-700">{character.summary}</span> : null}
+                {character.playerName ? (
+                  <span className="block text-sm text-stone-600">Played by {character.playerName}</span>
+                ) : null}
+              </Link>
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}

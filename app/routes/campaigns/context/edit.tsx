@@ -1,0 +1,108 @@
+import { parseWithZod } from "@conform-to/zod/v4";
+import { data, Link, useNavigation } from "react-router";
+import { ConflictNotice } from "~/components/conflict-notice";
+import { ContextEntryForm, type ContextEntryFormValues } from "~/components/context-entry-form";
+import { DeleteDisclosure } from "~/components/delete-disclosure";
+import { contextEntryUpdateSchema } from "~/lib/campaign-schemas";
+import { contextTypeLabels } from "~/lib/domain";
+import { deleteContextEntry, getContextEntry, updateContextEntry } from "~/server/campaigns/context-entries.server";
+import { decodeTags, VersionConflictError } from "~/server/campaigns/errors.server";
+import { getCampaignFromContext, notFound, parseRowId } from "~/server/campaigns/guards.server";
+import { getDb } from "~/server/request.server";
+import { redirectWithToast } from "~/server/toast.server";
+import type { Route } from "./+types/edit";
+
+export const meta: Route.MetaFunction = ({ loaderData }) => [
+  { title: `Edit ${loaderData?.values.title ?? "entry"} — LoreSmith AI` },
+];
+
+function formValues(entry: { contextType: string; title: string; content: string; tags: string; gmOnly: boolean }) {
+  return {
+    contextType: entry.contextType,
+    title: entry.title,
+    content: entry.content,
+    tags: decodeTags(entry.tags).join(", "),
+    gmOnly: entry.gmOnly,
+  } satisfies ContextEntryFormValues;
+}
+
+export async function loader({ context, params }: Route.LoaderArgs) {
+  const campaign = getCampaignFromContext(context);
+  const entry = await getContextEntry(getDb(context), campaign, parseRowId(params.entryId, "entry"));
+  if (!entry) notFound("entry");
+  return { campaignId: campaign.id, entryId: entry.id, version: entry.version, values: formValues(entry) };
+}
+
+export async function action({ request, context, params }: Route.ActionArgs) {
+  const campaign = getCampaignFromContext(context);
+  const entryId = parseRowId(params.entryId, "entry");
+  const db = getDb(context);
+  const formData = await request.formData();
+  const base = `/campaigns/${campaign.id}/context`;
+
+  if (formData.get("intent") === "delete") {
+    const entry = await getContextEntry(db, campaign, entryId);
+    if (!entry || !(await deleteContextEntry(db, campaign, entryId))) notFound("entry");
+    return redirectWithToast(context, request, base, `Entry “${entry.title}” deleted.`);
+  }
+
+  const submission = parseWithZod(formData, { schema: contextEntryUpdateSchema });
+  if (submission.status !== "success") {
+    return data({ result: submission.reply(), conflict: null }, { status: submission.status === "error" ? 400 : 200 });
+  }
+  const { version, ...input } = submission.value;
+  try {
+    const saved = await updateContextEntry(db, campaign, entryId, version, input);
+    if (!saved) notFound("entry");
+    return redirectWithToast(context, request, `${base}/${entryId}`, "Entry saved.");
+  } catch (error) {
+    if (!(error instanceof VersionConflictError)) throw error;
+    const current = error.current as Awaited<ReturnType<typeof getContextEntry>> & {};
+    return data(
+      { result: submission.reply(), conflict: { version: current.version, values: formValues(current) } },
+      { status: 409 },
+    );
+  }
+}
+
+export default function EditContextEntry({ loaderData, actionData }: Route.ComponentProps) {
+  const { campaignId, entryId, version, values } = loaderData;
+  const navigation = useNavigation();
+  const conflict = actionData?.conflict;
+  const base = `/campaigns/${campaignId}/context/${entryId}`;
+  return (
+    <div className="max-w-2xl space-y-6">
+      <p>
+        <Link to={base} className="text-ember-700 underline">
+          ← Back to the entry
+        </Link>
+      </p>
+      <h1 className="font-serif text-3xl font-semibold">Edit {values.title}</h1>
+      {conflict ? (
+        <ConflictNotice
+          discardHref={`${base}/edit`}
+          fields={[
+            { label: "Type", saved: contextTypeLabels[conflict.values.contextType as keyof typeof contextTypeLabels] },
+            { label: "Title", saved: conflict.values.title },
+            { label: "Tags", saved: conflict.values.tags },
+            { label: "GM only", saved: conflict.values.gmOnly ? "Yes" : "No" },
+            { label: "Content", saved: conflict.values.content },
+          ]}
+        />
+      ) : null}
+      <ContextEntryForm
+        key={conflict ? `conflict-${conflict.version}` : `v${version}`}
+        defaultValue={values}
+        lastResult={actionData?.result}
+        version={conflict?.version ?? version}
+        submitLabel="Save entry"
+        conflict={Boolean(conflict)}
+      />
+      <DeleteDisclosure
+        what="this entry"
+        detail="The entry is removed from the campaign and from search. This cannot be undone."
+        pending={navigation.state === "submitting" && navigation.formData?.get("intent") === "delete"}
+      />
+    </div>
+  );
+}

@@ -1,0 +1,78 @@
+import { Link } from "react-router";
+import { MarkdownView } from "~/components/markdown";
+import { contextTypeLabels } from "~/lib/domain";
+import { formatRelative } from "~/lib/format";
+import { getContextEntry } from "~/server/campaigns/context-entries.server";
+import { getCampaignFromContext, notFound, parseRowId } from "~/server/campaigns/guards.server";
+import { renderMarkdown } from "~/server/markdown.server";
+import { getDb } from "~/server/request.server";
+import type { Route } from "./+types/entry";
+
+export const meta: Route.MetaFunction = ({ loaderData }) => [
+  { title: `${loaderData?.entry.title ?? "Entry"} — LoreSmith AI` },
+];
+
+export async function loader({ context, params }: Route.LoaderArgs) {
+  const campaign = getCampaignFromContext(context);
+  const entry = await getContextEntry(getDb(context), campaign, parseRowId(params.entryId, "entry"));
+  if (!entry) notFound("entry");
+  return {
+    campaignId: campaign.id,
+    entry: {
+      id: entry.id,
+      title: entry.title,
+      contextType: entry.contextType,
+      tags: entry.tagList,
+      gmOnly: entry.gmOnly,
+      updatedAt: entry.updatedAt,
+      html: renderMarkdown(entry.content),
+    },
+    now: Date.now(),
+  };
+}
+
+export default function ContextEntryPage({ loaderData }: Route.ComponentProps) {
+  const { campaignId, entry, now } = loaderData;
+  const base = `/campaigns/${campaignId}/context`;
+  return (
+    <article className="max-w-3xl space-y-4">
+      <p>
+        <Link to={`${base}?type=${entry.contextType}`} className="text-ember-700 underline">
+          ← {contextTypeLabels[entry.contextType]} entries
+        </Link>
+      </p>
+      <header className="flex flex-wrap items-start justify-between gap-3">
+        <div>
+          <h1 className="font-serif text-3xl font-semibold">{entry.title}</h1>
+          <p className="text-sm text-stone-700">
+            {contextTypeLabels[entry.contextType]}
+            {entry.gmOnly ? " · GM only" : ""} · updated {formatRelative(entry.updatedAt, now)}
+          </p>
+        </div>
+        <Link
+          to={`${base}/${entry.id}/edit`}
+          className="inline-flex min-h-11 items-center rounded-md border border-stone-400 bg-white px-4 font-medium hover:bg-stone-100"
+        >
+          Edit entry
+        </Link>
+      </header>
+      {entry.tags.length ? (
+        <ul className="flex flex-wrap gap-2" aria-label="Tags">
+          {entry.tags.map((tag) => (
+            <li key={tag}>
+              <Link
+                to={`${base}?tag=${encodeURIComponent(tag)}`}
+                className="inline-flex min-h-11 items-center rounded-full bg-stone-200 px-3 text-sm hover:bg-stone-300"
+              >
+                {tag}
+              </Link>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      <div className="rounded-lg border border-stone-300 bg-white p-4">
+        <MarkdownView html={entry.html} />
+      </div>
+    </article>
+  );
+}

@@ -1,0 +1,108 @@
+import { Form, Link } from "react-router";
+import { inputClass } from "~/components/ui/field";
+import { contextListQuerySchema } from "~/lib/campaign-schemas";
+import { contextTypeLabels } from "~/lib/domain";
+import { formatRelative } from "~/lib/format";
+import { listContextEntries, listContextTags } from "~/server/campaigns/context-entries.server";
+import { getCampaignFromContext } from "~/server/campaigns/guards.server";
+import { markdownToPlainText } from "~/server/markdown.server";
+import { getDb } from "~/server/request.server";
+import type { Route } from "./+types/index";
+
+export const meta: Route.MetaFunction = () => [{ title: "Lore & context — LoreSmith AI" }];
+
+export async function loader({ request, context }: Route.LoaderArgs) {
+  const campaign = getCampaignFromContext(context);
+  const filter = contextListQuerySchema.parse(Object.fromEntries(new URL(request.url).searchParams));
+  const db = getDb(context);
+  const [entries, tags] = await Promise.all([listContextEntries(db, campaign, filter), listContextTags(db, campaign)]);
+  return {
+    campaignId: campaign.id,
+    filter,
+    tags,
+    entries: entries.map(({ excerpt, ...entry }) => ({ ...entry, excerpt: markdownToPlainText(excerpt, 160) })),
+    now: Date.now(),
+  };
+}
+
+export default function ContextEntries({ loaderData }: Route.ComponentProps) {
+  const { campaignId, filter, tags, entries, now } = loaderData;
+  const base = `/campaigns/${campaignId}/context`;
+  return (
+    <>
+      <div className="mb-4 flex flex-wrap items-center justify-between gap-3">
+        <h1 className="font-serif text-3xl font-semibold">Lore &amp; context</h1>
+        <Link
+          to={`${base}/new${filter.type !== "all" ? `?type=${filter.type}` : ""}`}
+          className="inline-flex min-h-11 items-center rounded-md bg-ember-600 px-4 font-medium text-white hover:bg-ember-700"
+        >
+          New entry
+        </Link>
+      </div>
+      <Form method="get" className="mb-6 flex flex-col gap-2 sm:flex-row sm:items-end">
+        <div>
+          <label htmlFor="filter-type" className="block font-medium text-sm">
+            Type
+          </label>
+          <select id="filter-type" name="type" defaultValue={filter.type} className={inputClass}>
+            <option value="all">All types</option>
+            {Object.entries(contextTypeLabels).map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div>
+          <label htmlFor="filter-tag" className="block font-medium text-sm">
+            Tag
+          </label>
+          <select id="filter-tag" name="tag" defaultValue={filter.tag} className={inputClass}>
+            <option value="">Any tag</option>
+            {tags.map((tag) => (
+              <option key={tag} value={tag}>
+                {tag}
+              </option>
+            ))}
+          </select>
+        </div>
+        <button
+          type="submit"
+          className="min-h-11 rounded-md border border-stone-400 bg-white px-4 font-medium hover:bg-stone-100"
+        >
+          Filter
+        </button>
+      </Form>
+      {entries.length === 0 ? (
+        <p className="rounded-lg border border-stone-300 border-dashed bg-white p-6 text-center">
+          {filter.type === "all" && !filter.tag
+            ? "No entries yet. Add the places, factions, secrets and rules of your world."
+            : "No entry matches these filters."}
+        </p>
+      ) : (
+        <ul className="space-y-3" aria-label="Entries">
+          {entries.map((entry) => (
+            <li key={entry.id}>
+              <Link
+                to={`${base}/${entry.id}`}
+                className="block rounded-lg border border-stone-300 bg-white p-4 hover:border-ember-600"
+              >
+                <span className="flex flex-wrap items-baseline gap-2">
+                  <span className="font-semibold text-lg">{entry.title}</span>
+                  <span className="text-sm text-stone-700">{contextTypeLabels[entry.contextType]}</span>
+                  {entry.gmOnly ? (
+                    <span className="rounded bg-stone-800 px-1.5 py-0.5 text-white text-xs">GM only</span>
+                  ) : null}
+                </span>
+                {entry.excerpt ? <span className="mt-1 block text-stone-700">{entry.excerpt}</span> : null}
+                <span className="mt-1 block text-stone-600 text-xs">
+                  {entry.tags.length ? `${entry.tags.join(", ")} · ` : ""}updated {formatRelative(entry.updatedAt, now)}
+                </span>
+              </Link>
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}

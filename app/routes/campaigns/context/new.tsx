@@ -1,0 +1,46 @@
+import { parseWithZod } from "@conform-to/zod/v4";
+import { data, useSearchParams } from "react-router";
+import { ContextEntryForm } from "~/components/context-entry-form";
+import { contextEntrySchema } from "~/lib/campaign-schemas";
+import { contextTypes } from "~/lib/domain";
+import { createContextEntry } from "~/server/campaigns/context-entries.server";
+import { getCampaignFromContext } from "~/server/campaigns/guards.server";
+import { getDb } from "~/server/request.server";
+import { redirectWithToast } from "~/server/toast.server";
+import type { Route } from "./+types/new";
+
+export const meta: Route.MetaFunction = () => [{ title: "New entry — LoreSmith AI" }];
+
+export function loader({ context }: Route.LoaderArgs) {
+  return { campaignId: getCampaignFromContext(context).id };
+}
+
+export async function action({ request, context }: Route.ActionArgs) {
+  const campaign = getCampaignFromContext(context);
+  const submission = parseWithZod(await request.formData(), { schema: contextEntrySchema });
+  if (submission.status !== "success") {
+    return data(submission.reply(), { status: submission.status === "error" ? 400 : 200 });
+  }
+  const entry = await createContextEntry(getDb(context), campaign, submission.value);
+  return redirectWithToast(
+    context,
+    request,
+    `/campaigns/${campaign.id}/context/${entry.id}`,
+    `Entry “${entry.title}” added.`,
+  );
+}
+
+export default function NewContextEntry({ actionData }: Route.ComponentProps) {
+  const [searchParams] = useSearchParams();
+  const type = searchParams.get("type");
+  return (
+    <div className="max-w-2xl">
+      <h1 className="mb-4 font-serif text-3xl font-semibold">New entry</h1>
+      <ContextEntryForm
+        lastResult={actionData}
+        defaultValue={{ contextType: contextTypes.find((t) => t === type) ?? "lore" }}
+        submitLabel="Add entry"
+      />
+    </div>
+  );
+}

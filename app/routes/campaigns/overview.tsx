@@ -1,0 +1,181 @@
+import { Link } from "react-router";
+import { MarkdownView } from "~/components/markdown";
+import { characterStatusLabels, contextTypeLabels, contextTypes } from "~/lib/domain";
+import { formatDate, formatRelative } from "~/lib/format";
+import { getCampaignOverview } from "~/server/campaigns/campaigns.server";
+import { getCampaignFromContext } from "~/server/campaigns/guards.server";
+import { renderMarkdown } from "~/server/markdown.server";
+import { getDb } from "~/server/request.server";
+import type { Route } from "./+types/overview";
+
+export const meta: Route.MetaFunction = ({ loaderData }) => [
+  { title: `${loaderData?.campaign.name ?? "Campaign"} — LoreSmith AI` },
+];
+
+export async function loader({ context }: Route.LoaderArgs) {
+  const campaign = getCampaignFromContext(context);
+  const overview = await getCampaignOverview(getDb(context), campaign);
+  return {
+    campaign: {
+      id: campaign.id,
+      name: campaign.name,
+      metadata: campaign.metadata,
+      descriptionHtml: renderMarkdown(campaign.description),
+    },
+    ...overview,
+    now: Date.now(),
+  };
+}
+
+const addLinkClass =
+  "inline-flex min-h-11 items-center rounded-md border border-stone-400 bg-white px-3 font-medium hover:bg-stone-100";
+
+export default function CampaignOverview({ loaderData }: Route.ComponentProps) {
+  const { campaign, entries, characters, resources, recent, now } = loaderData;
+  const base = `/campaigns/${campaign.id}`;
+  const byType = contextTypes
+    .map((type) => ({ type, items: entries.filter((entry) => entry.contextType === type) }))
+    .filter((group) => group.items.length > 0);
+  const facts = [
+    ["Game system", campaign.metadata.system],
+    ["Setting", campaign.metadata.setting],
+    ["Next session", campaign.metadata.nextSessionAt ? formatDate(campaign.metadata.nextSessionAt) : undefined],
+    ["Tags", campaign.metadata.tags?.join(", ")],
+  ].filter((fact): fact is [string, string] => Boolean(fact[1]));
+
+  return (
+    <div className="grid gap-6 lg:grid-cols-3">
+      <div className="space-y-6 lg:col-span-2">
+        <h1 className="font-serif text-3xl font-semibold">{campaign.name}</h1>
+        {facts.length ? (
+          <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
+            {facts.map(([label, value]) => (
+              <div key={label} className="contents">
+                <dt className="font-medium">{label}</dt>
+                <dd>{value}</dd>
+              </div>
+            ))}
+          </dl>
+        ) : null}
+        <section aria-labelledby="description-heading" className="rounded-lg border border-stone-300 bg-white p-4">
+          <h2 id="description-heading" className="sr-only">
+            Description
+          </h2>
+          <MarkdownView html={campaign.descriptionHtml} empty="No description yet. Add one from Edit campaign." />
+        </section>
+
+        <section aria-labelledby="context-heading" className="space-y-3">
+          <div className="flex flex-wrap items-center justify-between gap-2">
+            <h2 id="context-heading" className="font-serif text-2xl font-semibold">
+              Lore &amp; context <span className="text-base text-stone-600">({entries.length})</span>
+            </h2>
+            <Link to={`${base}/context/new`} className={addLinkClass}>
+              Add entry
+            </Link>
+          </div>
+          {byType.length === 0 ? (
+            <p className="text-stone-700">No entries yet: locations, factions, plot hooks and house rules go here.</p>
+          ) : (
+            byType.map((group) => (
+              <div key={group.type}>
+                <h3 className="font-semibold">
+                  <Link to={`${base}/context?type=${group.type}`} className="hover:underline">
+                    {contextTypeLabels[group.type]} ({group.items.length})
+                  </Link>
+                </h3>
+                <ul className="mt-1 flex flex-wrap gap-2">
+                  {group.items.map((entry) => (
+                    <li key={entry.id}>
+                      <Link
+                        to={`${base}/context/${entry.id}`}
+                        className="inline-flex min-h-11 items-center rounded-md border border-stone-300 bg-white px-3 hover:border-ember-600"
+                      >
+                        {entry.title}
+                        {entry.gmOnly ? <span className="ml-2 text-stone-600 text-xs">GM only</span> : null}
+                      </Link>
+                    </li>
+                  ))}
+                </ul>
+              </div>
+            ))
+          )}
+        </section>
+
+        <section aria-labelledby="characters-heading" className="space-y-3">
+          <div className="flex flex-wrap items-center justify-between gap-2">
+            <h2 id="characters-heading" className="font-serif text-2xl font-semibold">
+              Characters <span className="text-base text-stone-600">({characters.length})</span>
+            </h2>
+            <Link to={`${base}/characters/new`} className={addLinkClass}>
+              Add character
+            </Link>
+          </div>
+          {characters.length === 0 ? (
+            <p className="text-stone-700">No characters yet: add the party and the NPCs they meet.</p>
+          ) : (
+            <ul className="grid gap-2 sm:grid-cols-2">
+              {characters.map((character) => (
+                <li key={character.id}>
+                  <Link
+                    to={`${base}/characters/${character.id}`}
+                    className="flex min-h-11 items-center justify-between gap-2 rounded-md border border-stone-300 bg-white px-3 py-2 hover:border-ember-600"
+                  >
+                    <span className="font-medium">{character.characterName}</span>
+                    <span className="text-sm text-stone-700">
+                      {character.characterType === "pc" ? "PC" : "NPC"}
+                      {character.status !== "alive" ? ` · ${characterStatusLabels[character.status]}` : ""}
+                    </span>
+                  </Link>
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+      </div>
+
+      <aside className="space-y-6">
+        <section aria-labelledby="files-heading" className="rounded-lg border border-stone-300 bg-white p-4">
+          <h2 id="files-heading" className="font-serif text-xl font-semibold">
+            Files
+          </h2>
+          {resources.length === 0 ? (
+            <p className="mt-1 text-sm text-stone-700">
+              No files attached. Rulebooks and modules from your Library will be listed here once attached.
+            </p>
+          ) : (
+            <ul className="mt-2 space-y-1">
+              {resources.map((resource) => (
+                <li key={resource.id}>{resource.fileName}</li>
+              ))}
+            </ul>
+          )}
+        </section>
+        <section aria-labelledby="recent-heading" className="rounded-lg border border-stone-300 bg-white p-4">
+          <h2 id="recent-heading" className="font-serif text-xl font-semibold">
+            Recent changes
+          </h2>
+          <ol className="mt-2 space-y-2">
+            {recent.map((change) => (
+              <li key={`${change.kind}-${change.id}`} className="text-sm">
+                <Link
+                  to={
+                    change.kind === "campaign"
+                      ? `${base}/edit`
+                      : `${base}/${change.kind === "context" ? "context" : "characters"}/${change.id}`
+                  }
+                  className="font-medium hover:underline"
+                >
+                  {change.title}
+                </Link>
+                <span className="block text-stone-600">
+                  {change.kind === "campaign" ? "Campaign" : change.kind === "context" ? "Entry" : "Character"} ·{" "}
+                  {formatRelative(change.updatedAt, now)}
+                </span>
+              </li>
+            ))}
+          </ol>
+        </section>
+      </aside>
+    </div>
+  );
+}

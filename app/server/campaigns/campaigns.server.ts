@@ -1,0 +1,222 @@
+import { and, asc, count, desc, eq, sql } from "drizzle-orm";
+import type { CampaignInput } from "~/lib/campaign-schemas";
+import { type CampaignStatus, campaignStatuses } from "~/lib/domain";
+import type { Db } from "../db/db.server";
+import {
+  type Campaign,
+  campaignCharacters,
+  campaignContext,
+  campaignResources,
+  campaigns,
+  fileMetadata,
+} from "../db/schema";
+import { likeContains, VersionConflictError } from "./errors.server";
+
+export type { Campaign };
+
+export interface CampaignListQuery {
+  status: CampaignStatus | "all";
+  q: string;
+  sort: "updated" | "name" | "created";
+}
+
+/** The campaign if `username` owns it; undefined for anyone else's or a missing id. */
+export async function getCampaign(db: Db, username: string, campaignId: string): Promise<Campaign | undefined> {
+  return db.query.campaigns.findFirst({
+    where: and(eq(campaigns.id, campaignId), eq(campaigns.username, username)),
+  });
+}
+
+export async function listCampaigns(db: Db, username: string, query: CampaignListQuery) {
+  const contextCount = db
+    .select({ n: count() })
+    .from(campaignContext)
+    .where(eq(campaignContext.campaignId, campaigns.id));
+  const characterCount = db
+    .select({ n: count() })
+    .from(campaignCharacters)
+    .where(eq(campaignCharacters.campaignId, campaigns.id));
+  const order =
+    query.sort === "name"
+      ? [asc(sql`${campaigns.name} COLLATE NOCASE`)]
+      : query.sort === "created"
+        ? [desc(campaigns.createdAt)]
+        : [desc(campaigns.updatedAt)];
+  return db
+    .select({
+      id: campaigns.id,
+      name: campaigns.name,
+      status: campaigns.status,
+      metadata: campaigns.metadata,
+      updatedAt: campaigns.updatedAt,
+      contextCount: sql<number>`(${contextCount})`,
+      characterCount: sql<number>`(${characterCount})`,
+    })
+    .from(campaigns)
+    .where(
+      and(
+        eq(campaigns.username, username),
+        query.status === "all" ? undefined : eq(campaigns.status, query.status),
+        query.q ? sql`${campaigns.name} LIKE ${likeContains(query.q)} ESCAPE '\\'` : undefined,
+      ),
+    )
+    .orderBy(...order);
+}
+
+/** How many campaigns the user has in each status, for the filter tabs. */
+export async function countCampaignsByStatus(
+  db: Db,
+  username: string,
+): Promise<Record<CampaignStatus | "all", number>> {
+  const rows = await db
+    .select({ status: campaigns.status, n: count() })
+    .from(campaigns)
+    .where(eq(campaigns.username, username))
+    .groupBy(campaigns.status);
+  const counts = Object.fromEntries(campaignStatuses.map((s) => [s, 0])) as Record<CampaignStatus | "all", number>;
+  counts.all = 0;
+  for (const row of rows) {
+    counts[row.status] = row.n;
+    counts.all += row.n;
+  }
+  return counts;
+}
+
+function toColumns(input: CampaignInput) {
+  return {
+    name: input.name,
+    description: input.description,
+    status: input.status,
+    metadata: {
+      system: input.system || undefined,
+      setting: input.setting || undefined,
+      nextSessionAt: input.nextSessionAt || undefined,
+      tags: input.tags,
+    },
+  };
+}
+
+export async function createCampaign(db: Db, username: string, input: CampaignInput): Promise<Campaign> {
+  const [created] = await db
+    .insert(campaigns)
+    .values({ id: crypto.randomUUID(), username, ...toColumns(input) })
+    .returning();
+  if (!created) throw new Error("Campaign insert returned nothing");
+  return created;
+}
+
+/**
+ * Saves an edit made from `version`. Refuses (VersionConflictError with the saved row)
+ * when the campaign changed since; returns undefined when it is not the user's.
+ */
+export async function updateCampaign(
+  db: Db,
+  username: string,
+  campaignId: string,
+  version: number,
+  input: CampaignInput,
+): Promise<Campaign | undefined> {
+  return saveVersioned(db, username, campaignId, version, toColumns(input));
+}
+
+export async function setCampaignStatus(
+  db: Db,
+  username: string,
+  campaignId: string,
+  version: number,
+  status: CampaignStatus,
+): Promise<Campaign | undefined> {
+  return saveVersioned(db, username, campaignId, version, { status });
+}
+
+async function saveVersioned(
+  db: Db,
+  username: string,
+  campaignId: string,
+  version: number,
+  changes: Partial<typeof campaigns.$inferInsert>,
+): Promise<Campaign | undefined> {
+  const [updated] = await db
+    .update(campaigns)
+    .set({ ...changes, version: sql`${campaigns.version} + 1`, updatedAt: Date.now() })
+    .where(and(eq(campaigns.id, campaignId), eq(campaigns.username, username), eq(campaigns.version, version)))
+    .returning();
+  if (updated) return updated;
+  const current = await getCampaign(db, username, campaignId);
+  if (current) throw new VersionConflictError(current);
+  return undefined;
+}
+
+/**
+ * Deletes the campaign; D1 cascades remove its context entries, characters, resource
+ * links and chats (and their FTS rows). Library files stay in the library.
+ */
+export async function deleteCampaign(db: Db, username: string, campaignId: string): Promise<boolean> {
+  const deleted = await db
+    .delete(campaigns)
+    .where(and(eq(campaigns.id, campaignId), eq(campaigns.username, username)))
+    .returning({ id: campaigns.id });
+  return deleted.length > 0;
+}
+
+export interface RecentChange {
+  kind: "campaign" | "context" | "character";
+  id: string | number;
+  title: string;
+  updatedAt: number;
+}
+
+/** Everything the overview page shows, in one round trip to D1. */
+export async function getCampaignOverview(db: Db, campaign: Campaign) {
+  const [entries, characters, resources] = await db.batch([
+    db
+      .select({
+        id: campaignContext.id,
+        contextType: campaignContext.contextType,
+        title: campaignContext.title,
+        gmOnly: campaignContext.gmOnly,
+        updatedAt: campaignContext.updatedAt,
+      })
+      .from(campaignContext)
+      .where(eq(campaignContext.campaignId, campaign.id))
+      .orderBy(asc(sql`${campaignContext.title} COLLATE NOCASE`)),
+    db
+      .select({
+        id: campaignCharacters.id,
+        characterName: campaignCharacters.characterName,
+        characterType: campaignCharacters.characterType,
+        status: campaignCharacters.status,
+        updatedAt: campaignCharacters.updatedAt,
+      })
+      .from(campaignCharacters)
+      .where(eq(campaignCharacters.campaignId, campaign.id))
+      .orderBy(asc(sql`${campaignCharacters.characterName} COLLATE NOCASE`)),
+    db
+      .select({
+        id: campaignResources.id,
+        fileKey: campaignResources.fileKey,
+        fileName: campaignResources.fileName,
+        description: campaignResources.description,
+        status: fileMetadata.status,
+      })
+      .from(campaignResources)
+      .innerJoin(fileMetadata, eq(fileMetadata.fileKey, campaignResources.fileKey))
+      .where(eq(campaignResources.campaignId, campaign.id))
+      .orderBy(asc(campaignResources.fileName)),
+  ]);
+
+  const recent: RecentChange[] = [
+    { kind: "campaign" as const, id: campaign.id, title: campaign.name, updatedAt: campaign.updatedAt },
+    ...entries.map((e) => ({ kind: "context" as const, id: e.id, title: e.title, updatedAt: e.updatedAt })),
+    ...characters.map((c) => ({
+      kind: "character" as const,
+      id: c.id,
+      title: c.characterName,
+      updatedAt: c.updatedAt,
+    })),
+  ]
+    .sort((a, b) => b.updatedAt - a.updatedAt)
+    .slice(0, 8);
+
+  return { entries, characters, resources, recent };
+}

@@ -1,0 +1,124 @@
+import { and, desc, eq, sql } from "drizzle-orm";
+import type { CharacterInput } from "~/lib/campaign-schemas";
+import type { CharacterStatus, CharacterType } from "~/lib/domain";
+import type { Db } from "../db/db.server";
+import { type Campaign, campaignCharacters, campaigns } from "../db/schema";
+import { VersionConflictError } from "./errors.server";
+
+export interface CharacterDetails {
+  playerName?: string;
+  ancestry?: string;
+  characterClass?: string;
+  level?: number;
+  alignment?: string;
+  stats: { key: string; value: string }[];
+}
+
+type CharacterRow = typeof campaignCharacters.$inferSelect;
+export type Character = Omit<CharacterRow, "metadata"> & { details: CharacterDetails };
+
+function withDetails(row: CharacterRow): Character {
+  const { metadata, ...rest } = row;
+  const details = metadata as Partial<CharacterDetails>;
+  return { ...rest, details: { ...details, stats: Array.isArray(details.stats) ? details.stats : [] } };
+}
+
+export async function listCharacters(
+  db: Db,
+  campaign: Campaign,
+  filter: { kind: CharacterType | "all"; status: CharacterStatus | "all" },
+) {
+  const rows = await db
+    .select()
+    .from(campaignCharacters)
+    .where(
+      and(
+        eq(campaignCharacters.campaignId, campaign.id),
+        filter.kind === "all" ? undefined : eq(campaignCharacters.characterType, filter.kind),
+        filter.status === "all" ? undefined : eq(campaignCharacters.status, filter.status),
+      ),
+    )
+    .orderBy(desc(campaignCharacters.updatedAt));
+  return rows.map(withDetails);
+}
+
+export async function getCharacter(db: Db, campaign: Campaign, characterId: number): Promise<Character | undefined> {
+  const row = await db.query.campaignCharacters.findFirst({
+    where: and(eq(campaignCharacters.id, characterId), eq(campaignCharacters.campaignId, campaign.id)),
+  });
+  return row ? withDetails(row) : undefined;
+}
+
+function toColumns(input: CharacterInput) {
+  const details: CharacterDetails = {
+    playerName: input.playerName || undefined,
+    ancestry: input.ancestry || undefined,
+    characterClass: input.characterClass || undefined,
+    level: input.level,
+    alignment: input.alignment || undefined,
+    stats: input.stats,
+  };
+  return {
+    characterName: input.characterName,
+    characterType: input.characterType,
+    status: input.status,
+    backstory: input.backstory,
+    metadata: details as unknown as Record<string, unknown>,
+  };
+}
+
+function touchCampaign(db: Db, campaign: Campaign, now: number) {
+  return db.update(campaigns).set({ updatedAt: now }).where(eq(campaigns.id, campaign.id));
+}
+
+export async function createCharacter(db: Db, campaign: Campaign, input: CharacterInput): Promise<Character> {
+  const now = Date.now();
+  const [[created]] = await db.batch([
+    db
+      .insert(campaignCharacters)
+      .values({ campaignId: campaign.id, ...toColumns(input), createdAt: now, updatedAt: now })
+      .returning(),
+    touchCampaign(db, campaign, now),
+  ]);
+  if (!created) throw new Error("Character insert returned nothing");
+  return withDetails(created);
+}
+
+export async function updateCharacter(
+  db: Db,
+  campaign: Campaign,
+  characterId: number,
+  version: number,
+  input: CharacterInput,
+): Promise<Character | undefined> {
+  const now = Date.now();
+  const [[updated]] = await db.batch([
+    db
+      .update(campaignCharacters)
+      .set({ ...toColumns(input), version: sql`${campaignCharacters.version} + 1`, updatedAt: now })
+      .where(
+        and(
+          eq(campaignCharacters.id, characterId),
+          eq(campaignCharacters.campaignId, campaign.id),
+          eq(campaignCharacters.version, version),
+        ),
+      )
+      .returning(),
+    touchCampaign(db, campaign, now),
+  ]);
+  if (updated) return withDetails(updated);
+  const current = await getCharacter(db, campaign, characterId);
+  if (current) throw new VersionConflictError(current);
+  return undefined;
+}
+
+export async function deleteCharacter(db: Db, campaign: Campaign, characterId: number): Promise<boolean> {
+  const [deleted] = await db.batch([
+    db
+      .delete(campaignCharacters)
+      .where(and(eq(campaignCharacters.id, characterId), eq(campaignCharacters.campaignId, campaign.id)))
+      .returning({ id: campaignCharacters.id }),
+    touchCampaign(db, campaign, Date.now()),
+  ]);
+  return deleted.length > 0;
+}

@@ -1,0 +1,66 @@
+import {
+  createContext,
+  createCookieSessionStorage,
+  type MiddlewareFunction,
+  type RouterContextProvider,
+  redirect,
+} from "react-router";
+import { sessionSecret } from "./auth/middleware.server";
+import { cloudflareContext } from "./context.server";
+
+/**
+ * One-shot success messages ("Campaign saved") carried across a redirect in a small
+ * signed cookie — not in the KV session, so a toast costs no KV write.
+ */
+export interface Toast {
+  kind: "success" | "info";
+  message: string;
+}
+
+const TOAST_COOKIE = "__toast";
+
+function toastStorage(env: Env, requestUrl: string) {
+  const { hostname } = new URL(requestUrl);
+  return createCookieSessionStorage<{ toast: Toast }>({
+    cookie: {
+      name: TOAST_COOKIE,
+      httpOnly: true,
+      sameSite: "lax",
+      path: "/",
+      maxAge: 60,
+      secure: !["localhost", "127.0.0.1", "[::1]"].includes(hostname),
+      secrets: [sessionSecret(env)],
+    },
+  });
+}
+
+const toastContext = createContext<Toast | null>(null);
+
+/** Root middleware: reads a pending toast, and clears its cookie once it has been shown. */
+export const toastMiddleware: MiddlewareFunction<Response> = async ({ request, context }, next) => {
+  const cookie = request.headers.get("Cookie");
+  if (!cookie?.includes(`${TOAST_COOKIE}=`)) return next();
+  const storage = toastStorage(context.get(cloudflareContext).env, request.url);
+  const session = await storage.getSession(cookie);
+  context.set(toastContext, session.get("toast") ?? null);
+  const response = await next();
+  const setsToast = response.headers.getSetCookie().some((c) => c.startsWith(`${TOAST_COOKIE}=`));
+  if (!setsToast) response.headers.append("Set-Cookie", await storage.destroySession(session));
+  return response;
+};
+
+export function getToast(context: Readonly<RouterContextProvider>): Toast | null {
+  return context.get(toastContext);
+}
+
+export async function redirectWithToast(
+  context: Readonly<RouterContextProvider>,
+  request: Request,
+  to: string,
+  message: string,
+): Promise<Response> {
+  const storage = toastStorage(context.get(cloudflareContext).env, request.url);
+  const session = await storage.getSession();
+  session.set("toast", { kind: "success", message });
+  return redirect(to, { headers: { "Set-Cookie": await storage.commitSession(session) } });
+}
