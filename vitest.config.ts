@@ -27,6 +27,8 @@ export default defineConfig(async () => {
     test: {
       include: ["tests/**/*.test.ts"],
       setupFiles: ["./tests/setup.ts"],
+      // The first test of a file may transform route modules (TSX) on a 2-core machine.
+      testTimeout: 30_000,
     },
   };
 });

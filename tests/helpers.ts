@@ -1,6 +1,12 @@
 import { env } from "cloudflare:workers";
+import { RouterContextProvider } from "react-router";
 import { createAccount } from "~/server/auth/accounts.server";
+import { sessionMiddleware } from "~/server/auth/middleware.server";
+import { startSession } from "~/server/auth/sign-in.server";
+import { cloudflareContext } from "~/server/context.server";
 import { createDb, type Db } from "~/server/db/db.server";
+import type { User } from "~/server/db/schema";
+import { getRequestState } from "~/server/request.server";
 
 export const db: Db = createDb(env.DB);
 
@@ -15,4 +21,21 @@ export const PASSWORD = "correct horse battery staple";
 
 export async function newUser(prefix?: string) {
   return createAccount(db, uniqueName(prefix), PASSWORD);
+}
+
+/** A fresh router context as the Worker entry builds it. */
+export function newRouterContext(): RouterContextProvider {
+  const context = new RouterContextProvider();
+  context.set(cloudflareContext, { env, ctx: {} as ExecutionContext, cspNonce: "test-nonce" });
+  return context;
+}
+
+/** A real session cookie for `user`, issued the way sign-in issues it. */
+export async function sessionCookieFor(user: User): Promise<string> {
+  const context = newRouterContext();
+  const request = new Request("http://localhost/login");
+  const response = (await sessionMiddleware({ request, context, params: {} } as never, async () =>
+    startSession(getRequestState(context), user, false, "/home"),
+  )) as Response;
+  return response.headers.get("Set-Cookie")?.split(";")[0] ?? "";
 }
