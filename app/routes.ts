@@ -23,12 +23,16 @@ export default [
       route("characters/:characterId", "routes/campaigns/characters/character.tsx"),
       route("characters/:characterId/edit", "routes/campaigns/characters/edit.tsx"),
     ]),
-    route("library", "routes/library.tsx"),
+    route("library", "routes/library/index.tsx"),
+    route("library/:fileKey", "routes/library/file.tsx"),
     route("search", "routes/search.tsx"),
     route("assistant", "routes/assistant.tsx"),
     route("settings", "routes/settings.tsx"),
   ]),
   // JSON endpoints: 401 when signed out, 404 for anything not the caller's.
   route("api/campaigns/:campaignId", "routes/api/campaign.ts"),
+  route("api/files", "routes/api/files.ts"),
+  // File bytes, streamed from R2 with Range support (outside the layout: no HTML shell).
+  route("files/:fileKey", "routes/library/download.ts"),
   route("*", "routes/not-found.tsx"),
 ] satisfies RouteConfig;

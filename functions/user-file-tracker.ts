@@ -1,12 +1,84 @@
 import { DurableObject } from "cloudflare:workers";
 
+export interface FileJob {
+  fileKey: string;
+  version: number;
+  fileName: string;
+  status: string;
+  updatedAt: number;
+}
+
 /**
- * One per user (named by username). Later it owns the user's upload/ingestion job queue
- * and pushes live progress; for now it greets and echoes over hibernatable WebSockets.
+ * One per user (named by username). Keeps the user's file jobs in its SQLite storage —
+ * today the record of each upload waiting to be processed; the ingestion pipeline works
+ * through them later — and fans live updates out to the user's open WebSockets
+ * (hibernation API).
  */
 export class UserFileTracker extends DurableObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.blockConcurrencyWhile(async () => this.ensureSchema());
+  }
+
+  private ensureSchema(): void {
+    this.ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS jobs (
+      file_key TEXT PRIMARY KEY,
+      version INTEGER NOT NULL,
+      file_name TEXT NOT NULL,
+      status TEXT NOT NULL,
+      updated_at INTEGER NOT NULL
+    )`);
+  }
+
   async hello(username: string): Promise<string> {
     return `Hello, ${username}: your file tracker is ready.`;
+  }
+
+  /** An upload finished: remember the file version as waiting for processing, and tell open tabs. */
+  async recordUpload(job: { fileKey: string; version: number; fileName: string }): Promise<void> {
+    const now = Date.now();
+    this.ctx.storage.sql.exec(
+      `INSERT INTO jobs (file_key, version, file_name, status, updated_at) VALUES (?, ?, ?, 'uploaded', ?)
+       ON CONFLICT(file_key) DO UPDATE SET version = excluded.version, file_name = excluded.file_name,
+         status = 'uploaded', updated_at = excluded.updated_at`,
+      job.fileKey,
+      job.version,
+      job.fileName,
+      now,
+    );
+    this.broadcast({ type: "file", fileKey: job.fileKey, version: job.version, status: "uploaded" });
+  }
+
+  async listJobs(): Promise<FileJob[]> {
+    return this.ctx.storage.sql
+      .exec<{ file_key: string; version: number; file_name: string; status: string; updated_at: number }>(
+        "SELECT * FROM jobs ORDER BY updated_at DESC",
+      )
+      .toArray()
+      .map((row) => ({
+        fileKey: row.file_key,
+        version: row.version,
+        fileName: row.file_name,
+        status: row.status,
+        updatedAt: row.updated_at,
+      }));
+  }
+
+  /** The file was deleted: drop its job and tell open tabs. */
+  async forget(fileKey: string): Promise<void> {
+    this.ctx.storage.sql.exec("DELETE FROM jobs WHERE file_key = ?", fileKey);
+    this.broadcast({ type: "file", fileKey, status: "deleted" });
+  }
+
+  private broadcast(message: Record<string, unknown>): void {
+    const text = JSON.stringify(message);
+    for (const ws of this.ctx.getWebSockets()) {
+      try {
+        ws.send(text);
+      } catch {
+        // A socket closing as we send; the close handler tidies up.
+      }
+    }
   }
 
   /** Accepts a WebSocket that the Worker has already authenticated for this user. */
@@ -42,5 +114,7 @@ export class UserFileTracker extends DurableObject<Env> {
     for (const ws of this.ctx.getWebSockets()) ws.close(1000, "account deleted");
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
+    // The object may be reused (a new account with the same name) while still in memory.
+    this.ensureSchema();
   }
 }

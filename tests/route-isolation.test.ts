@@ -7,6 +7,7 @@ import { createCampaign } from "~/server/campaigns/campaigns.server";
 import { createCharacter } from "~/server/campaigns/characters.server";
 import { createContextEntry } from "~/server/campaigns/context-entries.server";
 import type { Campaign, User } from "~/server/db/schema";
+import { uploadFile } from "~/server/files/files.server";
 import { db, newRouterContext, newUser, sessionCookieFor } from "./helpers";
 
 /**
@@ -115,7 +116,17 @@ describe("every route with an id is scoped to its owner", () => {
       backstory: "",
       stats: [],
     });
-    params = { campaignId: campaign.id, entryId: String(entry.id), characterId: String(character.id) };
+    const { file } = await uploadFile(
+      { db, files: env.FILES, tracker: env.USER_FILE_TRACKER, limits: { maxFileBytes: 1e6, maxUserBytes: 1e7 } },
+      owner.username,
+      { fileName: "secret notes.md", size: 14, body: new Blob(["# Secret lair\n"]).stream() },
+    );
+    params = {
+      campaignId: campaign.id,
+      entryId: String(entry.id),
+      characterId: String(character.id),
+      fileKey: file.fileKey,
+    };
   });
 
   const fill = (path: string) =>
@@ -133,10 +144,12 @@ describe("every route with an id is scoped to its owner", () => {
       "/campaigns/:campaignId/context/:entryId/edit",
       "/campaigns/:campaignId/characters/:characterId/edit",
       "/api/campaigns/:campaignId",
+      "/library/:fileKey",
+      "/files/:fileKey",
     ]) {
       expect(paths).toContain(expected);
     }
-    expect(idRoutes.length).toBeGreaterThanOrEqual(11);
+    expect(idRoutes.length).toBeGreaterThanOrEqual(13);
   });
 
   it("answers 404 to another user for every loader and action", async () => {
@@ -163,7 +176,12 @@ describe("every route with an id is scoped to its owner", () => {
   });
 
   it("answers 404 for ids that do not exist at all", async () => {
-    const missing = { campaignId: crypto.randomUUID(), entryId: "999999", characterId: "999999" };
+    const missing = {
+      campaignId: crypto.randomUUID(),
+      entryId: "999999",
+      characterId: "999999",
+      fileKey: "0".repeat(32),
+    };
     for (const route of idRoutes) {
       const url = `http://localhost${route.path.replace(/:(\w+)/g, (_, name: string) => missing[name as keyof typeof missing])}`;
       const status = await call(route, "loader", url, ownerCookie, missing);

@@ -117,3 +117,9 @@ export const characterListQuerySchema = z.object({
   kind: z.enum([...characterTypes, "all"]).catch("all"),
   status: z.enum([...characterStatuses, "all"]).catch("all"),
 });
+
+export const fileDetailsSchema = z.object({
+  description: z.string().trim().max(2_000, "Keep the description under 2,000 characters.").optional(),
+  tags: tagsField,
+  version: versionField,
+});

@@ -1,0 +1,219 @@
+import { getFormProps, getInputProps, getTextareaProps, useForm } from "@conform-to/react";
+import { getZodConstraint, parseWithZod } from "@conform-to/zod/v4";
+import { data, Form, Link, useNavigation } from "react-router";
+import { Button } from "~/components/ui/button";
+import { Field, FormErrors, inputClass } from "~/components/ui/field";
+import { fileDetailsSchema } from "~/lib/campaign-schemas";
+import { formatBytes } from "~/lib/file-types";
+import { formatRelative } from "~/lib/format";
+import { VersionConflictError } from "~/server/campaigns/errors.server";
+import { notFound } from "~/server/campaigns/guards.server";
+import {
+  campaignsUsingFile,
+  deleteFile,
+  type FileRow,
+  getFile,
+  getFileVersions,
+  updateFileDetails,
+} from "~/server/files/files.server";
+import { FILE_KEY_PATTERN } from "~/server/files/keys.server";
+import { fileStores } from "~/server/files/stores.server";
+import { getDb, requireUser } from "~/server/request.server";
+import { redirectWithToast } from "~/server/toast.server";
+import type { Route } from "./+types/file";
+
+export const meta: Route.MetaFunction = ({ loaderData }) => [
+  { title: `${loaderData?.file.fileName ?? "File"} — LoreSmith AI` },
+];
+
+async function requireFile(context: Route.LoaderArgs["context"], request: Request, fileKey: string) {
+  const user = requireUser(context, request);
+  const file = FILE_KEY_PATTERN.test(fileKey) ? await getFile(getDb(context), user.username, fileKey) : undefined;
+  if (!file) notFound("file");
+  return { user, file };
+}
+
+export async function loader({ request, context, params }: Route.LoaderArgs) {
+  const { user, file } = await requireFile(context, request, params.fileKey);
+  const db = getDb(context);
+  const [versions, usedBy] = await Promise.all([
+    getFileVersions(db, file),
+    campaignsUsingFile(db, user.username, file.fileKey),
+  ]);
+  return {
+    file: {
+      fileKey: file.fileKey,
+      fileName: file.fileName,
+      description: file.description,
+      tags: file.tags,
+      fileSize: file.fileSize,
+      contentType: file.contentType,
+      status: file.status,
+      version: file.version,
+      currentVersion: file.currentVersion,
+    },
+    versions: versions.map((v) => ({ number: v.versionNumber, size: v.fileSize, createdAt: v.createdAt })),
+    usedBy,
+    now: Date.now(),
+  };
+}
+
+export async function action({ request, context, params }: Route.ActionArgs) {
+  const { user, file } = await requireFile(context, request, params.fileKey);
+  const formData = await request.formData();
+  if (formData.get("intent") === "delete") {
+    await deleteFile(fileStores(context), user.username, file.fileKey);
+    return redirectWithToast(context, request, "/library", `“${file.fileName}” deleted.`);
+  }
+  const submission = parseWithZod(formData, { schema: fileDetailsSchema });
+  if (submission.status !== "success") {
+    return data({ result: submission.reply(), conflict: null }, { status: 400 });
+  }
+  const { version, description, tags } = submission.value;
+  try {
+    await updateFileDetails(getDb(context), user.username, file.fileKey, version, {
+      description: description ?? "",
+      tags,
+    });
+    return redirectWithToast(context, request, `/library/${file.fileKey}`, "Details saved.");
+  } catch (error) {
+    if (!(error instanceof VersionConflictError)) throw error;
+    const current = error.current as FileRow;
+    return data(
+      {
+        result: submission.reply({
+          formErrors: [
+            `These details were changed elsewhere to: “${current.description || "(no description)"}”, tags: ${current.tags.join(", ") || "none"}. Save again to keep yours.`,
+          ],
+        }),
+        conflict: { version: current.version },
+      },
+      { status: 409 },
+    );
+  }
+}
+
+export default function FilePage({ loaderData, actionData }: Route.ComponentProps) {
+  const { file, versions, usedBy, now } = loaderData;
+  const navigation = useNavigation();
+  const busy = navigation.state === "submitting" ? navigation.formData?.get("intent") : null;
+  const [form, fields] = useForm({
+    id: "file-details",
+    lastResult: actionData?.result,
+    defaultValue: { description: file.description, tags: file.tags.join(", ") },
+    constraint: getZodConstraint(fileDetailsSchema),
+    shouldValidate: "onBlur",
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: fileDetailsSchema }),
+  });
+  return (
+    <div className="max-w-3xl space-y-6">
+      <p>
+        <Link to="/library" className="text-ember-700 underline">
+          ← Library
+        </Link>
+      </p>
+      <header className="space-y-1">
+        <h1 className="break-all font-serif text-3xl font-semibold">{file.fileName}</h1>
+        <p className="text-stone-700">
+          {formatBytes(file.fileSize)} · {file.contentType.split(";")[0]} · version {file.currentVersion}
+        </p>
+        <div className="flex flex-wrap gap-2 pt-2">
+          <a
+            href={`/files/${file.fileKey}`}
+            target="_blank"
+            rel="noopener"
+            className="inline-flex min-h-11 items-center rounded-md bg-ember-600 px-4 font-medium text-white hover:bg-ember-700"
+          >
+            View
+          </a>
+          <a
+            href={`/files/${file.fileKey}?download=1`}
+            className="inline-flex min-h-11 items-center rounded-md border border-stone-400 bg-white px-4 font-medium hover:bg-stone-100"
+          >
+            Download
+          </a>
+        </div>
+      </header>
+
+      <section aria-labelledby="details-heading" className="rounded-lg border border-stone-300 bg-white p-4">
+        <h2 id="details-heading" className="mb-3 font-serif text-xl font-semibold">
+          Details
+        </h2>
+        <Form method="post" {...getFormProps(form)} className="space-y-4">
+          <input type="hidden" name="intent" value="save" />
+          <input type="hidden" name="version" value={actionData?.conflict?.version ?? file.version} />
+          <FormErrors id={form.errorId} errors={form.errors} />
+          <Field label="Description" id={fields.description.id} errors={fields.description.errors}>
+            <textarea {...getTextareaProps(fields.description)} rows={3} className={inputClass} />
+          </Field>
+          <Field
+            label="Tags"
+            id={fields.tags.id}
+            errors={fields.tags.errors}
+            hint="Separate tags with commas, e.g. core rules, monsters."
+          >
+            <input {...getInputProps(fields.tags, { type: "text" })} className={inputClass} />
+          </Field>
+          <Button type="submit" pending={busy === "save"}>
+            {busy === "save" ? "Saving…" : "Save details"}
+          </Button>
+        </Form>
+      </section>
+
+      <section aria-labelledby="versions-heading" className="rounded-lg border border-stone-300 bg-white p-4">
+        <h2 id="versions-heading" className="mb-2 font-serif text-xl font-semibold">
+          Versions
+        </h2>
+        <p className="mb-2 text-sm text-stone-700">Upload a file with the same name to add a new version.</p>
+        <ol className="space-y-1">
+          {versions.map((version) => (
+            <li key={version.number} className="flex flex-wrap items-center justify-between gap-2">
+              <span>
+                Version {version.number}
+                {version.number === file.currentVersion ? " (current)" : ""} · {formatBytes(version.size)} ·{" "}
+                {formatRelative(version.createdAt, now)}
+              </span>
+              <a
+                href={`/files/${file.fileKey}?v=${version.number}&download=1`}
+                className="inline-flex min-h-11 items-center text-ember-700 underline"
+              >
+                Download version {version.number}
+              </a>
+            </li>
+          ))}
+        </ol>
+      </section>
+
+      <details className="rounded-lg border border-red-300 bg-white p-4">
+        <summary className="flex min-h-11 cursor-pointer items-center font-medium text-red-800">
+          Delete this file…
+        </summary>
+        <div className="mt-3 space-y-3">
+          {usedBy.length ? (
+            <p className="text-stone-800">
+              This file is used by{" "}
+              {usedBy.map((campaign, i) => (
+                <span key={campaign.id}>
+                  {i > 0 ? ", " : ""}
+                  <Link to={`/campaigns/${campaign.id}`} className="text-ember-700 underline">
+                    {campaign.name}
+                  </Link>
+                </span>
+              ))}
+              . Deleting it removes it from {usedBy.length === 1 ? "that campaign" : "those campaigns"} too.
+            </p>
+          ) : null}
+          <p className="text-stone-700">
+            Every version, its search index and its links are removed. This cannot be undone.
+          </p>
+          <Form method="post">
+            <input type="hidden" name="intent" value="delete" />
+            <Button type="submit" variant="danger" pending={busy === "delete"}>
+              {busy === "delete" ? "Deleting…" : "Yes, delete this file"}
+            </Button>
+          </Form>
+        </div>
+      </details>
+    </div>
+  );
+}

@@ -1,0 +1,91 @@
+import { Link } from "react-router";
+import { PageHeader } from "~/components/app-shell";
+import { UploadPanel } from "~/components/upload-panel";
+import { formatBytes } from "~/lib/file-types";
+import { formatRelative } from "~/lib/format";
+import { listFiles, storageUsed, uploadLimits } from "~/server/files/files.server";
+import { getDb, getEnv, requireUser } from "~/server/request.server";
+import type { Route } from "./+types/index";
+
+export const meta: Route.MetaFunction = () => [{ title: "Library — LoreSmith AI" }];
+
+export async function loader({ request, context }: Route.LoaderArgs) {
+  const user = requireUser(context, request);
+  const db = getDb(context);
+  const [files, used] = await Promise.all([listFiles(db, user.username), storageUsed(db, user.username)]);
+  return { files, used, limits: uploadLimits(getEnv(context)), now: Date.now() };
+}
+
+const statusText: Record<string, string> = {
+  uploaded: "Uploaded — waiting to be processed",
+  queued: "Queued",
+  extracting: "Extracting text",
+  indexing: "Indexing",
+  embedding: "Embedding",
+  ready: "Ready",
+  failed: "Failed",
+  cancelled: "Cancelled",
+  stored: "Stored (images are not searched)",
+  uploading: "Uploading",
+};
+
+export default function Library({ loaderData }: Route.ComponentProps) {
+  const { files, used, limits, now } = loaderData;
+  const share = Math.min(100, Math.round((used / limits.maxUserBytes) * 100));
+  return (
+    <>
+      <PageHeader title="Library">The rulebooks, modules, notes and character sheets your campaigns run on.</PageHeader>
+      <section aria-labelledby="usage-heading" className="mb-6">
+        <h2 id="usage-heading" className="font-medium">
+          Storage: {formatBytes(used)} of {formatBytes(limits.maxUserBytes)} used ({share}%)
+        </h2>
+        <progress className="mt-1 h-2 w-full accent-ember-600" max={limits.maxUserBytes} value={used} />
+      </section>
+      <UploadPanel maxFileBytes={limits.maxFileBytes} />
+      {files.length === 0 ? (
+        <p className="rounded-lg border border-stone-300 border-dashed bg-white p-6 text-center">
+          Your library is empty. Upload a rulebook, a module or your session notes to start.
+        </p>
+      ) : (
+        <ul className="space-y-3" aria-label="Files">
+          {files.map((file) => (
+            <li
+              key={file.fileKey}
+              className="flex flex-col gap-2 rounded-lg border border-stone-300 bg-white p-4 sm:flex-row sm:items-center sm:justify-between"
+            >
+              <div className="min-w-0">
+                <Link to={`/library/${file.fileKey}`} className="break-all font-semibold text-lg hover:underline">
+                  {file.fileName}
+                </Link>
+                <p className="text-sm text-stone-700">
+                  {formatBytes(file.fileSize)} · version {file.currentVersion} ·{" "}
+                  {statusText[file.status] ?? file.status}
+                  {file.campaignCount
+                    ? ` · used by ${file.campaignCount} campaign${file.campaignCount === 1 ? "" : "s"}`
+                    : ""}
+                </p>
+                <p className="text-stone-600 text-xs">Updated {formatRelative(file.updatedAt, now)}</p>
+              </div>
+              <div className="flex gap-2">
+                <a
+                  href={`/files/${file.fileKey}`}
+                  target="_blank"
+                  rel="noopener"
+                  className="inline-flex min-h-11 items-center rounded-md border border-stone-400 px-3 font-medium hover:bg-stone-100"
+                >
+                  View<span className="sr-only"> {file.fileName}</span>
+                </a>
+                <a
+                  href={`/files/${file.fileKey}?download=1`}
+                  className="inline-flex min-h-11 items-center rounded-md border border-stone-400 px-3 font-medium hover:bg-stone-100"
+                >
+                  Download<span className="sr-only"> {file.fileName}</span>
+                </a>
+              </div>
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,85 @@
+import { extensionOf, type FileKind, fileKindInfo } from "~/lib/file-types";
+
+/**
+ * Decides a file's type from its first bytes (magic numbers), not from its name alone.
+ * The name only chooses between kinds the bytes cannot tell apart (Markdown, text and
+ * JSON are all text; DOCX is a ZIP). Anything else is refused with a reason.
+ */
+
+/** Enough bytes for every signature below, and to judge whether a file is text. */
+export const SNIFF_BYTES = 4096;
+
+export type Detection = { ok: true; kind: FileKind; contentType: string } | { ok: false; reason: string };
+
+const startsWith = (bytes: Uint8Array, signature: number[], offset = 0) =>
+  signature.every((byte, i) => bytes[offset + i] === byte);
+
+const ascii = (text: string) => [...text].map((c) => c.charCodeAt(0));
+
+function looksLikeText(bytes: Uint8Array): boolean {
+  if (bytes.includes(0)) return false;
+  // Must decode as UTF-8; a multi-byte character cut at the end of the sample is fine.
+  try {
+    new TextDecoder("utf-8", { fatal: true }).decode(trimPartialUtf8(bytes));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function trimPartialUtf8(bytes: Uint8Array): Uint8Array {
+  let end = bytes.length;
+  for (let i = 1; i <= 3 && end - i >= 0; i++) {
+    const byte = bytes[end - i] ?? 0;
+    if ((byte & 0xc0) === 0x80) continue; // continuation byte
+    if ((byte & 0xc0) === 0xc0) end -= i; // lead byte of a sequence cut short
+    break;
+  }
+  return bytes.subarray(0, end);
+}
+
+const ok = (kind: FileKind): Detection => ({ ok: true, kind, contentType: fileKindInfo[kind].contentType });
+
+const ACCEPTED = "PDF, Markdown, text, JSON, Word (.docx), PNG, JPEG or WebP";
+
+export function detectFileType(fileName: string, head: Uint8Array): Detection {
+  const extension = extensionOf(fileName);
+  if (head.length === 0) return { ok: false, reason: "The file is empty. Choose a file with something in it." };
+
+  if (startsWith(head, ascii("%PDF-"))) return ok("pdf");
+  if (startsWith(head, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return ok("png");
+  if (startsWith(head, [0xff, 0xd8, 0xff])) return ok("jpeg");
+  if (startsWith(head, ascii("RIFF")) && startsWith(head, ascii("WEBP"), 8)) return ok("webp");
+  if (startsWith(head, [0x50, 0x4b, 0x03, 0x04])) {
+    // A ZIP: only Word documents are accepted, and they name their main part early.
+    const sample = new TextDecoder("latin1").decode(head);
+    if (extension === ".docx" || sample.includes("word/")) return ok("docx");
+    return { ok: false, reason: `“${fileName}” is a ZIP archive. Upload ${ACCEPTED} files, not archives.` };
+  }
+
+  if (looksLikeText(head)) {
+    const text = new TextDecoder().decode(trimPartialUtf8(head)).replace(/^\uFEFF/, "");
+    if (extension === ".json" || /^\s*[[{]/.test(text)) {
+      if (extension === ".json" && !/^\s*[[{]/.test(text)) {
+        return { ok: false, reason: `“${fileName}” is named .json but does not contain JSON.` };
+      }
+      if (extension === ".json") return ok("json");
+    }
+    if (extension === ".md" || extension === ".markdown") return ok("markdown");
+    if (extension === ".txt" || extension === ".text" || extension === "") return ok("text");
+    if (extension === ".json") return ok("json");
+    return {
+      ok: false,
+      reason: `“${fileName}” is a text file of a kind the library does not take (${extension}). Save it as .md or .txt and try again.`,
+    };
+  }
+
+  const claimed = Object.values(fileKindInfo).find((info) => info.extensions.includes(extension));
+  if (claimed) {
+    return {
+      ok: false,
+      reason: `“${fileName}” is named like a ${claimed.label} file, but its contents are not. It may be damaged or a different kind of file.`,
+    };
+  }
+  return { ok: false, reason: `“${fileName}” is not a file type the library accepts. Upload ${ACCEPTED} files.` };
+}

@@ -1,0 +1,397 @@
+import { and, desc, eq, sql, sum } from "drizzle-orm";
+import type { UserFileTracker } from "../../../functions/user-file-tracker";
+import { VersionConflictError } from "../campaigns/errors.server";
+import type { Db } from "../db/db.server";
+import { campaignResources, campaigns, fileMetadata, fileVersions, localVectors } from "../db/schema";
+import { detectFileType, SNIFF_BYTES } from "./detect.server";
+import { newFileKey, objectKey } from "./keys.server";
+
+/**
+ * The file library: bytes in R2 (streamed, never buffered whole), metadata and versions
+ * in D1. Every function is scoped to the username it is given.
+ */
+
+export interface FileStores {
+  db: Db;
+  files: R2Bucket;
+  tracker: DurableObjectNamespace<UserFileTracker>;
+  limits: UploadLimits;
+}
+
+export interface UploadLimits {
+  maxFileBytes: number;
+  maxUserBytes: number;
+}
+
+export function uploadLimits(env: Env): UploadLimits {
+  return { maxFileBytes: Number(env.MAX_FILE_BYTES), maxUserBytes: Number(env.MAX_USER_BYTES) };
+}
+
+/** A refusal the person can act on; nothing was left behind in R2 or D1. */
+export class UploadRefused extends Error {
+  override name = "UploadRefused";
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+export type FileRow = typeof fileMetadata.$inferSelect;
+export type FileVersionRow = typeof fileVersions.$inferSelect;
+
+const MAX_NAME_LENGTH = 255;
+
+export async function storageUsed(db: Db, username: string): Promise<number> {
+  const [row] = await db
+    .select({ total: sum(fileVersions.fileSize) })
+    .from(fileVersions)
+    .innerJoin(fileMetadata, eq(fileMetadata.fileKey, fileVersions.fileKey))
+    .where(eq(fileMetadata.username, username));
+  return Number(row?.total ?? 0);
+}
+
+export async function getFile(db: Db, username: string, fileKey: string): Promise<FileRow | undefined> {
+  return db.query.fileMetadata.findFirst({
+    where: and(eq(fileMetadata.fileKey, fileKey), eq(fileMetadata.username, username)),
+  });
+}
+
+export async function getFileVersions(db: Db, file: FileRow): Promise<FileVersionRow[]> {
+  return db
+    .select()
+    .from(fileVersions)
+    .where(eq(fileVersions.fileKey, file.fileKey))
+    .orderBy(desc(fileVersions.versionNumber));
+}
+
+export async function listFiles(db: Db, username: string) {
+  const usedBy = db
+    .select({ n: sql<number>`count(*)` })
+    .from(campaignResources)
+    .where(eq(campaignResources.fileKey, fileMetadata.fileKey));
+  return db
+    .select({
+      fileKey: fileMetadata.fileKey,
+      fileName: fileMetadata.fileName,
+      description: fileMetadata.description,
+      tags: fileMetadata.tags,
+      fileSize: fileMetadata.fileSize,
+      contentType: fileMetadata.contentType,
+      status: fileMetadata.status,
+      currentVersion: fileMetadata.currentVersion,
+      pageCount: fileMetadata.pageCount,
+      updatedAt: fileMetadata.updatedAt,
+      campaignCount: sql<number>`(${usedBy})`,
+    })
+    .from(fileMetadata)
+    .where(eq(fileMetadata.username, username))
+    .orderBy(desc(fileMetadata.updatedAt));
+}
+
+export function validateUploadRequest(fileName: string, size: number, limits: UploadLimits): void {
+  if (!fileName.trim() || fileName.length > MAX_NAME_LENGTH || /\p{Cc}/u.test(fileName)) {
+    throw new UploadRefused(`A file name must be 1–${MAX_NAME_LENGTH} characters without control characters.`, 400);
+  }
+  if (!Number.isSafeInteger(size) || size <= 0) {
+    throw new UploadRefused("The upload did not say how big the file is, or it is empty.", 411);
+  }
+  if (size > limits.maxFileBytes) {
+    throw new UploadRefused(
+      `“${fileName}” is ${formatMb(size)}; the limit is ${formatMb(limits.maxFileBytes)} a file. Split it, or compress its images, and try again.`,
+      413,
+    );
+  }
+}
+
+function formatMb(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MB`;
+}
+
+async function assertQuota(db: Db, username: string, size: number, limits: UploadLimits): Promise<void> {
+  const used = await storageUsed(db, username);
+  if (used + size > limits.maxUserBytes) {
+    throw new UploadRefused(
+      `This upload (${formatMb(size)}) would take you past your ${formatMb(limits.maxUserBytes)} of storage (${formatMb(used)} used). Delete files or old versions you no longer need, then try again.`,
+      413,
+    );
+  }
+}
+
+/** Reads the first bytes of a stream without losing them: returns them and a stream of everything. */
+async function peek(body: ReadableStream<Uint8Array>, bytes: number) {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  let done = false;
+  while (length < bytes && !done) {
+    const next = await reader.read();
+    if (next.done) done = true;
+    else {
+      chunks.push(next.value);
+      length += next.value.byteLength;
+    }
+  }
+  const head = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    head.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  const whole = new ReadableStream<Uint8Array>({
+    start(controller) {
+      if (head.byteLength) controller.enqueue(head);
+      if (done) controller.close();
+    },
+    async pull(controller) {
+      const next = await reader.read();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+  return { head: head.subarray(0, Math.min(bytes, head.byteLength)), whole, cancel: () => reader.cancel() };
+}
+
+// workerd globals that the DOM typings used by this project do not describe.
+declare const FixedLengthStream: new (length: number) => TransformStream<Uint8Array, Uint8Array>;
+declare namespace crypto {
+  class DigestStream extends WritableStream<Uint8Array> {
+    constructor(algorithm: string);
+    readonly digest: Promise<ArrayBuffer>;
+  }
+}
+
+const toHex = (buffer: ArrayBuffer) => [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
+
+export interface UploadResult {
+  file: FileRow;
+  version: number;
+  created: boolean;
+}
+
+/**
+ * Streams one upload into R2 and records it: a new file, or a new version when the user
+ * already has a file of that name. Type is checked from the bytes; size, quota and
+ * duplicates are refused with a reason, and a refusal leaves nothing in R2 or D1.
+ */
+export async function uploadFile(
+  stores: FileStores,
+  username: string,
+  upload: { fileName: string; size: number; body: ReadableStream<Uint8Array> },
+): Promise<UploadResult> {
+  const { db, files, limits } = stores;
+  const fileName = upload.fileName.normalize("NFC");
+  validateUploadRequest(fileName, upload.size, limits);
+  await assertQuota(db, username, upload.size, limits);
+
+  const { head, whole, cancel } = await peek(upload.body, SNIFF_BYTES);
+  const detected = detectFileType(fileName, head);
+  if (!detected.ok) {
+    await cancel();
+    throw new UploadRefused(detected.reason, 415);
+  }
+
+  const existing = await db.query.fileMetadata.findFirst({
+    where: and(eq(fileMetadata.username, username), eq(fileMetadata.fileName, fileName)),
+  });
+  const fileKey = existing?.fileKey ?? newFileKey();
+  const version = existing ? existing.currentVersion + 1 : 1;
+  const r2Key = objectKey(username, fileKey, version, fileName);
+
+  // Bytes go to R2 and through SHA-256 in one pass; FixedLengthStream makes R2 refuse a
+  // body that is shorter or longer than announced.
+  const digest = new crypto.DigestStream("SHA-256");
+  const digestWriter = digest.getWriter();
+  // Observed up front: when the body fails, the digest fails too, and that is handled below.
+  const sha256Promise = digest.digest.then(toHex);
+  sha256Promise.catch(() => {});
+  const fixed = new FixedLengthStream(upload.size);
+  const hashing = new TransformStream<Uint8Array, Uint8Array>({
+    async transform(chunk, controller) {
+      await digestWriter.write(chunk);
+      controller.enqueue(chunk);
+    },
+    async flush() {
+      await digestWriter.close();
+    },
+  });
+  try {
+    await Promise.all([
+      whole.pipeThrough(hashing).pipeTo(fixed.writable),
+      files.put(r2Key, fixed.readable, { httpMetadata: { contentType: detected.contentType } }),
+    ]);
+  } catch {
+    await files.delete(r2Key);
+    throw new UploadRefused(
+      `“${fileName}” did not arrive whole (the connection dropped, or its size was not what the browser said). Try again.`,
+      400,
+    );
+  }
+  const sha256 = await sha256Promise;
+
+  try {
+    const duplicate = await findBySha(db, username, sha256);
+    if (duplicate) {
+      throw new UploadRefused(
+        `You already have exactly this file: “${duplicate.fileName}” (version ${duplicate.versionNumber}). Nothing new was stored.`,
+        409,
+      );
+    }
+    const file = await recordVersion(db, username, {
+      existing,
+      fileKey,
+      fileName,
+      version,
+      r2Key,
+      size: upload.size,
+      contentType: detected.contentType,
+      sha256,
+    });
+    await notifyTracker(stores, username, fileKey, version, fileName);
+    return { file, version, created: !existing };
+  } catch (error) {
+    // No orphans: bytes without a row are removed before the refusal is reported.
+    await files.delete(r2Key);
+    if (error instanceof UploadRefused) throw error;
+    if (String(error).includes("UNIQUE constraint failed")) {
+      throw new UploadRefused(`Another upload of “${fileName}” finished at the same moment. Try again.`, 409);
+    }
+    throw error;
+  }
+}
+
+async function findBySha(db: Db, username: string, sha256: string) {
+  const [row] = await db
+    .select({ fileName: fileMetadata.fileName, versionNumber: fileVersions.versionNumber })
+    .from(fileVersions)
+    .innerJoin(fileMetadata, eq(fileMetadata.fileKey, fileVersions.fileKey))
+    .where(and(eq(fileMetadata.username, username), eq(fileVersions.sha256, sha256)))
+    .limit(1);
+  return row;
+}
+
+async function recordVersion(
+  db: Db,
+  username: string,
+  v: {
+    existing: FileRow | undefined;
+    fileKey: string;
+    fileName: string;
+    version: number;
+    r2Key: string;
+    size: number;
+    contentType: string;
+    sha256: string;
+  },
+): Promise<FileRow> {
+  const now = Date.now();
+  const versionRow = db.insert(fileVersions).values({
+    fileKey: v.fileKey,
+    versionNumber: v.version,
+    r2Key: v.r2Key,
+    fileSize: v.size,
+    contentType: v.contentType,
+    sha256: v.sha256,
+    status: "uploaded",
+    createdAt: now,
+    updatedAt: now,
+  });
+  const current = {
+    fileSize: v.size,
+    contentType: v.contentType,
+    sha256: v.sha256,
+    status: "uploaded" as const,
+    currentVersion: v.version,
+    pageCount: null,
+    error: null,
+    updatedAt: now,
+  };
+  if (v.existing) {
+    // The version check makes two racing uploads of the same name fail one of them.
+    const [[file]] = await db.batch([
+      db
+        .update(fileMetadata)
+        .set({ ...current, version: sql`${fileMetadata.version} + 1` })
+        .where(and(eq(fileMetadata.fileKey, v.fileKey), eq(fileMetadata.currentVersion, v.existing.currentVersion)))
+        .returning(),
+      versionRow,
+    ]);
+    if (!file)
+      throw new UploadRefused(`Another upload of “${v.fileName}” finished at the same moment. Try again.`, 409);
+    return file;
+  }
+  const [[file]] = await db.batch([
+    db
+      .insert(fileMetadata)
+      .values({ fileKey: v.fileKey, username, fileName: v.fileName, ...current, createdAt: now })
+      .returning(),
+    versionRow,
+  ]);
+  if (!file) throw new Error("file insert returned nothing");
+  return file;
+}
+
+async function notifyTracker(stores: FileStores, username: string, fileKey: string, version: number, fileName: string) {
+  const tracker = stores.tracker.get(stores.tracker.idFromName(username));
+  await tracker.recordUpload({ fileKey, version, fileName });
+}
+
+/** Campaigns that use a file, so deleting it can say which. */
+export async function campaignsUsingFile(db: Db, username: string, fileKey: string) {
+  return db
+    .select({ id: campaigns.id, name: campaigns.name })
+    .from(campaignResources)
+    .innerJoin(campaigns, eq(campaigns.id, campaignResources.campaignId))
+    .where(and(eq(campaignResources.fileKey, fileKey), eq(campaigns.username, username)));
+}
+
+/**
+ * Deletes a file everywhere: every version's R2 object, its vectors, then the D1 rows
+ * (cascading to versions, chunks with their FTS rows, and campaign links) and the job.
+ * R2 goes first so that a failure leaves a file that can be deleted again.
+ */
+export async function deleteFile(stores: FileStores, username: string, fileKey: string): Promise<boolean> {
+  const { db, files } = stores;
+  const file = await getFile(db, username, fileKey);
+  if (!file) return false;
+  const versions = await getFileVersions(db, file);
+  let cursor: string | undefined;
+  const keys = new Set(versions.map((v) => v.r2Key));
+  do {
+    const page = await files.list({ prefix: `uploads/${username}/${fileKey}/`, cursor });
+    for (const object of page.objects) keys.add(object.key);
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+  if (keys.size) await files.delete([...keys]);
+  await db.batch([
+    db.delete(localVectors).where(and(eq(localVectors.namespace, username), eq(localVectors.fileKey, fileKey))),
+    db.delete(fileMetadata).where(and(eq(fileMetadata.fileKey, fileKey), eq(fileMetadata.username, username))),
+  ]);
+  await stores.tracker.get(stores.tracker.idFromName(username)).forget(fileKey);
+  return true;
+}
+
+/** Saves description and tags from an edit that started at `version` (see VersionConflictError). */
+export async function updateFileDetails(
+  db: Db,
+  username: string,
+  fileKey: string,
+  version: number,
+  details: { description: string; tags: string[] },
+): Promise<FileRow | undefined> {
+  const [updated] = await db
+    .update(fileMetadata)
+    .set({ ...details, version: sql`${fileMetadata.version} + 1`, updatedAt: Date.now() })
+    .where(
+      and(eq(fileMetadata.fileKey, fileKey), eq(fileMetadata.username, username), eq(fileMetadata.version, version)),
+    )
+    .returning();
+  if (updated) return updated;
+  const current = await getFile(db, username, fileKey);
+  if (current) throw new VersionConflictError(current);
+  return undefined;
+}

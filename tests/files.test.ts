@@ -1,0 +1,271 @@
+import { env } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { campaignResources, campaigns, fileChunks, fileMetadata, fileVersions, localVectors } from "~/server/db/schema";
+import { contentDisposition, streamFile } from "~/server/files/download.server";
+import {
+  deleteFile,
+  type FileStores,
+  getFile,
+  getFileVersions,
+  storageUsed,
+  UploadRefused,
+  uploadFile,
+} from "~/server/files/files.server";
+import { safeFileName } from "~/server/files/keys.server";
+import { db, newUser } from "./helpers";
+
+const MB = 1024 * 1024;
+const stores = (limits = { maxFileBytes: 20 * MB, maxUserBytes: 50 * MB }): FileStores => ({
+  db,
+  files: env.FILES,
+  tracker: env.USER_FILE_TRACKER,
+  limits,
+});
+
+/** A body that arrives in several chunks, like a network stream. */
+function streamOf(bytes: Uint8Array, chunk = 1000): ReadableStream<Uint8Array> {
+  let offset = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (offset >= bytes.length) return controller.close();
+      controller.enqueue(bytes.slice(offset, offset + chunk));
+      offset += chunk;
+    },
+  });
+}
+
+const text = (s: string) => new TextEncoder().encode(s);
+const upload = (username: string, fileName: string, bytes: Uint8Array, s = stores(), size = bytes.length) =>
+  uploadFile(s, username, { fileName, size, body: streamOf(bytes) });
+const objectsOf = async (username: string) =>
+  (await env.FILES.list({ prefix: `uploads/${username}/` })).objects.map((o) => o.key);
+const tracker = (username: string) => env.USER_FILE_TRACKER.get(env.USER_FILE_TRACKER.idFromName(username));
+
+const pdfBytes = () => text(`%PDF-1.7\n${"stream of page text\n".repeat(500)}%%EOF\n`);
+
+describe("uploads", () => {
+  it("streams a file into R2 under the user's prefix and records metadata, version and job", async () => {
+    const gm = await newUser();
+    const bytes = text("# The Sunken Crown\n\nSession notes.\n".repeat(200));
+    const result = await upload(gm.username, "Session notes.md", bytes);
+    expect(result).toMatchObject({ version: 1, created: true });
+    const file = await getFile(db, gm.username, result.file.fileKey);
+    expect(file).toMatchObject({
+      fileName: "Session notes.md",
+      fileSize: bytes.length,
+      contentType: "text/markdown; charset=utf-8",
+      status: "uploaded",
+      currentVersion: 1,
+    });
+    const digest = await crypto.subtle.digest("SHA-256", bytes);
+    expect(file?.sha256).toBe([...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join(""));
+    expect(await objectsOf(gm.username)).toEqual([`uploads/${gm.username}/${result.file.fileKey}/v1/session-notes.md`]);
+    const stored = await env.FILES.get(`uploads/${gm.username}/${result.file.fileKey}/v1/session-notes.md`);
+    expect(new Uint8Array((await stored?.arrayBuffer()) ?? new ArrayBuffer(0))).toEqual(bytes);
+    expect(await tracker(gm.username).listJobs()).toMatchObject([{ fileKey: result.file.fileKey, status: "uploaded" }]);
+    expect(await storageUsed(db, gm.username)).toBe(bytes.length);
+  });
+
+  it("keeps any name as given while the key stays safe and inside the user's prefix", async () => {
+    const gm = await newUser();
+    const names = [
+      "../../../etc/passwd.md",
+      "Grimoire of Ÿ̈ær — 🎲 «spells».md",
+      "CON.txt",
+      `${"very long name ".repeat(16)}.md`,
+      "  spaces  and\ttabs?.txt".replace("\t", " "),
+      'quotes "and" <angle> & amp;.md',
+    ];
+    for (const [i, name] of names.entries()) {
+      const result = await upload(gm.username, name, text(`content number ${i}`));
+      expect(result.file.fileName).toBe(name.normalize("NFC"));
+    }
+    for (const key of await objectsOf(gm.username)) {
+      expect(key.startsWith(`uploads/${gm.username}/`)).toBe(true);
+      expect(key).toMatch(/^uploads\/[a-z0-9_-]+\/[0-9a-f]{32}\/v1\/[a-z0-9_.-]+$/);
+      expect(key).not.toContain("..");
+    }
+    expect(safeFileName("../../etc/passwd")).toBe("etc-passwd");
+    expect(safeFileName("Élan vital.PDF")).toBe("elan-vital.pdf");
+    expect(safeFileName("🎲🎲.md")).toBe("file.md");
+  });
+
+  it("checks the type from the bytes: a disguised binary is refused and nothing is stored", async () => {
+    const gm = await newUser();
+    const elf = new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0x3e, 0]);
+    const refusals = [
+      ["notes.md", elf],
+      ["rulebook.pdf", text("just some text pretending")],
+      ["sheet.json", text("name: not json")],
+      ["archive.zip", new Uint8Array([0x50, 0x4b, 0x03, 0x04, 1, 2, 3, 4])],
+      ["page.html", text("<html><script>alert(1)</script></html>")],
+      ["empty.txt", new Uint8Array(0)],
+    ] as const;
+    for (const [name, bytes] of refusals) {
+      const error = await upload(gm.username, name, bytes, stores(), Math.max(bytes.length, 1)).catch((e) => e);
+      expect(error, name).toBeInstanceOf(UploadRefused);
+      expect(error.message.length, name).toBeGreaterThan(20);
+    }
+    expect(await objectsOf(gm.username)).toEqual([]);
+    expect(await db.select().from(fileMetadata).where(eq(fileMetadata.username, gm.username))).toEqual([]);
+  });
+
+  it("accepts each supported kind by its signature", async () => {
+    const gm = await newUser();
+    const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
+    const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 16, 0x4a, 0x46]);
+    const webp = new Uint8Array([...text("RIFF"), 0, 0, 0, 0, ...text("WEBPVP8 ")]);
+    const docx = new Uint8Array([0x50, 0x4b, 0x03, 0x04, ...text("....word/document.xml")]);
+    const kinds = [
+      ["map.png", png, "image/png"],
+      ["portrait.jpg", jpeg, "image/jpeg"],
+      ["token.webp", webp, "image/webp"],
+      ["module.pdf", pdfBytes(), "application/pdf"],
+      ["handout.docx", docx, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"],
+      ["sheet.json", text('{"name": "Vessa", "class": "Rogue"}'), "application/json"],
+      ["rules.txt", text("Plain rules"), "text/plain; charset=utf-8"],
+    ] as const;
+    for (const [name, bytes, type] of kinds) {
+      const { file } = await upload(gm.username, name, bytes);
+      expect(file.contentType, name).toBe(type);
+    }
+  });
+
+  it("refuses files over the size limit before reading them, and uploads past the quota", async () => {
+    const gm = await newUser();
+    const small = { maxFileBytes: 10_000, maxUserBytes: 15_000 };
+    let pulled = false;
+    const untouched = new ReadableStream<Uint8Array>(
+      {
+        pull() {
+          pulled = true;
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const tooBig = await uploadFile(stores(small), gm.username, {
+      fileName: "huge.pdf",
+      size: 20_000,
+      body: untouched,
+    }).catch((e) => e);
+    expect(tooBig).toMatchObject({ status: 413 });
+    expect(tooBig.message).toMatch(/limit/);
+    expect(pulled).toBe(false);
+
+    await upload(gm.username, "first.txt", text("a".repeat(9_000)), stores(small));
+    const overQuota = await upload(gm.username, "second.txt", text("b".repeat(9_000)), stores(small)).catch((e) => e);
+    expect(overQuota).toMatchObject({ status: 413 });
+    expect(overQuota.message).toMatch(/storage/);
+    expect(await objectsOf(gm.username)).toHaveLength(1);
+  });
+
+  it("makes a new version for the same name, and refuses identical bytes", async () => {
+    const gm = await newUser();
+    const first = await upload(gm.username, "lore.md", text("# Version one"));
+    const second = await upload(gm.username, "lore.md", text("# Version two"));
+    expect(second).toMatchObject({ version: 2, created: false });
+    expect(second.file.fileKey).toBe(first.file.fileKey);
+    const versions = await getFileVersions(db, second.file);
+    expect(versions.map((v) => v.versionNumber)).toEqual([2, 1]);
+    expect(versions[1]?.r2Key).toContain("/v1/");
+
+    const again = await upload(gm.username, "copy of lore.md", text("# Version two")).catch((e) => e);
+    expect(again).toMatchObject({ status: 409 });
+    expect(again.message).toMatch(/already have exactly this file: “lore.md” \(version 2\)/);
+    expect(await objectsOf(gm.username)).toHaveLength(2);
+  });
+
+  it("leaves no object when the body ends early or the D1 write fails", async () => {
+    const gm = await newUser();
+    const short = await upload(gm.username, "short.txt", text("only this"), stores(), 5_000).catch((e) => e);
+    expect(short).toBeInstanceOf(UploadRefused);
+    expect(await objectsOf(gm.username)).toEqual([]);
+
+    // A username with no account: the foreign key makes the D1 write fail after R2 took the bytes.
+    const ghost = `ghost-${crypto.randomUUID().slice(0, 8)}`;
+    await expect(upload(ghost, "notes.txt", text("lost words"))).rejects.toThrow();
+    expect(await objectsOf(ghost)).toEqual([]);
+  });
+});
+
+describe("downloads", () => {
+  it("serves ranges, ETags and the original name", async () => {
+    const gm = await newUser();
+    const bytes = pdfBytes();
+    const { file } = await upload(gm.username, "Tomb of Ash — Ægis.pdf", bytes);
+    const [version] = await getFileVersions(db, file);
+    if (!version) throw new Error("no version");
+    const get = (headers: Record<string, string> = {}, download = false) =>
+      streamFile(env.FILES, new Request("http://localhost/x", { headers }), file, version, { download });
+
+    const whole = await get();
+    expect(whole.status).toBe(200);
+    expect(whole.headers.get("Content-Type")).toBe("application/pdf");
+    expect(whole.headers.get("Accept-Ranges")).toBe("bytes");
+    expect(whole.headers.get("Content-Disposition")).toBe(
+      `inline; filename="Tomb of Ash _ _gis.pdf"; filename*=UTF-8''Tomb%20of%20Ash%20%E2%80%94%20%C3%86gis.pdf`,
+    );
+    expect((await whole.arrayBuffer()).byteLength).toBe(bytes.length);
+
+    const part = await get({ Range: "bytes=0-4" });
+    expect(part.status).toBe(206);
+    expect(part.headers.get("Content-Range")).toBe(`bytes 0-4/${bytes.length}`);
+    expect(await part.text()).toBe("%PDF-");
+
+    const tail = await get({ Range: "bytes=-6" });
+    expect(tail.status).toBe(206);
+    expect(await tail.text()).toBe("%%EOF\n");
+
+    const etag = whole.headers.get("ETag") ?? "";
+    expect((await get({ "If-None-Match": etag })).status).toBe(304);
+    expect((await get({ Range: `bytes=${bytes.length + 10}-` })).status).toBe(416);
+    expect((await get({}, true)).headers.get("Content-Disposition")).toMatch(/^attachment;/);
+    expect(contentDisposition('a"b.md', true)).toBe(`attachment; filename="a_b.md"; filename*=UTF-8''a%22b.md`);
+  });
+});
+
+describe("deleting a file", () => {
+  it("removes every version's object, its rows, chunks, vectors, links and job — and nobody else's", async () => {
+    const gm = await newUser();
+    const other = await newUser();
+    const { file } = await upload(gm.username, "bestiary.md", text("# Liches"));
+    await upload(gm.username, "bestiary.md", text("# Liches, revised"));
+    const { file: kept } = await upload(other.username, "bestiary.md", text("# Their liches"));
+    const campaignId = crypto.randomUUID();
+    await db.insert(campaigns).values({ id: campaignId, username: gm.username, name: "Tomb" });
+    await db.insert(campaignResources).values({ campaignId, fileKey: file.fileKey, fileName: file.fileName });
+    await db.insert(fileChunks).values({
+      id: `${file.fileKey}:v2:0`,
+      fileKey: file.fileKey,
+      username: gm.username,
+      chunkText: "phylactery",
+      chunkIndex: 0,
+    });
+    await db.insert(localVectors).values({
+      id: `${file.fileKey}:v2:0`,
+      namespace: gm.username,
+      fileKey: file.fileKey,
+      // nodejs_compat provides Buffer at run time; the project's typings are DOM-only.
+      vector: (globalThis as unknown as { Buffer: { from(b: ArrayBuffer): never } }).Buffer.from(
+        new Float32Array([1, 0]).buffer,
+      ),
+    });
+
+    expect(await deleteFile(stores(), other.username, file.fileKey)).toBe(false);
+    expect(await deleteFile(stores(), gm.username, file.fileKey)).toBe(true);
+
+    expect(await objectsOf(gm.username)).toEqual([]);
+    expect(await getFile(db, gm.username, file.fileKey)).toBeUndefined();
+    expect(await db.select().from(fileVersions).where(eq(fileVersions.fileKey, file.fileKey))).toEqual([]);
+    expect(await db.select().from(fileChunks).where(eq(fileChunks.fileKey, file.fileKey))).toEqual([]);
+    expect(await db.select().from(localVectors).where(eq(localVectors.fileKey, file.fileKey))).toEqual([]);
+    expect(await db.select().from(campaignResources).where(eq(campaignResources.fileKey, file.fileKey))).toEqual([]);
+    expect(await tracker(gm.username).listJobs()).toEqual([]);
+    expect(await storageUsed(db, gm.username)).toBe(0);
+    // The campaign itself stays.
+    expect(await db.select().from(campaigns).where(eq(campaigns.id, campaignId))).toHaveLength(1);
+    expect(await getFile(db, other.username, kept.fileKey)).toBeDefined();
+    expect(await objectsOf(other.username)).toHaveLength(1);
+  });
+});
