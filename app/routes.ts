@@ -32,6 +32,9 @@ export default [
   // JSON endpoints: 401 when signed out, 404 for anything not the caller's.
   route("api/campaigns/:campaignId", "routes/api/campaign.ts"),
   route("api/files", "routes/api/files.ts"),
+  route("api/uploads", "routes/api/uploads.ts"),
+  route("api/uploads/:uploadId", "routes/api/upload.ts"),
+  route("api/uploads/:uploadId/parts/:partNumber", "routes/api/upload-part.ts"),
   // File bytes, streamed from R2 with Range support (outside the layout: no HTML shell).
   route("files/:fileKey", "routes/library/download.ts"),
   route("*", "routes/not-found.tsx"),

@@ -8,6 +8,7 @@ import { createCharacter } from "~/server/campaigns/characters.server";
 import { createContextEntry } from "~/server/campaigns/context-entries.server";
 import type { Campaign, User } from "~/server/db/schema";
 import { uploadFile } from "~/server/files/files.server";
+import { startMultipartUpload } from "~/server/files/multipart.server";
 import { db, newRouterContext, newUser, sessionCookieFor } from "./helpers";
 
 /**
@@ -121,11 +122,18 @@ describe("every route with an id is scoped to its owner", () => {
       owner.username,
       { fileName: "secret notes.md", size: 14, body: new Blob(["# Secret lair\n"]).stream() },
     );
+    const upload = await startMultipartUpload(
+      { db, files: env.FILES, tracker: env.USER_FILE_TRACKER, limits: { maxFileBytes: 1e9, maxUserBytes: 1e10 } },
+      owner.username,
+      { fileName: "big secret.pdf", size: 60 * 1024 * 1024 },
+    );
     params = {
       campaignId: campaign.id,
       entryId: String(entry.id),
       characterId: String(character.id),
       fileKey: file.fileKey,
+      uploadId: upload.uploadId,
+      partNumber: "1",
     };
   });
 
@@ -146,10 +154,12 @@ describe("every route with an id is scoped to its owner", () => {
       "/api/campaigns/:campaignId",
       "/library/:fileKey",
       "/files/:fileKey",
+      "/api/uploads/:uploadId",
+      "/api/uploads/:uploadId/parts/:partNumber",
     ]) {
       expect(paths).toContain(expected);
     }
-    expect(idRoutes.length).toBeGreaterThanOrEqual(13);
+    expect(idRoutes.length).toBeGreaterThanOrEqual(15);
   });
 
   it("answers 404 to another user for every loader and action", async () => {
@@ -181,6 +191,8 @@ describe("every route with an id is scoped to its owner", () => {
       entryId: "999999",
       characterId: "999999",
       fileKey: "0".repeat(32),
+      uploadId: crypto.randomUUID(),
+      partNumber: "1",
     };
     for (const route of idRoutes) {
       const url = `http://localhost${route.path.replace(/:(\w+)/g, (_, name: string) => missing[name as keyof typeof missing])}`;

@@ -2,20 +2,72 @@ import { useCallback, useRef, useState } from "react";
 import { useRevalidator } from "react-router";
 import { acceptAttribute, formatBytes } from "~/lib/file-types";
 
+/** Must match the server (app/server/files/multipart.server.ts). */
+const MULTIPART_THRESHOLD = 50 * 1024 * 1024;
+
 interface UploadItem {
   id: string;
-  name: string;
-  size: number;
+  file: File;
   sent: number;
-  state: "uploading" | "done" | "failed" | "cancelled";
+  state: "uploading" | "done" | "failed" | "paused" | "cancelled";
   message?: string;
-  xhr?: XMLHttpRequest;
+  cancel?: () => void;
 }
 
+interface UploadState {
+  uploadId: string;
+  partSize: number;
+  partCount: number;
+  partsDone: number[];
+}
+
+class UploadError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** One request with upload progress (only XHR reports it) and a way to abort it. */
+function send(
+  method: string,
+  url: string,
+  body: Blob | null,
+  onProgress: (loaded: number) => void,
+  setAbort: (abort: () => void) => void,
+): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(method, url);
+    xhr.responseType = "json";
+    xhr.upload.onprogress = (event) => onProgress(event.loaded);
+    xhr.onload = () => {
+      const response = (xhr.response ?? {}) as Record<string, unknown>;
+      if (xhr.status >= 200 && xhr.status < 300) resolve(response);
+      else
+        reject(
+          new UploadError(
+            typeof response.error === "string" ? response.error : `The server answered ${xhr.status}.`,
+            xhr.status >= 500,
+          ),
+        );
+    };
+    xhr.onerror = () => reject(new UploadError("The connection dropped.", true));
+    xhr.onabort = () => reject(new UploadError("Cancelled.", false));
+    setAbort(() => xhr.abort());
+    xhr.send(body);
+  });
+}
+
+const resumeKey = (file: File) => `loresmith-upload:${file.name}:${file.size}:${file.lastModified}`;
+
 /**
- * Drag-and-drop or pick several files; each uploads on its own with a progress bar,
- * bytes sent and a Cancel button. XHR (not fetch) because only XHR reports upload
- * progress. The body is the raw file, which the server streams into R2.
+ * Drag-and-drop or pick several files; each uploads with a progress bar, bytes sent and
+ * Cancel. Files over 50 MB go in 10 MB parts (R2 multipart): if the connection drops, the
+ * upload pauses and Resume continues from the last finished part — even after a reload,
+ * when the same file is chosen again.
  */
 export function UploadPanel({ maxFileBytes }: { maxFileBytes: number }) {
   const [items, setItems] = useState<UploadItem[]>([]);
@@ -27,45 +79,125 @@ export function UploadPanel({ maxFileBytes }: { maxFileBytes: number }) {
     setItems((current) => current.map((item) => (item.id === id ? { ...item, ...patch } : item)));
   }, []);
 
+  const run = useCallback(
+    async (id: string, file: File) => {
+      let cancelled = false;
+      let abortCurrent = () => {};
+      const setAbort = (abort: () => void) => {
+        abortCurrent = abort;
+      };
+      let uploadId: string | undefined;
+      update(id, {
+        state: "uploading",
+        message: undefined,
+        cancel: () => {
+          cancelled = true;
+          abortCurrent();
+          if (uploadId) {
+            void fetch(`/api/uploads/${uploadId}`, { method: "DELETE" });
+            localStorage.removeItem(resumeKey(file));
+          }
+        },
+      });
+      try {
+        let result: Record<string, unknown>;
+        if (file.size <= MULTIPART_THRESHOLD) {
+          result = await send(
+            "PUT",
+            `/api/files?name=${encodeURIComponent(file.name)}`,
+            file,
+            (sent) => update(id, { sent }),
+            setAbort,
+          );
+        } else {
+          const saved = localStorage.getItem(resumeKey(file));
+          let state: UploadState | undefined;
+          if (saved) {
+            state = (await fetch(`/api/uploads/${saved}`).then((r) => (r.ok ? r.json() : undefined))) as
+              | UploadState
+              | undefined;
+          }
+          if (!state) {
+            const response = await fetch("/api/uploads", {
+              method: "POST",
+              headers: { "Content-Type": "application/json" },
+              body: JSON.stringify({ fileName: file.name, size: file.size }),
+            });
+            const body = (await response.json()) as UploadState & { error?: string };
+            if (!response.ok) throw new UploadError(body.error ?? "The upload could not start.", false);
+            state = body;
+          }
+          uploadId = state.uploadId;
+          localStorage.setItem(resumeKey(file), state.uploadId);
+          const done = new Set(state.partsDone);
+          const partBytes = (n: number) => Math.min(state.partSize, file.size - (n - 1) * state.partSize);
+          let finished = [...done].reduce((sum, n) => sum + partBytes(n), 0);
+          if (done.size)
+            update(id, {
+              sent: finished,
+              message: `Resuming: ${done.size} of ${state.partCount} parts were already uploaded.`,
+            });
+          for (let n = 1; n <= state.partCount; n++) {
+            if (done.has(n)) continue;
+            if (cancelled) throw new UploadError("Cancelled.", false);
+            const blob = file.slice((n - 1) * state.partSize, n * state.partSize);
+            const base = finished;
+            await send(
+              "PUT",
+              `/api/uploads/${state.uploadId}/parts/${n}`,
+              blob,
+              (loaded) => update(id, { sent: base + loaded }),
+              setAbort,
+            );
+            finished += blob.size;
+          }
+          result = await send("POST", `/api/uploads/${state.uploadId}`, null, () => {}, setAbort);
+          localStorage.removeItem(resumeKey(file));
+        }
+        update(id, {
+          state: "done",
+          sent: file.size,
+          message: String(result.message ?? "Uploaded."),
+          cancel: undefined,
+        });
+        revalidator.revalidate();
+      } catch (error) {
+        const message = error instanceof Error ? error.message : "The upload failed.";
+        if (cancelled) update(id, { state: "cancelled", message: "Cancelled. Nothing was kept.", cancel: undefined });
+        else if (error instanceof UploadError && error.retryable && file.size > MULTIPART_THRESHOLD)
+          update(id, { state: "paused", message: `${message} Resume to continue from the last finished part.` });
+        else
+          update(id, {
+            state: "failed",
+            message: `${message}${error instanceof UploadError && error.retryable ? " Try again." : ""}`,
+            cancel: undefined,
+          });
+      }
+    },
+    [revalidator, update],
+  );
+
   const start = useCallback(
     (files: FileList | File[]) => {
       for (const file of Array.from(files)) {
         const id = crypto.randomUUID();
-        if (file.size > maxFileBytes) {
-          setItems((current) => [
-            ...current,
-            {
-              id,
-              name: file.name,
-              size: file.size,
-              sent: 0,
-              state: "failed",
-              message: `Too big: ${formatBytes(file.size)}; the limit is ${formatBytes(maxFileBytes)} a file.`,
-            },
-          ]);
-          continue;
-        }
-        const xhr = new XMLHttpRequest();
-        setItems((current) => [...current, { id, name: file.name, size: file.size, sent: 0, state: "uploading", xhr }]);
-        xhr.open("PUT", `/api/files?name=${encodeURIComponent(file.name)}`);
-        xhr.responseType = "json";
-        xhr.upload.onprogress = (event) => update(id, { sent: event.loaded });
-        xhr.onload = () => {
-          const body = (xhr.response ?? {}) as { message?: string; error?: string };
-          if (xhr.status >= 200 && xhr.status < 300) {
-            update(id, { state: "done", sent: file.size, message: body.message ?? "Uploaded." });
-            revalidator.revalidate();
-          } else {
-            update(id, { state: "failed", message: body.error ?? `The upload failed (${xhr.status}). Try again.` });
-          }
-        };
-        xhr.onerror = () =>
-          update(id, { state: "failed", message: "The connection dropped. Check your network and try again." });
-        xhr.onabort = () => update(id, { state: "cancelled", message: "Cancelled. Nothing was kept." });
-        xhr.send(file);
+        const tooBig = file.size > maxFileBytes;
+        setItems((current) => [
+          ...current,
+          {
+            id,
+            file,
+            sent: 0,
+            state: tooBig ? "failed" : "uploading",
+            message: tooBig
+              ? `Too big: ${formatBytes(file.size)}; the limit is ${formatBytes(maxFileBytes)} a file.`
+              : undefined,
+          },
+        ]);
+        if (!tooBig) void run(id, file);
       }
     },
-    [maxFileBytes, revalidator, update],
+    [maxFileBytes, run],
   );
 
   return (
@@ -110,31 +242,39 @@ export function UploadPanel({ maxFileBytes }: { maxFileBytes: number }) {
       {items.length > 0 ? (
         <ul className="mt-4 space-y-3" aria-label="Uploads" aria-live="polite">
           {items.map((item) => (
-            <li key={item.id} className="rounded-md border border-stone-200 p-3">
+            <li key={item.id} className="rounded-md border border-stone-200 p-3" data-state={item.state}>
               <div className="flex flex-wrap items-center justify-between gap-2">
-                <span className="break-all font-medium">{item.name}</span>
-                {item.state === "uploading" ? (
-                  <button
-                    type="button"
-                    onClick={() => item.xhr?.abort()}
-                    className="min-h-11 rounded-md border border-stone-400 px-3 text-sm hover:bg-stone-100"
-                  >
-                    Cancel<span className="sr-only"> upload of {item.name}</span>
-                  </button>
-                ) : null}
+                <span className="break-all font-medium">{item.file.name}</span>
+                <span className="flex gap-2">
+                  {item.state === "paused" ? (
+                    <button
+                      type="button"
+                      onClick={() => void run(item.id, item.file)}
+                      className="min-h-11 rounded-md bg-ember-600 px-3 text-sm text-white hover:bg-ember-700"
+                    >
+                      Resume<span className="sr-only"> upload of {item.file.name}</span>
+                    </button>
+                  ) : null}
+                  {(item.state === "uploading" || item.state === "paused") && item.cancel ? (
+                    <button
+                      type="button"
+                      onClick={() => item.cancel?.()}
+                      className="min-h-11 rounded-md border border-stone-400 px-3 text-sm hover:bg-stone-100"
+                    >
+                      Cancel<span className="sr-only"> upload of {item.file.name}</span>
+                    </button>
+                  ) : null}
+                </span>
               </div>
               <progress
                 className="mt-2 h-2 w-full accent-ember-600"
-                max={item.size}
+                max={item.file.size}
                 value={item.sent}
-                aria-label={`Upload of ${item.name}`}
+                aria-label={`Upload of ${item.file.name}`}
               />
-              <p
-                className={`mt-1 text-sm ${item.state === "failed" ? "text-red-700" : "text-stone-700"}`}
-                data-state={item.state}
-              >
+              <p className={`mt-1 text-sm ${item.state === "failed" ? "text-red-700" : "text-stone-700"}`}>
                 {item.state === "uploading"
-                  ? `${formatBytes(item.sent)} of ${formatBytes(item.size)} sent`
+                  ? `${formatBytes(item.sent)} of ${formatBytes(item.file.size)} sent${item.message ? ` — ${item.message}` : ""}`
                   : item.message}
               </p>
             </li>

@@ -1,7 +1,7 @@
 import { data } from "react-router";
+import { contentLength, jsonApi, uploadResultJson } from "~/server/files/api.server";
 import { UploadRefused, uploadFile } from "~/server/files/files.server";
 import { fileStores } from "~/server/files/stores.server";
-import { getRequestState } from "~/server/request.server";
 import type { Route } from "./+types/files";
 
 /**
@@ -10,30 +10,13 @@ import type { Route } from "./+types/files";
  * upload progress and cancel). Answers JSON: the stored file, or `{ error }` saying why not.
  */
 export async function action({ request, context }: Route.ActionArgs) {
-  const { user } = getRequestState(context);
-  if (!user) return data({ error: "Sign in to upload files." }, { status: 401 });
-  if (request.method !== "PUT") return data({ error: "Upload with PUT." }, { status: 405, headers: { Allow: "PUT" } });
-  const fileName = new URL(request.url).searchParams.get("name") ?? "";
-  const size = Number(request.headers.get("Content-Length") ?? Number.NaN);
-  if (!request.body) return data({ error: "The upload had no content." }, { status: 400 });
-  try {
-    const result = await uploadFile(fileStores(context), user.username, { fileName, size, body: request.body });
-    return data(
-      {
-        fileKey: result.file.fileKey,
-        fileName: result.file.fileName,
-        version: result.version,
-        created: result.created,
-        message: result.created
-          ? `“${result.file.fileName}” uploaded.`
-          : `“${result.file.fileName}” uploaded as version ${result.version}.`,
-      },
-      { status: result.created ? 201 : 200 },
-    );
-  } catch (error) {
-    if (error instanceof UploadRefused) return data({ error: error.message }, { status: error.status });
-    throw error;
-  }
+  return jsonApi(context, async (username) => {
+    if (request.method !== "PUT" || !request.body) throw new UploadRefused("Upload the file's bytes with PUT.", 405);
+    const fileName = new URL(request.url).searchParams.get("name") ?? "";
+    const body = request.body;
+    const result = await uploadFile(fileStores(context), username, { fileName, size: contentLength(request), body });
+    return uploadResultJson(result);
+  });
 }
 
 export function loader() {

@@ -227,7 +227,10 @@ export const fileUploads = sqliteTable(
     totalSize: integer("total_size", { mode: "number" }).notNull(),
     partSize: integer("part_size", { mode: "number" }).notNull(),
     /** [{ partNumber, etag }] of the parts R2 has confirmed. */
-    parts: text("parts", { mode: "json" }).$type<{ partNumber: number; etag: string }[]>().notNull().default([]),
+    parts: text("parts", { mode: "json" })
+      .$type<{ partNumber: number; etag: string; sha256?: string }[]>()
+      .notNull()
+      .default([]),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

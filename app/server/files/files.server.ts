@@ -109,7 +109,7 @@ function formatMb(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MB`;
 }
 
-async function assertQuota(db: Db, username: string, size: number, limits: UploadLimits): Promise<void> {
+export async function assertQuota(db: Db, username: string, size: number, limits: UploadLimits): Promise<void> {
   const used = await storageUsed(db, username);
   if (used + size > limits.maxUserBytes) {
     throw new UploadRefused(
@@ -120,7 +120,7 @@ async function assertQuota(db: Db, username: string, size: number, limits: Uploa
 }
 
 /** Reads the first bytes of a stream without losing them: returns them and a stream of everything. */
-async function peek(body: ReadableStream<Uint8Array>, bytes: number) {
+export async function peek(body: ReadableStream<Uint8Array>, bytes: number) {
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let length = 0;
@@ -195,21 +195,53 @@ export async function uploadFile(
     throw new UploadRefused(detected.reason, 415);
   }
 
+  const target = await prepareTarget(db, username, fileName);
+
+  // Bytes go to R2 and through SHA-256 in one pass; FixedLengthStream makes R2 refuse a
+  // body that is shorter or longer than announced.
+  const { stream, sha256 } = hashedFixedLength(whole, upload.size);
+  try {
+    await files.put(target.r2Key, stream, { httpMetadata: { contentType: detected.contentType } });
+  } catch {
+    await files.delete(target.r2Key);
+    throw new UploadRefused(
+      `“${fileName}” did not arrive whole (the connection dropped, or its size was not what the browser said). Try again.`,
+      400,
+    );
+  }
+  return finishUpload(stores, username, {
+    ...target,
+    fileName,
+    size: upload.size,
+    contentType: detected.contentType,
+    sha256: await sha256,
+  });
+}
+
+export interface UploadTarget {
+  existing: FileRow | undefined;
+  fileKey: string;
+  version: number;
+  r2Key: string;
+}
+
+/** Where an upload of `fileName` goes: a new version of the same-named file, or a new file. */
+export async function prepareTarget(db: Db, username: string, fileName: string): Promise<UploadTarget> {
   const existing = await db.query.fileMetadata.findFirst({
     where: and(eq(fileMetadata.username, username), eq(fileMetadata.fileName, fileName)),
   });
   const fileKey = existing?.fileKey ?? newFileKey();
   const version = existing ? existing.currentVersion + 1 : 1;
-  const r2Key = objectKey(username, fileKey, version, fileName);
+  return { existing, fileKey, version, r2Key: objectKey(username, fileKey, version, fileName) };
+}
 
-  // Bytes go to R2 and through SHA-256 in one pass; FixedLengthStream makes R2 refuse a
-  // body that is shorter or longer than announced.
+/** Passes a body through unchanged while hashing it; R2 sees a stream of known length. */
+export function hashedFixedLength(body: ReadableStream<Uint8Array>, size: number) {
   const digest = new crypto.DigestStream("SHA-256");
   const digestWriter = digest.getWriter();
-  // Observed up front: when the body fails, the digest fails too, and that is handled below.
-  const sha256Promise = digest.digest.then(toHex);
-  sha256Promise.catch(() => {});
-  const fixed = new FixedLengthStream(upload.size);
+  const sha256 = digest.digest.then(toHex);
+  sha256.catch(() => {}); // when the body fails the digest fails too; the caller handles that
+  const fixed = new FixedLengthStream(size);
   const hashing = new TransformStream<Uint8Array, Uint8Array>({
     async transform(chunk, controller) {
       await digestWriter.write(chunk);
@@ -219,46 +251,38 @@ export async function uploadFile(
       await digestWriter.close();
     },
   });
-  try {
-    await Promise.all([
-      whole.pipeThrough(hashing).pipeTo(fixed.writable),
-      files.put(r2Key, fixed.readable, { httpMetadata: { contentType: detected.contentType } }),
-    ]);
-  } catch {
-    await files.delete(r2Key);
-    throw new UploadRefused(
-      `“${fileName}” did not arrive whole (the connection dropped, or its size was not what the browser said). Try again.`,
-      400,
-    );
-  }
-  const sha256 = await sha256Promise;
+  body
+    .pipeThrough(hashing)
+    .pipeTo(fixed.writable)
+    .catch(() => {});
+  return { stream: fixed.readable, sha256 };
+}
 
+/**
+ * Records stored bytes as a version (refusing exact duplicates) and hands the file to
+ * the user's tracker. On any refusal or failure the object is deleted: no orphans.
+ */
+export async function finishUpload(
+  stores: FileStores,
+  username: string,
+  v: UploadTarget & { fileName: string; size: number; contentType: string; sha256: string },
+): Promise<UploadResult> {
   try {
-    const duplicate = await findBySha(db, username, sha256);
+    const duplicate = await findBySha(stores.db, username, v.sha256);
     if (duplicate) {
       throw new UploadRefused(
         `You already have exactly this file: “${duplicate.fileName}” (version ${duplicate.versionNumber}). Nothing new was stored.`,
         409,
       );
     }
-    const file = await recordVersion(db, username, {
-      existing,
-      fileKey,
-      fileName,
-      version,
-      r2Key,
-      size: upload.size,
-      contentType: detected.contentType,
-      sha256,
-    });
-    await notifyTracker(stores, username, fileKey, version, fileName);
-    return { file, version, created: !existing };
+    const file = await recordVersion(stores.db, username, v);
+    await notifyTracker(stores, username, v.fileKey, v.version, v.fileName);
+    return { file, version: v.version, created: !v.existing };
   } catch (error) {
-    // No orphans: bytes without a row are removed before the refusal is reported.
-    await files.delete(r2Key);
+    await stores.files.delete(v.r2Key);
     if (error instanceof UploadRefused) throw error;
     if (String(error).includes("UNIQUE constraint failed")) {
-      throw new UploadRefused(`Another upload of “${fileName}” finished at the same moment. Try again.`, 409);
+      throw new UploadRefused(`Another upload of “${v.fileName}” finished at the same moment. Try again.`, 409);
     }
     throw error;
   }

@@ -1,0 +1,199 @@
+import { and, eq, sql } from "drizzle-orm";
+import { fileUploads } from "../db/schema";
+import { detectFileType, SNIFF_BYTES } from "./detect.server";
+import {
+  assertQuota,
+  type FileStores,
+  finishUpload,
+  hashedFixedLength,
+  peek,
+  prepareTarget,
+  UploadRefused,
+  type UploadResult,
+  validateUploadRequest,
+} from "./files.server";
+
+/**
+ * Resumable uploads for large files, as R2 multipart uploads: the browser sends fixed-size
+ * parts, each streamed straight into R2; D1 remembers which parts R2 confirmed, so an
+ * interrupted upload resumes from the last finished part. Each part stays far below the
+ * 100 MB a single request may carry.
+ */
+
+/** Files above this go in parts (smaller files are one streamed request). */
+export const MULTIPART_THRESHOLD = 50 * 1024 * 1024;
+/** R2 needs equal parts of at least 5 MiB (except the last). */
+export const PART_SIZE = 10 * 1024 * 1024;
+
+export interface UploadState {
+  uploadId: string;
+  fileName: string;
+  size: number;
+  partSize: number;
+  partCount: number;
+  partsDone: number[];
+}
+
+type UploadRow = typeof fileUploads.$inferSelect;
+
+function stateOf(row: UploadRow): UploadState {
+  return {
+    uploadId: row.id,
+    fileName: row.fileName,
+    size: row.totalSize,
+    partSize: row.partSize,
+    partCount: Math.ceil(row.totalSize / row.partSize),
+    partsDone: row.parts.map((p) => p.partNumber).sort((a, b) => a - b),
+  };
+}
+
+async function getUpload(stores: FileStores, username: string, uploadId: string): Promise<UploadRow> {
+  const row = await stores.db.query.fileUploads.findFirst({
+    where: and(eq(fileUploads.id, uploadId), eq(fileUploads.username, username)),
+  });
+  if (!row)
+    throw new UploadRefused("There is no such upload in progress (it may have finished or been cancelled).", 404);
+  return row;
+}
+
+export async function startMultipartUpload(
+  stores: FileStores,
+  username: string,
+  request: { fileName: string; size: number },
+): Promise<UploadState> {
+  const fileName = request.fileName.normalize("NFC");
+  validateUploadRequest(fileName, request.size, stores.limits);
+  await assertQuota(stores.db, username, request.size, stores.limits);
+  const target = await prepareTarget(stores.db, username, fileName);
+  const multipart = await stores.files.createMultipartUpload(target.r2Key);
+  const [row] = await stores.db
+    .insert(fileUploads)
+    .values({
+      id: crypto.randomUUID(),
+      username,
+      fileKey: target.fileKey,
+      versionNumber: target.version,
+      fileName,
+      r2Key: target.r2Key,
+      r2UploadId: multipart.uploadId,
+      totalSize: request.size,
+      partSize: PART_SIZE,
+    })
+    .returning();
+  if (!row) throw new Error("upload insert returned nothing");
+  return stateOf(row);
+}
+
+export async function getUploadState(stores: FileStores, username: string, uploadId: string): Promise<UploadState> {
+  return stateOf(await getUpload(stores, username, uploadId));
+}
+
+/**
+ * Streams one part into R2. The first part's bytes decide the file type; a refused type
+ * cancels the whole upload. Parts may arrive again (a retry): the latest one wins.
+ */
+export async function uploadPart(
+  stores: FileStores,
+  username: string,
+  uploadId: string,
+  partNumber: number,
+  part: { size: number; body: ReadableStream<Uint8Array> },
+): Promise<UploadState> {
+  const row = await getUpload(stores, username, uploadId);
+  const state = stateOf(row);
+  if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > state.partCount) {
+    throw new UploadRefused(`Part ${partNumber} is not part of this upload (1–${state.partCount}).`, 400);
+  }
+  const expected = partNumber < state.partCount ? row.partSize : row.totalSize - row.partSize * (state.partCount - 1);
+  if (part.size !== expected) {
+    throw new UploadRefused(`Part ${partNumber} should be ${expected} bytes, not ${part.size}.`, 400);
+  }
+  let body = part.body;
+  if (partNumber === 1) {
+    const { head, whole, cancel } = await peek(part.body, SNIFF_BYTES);
+    const detected = detectFileType(row.fileName, head);
+    if (!detected.ok) {
+      await cancel();
+      await abortMultipartUpload(stores, username, uploadId);
+      throw new UploadRefused(detected.reason, 415);
+    }
+    body = whole;
+  }
+  const { stream, sha256 } = hashedFixedLength(body, part.size);
+  const multipart = stores.files.resumeMultipartUpload(row.r2Key, row.r2UploadId);
+  let uploaded: R2UploadedPart;
+  try {
+    uploaded = await multipart.uploadPart(partNumber, stream);
+  } catch {
+    throw new UploadRefused(`Part ${partNumber} did not arrive whole. It will be sent again when you resume.`, 400);
+  }
+  const entry = JSON.stringify({ partNumber, etag: uploaded.etag, sha256: await sha256 });
+  // One atomic statement, so parts finishing at the same time never lose each other.
+  const [updated] = await stores.db
+    .update(fileUploads)
+    .set({
+      parts: sql`json_insert(
+        (SELECT coalesce(json_group_array(json(value)), '[]') FROM json_each(${fileUploads.parts})
+          WHERE json_extract(value, '$.partNumber') != ${partNumber}),
+        '$[#]', json(${entry}))`,
+      updatedAt: Date.now(),
+    })
+    .where(eq(fileUploads.id, uploadId))
+    .returning();
+  if (!updated) throw new UploadRefused("This upload was cancelled.", 404);
+  return stateOf(updated);
+}
+
+export async function completeMultipartUpload(
+  stores: FileStores,
+  username: string,
+  uploadId: string,
+): Promise<UploadResult> {
+  const row = await getUpload(stores, username, uploadId);
+  const state = stateOf(row);
+  const missing = Array.from({ length: state.partCount }, (_, i) => i + 1).filter((n) => !state.partsDone.includes(n));
+  if (missing.length) {
+    throw new UploadRefused(`Parts ${missing.join(", ")} have not arrived yet; resume the upload to send them.`, 409);
+  }
+  const parts = [...(row.parts as { partNumber: number; etag: string; sha256?: string }[])].sort(
+    (a, b) => a.partNumber - b.partNumber,
+  );
+  const multipart = stores.files.resumeMultipartUpload(row.r2Key, row.r2UploadId);
+  await multipart.complete(parts.map(({ partNumber, etag }) => ({ partNumber, etag })));
+  const head = await stores.files.get(row.r2Key, { range: { offset: 0, length: SNIFF_BYTES } });
+  const detected = detectFileType(row.fileName, new Uint8Array((await head?.arrayBuffer()) ?? new ArrayBuffer(0)));
+  await stores.db.delete(fileUploads).where(eq(fileUploads.id, uploadId));
+  if (!detected.ok) {
+    await stores.files.delete(row.r2Key);
+    throw new UploadRefused(detected.reason, 415);
+  }
+  // A content hash over the parts' SHA-256s: identical files (same size, so same parts)
+  // hash identically, which is what duplicate detection needs.
+  const joined = new TextEncoder().encode(parts.map((p) => p.sha256 ?? p.etag).join(""));
+  const digest = await crypto.subtle.digest("SHA-256", joined);
+  const treeHash = `parts-${[...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+  const existing = await stores.db.query.fileMetadata.findFirst({
+    where: (f, { and: all, eq: is }) => all(is(f.username, username), is(f.fileKey, row.fileKey)),
+  });
+  return finishUpload(stores, username, {
+    existing,
+    fileKey: row.fileKey,
+    version: row.versionNumber,
+    r2Key: row.r2Key,
+    fileName: row.fileName,
+    size: row.totalSize,
+    contentType: detected.contentType,
+    sha256: treeHash,
+  });
+}
+
+/** Cancel: R2 drops the parts, D1 forgets the upload. Nothing remains. */
+export async function abortMultipartUpload(stores: FileStores, username: string, uploadId: string): Promise<void> {
+  const row = await getUpload(stores, username, uploadId);
+  try {
+    await stores.files.resumeMultipartUpload(row.r2Key, row.r2UploadId).abort();
+  } catch {
+    // Already completed or aborted in R2.
+  }
+  await stores.db.delete(fileUploads).where(eq(fileUploads.id, uploadId));
+}
