@@ -14,6 +14,7 @@ export default [
     route("campaigns/:campaignId", "routes/campaigns/campaign.tsx", [
       index("routes/campaigns/overview.tsx"),
       route("edit", "routes/campaigns/edit.tsx"),
+      route("files", "routes/campaigns/files.tsx"),
       route("context", "routes/campaigns/context/index.tsx"),
       route("context/new", "routes/campaigns/context/new.tsx"),
       route("context/:entryId", "routes/campaigns/context/entry.tsx"),

@@ -1,11 +1,11 @@
-import { getFormProps, getInputProps, type SubmissionResult, useForm } from "@conform-to/react";
+import { getFormProps, getInputProps, getSelectProps, type SubmissionResult, useForm } from "@conform-to/react";
 import { getZodConstraint, parseWithZod } from "@conform-to/zod/v4";
 import { Form, useNavigation } from "react-router";
 import { characterSchema } from "~/lib/campaign-schemas";
 import { characterStatusLabels, characterTypeLabels } from "~/lib/domain";
 import { Button } from "./ui/button";
 import { MARKDOWN_HINT, SelectField, TextArea, TextField } from "./ui/controls";
-import { FieldErrors, FormErrors, inputClass } from "./ui/field";
+import { Field, FieldErrors, FormErrors, inputClass } from "./ui/field";
 
 export interface CharacterFormValues {
   characterName: string;
@@ -18,6 +18,7 @@ export interface CharacterFormValues {
   alignment?: string;
   backstory: string;
   stats: { key: string; value: string }[];
+  sheetFileKey?: string;
 }
 
 /** Spare empty stat rows so the form works without JavaScript too. */
@@ -29,7 +30,9 @@ export function CharacterForm({
   version,
   submitLabel,
   conflict = false,
+  sheetOptions,
 }: {
+  sheetOptions: { fileKey: string; fileName: string }[];
   defaultValue?: Partial<CharacterFormValues>;
   lastResult?: SubmissionResult<string[]> | null;
   version?: number;
@@ -111,6 +114,21 @@ export function CharacterForm({
         </button>
       </fieldset>
       <TextArea field={fields.backstory} label="Backstory" hint={MARKDOWN_HINT} rows={10} />
+      <Field
+        label="Character sheet"
+        id={fields.sheetFileKey.id}
+        errors={fields.sheetFileKey.errors}
+        hint="A file from your Library: a JSON sheet, a PDF, an image."
+      >
+        <select {...getSelectProps(fields.sheetFileKey)} className={inputClass}>
+          <option value="">No sheet</option>
+          {sheetOptions.map((file) => (
+            <option key={file.fileKey} value={file.fileKey}>
+              {file.fileName}
+            </option>
+          ))}
+        </select>
+      </Field>
       <Button type="submit" pending={pending}>
         {pending ? "Saving…" : conflict ? "Save mine anyway" : submitLabel}
       </Button>

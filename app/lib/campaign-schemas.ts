@@ -98,6 +98,10 @@ export const characterSchema = z.object({
       (rows ?? []).filter((row) => row.key || row.value).map((row) => ({ key: row.key ?? "", value: row.value ?? "" })),
     )
     .refine((rows) => rows.every((row) => row.key), { message: "Every stat needs a name." }),
+  sheetFileKey: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/, "Choose a file from the list.")
+    .optional(),
 });
 export const characterUpdateSchema = characterSchema.extend({ version: versionField });
 export type CharacterInput = z.output<typeof characterSchema>;
@@ -122,4 +126,20 @@ export const fileDetailsSchema = z.object({
   description: z.string().trim().max(2_000, "Keep the description under 2,000 characters.").optional(),
   tags: tagsField,
   version: versionField,
+});
+
+const fileKeyField = z.string({ error: "Choose a file." }).regex(/^[0-9a-f]{32}$/, "Choose a file from the list.");
+
+export const attachFileSchema = z.object({
+  intent: z.literal("attach"),
+  fileKey: fileKeyField,
+  description: z.string().trim().max(500, "Keep the note under 500 characters.").optional(),
+  tags: tagsField,
+});
+
+export const attachToCampaignSchema = z.object({
+  intent: z.literal("attach"),
+  campaignId: z.string({ error: "Choose a campaign." }).uuid("Choose a campaign from the list."),
+  description: z.string().trim().max(500, "Keep the note under 500 characters.").optional(),
+  tags: tagsField,
 });

@@ -48,6 +48,11 @@ export default function CampaignLayout({ loaderData }: Route.ComponentProps) {
             </NavLink>
           </li>
           <li>
+            <NavLink to={`${base}/files`} className={tabClass}>
+              Files
+            </NavLink>
+          </li>
+          <li>
             <NavLink to={`${base}/edit`} className={tabClass}>
               Edit campaign
             </NavLink>

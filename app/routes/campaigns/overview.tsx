@@ -139,16 +139,21 @@ export default function CampaignOverview({ loaderData }: Route.ComponentProps) {
             Files
           </h2>
           {resources.length === 0 ? (
-            <p className="mt-1 text-sm text-stone-700">
-              No files attached. Rulebooks and modules from your Library will be listed here once attached.
-            </p>
+            <p className="mt-1 text-sm text-stone-700">No files attached yet.</p>
           ) : (
             <ul className="mt-2 space-y-1">
               {resources.map((resource) => (
-                <li key={resource.id}>{resource.fileName}</li>
+                <li key={resource.id}>
+                  <Link to={`/library/${resource.fileKey}`} className="break-all hover:underline">
+                    {resource.fileName}
+                  </Link>
+                </li>
               ))}
             </ul>
           )}
+          <Link to={`${base}/files`} className="mt-2 inline-flex min-h-11 items-center text-ember-700 underline">
+            {resources.length ? "Manage files" : "Attach files from your Library"}
+          </Link>
         </section>
         <section aria-labelledby="recent-heading" className="rounded-lg border border-stone-300 bg-white p-4">
           <h2 id="recent-heading" className="font-serif text-xl font-semibold">

@@ -6,8 +6,10 @@ import { Field, FormErrors, inputClass } from "~/components/ui/field";
 import { fileDetailsSchema } from "~/lib/campaign-schemas";
 import { formatBytes } from "~/lib/file-types";
 import { formatRelative } from "~/lib/format";
+import { getCampaign } from "~/server/campaigns/campaigns.server";
 import { VersionConflictError } from "~/server/campaigns/errors.server";
 import { notFound } from "~/server/campaigns/guards.server";
+import { attachFile, detachFile, listCampaignsWithoutFile } from "~/server/campaigns/resources.server";
 import {
   campaignsUsingFile,
   deleteFile,
@@ -36,9 +38,10 @@ async function requireFile(context: Route.LoaderArgs["context"], request: Reques
 export async function loader({ request, context, params }: Route.LoaderArgs) {
   const { user, file } = await requireFile(context, request, params.fileKey);
   const db = getDb(context);
-  const [versions, usedBy] = await Promise.all([
+  const [versions, usedBy, otherCampaigns] = await Promise.all([
     getFileVersions(db, file),
     campaignsUsingFile(db, user.username, file.fileKey),
+    listCampaignsWithoutFile(db, file),
   ]);
   return {
     file: {
@@ -54,6 +57,7 @@ export async function loader({ request, context, params }: Route.LoaderArgs) {
     },
     versions: versions.map((v) => ({ number: v.versionNumber, size: v.fileSize, createdAt: v.createdAt })),
     usedBy,
+    otherCampaigns,
     now: Date.now(),
   };
 }
@@ -61,7 +65,20 @@ export async function loader({ request, context, params }: Route.LoaderArgs) {
 export async function action({ request, context, params }: Route.ActionArgs) {
   const { user, file } = await requireFile(context, request, params.fileKey);
   const formData = await request.formData();
-  if (formData.get("intent") === "delete") {
+  const intent = formData.get("intent");
+  const here = `/library/${file.fileKey}`;
+  if (intent === "attach" || intent === "detach") {
+    // The campaign must be the user's own: anyone else's id is simply not found.
+    const campaign = await getCampaign(getDb(context), user.username, String(formData.get("campaignId") ?? ""));
+    if (!campaign) notFound("campaign");
+    if (intent === "detach") {
+      await detachFile(getDb(context), campaign, file.fileKey);
+      return redirectWithToast(context, request, here, `Detached from “${campaign.name}”.`);
+    }
+    await attachFile(getDb(context), campaign, file, { description: "", tags: [] });
+    return redirectWithToast(context, request, here, `Attached to “${campaign.name}”.`);
+  }
+  if (intent === "delete") {
     await deleteFile(fileStores(context), user.username, file.fileKey);
     return redirectWithToast(context, request, "/library", `“${file.fileName}” deleted.`);
   }
@@ -94,7 +111,7 @@ export async function action({ request, context, params }: Route.ActionArgs) {
 }
 
 export default function FilePage({ loaderData, actionData }: Route.ComponentProps) {
-  const { file, versions, usedBy, now } = loaderData;
+  const { file, versions, usedBy, otherCampaigns, now } = loaderData;
   const navigation = useNavigation();
   const busy = navigation.state === "submitting" ? navigation.formData?.get("intent") : null;
   const [form, fields] = useForm({
@@ -158,6 +175,52 @@ export default function FilePage({ loaderData, actionData }: Route.ComponentProp
             {busy === "save" ? "Saving…" : "Save details"}
           </Button>
         </Form>
+      </section>
+
+      <section aria-labelledby="campaigns-heading" className="rounded-lg border border-stone-300 bg-white p-4">
+        <h2 id="campaigns-heading" className="mb-2 font-serif text-xl font-semibold">
+          Campaigns
+        </h2>
+        {usedBy.length === 0 ? (
+          <p className="text-stone-700">Not attached to any campaign.</p>
+        ) : (
+          <ul className="space-y-1" aria-label="Campaigns using this file">
+            {usedBy.map((campaign) => (
+              <li key={campaign.id} className="flex flex-wrap items-center justify-between gap-2">
+                <Link to={`/campaigns/${campaign.id}`} className="text-ember-700 underline">
+                  {campaign.name}
+                </Link>
+                <Form method="post">
+                  <input type="hidden" name="intent" value="detach" />
+                  <input type="hidden" name="campaignId" value={campaign.id} />
+                  <Button type="submit" variant="secondary" pending={busy === "detach"}>
+                    Detach<span className="sr-only"> from {campaign.name}</span>
+                  </Button>
+                </Form>
+              </li>
+            ))}
+          </ul>
+        )}
+        {otherCampaigns.length ? (
+          <Form method="post" className="mt-3 flex flex-col gap-2 sm:flex-row sm:items-end">
+            <input type="hidden" name="intent" value="attach" />
+            <div className="flex-1">
+              <label htmlFor="attach-campaign" className="block font-medium text-sm">
+                Attach to a campaign
+              </label>
+              <select id="attach-campaign" name="campaignId" required className={inputClass}>
+                {otherCampaigns.map((campaign) => (
+                  <option key={campaign.id} value={campaign.id}>
+                    {campaign.name}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <Button type="submit" pending={busy === "attach"}>
+              Attach
+            </Button>
+          </Form>
+        ) : null}
       </section>
 
       <section aria-labelledby="versions-heading" className="rounded-lg border border-stone-300 bg-white p-4">

@@ -2,7 +2,7 @@ import { and, desc, eq, sql } from "drizzle-orm";
 import type { CharacterInput } from "~/lib/campaign-schemas";
 import type { CharacterStatus, CharacterType } from "~/lib/domain";
 import type { Db } from "../db/db.server";
-import { type Campaign, campaignCharacters, campaigns } from "../db/schema";
+import { type Campaign, campaignCharacters, campaigns, fileMetadata } from "../db/schema";
 import { VersionConflictError } from "./errors.server";
 
 export interface CharacterDetails {
@@ -64,7 +64,33 @@ function toColumns(input: CharacterInput) {
     status: input.status,
     backstory: input.backstory,
     metadata: details as unknown as Record<string, unknown>,
+    sheetFileKey: input.sheetFileKey ?? null,
   };
+}
+
+/** A character sheet must be one of the campaign owner's own library files. */
+async function assertOwnSheet(db: Db, campaign: Campaign, input: CharacterInput): Promise<void> {
+  if (!input.sheetFileKey) return;
+  const file = await db.query.fileMetadata.findFirst({
+    where: and(eq(fileMetadata.fileKey, input.sheetFileKey), eq(fileMetadata.username, campaign.username)),
+  });
+  if (!file) throw new SheetNotFoundError();
+}
+
+export class SheetNotFoundError extends Error {
+  override name = "SheetNotFoundError";
+  constructor() {
+    super("That character sheet is not in your Library. Choose one from the list.");
+  }
+}
+
+/** The owner's files that can serve as a character sheet (JSON, PDF, text, Word, images). */
+export async function listSheetOptions(db: Db, campaign: Campaign) {
+  return db
+    .select({ fileKey: fileMetadata.fileKey, fileName: fileMetadata.fileName })
+    .from(fileMetadata)
+    .where(eq(fileMetadata.username, campaign.username))
+    .orderBy(fileMetadata.fileName);
 }
 
 function touchCampaign(db: Db, campaign: Campaign, now: number) {
@@ -72,6 +98,7 @@ function touchCampaign(db: Db, campaign: Campaign, now: number) {
 }
 
 export async function createCharacter(db: Db, campaign: Campaign, input: CharacterInput): Promise<Character> {
+  await assertOwnSheet(db, campaign, input);
   const now = Date.now();
   const [[created]] = await db.batch([
     db
@@ -91,6 +118,7 @@ export async function updateCharacter(
   version: number,
   input: CharacterInput,
 ): Promise<Character | undefined> {
+  await assertOwnSheet(db, campaign, input);
   const now = Date.now();
   const [[updated]] = await db.batch([
     db

@@ -3,6 +3,7 @@ import { MarkdownView } from "~/components/markdown";
 import { characterStatusLabels, characterTypeLabels } from "~/lib/domain";
 import { getCharacter } from "~/server/campaigns/characters.server";
 import { getCampaignFromContext, notFound, parseRowId } from "~/server/campaigns/guards.server";
+import { getFile } from "~/server/files/files.server";
 import { renderMarkdown } from "~/server/markdown.server";
 import { getDb } from "~/server/request.server";
 import type { Route } from "./+types/character";
@@ -13,8 +14,10 @@ export const meta: Route.MetaFunction = ({ loaderData }) => [
 
 export async function loader({ context, params }: Route.LoaderArgs) {
   const campaign = getCampaignFromContext(context);
-  const character = await getCharacter(getDb(context), campaign, parseRowId(params.characterId, "character"));
+  const db = getDb(context);
+  const character = await getCharacter(db, campaign, parseRowId(params.characterId, "character"));
   if (!character) notFound("character");
+  const sheet = character.sheetFileKey ? await getFile(db, campaign.username, character.sheetFileKey) : undefined;
   return {
     campaignId: campaign.id,
     character: {
@@ -24,6 +27,7 @@ export async function loader({ context, params }: Route.LoaderArgs) {
       status: character.status,
       details: character.details,
       backstoryHtml: renderMarkdown(character.backstory),
+      sheet: sheet ? { fileKey: sheet.fileKey, fileName: sheet.fileName } : null,
     },
   };
 }
@@ -69,6 +73,19 @@ export default function CharacterPage({ loaderData }: Route.ComponentProps) {
             </div>
           ))}
         </dl>
+      ) : null}
+      {character.sheet ? (
+        <p>
+          Character sheet:{" "}
+          <a
+            href={`/files/${character.sheet.fileKey}`}
+            target="_blank"
+            rel="noopener"
+            className="text-ember-700 underline"
+          >
+            {character.sheet.fileName}
+          </a>
+        </p>
       ) : null}
       <section aria-labelledby="backstory-heading" className="rounded-lg border border-stone-300 bg-white p-4">
         <h2 id="backstory-heading" className="mb-2 font-serif text-xl font-semibold">

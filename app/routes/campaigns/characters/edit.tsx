@@ -5,7 +5,14 @@ import { ConflictNotice } from "~/components/conflict-notice";
 import { DeleteDisclosure } from "~/components/delete-disclosure";
 import { characterUpdateSchema } from "~/lib/campaign-schemas";
 import { characterStatusLabels, characterTypeLabels } from "~/lib/domain";
-import { type Character, deleteCharacter, getCharacter, updateCharacter } from "~/server/campaigns/characters.server";
+import {
+  type Character,
+  deleteCharacter,
+  getCharacter,
+  listSheetOptions,
+  SheetNotFoundError,
+  updateCharacter,
+} from "~/server/campaigns/characters.server";
 import { VersionConflictError } from "~/server/campaigns/errors.server";
 import { getCampaignFromContext, notFound, parseRowId } from "~/server/campaigns/guards.server";
 import { getDb } from "~/server/request.server";
@@ -29,18 +36,21 @@ function formValues(character: Character): CharacterFormValues {
     alignment: details.alignment,
     backstory: character.backstory,
     stats: details.stats,
+    sheetFileKey: character.sheetFileKey ?? undefined,
   };
 }
 
 export async function loader({ context, params }: Route.LoaderArgs) {
   const campaign = getCampaignFromContext(context);
-  const character = await getCharacter(getDb(context), campaign, parseRowId(params.characterId, "character"));
+  const db = getDb(context);
+  const character = await getCharacter(db, campaign, parseRowId(params.characterId, "character"));
   if (!character) notFound("character");
   return {
     campaignId: campaign.id,
     characterId: character.id,
     version: character.version,
     values: formValues(character),
+    sheetOptions: await listSheetOptions(db, campaign),
   };
 }
 
@@ -67,6 +77,12 @@ export async function action({ request, context, params }: Route.ActionArgs) {
     if (!saved) notFound("character");
     return redirectWithToast(context, request, `${base}/${characterId}`, `${saved.characterName} saved.`);
   } catch (error) {
+    if (error instanceof SheetNotFoundError) {
+      return data(
+        { result: submission.reply({ fieldErrors: { sheetFileKey: [error.message] } }), conflict: null },
+        { status: 400 },
+      );
+    }
     if (!(error instanceof VersionConflictError)) throw error;
     const current = error.current as Character;
     return data(
@@ -77,7 +93,7 @@ export async function action({ request, context, params }: Route.ActionArgs) {
 }
 
 export default function EditCharacter({ loaderData, actionData }: Route.ComponentProps) {
-  const { campaignId, characterId, version, values } = loaderData;
+  const { campaignId, characterId, version, values, sheetOptions } = loaderData;
   const navigation = useNavigation();
   const conflict = actionData?.conflict;
   const base = `/campaigns/${campaignId}/characters/${characterId}`;
@@ -119,6 +135,7 @@ export default function EditCharacter({ loaderData, actionData }: Route.Componen
         version={conflict?.version ?? version}
         submitLabel="Save character"
         conflict={Boolean(conflict)}
+        sheetOptions={sheetOptions}
       />
       <DeleteDisclosure
         what="this character"

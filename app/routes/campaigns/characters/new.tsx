@@ -2,7 +2,7 @@ import { parseWithZod } from "@conform-to/zod/v4";
 import { data } from "react-router";
 import { CharacterForm } from "~/components/character-form";
 import { characterSchema } from "~/lib/campaign-schemas";
-import { createCharacter } from "~/server/campaigns/characters.server";
+import { createCharacter, listSheetOptions, SheetNotFoundError } from "~/server/campaigns/characters.server";
 import { getCampaignFromContext } from "~/server/campaigns/guards.server";
 import { getDb } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
@@ -10,8 +10,9 @@ import type { Route } from "./+types/new";
 
 export const meta: Route.MetaFunction = () => [{ title: "New character — LoreSmith AI" }];
 
-export function loader({ context }: Route.LoaderArgs) {
-  return { campaignId: getCampaignFromContext(context).id };
+export async function loader({ context }: Route.LoaderArgs) {
+  const campaign = getCampaignFromContext(context);
+  return { campaignId: campaign.id, sheetOptions: await listSheetOptions(getDb(context), campaign) };
 }
 
 export async function action({ request, context }: Route.ActionArgs) {
@@ -20,7 +21,13 @@ export async function action({ request, context }: Route.ActionArgs) {
   if (submission.status !== "success") {
     return data(submission.reply(), { status: submission.status === "error" ? 400 : 200 });
   }
-  const character = await createCharacter(getDb(context), campaign, submission.value);
+  let character: Awaited<ReturnType<typeof createCharacter>>;
+  try {
+    character = await createCharacter(getDb(context), campaign, submission.value);
+  } catch (error) {
+    if (!(error instanceof SheetNotFoundError)) throw error;
+    return data(submission.reply({ fieldErrors: { sheetFileKey: [error.message] } }), { status: 400 });
+  }
   return redirectWithToast(
     context,
     request,
@@ -29,11 +36,11 @@ export async function action({ request, context }: Route.ActionArgs) {
   );
 }
 
-export default function NewCharacter({ actionData }: Route.ComponentProps) {
+export default function NewCharacter({ loaderData, actionData }: Route.ComponentProps) {
   return (
     <div className="max-w-3xl">
       <h1 className="mb-4 font-serif text-3xl font-semibold">New character</h1>
-      <CharacterForm lastResult={actionData} submitLabel="Add character" />
+      <CharacterForm lastResult={actionData} submitLabel="Add character" sheetOptions={loaderData.sheetOptions} />
     </div>
   );
 }

@@ -1,0 +1,85 @@
+import { and, asc, eq, notInArray } from "drizzle-orm";
+import type { Db } from "../db/db.server";
+import { type Campaign, campaignResources, campaigns, fileMetadata } from "../db/schema";
+import type { FileRow } from "../files/files.server";
+
+/**
+ * Links between campaigns and library files (`campaign_resources`), with a per-campaign
+ * note. Callers pass rows they already fetched scoped to the user, so a link can only
+ * ever join the user's own campaign to the user's own file.
+ */
+
+export async function listCampaignResources(db: Db, campaign: Campaign) {
+  return db
+    .select({
+      id: campaignResources.id,
+      fileKey: campaignResources.fileKey,
+      fileName: fileMetadata.fileName,
+      description: campaignResources.description,
+      contentType: fileMetadata.contentType,
+      status: fileMetadata.status,
+    })
+    .from(campaignResources)
+    .innerJoin(fileMetadata, eq(fileMetadata.fileKey, campaignResources.fileKey))
+    .where(eq(campaignResources.campaignId, campaign.id))
+    .orderBy(asc(fileMetadata.fileName));
+}
+
+/** The user's files not yet attached to the campaign, for the attach picker. */
+export async function listAttachableFiles(db: Db, campaign: Campaign) {
+  const attached = db
+    .select({ fileKey: campaignResources.fileKey })
+    .from(campaignResources)
+    .where(eq(campaignResources.campaignId, campaign.id));
+  return db
+    .select({ fileKey: fileMetadata.fileKey, fileName: fileMetadata.fileName })
+    .from(fileMetadata)
+    .where(and(eq(fileMetadata.username, campaign.username), notInArray(fileMetadata.fileKey, attached)))
+    .orderBy(asc(fileMetadata.fileName));
+}
+
+/** The user's campaigns a file is not attached to yet, for the picker on the file page. */
+export async function listCampaignsWithoutFile(db: Db, file: FileRow) {
+  const attached = db
+    .select({ campaignId: campaignResources.campaignId })
+    .from(campaignResources)
+    .where(eq(campaignResources.fileKey, file.fileKey));
+  return db
+    .select({ id: campaigns.id, name: campaigns.name })
+    .from(campaigns)
+    .where(and(eq(campaigns.username, file.username), notInArray(campaigns.id, attached)))
+    .orderBy(asc(campaigns.name));
+}
+
+/** Attaches (or re-describes, when already attached). Both rows must belong to one user. */
+export async function attachFile(
+  db: Db,
+  campaign: Campaign,
+  file: FileRow,
+  note: { description: string; tags: string[] },
+): Promise<void> {
+  if (campaign.username !== file.username) throw new Error("A campaign and a file of different users");
+  const now = Date.now();
+  await db
+    .insert(campaignResources)
+    .values({
+      campaignId: campaign.id,
+      fileKey: file.fileKey,
+      fileName: file.fileName,
+      ...note,
+      createdAt: now,
+      updatedAt: now,
+    })
+    .onConflictDoUpdate({
+      target: [campaignResources.campaignId, campaignResources.fileKey],
+      set: { ...note, updatedAt: now },
+    });
+}
+
+export async function detachFile(db: Db, campaign: Campaign, fileKey: string): Promise<boolean> {
+  const removed = await db
+    .delete(campaignResources)
+    .where(and(eq(campaignResources.campaignId, campaign.id), eq(campaignResources.fileKey, fileKey)))
+    .returning({ id: campaignResources.id });
+  return removed.length > 0;
+}

@@ -1,0 +1,82 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { campaignSchema, characterSchema } from "~/lib/campaign-schemas";
+import { createCampaign, getCampaignOverview } from "~/server/campaigns/campaigns.server";
+import { createCharacter, SheetNotFoundError } from "~/server/campaigns/characters.server";
+import {
+  attachFile,
+  detachFile,
+  listAttachableFiles,
+  listCampaignResources,
+  listCampaignsWithoutFile,
+} from "~/server/campaigns/resources.server";
+import { campaignsUsingFile, deleteFile, type FileStores, uploadFile } from "~/server/files/files.server";
+import { db, newUser } from "./helpers";
+
+const stores: FileStores = {
+  db,
+  files: env.FILES,
+  tracker: env.USER_FILE_TRACKER,
+  limits: { maxFileBytes: 1e7, maxUserBytes: 1e8 },
+};
+const upload = async (username: string, name: string, text: string) =>
+  (await uploadFile(stores, username, { fileName: name, size: text.length, body: new Blob([text]).stream() })).file;
+
+describe("campaign files", () => {
+  it("attaches from either side with a note, lists, detaches, and never deletes the file", async () => {
+    const gm = await newUser();
+    const campaign = await createCampaign(db, gm.username, campaignSchema.parse({ name: "Tomb", status: "active" }));
+    const other = await createCampaign(db, gm.username, campaignSchema.parse({ name: "Other", status: "active" }));
+    const module = await upload(gm.username, "Tomb of Ash.md", "# The tomb");
+    const handout = await upload(gm.username, "Handout.md", "# A letter");
+
+    expect((await listAttachableFiles(db, campaign)).map((f) => f.fileName)).toEqual(["Handout.md", "Tomb of Ash.md"]);
+    await attachFile(db, campaign, module, { description: "Chapter 3 is the abbey", tags: ["module"] });
+    await attachFile(db, campaign, module, { description: "Chapter 4 now", tags: [] }); // re-describes, no duplicate
+    expect(await listCampaignResources(db, campaign)).toMatchObject([
+      { fileName: "Tomb of Ash.md", description: "Chapter 4 now" },
+    ]);
+    expect((await listAttachableFiles(db, campaign)).map((f) => f.fileName)).toEqual(["Handout.md"]);
+    expect((await listCampaignsWithoutFile(db, module)).map((c) => c.name)).toEqual(["Other"]);
+    expect((await campaignsUsingFile(db, gm.username, module.fileKey)).map((c) => c.name)).toEqual(["Tomb"]);
+    expect((await getCampaignOverview(db, campaign)).resources).toHaveLength(1);
+
+    expect(await detachFile(db, other, module.fileKey)).toBe(false);
+    expect(await detachFile(db, campaign, module.fileKey)).toBe(true);
+    expect(await listCampaignResources(db, campaign)).toEqual([]);
+    expect((await listAttachableFiles(db, campaign)).map((f) => f.fileName)).toContain("Tomb of Ash.md");
+    expect(handout.fileName).toBe("Handout.md");
+  });
+
+  it("refuses to link one user's campaign to another user's file", async () => {
+    const gm = await newUser();
+    const intruder = await newUser();
+    const campaign = await createCampaign(
+      db,
+      intruder.username,
+      campaignSchema.parse({ name: "Mine", status: "active" }),
+    );
+    const secret = await upload(gm.username, "secret.md", "# secret");
+    await expect(attachFile(db, campaign, secret, { description: "", tags: [] })).rejects.toThrow();
+    expect(await listAttachableFiles(db, campaign)).toEqual([]);
+  });
+
+  it("lets a character carry a sheet from the owner's library only, and forgets it when the file goes", async () => {
+    const gm = await newUser();
+    const intruder = await newUser();
+    const campaign = await createCampaign(db, gm.username, campaignSchema.parse({ name: "Cast", status: "active" }));
+    const sheet = await upload(gm.username, "vessa.json", '{"name": "Vessa"}');
+    const foreign = await upload(intruder.username, "their.json", '{"name": "Theirs"}');
+    const base = { characterName: "Vessa", characterType: "pc", status: "alive" };
+
+    const vessa = await createCharacter(db, campaign, characterSchema.parse({ ...base, sheetFileKey: sheet.fileKey }));
+    expect(vessa.sheetFileKey).toBe(sheet.fileKey);
+    await expect(
+      createCharacter(db, campaign, characterSchema.parse({ ...base, sheetFileKey: foreign.fileKey })),
+    ).rejects.toBeInstanceOf(SheetNotFoundError);
+
+    await deleteFile(stores, gm.username, sheet.fileKey);
+    const after = await db.query.campaignCharacters.findFirst({ where: (c, { eq }) => eq(c.id, vessa.id) });
+    expect(after?.sheetFileKey).toBeNull();
+  });
+});
