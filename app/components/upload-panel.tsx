@@ -1,5 +1,5 @@
-import { useCallback, useRef, useState } from "react";
-import { useRevalidator } from "react-router";
+import { useCallback, useEffect, useRef, useState } from "react";
+import { Form, useRevalidator } from "react-router";
 import { acceptAttribute, formatBytes } from "~/lib/file-types";
 
 /** Must match the server (app/server/files/multipart.server.ts). */
@@ -69,8 +69,11 @@ const resumeKey = (file: File) => `loresmith-upload:${file.name}:${file.size}:${
  * upload pauses and Resume continues from the last finished part — even after a reload,
  * when the same file is chosen again.
  */
-export function UploadPanel({ maxFileBytes }: { maxFileBytes: number }) {
+export function UploadPanel({ maxFileBytes, noScriptLimit }: { maxFileBytes: number; noScriptLimit: number }) {
   const [items, setItems] = useState<UploadItem[]>([]);
+  // Until the page is interactive, the picker is a plain form that posts the files.
+  const [hydrated, setHydrated] = useState(false);
+  useEffect(() => setHydrated(true), []);
   const [dragging, setDragging] = useState(false);
   const inputRef = useRef<HTMLInputElement>(null);
   const revalidator = useRevalidator();
@@ -227,18 +230,35 @@ export function UploadPanel({ maxFileBytes }: { maxFileBytes: number }) {
           each.
         </span>
       </label>
-      <input
-        ref={inputRef}
-        id="upload-input"
-        type="file"
-        multiple
-        accept={acceptAttribute}
-        className="sr-only"
-        onChange={(event) => {
-          if (event.target.files?.length) start(event.target.files);
-          event.target.value = "";
-        }}
-      />
+      <Form method="post" encType="multipart/form-data" reloadDocument className="mt-3 space-y-2">
+        <input
+          ref={inputRef}
+          id="upload-input"
+          name="files"
+          type="file"
+          multiple
+          accept={acceptAttribute}
+          className={hydrated ? "sr-only" : "block w-full text-sm"}
+          onChange={(event) => {
+            if (!hydrated) return;
+            if (event.target.files?.length) start(event.target.files);
+            event.target.value = "";
+          }}
+        />
+        {hydrated ? null : (
+          <>
+            <p className="text-sm text-stone-700">
+              Without JavaScript, files up to {formatBytes(noScriptLimit)} each can be uploaded here.
+            </p>
+            <button
+              type="submit"
+              className="min-h-11 rounded-md bg-ember-600 px-4 font-medium text-white hover:bg-ember-700"
+            >
+              Upload selected files
+            </button>
+          </>
+        )}
+      </Form>
       {items.length > 0 ? (
         <ul className="mt-4 space-y-3" aria-label="Uploads" aria-live="polite">
           {items.map((item) => (

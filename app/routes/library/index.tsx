@@ -1,10 +1,12 @@
-import { Link } from "react-router";
+import { data, Link, useActionData } from "react-router";
 import { PageHeader } from "~/components/app-shell";
 import { UploadPanel } from "~/components/upload-panel";
 import { formatBytes } from "~/lib/file-types";
 import { formatRelative } from "~/lib/format";
-import { listFiles, storageUsed, uploadLimits } from "~/server/files/files.server";
+import { listFiles, storageUsed, UploadRefused, uploadFile, uploadLimits } from "~/server/files/files.server";
+import { fileStores } from "~/server/files/stores.server";
 import { getDb, getEnv, requireUser } from "~/server/request.server";
+import { redirectWithToast } from "~/server/toast.server";
 import type { Route } from "./+types/index";
 
 export const meta: Route.MetaFunction = () => [{ title: "Library — LoreSmith AI" }];
@@ -29,8 +31,51 @@ const statusText: Record<string, string> = {
   uploading: "Uploading",
 };
 
+/**
+ * Without JavaScript the picker posts a multipart form here. workerd parses such a body
+ * in memory, so this path is capped (the JavaScript path streams any size and resumes).
+ */
+const NO_SCRIPT_LIMIT = 25 * 1024 * 1024;
+
+export async function action({ request, context }: Route.ActionArgs) {
+  const user = requireUser(context, request);
+  if (Number(request.headers.get("Content-Length") ?? Number.POSITIVE_INFINITY) > NO_SCRIPT_LIMIT) {
+    return data(
+      {
+        errors: [
+          `Without JavaScript, uploads are limited to ${formatBytes(NO_SCRIPT_LIMIT)} at a time. Turn JavaScript on to upload larger files (they stream, show progress and can resume).`,
+        ],
+        done: [],
+      },
+      { status: 413 },
+    );
+  }
+  const form = await request.formData();
+  const files = form.getAll("files").filter((entry): entry is File => typeof entry !== "string" && entry.size > 0);
+  if (files.length === 0) return data({ errors: ["Choose at least one file to upload."], done: [] }, { status: 400 });
+  const stores = fileStores(context);
+  const done: string[] = [];
+  const errors: string[] = [];
+  for (const file of files) {
+    try {
+      const result = await uploadFile(stores, user.username, {
+        fileName: file.name,
+        size: file.size,
+        body: file.stream(),
+      });
+      done.push(result.created ? `“${file.name}”` : `“${file.name}” (version ${result.version})`);
+    } catch (error) {
+      if (!(error instanceof UploadRefused)) throw error;
+      errors.push(error.message);
+    }
+  }
+  if (errors.length) return data({ errors, done }, { status: done.length ? 207 : 400 });
+  return redirectWithToast(context, request, "/library", `Uploaded ${done.join(", ")}.`);
+}
+
 export default function Library({ loaderData }: Route.ComponentProps) {
   const { files, used, limits, now } = loaderData;
+  const actionData = useActionData<typeof action>();
   const share = Math.min(100, Math.round((used / limits.maxUserBytes) * 100));
   return (
     <>
@@ -41,7 +86,15 @@ export default function Library({ loaderData }: Route.ComponentProps) {
         </h2>
         <progress className="mt-1 h-2 w-full accent-ember-600" max={limits.maxUserBytes} value={used} />
       </section>
-      <UploadPanel maxFileBytes={limits.maxFileBytes} />
+      {actionData?.errors?.length ? (
+        <div role="alert" className="mb-4 rounded-md border border-red-300 bg-red-50 p-3 text-red-800">
+          {actionData.done.length ? <p>Uploaded {actionData.done.join(", ")}.</p> : null}
+          {actionData.errors.map((error) => (
+            <p key={error}>{error}</p>
+          ))}
+        </div>
+      ) : null}
+      <UploadPanel maxFileBytes={limits.maxFileBytes} noScriptLimit={NO_SCRIPT_LIMIT} />
       {files.length === 0 ? (
         <p className="rounded-lg border border-stone-300 border-dashed bg-white p-6 text-center">
           Your library is empty. Upload a rulebook, a module or your session notes to start.
