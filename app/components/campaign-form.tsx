@@ -1,11 +1,10 @@
 import { getFormProps, type SubmissionResult, useForm } from "@conform-to/react";
-import { getZodConstraint, parseWithZod } from "@conform-to/zod/v4";
-import { Form, useNavigation } from "react-router";
+import { Form } from "react-router";
 import { campaignSchema } from "~/lib/campaign-schemas";
 import { campaignStatusLabels, gameSystemSuggestions } from "~/lib/domain";
-import { Button } from "./ui/button";
 import { MARKDOWN_HINT, SelectField, TextArea, TextField } from "./ui/controls";
 import { FormErrors } from "./ui/field";
+import { SaveButton, SaveFields, schemaValidation } from "./ui/form-kit";
 
 export interface CampaignFormValues {
   name: string;
@@ -31,21 +30,15 @@ export function CampaignForm({
   submitLabel: string;
   conflict?: boolean;
 }) {
-  const navigation = useNavigation();
-  const pending = navigation.state === "submitting" && navigation.formData?.get("intent") === "save";
   const [form, fields] = useForm({
     id: "campaign",
     lastResult,
     defaultValue: defaultValue ?? { status: "planning" },
-    constraint: getZodConstraint(campaignSchema),
-    shouldValidate: "onBlur",
-    shouldRevalidate: "onInput",
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: campaignSchema }),
+    ...schemaValidation(campaignSchema),
   });
   return (
     <Form method="post" {...getFormProps(form)} className="space-y-4">
-      <input type="hidden" name="intent" value="save" />
-      {version ? <input type="hidden" name="version" value={version} /> : null}
+      <SaveFields version={version} />
       <FormErrors id={form.errorId} errors={form.errors} />
       <TextField field={fields.name} label="Name" />
       <div className="grid gap-4 sm:grid-cols-2">
@@ -61,9 +54,7 @@ export function CampaignForm({
       </div>
       <TextField field={fields.tags} label="Tags" hint="Separate tags with commas, e.g. horror, sandbox." />
       <TextArea field={fields.description} label="Description" hint={MARKDOWN_HINT} rows={10} />
-      <Button type="submit" pending={pending}>
-        {pending ? "Saving…" : conflict ? "Save mine anyway" : submitLabel}
-      </Button>
+      <SaveButton label={submitLabel} conflict={conflict} />
     </Form>
   );
 }

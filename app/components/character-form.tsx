@@ -1,11 +1,10 @@
 import { getFormProps, getInputProps, getSelectProps, type SubmissionResult, useForm } from "@conform-to/react";
-import { getZodConstraint, parseWithZod } from "@conform-to/zod/v4";
-import { Form, useNavigation } from "react-router";
+import { Form } from "react-router";
 import { characterSchema } from "~/lib/campaign-schemas";
 import { characterStatusLabels, characterTypeLabels } from "~/lib/domain";
-import { Button } from "./ui/button";
 import { MARKDOWN_HINT, SelectField, TextArea, TextField } from "./ui/controls";
 import { Field, FieldErrors, FormErrors, inputClass } from "./ui/field";
+import { SaveButton, SaveFields, schemaValidation } from "./ui/form-kit";
 
 export interface CharacterFormValues {
   characterName: string;
@@ -39,8 +38,6 @@ export function CharacterForm({
   submitLabel: string;
   conflict?: boolean;
 }) {
-  const navigation = useNavigation();
-  const pending = navigation.state === "submitting" && navigation.formData?.get("intent") === "save";
   const stats = defaultValue?.stats ?? [];
   const [form, fields] = useForm({
     id: "character",
@@ -51,16 +48,12 @@ export function CharacterForm({
       ...defaultValue,
       stats: [...stats, ...Array.from({ length: SPARE_STAT_ROWS }, () => ({ key: "", value: "" }))],
     },
-    constraint: getZodConstraint(characterSchema),
-    shouldValidate: "onBlur",
-    shouldRevalidate: "onInput",
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: characterSchema }),
+    ...schemaValidation(characterSchema),
   });
   const statRows = fields.stats.getFieldList();
   return (
     <Form method="post" {...getFormProps(form)} className="space-y-4">
-      <input type="hidden" name="intent" value="save" />
-      {version ? <input type="hidden" name="version" value={version} /> : null}
+      <SaveFields version={version} />
       <FormErrors id={form.errorId} errors={form.errors} />
       <TextField field={fields.characterName} label="Name" />
       <div className="grid gap-4 sm:grid-cols-3">
@@ -129,9 +122,7 @@ export function CharacterForm({
           ))}
         </select>
       </Field>
-      <Button type="submit" pending={pending}>
-        {pending ? "Saving…" : conflict ? "Save mine anyway" : submitLabel}
-      </Button>
+      <SaveButton label={submitLabel} conflict={conflict} />
     </Form>
   );
 }

@@ -1,11 +1,10 @@
 import { getFormProps, type SubmissionResult, useForm } from "@conform-to/react";
-import { getZodConstraint, parseWithZod } from "@conform-to/zod/v4";
-import { Form, useNavigation } from "react-router";
+import { Form } from "react-router";
 import { contextEntrySchema } from "~/lib/campaign-schemas";
 import { contextTypeLabels } from "~/lib/domain";
-import { Button } from "./ui/button";
 import { CheckboxField, MARKDOWN_HINT, SelectField, TextArea, TextField } from "./ui/controls";
 import { FormErrors } from "./ui/field";
+import { SaveButton, SaveFields, schemaValidation } from "./ui/form-kit";
 
 export interface ContextEntryFormValues {
   contextType: string;
@@ -28,21 +27,15 @@ export function ContextEntryForm({
   submitLabel: string;
   conflict?: boolean;
 }) {
-  const navigation = useNavigation();
-  const pending = navigation.state === "submitting" && navigation.formData?.get("intent") === "save";
   const [form, fields] = useForm({
     id: "context-entry",
     lastResult,
     defaultValue: { contextType: "lore", ...defaultValue, gmOnly: defaultValue?.gmOnly ? "on" : undefined },
-    constraint: getZodConstraint(contextEntrySchema),
-    shouldValidate: "onBlur",
-    shouldRevalidate: "onInput",
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: contextEntrySchema }),
+    ...schemaValidation(contextEntrySchema),
   });
   return (
     <Form method="post" {...getFormProps(form)} className="space-y-4">
-      <input type="hidden" name="intent" value="save" />
-      {version ? <input type="hidden" name="version" value={version} /> : null}
+      <SaveFields version={version} />
       <FormErrors id={form.errorId} errors={form.errors} />
       <div className="grid gap-4 sm:grid-cols-[12rem_1fr]">
         <SelectField field={fields.contextType} label="Type" options={contextTypeLabels} />
@@ -51,9 +44,7 @@ export function ContextEntryForm({
       <TextArea field={fields.content} label="Content" hint={MARKDOWN_HINT} rows={12} />
       <TextField field={fields.tags} label="Tags" hint="Separate tags with commas, e.g. undead, act 2." />
       <CheckboxField field={fields.gmOnly} label="GM only" hint="Secrets for your eyes: kept out of any player view." />
-      <Button type="submit" pending={pending}>
-        {pending ? "Saving…" : conflict ? "Save mine anyway" : submitLabel}
-      </Button>
+      <SaveButton label={submitLabel} conflict={conflict} />
     </Form>
   );
 }

@@ -1,9 +1,10 @@
 import { getFormProps, getInputProps, useForm } from "@conform-to/react";
-import { getZodConstraint, parseWithZod } from "@conform-to/zod/v4";
+import { parseWithZod } from "@conform-to/zod/v4";
 import { data, Form, Link, useNavigation, useSearchParams } from "react-router";
 import { AuthCard } from "~/components/auth-card";
 import { Button } from "~/components/ui/button";
 import { Field, FormErrors, inputClass } from "~/components/ui/field";
+import { schemaValidation } from "~/components/ui/form-kit";
 import { loginSchema } from "~/lib/auth-schemas";
 import { AccountError } from "~/server/auth/accounts.server";
 import { createAuthenticator } from "~/server/auth/authenticator.server";
@@ -41,10 +42,7 @@ export default function Login({ actionData }: Route.ComponentProps) {
   const [form, fields] = useForm({
     id: "login",
     lastResult: actionData,
-    constraint: getZodConstraint(loginSchema),
-    shouldValidate: "onBlur",
-    shouldRevalidate: "onInput",
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: loginSchema }),
+    ...schemaValidation(loginSchema),
   });
   const signedOut = searchParams.get("signedOut") === "1";
   return (

@@ -1,9 +1,10 @@
 import { getFormProps, getInputProps, useForm } from "@conform-to/react";
-import { getZodConstraint, parseWithZod } from "@conform-to/zod/v4";
+import { parseWithZod } from "@conform-to/zod/v4";
 import { data, Form, useNavigation, useSearchParams } from "react-router";
 import { PageHeader } from "~/components/app-shell";
 import { Button } from "~/components/ui/button";
 import { Field, FormErrors, inputClass } from "~/components/ui/field";
+import { schemaValidation } from "~/components/ui/form-kit";
 import { changePasswordSchema, deleteAccountSchema, MIN_PASSWORD_LENGTH } from "~/lib/auth-schemas";
 import { AccountError, changePassword, deleteAccount } from "~/server/auth/accounts.server";
 import { endSession, startSession } from "~/server/auth/sign-in.server";
@@ -87,18 +88,12 @@ export default function Settings({ loaderData, actionData }: Route.ComponentProp
   const [passwordForm, passwordFields] = useForm({
     id: "change-password",
     lastResult: actionData?.intent === "change-password" ? actionData.result : undefined,
-    constraint: getZodConstraint(changePasswordSchema),
-    shouldValidate: "onBlur",
-    shouldRevalidate: "onInput",
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: changePasswordSchema }),
+    ...schemaValidation(changePasswordSchema),
   });
   const [deleteForm, deleteFields] = useForm({
     id: "delete-account",
     lastResult: actionData?.intent === "delete-account" ? actionData.result : undefined,
-    constraint: getZodConstraint(deleteAccountSchema),
-    shouldValidate: "onBlur",
-    shouldRevalidate: "onInput",
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: deleteAccountSchema }),
+    ...schemaValidation(deleteAccountSchema),
   });
 
   return (

@@ -1,9 +1,10 @@
 import { getFormProps, getInputProps, useForm } from "@conform-to/react";
-import { getZodConstraint, parseWithZod } from "@conform-to/zod/v4";
+import { parseWithZod } from "@conform-to/zod/v4";
 import { data, Form, Link, useNavigation } from "react-router";
 import { AuthCard } from "~/components/auth-card";
 import { Button } from "~/components/ui/button";
 import { Field, FormErrors, inputClass } from "~/components/ui/field";
+import { schemaValidation } from "~/components/ui/form-kit";
 import { MIN_PASSWORD_LENGTH, signupSchema } from "~/lib/auth-schemas";
 import { AccountError, createAccount } from "~/server/auth/accounts.server";
 import { startSession } from "~/server/auth/sign-in.server";
@@ -40,10 +41,7 @@ export default function Signup({ actionData }: Route.ComponentProps) {
   const [form, fields] = useForm({
     id: "signup",
     lastResult: actionData,
-    constraint: getZodConstraint(signupSchema),
-    shouldValidate: "onBlur",
-    shouldRevalidate: "onInput",
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: signupSchema }),
+    ...schemaValidation(signupSchema),
   });
   return (
     <AuthCard

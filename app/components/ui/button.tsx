@@ -26,3 +26,11 @@ export function Button({
     </button>
   );
 }
+
+/** Links that look like buttons (same 44 px touch target). */
+export const linkButtonClass = {
+  primary:
+    "inline-flex min-h-11 items-center justify-center rounded-md bg-ember-600 px-4 font-medium text-white hover:bg-ember-700",
+  secondary:
+    "inline-flex min-h-11 items-center justify-center rounded-md border border-stone-400 bg-white px-4 font-medium hover:bg-stone-100",
+} as const;

@@ -1,8 +1,9 @@
 import { getFormProps, getInputProps, getSelectProps, useForm } from "@conform-to/react";
-import { getZodConstraint, parseWithZod } from "@conform-to/zod/v4";
+import { parseWithZod } from "@conform-to/zod/v4";
 import { data, Form, Link, useNavigation } from "react-router";
 import { Button } from "~/components/ui/button";
 import { Field, FormErrors, inputClass } from "~/components/ui/field";
+import { schemaValidation } from "~/components/ui/form-kit";
 import { attachFileSchema } from "~/lib/campaign-schemas";
 import { getCampaignFromContext, notFound } from "~/server/campaigns/guards.server";
 import {
@@ -57,9 +58,7 @@ export default function CampaignFiles({ loaderData, actionData }: Route.Componen
   const [form, fields] = useForm({
     id: "attach-file",
     lastResult: actionData,
-    constraint: getZodConstraint(attachFileSchema),
-    shouldValidate: "onBlur",
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: attachFileSchema }),
+    ...schemaValidation(attachFileSchema),
   });
   return (
     <div className="max-w-3xl space-y-6">

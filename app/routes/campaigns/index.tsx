@@ -1,6 +1,7 @@
 import { Form, Link, useNavigation } from "react-router";
 import { PageHeader } from "~/components/app-shell";
 import { StatusBadge } from "~/components/status-badge";
+import { linkButtonClass } from "~/components/ui/button";
 import { inputClass } from "~/components/ui/field";
 import { campaignListQuerySchema } from "~/lib/campaign-schemas";
 import { campaignStatuses, campaignStatusLabels } from "~/lib/domain";
@@ -39,10 +40,7 @@ export default function Campaigns({ loaderData }: Route.ComponentProps) {
     <>
       <div className="flex flex-wrap items-start justify-between gap-3">
         <PageHeader title="Campaigns">Every campaign you run, with its world and its people.</PageHeader>
-        <Link
-          to="/campaigns/new"
-          className="inline-flex min-h-11 items-center rounded-md bg-ember-600 px-4 font-medium text-white hover:bg-ember-700"
-        >
+        <Link to="/campaigns/new" className={linkButtonClass.primary}>
           New campaign
         </Link>
       </div>

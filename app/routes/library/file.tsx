@@ -1,8 +1,9 @@
 import { getFormProps, getInputProps, getTextareaProps, useForm } from "@conform-to/react";
-import { getZodConstraint, parseWithZod } from "@conform-to/zod/v4";
+import { parseWithZod } from "@conform-to/zod/v4";
 import { data, Form, Link, useNavigation } from "react-router";
-import { Button } from "~/components/ui/button";
+import { Button, linkButtonClass } from "~/components/ui/button";
 import { Field, FormErrors, inputClass } from "~/components/ui/field";
+import { schemaValidation } from "~/components/ui/form-kit";
 import { fileDetailsSchema } from "~/lib/campaign-schemas";
 import { formatBytes } from "~/lib/file-types";
 import { formatRelative } from "~/lib/format";
@@ -118,9 +119,7 @@ export default function FilePage({ loaderData, actionData }: Route.ComponentProp
     id: "file-details",
     lastResult: actionData?.result,
     defaultValue: { description: file.description, tags: file.tags.join(", ") },
-    constraint: getZodConstraint(fileDetailsSchema),
-    shouldValidate: "onBlur",
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: fileDetailsSchema }),
+    ...schemaValidation(fileDetailsSchema),
   });
   return (
     <div className="max-w-3xl space-y-6">
@@ -135,18 +134,10 @@ export default function FilePage({ loaderData, actionData }: Route.ComponentProp
           {formatBytes(file.fileSize)} · {file.contentType.split(";")[0]} · version {file.currentVersion}
         </p>
         <div className="flex flex-wrap gap-2 pt-2">
-          <a
-            href={`/files/${file.fileKey}`}
-            target="_blank"
-            rel="noopener"
-            className="inline-flex min-h-11 items-center rounded-md bg-ember-600 px-4 font-medium text-white hover:bg-ember-700"
-          >
+          <a href={`/files/${file.fileKey}`} target="_blank" rel="noopener" className={linkButtonClass.primary}>
             View
           </a>
-          <a
-            href={`/files/${file.fileKey}?download=1`}
-            className="inline-flex min-h-11 items-center rounded-md border border-stone-400 bg-white px-4 font-medium hover:bg-stone-100"
-          >
+          <a href={`/files/${file.fileKey}?download=1`} className={linkButtonClass.secondary}>
             Download
           </a>
         </div>

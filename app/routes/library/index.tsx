@@ -1,5 +1,6 @@
 import { data, Link, useActionData } from "react-router";
 import { PageHeader } from "~/components/app-shell";
+import { linkButtonClass } from "~/components/ui/button";
 import { UploadPanel } from "~/components/upload-panel";
 import { formatBytes } from "~/lib/file-types";
 import { formatRelative } from "~/lib/format";
@@ -120,18 +121,10 @@ export default function Library({ loaderData }: Route.ComponentProps) {
                 <p className="text-stone-600 text-xs">Updated {formatRelative(file.updatedAt, now)}</p>
               </div>
               <div className="flex gap-2">
-                <a
-                  href={`/files/${file.fileKey}`}
-                  target="_blank"
-                  rel="noopener"
-                  className="inline-flex min-h-11 items-center rounded-md border border-stone-400 px-3 font-medium hover:bg-stone-100"
-                >
+                <a href={`/files/${file.fileKey}`} target="_blank" rel="noopener" className={linkButtonClass.secondary}>
                   View<span className="sr-only"> {file.fileName}</span>
                 </a>
-                <a
-                  href={`/files/${file.fileKey}?download=1`}
-                  className="inline-flex min-h-11 items-center rounded-md border border-stone-400 px-3 font-medium hover:bg-stone-100"
-                >
+                <a href={`/files/${file.fileKey}?download=1`} className={linkButtonClass.secondary}>
                   Download<span className="sr-only"> {file.fileName}</span>
                 </a>
               </div>

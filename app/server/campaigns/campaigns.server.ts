@@ -159,6 +159,14 @@ export async function deleteCampaign(db: Db, username: string, campaignId: strin
   return deleted.length > 0;
 }
 
+/**
+ * Editing inside a campaign counts as updating the campaign (its list sorts by it); the
+ * campaign's own version is left alone, so an NPC edit never conflicts with a description edit.
+ */
+export function touchCampaign(db: Db, campaign: Campaign, now: number) {
+  return db.update(campaigns).set({ updatedAt: now }).where(eq(campaigns.id, campaign.id));
+}
+
 export interface RecentChange {
   kind: "campaign" | "context" | "character";
   id: string | number;

@@ -2,7 +2,8 @@ import { and, desc, eq, sql } from "drizzle-orm";
 import type { CharacterInput } from "~/lib/campaign-schemas";
 import type { CharacterStatus, CharacterType } from "~/lib/domain";
 import type { Db } from "../db/db.server";
-import { type Campaign, campaignCharacters, campaigns, fileMetadata } from "../db/schema";
+import { type Campaign, campaignCharacters, fileMetadata } from "../db/schema";
+import { touchCampaign } from "./campaigns.server";
 import { VersionConflictError } from "./errors.server";
 
 export interface CharacterDetails {
@@ -91,10 +92,6 @@ export async function listSheetOptions(db: Db, campaign: Campaign) {
     .from(fileMetadata)
     .where(eq(fileMetadata.username, campaign.username))
     .orderBy(fileMetadata.fileName);
-}
-
-function touchCampaign(db: Db, campaign: Campaign, now: number) {
-  return db.update(campaigns).set({ updatedAt: now }).where(eq(campaigns.id, campaign.id));
 }
 
 export async function createCharacter(db: Db, campaign: Campaign, input: CharacterInput): Promise<Character> {

@@ -2,7 +2,8 @@ import { and, desc, eq, sql } from "drizzle-orm";
 import type { ContextEntryInput } from "~/lib/campaign-schemas";
 import type { ContextType } from "~/lib/domain";
 import type { Db } from "../db/db.server";
-import { type Campaign, campaignContext, campaigns } from "../db/schema";
+import { type Campaign, campaignContext } from "../db/schema";
+import { touchCampaign } from "./campaigns.server";
 import { decodeTags, encodeTags, likeContains, VersionConflictError } from "./errors.server";
 
 export type ContextEntry = typeof campaignContext.$inferSelect;
@@ -62,11 +63,6 @@ function toColumns(input: ContextEntryInput) {
     tags: encodeTags(input.tags),
     gmOnly: input.gmOnly,
   };
-}
-
-/** Editing inside a campaign counts as updating the campaign (its list sorts by it). */
-function touchCampaign(db: Db, campaign: Campaign, now: number) {
-  return db.update(campaigns).set({ updatedAt: now }).where(eq(campaigns.id, campaign.id));
 }
 
 export async function createContextEntry(db: Db, campaign: Campaign, input: ContextEntryInput): Promise<ContextEntry> {

@@ -1,5 +1,6 @@
 import { Link } from "react-router";
 import { MarkdownView } from "~/components/markdown";
+import { linkButtonClass } from "~/components/ui/button";
 import { characterStatusLabels, characterTypeLabels } from "~/lib/domain";
 import { getCharacter } from "~/server/campaigns/characters.server";
 import { getCampaignFromContext, notFound, parseRowId } from "~/server/campaigns/guards.server";
@@ -57,10 +58,7 @@ export default function CharacterPage({ loaderData }: Route.ComponentProps) {
             {characterTypeLabels[character.characterType]} · {characterStatusLabels[character.status]}
           </p>
         </div>
-        <Link
-          to={`${base}/${character.id}/edit`}
-          className="inline-flex min-h-11 items-center rounded-md border border-stone-400 bg-white px-4 font-medium hover:bg-stone-100"
-        >
+        <Link to={`${base}/${character.id}/edit`} className={linkButtonClass.secondary}>
           Edit character
         </Link>
       </header>

@@ -1,5 +1,6 @@
-import { Form, Link } from "react-router";
-import { inputClass } from "~/components/ui/field";
+import { Link } from "react-router";
+import { linkButtonClass } from "~/components/ui/button";
+import { FilterForm, FilterSelect } from "~/components/ui/filters";
 import { characterListQuerySchema } from "~/lib/campaign-schemas";
 import { characterStatusLabels, characterTypeLabels } from "~/lib/domain";
 import { listCharacters } from "~/server/campaigns/characters.server";
@@ -36,44 +37,30 @@ export default function Characters({ loaderData }: Route.ComponentProps) {
     <>
       <div className="mb-4 flex flex-wrap items-center justify-between gap-3">
         <h1 className="font-serif text-3xl font-semibold">Characters</h1>
-        <Link
-          to={`${base}/new`}
-          className="inline-flex min-h-11 items-center rounded-md bg-ember-600 px-4 font-medium text-white hover:bg-ember-700"
-        >
+        <Link to={`${base}/new`} className={linkButtonClass.primary}>
           New character
         </Link>
       </div>
-      <Form method="get" className="mb-6 flex flex-col gap-2 sm:flex-row sm:items-end">
-        <div>
-          <label htmlFor="filter-kind" className="block font-medium text-sm">
-            PC or NPC
-          </label>
-          <select id="filter-kind" name="kind" defaultValue={filter.kind} className={inputClass}>
-            <option value="all">Everyone</option>
-            <option value="pc">Player characters</option>
-            <option value="npc">NPCs</option>
-          </select>
-        </div>
-        <div>
-          <label htmlFor="filter-status" className="block font-medium text-sm">
-            Status
-          </label>
-          <select id="filter-status" name="status" defaultValue={filter.status} className={inputClass}>
-            <option value="all">Any status</option>
-            {Object.entries(characterStatusLabels).map(([value, label]) => (
-              <option key={value} value={value}>
-                {label}
-              </option>
-            ))}
-          </select>
-        </div>
-        <button
-          type="submit"
-          className="min-h-11 rounded-md border border-stone-400 bg-white px-4 font-medium hover:bg-stone-100"
-        >
-          Filter
-        </button>
-      </Form>
+      <FilterForm>
+        <FilterSelect
+          id="filter-kind"
+          name="kind"
+          label="PC or NPC"
+          value={filter.kind}
+          options={[
+            ["all", "Everyone"],
+            ["pc", "Player characters"],
+            ["npc", "NPCs"],
+          ]}
+        />
+        <FilterSelect
+          id="filter-status"
+          name="status"
+          label="Status"
+          value={filter.status}
+          options={[["all", "Any status"], ...Object.entries(characterStatusLabels)]}
+        />
+      </FilterForm>
       {characters.length === 0 ? (
         <p className="rounded-lg border border-stone-300 border-dashed bg-white p-6 text-center">
           {filter.kind === "all" && filter.status === "all"

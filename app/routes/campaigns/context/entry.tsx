@@ -1,5 +1,6 @@
 import { Link } from "react-router";
 import { MarkdownView } from "~/components/markdown";
+import { linkButtonClass } from "~/components/ui/button";
 import { contextTypeLabels } from "~/lib/domain";
 import { formatRelative } from "~/lib/format";
 import { getContextEntry } from "~/server/campaigns/context-entries.server";
@@ -49,10 +50,7 @@ export default function ContextEntryPage({ loaderData }: Route.ComponentProps) {
             {entry.gmOnly ? " · GM only" : ""} · updated {formatRelative(entry.updatedAt, now)}
           </p>
         </div>
-        <Link
-          to={`${base}/${entry.id}/edit`}
-          className="inline-flex min-h-11 items-center rounded-md border border-stone-400 bg-white px-4 font-medium hover:bg-stone-100"
-        >
+        <Link to={`${base}/${entry.id}/edit`} className={linkButtonClass.secondary}>
           Edit entry
         </Link>
       </header>

@@ -1,5 +1,6 @@
-import { Form, Link } from "react-router";
-import { inputClass } from "~/components/ui/field";
+import { Link } from "react-router";
+import { linkButtonClass } from "~/components/ui/button";
+import { FilterForm, FilterSelect } from "~/components/ui/filters";
 import { contextListQuerySchema } from "~/lib/campaign-schemas";
 import { contextTypeLabels } from "~/lib/domain";
 import { formatRelative } from "~/lib/format";
@@ -34,45 +35,27 @@ export default function ContextEntries({ loaderData }: Route.ComponentProps) {
         <h1 className="font-serif text-3xl font-semibold">Lore &amp; context</h1>
         <Link
           to={`${base}/new${filter.type !== "all" ? `?type=${filter.type}` : ""}`}
-          className="inline-flex min-h-11 items-center rounded-md bg-ember-600 px-4 font-medium text-white hover:bg-ember-700"
+          className={linkButtonClass.primary}
         >
           New entry
         </Link>
       </div>
-      <Form method="get" className="mb-6 flex flex-col gap-2 sm:flex-row sm:items-end">
-        <div>
-          <label htmlFor="filter-type" className="block font-medium text-sm">
-            Type
-          </label>
-          <select id="filter-type" name="type" defaultValue={filter.type} className={inputClass}>
-            <option value="all">All types</option>
-            {Object.entries(contextTypeLabels).map(([value, label]) => (
-              <option key={value} value={value}>
-                {label}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div>
-          <label htmlFor="filter-tag" className="block font-medium text-sm">
-            Tag
-          </label>
-          <select id="filter-tag" name="tag" defaultValue={filter.tag} className={inputClass}>
-            <option value="">Any tag</option>
-            {tags.map((tag) => (
-              <option key={tag} value={tag}>
-                {tag}
-              </option>
-            ))}
-          </select>
-        </div>
-        <button
-          type="submit"
-          className="min-h-11 rounded-md border border-stone-400 bg-white px-4 font-medium hover:bg-stone-100"
-        >
-          Filter
-        </button>
-      </Form>
+      <FilterForm>
+        <FilterSelect
+          id="filter-type"
+          name="type"
+          label="Type"
+          value={filter.type}
+          options={[["all", "All types"], ...Object.entries(contextTypeLabels)]}
+        />
+        <FilterSelect
+          id="filter-tag"
+          name="tag"
+          label="Tag"
+          value={filter.tag}
+          options={[["", "Any tag"], ...tags.map((tag): [string, string] => [tag, tag])]}
+        />
+      </FilterForm>
       {entries.length === 0 ? (
         <p className="rounded-lg border border-stone-300 border-dashed bg-white p-6 text-center">
           {filter.type === "all" && !filter.tag
