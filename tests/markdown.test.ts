@@ -316,6 +316,77 @@ describe("renderMarkdown", () => {
 });
 
 // ---------------------------------------------------------------------------------------
+// The CPU budget: shapes the parser handles super-linearly are shown as plain text.
+// ---------------------------------------------------------------------------------------
+
+const UNFORMATTED = "<p><em>The rest of this entry is too complex to format, and is shown as plain text.</em></p>";
+
+/** An ordinary campaign document of about `length` characters. */
+function ordinaryDocument(length: number): string {
+  const session = (i: number) =>
+    `## Session ${i}\n\n${"The party crosses the *Misty Mountains* at dawn, guided by [Pip](https://example.com/pip). ".repeat(4)}\n\n` +
+    `- [x] Paid the innkeeper\n- [ ] Follow up on the **cult**\n\n| NPC | Attitude |\n| --- | --- |\n| Pip | friendly |\n\n` +
+    `> "We should turn back," said Pip.\n\n\`\`\`\nroll 2d6+3\n\`\`\`\n\n`;
+  let doc = "";
+  for (let i = 1; doc.length < length; i++) doc += session(i);
+  return doc.slice(0, length);
+}
+
+// Parsing the larger documents here takes seconds on a loaded machine.
+describe("renderMarkdown's CPU budget", { timeout: 60_000 }, () => {
+  it("formats an ordinary document close to the length cap in full", () => {
+    const html = renderMarkdown(ordinaryDocument(MARKDOWN_MAX_LENGTH - 1_000));
+    expect(html.includes("too complex")).toBe(false);
+    expect(html.includes("longer than")).toBe(false);
+    expect(html.includes("<h2>Session 300</h2>")).toBe(true);
+  });
+
+  it("formats the document up to a pathological block, and shows the rest as escaped plain text", () => {
+    const html = renderMarkdown(
+      `# Intro\n\nHello *world*.\n\n${"[".repeat(3_000)}<img src=x onerror=alert(1)>\n\nafter **this**`,
+    );
+    expect(html.startsWith("<h1>Intro</h1>\n<p>Hello <em>world</em>.</p>\n")).toBe(true);
+    expect(html).toContain(UNFORMATTED);
+    expect(html).toContain(`<p>${"[".repeat(3_000)}&lt;img src=x onerror=alert(1)&gt;</p>`);
+    expect(html.endsWith("<p>after **this**</p>")).toBe(true);
+    assertSafeHtml(html);
+  });
+
+  it.each([
+    ["deeply nested brackets", "[".repeat(50_000) + "]".repeat(50_000)],
+    ["a long run of emphasis markers", "a**".repeat(20_000)],
+    ["a long run of strikethrough markers", "~~a".repeat(20_000)],
+    ["thousands of setext headings", "Heading\n===\n".repeat(3_000)],
+    ["the same with CR line endings", "Heading\r===\r".repeat(3_000)],
+    ["thousands of list items", "* item\n".repeat(6_000)],
+    ["over ten thousand lines", "line\n".repeat(12_000)],
+    ["deeply nested block quotes", `${">".repeat(20_000)} deep`],
+    ["deeply nested lists on one line", `${"- ".repeat(5_000)}deep`],
+    [
+      "deeply indented nested lists",
+      Array.from({ length: 500 }, (_, i) => `${" ".repeat(i * 2)}- level ${i}`).join("\n"),
+    ],
+  ])("falls back to plain text for %s", (_, markdown) => {
+    const html = renderMarkdown(markdown);
+    expect(html.includes(UNFORMATTED)).toBe(true);
+    assertSafeHtml(html);
+  });
+
+  it("counts markup per list item, so a long list of ordinary items stays formatted", () => {
+    // 300 items × 10 markup characters: over the per-paragraph budget if counted as one block.
+    const html = renderMarkdown("- [ ] Visit [the tower](/places/tower) *before* ~~dawn~~ dusk\n".repeat(300));
+    expect(html.includes("too complex")).toBe(false);
+    expect(html.match(/<li class="task-list-item">/g)?.length).toBe(300);
+  });
+
+  it("treats CRLF and CR line endings like LF", () => {
+    const lf = renderMarkdown("# Title\n\n- one\n- two\n");
+    expect(renderMarkdown("# Title\r\n\r\n- one\r\n- two\r\n")).toBe(lf);
+    expect(renderMarkdown("# Title\r\r- one\r- two\r")).toBe(lf);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
 // XSS payloads, after the OWASP XSS filter evasion cheat sheet, adapted to Markdown.
 // ---------------------------------------------------------------------------------------
 
@@ -399,6 +470,10 @@ const XSS_PAYLOADS: string[] = [
   "> <iframe src=javascript:alert(1)>",
   "Text[^1]\n\n[^1]: <script>alert(1)</script> [x](javascript:alert(1))",
   "*<img src=x onerror=alert(1)>* **<svg onload=alert(1)>** ~~<body onload=alert(1)>~~",
+  // Past the CPU budget, where the rest is escaped as plain text instead of parsed.
+  `${"[".repeat(2_500)}<script>alert(1)</script><img src=x onerror=alert(1)>`,
+  `${">".repeat(100)} <iframe src=javascript:alert(1)> "' & <a href="javascript:alert(1)">x</a>`,
+  `${"a\n=\n".repeat(300)}<svg onload=alert(1)>\n\n[x](javascript:alert(1))`,
 ];
 
 describe("renderMarkdown against XSS payloads", () => {
@@ -469,8 +544,25 @@ describe("markdownToPlainText", () => {
     expect(text.length).toBeGreaterThan(190);
   });
 
-  it("handles empty input", () => {
+  it("handles empty input and a zero length", () => {
     expect(markdownToPlainText("")).toBe("");
     expect(markdownToPlainText("---\n\n<div></div>")).toBe("");
+    expect(markdownToPlainText("Some text", 0)).toBe("");
+  });
+
+  it("reads only the start of a long document, and still marks the preview as cut", () => {
+    const hidden = `Intro.\n\n<!--\n${"hidden note\n".repeat(500)}-->\n\nLater text.`;
+    expect(markdownToPlainText(hidden)).toBe("Intro.…");
+    const long = markdownToPlainText(ordinaryDocument(MARKDOWN_MAX_LENGTH * 2), 80);
+    expect(long).toBe("Session 1 The party crosses the Misty Mountains at dawn, guided by Pip. The…");
+  });
+
+  it("stays cheap and safe on pathological input", () => {
+    const brackets = markdownToPlainText("[".repeat(100_000));
+    expect(brackets).toBe(`${"[".repeat(199)}…`);
+    expect(markdownToPlainText(`${">".repeat(50_000)} deep`)).toBe("");
+    const stars = markdownToPlainText(`Title\n\n${"a**".repeat(50_000)}`);
+    expect(stars).toMatch(/^Title a+…$/);
+    expect(stars.length).toBe(200);
   });
 });

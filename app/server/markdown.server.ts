@@ -9,7 +9,10 @@ import { unified } from "unified";
 // `renderMarkdown` and the route renders the string with `dangerouslySetInnerHTML`, so the
 // unified stack never reaches the browser bundle.
 
-/** Longer input is cut here, so one huge entry cannot burn the Worker's CPU budget. */
+/**
+ * Longer input is cut here, with a note. The length alone does not bound the parser's CPU
+ * time: see the budget further down.
+ */
 export const MARKDOWN_MAX_LENGTH = 200_000;
 
 /** What `rehype-sanitize` puts before every user `id` and `name` (its default). */
@@ -84,15 +87,122 @@ function cut(text: string, max: number): string {
   return text.slice(0, end);
 }
 
+/** CRLF and lone CR become LF, so the line counts below see every line micromark sees. */
+function normalizeLineEndings(text: string): string {
+  return text.replace(/\r\n?/g, "\n");
+}
+
+// The length cap alone does not bound the CPU: the parser (micromark and
+// mdast-util-from-markdown) is super-linear on some shapes, such as deeply nested
+// brackets, long runs of emphasis or strikethrough markers in one paragraph, thousands of
+// setext headings or list items, and deep block quotes (which can also overflow the
+// stack). 200,000 characters of nested brackets took minutes. A Worker cannot interrupt a
+// synchronous parse, and its clock does not advance during one, so the guard is
+// structural: a linear scan finds where the document leaves these budgets, the text
+// before that point is rendered as Markdown and the rest as escaped plain text. Within
+// them, no shape measured costs more than an ordinary document at the length cap
+// (docs/decisions/0008).
+const MAX_LINES = 10_000;
+const MAX_SETEXT_UNDERLINES = 200;
+const MAX_MARKUP_PER_BLOCK = 2_000;
+const MAX_MARKUP_TOTAL = 20_000;
+const MAX_NESTING = 16;
+const MAX_LIST_INDENT = 64;
+const MAX_CONTAINER_MARKERS = 4_000;
+const MARKUP = /[[\]*_~`<>!]/g;
+/** A line's container prefix: indentation, `>` quote markers and list markers. */
+const CONTAINER_PREFIX = /^(?:[ \t>]|(?:[-+*]|\d{1,9}[.)])(?=[ \t]|$))*/;
+const CONTAINER_MARKER = /[>+*-]|\d{1,9}[.)]/g;
+
+/** Where the Markdown budget runs out: the start of the block that exceeds it, or the end. */
+function markdownBudgetEnd(text: string): number {
+  let lines = 0;
+  let underlines = 0;
+  let blockMarkup = 0;
+  let totalMarkup = 0;
+  let containerMarkers = 0;
+  let blockStart = 0;
+  let previousBlank = true;
+  for (let start = 0; start < text.length; ) {
+    const newline = text.indexOf("\n", start);
+    const end = newline === -1 ? text.length : newline;
+    const line = text.slice(start, end);
+    lines++;
+    if (line.trim() === "") {
+      blockStart = start;
+      blockMarkup = 0;
+      previousBlank = true;
+    } else {
+      if (previousBlank) blockStart = start;
+      // A paragraph line followed by `===` or `---` is a setext heading.
+      if (!previousBlank && /^ {0,3}(?:=+|-+)[ \t]*$/.test(line)) underlines++;
+      // Block quotes and lists nest by `>` and list markers, and by indenting list items.
+      const prefix = CONTAINER_PREFIX.exec(line)?.[0] ?? "";
+      const nesting = prefix.match(CONTAINER_MARKER)?.length ?? 0;
+      if (nesting > MAX_NESTING || (nesting > 0 && prefix.length > MAX_LIST_INDENT)) return blockStart;
+      containerMarkers += nesting;
+      // A list item starts a new paragraph: the unit the inline parser works on.
+      if (/[-+*\d]/.test(prefix)) {
+        blockStart = start;
+        blockMarkup = 0;
+      }
+      const content = line.slice(prefix.length);
+      const markup = content.length - content.replace(MARKUP, "").length;
+      blockMarkup += markup;
+      totalMarkup += markup;
+      previousBlank = false;
+    }
+    if (
+      lines > MAX_LINES ||
+      underlines > MAX_SETEXT_UNDERLINES ||
+      blockMarkup > MAX_MARKUP_PER_BLOCK ||
+      totalMarkup > MAX_MARKUP_TOTAL ||
+      containerMarkers > MAX_CONTAINER_MARKERS
+    ) {
+      return blockStart;
+    }
+    start = end + 1;
+  }
+  return text.length;
+}
+
+const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+
+/** Text as HTML with no formatting: escaped, a paragraph per blank-line-separated block. */
+function plainTextToHtml(text: string): string {
+  return text
+    .split(/\n[ \t]*\n/)
+    .map((block) => block.trim())
+    .filter((block) => block !== "")
+    .map((block) => `<p>${block.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c).replace(/\n/g, "<br>\n")}</p>`)
+    .join("\n");
+}
+
+const UNFORMATTED_NOTE = "<p><em>The rest of this entry is too complex to format, and is shown as plain text.</em></p>";
+
 /**
  * Renders Markdown (CommonMark + GFM: tables, task lists, strikethrough, autolinks,
  * footnotes) to an HTML string that is safe to pass to `dangerouslySetInnerHTML`.
- * Raw HTML is dropped; the rest is sanitized with GitHub's schema.
+ * Raw HTML is dropped; the rest is sanitized with GitHub's schema. Input over
+ * `MARKDOWN_MAX_LENGTH` is cut, with a note; a document that would cost the parser too
+ * much is formatted up to that point, and the rest is shown as escaped plain text.
  */
 export function renderMarkdown(markdown: string): string {
-  const truncated = markdown.length > MARKDOWN_MAX_LENGTH;
-  const html = String(htmlProcessor.processSync(cut(markdown, MARKDOWN_MAX_LENGTH)));
-  return truncated ? `${html}\n${TRUNCATED_NOTE}` : html;
+  const source = normalizeLineEndings(cut(markdown, MARKDOWN_MAX_LENGTH));
+  const budgetEnd = markdownBudgetEnd(source);
+  let html: string;
+  let rest = source.slice(budgetEnd);
+  try {
+    html = String(htmlProcessor.processSync(source.slice(0, budgetEnd)));
+  } catch {
+    // Such as a stack overflow on a shape the budget does not foresee: show it all unformatted.
+    html = "";
+    rest = source;
+  }
+  const parts = [html];
+  if (rest.trim() !== "") parts.push(UNFORMATTED_NOTE, plainTextToHtml(rest));
+  if (markdown.length > MARKDOWN_MAX_LENGTH) parts.push(TRUNCATED_NOTE);
+  return parts.filter((part) => part !== "").join("\n");
 }
 
 // Just the shape of mdast that `markdownToPlainText` reads.
@@ -102,6 +212,11 @@ interface MdastNode {
   alt?: string | null;
   children?: MdastNode[];
 }
+
+/** A preview parses at most this many characters of source per character shown… */
+const PREVIEW_SOURCE_FACTOR = 4;
+/** …and at least this many. */
+const PREVIEW_SOURCE_MIN = 1_000;
 
 /** Node types that add nothing to a preview. */
 const SKIPPED = new Set(["html", "definition", "footnoteDefinition", "footnoteReference", "thematicBreak"]);
@@ -149,12 +264,19 @@ function collectText(node: MdastNode, out: string[]): void {
  * possible and ended with "…" (the result, ellipsis included, is at most `maxLength`).
  */
 export function markdownToPlainText(markdown: string, maxLength = 200): string {
-  const tree = markdownParser.parse(cut(markdown, MARKDOWN_MAX_LENGTH));
+  if (maxLength < 1) return "";
+  // A preview needs only the start of the document: parsing only that keeps a list of
+  // many long entries cheap. References defined further down stay unresolved.
+  const sourceLength = Math.min(MARKDOWN_MAX_LENGTH, Math.max(PREVIEW_SOURCE_MIN, maxLength * PREVIEW_SOURCE_FACTOR));
+  const source = normalizeLineEndings(cut(markdown, sourceLength));
+  const budgetEnd = markdownBudgetEnd(source);
+  const tree = markdownParser.parse(source.slice(0, budgetEnd));
   const parts: string[] = [];
   collectText(tree, parts);
   const text = parts.join("").replace(/\s+/g, " ").trim();
-  if (text.length <= maxLength) return text;
-  if (maxLength < 1) return "";
+  const sourceWasCut = markdown.length > sourceLength || budgetEnd < source.length;
+  if (text.length <= maxLength && !sourceWasCut) return text;
+  if (text.length < maxLength) return text === "" ? "" : `${text}…`;
   const head = cut(text, maxLength - 1);
   const lastSpace = head.lastIndexOf(" ");
   const clipped = lastSpace >= maxLength / 2 ? head.slice(0, lastSpace) : head;
