@@ -8,10 +8,10 @@ export function ToastMessage() {
   const [dismissed, setDismissed] = useState<string | null>(null);
   useEffect(() => {
     if (!toast) return;
-    const timer = setTimeout(() => setDismissed(toast.message), 6_000);
+    const timer = setTimeout(() => setDismissed(toast.id), 6_000);
     return () => clearTimeout(timer);
   }, [toast]);
-  if (!toast || dismissed === toast.message) return null;
+  if (!toast || dismissed === toast.id) return null;
   return (
     <div
       role="status"
@@ -20,7 +20,7 @@ export function ToastMessage() {
       <span>{toast.message}</span>
       <button
         type="button"
-        onClick={() => setDismissed(toast.message)}
+        onClick={() => setDismissed(toast.id)}
         className="min-h-11 min-w-11 rounded-md px-2 font-medium hover:bg-green-100"
         aria-label="Dismiss message"
       >

@@ -13,6 +13,8 @@ import { cloudflareContext } from "./context.server";
  * signed cookie — not in the KV session, so a toast costs no KV write.
  */
 export interface Toast {
+  /** Unique per toast, so the same message twice in a row still shows twice. */
+  id: string;
   kind: "success" | "info";
   message: string;
 }
@@ -61,6 +63,6 @@ export async function redirectWithToast(
 ): Promise<Response> {
   const storage = toastStorage(context.get(cloudflareContext).env, request.url);
   const session = await storage.getSession();
-  session.set("toast", { kind: "success", message });
+  session.set("toast", { id: crypto.randomUUID(), kind: "success", message });
   return redirect(to, { headers: { "Set-Cookie": await storage.commitSession(session) } });
 }

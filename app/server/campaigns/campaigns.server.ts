@@ -223,7 +223,9 @@ export async function getCampaignOverview(db: Db, campaign: Campaign) {
       updatedAt: c.updatedAt,
     })),
   ]
-    .sort((a, b) => b.updatedAt - a.updatedAt)
+    // Newest first; an entry edit also touches the campaign at the same instant, and then
+    // the entry is the change worth showing first.
+    .sort((a, b) => b.updatedAt - a.updatedAt || Number(a.kind === "campaign") - Number(b.kind === "campaign"))
     .slice(0, 8);
 
   return { entries, characters, resources, recent };
