@@ -160,3 +160,117 @@ export async function signOut(page: Page, isMobile: boolean) {
   await expect(page).toHaveURL(/\/login\?signedOut=1$/);
   await expect(page.getByRole("status")).toHaveText("You are signed out.");
 }
+
+/**
+ * Checks the one-shot message a redirect carried ("Campaign saved."): the role="status"
+ * toast, whose text is the message (besides its "Dismiss message" button).
+ */
+export async function expectToast(page: Page, message: string) {
+  await expect(page.getByRole("status").getByText(message, { exact: true })).toBeVisible();
+}
+
+/** The bits of the DOM the overflow check reads (tsconfig.node.json has no DOM typings). */
+interface ScrollBox {
+  scrollWidth: number;
+  clientWidth: number;
+}
+
+/** Fails when the page scrolls sideways (something is wider than the viewport). */
+export async function expectNoHorizontalOverflow(page: Page, where: string) {
+  const sizes = await page.evaluate(() => {
+    const { document } = globalThis as unknown as {
+      document: { scrollingElement: ScrollBox | null; documentElement: ScrollBox };
+    };
+    const root = document.scrollingElement ?? document.documentElement;
+    return { scrollWidth: root.scrollWidth, clientWidth: root.clientWidth };
+  });
+  expect(sizes.scrollWidth, `horizontal overflow on ${where}`).toBeLessThanOrEqual(sizes.clientWidth);
+}
+
+/**
+ * Posts a form like a browser without JavaScript would (same-site Origin, no redirects
+ * followed) and returns the redirect's target. For setting up data a test is not about.
+ */
+export async function postFormExpectingRedirect(
+  request: APIRequestContext,
+  baseURL: string | undefined,
+  path: string,
+  form: Record<string, string>,
+): Promise<string> {
+  const response = await request.post(path, { headers: { Origin: originOf(baseURL) }, form, maxRedirects: 0 });
+  expect(response.status(), `POST ${path} should redirect (body: ${(await response.text()).slice(0, 200)})`).toBe(302);
+  const location = response.headers().location;
+  if (!location) throw new Error(`POST ${path} redirected without a Location header.`);
+  return location;
+}
+
+/** Creates a campaign of the signed-in user behind `request`; returns its id. */
+export async function createCampaignViaHttp(
+  request: APIRequestContext,
+  baseURL: string | undefined,
+  fields: { name: string; status?: string } & Record<string, string>,
+): Promise<string> {
+  const location = await postFormExpectingRedirect(request, baseURL, "/campaigns/new", {
+    status: "planning",
+    ...fields,
+  });
+  const id = /^\/campaigns\/([^/?]+)$/.exec(location)?.[1];
+  if (!id) throw new Error(`Unexpected redirect after creating a campaign: ${location}`);
+  return id;
+}
+
+/** Adds a context entry to a campaign of the user behind `request`; returns its id. */
+export async function createContextEntryViaHttp(
+  request: APIRequestContext,
+  baseURL: string | undefined,
+  campaignId: string,
+  fields: { title: string; contextType?: string } & Record<string, string>,
+): Promise<string> {
+  const path = `/campaigns/${campaignId}/context`;
+  const location = await postFormExpectingRedirect(request, baseURL, `${path}/new`, { contextType: "lore", ...fields });
+  const id = new RegExp(`^${path}/(\\d+)$`).exec(location)?.[1];
+  if (!id) throw new Error(`Unexpected redirect after adding an entry: ${location}`);
+  return id;
+}
+
+/** Adds a character to a campaign of the user behind `request`; returns its id. */
+export async function createCharacterViaHttp(
+  request: APIRequestContext,
+  baseURL: string | undefined,
+  campaignId: string,
+  fields: { characterName: string } & Record<string, string>,
+): Promise<string> {
+  const path = `/campaigns/${campaignId}/characters`;
+  const location = await postFormExpectingRedirect(request, baseURL, `${path}/new`, {
+    characterType: "npc",
+    status: "alive",
+    ...fields,
+  });
+  const id = new RegExp(`^${path}/(\\d+)$`).exec(location)?.[1];
+  if (!id) throw new Error(`Unexpected redirect after adding a character: ${location}`);
+  return id;
+}
+
+/**
+ * Waits until React has hydrated the page after a full load. Typing earlier is not safe:
+ * hydration resets a <textarea> (and a <select>) to the value the server rendered, and a
+ * click before it posts the form natively instead of through React Router.
+ */
+export async function waitForHydration(page: Page) {
+  await page
+    .waitForFunction(
+      () => {
+        const { document } = globalThis as unknown as { document: { getElementById(id: string): object | null } };
+        const main = document.getElementById("main");
+        // React tags each DOM node it has hydrated with an internal "__reactFiber$…" key.
+        return main !== null && Object.keys(main).some((key) => key.startsWith("__reactFiber$"));
+      },
+      undefined,
+      { timeout: 15_000 },
+    )
+    .catch((error: Error) => {
+      throw new Error(
+        `${page.url()} did not hydrate (did its scripts load? a rebuild during the run?): ${error.message}`,
+      );
+    });
+}
