@@ -164,3 +164,16 @@ test("another user gets 404 for every URL of someone's file", async ({ page, bas
   expect(del.status()).toBe(404);
   expect((await page.request.get(`/files/${fileKey}`)).status()).toBe(200);
 });
+
+test("uploading from a campaign's Files tab stores the file and attaches it", async ({ page, baseURL }) => {
+  await signUp(page, uniqueUsername("camp"), uniquePassword());
+  const campaignId = await createCampaignViaHttp(page.request, baseURL, { name: "Curse of the Reef" });
+  await page.goto(`/campaigns/${campaignId}/files`);
+  await waitForHydration(page);
+  await page.locator("#upload-input").setInputFiles([path("Tomb of Ash.pdf")]);
+  await expect(page.getByText("“Tomb of Ash.pdf” uploaded.")).toBeVisible();
+  const attached = page.getByRole("list", { name: "Attached files" });
+  await expect(attached.getByRole("link", { name: "Tomb of Ash.pdf", exact: true })).toBeVisible();
+  await page.goto("/library");
+  await expect(page.getByRole("list", { name: "Files" }).getByText("used by 1 campaign")).toBeVisible();
+});

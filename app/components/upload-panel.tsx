@@ -69,7 +69,19 @@ const resumeKey = (file: File) => `loresmith-upload:${file.name}:${file.size}:${
  * upload pauses and Resume continues from the last finished part — even after a reload,
  * when the same file is chosen again.
  */
-export function UploadPanel({ maxFileBytes, noScriptLimit }: { maxFileBytes: number; noScriptLimit: number }) {
+export function UploadPanel({
+  maxFileBytes,
+  noScriptLimit,
+  onUploaded,
+  noScriptAction,
+}: {
+  maxFileBytes: number;
+  noScriptLimit: number;
+  /** Runs after each stored file, before the page refreshes (e.g. attach it to a campaign). */
+  onUploaded?: (fileKey: string) => Promise<void>;
+  /** Where the plain form posts without JavaScript (defaults to the current page). */
+  noScriptAction?: string;
+}) {
   const [items, setItems] = useState<UploadItem[]>([]);
   // Until the page is interactive, the picker is a plain form that posts the files.
   const [hydrated, setHydrated] = useState(false);
@@ -157,6 +169,7 @@ export function UploadPanel({ maxFileBytes, noScriptLimit }: { maxFileBytes: num
           result = await send("POST", `/api/uploads/${state.uploadId}`, null, () => {}, setAbort);
           localStorage.removeItem(resumeKey(file));
         }
+        if (onUploaded && typeof result.fileKey === "string") await onUploaded(result.fileKey);
         update(id, {
           state: "done",
           sent: file.size,
@@ -177,7 +190,7 @@ export function UploadPanel({ maxFileBytes, noScriptLimit }: { maxFileBytes: num
           });
       }
     },
-    [revalidator, update],
+    [onUploaded, revalidator, update],
   );
 
   const start = useCallback(
@@ -230,7 +243,13 @@ export function UploadPanel({ maxFileBytes, noScriptLimit }: { maxFileBytes: num
           each.
         </span>
       </label>
-      <Form method="post" encType="multipart/form-data" reloadDocument className="mt-3 space-y-2">
+      <Form
+        method="post"
+        action={noScriptAction}
+        encType="multipart/form-data"
+        reloadDocument
+        className="mt-3 space-y-2"
+      >
         <input
           ref={inputRef}
           id="upload-input"

@@ -18,6 +18,12 @@ export const fileKindInfo: Record<FileKind, { label: string; contentType: string
   webp: { label: "WebP image", contentType: "image/webp", extensions: [".webp"] },
 };
 
+/**
+ * Without JavaScript the picker posts a plain multipart form, which workerd parses in
+ * memory, so that path is capped (the JavaScript path streams any size and resumes).
+ */
+export const NO_SCRIPT_UPLOAD_LIMIT = 25 * 1024 * 1024;
+
 /** For `<input type="file" accept>`. */
 export const acceptAttribute = Object.values(fileKindInfo)
   .flatMap((info) => info.extensions)

@@ -1,10 +1,13 @@
 import { getFormProps, getInputProps, getSelectProps, useForm } from "@conform-to/react";
 import { parseWithZod } from "@conform-to/zod/v4";
+import { useCallback } from "react";
 import { data, Form, Link, useNavigation } from "react-router";
 import { Button } from "~/components/ui/button";
 import { Field, FormErrors, inputClass } from "~/components/ui/field";
 import { schemaValidation } from "~/components/ui/form-kit";
+import { UploadPanel } from "~/components/upload-panel";
 import { attachFileSchema } from "~/lib/campaign-schemas";
+import { NO_SCRIPT_UPLOAD_LIMIT } from "~/lib/file-types";
 import { getCampaignFromContext, notFound } from "~/server/campaigns/guards.server";
 import {
   attachFile,
@@ -12,8 +15,8 @@ import {
   listAttachableFiles,
   listCampaignResources,
 } from "~/server/campaigns/resources.server";
-import { getFile } from "~/server/files/files.server";
-import { getDb } from "~/server/request.server";
+import { getFile, uploadLimits } from "~/server/files/files.server";
+import { getDb, getEnv } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
 import type { Route } from "./+types/files";
 
@@ -26,7 +29,7 @@ export async function loader({ context }: Route.LoaderArgs) {
     listCampaignResources(db, campaign),
     listAttachableFiles(db, campaign),
   ]);
-  return { campaignId: campaign.id, attached, attachable };
+  return { campaignId: campaign.id, attached, attachable, limits: uploadLimits(getEnv(context)) };
 }
 
 export async function action({ request, context }: Route.ActionArgs) {
@@ -52,7 +55,17 @@ export async function action({ request, context }: Route.ActionArgs) {
 }
 
 export default function CampaignFiles({ loaderData, actionData }: Route.ComponentProps) {
-  const { attached, attachable } = loaderData;
+  const { campaignId, attached, attachable, limits } = loaderData;
+  // Files uploaded here go to the Library and are attached to this campaign.
+  const attachUploaded = useCallback(
+    async (fileKey: string) => {
+      await fetch(`/campaigns/${campaignId}/files`, {
+        method: "POST",
+        body: new URLSearchParams({ intent: "attach", fileKey }),
+      });
+    },
+    [campaignId],
+  );
   const navigation = useNavigation();
   const busy = navigation.state === "submitting" ? navigation.formData?.get("intent") : null;
   const [form, fields] = useForm({
@@ -70,6 +83,12 @@ export default function CampaignFiles({ loaderData, actionData }: Route.Componen
         </Link>
         ; detaching never deletes it.
       </p>
+      <UploadPanel
+        maxFileBytes={limits.maxFileBytes}
+        noScriptLimit={NO_SCRIPT_UPLOAD_LIMIT}
+        noScriptAction="/library"
+        onUploaded={attachUploaded}
+      />
       {attached.length === 0 ? (
         <p className="rounded-lg border border-stone-300 border-dashed bg-white p-4">No files attached yet.</p>
       ) : (

@@ -2,7 +2,7 @@ import { data, Link, useActionData } from "react-router";
 import { PageHeader } from "~/components/app-shell";
 import { linkButtonClass } from "~/components/ui/button";
 import { UploadPanel } from "~/components/upload-panel";
-import { formatBytes } from "~/lib/file-types";
+import { formatBytes, NO_SCRIPT_UPLOAD_LIMIT } from "~/lib/file-types";
 import { formatRelative } from "~/lib/format";
 import { listFiles, storageUsed, UploadRefused, uploadFile, uploadLimits } from "~/server/files/files.server";
 import { fileStores } from "~/server/files/stores.server";
@@ -32,19 +32,13 @@ const statusText: Record<string, string> = {
   uploading: "Uploading",
 };
 
-/**
- * Without JavaScript the picker posts a multipart form here. workerd parses such a body
- * in memory, so this path is capped (the JavaScript path streams any size and resumes).
- */
-const NO_SCRIPT_LIMIT = 25 * 1024 * 1024;
-
 export async function action({ request, context }: Route.ActionArgs) {
   const user = requireUser(context, request);
-  if (Number(request.headers.get("Content-Length") ?? Number.POSITIVE_INFINITY) > NO_SCRIPT_LIMIT) {
+  if (Number(request.headers.get("Content-Length") ?? Number.POSITIVE_INFINITY) > NO_SCRIPT_UPLOAD_LIMIT) {
     return data(
       {
         errors: [
-          `Without JavaScript, uploads are limited to ${formatBytes(NO_SCRIPT_LIMIT)} at a time. Turn JavaScript on to upload larger files (they stream, show progress and can resume).`,
+          `Without JavaScript, uploads are limited to ${formatBytes(NO_SCRIPT_UPLOAD_LIMIT)} at a time. Turn JavaScript on to upload larger files (they stream, show progress and can resume).`,
         ],
         done: [],
       },
@@ -95,7 +89,7 @@ export default function Library({ loaderData }: Route.ComponentProps) {
           ))}
         </div>
       ) : null}
-      <UploadPanel maxFileBytes={limits.maxFileBytes} noScriptLimit={NO_SCRIPT_LIMIT} />
+      <UploadPanel maxFileBytes={limits.maxFileBytes} noScriptLimit={NO_SCRIPT_UPLOAD_LIMIT} />
       {files.length === 0 ? (
         <p className="rounded-lg border border-stone-300 border-dashed bg-white p-6 text-center">
           Your library is empty. Upload a rulebook, a module or your session notes to start.
