@@ -10,20 +10,12 @@
 // state folder with the D1 migrations applied, and removes both at the end. With --url it
 // uses that running server, and deletes its throwaway account (and so its data) at the end.
 //
-// Dependency-free: Node 20 built-ins only (fetch, child_process, fs, net, perf_hooks).
-import { spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { existsSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { join, resolve } from "node:path";
+// Dependency-free: Node 20 built-ins only; the shared helpers are in bench/lib.mjs.
 import { performance } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { Client, intOption, log, PreviewServer, percentile, round, run } from "./lib.mjs";
 
-const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const OVERALL_TIMEOUT_MS = 10 * 60_000;
-const REQUEST_TIMEOUT_MS = 60_000;
-const SERVER_START_TIMEOUT_MS = 90_000;
 const SETUP_CONCURRENCY = 4;
 const WARMUP = 10;
 
@@ -61,272 +53,19 @@ function parseOptions() {
     );
     process.exit(0);
   }
-  /** @param {string} name @param {string} raw @param {number} min */
-  const int = (name, raw, min) => {
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min} (got "${raw}")`);
-    return n;
-  };
   return {
     url: values.url ? values.url.replace(/\/+$/, "") : undefined,
-    requests: int("requests", values.requests, 1),
-    entries: int("entries", values.entries, 0),
-    characters: int("characters", values.characters, 0),
+    requests: intOption("requests", values.requests, 1),
+    entries: intOption("entries", values.entries, 0),
+    characters: intOption("characters", values.characters, 0),
     json: values.json,
   };
 }
 
-/** Progress goes to stderr so that stdout carries only the result. */
-function log(/** @type {string} */ message) {
-  process.stderr.write(`bench: ${message}\n`);
-}
-
 // ---------------------------------------------------------------------------------------
-// The app under test: built app on a fresh state folder (unless --url)
+// The app under test: built app on a fresh state folder (unless --url; see lib.mjs)
 
-/** @type {{ child: import("node:child_process").ChildProcess | null, stateDir: string | null, output: string }} */
-const server = { child: null, stateDir: null, output: "" };
-
-async function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const probe = createServer();
-    probe.unref();
-    probe.on("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => resolvePort(port));
-    });
-  });
-}
-
-/** @returns {Promise<string>} the base URL */
-async function startServer() {
-  if (!existsSync(join(ROOT, "build/server/index.js"))) {
-    throw new Error("no build found (build/server/index.js). Run `npm run build` first.");
-  }
-  if (!existsSync(join(ROOT, ".dev.vars"))) {
-    throw new Error("no .dev.vars (SESSION_SECRET). Run `node scripts/ensure-dev-vars.mjs` first.");
-  }
-  const stateDir = join(ROOT, ".wrangler", `bench-state-${process.pid}`);
-  server.stateDir = stateDir;
-  rmSync(stateDir, { recursive: true, force: true });
-  const env = {
-    ...process.env,
-    CI: "1",
-    WRANGLER_SEND_METRICS: "false",
-    CLOUDFLARE_CF_FETCH_ENABLED: "false",
-    LORESMITH_STATE_DIR: stateDir,
-  };
-
-  log(`applying D1 migrations to ${stateDir}`);
-  const wranglerBin = join(ROOT, "node_modules/wrangler/bin/wrangler.js");
-  const migrate = spawnSync(
-    process.execPath,
-    [wranglerBin, "d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir],
-    { cwd: ROOT, env, encoding: "utf8", timeout: 120_000 },
-  );
-  if (migrate.status !== 0) {
-    throw new Error(`applying the D1 migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
-  }
-  if (!existsSync(join(stateDir, "v3", "d1"))) {
-    throw new Error(`wrangler did not write ${join(stateDir, "v3", "d1")}; the preview server would not see it.`);
-  }
-
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  log(`starting vite preview on ${base}`);
-  const viteBin = join(ROOT, "node_modules/vite/bin/vite.js");
-  // detached: its own process group, so vite and the workerd it spawns are stopped together.
-  const child = spawn(
-    process.execPath,
-    [viteBin, "preview", "--host", "127.0.0.1", "--port", String(port), "--strictPort"],
-    {
-      cwd: ROOT,
-      env,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  server.child = child;
-  const keep = (/** @type {Buffer} */ chunk) => {
-    server.output = (server.output + chunk.toString()).slice(-20_000);
-  };
-  child.stdout?.on("data", keep);
-  child.stderr?.on("data", keep);
-  /** @type {string | null} */
-  let exited = null;
-  child.on("exit", (code, signal) => {
-    exited = `exited (code ${code}, signal ${signal})`;
-  });
-
-  const deadline = Date.now() + SERVER_START_TIMEOUT_MS;
-  for (;;) {
-    if (exited) throw new Error(`vite preview ${exited} before answering:\n${server.output}`);
-    try {
-      const res = await fetch(`${base}/login`, { signal: AbortSignal.timeout(5_000) });
-      await res.arrayBuffer();
-      if (res.status === 200) return base;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`vite preview did not answer within 90 s:\n${server.output}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** @type {Promise<void> | null} */
-let stopped = null;
-/** Stops the server and removes its state folder; every caller waits for the same stop. */
-function stopServer() {
-  stopped ??= stopServerNow();
-  return stopped;
-}
-
-async function stopServerNow() {
-  const child = server.child;
-  if (child?.pid && child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise((r) => child.once("exit", r));
-    try {
-      process.kill(-child.pid, "SIGTERM");
-    } catch {
-      // already gone
-    }
-    const timedOut = await Promise.race([exited.then(() => false), sleep(5_000).then(() => true)]);
-    if (timedOut) {
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-      await Promise.race([exited, sleep(2_000)]);
-    }
-  }
-  server.child = null;
-  if (server.stateDir) {
-    rmSync(server.stateDir, { recursive: true, force: true });
-    server.stateDir = null;
-  }
-}
-
-/** Last resort on a hard exit: synchronous, so it runs inside process.on("exit"). */
-function stopServerSync() {
-  const pid = server.child?.pid;
-  if (pid) {
-    try {
-      process.kill(-pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-  if (server.stateDir) rmSync(server.stateDir, { recursive: true, force: true });
-}
-
-function sleep(/** @type {number} */ ms) {
-  return new Promise((r) => setTimeout(r, ms).unref());
-}
-
-// ---------------------------------------------------------------------------------------
-// HTTP client: a one-cookie jar, the site's Origin on every POST, no redirects followed
-
-class Client {
-  /** @param {string} base */
-  constructor(base) {
-    this.base = base;
-    /** @type {Map<string, string>} */
-    this.cookies = new Map();
-    // A documentation-range address, unique to this run, so the sign-up/sign-in throttle
-    // never mixes this run with anything else.
-    this.ip = `198.18.${randomBytes(1)[0]}.${randomBytes(1)[0]}`;
-  }
-
-  /** Only the session cookie is kept: a pending `__toast` would add work to measured requests. */
-  remember(/** @type {Response} */ res) {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair, ...attributes] = line.split(";");
-      const eq = pair.indexOf("=");
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1).trim();
-      if (name !== "__session") continue;
-      const expired = attributes.some((a) => /^\s*max-age=0\s*$/i.test(a) || /^\s*expires=thu, 01 jan 1970/i.test(a));
-      if (!value || expired) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-  }
-
-  headers(/** @type {Record<string, string>} */ extra = {}) {
-    /** @type {Record<string, string>} */
-    const headers = { "CF-Connecting-IP": this.ip, ...extra };
-    if (this.cookies.size) headers.Cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
-    return headers;
-  }
-
-  /** @param {string} path @param {Record<string, string | number>} fields */
-  async post(path, fields) {
-    const body = new URLSearchParams(Object.entries(fields).map(([k, v]) => [k, String(v)]));
-    const res = await fetch(this.base + path, {
-      method: "POST",
-      headers: this.headers({ Origin: this.base, "Content-Type": "application/x-www-form-urlencoded" }),
-      body,
-      redirect: "manual",
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
-    const text = await res.text();
-    this.remember(res);
-    return { status: res.status, location: res.headers.get("Location"), text };
-  }
-
-  /** A form POST that must answer with a redirect to a path matching `expected`. */
-  async submit(
-    /** @type {string} */ path,
-    /** @type {Record<string, string | number>} */ fields,
-    /** @type {RegExp} */ expected,
-  ) {
-    const res = await this.post(path, fields);
-    const location = res.location ? new URL(res.location, this.base).pathname : "";
-    const match = location.match(expected);
-    if (res.status < 300 || res.status >= 400 || !match) {
-      throw new Error(
-        `POST ${path} answered ${res.status}${res.location ? ` → ${res.location}` : ""}, expected a redirect to ${expected}:\n${res.text.slice(0, 2_000)}`,
-      );
-    }
-    return match;
-  }
-
-  /** @param {string} path */
-  async getJson(path) {
-    const res = await fetch(this.base + path, {
-      headers: this.headers({ Accept: "application/json" }),
-      redirect: "manual",
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
-    const text = await res.text();
-    this.remember(res);
-    if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}:\n${text.slice(0, 1_000)}`);
-    return JSON.parse(text);
-  }
-
-  /**
-   * One timed GET: from just before the request to the last byte of the body.
-   * @param {string} path
-   */
-  async timedGet(path) {
-    const headers = this.headers();
-    const start = performance.now();
-    const res = await fetch(this.base + path, {
-      headers,
-      redirect: "manual",
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
-    const body = await res.arrayBuffer();
-    const ms = performance.now() - start;
-    this.remember(res);
-    if (res.status !== 200) {
-      throw new Error(`GET ${path} answered ${res.status}: ${new TextDecoder().decode(body).slice(0, 1_000)}`);
-    }
-    return { ms, bytes: body.byteLength, contentType: res.headers.get("Content-Type") ?? "" };
-  }
-}
+const server = new PreviewServer();
 
 // ---------------------------------------------------------------------------------------
 // Invented campaign content (deterministic, ~1 KB of Markdown per entry)
@@ -414,11 +153,6 @@ async function pool(count, limit, task) {
 // ---------------------------------------------------------------------------------------
 // Statistics
 
-/** Nearest-rank percentile of an ascending array. @param {number[]} sorted @param {number} p */
-function percentile(sorted, p) {
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
 /** @param {number[]} samples */
 function summarise(samples) {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -433,24 +167,18 @@ function summarise(samples) {
   };
 }
 
-const round = (/** @type {number} */ x, digits = 2) => Number(x.toFixed(digits));
-
 // ---------------------------------------------------------------------------------------
 // Main
 
 async function main() {
   const options = parseOptions();
   const t0 = performance.now();
-  const base = options.url ?? (await startServer());
+  const base = options.url ?? (await server.start());
   const client = new Client(base);
   const startedOwnServer = !options.url;
 
   // 1. A throwaway account, through the real sign-up form.
-  const username = `bench_${process.pid}_${randomBytes(3).toString("hex")}`.slice(0, 32);
-  const password = `bench-${randomBytes(12).toString("hex")}`;
-  log(`signing up ${username}`);
-  await client.submit("/signup", { username, password, confirmPassword: password }, /^\/home$/);
-  if (!client.cookies.has("__session")) throw new Error("sign-up did not set a __session cookie");
+  const account = await client.signUp();
 
   try {
     // 2. Two campaigns through the real form: one stays empty.
@@ -586,13 +314,8 @@ async function main() {
     else printTable(result);
   } finally {
     // On someone else's server the account goes away, and its campaigns with it (cascade).
-    // Our own server's state folder is removed whole in run().
-    if (!startedOwnServer) {
-      log(`deleting the throwaway account ${username}`);
-      await client
-        .submit("/settings", { intent: "delete-account", password, confirmUsername: username }, /^\/$/)
-        .catch((error) => log(`could not delete the throwaway account ${username}: ${error.message}`));
-    }
+    // Our own server's state folder is removed whole when it stops (run() in lib.mjs).
+    if (!startedOwnServer) await client.deleteAccount(account);
   }
 }
 
@@ -635,37 +358,8 @@ function printTable(result) {
   console.log(out.join("\n"));
 }
 
-async function run() {
-  /** Set once the run is being aborted (signal or overall timeout): its exit code wins. */
-  let abortCode = 0;
-  /** @param {number} code @param {string} why */
-  const abort = (code, why) => {
-    if (abortCode) return;
-    abortCode = code;
-    log(why);
-    void stopServer().finally(() => process.exit(code));
-  };
-  const overall = setTimeout(
-    () => abort(1, `gave up after ${OVERALL_TIMEOUT_MS / 60_000} minutes`),
-    OVERALL_TIMEOUT_MS,
-  );
-  overall.unref();
-  process.once("SIGINT", () => abort(130, "SIGINT: stopping"));
-  process.once("SIGTERM", () => abort(143, "SIGTERM: stopping"));
-  process.on("exit", stopServerSync);
-
-  let code = 0;
-  try {
-    await main();
-  } catch (error) {
-    code = 1;
-    // Once aborting, requests fail because the server is going away: not worth reporting.
-    if (!abortCode) log(`failed: ${error instanceof Error ? error.message : String(error)}`);
-  } finally {
-    await stopServer();
-    clearTimeout(overall);
-  }
-  process.exit(abortCode || code);
-}
-
-await run();
+await run(main, {
+  timeoutMs: OVERALL_TIMEOUT_MS,
+  stop: () => server.stop(),
+  stopSync: () => server.stopSync(),
+});
