@@ -15,6 +15,8 @@ export default defineConfig(async () => {
         remoteBindings: false,
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
+          // Real reference files for the extractor tests (read, never copied into the repo).
+          dataBlobBindings: { CORPUS_RACES_PDF: "../shared/corpus/pdf/srd-races.pdf" },
           bindings: {
             TEST_MIGRATIONS: migrations,
             AI_PROVIDER: "local",

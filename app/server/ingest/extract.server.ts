@@ -1,0 +1,202 @@
+/**
+ * Extractors: turn a stored file into blocks of text that keep where they came from
+ * (page number for PDFs, heading path for Markdown, field path for JSON). The chunker
+ * (chunk.server.ts) packs blocks into retrieval-sized chunks without losing that.
+ */
+
+export interface TextBlock {
+  text: string;
+  /** 1-based page, for paged sources (PDF). */
+  page?: number;
+  /** Headings above this block, outermost first (Markdown). */
+  headingPath?: string[];
+  /** Character offsets of the block in the extracted text of its page or file. */
+  start: number;
+  end: number;
+  /** Tables, lists and headings are kept whole where they fit. */
+  kind: "heading" | "paragraph" | "list" | "table" | "code" | "field";
+}
+
+/**
+ * Markdown: blocks split on blank lines, with the heading path of each block; tables,
+ * lists and fenced code stay one block.
+ */
+export function extractMarkdown(source: string): TextBlock[] {
+  const text = source.replace(/\r\n?/g, "\n");
+  const blocks: TextBlock[] = [];
+  const headings: string[] = [];
+  const lines = text.split("\n");
+  let offset = 0;
+  let current: { lines: string[]; start: number; kind: TextBlock["kind"] } | null = null;
+  let inFence = false;
+
+  const flush = (end: number) => {
+    if (current && current.lines.join("").trim()) {
+      blocks.push({
+        text: current.lines.join("\n").trim(),
+        headingPath: [...headings],
+        start: current.start,
+        end,
+        kind: current.kind,
+      });
+    }
+    current = null;
+  };
+
+  for (const line of lines) {
+    const lineStart = offset;
+    offset += line.length + 1;
+    if (/^\s*(```|~~~)/.test(line)) {
+      if (!inFence) {
+        flush(lineStart);
+        current = { lines: [line], start: lineStart, kind: "code" };
+      } else {
+        current?.lines.push(line);
+        flush(offset - 1);
+      }
+      inFence = !inFence;
+      continue;
+    }
+    if (inFence) {
+      current?.lines.push(line);
+      continue;
+    }
+    const setHeading = (level: number, title: string) => {
+      headings.splice(level - 1);
+      headings[level - 1] = title;
+      // Fill gaps (a #### under a #) so the path has no holes.
+      for (let i = 0; i < headings.length; i++) headings[i] ??= "";
+    };
+    const heading = /^(#{1,6})\s+(.*?)\s*#*\s*$/.exec(line);
+    if (heading) {
+      flush(lineStart);
+      setHeading(heading[1]?.length ?? 1, heading[2] ?? "");
+      continue;
+    }
+    // Setext headings: a one-line paragraph underlined with === (level 1) or --- (level 2).
+    const underline = /^\s*(=+|-+)\s*$/.exec(line);
+    if (underline && current?.kind === "paragraph" && current.lines.length === 1) {
+      setHeading(underline[1]?.startsWith("=") ? 1 : 2, (current.lines[0] ?? "").trim());
+      current = null;
+      continue;
+    }
+    if (underline && !current) continue; // a thematic break
+    if (!line.trim()) {
+      flush(lineStart);
+      continue;
+    }
+    const kind: TextBlock["kind"] = /^\s*\|/.test(line)
+      ? "table"
+      : /^\s*([-*+]|\d+[.)])\s/.test(line)
+        ? "list"
+        : "paragraph";
+    if (!current) current = { lines: [], start: lineStart, kind };
+    current.lines.push(line);
+  }
+  flush(offset);
+  return blocks.map((block) => ({ ...block, headingPath: block.headingPath?.filter(Boolean) }));
+}
+
+/** Plain text: paragraphs split on blank lines. */
+export function extractPlainText(source: string): TextBlock[] {
+  const text = source.replace(/\r\n?/g, "\n");
+  const blocks: TextBlock[] = [];
+  const pattern = /[^\n](?:[\s\S]*?)(?=\n\s*\n|$)/g;
+  for (const match of text.matchAll(pattern)) {
+    const paragraph = match[0].trim();
+    if (paragraph) {
+      blocks.push({ text: paragraph, start: match.index, end: match.index + match[0].length, kind: "paragraph" });
+    }
+  }
+  return blocks;
+}
+
+/**
+ * JSON character sheets: flattened to readable lines "Field name: value", one block per
+ * top-level field, so a search for "dexterity" finds the sheet's "stats.dexterity: 17".
+ */
+export function extractJson(source: string): TextBlock[] {
+  const data: unknown = JSON.parse(source);
+  const blocks: TextBlock[] = [];
+  let offset = 0;
+  const label = (key: string) => key.replace(/[_-]+/g, " ").replace(/([a-z])([A-Z])/g, "$1 $2");
+  const flatten = (value: unknown, path: string[]): string[] => {
+    if (value === null || value === undefined) return [];
+    if (Array.isArray(value)) {
+      if (value.every((v) => typeof v !== "object" || v === null))
+        return [`${path.map(label).join(" › ")}: ${value.join(", ")}`];
+      return value.flatMap((item, i) => flatten(item, [...path, String(i + 1)]));
+    }
+    if (typeof value === "object") {
+      return Object.entries(value as Record<string, unknown>).flatMap(([key, v]) => flatten(v, [...path, key]));
+    }
+    return [`${path.map(label).join(" › ")}: ${String(value)}`];
+  };
+  const top =
+    data !== null && typeof data === "object" && !Array.isArray(data) ? Object.entries(data) : [["value", data]];
+  for (const [key, value] of top as [string, unknown][]) {
+    const text = flatten(value, [key]).join("\n");
+    if (!text) continue;
+    blocks.push({ text, headingPath: [label(key)], start: offset, end: offset + text.length, kind: "field" });
+    offset += text.length + 1;
+  }
+  return blocks;
+}
+
+/** A file that cannot be extracted, with a reason a person understands. */
+export class ExtractionError extends Error {
+  override name = "ExtractionError";
+}
+
+export interface PdfPages {
+  pageCount: number;
+  blocks: TextBlock[];
+}
+
+/**
+ * PDF text, page by page (unpdf / pdf.js, server side only). `firstPage`/`lastPage`
+ * bound the work of one ingestion step; blocks keep their 1-based page number.
+ */
+export async function extractPdfPages(
+  bytes: Uint8Array,
+  firstPage = 1,
+  lastPage = Number.POSITIVE_INFINITY,
+): Promise<PdfPages> {
+  const { getDocumentProxy } = await import("unpdf");
+  let pdf: Awaited<ReturnType<typeof getDocumentProxy>>;
+  try {
+    pdf = await getDocumentProxy(bytes);
+  } catch (error) {
+    const name = (error as { name?: string }).name ?? "";
+    if (name === "PasswordException") {
+      throw new ExtractionError("This PDF is password-protected. Save an unlocked copy and upload that.");
+    }
+    throw new ExtractionError(
+      "This PDF is damaged or not really a PDF, so its text cannot be read. Try exporting it again.",
+    );
+  }
+  const blocks: TextBlock[] = [];
+  const last = Math.min(lastPage, pdf.numPages);
+  for (let page = firstPage; page <= last; page++) {
+    const content = await (await pdf.getPage(page)).getTextContent();
+    let text = "";
+    for (const item of content.items) {
+      if (!("str" in item)) continue;
+      text += item.str;
+      if (item.hasEOL) text += "\n";
+      else if (item.str && !text.endsWith(" ")) text += " ";
+    }
+    // Paragraphs: blank lines, or a line ending a sentence followed by a capital.
+    let offset = 0;
+    for (const paragraph of text.split(/\n\s*\n/)) {
+      const clean = paragraph
+        .replace(/[ \t]+/g, " ")
+        .replace(/ ?\n ?/g, "\n")
+        .trim();
+      if (clean) blocks.push({ text: clean, page, start: offset, end: offset + paragraph.length, kind: "paragraph" });
+      offset += paragraph.length + 2;
+    }
+  }
+  await pdf.destroy();
+  return { pageCount: pdf.numPages, blocks };
+}
