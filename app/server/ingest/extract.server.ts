@@ -31,7 +31,7 @@ export function extractMarkdown(source: string): TextBlock[] {
   let inFence = false;
 
   const flush = (end: number) => {
-    if (current && current.lines.join("").trim()) {
+    if (current?.lines.join("").trim()) {
       blocks.push({
         text: current.lines.join("\n").trim(),
         headingPath: [...headings],
