@@ -1,0 +1,68 @@
+import { and, eq, ne, sql } from "drizzle-orm";
+import type { Db } from "../db/db.server";
+import { fileChunks } from "../db/schema";
+import { type Chunk, chunkId } from "./chunk.server";
+
+/**
+ * Writes chunks to `file_chunks` (their FTS5 rows follow by trigger) in statements that
+ * respect D1's limit of 100 bound parameters, all in one batch (one round trip, one
+ * transaction). Upserts on the deterministic id, so re-running a step after a crash
+ * rewrites the same rows instead of adding new ones.
+ */
+
+/** Bound parameters per row below; rows per statement follow from D1's limit of 100. */
+const PARAMS_PER_ROW = 7;
+export const ROWS_PER_STATEMENT = Math.floor(100 / PARAMS_PER_ROW);
+
+export interface ChunkTarget {
+  fileKey: string;
+  username: string;
+  version: number;
+}
+
+export async function writeChunks(db: Db, target: ChunkTarget, chunks: Chunk[]): Promise<number> {
+  if (chunks.length === 0) return 0;
+  const statements = [];
+  for (let i = 0; i < chunks.length; i += ROWS_PER_STATEMENT) {
+    const rows = chunks.slice(i, i + ROWS_PER_STATEMENT).map((chunk) => ({
+      id: chunkId(target.fileKey, target.version, chunk.index),
+      fileKey: target.fileKey,
+      username: target.username,
+      fileVersion: target.version,
+      chunkText: chunk.text,
+      chunkIndex: chunk.index,
+      metadata: { page: chunk.page, headingPath: chunk.headingPath, start: chunk.start, end: chunk.end },
+    }));
+    statements.push(
+      db
+        .insert(fileChunks)
+        .values(rows)
+        .onConflictDoUpdate({
+          target: fileChunks.id,
+          set: {
+            chunkText: sql`excluded.chunk_text`,
+            metadata: sql`excluded.metadata`,
+            updatedAt: sql`(cast(unixepoch('subsec') * 1000 as integer))`,
+          },
+        }),
+    );
+  }
+  const [first, ...rest] = statements;
+  if (first) await db.batch([first, ...rest]);
+  return chunks.length;
+}
+
+/** A new version replaces the old: removes chunks (and their FTS rows) of every other version. */
+export async function deleteOtherVersions(db: Db, target: ChunkTarget): Promise<void> {
+  await db
+    .delete(fileChunks)
+    .where(and(eq(fileChunks.fileKey, target.fileKey), ne(fileChunks.fileVersion, target.version)));
+}
+
+export async function countChunks(db: Db, target: ChunkTarget): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)` })
+    .from(fileChunks)
+    .where(and(eq(fileChunks.fileKey, target.fileKey), eq(fileChunks.fileVersion, target.version)));
+  return row?.n ?? 0;
+}
