@@ -1,8 +1,10 @@
 import { env } from "cloudflare:workers";
+import { strToU8, zipSync } from "fflate";
 import { describe, expect, it } from "vitest";
 import { chunkBlocks, chunkId, MAX_CHARS } from "~/server/ingest/chunk.server";
 import {
   ExtractionError,
+  extractDocx,
   extractJson,
   extractMarkdown,
   extractPdfPages,
@@ -89,5 +91,52 @@ describe("chunker", () => {
     // Consecutive chunks share some words (the overlap).
     const tail = chunks[0]?.text.slice(-40) ?? "";
     expect(chunks[1]?.text).toContain(tail.split(" ").slice(-3).join(" "));
+  });
+});
+
+/** A minimal real DOCX, built here: two headings and paragraphs, zipped as Word does. */
+function buildDocx(): Uint8Array {
+  const paragraph = (text: string, style?: string) =>
+    `<w:p>${style ? `<w:pPr><w:pStyle w:val="${style}"/></w:pPr>` : ""}<w:r><w:t xml:space="preserve">${text}</w:t></w:r></w:p>`;
+  const body = [
+    paragraph("The Sunken Crown", "Heading1"),
+    paragraph("The abbey bells ring at low tide."),
+    paragraph("Sister Maren", "Heading2"),
+    paragraph("She keeps the reliquary key (and a secret)."),
+  ].join("");
+  const styles = ["Heading1", "Heading2"]
+    .map((id, i) => `<w:style w:type="paragraph" w:styleId="${id}"><w:name w:val="heading ${i + 1}"/></w:style>`)
+    .join("");
+  const w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"';
+  return zipSync({
+    "[Content_Types].xml": strToU8(
+      '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/><Override PartName="/word/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml"/></Types>',
+    ),
+    "_rels/.rels": strToU8(
+      '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>',
+    ),
+    "word/_rels/document.xml.rels": strToU8(
+      '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>',
+    ),
+    "word/styles.xml": strToU8(`<?xml version="1.0" encoding="UTF-8"?><w:styles ${w}>${styles}</w:styles>`),
+    "word/document.xml": strToU8(
+      `<?xml version="1.0" encoding="UTF-8"?><w:document ${w}><w:body>${body}</w:body></w:document>`,
+    ),
+  });
+}
+
+describe("Word documents", () => {
+  it("reads text with its heading structure, without Markdown escapes", async () => {
+    const blocks = await extractDocx(buildDocx());
+    expect(blocks.map((b) => [b.headingPath, b.text])).toEqual([
+      [["The Sunken Crown"], "The abbey bells ring at low tide."],
+      [["The Sunken Crown", "Sister Maren"], "She keeps the reliquary key (and a secret)."],
+    ]);
+  });
+
+  it("explains a damaged document", async () => {
+    await expect(extractDocx(new Uint8Array([0x50, 0x4b, 0x03, 0x04, 1, 2, 3]))).rejects.toBeInstanceOf(
+      ExtractionError,
+    );
   });
 });

@@ -200,3 +200,28 @@ export async function extractPdfPages(
   await pdf.destroy();
   return { pageCount: pdf.numPages, blocks };
 }
+
+/**
+ * Word documents (DOCX) through mammoth, which runs in workerd: converted to Markdown so
+ * headings become heading paths, then read like any Markdown file. Mammoth escapes
+ * Markdown punctuation ("tide\."); the escapes are removed from the block text.
+ */
+export async function extractDocx(bytes: Uint8Array): Promise<TextBlock[]> {
+  const mammoth = (await import("mammoth")) as unknown as {
+    convertToMarkdown(input: { buffer: unknown }): Promise<{ value: string }>;
+  };
+  // nodejs_compat provides Buffer, which mammoth's workerd (node) entry expects.
+  const { Buffer } = globalThis as unknown as { Buffer: { from(bytes: Uint8Array): unknown } };
+  let markdown: string;
+  try {
+    markdown = (await mammoth.convertToMarkdown({ buffer: Buffer.from(bytes) })).value;
+  } catch {
+    throw new ExtractionError("This Word document is damaged or not really a .docx file. Save it again and upload it.");
+  }
+  const unescape = (text: string) => text.replace(/\\([\\`*_{}[\]()#+\-.!>|~])/g, "$1");
+  return extractMarkdown(markdown).map((block) => ({
+    ...block,
+    text: unescape(block.text),
+    headingPath: block.headingPath?.map(unescape),
+  }));
+}
