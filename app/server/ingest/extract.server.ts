@@ -218,10 +218,10 @@ export async function extractDocx(bytes: Uint8Array): Promise<TextBlock[]> {
   } catch {
     throw new ExtractionError("This Word document is damaged or not really a .docx file. Save it again and upload it.");
   }
-  const unescape = (text: string) => text.replace(/\\([\\`*_{}[\]()#+\-.!>|~])/g, "$1");
+  const dropEscapes = (text: string) => text.replace(/\\([\\`*_{}[\]()#+\-.!>|~])/g, "$1");
   return extractMarkdown(markdown).map((block) => ({
     ...block,
-    text: unescape(block.text),
-    headingPath: block.headingPath?.map(unescape),
+    text: dropEscapes(block.text),
+    headingPath: block.headingPath?.map(dropEscapes),
   }));
 }
