@@ -7,6 +7,7 @@ import {
 } from "react-router";
 import { sessionSecret } from "./auth/middleware.server";
 import { cloudflareContext } from "./context.server";
+import { secureCookies } from "./sessions/session.server";
 
 /**
  * One-shot success messages ("Campaign saved") carried across a redirect in a small
@@ -22,7 +23,6 @@ export interface Toast {
 const TOAST_COOKIE = "__toast";
 
 function toastStorage(env: Env, requestUrl: string) {
-  const { hostname } = new URL(requestUrl);
   return createCookieSessionStorage<{ toast: Toast }>({
     cookie: {
       name: TOAST_COOKIE,
@@ -30,7 +30,7 @@ function toastStorage(env: Env, requestUrl: string) {
       sameSite: "lax",
       path: "/",
       maxAge: 60,
-      secure: !["localhost", "127.0.0.1", "[::1]"].includes(hostname),
+      secure: secureCookies(requestUrl),
       secrets: [sessionSecret(env)],
     },
   });

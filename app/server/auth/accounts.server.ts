@@ -1,6 +1,8 @@
 import { eq, sql } from "drizzle-orm";
 import type { Db } from "../db/db.server";
 import { type User, users } from "../db/schema";
+import { userPrefix } from "../files/keys.server";
+import { deleteR2Prefix } from "../files/r2.server";
 import { getDecoyHash, hashPassword, needsRehash, verifyPassword } from "./password.server";
 import { clearFailures, formatWait, recordFailure, remainingLockMs, throttleKeys } from "./throttle.server";
 
@@ -113,19 +115,10 @@ export async function deleteAccount(
   clientId: string,
 ): Promise<void> {
   await verifyThrottled(stores.db, username, password, clientId, "That password is not right, so nothing was deleted.");
-  await deleteR2Prefix(stores.files, `uploads/${username}/`);
+  await deleteR2Prefix(stores.files, userPrefix(username));
   await deleteKvPrefix(stores.cache, `u:${username}:`);
   await stores.tracker.get(stores.tracker.idFromName(username)).destroy();
   await stores.db.delete(users).where(eq(users.username, username));
-}
-
-async function deleteR2Prefix(bucket: R2Bucket, prefix: string): Promise<void> {
-  let cursor: string | undefined;
-  do {
-    const page = await bucket.list({ prefix, cursor });
-    if (page.objects.length > 0) await bucket.delete(page.objects.map((o) => o.key));
-    cursor = page.truncated ? page.cursor : undefined;
-  } while (cursor);
 }
 
 async function deleteKvPrefix(kv: KVNamespace, prefix: string): Promise<void> {

@@ -1,8 +1,9 @@
 import type { MiddlewareFunction } from "react-router";
 import { cloudflareContext } from "../context.server";
-import { createDb } from "../db/db.server";
-import { type RequestState, requestStateContext } from "../request.server";
-import { cookieOptions, createSessionStore, REFRESH_EVERY_MS } from "../sessions/session.server";
+import { createDb, type Db } from "../db/db.server";
+import type { User } from "../db/schema";
+import { requestStateContext } from "../request.server";
+import { type AppSession, cookieOptions, createSessionStore, REFRESH_EVERY_MS } from "../sessions/session.server";
 import { findUser } from "./accounts.server";
 
 export function sessionSecret(env: Env): string {
@@ -16,6 +17,20 @@ export function sessionSecret(env: Env): string {
 }
 
 /**
+ * The user a session belongs to, if it is still valid: the account exists and its
+ * password has not changed since the session was issued (same epoch). A session that
+ * names a user but fails that is `voided`.
+ */
+export async function sessionUser(db: Db, session: AppSession): Promise<{ user: User | null; voided: boolean }> {
+  const username = session.get("username");
+  if (!username) return { user: null, voided: false };
+  const found = await findUser(db, username);
+  return found && found.sessionEpoch === session.get("epoch")
+    ? { user: found, voided: false }
+    : { user: null, voided: true };
+}
+
+/**
  * Root middleware: loads the session and the signed-in user for every request, then on
  * the way out extends an active session's idle TTL (sliding expiry) and clears a cookie
  * whose session was voided (password changed elsewhere, account deleted, expired).
@@ -26,14 +41,7 @@ export const sessionMiddleware: MiddlewareFunction<Response> = async ({ request,
   const store = createSessionStore(env.SESSIONS, sessionSecret(env), request.url);
   const cookieHeader = request.headers.get("Cookie");
   const session = await store.getSession(cookieHeader);
-  const username = session.get("username");
-  let user: RequestState["user"] = null;
-  let voided = false;
-  if (username) {
-    const found = await findUser(db, username);
-    if (found && found.sessionEpoch === session.get("epoch")) user = found;
-    else voided = true;
-  }
+  const { user, voided } = await sessionUser(db, session);
   context.set(requestStateContext, { db, store, session, user });
 
   const response = await next();

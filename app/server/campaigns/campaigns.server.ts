@@ -2,15 +2,9 @@ import { and, asc, count, desc, eq, sql } from "drizzle-orm";
 import type { CampaignInput } from "~/lib/campaign-schemas";
 import { type CampaignStatus, campaignStatuses } from "~/lib/domain";
 import type { Db } from "../db/db.server";
-import {
-  type Campaign,
-  campaignCharacters,
-  campaignContext,
-  campaignResources,
-  campaigns,
-  fileMetadata,
-} from "../db/schema";
+import { type Campaign, campaignCharacters, campaignContext, campaigns } from "../db/schema";
 import { likeContains, VersionConflictError } from "./errors.server";
+import { campaignResourcesQuery } from "./resources.server";
 
 export type { Campaign };
 
@@ -199,18 +193,7 @@ export async function getCampaignOverview(db: Db, campaign: Campaign) {
       .from(campaignCharacters)
       .where(eq(campaignCharacters.campaignId, campaign.id))
       .orderBy(asc(sql`${campaignCharacters.characterName} COLLATE NOCASE`)),
-    db
-      .select({
-        id: campaignResources.id,
-        fileKey: campaignResources.fileKey,
-        fileName: campaignResources.fileName,
-        description: campaignResources.description,
-        status: fileMetadata.status,
-      })
-      .from(campaignResources)
-      .innerJoin(fileMetadata, eq(fileMetadata.fileKey, campaignResources.fileKey))
-      .where(eq(campaignResources.campaignId, campaign.id))
-      .orderBy(asc(campaignResources.fileName)),
+    campaignResourcesQuery(db, campaign),
   ]);
 
   const recent: RecentChange[] = [

@@ -9,7 +9,8 @@ import type { FileRow } from "../files/files.server";
  * ever join the user's own campaign to the user's own file.
  */
 
-export async function listCampaignResources(db: Db, campaign: Campaign) {
+/** The campaign's attached files; a query, so the overview can run it inside its batch. */
+export function campaignResourcesQuery(db: Db, campaign: Campaign) {
   return db
     .select({
       id: campaignResources.id,
@@ -23,6 +24,10 @@ export async function listCampaignResources(db: Db, campaign: Campaign) {
     .innerJoin(fileMetadata, eq(fileMetadata.fileKey, campaignResources.fileKey))
     .where(eq(campaignResources.campaignId, campaign.id))
     .orderBy(asc(fileMetadata.fileName));
+}
+
+export async function listCampaignResources(db: Db, campaign: Campaign) {
+  return campaignResourcesQuery(db, campaign);
 }
 
 /** The user's files not yet attached to the campaign, for the attach picker. */

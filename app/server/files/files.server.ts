@@ -1,10 +1,12 @@
 import { and, desc, eq, sql, sum } from "drizzle-orm";
+import { formatBytes } from "~/lib/file-types";
 import type { UserFileTracker } from "../../../functions/user-file-tracker";
 import { VersionConflictError } from "../campaigns/errors.server";
 import type { Db } from "../db/db.server";
 import { campaignResources, campaigns, fileMetadata, fileVersions, localVectors } from "../db/schema";
 import { detectFileType, SNIFF_BYTES } from "./detect.server";
-import { newFileKey, objectKey } from "./keys.server";
+import { newFileKey, objectKey, userPrefix } from "./keys.server";
+import { deleteR2Prefix } from "./r2.server";
 
 /**
  * The file library: bytes in R2 (streamed, never buffered whole), metadata and versions
@@ -99,21 +101,17 @@ export function validateUploadRequest(fileName: string, size: number, limits: Up
   }
   if (size > limits.maxFileBytes) {
     throw new UploadRefused(
-      `“${fileName}” is ${formatMb(size)}; the limit is ${formatMb(limits.maxFileBytes)} a file. Split it, or compress its images, and try again.`,
+      `“${fileName}” is ${formatBytes(size)}; the limit is ${formatBytes(limits.maxFileBytes)} a file. Split it, or compress its images, and try again.`,
       413,
     );
   }
-}
-
-function formatMb(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MB`;
 }
 
 export async function assertQuota(db: Db, username: string, size: number, limits: UploadLimits): Promise<void> {
   const used = await storageUsed(db, username);
   if (used + size > limits.maxUserBytes) {
     throw new UploadRefused(
-      `This upload (${formatMb(size)}) would take you past your ${formatMb(limits.maxUserBytes)} of storage (${formatMb(used)} used). Delete files or old versions you no longer need, then try again.`,
+      `This upload (${formatBytes(size)}) would take you past your ${formatBytes(limits.maxUserBytes)} of storage (${formatBytes(used)} used). Delete files or old versions you no longer need, then try again.`,
       413,
     );
   }
@@ -165,7 +163,8 @@ declare namespace crypto {
   }
 }
 
-const toHex = (buffer: ArrayBuffer) => [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
+export const toHex = (buffer: ArrayBuffer) =>
+  [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
 
 export interface UploadResult {
   file: FileRow;
@@ -382,15 +381,8 @@ export async function deleteFile(stores: FileStores, username: string, fileKey: 
   const { db, files } = stores;
   const file = await getFile(db, username, fileKey);
   if (!file) return false;
-  const versions = await getFileVersions(db, file);
-  let cursor: string | undefined;
-  const keys = new Set(versions.map((v) => v.r2Key));
-  do {
-    const page = await files.list({ prefix: `uploads/${username}/${fileKey}/`, cursor });
-    for (const object of page.objects) keys.add(object.key);
-    cursor = page.truncated ? page.cursor : undefined;
-  } while (cursor);
-  if (keys.size) await files.delete([...keys]);
+  // Every version (and any unfinished multipart object) lives under the file's prefix.
+  await deleteR2Prefix(files, `${userPrefix(username)}${fileKey}/`);
   await db.batch([
     db.delete(localVectors).where(and(eq(localVectors.namespace, username), eq(localVectors.fileKey, fileKey))),
     db.delete(fileMetadata).where(and(eq(fileMetadata.fileKey, fileKey), eq(fileMetadata.username, username))),

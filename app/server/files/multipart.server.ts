@@ -8,6 +8,7 @@ import {
   hashedFixedLength,
   peek,
   prepareTarget,
+  toHex,
   UploadRefused,
   type UploadResult,
   validateUploadRequest,
@@ -171,7 +172,7 @@ export async function completeMultipartUpload(
   // hash identically, which is what duplicate detection needs.
   const joined = new TextEncoder().encode(parts.map((p) => p.sha256 ?? p.etag).join(""));
   const digest = await crypto.subtle.digest("SHA-256", joined);
-  const treeHash = `parts-${[...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+  const treeHash = `parts-${toHex(digest)}`;
   const existing = await stores.db.query.fileMetadata.findFirst({
     where: (f, { and: all, eq: is }) => all(is(f.username, username), is(f.fileKey, row.fileKey)),
   });

@@ -1,5 +1,4 @@
-import { findUser } from "../auth/accounts.server";
-import { sessionSecret } from "../auth/middleware.server";
+import { sessionSecret, sessionUser } from "../auth/middleware.server";
 import { createDb } from "../db/db.server";
 import { createSessionStore } from "../sessions/session.server";
 
@@ -14,9 +13,8 @@ export async function connectLiveUpdates(request: Request, env: Env): Promise<Re
   }
   const store = createSessionStore(env.SESSIONS, sessionSecret(env), request.url);
   const session = await store.getSession(request.headers.get("Cookie"));
-  const username = session.get("username");
-  const user = username ? await findUser(createDb(env.DB), username) : undefined;
-  if (!user || user.sessionEpoch !== session.get("epoch")) {
+  const { user } = await sessionUser(createDb(env.DB), session);
+  if (!user) {
     return new Response("Sign in to receive live updates.", { status: 401 });
   }
   const tracker = env.USER_FILE_TRACKER.get(env.USER_FILE_TRACKER.idFromName(user.username));

@@ -32,14 +32,17 @@ function randomId(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** Cookies are Secure everywhere but localhost (browsers drop them on plain-http origins). */
+export function secureCookies(requestUrl: string): boolean {
+  return !LOCAL_HOSTS.has(new URL(requestUrl).hostname);
+}
+
 export function createSessionStore(kv: KVNamespace, secret: string, requestUrl: string) {
-  const { hostname } = new URL(requestUrl);
   const cookie = createCookie("__session", {
     httpOnly: true,
     sameSite: "lax",
     path: "/",
-    // Browsers drop Secure cookies on plain-http origins other than localhost.
-    secure: !LOCAL_HOSTS.has(hostname),
+    secure: secureCookies(requestUrl),
     secrets: [secret],
   });
   return createSessionStorage<SessionData>({
