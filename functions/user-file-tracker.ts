@@ -1,73 +1,79 @@
 import { DurableObject } from "cloudflare:workers";
+import { createDb } from "../app/server/db/db.server";
+import { IngestionQueue, type IngestRequest, type JobProgress, StepSession } from "../app/server/ingest/queue.server";
+import { embedderFor, vectorIndexFor } from "../app/server/vectors/ports.server";
 
-export interface FileJob {
-  fileKey: string;
-  version: number;
-  fileName: string;
-  status: string;
-  updatedAt: number;
-}
+export type { JobProgress };
+
+/** One alarm runs steps for at most this long, then hands over to the next alarm. */
+const ALARM_BUDGET_MS = 2_000;
 
 /**
- * One per user (named by username). Keeps the user's file jobs in its SQLite storage —
- * today the record of each upload waiting to be processed; the ingestion pipeline works
- * through them later — and fans live updates out to the user's open WebSockets
- * (hibernation API).
+ * One per user (named by username). Holds the user's ingestion queue in its SQLite
+ * storage and works through it with alarms, one bounded step after another (see
+ * IngestionQueue), and fans progress out to the user's open WebSockets (hibernation API).
  */
 export class UserFileTracker extends DurableObject<Env> {
+  private readonly queue: IngestionQueue;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.blockConcurrencyWhile(async () => this.ensureSchema());
-  }
-
-  private ensureSchema(): void {
-    this.ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS jobs (
-      file_key TEXT PRIMARY KEY,
-      version INTEGER NOT NULL,
-      file_name TEXT NOT NULL,
-      status TEXT NOT NULL,
-      updated_at INTEGER NOT NULL
-    )`);
+    this.queue = new IngestionQueue(
+      ctx.storage.sql,
+      { db: createDb(env.DB), files: env.FILES, embedder: embedderFor(env), vectors: vectorIndexFor(env) },
+      (job) => this.broadcast({ type: "job", job }),
+    );
   }
 
   async hello(username: string): Promise<string> {
     return `Hello, ${username}: your file tracker is ready.`;
   }
 
-  /** An upload finished: remember the file version as waiting for processing, and tell open tabs. */
-  async recordUpload(job: { fileKey: string; version: number; fileName: string }): Promise<void> {
-    const now = Date.now();
-    this.ctx.storage.sql.exec(
-      `INSERT INTO jobs (file_key, version, file_name, status, updated_at) VALUES (?, ?, ?, 'uploaded', ?)
-       ON CONFLICT(file_key) DO UPDATE SET version = excluded.version, file_name = excluded.file_name,
-         status = 'uploaded', updated_at = excluded.updated_at`,
-      job.fileKey,
-      job.version,
-      job.fileName,
-      now,
-    );
-    this.broadcast({ type: "file", fileKey: job.fileKey, version: job.version, status: "uploaded" });
+  /** A file version was stored (or Retry was pressed): queue it and make sure work starts. */
+  async enqueue(request: IngestRequest): Promise<JobProgress> {
+    const job = await this.queue.enqueue(request);
+    await this.scheduleNext();
+    return job;
   }
 
-  async listJobs(): Promise<FileJob[]> {
-    return this.ctx.storage.sql
-      .exec<{ file_key: string; version: number; file_name: string; status: string; updated_at: number }>(
-        "SELECT * FROM jobs ORDER BY updated_at DESC",
-      )
-      .toArray()
-      .map((row) => ({
-        fileKey: row.file_key,
-        version: row.version,
-        fileName: row.file_name,
-        status: row.status,
-        updatedAt: row.updated_at,
-      }));
+  async cancel(fileKey: string): Promise<JobProgress | null> {
+    const job = await this.queue.cancel(fileKey);
+    await this.scheduleNext();
+    return job;
   }
 
-  /** The file was deleted: drop its job and tell open tabs. */
-  async forget(fileKey: string): Promise<void> {
-    this.ctx.storage.sql.exec("DELETE FROM jobs WHERE file_key = ?", fileKey);
-    this.broadcast({ type: "file", fileKey, status: "deleted" });
+  async listJobs(): Promise<JobProgress[]> {
+    return this.queue.list();
+  }
+
+  /** The file is being deleted: drop its job and vectors, and tell open tabs. */
+  async forget(username: string, fileKey: string): Promise<void> {
+    await this.queue.forget(username, fileKey);
+    this.broadcast({ type: "deleted", fileKey });
+  }
+
+  /**
+   * Runs queued steps for a bounded time, then schedules the next alarm. Each step
+   * checkpoints itself, so if this invocation dies the next alarm resumes the work.
+   */
+  override async alarm(): Promise<void> {
+    const started = Date.now();
+    const session = new StepSession();
+    try {
+      while (Date.now() - started < ALARM_BUDGET_MS && (await this.queue.runStep(Date.now(), session))) {
+        // Keep going while there is due work and time left in this invocation.
+      }
+    } finally {
+      await session.close();
+    }
+    await this.scheduleNext();
+  }
+
+  private async scheduleNext(): Promise<void> {
+    const at = this.queue.nextWakeUp();
+    if (at === null) return;
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(Math.max(at, Date.now()));
   }
 
   private broadcast(message: Record<string, unknown>): void {
@@ -90,13 +96,15 @@ export class UserFileTracker extends DurableObject<Env> {
     const [client, server] = Object.values(pair) as [WebSocket, WebSocket];
     // Hibernation API: the object can be evicted while sockets stay open.
     this.ctx.acceptWebSocket(server);
-    server.send(JSON.stringify({ type: "hello", message: "connected" }));
+    // A (re)connecting tab first gets the whole picture, then every change.
+    server.send(JSON.stringify({ type: "snapshot", jobs: this.queue.list() }));
     return new Response(null, { status: 101, webSocket: client });
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     const text = typeof message === "string" ? message : new TextDecoder().decode(message);
-    ws.send(JSON.stringify({ type: "echo", message: text.slice(0, 4096) }));
+    // "ping" keeps proxies from closing an idle socket; anything else gets a fresh snapshot.
+    ws.send(text === "ping" ? "pong" : JSON.stringify({ type: "snapshot", jobs: this.queue.list() }));
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
@@ -110,11 +118,12 @@ export class UserFileTracker extends DurableObject<Env> {
   }
 
   /** Removes everything this user's object holds (account deletion). */
-  async destroy(): Promise<void> {
+  async destroy(username: string): Promise<void> {
+    await this.queue.forgetAll(username);
     for (const ws of this.ctx.getWebSockets()) ws.close(1000, "account deleted");
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     // The object may be reused (a new account with the same name) while still in memory.
-    this.ensureSchema();
+    this.queue.ensureSchema();
   }
 }

@@ -7,11 +7,12 @@ import {
   extractDocx,
   extractJson,
   extractMarkdown,
-  extractPdfPages,
   extractPlainText,
+  openPdf,
 } from "~/server/ingest/extract.server";
 import races from "../../shared/corpus/srd5/01-races.md?raw";
 import conditions from "../../shared/corpus/srd5/12-conditions.md?raw";
+import { bookPages, buildPdf } from "./pdf-fixtures";
 
 // pdf.js takes ownership of (detaches) the buffer it is given: hand it a copy each time.
 const corpusPdf = () => new Uint8Array((env as unknown as { CORPUS_RACES_PDF: ArrayBuffer }).CORPUS_RACES_PDF.slice(0));
@@ -47,18 +48,49 @@ describe("extractors", () => {
   });
 
   it("reads a real PDF page by page, keeping page numbers", async () => {
-    const { pageCount, blocks } = await extractPdfPages(corpusPdf());
-    expect(pageCount).toBe(8);
+    const pdf = await openPdf(corpusPdf());
+    expect(pdf.pageCount).toBe(8);
+    const blocks = await pdf.pages(1, 8);
     expect(new Set(blocks.map((b) => b.page))).toEqual(new Set([1, 2, 3, 4, 5, 6, 7, 8]));
     expect(blocks.some((b) => /dwarf/i.test(b.text))).toBe(true);
-    const range = await extractPdfPages(corpusPdf(), 2, 3);
-    expect(new Set(range.blocks.map((b) => b.page))).toEqual(new Set([2, 3]));
+    expect(new Set((await pdf.pages(2, 3)).map((b) => b.page))).toEqual(new Set([2, 3]));
+    await pdf.close();
+  });
+
+  it("reads a PDF by byte ranges with the same result, fetching only what the pages need", async () => {
+    const bytes = corpusPdf();
+    const whole = await openPdf(bytes.slice(0));
+    const expected = await whole.pages(1, 8);
+    await whole.close();
+    let fetched = 0;
+    const ranged = await openPdf({
+      length: bytes.length,
+      read: async (begin, end) => {
+        fetched += end - begin;
+        return bytes.slice(begin, end);
+      },
+    });
+    expect(await ranged.pages(1, 8)).toEqual(expected);
+    await ranged.close();
+    // A 4 MB book whose bulk the requested pages do not use: only a little of it is read.
+    const book = buildPdf({ pages: bookPages(3), padding: 4 * 1024 * 1024 });
+    fetched = 0;
+    const big = await openPdf({
+      length: book.length,
+      read: async (begin, end) => {
+        fetched += end - begin;
+        return book.slice(begin, end);
+      },
+    });
+    expect((await big.pages(2, 2)).map((b) => b.text).join(" ")).toContain("page2 ");
+    await big.close();
+    expect(fetched).toBeLessThan(book.length / 4);
   });
 
   it("explains a damaged PDF instead of crashing", async () => {
     const damaged = new TextEncoder().encode("%PDF-1.7\nthis is not really a pdf at all\n%%EOF");
-    await expect(extractPdfPages(damaged)).rejects.toBeInstanceOf(ExtractionError);
-    await expect(extractPdfPages(damaged)).rejects.toThrow(/damaged/);
+    await expect(openPdf(damaged.slice(0))).rejects.toBeInstanceOf(ExtractionError);
+    await expect(openPdf(damaged.slice(0))).rejects.toThrow(/damaged/);
   });
 });
 

@@ -5,6 +5,7 @@ import { deleteAccount } from "~/server/auth/accounts.server";
 import { sessionMiddleware } from "~/server/auth/middleware.server";
 import { startSession } from "~/server/auth/sign-in.server";
 import { cloudflareContext } from "~/server/context.server";
+import { uploadFile } from "~/server/files/files.server";
 import { getRequestState } from "~/server/request.server";
 import { db, newUser, PASSWORD } from "./helpers";
 
@@ -26,7 +27,7 @@ function upgrade(headers: Record<string, string>) {
   });
 }
 
-function nextMessage(ws: WebSocket): Promise<{ type: string; message: string }> {
+function nextMessage(ws: WebSocket): Promise<unknown> {
   return new Promise((resolve) => {
     ws.addEventListener("message", (event) => resolve(JSON.parse(event.data as string)), { once: true });
   });
@@ -44,18 +45,45 @@ describe("live updates socket", () => {
     expect(response.status).toBe(403);
   });
 
-  it("joins a signed-in user to their own tracker, which greets and echoes", async () => {
+  it("joins a signed-in user to their own tracker, which sends their jobs and then every change", async () => {
     const user = await newUser();
+    const other = await newUser();
+    const stores = {
+      db,
+      files: env.FILES,
+      tracker: env.USER_FILE_TRACKER,
+      limits: { maxFileBytes: 1e6, maxUserBytes: 1e7 },
+    };
+    const upload = (username: string, fileName: string) => {
+      const bytes = new TextEncoder().encode(`# ${fileName}\n\nNotes.\n`);
+      return uploadFile(stores, username, { fileName, size: bytes.length, body: new Blob([bytes]).stream() });
+    };
+    const mine = await upload(user.username, "mine.md");
+    const theirs = await upload(other.username, "theirs.md");
     const response = await upgrade({ Cookie: await sessionCookie(user) });
     expect(response.status).toBe(101);
     const ws = response.webSocket;
     if (!ws) throw new Error("no WebSocket in the response");
-    const hello = nextMessage(ws);
+    const snapshot = nextMessage(ws);
     ws.accept();
-    expect(await hello).toEqual({ type: "hello", message: "connected" });
-    const echo = nextMessage(ws);
-    ws.send("ping");
-    expect(await echo).toEqual({ type: "echo", message: "ping" });
+    const first = (await snapshot) as { type: string; jobs: { fileKey: string }[] };
+    expect(first.type).toBe("snapshot");
+    expect(first.jobs.map((j) => j.fileKey)).toEqual([mine.file.fileKey]);
+    // A change to one of this user's files arrives as it happens; other users' never do.
+    const received: { type: string; job?: { fileKey: string; fileName: string; status: string } }[] = [];
+    const more = new Promise((resolve) =>
+      ws.addEventListener("message", (event) => {
+        const message = JSON.parse(event.data as string);
+        received.push(message);
+        if (message.job?.fileName === "more.md") resolve(message);
+      }),
+    );
+    await upload(user.username, "more.md");
+    await upload(other.username, "theirs too.md");
+    expect(await more).toMatchObject({ type: "job", job: { fileName: "more.md", status: "queued" } });
+    expect(
+      received.filter((m) => m.job?.fileKey === theirs.file.fileKey || m.job?.fileName === "theirs too.md"),
+    ).toEqual([]);
     ws.close(1000, "done");
   });
 

@@ -61,7 +61,6 @@ describe("resumable multipart uploads", () => {
     expect(await getFile(db, gm.username, result.file.fileKey)).toMatchObject({
       fileSize: bytes.length,
       contentType: "application/pdf",
-      status: "uploaded",
     });
     const stored = await env.FILES.get(`uploads/${gm.username}/${result.file.fileKey}/v1/big-rulebook.pdf`);
     const back = new Uint8Array((await stored?.arrayBuffer()) ?? new ArrayBuffer(0));

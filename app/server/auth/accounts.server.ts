@@ -117,7 +117,7 @@ export async function deleteAccount(
   await verifyThrottled(stores.db, username, password, clientId, "That password is not right, so nothing was deleted.");
   await deleteR2Prefix(stores.files, userPrefix(username));
   await deleteKvPrefix(stores.cache, `u:${username}:`);
-  await stores.tracker.get(stores.tracker.idFromName(username)).destroy();
+  await stores.tracker.get(stores.tracker.idFromName(username)).destroy(username);
   await stores.db.delete(users).where(eq(users.username, username));
 }
 

@@ -3,7 +3,7 @@ import { formatBytes } from "~/lib/file-types";
 import type { UserFileTracker } from "../../../functions/user-file-tracker";
 import { VersionConflictError } from "../campaigns/errors.server";
 import type { Db } from "../db/db.server";
-import { campaignResources, campaigns, fileMetadata, fileVersions, localVectors } from "../db/schema";
+import { campaignResources, campaigns, fileMetadata, fileVersions } from "../db/schema";
 import { detectFileType, SNIFF_BYTES } from "./detect.server";
 import { newFileKey, objectKey, userPrefix } from "./keys.server";
 import { deleteR2Prefix } from "./r2.server";
@@ -275,7 +275,7 @@ export async function finishUpload(
       );
     }
     const file = await recordVersion(stores.db, username, v);
-    await notifyTracker(stores, username, v.fileKey, v.version, v.fileName);
+    await queueIngestion(stores, username, file, v.r2Key, v.size);
     return { file, version: v.version, created: !v.existing };
   } catch (error) {
     await stores.files.delete(v.r2Key);
@@ -358,9 +358,51 @@ async function recordVersion(
   return file;
 }
 
-async function notifyTracker(stores: FileStores, username: string, fileKey: string, version: number, fileName: string) {
-  const tracker = stores.tracker.get(stores.tracker.idFromName(username));
-  await tracker.recordUpload({ fileKey, version, fileName });
+/**
+ * Hands a stored version to the user's tracker to be made searchable. The bytes and
+ * rows are already safe: if the tracker cannot be reached, the file stays "uploaded"
+ * and the Library offers to process it.
+ */
+async function queueIngestion(stores: FileStores, username: string, file: FileRow, r2Key: string, size: number) {
+  try {
+    await stores.tracker.get(stores.tracker.idFromName(username)).enqueue({
+      username,
+      fileKey: file.fileKey,
+      version: file.currentVersion,
+      fileName: file.fileName,
+      contentType: file.contentType,
+      r2Key,
+      fileSize: size,
+    });
+  } catch (error) {
+    console.error(`could not queue ${file.fileKey} for processing:`, error);
+  }
+}
+
+/** Retry (or first processing of a file stored before ingestion existed): queue the current version again. */
+export async function reprocessFile(stores: FileStores, username: string, fileKey: string) {
+  const file = await getFile(stores.db, username, fileKey);
+  if (!file) return null;
+  const [version] = await stores.db
+    .select({ r2Key: fileVersions.r2Key, fileSize: fileVersions.fileSize })
+    .from(fileVersions)
+    .where(and(eq(fileVersions.fileKey, fileKey), eq(fileVersions.versionNumber, file.currentVersion)));
+  if (!version) return null;
+  return stores.tracker.get(stores.tracker.idFromName(username)).enqueue({
+    username,
+    fileKey,
+    version: file.currentVersion,
+    fileName: file.fileName,
+    contentType: file.contentType,
+    r2Key: version.r2Key,
+    fileSize: version.fileSize,
+  });
+}
+
+export async function cancelProcessing(stores: FileStores, username: string, fileKey: string) {
+  const file = await getFile(stores.db, username, fileKey);
+  if (!file) return null;
+  return stores.tracker.get(stores.tracker.idFromName(username)).cancel(fileKey);
 }
 
 /** Campaigns that use a file, so deleting it can say which. */
@@ -383,11 +425,9 @@ export async function deleteFile(stores: FileStores, username: string, fileKey: 
   if (!file) return false;
   // Every version (and any unfinished multipart object) lives under the file's prefix.
   await deleteR2Prefix(files, `${userPrefix(username)}${fileKey}/`);
-  await db.batch([
-    db.delete(localVectors).where(and(eq(localVectors.namespace, username), eq(localVectors.fileKey, fileKey))),
-    db.delete(fileMetadata).where(and(eq(fileMetadata.fileKey, fileKey), eq(fileMetadata.username, username))),
-  ]);
-  await stores.tracker.get(stores.tracker.idFromName(username)).forget(fileKey);
+  // The tracker stops any processing and removes the vectors while the chunk ids are known.
+  await stores.tracker.get(stores.tracker.idFromName(username)).forget(username, fileKey);
+  await db.delete(fileMetadata).where(and(eq(fileMetadata.fileKey, fileKey), eq(fileMetadata.username, username)));
   return true;
 }
 

@@ -148,25 +148,69 @@ export class ExtractionError extends Error {
   override name = "ExtractionError";
 }
 
-export interface PdfPages {
-  pageCount: number;
-  blocks: TextBlock[];
+/** Random access to a file's bytes, so a PDF can be read from R2 by ranges. */
+export interface ByteSource {
+  length: number;
+  read(begin: number, end: number): Promise<Uint8Array>;
 }
 
+export interface PdfDocument {
+  pageCount: number;
+  /** Text blocks of pages `first`..`last` (1-based, inclusive), each tagged with its page. */
+  pages(first: number, last: number): Promise<TextBlock[]>;
+  close(): Promise<void>;
+}
+
+/** pdf.js fetches ranges of this size; bigger chunks mean fewer R2 reads per page. */
+const PDF_RANGE_CHUNK = 256 * 1024;
+
 /**
- * PDF text, page by page (unpdf / pdf.js, server side only). `firstPage`/`lastPage`
- * bound the work of one ingestion step; blocks keep their 1-based page number.
+ * Opens a PDF (unpdf / pdf.js, server side only). Given a ByteSource, pdf.js asks for
+ * the byte ranges it needs (the cross-reference table, then each page's objects), so
+ * extracting 20 pages of a 600-page book reads a few hundred KB, not the whole file.
+ * Damaged and locked files fail with a reason a person can act on.
  */
-export async function extractPdfPages(
-  bytes: Uint8Array,
-  firstPage = 1,
-  lastPage = Number.POSITIVE_INFINITY,
-): Promise<PdfPages> {
-  const { getDocumentProxy } = await import("unpdf");
-  let pdf: Awaited<ReturnType<typeof getDocumentProxy>>;
+export async function openPdf(source: Uint8Array | ByteSource): Promise<PdfDocument> {
+  const { getResolvedPDFJS } = await import("unpdf");
+  const pdfjs = await getResolvedPDFJS();
+  let readError: unknown;
+  let params: Record<string, unknown>;
+  if (source instanceof Uint8Array) {
+    params = { data: source };
+  } else {
+    const ranges = source;
+    class RangeTransport extends pdfjs.PDFDataRangeTransport {
+      override requestDataRange(begin: number, end: number) {
+        ranges.read(begin, end).then(
+          (bytes: Uint8Array) => this.onDataRange(begin, bytes),
+          (error: unknown) => {
+            readError = error;
+            void task.destroy();
+          },
+        );
+      }
+    }
+    params = {
+      range: new RangeTransport(source.length, null),
+      length: source.length,
+      rangeChunkSize: PDF_RANGE_CHUNK,
+      disableAutoFetch: true,
+      disableStream: true,
+    };
+  }
+  const task = pdfjs.getDocument({
+    ...params,
+    isEvalSupported: false,
+    useSystemFonts: false,
+    disableFontFace: true,
+    // Text extraction needs no glyph data; without this pdf.js warns about standard fonts.
+    verbosity: 0,
+  });
+  let pdf: Awaited<typeof task.promise>;
   try {
-    pdf = await getDocumentProxy(bytes);
+    pdf = await task.promise;
   } catch (error) {
+    if (readError) throw readError;
     const name = (error as { name?: string }).name ?? "";
     if (name === "PasswordException") {
       throw new ExtractionError("This PDF is password-protected. Save an unlocked copy and upload that.");
@@ -175,30 +219,45 @@ export async function extractPdfPages(
       "This PDF is damaged or not really a PDF, so its text cannot be read. Try exporting it again.",
     );
   }
-  const blocks: TextBlock[] = [];
-  const last = Math.min(lastPage, pdf.numPages);
-  for (let page = firstPage; page <= last; page++) {
-    const content = await (await pdf.getPage(page)).getTextContent();
-    let text = "";
-    for (const item of content.items) {
-      if (!("str" in item)) continue;
-      text += item.str;
-      if (item.hasEOL) text += "\n";
-      else if (item.str && !text.endsWith(" ")) text += " ";
-    }
-    // Paragraphs: blank lines, or a line ending a sentence followed by a capital.
-    let offset = 0;
-    for (const paragraph of text.split(/\n\s*\n/)) {
-      const clean = paragraph
-        .replace(/[ \t]+/g, " ")
-        .replace(/ ?\n ?/g, "\n")
-        .trim();
-      if (clean) blocks.push({ text: clean, page, start: offset, end: offset + paragraph.length, kind: "paragraph" });
-      offset += paragraph.length + 2;
-    }
+  return {
+    pageCount: pdf.numPages,
+    async pages(first, last) {
+      const blocks: TextBlock[] = [];
+      try {
+        for (let page = first; page <= Math.min(last, pdf.numPages); page++) {
+          blocks.push(...pageBlocks(page, await (await pdf.getPage(page)).getTextContent()));
+        }
+      } catch (error) {
+        if (readError) throw readError;
+        throw error;
+      }
+      return blocks;
+    },
+    close: () => pdf.destroy(),
+  };
+}
+
+type TextContent = { items: Array<{ str: string; hasEOL: boolean } | object> };
+
+function pageBlocks(page: number, content: TextContent): TextBlock[] {
+  let text = "";
+  for (const item of content.items) {
+    if (!("str" in item)) continue;
+    text += item.str;
+    if (item.hasEOL) text += "\n";
+    else if (item.str && !text.endsWith(" ")) text += " ";
   }
-  await pdf.destroy();
-  return { pageCount: pdf.numPages, blocks };
+  const blocks: TextBlock[] = [];
+  let offset = 0;
+  for (const paragraph of text.split(/\n\s*\n/)) {
+    const clean = paragraph
+      .replace(/[ \t]+/g, " ")
+      .replace(/ ?\n ?/g, "\n")
+      .trim();
+    if (clean) blocks.push({ text: clean, page, start: offset, end: offset + paragraph.length, kind: "paragraph" });
+    offset += paragraph.length + 2;
+  }
+  return blocks;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { and, eq, ne, sql } from "drizzle-orm";
+import { and, eq, inArray, ne, sql } from "drizzle-orm";
 import type { Db } from "../db/db.server";
 import { fileChunks } from "../db/schema";
 import { type Chunk, chunkId } from "./chunk.server";
@@ -52,11 +52,40 @@ export async function writeChunks(db: Db, target: ChunkTarget, chunks: Chunk[]):
   return chunks.length;
 }
 
-/** A new version replaces the old: removes chunks (and their FTS rows) of every other version. */
-export async function deleteOtherVersions(db: Db, target: ChunkTarget): Promise<void> {
-  await db
-    .delete(fileChunks)
+/** Ids of the chunks of every other version of the file (to replace them once this one is ready). */
+export async function chunkIdsOfOtherVersions(db: Db, target: ChunkTarget): Promise<string[]> {
+  const rows = await db
+    .select({ id: fileChunks.id })
+    .from(fileChunks)
     .where(and(eq(fileChunks.fileKey, target.fileKey), ne(fileChunks.fileVersion, target.version)));
+  return rows.map((row) => row.id);
+}
+
+export async function chunkIdsOfVersion(db: Db, target: ChunkTarget): Promise<string[]> {
+  const rows = await db
+    .select({ id: fileChunks.id })
+    .from(fileChunks)
+    .where(and(eq(fileChunks.fileKey, target.fileKey), eq(fileChunks.fileVersion, target.version)));
+  return rows.map((row) => row.id);
+}
+
+export async function chunkIdsOfFile(db: Db, fileKey: string): Promise<string[]> {
+  const rows = await db.select({ id: fileChunks.id }).from(fileChunks).where(eq(fileChunks.fileKey, fileKey));
+  return rows.map((row) => row.id);
+}
+
+export async function chunkIdsOfUser(db: Db, username: string): Promise<string[]> {
+  const rows = await db.select({ id: fileChunks.id }).from(fileChunks).where(eq(fileChunks.username, username));
+  return rows.map((row) => row.id);
+}
+
+/** Deletes chunks (their FTS rows follow by trigger), 90 ids a statement (D1 allows 100 parameters). */
+export async function deleteChunks(db: Db, ids: string[]): Promise<void> {
+  const statements = [];
+  for (let i = 0; i < ids.length; i += 90)
+    statements.push(db.delete(fileChunks).where(inArray(fileChunks.id, ids.slice(i, i + 90))));
+  const [first, ...rest] = statements;
+  if (first) await db.batch([first, ...rest]);
 }
 
 export async function countChunks(db: Db, target: ChunkTarget): Promise<number> {

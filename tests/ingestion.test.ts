@@ -1,0 +1,388 @@
+import { env, runInDurableObject } from "cloudflare:test";
+import { and, eq, sql } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { fileChunks, fileMetadata, fileVersions, localVectors } from "~/server/db/schema";
+import { deleteFile, uploadFile } from "~/server/files/files.server";
+import { newFileKey } from "~/server/files/keys.server";
+import {
+  IngestionQueue,
+  type IngestRequest,
+  type JobProgress,
+  MAX_ATTEMPTS,
+  PAGES_PER_STEP,
+  type QueueDeps,
+} from "~/server/ingest/queue.server";
+import { D1VectorIndex, HashingEmbedder } from "~/server/vectors/local.server";
+import type { Embedder } from "~/server/vectors/ports.server";
+import conditions from "../../shared/corpus/srd5/12-conditions.md?raw";
+import type { UserFileTracker } from "../functions/user-file-tracker";
+import { db, newUser } from "./helpers";
+import { bookPages, buildPdf } from "./pdf-fixtures";
+
+const corpusPdf = () => new Uint8Array((env as unknown as { CORPUS_RACES_PDF: ArrayBuffer }).CORPUS_RACES_PDF.slice(0));
+const text = (s: string) => new TextEncoder().encode(s);
+
+/**
+ * Stores a file the way an upload leaves it (R2 object, metadata and version rows) without
+ * handing it to the user's tracker, so each test drives the queue step by step itself.
+ */
+async function storeFile(
+  username: string,
+  fileName: string,
+  bytes: Uint8Array,
+  contentType: string,
+  fileKey = newFileKey(),
+) {
+  const [existing] = await db.select().from(fileMetadata).where(eq(fileMetadata.fileKey, fileKey));
+  const version = (existing?.currentVersion ?? 0) + 1;
+  const r2Key = `uploads/${username}/${fileKey}/v${version}/file`;
+  await env.FILES.put(r2Key, bytes);
+  const row = { fileName, fileSize: bytes.length, contentType, status: "uploaded" as const, currentVersion: version };
+  if (existing) await db.update(fileMetadata).set(row).where(eq(fileMetadata.fileKey, fileKey));
+  else await db.insert(fileMetadata).values({ fileKey, username, ...row });
+  await db.insert(fileVersions).values({ fileKey, versionNumber: version, r2Key, fileSize: bytes.length, contentType });
+  return { username, fileKey, version, fileName, contentType, r2Key, fileSize: bytes.length } satisfies IngestRequest;
+}
+
+const localDeps = (embedder: Embedder = new HashingEmbedder()): QueueDeps => ({
+  db,
+  files: env.FILES,
+  embedder,
+  vectors: new D1VectorIndex(db),
+});
+
+/**
+ * Runs `work` against a queue over the SQLite storage of a Durable Object of its own (no
+ * alarms are set on it). Each call builds a new queue, as a restarted object would.
+ */
+async function withQueue<T>(
+  name: string,
+  work: (queue: IngestionQueue, events: JobProgress[]) => Promise<T>,
+  deps = localDeps(),
+) {
+  const stub = env.USER_FILE_TRACKER.get(env.USER_FILE_TRACKER.idFromName(`queue-test:${name}`));
+  return runInDurableObject(stub, async (_instance: UserFileTracker, state) => {
+    const events: JobProgress[] = [];
+    return work(new IngestionQueue(state.storage.sql, deps, (job) => events.push(job)), events);
+  });
+}
+
+/** Steps until nothing is due; with `skipBackOff` the clock jumps an hour a step, past any back-off. */
+async function drain(queue: IngestionQueue, { skipBackOff = false } = {}) {
+  let steps = 0;
+  let now = Date.now() + (skipBackOff ? 3_600_000 : 0);
+  while (await queue.runStep(now)) {
+    steps++;
+    if (skipBackOff) now += 3_600_000;
+  }
+  return steps;
+}
+
+/** The stages a file went through, each once. */
+const stages = (events: JobProgress[]) => events.map((e) => e.status).filter((s, i, all) => s !== all[i - 1]);
+
+const chunksOf = (fileKey: string) =>
+  db
+    .select({
+      id: fileChunks.id,
+      text: fileChunks.chunkText,
+      version: fileChunks.fileVersion,
+      metadata: fileChunks.metadata,
+    })
+    .from(fileChunks)
+    .where(eq(fileChunks.fileKey, fileKey))
+    .orderBy(fileChunks.chunkIndex);
+const vectorIdsOf = async (fileKey: string) =>
+  (await db.select({ id: localVectors.id }).from(localVectors).where(eq(localVectors.fileKey, fileKey)))
+    .map((r) => r.id)
+    .sort();
+const statusOf = async (fileKey: string) =>
+  (await db.select().from(fileMetadata).where(eq(fileMetadata.fileKey, fileKey)))[0];
+const ftsHits = async (fileKey: string, query: string) =>
+  (
+    await db.all<{ n: number }>(
+      sql`SELECT count(*) AS n FROM file_chunks_fts JOIN file_chunks ON file_chunks.seq = file_chunks_fts.rowid
+          WHERE file_chunks_fts MATCH ${query} AND file_chunks.file_key = ${fileKey}`,
+    )
+  )[0]?.n ?? 0;
+
+describe("ingestion queue", () => {
+  it("turns a real PDF into page-cited, searchable chunks with one vector each", async () => {
+    const gm = await newUser();
+    const file = await storeFile(gm.username, "srd-races.pdf", corpusPdf(), "application/pdf");
+    const events = await withQueue(gm.username, async (queue, events) => {
+      await queue.enqueue(file);
+      await drain(queue);
+      return events;
+    });
+    expect(stages(events)).toEqual(["queued", "extracting", "indexing", "embedding", "ready"]);
+    expect(events.at(-1)).toMatchObject({ pagesDone: 8, pageCount: 8, error: null });
+    const chunks = await chunksOf(file.fileKey);
+    expect(chunks.length).toBe(events.at(-1)?.chunksTotal);
+    expect(new Set(chunks.map((c) => c.metadata.page))).toEqual(new Set([1, 2, 3, 4, 5, 6, 7, 8]));
+    expect(await ftsHits(file.fileKey, "darkvision")).toBeGreaterThan(0);
+    expect(await vectorIdsOf(file.fileKey)).toEqual(chunks.map((c) => c.id).sort());
+    expect(await statusOf(file.fileKey)).toMatchObject({ status: "ready", pageCount: 8, error: null });
+  });
+
+  it("works through a long PDF a page range per step, reporting pages as it goes", async () => {
+    const gm = await newUser();
+    const pages = 2 * PAGES_PER_STEP + 5;
+    const file = await storeFile(gm.username, "keep.pdf", buildPdf({ pages: bookPages(pages) }), "application/pdf");
+    const events = await withQueue(gm.username, async (queue, events) => {
+      await queue.enqueue(file);
+      await drain(queue);
+      return events;
+    });
+    const extracting = events.filter((e) => e.status === "extracting" || e.status === "indexing");
+    expect(extracting.map((e) => e.pagesDone)).toEqual([0, PAGES_PER_STEP, 2 * PAGES_PER_STEP, pages]);
+    const chunks = await chunksOf(file.fileKey);
+    expect(chunks.find((c) => c.text.includes("page44 "))?.metadata.page).toBe(44);
+    expect(await ftsHits(file.fileKey, "page44")).toBe(1);
+  });
+
+  it("resumes after a crash between steps with exactly the result of an uninterrupted run", async () => {
+    const gm = await newUser();
+    const bytes = buildPdf({ pages: bookPages(PAGES_PER_STEP * 2) });
+    const clean = await storeFile(gm.username, "clean.pdf", bytes, "application/pdf");
+    await withQueue(gm.username, async (queue) => {
+      await queue.enqueue(clean);
+      await drain(queue);
+    });
+    const crashed = await storeFile(gm.username, "crashed.pdf", bytes, "application/pdf");
+    await withQueue(`${gm.username}-crash`, async (queue) => {
+      await queue.enqueue(crashed);
+      await queue.runStep();
+      await queue.runStep();
+    });
+    // The object is gone: only its storage survives. A new one picks up where it stopped.
+    const steps = await withQueue(`${gm.username}-crash`, (queue) => drain(queue));
+    expect(steps).toBeGreaterThan(1);
+    const strip = (rows: Awaited<ReturnType<typeof chunksOf>>, key: string) =>
+      rows.map((r) => ({ ...r, id: r.id.replace(key, "") }));
+    expect(strip(await chunksOf(crashed.fileKey), crashed.fileKey)).toEqual(
+      strip(await chunksOf(clean.fileKey), clean.fileKey),
+    );
+    expect((await vectorIdsOf(crashed.fileKey)).length).toBe((await chunksOf(clean.fileKey)).length);
+  });
+
+  it("retries a failing step with back-off, and a re-run step duplicates nothing", async () => {
+    const gm = await newUser();
+    const file = await storeFile(gm.username, "conditions.md", text(conditions), "text/markdown");
+    let failures = 2;
+    // The network boundary fails after the vectors were written, before the checkpoint.
+    const flaky = new D1VectorIndex(db);
+    const upsert = flaky.upsert.bind(flaky);
+    flaky.upsert = async (namespace, vectors) => {
+      await upsert(namespace, vectors);
+      if (failures-- > 0) throw new Error("network hiccup");
+    };
+    const deps = { ...localDeps(), vectors: flaky };
+    const now = Date.now();
+    await withQueue(
+      gm.username,
+      async (queue) => {
+        await queue.enqueue(file);
+        while (await queue.runStep(now)) {}
+        expect(queue.list()[0]).toMatchObject({ status: "embedding", attempts: 1 });
+        // Not due until the back-off has passed.
+        expect(await queue.runStep(now + 1_000)).toBe(false);
+        await drain(queue, { skipBackOff: true });
+        expect(queue.list()[0]).toMatchObject({ status: "ready", attempts: 0 });
+      },
+      deps,
+    );
+    const chunks = await chunksOf(file.fileKey);
+    expect(chunks.length).toBeGreaterThan(3);
+    expect(chunks[0]?.metadata.headingPath).toEqual(["Appendix PH-A: Conditions"]);
+    expect(await vectorIdsOf(file.fileKey)).toEqual(chunks.map((c) => c.id).sort());
+  });
+
+  it("gives up after a bounded number of attempts, says why and leaves nothing half-written", async () => {
+    const gm = await newUser();
+    const file = await storeFile(
+      gm.username,
+      "notes.md",
+      text("# Notes\n\nThe crown lies in the well."),
+      "text/markdown",
+    );
+    const broken: Embedder = {
+      name: "down",
+      dimensions: 3,
+      batchSize: 10,
+      embed: () => Promise.reject(new Error("AI unavailable")),
+    };
+    await withQueue(
+      gm.username,
+      async (queue) => {
+        await queue.enqueue(file);
+        await drain(queue, { skipBackOff: true });
+        expect(queue.list()[0]).toMatchObject({ status: "failed", attempts: MAX_ATTEMPTS });
+        expect(queue.list()[0]?.error).toMatch(/stopped after 4 attempts.*AI unavailable.*Retry/);
+      },
+      localDeps(broken),
+    );
+    expect(await chunksOf(file.fileKey)).toEqual([]);
+    expect(await statusOf(file.fileKey)).toMatchObject({ status: "failed" });
+    // Retry, with the service back, makes it searchable.
+    await withQueue(gm.username, async (queue) => {
+      await queue.enqueue(file);
+      await drain(queue);
+      expect(queue.list()[0]).toMatchObject({ status: "ready" });
+    });
+    expect(await ftsHits(file.fileKey, "crown")).toBe(1);
+  });
+
+  it.each([
+    ["damaged", new TextEncoder().encode("%PDF-1.7\nthis is not really a pdf at all\n%%EOF"), /damaged/],
+    ["encrypted", buildPdf({ pages: bookPages(2), encrypted: true }), /password-protected/],
+    ["image-only", buildPdf({ pages: [null, null, null] }), /no text layer.*scanned/],
+    ["empty", buildPdf({ pages: [] }), /no pages/],
+  ])("fails a %s PDF at once with a reason a person understands", async (_kind, bytes, reason) => {
+    const gm = await newUser();
+    const file = await storeFile(gm.username, "book.pdf", bytes, "application/pdf");
+    await withQueue(gm.username, async (queue) => {
+      await queue.enqueue(file);
+      await drain(queue);
+      expect(queue.list()[0]).toMatchObject({ status: "failed", attempts: 1 });
+      expect(queue.list()[0]?.error).toMatch(reason);
+    });
+    expect(await statusOf(file.fileKey)).toMatchObject({ status: "failed", error: expect.stringMatching(reason) });
+    expect(await chunksOf(file.fileKey)).toEqual([]);
+  });
+
+  it("stores images without extracting them, and flattens JSON character sheets", async () => {
+    const gm = await newUser();
+    const png = await storeFile(gm.username, "map.png", new Uint8Array([0x89, 0x50, 0x4e, 0x47]), "image/png");
+    const sheet = await storeFile(
+      gm.username,
+      "vessa.json",
+      text(JSON.stringify({ name: "Vessa", stats: { dexterity: 17 } })),
+      "application/json",
+    );
+    await withQueue(gm.username, async (queue) => {
+      await queue.enqueue(png);
+      await queue.enqueue(sheet);
+      await drain(queue);
+    });
+    expect(await statusOf(png.fileKey)).toMatchObject({ status: "stored" });
+    expect(await chunksOf(png.fileKey)).toEqual([]);
+    expect((await chunksOf(sheet.fileKey)).map((c) => c.text)).toContainEqual(
+      expect.stringContaining("stats › dexterity: 17"),
+    );
+  });
+
+  it("processes queued files one after another, oldest first", async () => {
+    const gm = await newUser();
+    const first = await storeFile(
+      gm.username,
+      "a.pdf",
+      buildPdf({ pages: bookPages(PAGES_PER_STEP + 1) }),
+      "application/pdf",
+    );
+    const second = await storeFile(gm.username, "b.md", text("# B\n\nSecond file."), "text/markdown");
+    const events = await withQueue(gm.username, async (queue, events) => {
+      await queue.enqueue(first, 1);
+      await queue.enqueue(second, 2);
+      await drain(queue);
+      return events;
+    });
+    const order = events.filter((e) => e.status !== "queued").map((e) => e.fileName);
+    expect(order.lastIndexOf("a.pdf")).toBeLessThan(order.indexOf("b.md"));
+  });
+
+  it("replaces the old version's chunks and vectors only once the new version is ready", async () => {
+    const gm = await newUser();
+    const v1 = await storeFile(
+      gm.username,
+      "lich.md",
+      text("# Lich\n\nThe phylactery is in the well."),
+      "text/markdown",
+    );
+    await withQueue(gm.username, async (queue) => {
+      await queue.enqueue(v1);
+      await drain(queue);
+    });
+    const v2 = await storeFile(
+      gm.username,
+      "lich.md",
+      text("# Lich\n\nThe phylactery moved to the tower."),
+      "text/markdown",
+      v1.fileKey,
+    );
+    await withQueue(gm.username, async (queue) => {
+      await queue.enqueue(v2);
+      await queue.runStep(); // queued → extracting
+      await queue.runStep(); // extracting → indexing
+      await queue.runStep(); // indexing → embedding: v2 is in D1, v1 still answers
+      expect(await ftsHits(v1.fileKey, "well")).toBe(1);
+      await drain(queue);
+    });
+    expect((await chunksOf(v1.fileKey)).map((c) => c.version)).toEqual([2]);
+    expect(await ftsHits(v1.fileKey, "well")).toBe(0);
+    expect(await ftsHits(v1.fileKey, "tower")).toBe(1);
+    expect(await vectorIdsOf(v1.fileKey)).toEqual([`${v1.fileKey}:v2:0`]);
+  });
+
+  it("cancels a file mid-way, dropping what it had written, and stops working on it", async () => {
+    const gm = await newUser();
+    const file = await storeFile(
+      gm.username,
+      "big.pdf",
+      buildPdf({ pages: bookPages(PAGES_PER_STEP * 3) }),
+      "application/pdf",
+    );
+    await withQueue(gm.username, async (queue) => {
+      await queue.enqueue(file);
+      await queue.runStep();
+      await queue.runStep();
+      expect(queue.list()[0]).toMatchObject({ status: "extracting", pagesDone: PAGES_PER_STEP });
+      await queue.cancel(file.fileKey);
+      expect(await queue.runStep()).toBe(false);
+      expect(queue.list()[0]).toMatchObject({ status: "cancelled" });
+    });
+    expect(await chunksOf(file.fileKey)).toEqual([]);
+    expect(await statusOf(file.fileKey)).toMatchObject({ status: "cancelled" });
+  });
+});
+
+describe("the tracker's alarm loop", () => {
+  async function waitFor(username: string, fileKey: string, done: (job?: JobProgress) => boolean) {
+    const tracker = env.USER_FILE_TRACKER.get(env.USER_FILE_TRACKER.idFromName(username));
+    for (let i = 0; i < 200; i++) {
+      const job = (await tracker.listJobs()).find((j) => j.fileKey === fileKey);
+      if (done(job)) return job;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error("the file was not processed in time");
+  }
+
+  it("processes an upload by itself, and deleting the file removes its chunks and vectors", async () => {
+    const gm = await newUser();
+    const stores = {
+      db,
+      files: env.FILES,
+      tracker: env.USER_FILE_TRACKER,
+      limits: { maxFileBytes: 1e7, maxUserBytes: 1e8 },
+    };
+    const bytes = text(conditions);
+    const { file } = await uploadFile(stores, gm.username, {
+      fileName: "conditions.md",
+      size: bytes.length,
+      body: new Blob([bytes]).stream(),
+    });
+    const job = await waitFor(gm.username, file.fileKey, (j) => j?.status === "ready");
+    expect(job?.chunksEmbedded).toBe(job?.chunksTotal);
+    expect((await chunksOf(file.fileKey)).length).toBe(job?.chunksTotal);
+    expect((await vectorIdsOf(file.fileKey)).length).toBe(job?.chunksTotal);
+    await deleteFile(stores, gm.username, file.fileKey);
+    expect(await chunksOf(file.fileKey)).toEqual([]);
+    expect(await vectorIdsOf(file.fileKey)).toEqual([]);
+    expect(
+      await db
+        .select()
+        .from(localVectors)
+        .where(and(eq(localVectors.namespace, gm.username))),
+    ).toEqual([]);
+  });
+});

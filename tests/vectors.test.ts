@@ -1,0 +1,96 @@
+import { describe, expect, it } from "vitest";
+import { VectorizeVectorIndex, WorkersAiEmbedder } from "~/server/vectors/cloudflare.server";
+import { D1VectorIndex, HashingEmbedder } from "~/server/vectors/local.server";
+import { embedderFor, vectorIndexFor } from "~/server/vectors/ports.server";
+import { db, newUser } from "./helpers";
+
+const cosine = (a: number[], b: number[]) => a.reduce((sum, v, i) => sum + v * (b[i] ?? 0), 0);
+
+describe("local adapters", () => {
+  it("embeds deterministically into unit vectors where shared words mean nearness", async () => {
+    const embedder = new HashingEmbedder();
+    const [lich, lichAgain, liches, market] = await embedder.embed([
+      "The lich hides its phylactery",
+      "The lich hides its phylactery",
+      "Liches hide their phylacteries",
+      "Prices at the harbour market",
+    ]);
+    if (!lich || !lichAgain || !liches || !market) throw new Error("missing vectors");
+    expect(lich).toEqual(lichAgain);
+    expect(Math.hypot(...lich)).toBeCloseTo(1, 5);
+    expect(cosine(lich, liches)).toBeGreaterThan(cosine(lich, market) + 0.2);
+  });
+
+  it("keeps each user's vectors in their own namespace and filters by file", async () => {
+    const [gm, other] = [await newUser(), await newUser()];
+    const index = new D1VectorIndex(db);
+    const embedder = new HashingEmbedder();
+    const [crown, tower] = await embedder.embed(["the sunken crown", "the wizard's tower"]);
+    if (!crown || !tower) throw new Error("missing vectors");
+    await index.upsert(gm.username, [
+      { id: "a:v1:0", values: crown, fileKey: "a" },
+      { id: "b:v1:0", values: tower, fileKey: "b" },
+    ]);
+    await index.upsert(other.username, [{ id: "c:v1:0", values: crown, fileKey: "c" }]);
+    const mine = await index.query(gm.username, crown, { topK: 5 });
+    expect(mine.map((m) => m.id)).toEqual(["a:v1:0", "b:v1:0"]);
+    expect(mine[0]?.score).toBeCloseTo(1, 5);
+    expect((await index.query(gm.username, crown, { topK: 5, fileKeys: ["b"] })).map((m) => m.id)).toEqual(["b:v1:0"]);
+    // Upserting the same id replaces, never duplicates.
+    await index.upsert(gm.username, [{ id: "a:v1:0", values: tower, fileKey: "a" }]);
+    expect((await index.query(gm.username, tower, { topK: 5 })).length).toBe(2);
+    await index.deleteByIds(gm.username, ["a:v1:0", "c:v1:0"]);
+    expect((await index.query(gm.username, crown, { topK: 5 })).map((m) => m.id)).toEqual(["b:v1:0"]);
+    expect((await index.query(other.username, crown, { topK: 5 })).map((m) => m.id)).toEqual(["c:v1:0"]);
+  });
+
+  it("are chosen unless Workers AI is configured", () => {
+    const env = { AI_PROVIDER: "local" } as Env;
+    expect(embedderFor(env)).toBeInstanceOf(HashingEmbedder);
+    expect(vectorIndexFor({ ...env, DB: {} as D1Database })).toBeInstanceOf(D1VectorIndex);
+  });
+});
+
+describe("Cloudflare adapters, against stand-ins for the bindings (the network boundary)", () => {
+  it("asks Workers AI for bge-base embeddings in one call per batch and checks the answer", async () => {
+    const calls: unknown[][] = [];
+    const ai = {
+      run: async (...args: unknown[]) => {
+        calls.push(args);
+        return { shape: [2, 768], data: [new Array(768).fill(0.1), new Array(768).fill(0.2)] };
+      },
+    } as unknown as Ai;
+    const embedder = new WorkersAiEmbedder(ai);
+    expect(await embedder.embed(["a", "b"])).toHaveLength(2);
+    expect(calls).toEqual([["@cf/baai/bge-base-en-v1.5", { text: ["a", "b"] }]]);
+    await expect(embedder.embed(["a", "b", "c"])).rejects.toThrow(/2 embeddings for 3 texts/);
+    expect(embedderFor({ AI_PROVIDER: "workers-ai", AI: ai } as Env)).toBeInstanceOf(WorkersAiEmbedder);
+  });
+
+  it("writes Vectorize vectors in the user's namespace and filters queries by file", async () => {
+    const calls: { op: string; args: unknown[] }[] = [];
+    const binding = {
+      upsert: async (...args: unknown[]) => calls.push({ op: "upsert", args }),
+      deleteByIds: async (...args: unknown[]) => calls.push({ op: "delete", args }),
+      query: async (...args: unknown[]) => {
+        calls.push({ op: "query", args });
+        return { count: 1, matches: [{ id: "a:v1:0", score: 0.9, metadata: { fileKey: "a" } }] };
+      },
+    } as unknown as VectorizeIndex;
+    const index = new VectorizeVectorIndex(binding);
+    await index.upsert("gm", [{ id: "a:v1:0", values: [1, 0], fileKey: "a" }]);
+    expect(await index.query("gm", [1, 0], { topK: 3, fileKeys: ["a"] })).toEqual([
+      { id: "a:v1:0", score: 0.9, fileKey: "a" },
+    ]);
+    expect(await index.query("gm", [1, 0], { topK: 3, fileKeys: [] })).toEqual([]);
+    await index.deleteByIds("gm", ["a:v1:0"]);
+    expect(calls).toEqual([
+      { op: "upsert", args: [[{ id: "a:v1:0", values: [1, 0], namespace: "gm", metadata: { fileKey: "a" } }]] },
+      {
+        op: "query",
+        args: [[1, 0], { topK: 3, namespace: "gm", returnMetadata: "indexed", filter: { fileKey: { $in: ["a"] } } }],
+      },
+      { op: "delete", args: [["a:v1:0"]] },
+    ]);
+  });
+});
