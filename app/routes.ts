@@ -33,6 +33,7 @@ export default [
   // JSON endpoints: 401 when signed out, 404 for anything not the caller's.
   route("api/campaigns/:campaignId", "routes/api/campaign.ts"),
   route("api/files", "routes/api/files.ts"),
+  route("api/jobs", "routes/api/jobs.ts"),
   route("api/uploads", "routes/api/uploads.ts"),
   route("api/uploads/:uploadId", "routes/api/upload.ts"),
   route("api/uploads/:uploadId/parts/:partNumber", "routes/api/upload-part.ts"),

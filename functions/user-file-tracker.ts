@@ -23,6 +23,8 @@ export class UserFileTracker extends DurableObject<Env> {
       { db: createDb(env.DB), files: env.FILES, embedder: embedderFor(env), vectors: vectorIndexFor(env) },
       (job) => this.broadcast({ type: "job", job }),
     );
+    // Keep-alive pings are answered without waking a hibernated object.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
   }
 
   async hello(username: string): Promise<string> {
@@ -101,10 +103,9 @@ export class UserFileTracker extends DurableObject<Env> {
     return new Response(null, { status: 101, webSocket: client });
   }
 
-  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    const text = typeof message === "string" ? message : new TextDecoder().decode(message);
-    // "ping" keeps proxies from closing an idle socket; anything else gets a fresh snapshot.
-    ws.send(text === "ping" ? "pong" : JSON.stringify({ type: "snapshot", jobs: this.queue.list() }));
+  /** Any message asks for the whole picture again (a tab waking from sleep, say). */
+  override async webSocketMessage(ws: WebSocket): Promise<void> {
+    ws.send(JSON.stringify({ type: "snapshot", jobs: this.queue.list() }));
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {

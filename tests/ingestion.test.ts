@@ -9,6 +9,8 @@ import {
   type IngestRequest,
   type JobProgress,
   MAX_ATTEMPTS,
+  MAX_PDF_BYTES,
+  MAX_WHOLE_FILE_EXTRACT_BYTES,
   PAGES_PER_STEP,
   type QueueDeps,
 } from "~/server/ingest/queue.server";
@@ -249,6 +251,22 @@ describe("ingestion queue", () => {
     });
     expect(await statusOf(file.fileKey)).toMatchObject({ status: "failed", error: expect.stringMatching(reason) });
     expect(await chunksOf(file.fileKey)).toEqual([]);
+  });
+
+  it("refuses, with a way forward, files too large to read within a Worker's memory", async () => {
+    const gm = await newUser();
+    const pdf = await storeFile(gm.username, "huge.pdf", buildPdf({ pages: bookPages(1) }), "application/pdf");
+    const notes = await storeFile(gm.username, "huge.md", text("# Huge\n\nNotes."), "text/markdown");
+    await withQueue(gm.username, async (queue) => {
+      await queue.enqueue({ ...pdf, fileSize: MAX_PDF_BYTES + 1 });
+      await queue.enqueue({ ...notes, fileSize: MAX_WHOLE_FILE_EXTRACT_BYTES + 1 });
+      await drain(queue);
+      const jobs = queue.list();
+      expect(jobs.find((j) => j.fileKey === pdf.fileKey)?.error).toMatch(
+        /larger than 64 MB.*stays in your library.*smaller copy/,
+      );
+      expect(jobs.find((j) => j.fileKey === notes.fileKey)?.error).toMatch(/too large.*Split it/);
+    });
   });
 
   it("stores images without extracting them, and flattens JSON character sheets", async () => {

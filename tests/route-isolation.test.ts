@@ -65,6 +65,7 @@ async function call(
   url: string,
   cookie: string,
   params: Record<string, string>,
+  form: Record<string, string> = { intent: "delete", version: "1" },
 ) {
   const chain = await Promise.all(route.files.map(load));
   const leaf = chain.at(-1);
@@ -73,7 +74,7 @@ async function call(
   const request = new Request(url, {
     method: kind === "loader" ? "GET" : "POST",
     headers: { Cookie: cookie, Origin: "http://localhost", "Content-Type": "application/x-www-form-urlencoded" },
-    body: kind === "action" ? new URLSearchParams({ intent: "delete", version: "1" }) : undefined,
+    body: kind === "action" ? new URLSearchParams(form) : undefined,
   });
   const context: RouterContextProvider = newRouterContext();
   const args = { request, context, params, unstable_pattern: route.path };
@@ -200,6 +201,31 @@ describe("every route with an id is scoped to its owner", () => {
       if (status === null) continue;
       expect(status, `loader ${route.path}`).toBe(404);
     }
+  });
+
+  it("lets only the owner retry or cancel a file's processing, and lists only the caller's jobs", async () => {
+    const file = allRoutes.find((route) => route.path === "/library/:fileKey");
+    if (!file) throw new Error("no file route");
+    for (const intent of ["cancel", "retry"]) {
+      const form = { intent, returnTo: "/library" };
+      expect(await call(file, "action", fill(file.path), intruderCookie, params, form), intent).toBe(404);
+      expect(await call(file, "action", fill(file.path), ownerCookie, params, form), intent).toBe(302);
+    }
+    const { loader } = await load("routes/api/jobs.ts");
+    const jobsOf = async (cookie: string) => {
+      const context = newRouterContext();
+      const request = new Request("http://localhost/api/jobs", { headers: { Cookie: cookie } });
+      const args = { request, context, params: {} };
+      const [session] = (await load("root.tsx")).middleware ?? [];
+      let body: unknown;
+      await session?.(args, async () => {
+        body = await loader?.(args);
+        return new Response();
+      });
+      return (body as { jobs: { fileKey: string }[] }).jobs.map((job) => job.fileKey);
+    };
+    expect(await jobsOf(ownerCookie)).toContain(params.fileKey);
+    expect(await jobsOf(intruderCookie)).toEqual([]);
   });
 
   it("answers the JSON API with 401 when signed out", async () => {

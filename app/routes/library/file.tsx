@@ -1,22 +1,27 @@
 import { getFormProps, getInputProps, getTextareaProps, useForm } from "@conform-to/react";
 import { parseWithZod } from "@conform-to/zod/v4";
 import { data, Form, Link, useNavigation } from "react-router";
+import { FileProgress } from "~/components/file-progress";
 import { Button, linkButtonClass } from "~/components/ui/button";
 import { Field, FormErrors, inputClass } from "~/components/ui/field";
 import { schemaValidation } from "~/components/ui/form-kit";
 import { fileDetailsSchema } from "~/lib/campaign-schemas";
 import { formatBytes } from "~/lib/file-types";
 import { formatRelative } from "~/lib/format";
+import { useLiveJobs } from "~/lib/use-live-jobs";
 import { getCampaign } from "~/server/campaigns/campaigns.server";
 import { VersionConflictError } from "~/server/campaigns/errors.server";
 import { notFound } from "~/server/campaigns/guards.server";
 import { attachFile, detachFile, listCampaignsWithoutFile } from "~/server/campaigns/resources.server";
 import {
   campaignsUsingFile,
+  cancelProcessing,
   deleteFile,
   type FileRow,
   getFile,
   getFileVersions,
+  listJobs,
+  reprocessFile,
   updateFileDetails,
 } from "~/server/files/files.server";
 import { FILE_KEY_PATTERN } from "~/server/files/keys.server";
@@ -39,10 +44,11 @@ async function requireFile(context: Route.LoaderArgs["context"], request: Reques
 export async function loader({ request, context, params }: Route.LoaderArgs) {
   const { user, file } = await requireFile(context, request, params.fileKey);
   const db = getDb(context);
-  const [versions, usedBy, otherCampaigns] = await Promise.all([
+  const [versions, usedBy, otherCampaigns, jobs] = await Promise.all([
     getFileVersions(db, file),
     campaignsUsingFile(db, user.username, file.fileKey),
     listCampaignsWithoutFile(db, file),
+    listJobs(fileStores(context), user.username),
   ]);
   return {
     file: {
@@ -53,9 +59,12 @@ export async function loader({ request, context, params }: Route.LoaderArgs) {
       fileSize: file.fileSize,
       contentType: file.contentType,
       status: file.status,
+      error: file.error,
+      pageCount: file.pageCount,
       version: file.version,
       currentVersion: file.currentVersion,
     },
+    jobs: jobs.filter((job) => job.fileKey === file.fileKey),
     versions: versions.map((v) => ({ number: v.versionNumber, size: v.fileSize, createdAt: v.createdAt })),
     usedBy,
     otherCampaigns,
@@ -78,6 +87,17 @@ export async function action({ request, context, params }: Route.ActionArgs) {
     }
     await attachFile(getDb(context), campaign, file, { description: "", tags: [] });
     return redirectWithToast(context, request, here, `Attached to “${campaign.name}”.`);
+  }
+  if (intent === "retry" || intent === "cancel") {
+    // Back to where the button was (the Library or this page); nowhere else.
+    const returnTo = formData.get("returnTo") === "/library" ? "/library" : here;
+    const stores = fileStores(context);
+    if (intent === "cancel") {
+      await cancelProcessing(stores, user.username, file.fileKey);
+      return redirectWithToast(context, request, returnTo, `Stopped processing “${file.fileName}”.`);
+    }
+    await reprocessFile(stores, user.username, file.fileKey);
+    return redirectWithToast(context, request, returnTo, `“${file.fileName}” is queued for processing.`);
   }
   if (intent === "delete") {
     await deleteFile(fileStores(context), user.username, file.fileKey);
@@ -113,6 +133,7 @@ export async function action({ request, context, params }: Route.ActionArgs) {
 
 export default function FilePage({ loaderData, actionData }: Route.ComponentProps) {
   const { file, versions, usedBy, otherCampaigns, now } = loaderData;
+  const { jobs } = useLiveJobs(loaderData.jobs);
   const navigation = useNavigation();
   const busy = navigation.state === "submitting" ? navigation.formData?.get("intent") : null;
   const [form, fields] = useForm({
@@ -142,6 +163,13 @@ export default function FilePage({ loaderData, actionData }: Route.ComponentProp
           </a>
         </div>
       </header>
+
+      <section aria-labelledby="processing-heading" className="rounded-lg border border-stone-300 bg-white p-4">
+        <h2 id="processing-heading" className="mb-2 font-serif text-xl font-semibold">
+          Search index
+        </h2>
+        <FileProgress file={file} job={jobs.get(file.fileKey)} returnTo={`/library/${file.fileKey}`} />
+      </section>
 
       <section aria-labelledby="details-heading" className="rounded-lg border border-stone-300 bg-white p-4">
         <h2 id="details-heading" className="mb-3 font-serif text-xl font-semibold">

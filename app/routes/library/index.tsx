@@ -1,10 +1,12 @@
 import { data, Link, useActionData } from "react-router";
 import { PageHeader } from "~/components/app-shell";
+import { FileProgress } from "~/components/file-progress";
 import { linkButtonClass } from "~/components/ui/button";
 import { UploadPanel } from "~/components/upload-panel";
 import { formatBytes, NO_SCRIPT_UPLOAD_LIMIT } from "~/lib/file-types";
 import { formatRelative } from "~/lib/format";
-import { listFiles, storageUsed, UploadRefused, uploadFile, uploadLimits } from "~/server/files/files.server";
+import { type LiveConnection, useLiveJobs } from "~/lib/use-live-jobs";
+import { listFiles, listJobs, storageUsed, UploadRefused, uploadFile, uploadLimits } from "~/server/files/files.server";
 import { fileStores } from "~/server/files/stores.server";
 import { getDb, getEnv, requireUser } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
@@ -15,22 +17,13 @@ export const meta: Route.MetaFunction = () => [{ title: "Library — LoreSmith A
 export async function loader({ request, context }: Route.LoaderArgs) {
   const user = requireUser(context, request);
   const db = getDb(context);
-  const [files, used] = await Promise.all([listFiles(db, user.username), storageUsed(db, user.username)]);
-  return { files, used, limits: uploadLimits(getEnv(context)), now: Date.now() };
+  const [files, used, jobs] = await Promise.all([
+    listFiles(db, user.username),
+    storageUsed(db, user.username),
+    listJobs(fileStores(context), user.username),
+  ]);
+  return { files, used, jobs, limits: uploadLimits(getEnv(context)), now: Date.now() };
 }
-
-const statusText: Record<string, string> = {
-  uploaded: "Uploaded — waiting to be processed",
-  queued: "Queued",
-  extracting: "Extracting text",
-  indexing: "Indexing",
-  embedding: "Embedding",
-  ready: "Ready",
-  failed: "Failed",
-  cancelled: "Cancelled",
-  stored: "Stored (images are not searched)",
-  uploading: "Uploading",
-};
 
 export async function action({ request, context }: Route.ActionArgs) {
   const user = requireUser(context, request);
@@ -71,6 +64,7 @@ export async function action({ request, context }: Route.ActionArgs) {
 export default function Library({ loaderData }: Route.ComponentProps) {
   const { files, used, limits, now } = loaderData;
   const actionData = useActionData<typeof action>();
+  const { jobs, connection } = useLiveJobs(loaderData.jobs);
   const share = Math.min(100, Math.round((used / limits.maxUserBytes) * 100));
   return (
     <>
@@ -95,37 +89,59 @@ export default function Library({ loaderData }: Route.ComponentProps) {
           Your library is empty. Upload a rulebook, a module or your session notes to start.
         </p>
       ) : (
-        <ul className="space-y-3" aria-label="Files">
-          {files.map((file) => (
-            <li
-              key={file.fileKey}
-              className="flex flex-col gap-2 rounded-lg border border-stone-300 bg-white p-4 sm:flex-row sm:items-center sm:justify-between"
-            >
-              <div className="min-w-0">
-                <Link to={`/library/${file.fileKey}`} className="break-all font-semibold text-lg hover:underline">
-                  {file.fileName}
-                </Link>
-                <p className="text-sm text-stone-700">
-                  {formatBytes(file.fileSize)} · version {file.currentVersion} ·{" "}
-                  {statusText[file.status] ?? file.status}
-                  {file.campaignCount
-                    ? ` · used by ${file.campaignCount} campaign${file.campaignCount === 1 ? "" : "s"}`
-                    : ""}
-                </p>
-                <p className="text-stone-600 text-xs">Updated {formatRelative(file.updatedAt, now)}</p>
-              </div>
-              <div className="flex gap-2">
-                <a href={`/files/${file.fileKey}`} target="_blank" rel="noopener" className={linkButtonClass.secondary}>
-                  View<span className="sr-only"> {file.fileName}</span>
-                </a>
-                <a href={`/files/${file.fileKey}?download=1`} className={linkButtonClass.secondary}>
-                  Download<span className="sr-only"> {file.fileName}</span>
-                </a>
-              </div>
-            </li>
-          ))}
-        </ul>
+        <>
+          <LiveStatus connection={connection} />
+          <ul className="space-y-3" aria-label="Files">
+            {files.map((file) => (
+              <li
+                key={file.fileKey}
+                className="flex flex-col gap-2 rounded-lg border border-stone-300 bg-white p-4 sm:flex-row sm:items-center sm:justify-between"
+              >
+                <div className="min-w-0">
+                  <Link to={`/library/${file.fileKey}`} className="break-all font-semibold text-lg hover:underline">
+                    {file.fileName}
+                  </Link>
+                  <p className="text-sm text-stone-700">
+                    {formatBytes(file.fileSize)} · version {file.currentVersion}
+                    {file.campaignCount
+                      ? ` · used by ${file.campaignCount} campaign${file.campaignCount === 1 ? "" : "s"}`
+                      : ""}
+                  </p>
+                  <p className="text-stone-600 text-xs">Updated {formatRelative(file.updatedAt, now)}</p>
+                  <FileProgress file={file} job={jobs.get(file.fileKey)} returnTo="/library" />
+                </div>
+                <div className="flex gap-2">
+                  <a
+                    href={`/files/${file.fileKey}`}
+                    target="_blank"
+                    rel="noopener"
+                    className={linkButtonClass.secondary}
+                  >
+                    View<span className="sr-only"> {file.fileName}</span>
+                  </a>
+                  <a href={`/files/${file.fileKey}?download=1`} className={linkButtonClass.secondary}>
+                    Download<span className="sr-only"> {file.fileName}</span>
+                  </a>
+                </div>
+              </li>
+            ))}
+          </ul>
+        </>
       )}
     </>
+  );
+}
+
+const liveText: Record<LiveConnection, string> = {
+  connecting: "Connecting for live progress…",
+  live: "Progress updates live.",
+  polling: "Live updates are unavailable here; progress refreshes every few seconds.",
+};
+
+function LiveStatus({ connection }: { connection: LiveConnection }) {
+  return (
+    <p className="mb-2 text-stone-600 text-xs" data-testid="live-status" data-connection={connection}>
+      {liveText[connection]}
+    </p>
   );
 }

@@ -8,7 +8,7 @@ export async function jsonApi<T>(
   handle: (username: string) => Promise<T>,
 ): Promise<T | ReturnType<typeof data<{ error: string }>>> {
   const { user } = getRequestState(context);
-  if (!user) return data({ error: "Sign in to upload files." }, { status: 401 });
+  if (!user) return data({ error: "Sign in to use your library." }, { status: 401 });
   try {
     return await handle(user.username);
   } catch (error) {

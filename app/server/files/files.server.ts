@@ -82,6 +82,7 @@ export async function listFiles(db: Db, username: string) {
       fileSize: fileMetadata.fileSize,
       contentType: fileMetadata.contentType,
       status: fileMetadata.status,
+      error: fileMetadata.error,
       currentVersion: fileMetadata.currentVersion,
       pageCount: fileMetadata.pageCount,
       updatedAt: fileMetadata.updatedAt,
@@ -397,6 +398,11 @@ export async function reprocessFile(stores: FileStores, username: string, fileKe
     r2Key: version.r2Key,
     fileSize: version.fileSize,
   });
+}
+
+/** The user's processing jobs, as their tracker reports them. */
+export async function listJobs(stores: Pick<FileStores, "tracker">, username: string) {
+  return stores.tracker.get(stores.tracker.idFromName(username)).listJobs();
 }
 
 export async function cancelProcessing(stores: FileStores, username: string, fileKey: string) {

@@ -225,7 +225,10 @@ export async function openPdf(source: Uint8Array | ByteSource): Promise<PdfDocum
       const blocks: TextBlock[] = [];
       try {
         for (let page = first; page <= Math.min(last, pdf.numPages); page++) {
-          blocks.push(...pageBlocks(page, await (await pdf.getPage(page)).getTextContent()));
+          const proxy = await pdf.getPage(page);
+          blocks.push(...pageBlocks(page, await proxy.getTextContent()));
+          // Drop the page's parsed objects (fonts, operator lists) as soon as its text is out.
+          proxy.cleanup();
         }
       } catch (error) {
         if (readError) throw readError;

@@ -111,6 +111,12 @@ export const CHUNKS_PER_INDEX_STEP = 280;
 export const CHUNKS_PER_EMBED_STEP = 100;
 /** Whole-file extractors (Markdown, text, JSON, DOCX) read the file at once: cap it. */
 export const MAX_WHOLE_FILE_EXTRACT_BYTES = 25 * 1024 * 1024;
+/**
+ * pdf.js keeps a buffer the size of the whole file while it reads one (even by ranges):
+ * measured live memory is about 11 MB plus the file's size (bench/pdf-memory.mjs). This
+ * cap keeps extraction well inside a Worker's 128 MB with the app's own code loaded.
+ */
+export const MAX_PDF_BYTES = 64 * 1024 * 1024;
 /** Failures that may pass (network, storage) are retried this many times, with backoff. */
 export const MAX_ATTEMPTS = 4;
 export const RETRY_BASE_MS = 5_000;
@@ -293,6 +299,11 @@ export class IngestionQueue {
   }
 
   private async extractPdfStep(job: JobRow, session: StepSession): Promise<Partial<JobRow>> {
+    if (job.file_size > MAX_PDF_BYTES) {
+      throw new ExtractionError(
+        `This PDF is larger than ${MAX_PDF_BYTES / 1024 / 1024} MB, the most that can be read for search. It stays in your library to view and download; to make it searchable, save a smaller copy (most PDF tools can compress images) or split it.`,
+      );
+    }
     const pdf = await session.pdf(job, this.deps.files);
     const first = job.pages_done + 1;
     const last = Math.min(pdf.pageCount, job.pages_done + PAGES_PER_STEP);
@@ -413,7 +424,8 @@ export class IngestionQueue {
     await this.deps.db.batch([
       this.deps.db
         .update(fileMetadata)
-        .set({ status, pageCount, error, updatedAt: Date.now() })
+        // Not `updatedAt`: that says when the person last changed the file.
+        .set({ status, pageCount, error })
         .where(and(eq(fileMetadata.fileKey, job.file_key), eq(fileMetadata.currentVersion, job.version))),
       this.deps.db
         .update(fileVersions)
