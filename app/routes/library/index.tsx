@@ -84,49 +84,42 @@ export default function Library({ loaderData }: Route.ComponentProps) {
         </div>
       ) : null}
       <UploadPanel maxFileBytes={limits.maxFileBytes} noScriptLimit={NO_SCRIPT_UPLOAD_LIMIT} />
+      <LiveStatus connection={connection} />
       {files.length === 0 ? (
         <p className="rounded-lg border border-stone-300 border-dashed bg-white p-6 text-center">
           Your library is empty. Upload a rulebook, a module or your session notes to start.
         </p>
       ) : (
-        <>
-          <LiveStatus connection={connection} />
-          <ul className="space-y-3" aria-label="Files">
-            {files.map((file) => (
-              <li
-                key={file.fileKey}
-                className="flex flex-col gap-2 rounded-lg border border-stone-300 bg-white p-4 sm:flex-row sm:items-center sm:justify-between"
-              >
-                <div className="min-w-0">
-                  <Link to={`/library/${file.fileKey}`} className="break-all font-semibold text-lg hover:underline">
-                    {file.fileName}
-                  </Link>
-                  <p className="text-sm text-stone-700">
-                    {formatBytes(file.fileSize)} · version {file.currentVersion}
-                    {file.campaignCount
-                      ? ` · used by ${file.campaignCount} campaign${file.campaignCount === 1 ? "" : "s"}`
-                      : ""}
-                  </p>
-                  <p className="text-stone-600 text-xs">Updated {formatRelative(file.updatedAt, now)}</p>
-                  <FileProgress file={file} job={jobs.get(file.fileKey)} returnTo="/library" />
-                </div>
-                <div className="flex gap-2">
-                  <a
-                    href={`/files/${file.fileKey}`}
-                    target="_blank"
-                    rel="noopener"
-                    className={linkButtonClass.secondary}
-                  >
-                    View<span className="sr-only"> {file.fileName}</span>
-                  </a>
-                  <a href={`/files/${file.fileKey}?download=1`} className={linkButtonClass.secondary}>
-                    Download<span className="sr-only"> {file.fileName}</span>
-                  </a>
-                </div>
-              </li>
-            ))}
-          </ul>
-        </>
+        <ul className="space-y-3" aria-label="Files">
+          {files.map((file) => (
+            <li
+              key={file.fileKey}
+              className="flex flex-col gap-2 rounded-lg border border-stone-300 bg-white p-4 sm:flex-row sm:items-center sm:justify-between"
+            >
+              <div className="min-w-0">
+                <Link to={`/library/${file.fileKey}`} className="break-all font-semibold text-lg hover:underline">
+                  {file.fileName}
+                </Link>
+                <p className="text-sm text-stone-700">
+                  {formatBytes(file.fileSize)} · version {file.currentVersion}
+                  {file.campaignCount
+                    ? ` · used by ${file.campaignCount} campaign${file.campaignCount === 1 ? "" : "s"}`
+                    : ""}
+                </p>
+                <p className="text-stone-600 text-xs">Updated {formatRelative(file.updatedAt, now)}</p>
+                <FileProgress file={file} job={jobs.get(file.fileKey)} returnTo="/library" />
+              </div>
+              <div className="flex gap-2">
+                <a href={`/files/${file.fileKey}`} target="_blank" rel="noopener" className={linkButtonClass.secondary}>
+                  View<span className="sr-only"> {file.fileName}</span>
+                </a>
+                <a href={`/files/${file.fileKey}?download=1`} className={linkButtonClass.secondary}>
+                  Download<span className="sr-only"> {file.fileName}</span>
+                </a>
+              </div>
+            </li>
+          ))}
+        </ul>
       )}
     </>
   );
