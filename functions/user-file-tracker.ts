@@ -25,6 +25,8 @@ export class UserFileTracker extends DurableObject<Env> {
     );
     // Keep-alive pings are answered without waking a hibernated object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
+    // Whenever the object starts (a restart, a redeploy), unfinished work gets an alarm.
+    ctx.blockConcurrencyWhile(() => this.scheduleNext());
   }
 
   async hello(username: string): Promise<string> {
