@@ -1,6 +1,6 @@
 #!/usr/bin/env node --expose-gc
 // Live memory of PDF text extraction as the ingestion queue does it: pdf.js reading the
-// file by byte ranges (256 KiB), 20 pages a step, the document reopened each step. Run
+// file by byte ranges (256 KiB), 20 pages a step, one open document throughout. Run
 // with --expose-gc: after every step it collects garbage and records heap + ArrayBuffers,
 // which is what counts against a Worker isolate's 128 MB (the resident size of a local
 // workerd process mostly shows garbage that no memory pressure made V8 collect).
@@ -35,35 +35,34 @@ const live = () => {
 const before = live();
 let peak = 0;
 let fetched = 0;
-let pages = 0;
-for (let first = 1; pages === 0 || first <= pages; first += PAGES_PER_STEP) {
-  class Ranges extends pdfjs.PDFDataRangeTransport {
-    requestDataRange(begin, end) {
-      fetched += end - begin;
-      const bytes = new Uint8Array(file.subarray(begin, end));
-      queueMicrotask(() => this.onDataRange(begin, bytes));
-    }
+class Ranges extends pdfjs.PDFDataRangeTransport {
+  requestDataRange(begin, end) {
+    fetched += end - begin;
+    const bytes = new Uint8Array(file.subarray(begin, end));
+    queueMicrotask(() => this.onDataRange(begin, bytes));
   }
-  const doc = await pdfjs.getDocument({
-    range: new Ranges(file.length, null),
-    length: file.length,
-    rangeChunkSize: RANGE_CHUNK,
-    disableAutoFetch: true,
-    disableStream: true,
-    isEvalSupported: false,
-    useSystemFonts: false,
-    disableFontFace: true,
-    verbosity: 0,
-  }).promise;
-  pages = doc.numPages;
+}
+const doc = await pdfjs.getDocument({
+  range: new Ranges(file.length, null),
+  length: file.length,
+  rangeChunkSize: RANGE_CHUNK,
+  disableAutoFetch: true,
+  disableStream: true,
+  isEvalSupported: false,
+  useSystemFonts: false,
+  disableFontFace: true,
+  verbosity: 0,
+}).promise;
+const pages = doc.numPages;
+for (let first = 1; first <= pages; first += PAGES_PER_STEP) {
   for (let page = first; page < first + PAGES_PER_STEP && page <= pages; page++) {
     const proxy = await doc.getPage(page);
     await proxy.getTextContent();
     proxy.cleanup();
   }
   peak = Math.max(peak, live() - before);
-  await doc.destroy();
 }
+await doc.destroy();
 console.log(
   JSON.stringify({
     fileMB: Math.round((file.length / MiB) * 10) / 10,

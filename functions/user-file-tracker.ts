@@ -15,6 +15,11 @@ const ALARM_BUDGET_MS = 2_000;
  */
 export class UserFileTracker extends DurableObject<Env> {
   private readonly queue: IngestionQueue;
+  /**
+   * The PDF being read stays open from one alarm to the next: reopening it each time
+   * briefly holds two whole-file buffers (pdf.js releases the old one lazily).
+   */
+  private readonly session = new StepSession();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -62,14 +67,12 @@ export class UserFileTracker extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     const started = Date.now();
-    const session = new StepSession();
-    try {
-      while (Date.now() - started < ALARM_BUDGET_MS && (await this.queue.runStep(Date.now(), session))) {
-        // Keep going while there is due work and time left in this invocation.
-      }
-    } finally {
-      await session.close();
+    let more = true;
+    while (more && Date.now() - started < ALARM_BUDGET_MS) {
+      more = await this.queue.runStep(Date.now(), this.session);
     }
+    // Nothing due: let go of the open PDF (it is as large as the file).
+    if (!more) await this.session.close();
     await this.scheduleNext();
   }
 

@@ -113,8 +113,8 @@ export const CHUNKS_PER_EMBED_STEP = 100;
 export const MAX_WHOLE_FILE_EXTRACT_BYTES = 25 * 1024 * 1024;
 /**
  * pdf.js keeps a buffer the size of the whole file while it reads one (even by ranges):
- * measured live memory is about 11 MB plus the file's size (bench/pdf-memory.mjs). This
- * cap keeps extraction well inside a Worker's 128 MB with the app's own code loaded.
+ * measured live memory is about 25 MB plus the file's size (bench/pdf-memory.mjs), so
+ * at this cap extraction needs about 89 MB of a Worker's 128 MB.
  */
 export const MAX_PDF_BYTES = 64 * 1024 * 1024;
 /** Failures that may pass (network, storage) are retried this many times, with backoff. */
@@ -502,9 +502,9 @@ export function r2ByteSource(files: R2Bucket, key: string, length: number): Byte
 }
 
 /**
- * State that lives for one alarm invocation: the open PDF, so consecutive steps on the
- * same book do not parse its cross-reference table again. Nothing here is needed to
- * resume; a new invocation simply opens the file again.
+ * State kept in memory between steps: the open PDF, so consecutive steps on the same
+ * book neither parse its cross-reference table again nor hold two copies of its buffer.
+ * Nothing here is needed to resume: after a restart the file is simply opened again.
  */
 export class StepSession {
   private open: { key: string; doc: PdfDocument } | null = null;
