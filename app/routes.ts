@@ -26,6 +26,7 @@ export default [
     ]),
     route("library", "routes/library/index.tsx"),
     route("library/:fileKey", "routes/library/file.tsx"),
+    route("library/:fileKey/read", "routes/library/read.tsx"),
     route("search", "routes/search.tsx"),
     route("assistant", "routes/assistant.tsx"),
     route("settings", "routes/settings.tsx"),
@@ -33,7 +34,9 @@ export default [
   // JSON endpoints: 401 when signed out, 404 for anything not the caller's.
   route("api/campaigns/:campaignId", "routes/api/campaign.ts"),
   route("api/files", "routes/api/files.ts"),
+  route("api/files/:fileKey/chunks", "routes/api/file-chunks.ts"),
   route("api/jobs", "routes/api/jobs.ts"),
+  route("api/search", "routes/api/search.ts"),
   route("api/uploads", "routes/api/uploads.ts"),
   route("api/uploads/:uploadId", "routes/api/upload.ts"),
   route("api/uploads/:uploadId/parts/:partNumber", "routes/api/upload-part.ts"),

@@ -19,69 +19,11 @@ import type { Embedder } from "~/server/vectors/ports.server";
 import conditions from "../../shared/corpus/srd5/12-conditions.md?raw";
 import type { UserFileTracker } from "../functions/user-file-tracker";
 import { db, newUser } from "./helpers";
+import { drain, localDeps, stages, storeFile, withQueue } from "./ingest-helpers";
 import { bookPages, buildPdf } from "./pdf-fixtures";
 
 const corpusPdf = () => new Uint8Array((env as unknown as { CORPUS_RACES_PDF: ArrayBuffer }).CORPUS_RACES_PDF.slice(0));
 const text = (s: string) => new TextEncoder().encode(s);
-
-/**
- * Stores a file the way an upload leaves it (R2 object, metadata and version rows) without
- * handing it to the user's tracker, so each test drives the queue step by step itself.
- */
-async function storeFile(
-  username: string,
-  fileName: string,
-  bytes: Uint8Array,
-  contentType: string,
-  fileKey = newFileKey(),
-) {
-  const [existing] = await db.select().from(fileMetadata).where(eq(fileMetadata.fileKey, fileKey));
-  const version = (existing?.currentVersion ?? 0) + 1;
-  const r2Key = `uploads/${username}/${fileKey}/v${version}/file`;
-  await env.FILES.put(r2Key, bytes);
-  const row = { fileName, fileSize: bytes.length, contentType, status: "uploaded" as const, currentVersion: version };
-  if (existing) await db.update(fileMetadata).set(row).where(eq(fileMetadata.fileKey, fileKey));
-  else await db.insert(fileMetadata).values({ fileKey, username, ...row });
-  await db.insert(fileVersions).values({ fileKey, versionNumber: version, r2Key, fileSize: bytes.length, contentType });
-  return { username, fileKey, version, fileName, contentType, r2Key, fileSize: bytes.length } satisfies IngestRequest;
-}
-
-const localDeps = (embedder: Embedder = new HashingEmbedder()): QueueDeps => ({
-  db,
-  files: env.FILES,
-  embedder,
-  vectors: new D1VectorIndex(db),
-});
-
-/**
- * Runs `work` against a queue over the SQLite storage of a Durable Object of its own (no
- * alarms are set on it). Each call builds a new queue, as a restarted object would.
- */
-async function withQueue<T>(
-  name: string,
-  work: (queue: IngestionQueue, events: JobProgress[]) => Promise<T>,
-  deps = localDeps(),
-) {
-  const stub = env.USER_FILE_TRACKER.get(env.USER_FILE_TRACKER.idFromName(`queue-test:${name}`));
-  return runInDurableObject(stub, async (_instance: UserFileTracker, state) => {
-    const events: JobProgress[] = [];
-    return work(new IngestionQueue(state.storage.sql, deps, (job) => events.push(job)), events);
-  });
-}
-
-/** Steps until nothing is due; with `skipBackOff` the clock jumps an hour a step, past any back-off. */
-async function drain(queue: IngestionQueue, { skipBackOff = false } = {}) {
-  let steps = 0;
-  let now = Date.now() + (skipBackOff ? 3_600_000 : 0);
-  while (await queue.runStep(now)) {
-    steps++;
-    if (skipBackOff) now += 3_600_000;
-  }
-  return steps;
-}
-
-/** The stages a file went through, each once. */
-const stages = (events: JobProgress[]) => events.map((e) => e.status).filter((s, i, all) => s !== all[i - 1]);
 
 const chunksOf = (fileKey: string) =>
   db

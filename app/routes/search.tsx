@@ -1,23 +1,160 @@
-import { ComingSoon } from "~/components/coming-soon";
-import { requireUser } from "~/server/request.server";
+import { useEffect, useRef } from "react";
+import { data, Form, Link, useNavigation, useSubmit } from "react-router";
+import { PageHeader } from "~/components/app-shell";
+import { SearchResultList } from "~/components/search-results";
+import { Button } from "~/components/ui/button";
+import { inputClass } from "~/components/ui/field";
+import { parseSearchParams, searchTypeLabels, searchTypes } from "~/lib/search";
+import { notFound } from "~/server/campaigns/guards.server";
+import { getEnv, requireUser } from "~/server/request.server";
+import { listSearchScopes, resolveScope, search, searchDepsFor } from "~/server/search/search.server";
 import type { Route } from "./+types/search";
 
-export const meta: Route.MetaFunction = () => [{ title: "Search — LoreSmith AI" }];
+export const meta: Route.MetaFunction = ({ loaderData }) => [
+  { title: loaderData?.params.q ? `“${loaderData.params.q}” — Search — LoreSmith AI` : "Search — LoreSmith AI" },
+];
 
-export function loader({ request, context }: Route.LoaderArgs) {
-  requireUser(context, request);
-  return null;
+export async function loader({ request, context }: Route.LoaderArgs) {
+  const user = requireUser(context, request);
+  const parsed = parseSearchParams(new URL(request.url).searchParams);
+  if (!parsed.success) {
+    throw data(parsed.error.issues[0]?.message ?? "That search is not valid.", { status: 400 });
+  }
+  const params = parsed.data;
+  const deps = searchDepsFor(getEnv(context));
+  const scope = await resolveScope(deps.db, user.username, params);
+  if (!scope) notFound("campaign or file");
+  const [scopes, results] = await Promise.all([
+    listSearchScopes(deps.db, user.username),
+    params.q
+      ? search(deps, user.username, { ...params, query: params.q, ...scope, prefix: true })
+      : Promise.resolve([]),
+  ]);
+  return { params, scopes, results, fileName: scopes.files.find((f) => f.fileKey === params.fileKey)?.fileName };
 }
 
-export default function Search() {
+/** Results follow typing after this pause. */
+const DEBOUNCE_MS = 300;
+
+export default function Search({ loaderData }: Route.ComponentProps) {
+  const { params, scopes, results, fileName } = loaderData;
+  const submit = useSubmit();
+  const navigation = useNavigation();
+  const formRef = useRef<HTMLFormElement>(null);
+  const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
+  useEffect(() => () => clearTimeout(timer.current), []);
+  const searching = navigation.state !== "idle" && navigation.location?.pathname === "/search";
+  // As you type: replace the history entry, keep the scroll and the focus in the box.
+  const searchSoon = (delay: number) => {
+    clearTimeout(timer.current);
+    timer.current = setTimeout(() => {
+      if (formRef.current) submit(formRef.current, { replace: true, preventScrollReset: true });
+    }, delay);
+  };
+
   return (
-    <ComingSoon
-      title="Search"
-      summary="Find any passage in your files, lore and characters."
-      points={[
-        "Search as you type across your whole library, one campaign or one file.",
-        "Each result shows its source and opens it at the right page or heading.",
-      ]}
-    />
+    <>
+      <PageHeader title="Search">Find any passage in your files, lore and characters.</PageHeader>
+      <Form
+        ref={formRef}
+        method="get"
+        role="search"
+        className="mb-6 space-y-3 rounded-lg border border-stone-300 bg-white p-4"
+        onChange={(event) => searchSoon((event.target as HTMLElement).id === "q" ? DEBOUNCE_MS : 0)}
+      >
+        <div>
+          <label htmlFor="q" className="block font-medium">
+            Search your material
+          </label>
+          <div className="mt-1 flex gap-2">
+            <input
+              id="q"
+              name="q"
+              type="search"
+              defaultValue={params.q}
+              placeholder="e.g. what does a lich need to come back"
+              autoComplete="off"
+              enterKeyHint="search"
+              className={`${inputClass} flex-1`}
+            />
+            <Button type="submit" pending={searching}>
+              Search
+            </Button>
+          </div>
+        </div>
+        <div className="grid gap-3 sm:grid-cols-3">
+          <div>
+            <label htmlFor="campaignId" className="block font-medium text-sm">
+              Where
+            </label>
+            <select id="campaignId" name="campaignId" defaultValue={params.campaignId ?? ""} className={inputClass}>
+              <option value="">Whole library</option>
+              {scopes.campaigns.map((campaign) => (
+                <option key={campaign.id} value={campaign.id}>
+                  Campaign: {campaign.name}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div>
+            <label htmlFor="type" className="block font-medium text-sm">
+              What
+            </label>
+            <select id="type" name="type" defaultValue={params.type ?? ""} className={inputClass}>
+              <option value="">Everything</option>
+              {searchTypes.map((type) => (
+                <option key={type} value={type}>
+                  {searchTypeLabels[type]}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div>
+            <label htmlFor="tag" className="block font-medium text-sm">
+              Tag
+            </label>
+            <input
+              id="tag"
+              name="tag"
+              type="text"
+              defaultValue={params.tag ?? ""}
+              list="search-tags"
+              className={inputClass}
+            />
+            <datalist id="search-tags">
+              {scopes.tags.map((tag) => (
+                <option key={tag} value={tag} />
+              ))}
+            </datalist>
+          </div>
+        </div>
+        {params.fileKey ? (
+          <p className="text-sm">
+            <input type="hidden" name="fileKey" value={params.fileKey} />
+            Only in <strong className="break-all">{fileName}</strong> ·{" "}
+            <Link to={`/search?q=${encodeURIComponent(params.q)}`} className="text-ember-700 underline">
+              search everything
+            </Link>
+          </p>
+        ) : null}
+      </Form>
+
+      <section aria-labelledby="results-heading" aria-busy={searching}>
+        <h2 id="results-heading" className="sr-only">
+          Results
+        </h2>
+        <p role="status" className="mb-3 text-stone-700">
+          {!params.q
+            ? "Type a question or a few words: a rule, a monster, a name from your notes."
+            : results.length
+              ? `${results.length} result${results.length === 1 ? "" : "s"} for “${params.q}”.`
+              : `Nothing found for “${params.q}”. Try other words, fewer words, or the whole library.`}
+          {scopes.processing > 0
+            ? ` ${scopes.processing} file${scopes.processing === 1 ? " is" : "s are"} still being processed and not searched yet.`
+            : ""}
+        </p>
+        {results.length ? <SearchResultList results={results} label="Search results" /> : null}
+      </section>
+    </>
   );
 }

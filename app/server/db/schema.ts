@@ -113,6 +113,8 @@ export const campaignContext = sqliteTable(
     campaignId: text("campaign_id")
       .notNull()
       .references(() => campaigns.id, { onDelete: "cascade" }),
+    /** The campaign as one FTS5 token, so a search matches inside the index only the campaigns asked for. */
+    campaignToken: text("campaign_token").generatedAlwaysAs(sql`'c' || hex(campaign_id) || '0'`, { mode: "virtual" }),
     contextType: text("context_type", { enum: contextTypes }).notNull().default("lore"),
     title: text("title").notNull(),
     /** Markdown. */
@@ -139,6 +141,8 @@ export const campaignCharacters = sqliteTable(
     campaignId: text("campaign_id")
       .notNull()
       .references(() => campaigns.id, { onDelete: "cascade" }),
+    /** The campaign as one FTS5 token, so a search matches inside the index only the campaigns asked for. */
+    campaignToken: text("campaign_token").generatedAlwaysAs(sql`'c' || hex(campaign_id) || '0'`, { mode: "virtual" }),
     characterName: text("character_name").notNull(),
     characterType: text("character_type", { enum: characterTypes }).notNull().default("npc"),
     status: text("status", { enum: characterStatuses }).notNull().default("alive"),
@@ -278,6 +282,12 @@ export const fileChunks = sqliteTable(
     chunkText: text("chunk_text").notNull(),
     chunkIndex: integer("chunk_index", { mode: "number" }).notNull(),
     embeddingId: text("embedding_id"),
+    /**
+     * One FTS5 token per user, indexed beside the text, so a search matches only the
+     * user's own chunks inside the index instead of everyone's and filtering afterwards.
+     * The trailing 0 keeps the stemmer away from it.
+     */
+    ownerToken: text("owner_token").generatedAlwaysAs(sql`'u' || hex(username) || '0'`, { mode: "virtual" }),
     /** Provenance: { page, headingPath, start, end }. */
     metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
     createdAt: createdAt(),

@@ -1,6 +1,6 @@
 import { and, eq, inArray, ne, sql } from "drizzle-orm";
 import type { Db } from "../db/db.server";
-import { fileChunks } from "../db/schema";
+import { fileChunks, fileVersions } from "../db/schema";
 import { type Chunk, chunkId } from "./chunk.server";
 
 /**
@@ -86,6 +86,31 @@ export async function deleteChunks(db: Db, ids: string[]): Promise<void> {
     statements.push(db.delete(fileChunks).where(inArray(fileChunks.id, ids.slice(i, i + 90))));
   const [first, ...rest] = statements;
   if (first) await db.batch([first, ...rest]);
+}
+
+/**
+ * The passages search finds in a file, in order: those of its newest version that is
+ * ready (an older one while a new version is still being processed). Null version when
+ * no version is searchable yet.
+ */
+export async function readableChunks(db: Db, fileKey: string) {
+  const [ready] = await db
+    .select({ version: sql<number | null>`max(${fileVersions.versionNumber})` })
+    .from(fileVersions)
+    .where(and(eq(fileVersions.fileKey, fileKey), eq(fileVersions.status, "ready")));
+  const version = ready?.version ?? null;
+  if (version === null) return { version, chunks: [] };
+  const chunks = await db
+    .select({
+      id: fileChunks.id,
+      index: fileChunks.chunkIndex,
+      text: fileChunks.chunkText,
+      metadata: fileChunks.metadata,
+    })
+    .from(fileChunks)
+    .where(and(eq(fileChunks.fileKey, fileKey), eq(fileChunks.fileVersion, version)))
+    .orderBy(fileChunks.chunkIndex);
+  return { version, chunks };
 }
 
 export async function countChunks(db: Db, target: ChunkTarget): Promise<number> {

@@ -1,4 +1,4 @@
-import type { Embedder, VectorIndex, VectorMatch, VectorRecord } from "./ports.server";
+import type { Embedder, Reranker, VectorIndex, VectorMatch, VectorRecord } from "./ports.server";
 
 /**
  * Production adapters: Workers AI embeddings and Vectorize. Neither can run offline;
@@ -22,6 +22,26 @@ export class WorkersAiEmbedder implements Embedder {
       throw new Error(`Workers AI returned ${result.data?.length ?? 0} embeddings for ${texts.length} texts`);
     }
     return result.data;
+  }
+}
+
+const RERANK_MODEL = "@cf/baai/bge-reranker-base";
+
+export class WorkersAiReranker implements Reranker {
+  constructor(private readonly ai: Pick<Ai, "run">) {}
+
+  async rerank(query: string, passages: string[]): Promise<number[]> {
+    if (passages.length === 0) return [];
+    const result = (await this.ai.run(
+      RERANK_MODEL as never,
+      {
+        query,
+        contexts: passages.map((text) => ({ text })),
+      } as never,
+    )) as { response?: { id: number; score: number }[] };
+    const scores = new Array<number>(passages.length).fill(0);
+    for (const { id, score } of result.response ?? []) if (id >= 0 && id < passages.length) scores[id] = score;
+    return scores;
   }
 }
 

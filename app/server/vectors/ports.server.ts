@@ -1,5 +1,5 @@
 import { createDb } from "../db/db.server";
-import { VectorizeVectorIndex, WorkersAiEmbedder } from "./cloudflare.server";
+import { VectorizeVectorIndex, WorkersAiEmbedder, WorkersAiReranker } from "./cloudflare.server";
 import { D1VectorIndex, HashingEmbedder } from "./local.server";
 
 /**
@@ -37,6 +37,12 @@ export interface VectorIndex {
   deleteByIds(namespace: string, ids: string[]): Promise<void>;
 }
 
+/** Orders passages by relevance to a query (a cross-encoder); optional. */
+export interface Reranker {
+  /** One score per passage, higher is more relevant. */
+  rerank(query: string, passages: string[]): Promise<number[]>;
+}
+
 /** Production uses Workers AI + Vectorize; anything else (tests, `npm start`) the local adapters. */
 export function usesCloudflareAi(env: Env): boolean {
   return env.AI_PROVIDER === "workers-ai";
@@ -44,6 +50,11 @@ export function usesCloudflareAi(env: Env): boolean {
 
 export function embedderFor(env: Env): Embedder {
   return usesCloudflareAi(env) ? new WorkersAiEmbedder(env.AI) : new HashingEmbedder();
+}
+
+/** Reranking needs a model: only with Workers AI. */
+export function rerankerFor(env: Env): Reranker | null {
+  return usesCloudflareAi(env) ? new WorkersAiReranker(env.AI) : null;
 }
 
 export function vectorIndexFor(env: Env): VectorIndex {

@@ -1,0 +1,70 @@
+import { env, runInDurableObject } from "cloudflare:test";
+import { eq } from "drizzle-orm";
+import { fileMetadata, fileVersions } from "~/server/db/schema";
+import { newFileKey } from "~/server/files/keys.server";
+import { IngestionQueue, type IngestRequest, type JobProgress, type QueueDeps } from "~/server/ingest/queue.server";
+import { D1VectorIndex, HashingEmbedder } from "~/server/vectors/local.server";
+import type { Embedder } from "~/server/vectors/ports.server";
+import type { UserFileTracker } from "../functions/user-file-tracker";
+import { db } from "./helpers";
+
+/** Test helpers for ingestion: files stored as an upload leaves them, and a queue driven by hand. */
+
+/**
+ * Stores a file the way an upload leaves it (R2 object, metadata and version rows) without
+ * handing it to the user's tracker, so each test drives the queue step by step itself.
+ */
+export async function storeFile(
+  username: string,
+  fileName: string,
+  bytes: Uint8Array,
+  contentType: string,
+  fileKey = newFileKey(),
+) {
+  const [existing] = await db.select().from(fileMetadata).where(eq(fileMetadata.fileKey, fileKey));
+  const version = (existing?.currentVersion ?? 0) + 1;
+  const r2Key = `uploads/${username}/${fileKey}/v${version}/file`;
+  await env.FILES.put(r2Key, bytes);
+  const row = { fileName, fileSize: bytes.length, contentType, status: "uploaded" as const, currentVersion: version };
+  if (existing) await db.update(fileMetadata).set(row).where(eq(fileMetadata.fileKey, fileKey));
+  else await db.insert(fileMetadata).values({ fileKey, username, ...row });
+  await db.insert(fileVersions).values({ fileKey, versionNumber: version, r2Key, fileSize: bytes.length, contentType });
+  return { username, fileKey, version, fileName, contentType, r2Key, fileSize: bytes.length } satisfies IngestRequest;
+}
+
+export const localDeps = (embedder: Embedder = new HashingEmbedder()): QueueDeps => ({
+  db,
+  files: env.FILES,
+  embedder,
+  vectors: new D1VectorIndex(db),
+});
+
+/**
+ * Runs `work` against a queue over the SQLite storage of a Durable Object of its own (no
+ * alarms are set on it). Each call builds a new queue, as a restarted object would.
+ */
+export async function withQueue<T>(
+  name: string,
+  work: (queue: IngestionQueue, events: JobProgress[]) => Promise<T>,
+  deps = localDeps(),
+) {
+  const stub = env.USER_FILE_TRACKER.get(env.USER_FILE_TRACKER.idFromName(`queue-test:${name}`));
+  return runInDurableObject(stub, async (_instance: UserFileTracker, state) => {
+    const events: JobProgress[] = [];
+    return work(new IngestionQueue(state.storage.sql, deps, (job) => events.push(job)), events);
+  });
+}
+
+/** Steps until nothing is due; with `skipBackOff` the clock jumps an hour a step, past any back-off. */
+export async function drain(queue: IngestionQueue, { skipBackOff = false } = {}) {
+  let steps = 0;
+  let now = Date.now() + (skipBackOff ? 3_600_000 : 0);
+  while (await queue.runStep(now)) {
+    steps++;
+    if (skipBackOff) now += 3_600_000;
+  }
+  return steps;
+}
+
+/** The stages a file went through, each once. */
+export const stages = (events: JobProgress[]) => events.map((e) => e.status).filter((s, i, all) => s !== all[i - 1]);
