@@ -23,6 +23,8 @@ export default [
       route("characters/new", "routes/campaigns/characters/new.tsx"),
       route("characters/:characterId", "routes/campaigns/characters/character.tsx"),
       route("characters/:characterId/edit", "routes/campaigns/characters/edit.tsx"),
+      route("assistant", "routes/campaigns/assistant/index.tsx"),
+      route("assistant/:chatId", "routes/campaigns/assistant/chat.tsx"),
     ]),
     route("library", "routes/library/index.tsx"),
     route("library/:fileKey", "routes/library/file.tsx"),
@@ -33,6 +35,7 @@ export default [
   ]),
   // JSON endpoints: 401 when signed out, 404 for anything not the caller's.
   route("api/campaigns/:campaignId", "routes/api/campaign.ts"),
+  route("api/campaigns/:campaignId/chats/:chatId/ask", "routes/api/ask.ts"),
   route("api/files", "routes/api/files.ts"),
   route("api/files/:fileKey/chunks", "routes/api/file-chunks.ts"),
   route("api/jobs", "routes/api/jobs.ts"),

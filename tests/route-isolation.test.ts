@@ -3,6 +3,7 @@ import type { RouteConfigEntry } from "@react-router/dev/routes";
 import { isRouteErrorResponse, type RouterContextProvider } from "react-router";
 import { beforeAll, describe, expect, it } from "vitest";
 import routes from "~/routes";
+import { createConversation } from "~/server/assistant/conversations.server";
 import { createCampaign } from "~/server/campaigns/campaigns.server";
 import { createCharacter } from "~/server/campaigns/characters.server";
 import { createContextEntry } from "~/server/campaigns/context-entries.server";
@@ -128,7 +129,9 @@ describe("every route with an id is scoped to its owner", () => {
       owner.username,
       { fileName: "big secret.pdf", size: 60 * 1024 * 1024 },
     );
+    const conversation = await createConversation(db, campaign);
     params = {
+      chatId: conversation.id,
       campaignId: campaign.id,
       entryId: String(entry.id),
       characterId: String(character.id),
@@ -188,6 +191,7 @@ describe("every route with an id is scoped to its owner", () => {
 
   it("answers 404 for ids that do not exist at all", async () => {
     const missing = {
+      chatId: crypto.randomUUID(),
       campaignId: crypto.randomUUID(),
       entryId: "999999",
       characterId: "999999",
@@ -226,6 +230,18 @@ describe("every route with an id is scoped to its owner", () => {
     };
     expect(await jobsOf(ownerCookie)).toContain(params.fileKey);
     expect(await jobsOf(intruderCookie)).toEqual([]);
+  });
+
+  it("refuses searches scoped to another user's campaign or file, in the API and the page", async () => {
+    for (const path of ["/api/search", "/search"]) {
+      const route = allRoutes.find((r) => r.path === path);
+      if (!route) throw new Error(`no ${path} route`);
+      for (const scope of [`campaignId=${params.campaignId}`, `fileKey=${params.fileKey}`]) {
+        const url = `http://localhost${path}?q=secret&${scope}`;
+        expect(await call(route, "loader", url, intruderCookie, {}), `${path}?${scope}`).toBe(404);
+        expect(await call(route, "loader", url, ownerCookie, {}), `${path}?${scope}`).toBe(200);
+      }
+    }
   });
 
   it("answers the JSON API with 401 when signed out", async () => {

@@ -1,25 +1,5 @@
+import { openLabel, sourceLabel } from "~/lib/search";
 import type { SearchResult } from "~/server/search/search.server";
-
-/** Where a result comes from, in words: "Players Handbook.pdf, page 12" or "Lore · The Sunken Crown". */
-export function sourceLabel(result: Pick<SearchResult, "source">): string {
-  const source = result.source;
-  if (source.kind === "chunk") {
-    const where = [source.page ? `page ${source.page}` : null, source.headingPath.join(" › ") || null]
-      .filter(Boolean)
-      .join(", ");
-    return where ? `${source.fileName}, ${where}` : source.fileName;
-  }
-  const what = source.kind === "character" ? (source.label === "pc" ? "Player character" : "NPC") : source.label;
-  return `${what[0]?.toUpperCase()}${what.slice(1)} in ${source.campaignName}${source.gmOnly ? " (GM only)" : ""}`;
-}
-
-export function openLabel(result: Pick<SearchResult, "source">): string {
-  const source = result.source;
-  if (source.kind !== "chunk") return source.kind === "character" ? "Open character" : "Open entry";
-  return source.contentType === "application/pdf" && source.page
-    ? `Open at page ${source.page}`
-    : "Open at this passage";
-}
 
 /** The snippet, matched words marked (as elements: nothing from the text becomes HTML). */
 export function Snippet({ parts }: { parts: SearchResult["snippet"] }) {

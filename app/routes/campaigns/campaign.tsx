@@ -53,6 +53,11 @@ export default function CampaignLayout({ loaderData }: Route.ComponentProps) {
             </NavLink>
           </li>
           <li>
+            <NavLink to={`${base}/assistant`} className={tabClass}>
+              Assistant
+            </NavLink>
+          </li>
+          <li>
             <NavLink to={`${base}/edit`} className={tabClass}>
               Edit campaign
             </NavLink>

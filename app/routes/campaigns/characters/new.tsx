@@ -2,6 +2,7 @@ import { parseWithZod } from "@conform-to/zod/v4";
 import { data } from "react-router";
 import { CharacterForm } from "~/components/character-form";
 import { characterSchema } from "~/lib/campaign-schemas";
+import { answerDraft } from "~/server/assistant/conversations.server";
 import { createCharacter, listSheetOptions, SheetNotFoundError } from "~/server/campaigns/characters.server";
 import { getCampaignFromContext } from "~/server/campaigns/guards.server";
 import { getDb } from "~/server/request.server";
@@ -10,9 +11,16 @@ import type { Route } from "./+types/new";
 
 export const meta: Route.MetaFunction = () => [{ title: "New character — LoreSmith AI" }];
 
-export async function loader({ context }: Route.LoaderArgs) {
+export async function loader({ request, context }: Route.LoaderArgs) {
   const campaign = getCampaignFromContext(context);
-  return { campaignId: campaign.id, sheetOptions: await listSheetOptions(getDb(context), campaign) };
+  const db = getDb(context);
+  // "Create NPC from this" on an assistant answer opens this form with the answer as backstory.
+  const fromAnswer = new URL(request.url).searchParams.get("fromAnswer");
+  const [sheetOptions, draft] = await Promise.all([
+    listSheetOptions(db, campaign),
+    answerDraft(db, campaign, fromAnswer),
+  ]);
+  return { campaignId: campaign.id, sheetOptions, draft };
 }
 
 export async function action({ request, context }: Route.ActionArgs) {
@@ -40,7 +48,18 @@ export default function NewCharacter({ loaderData, actionData }: Route.Component
   return (
     <div className="max-w-3xl">
       <h1 className="mb-4 font-serif text-3xl font-semibold">New character</h1>
-      <CharacterForm lastResult={actionData} submitLabel="Add character" sheetOptions={loaderData.sheetOptions} />
+      {loaderData.draft ? (
+        <p className="mb-4 rounded-md border border-sky-300 bg-sky-50 p-3 text-sky-900">
+          The backstory holds the assistant's answer to “{loaderData.draft.title}”. Give the NPC a name and adjust the
+          rest.
+        </p>
+      ) : null}
+      <CharacterForm
+        lastResult={actionData}
+        submitLabel="Add character"
+        sheetOptions={loaderData.sheetOptions}
+        defaultValue={loaderData.draft ? { characterType: "npc", backstory: loaderData.draft.markdown } : undefined}
+      />
     </div>
   );
 }

@@ -3,6 +3,7 @@ import { data, useSearchParams } from "react-router";
 import { ContextEntryForm } from "~/components/context-entry-form";
 import { contextEntrySchema } from "~/lib/campaign-schemas";
 import { contextTypes } from "~/lib/domain";
+import { answerDraft } from "~/server/assistant/conversations.server";
 import { createContextEntry } from "~/server/campaigns/context-entries.server";
 import { getCampaignFromContext } from "~/server/campaigns/guards.server";
 import { getDb } from "~/server/request.server";
@@ -11,8 +12,11 @@ import type { Route } from "./+types/new";
 
 export const meta: Route.MetaFunction = () => [{ title: "New entry — LoreSmith AI" }];
 
-export function loader({ context }: Route.LoaderArgs) {
-  return { campaignId: getCampaignFromContext(context).id };
+export async function loader({ request, context }: Route.LoaderArgs) {
+  const campaign = getCampaignFromContext(context);
+  // "Save as context entry" from an assistant answer opens this form filled in.
+  const fromAnswer = new URL(request.url).searchParams.get("fromAnswer");
+  return { campaignId: campaign.id, draft: await answerDraft(getDb(context), campaign, fromAnswer) };
 }
 
 export async function action({ request, context }: Route.ActionArgs) {
@@ -30,7 +34,8 @@ export async function action({ request, context }: Route.ActionArgs) {
   );
 }
 
-export default function NewContextEntry({ actionData }: Route.ComponentProps) {
+export default function NewContextEntry({ loaderData, actionData }: Route.ComponentProps) {
+  const { draft } = loaderData;
   const [searchParams] = useSearchParams();
   const type = searchParams.get("type");
   return (
@@ -38,7 +43,10 @@ export default function NewContextEntry({ actionData }: Route.ComponentProps) {
       <h1 className="mb-4 font-serif text-3xl font-semibold">New entry</h1>
       <ContextEntryForm
         lastResult={actionData}
-        defaultValue={{ contextType: contextTypes.find((t) => t === type) ?? "lore" }}
+        defaultValue={{
+          contextType: contextTypes.find((t) => t === type) ?? "lore",
+          ...(draft ? { title: draft.title, content: draft.markdown } : {}),
+        }}
         submitLabel="Add entry"
       />
     </div>

@@ -1,0 +1,246 @@
+import { type FormEvent, useRef, useState } from "react";
+import { data, Form, Link, redirect, useNavigation, useRevalidator } from "react-router";
+import { AssistantAnswer } from "~/components/assistant-message";
+import { DeleteDisclosure } from "~/components/delete-disclosure";
+import { Button } from "~/components/ui/button";
+import { inputClass } from "~/components/ui/field";
+import { conversationTitleSchema, MAX_QUESTION_LENGTH, type ProviderName, questionSchema } from "~/lib/assistant";
+import {
+  type AskEvent,
+  ask,
+  deleteConversation,
+  getConversation,
+  listMessages,
+  renameConversation,
+} from "~/server/assistant/conversations.server";
+import { askDepsFor } from "~/server/assistant/deps.server";
+import type { Citation } from "~/server/assistant/grounding.server";
+import { getCampaignFromContext, notFound } from "~/server/campaigns/guards.server";
+import { getDb, getEnv } from "~/server/request.server";
+import { redirectWithToast } from "~/server/toast.server";
+import type { Route } from "./+types/chat";
+
+export const meta: Route.MetaFunction = ({ loaderData }) => [
+  { title: `${loaderData?.conversation.title ?? "Conversation"} — Assistant — LoreSmith AI` },
+];
+
+async function requireConversation(context: Route.LoaderArgs["context"], chatId: string) {
+  const campaign = getCampaignFromContext(context);
+  const conversation = await getConversation(getDb(context), campaign, chatId);
+  if (!conversation) notFound("conversation");
+  return { campaign, conversation };
+}
+
+export async function loader({ context, params }: Route.LoaderArgs) {
+  const { campaign, conversation } = await requireConversation(context, params.chatId);
+  const messages = await listMessages(getDb(context), conversation);
+  return {
+    campaignId: campaign.id,
+    conversation: { id: conversation.id, title: conversation.title },
+    messages: messages.map(({ id, role, content, citations, provider }) => ({
+      id,
+      role,
+      content,
+      citations,
+      provider: (provider ?? "extractive") as ProviderName,
+    })),
+  };
+}
+
+export async function action({ request, context, params }: Route.ActionArgs) {
+  const { campaign, conversation } = await requireConversation(context, params.chatId);
+  const db = getDb(context);
+  const form = Object.fromEntries(await request.formData());
+  const here = `/campaigns/${campaign.id}/assistant/${conversation.id}`;
+  if (form.intent === "delete") {
+    await deleteConversation(db, conversation);
+    return redirectWithToast(context, request, `/campaigns/${campaign.id}/assistant`, "Conversation deleted.");
+  }
+  if (form.intent === "rename") {
+    const parsed = conversationTitleSchema.safeParse(form);
+    if (!parsed.success) return data({ error: parsed.error.issues[0]?.message ?? "" }, { status: 400 });
+    await renameConversation(db, conversation, parsed.data.title);
+    return redirectWithToast(context, request, here, "Conversation renamed.");
+  }
+  // Asking without JavaScript: the whole answer is written, saved, then shown.
+  const parsed = questionSchema.safeParse(form);
+  if (!parsed.success) return data({ error: parsed.error.issues[0]?.message ?? "" }, { status: 400 });
+  for await (const _event of ask(askDepsFor(getEnv(context), db), campaign, conversation, parsed.data.question)) {
+    // Run to the end: the answer is saved by the last step.
+  }
+  return redirect(`${here}#latest`);
+}
+
+interface Streaming {
+  question: string;
+  content: string;
+  citations: Citation[];
+  provider: ProviderName;
+}
+
+export default function Conversation({ loaderData, actionData }: Route.ComponentProps) {
+  const { campaignId, conversation, messages } = loaderData;
+  const navigation = useNavigation();
+  const revalidator = useRevalidator();
+  const [streaming, setStreaming] = useState<Streaming | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const formRef = useRef<HTMLFormElement>(null);
+  const busy = streaming !== null || navigation.state === "submitting";
+
+  // With JavaScript: stream the answer from the API, then reload the saved conversation.
+  async function onAsk(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const question = String(form.get("question") ?? "").trim();
+    if (!question) return setError("Type a question.");
+    setError(null);
+    setStreaming({ question, content: "", citations: [], provider: "extractive" });
+    try {
+      const response = await fetch(`/api/campaigns/${campaignId}/chats/${conversation.id}/ask`, {
+        method: "POST",
+        body: form,
+      });
+      if (!response.ok || !response.body) {
+        const body = (await response.json().catch(() => ({}))) as { error?: string };
+        throw new Error(body.error ?? `The server answered ${response.status}.`);
+      }
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        buffer += value ?? "";
+        const lines = buffer.split("\n");
+        buffer = lines.pop() ?? "";
+        for (const line of lines.filter(Boolean)) {
+          const message = JSON.parse(line) as AskEvent | { type: "error"; message: string };
+          if (message.type === "error") throw new Error(message.message);
+          setStreaming((current) => {
+            if (!current) return current;
+            if (message.type === "sources")
+              return { ...current, citations: message.citations, provider: message.provider };
+            if (message.type === "token") return { ...current, content: current.content + message.text };
+            return current;
+          });
+        }
+        if (done) break;
+      }
+      formRef.current?.reset();
+      revalidator.revalidate();
+    } catch (failure) {
+      setError(
+        `${failure instanceof Error ? failure.message : "The answer failed."} Your question was kept below; try again.`,
+      );
+    } finally {
+      setStreaming(null);
+    }
+  }
+
+  return (
+    <div className="max-w-3xl space-y-4">
+      <p>
+        <Link to={`/campaigns/${campaignId}/assistant`} className="text-ember-700 underline">
+          ← All conversations
+        </Link>
+      </p>
+      <h1 className="break-words font-serif text-2xl font-semibold">{conversation.title}</h1>
+
+      <ol className="space-y-4" aria-label="Messages">
+        {messages.map((message, i) => (
+          <li key={message.id} id={i === messages.length - 1 ? "latest" : undefined} className="scroll-mt-4">
+            {message.role === "user" ? (
+              <p className="ml-auto max-w-[85%] whitespace-pre-wrap break-words rounded-lg bg-ember-50 p-3">
+                <span className="sr-only">You asked: </span>
+                {message.content}
+              </p>
+            ) : (
+              <AssistantAnswer
+                id={message.id}
+                content={message.content}
+                citations={message.citations}
+                provider={message.provider}
+                campaignId={campaignId}
+              />
+            )}
+          </li>
+        ))}
+        {streaming ? (
+          <>
+            <li>
+              <p className="ml-auto max-w-[85%] whitespace-pre-wrap break-words rounded-lg bg-ember-50 p-3">
+                {streaming.question}
+              </p>
+            </li>
+            <li aria-live="polite" aria-busy="true">
+              <AssistantAnswer
+                id="streaming"
+                content={streaming.content || "Looking through your material…"}
+                citations={streaming.citations}
+                provider={streaming.provider}
+                campaignId={campaignId}
+                streaming
+              />
+            </li>
+          </>
+        ) : null}
+      </ol>
+
+      <Form
+        method="post"
+        ref={formRef}
+        onSubmit={onAsk}
+        className="space-y-2 rounded-lg border border-stone-300 bg-white p-4"
+      >
+        <input type="hidden" name="intent" value="ask" />
+        <label htmlFor="question" className="block font-medium">
+          Ask about this campaign
+        </label>
+        <textarea
+          id="question"
+          name="question"
+          rows={3}
+          required
+          maxLength={MAX_QUESTION_LENGTH}
+          aria-describedby={error || actionData?.error ? "question-error" : undefined}
+          className={inputClass}
+          placeholder="e.g. What does the lich need to come back?"
+        />
+        {error || actionData?.error ? (
+          <p id="question-error" role="alert" className="text-red-700 text-sm">
+            {error ?? actionData?.error}
+          </p>
+        ) : null}
+        <Button type="submit" pending={busy}>
+          {busy ? "Answering…" : "Ask"}
+        </Button>
+      </Form>
+
+      <details className="rounded-lg border border-stone-300 bg-white p-4">
+        <summary className="flex min-h-11 cursor-pointer items-center font-medium">Rename this conversation…</summary>
+        <Form method="post" className="mt-3 flex flex-col gap-2 sm:flex-row sm:items-end">
+          <input type="hidden" name="intent" value="rename" />
+          <div className="flex-1">
+            <label htmlFor="title" className="block font-medium text-sm">
+              Name
+            </label>
+            <input
+              id="title"
+              name="title"
+              required
+              maxLength={120}
+              defaultValue={conversation.title}
+              className={inputClass}
+            />
+          </div>
+          <Button type="submit" variant="secondary">
+            Rename
+          </Button>
+        </Form>
+      </details>
+      <DeleteDisclosure
+        what="this conversation"
+        detail="Its questions and answers are removed. Entries you saved from it stay."
+        pending={navigation.formData?.get("intent") === "delete"}
+      />
+    </div>
+  );
+}

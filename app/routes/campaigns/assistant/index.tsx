@@ -1,0 +1,68 @@
+import { Form, Link, redirect, useNavigation } from "react-router";
+import { Button } from "~/components/ui/button";
+import { formatRelative } from "~/lib/format";
+import { createConversation, listConversations } from "~/server/assistant/conversations.server";
+import { getCampaignFromContext } from "~/server/campaigns/guards.server";
+import { getDb } from "~/server/request.server";
+import type { Route } from "./+types/index";
+
+export const meta: Route.MetaFunction = () => [{ title: "Assistant — LoreSmith AI" }];
+
+export async function loader({ context }: Route.LoaderArgs) {
+  const campaign = getCampaignFromContext(context);
+  const conversations = await listConversations(getDb(context), campaign);
+  return {
+    campaign: { id: campaign.id, name: campaign.name },
+    conversations: conversations.map(({ id, title, updatedAt }) => ({ id, title, updatedAt })),
+    now: Date.now(),
+  };
+}
+
+export async function action({ context }: Route.ActionArgs) {
+  const campaign = getCampaignFromContext(context);
+  const conversation = await createConversation(getDb(context), campaign);
+  return redirect(`/campaigns/${campaign.id}/assistant/${conversation.id}`);
+}
+
+export default function AssistantIndex({ loaderData }: Route.ComponentProps) {
+  const { campaign, conversations, now } = loaderData;
+  const navigation = useNavigation();
+  return (
+    <div className="max-w-3xl space-y-6">
+      <header className="space-y-2">
+        <h1 className="font-serif text-3xl font-semibold">Assistant</h1>
+        <p className="text-stone-700">
+          Ask about {campaign.name}: answers come from the files attached to it, its lore and its characters (GM-only
+          entries included), each claim cited.
+        </p>
+        <Form method="post">
+          <Button type="submit" pending={navigation.state === "submitting"}>
+            New conversation
+          </Button>
+        </Form>
+      </header>
+      {conversations.length === 0 ? (
+        <p className="rounded-lg border border-stone-300 border-dashed bg-white p-6 text-center">
+          No conversations yet. Start one and ask, say, “Who knows where the crown is?”
+        </p>
+      ) : (
+        <ul
+          className="divide-y divide-stone-200 rounded-lg border border-stone-300 bg-white"
+          aria-label="Conversations"
+        >
+          {conversations.map((conversation) => (
+            <li key={conversation.id}>
+              <Link
+                to={conversation.id}
+                className="flex min-h-11 flex-wrap items-center justify-between gap-2 px-4 py-3 hover:bg-stone-50"
+              >
+                <span className="break-words font-medium text-ember-800">{conversation.title}</span>
+                <span className="text-sm text-stone-600">{formatRelative(conversation.updatedAt, now)}</span>
+              </Link>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}

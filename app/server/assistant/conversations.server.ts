@@ -1,0 +1,250 @@
+import { and, asc, desc, eq, sql } from "drizzle-orm";
+import type { Campaign } from "../campaigns/campaigns.server";
+import type { Db } from "../db/db.server";
+import { campaigns, chatMessages, chatSessions } from "../db/schema";
+import { type SearchDeps, search } from "../search/search.server";
+import type { ChatModel, Provider } from "./chat-model.server";
+import {
+  type Citation,
+  citationsFor,
+  extractiveAnswer,
+  groundedMessages,
+  nothingFoundAnswer,
+  relevantSources,
+} from "./grounding.server";
+
+/**
+ * Per-campaign conversations with the assistant, kept in D1, and the asking itself:
+ * retrieve from the campaign's material, keep what is relevant, answer with citations
+ * (streamed), save both turns.
+ */
+
+export type Conversation = typeof chatSessions.$inferSelect;
+export type StoredMessage = Omit<typeof chatMessages.$inferSelect, "citations"> & { citations: Citation[] };
+
+export const DEFAULT_TITLE = "New conversation";
+
+export async function listConversations(db: Db, campaign: Campaign) {
+  return db
+    .select()
+    .from(chatSessions)
+    .where(and(eq(chatSessions.campaignId, campaign.id), eq(chatSessions.username, campaign.username)))
+    .orderBy(desc(chatSessions.updatedAt));
+}
+
+/** The assistant's start page: the user's campaigns and their latest conversations. */
+export async function assistantHome(db: Db, username: string) {
+  const [campaignRows, recent] = await Promise.all([
+    db
+      .select({ id: campaigns.id, name: campaigns.name })
+      .from(campaigns)
+      .where(eq(campaigns.username, username))
+      .orderBy(desc(campaigns.updatedAt)),
+    db
+      .select({
+        id: chatSessions.id,
+        title: chatSessions.title,
+        updatedAt: chatSessions.updatedAt,
+        campaignId: chatSessions.campaignId,
+        campaignName: campaigns.name,
+      })
+      .from(chatSessions)
+      .innerJoin(campaigns, eq(campaigns.id, chatSessions.campaignId))
+      .where(eq(chatSessions.username, username))
+      .orderBy(desc(chatSessions.updatedAt))
+      .limit(10),
+  ]);
+  return { campaigns: campaignRows, recent };
+}
+
+export async function createConversation(db: Db, campaign: Campaign, title = DEFAULT_TITLE): Promise<Conversation> {
+  const [row] = await db
+    .insert(chatSessions)
+    .values({ id: crypto.randomUUID(), campaignId: campaign.id, username: campaign.username, title })
+    .returning();
+  if (!row) throw new Error("conversation insert returned nothing");
+  return row;
+}
+
+/** The conversation, only if it belongs to this (already owner-checked) campaign. */
+export async function getConversation(db: Db, campaign: Campaign, chatId: string) {
+  const [conversation] = await db
+    .select()
+    .from(chatSessions)
+    .where(
+      and(
+        eq(chatSessions.id, chatId),
+        eq(chatSessions.campaignId, campaign.id),
+        eq(chatSessions.username, campaign.username),
+      ),
+    );
+  return conversation;
+}
+
+export async function listMessages(db: Db, conversation: Conversation): Promise<StoredMessage[]> {
+  const rows = await db
+    .select()
+    .from(chatMessages)
+    .where(eq(chatMessages.sessionId, conversation.id))
+    .orderBy(asc(chatMessages.createdAt), asc(chatMessages.role));
+  return rows.map((row) => ({ ...row, citations: row.citations as Citation[] }));
+}
+
+export async function renameConversation(db: Db, conversation: Conversation, title: string) {
+  await db
+    .update(chatSessions)
+    .set({ title, version: sql`${chatSessions.version} + 1`, updatedAt: Date.now() })
+    .where(eq(chatSessions.id, conversation.id));
+}
+
+export async function deleteConversation(db: Db, conversation: Conversation) {
+  await db.delete(chatSessions).where(eq(chatSessions.id, conversation.id));
+}
+
+/** An answer of this campaign with the question it answered (for "save as entry", "create NPC"). */
+export async function getAnswer(db: Db, campaign: Campaign, messageId: string) {
+  const [row] = await db
+    .select({ message: chatMessages, sessionId: chatSessions.id })
+    .from(chatMessages)
+    .innerJoin(chatSessions, eq(chatSessions.id, chatMessages.sessionId))
+    .where(
+      and(
+        eq(chatMessages.id, messageId),
+        eq(chatMessages.role, "assistant"),
+        eq(chatSessions.campaignId, campaign.id),
+        eq(chatSessions.username, campaign.username),
+      ),
+    );
+  if (!row) return undefined;
+  const [question] = await db
+    .select({ content: chatMessages.content })
+    .from(chatMessages)
+    .where(
+      and(
+        eq(chatMessages.sessionId, row.sessionId),
+        eq(chatMessages.role, "user"),
+        sql`${chatMessages.createdAt} <= ${row.message.createdAt}`,
+      ),
+    )
+    .orderBy(desc(chatMessages.createdAt))
+    .limit(1);
+  return {
+    question: question?.content ?? "",
+    answer: row.message.content,
+    citations: row.message.citations as Citation[],
+  };
+}
+
+/** The answer as Markdown with its sources listed as links: what "save as entry" stores. */
+export function answerAsMarkdown(answer: { answer: string; citations: Citation[] }): string {
+  const cited = answer.citations.filter((c) => answer.answer.includes(`[${c.n}]`));
+  const sources = cited.map((c) => `${c.n}. [${c.label.replaceAll("]", ")")}](${c.href})`).join("\n");
+  return sources ? `${answer.answer}\n\n**Sources**\n\n${sources}` : answer.answer;
+}
+
+/**
+ * What "save as context entry" and "create NPC from this" prefill their forms with: the
+ * question as the title, the answer with its sources. Undefined for anything not an
+ * answer in this campaign.
+ */
+export async function answerDraft(db: Db, campaign: Campaign, messageId: string | null) {
+  if (!messageId) return undefined;
+  const answer = await getAnswer(db, campaign, messageId);
+  if (!answer) return undefined;
+  const title = answer.question.replace(/\s+/g, " ").trim().slice(0, 200);
+  return { title, markdown: answerAsMarkdown(answer).slice(0, 50_000) };
+}
+
+export type AskEvent =
+  | { type: "sources"; citations: Citation[]; provider: Provider }
+  | { type: "token"; text: string }
+  | { type: "done"; messageId: string; provider: Provider; content: string };
+
+export interface AskDeps {
+  db: Db;
+  search: SearchDeps;
+  model: ChatModel | null;
+}
+
+/**
+ * Asks in a conversation: saves the question, retrieves from the campaign (its files,
+ * lore, characters, GM-only included), streams the answer and saves it. Nothing relevant
+ * → says so without calling a model. A model that fails mid-way is replaced by the
+ * extractive answer, with a note.
+ */
+export async function* ask(
+  deps: AskDeps,
+  campaign: Campaign,
+  conversation: Conversation,
+  question: string,
+): AsyncGenerator<AskEvent> {
+  const { db } = deps;
+  const now = Date.now();
+  const history = (await listMessages(db, conversation)).map((m) => ({ role: m.role, content: m.content }));
+  await db.insert(chatMessages).values({
+    id: crypto.randomUUID(),
+    sessionId: conversation.id,
+    role: "user",
+    content: question,
+    createdAt: now,
+    updatedAt: now,
+  });
+  const results = await search(deps.search, campaign.username, { query: question, k: 12, campaign });
+  const citations = citationsFor(relevantSources(question, results));
+  let provider: Provider = citations.length && deps.model ? deps.model.provider : "extractive";
+  yield { type: "sources", citations, provider };
+
+  let content = "";
+  const emit = function* (text: string) {
+    // Word by word, so the extractive answer arrives like a written one.
+    for (const piece of text.match(/\S+\s*|\s+/g) ?? []) {
+      content += piece;
+      yield { type: "token" as const, text: piece };
+    }
+  };
+  if (citations.length === 0) {
+    yield* emit(nothingFoundAnswer(`the material of “${campaign.name}”`));
+  } else if (deps.model) {
+    try {
+      for await (const token of deps.model.stream(groundedMessages(question, citations, history))) {
+        content += token;
+        yield { type: "token", text: token };
+      }
+    } catch (error) {
+      console.error("chat model failed:", error);
+      provider = "extractive";
+      yield* emit(`${content ? "\n\n" : ""}(The model stopped with an error, so this answer is quoted instead.)\n\n`);
+      yield* emit(extractiveAnswer(question, citations));
+    }
+  } else {
+    yield* emit(extractiveAnswer(question, citations));
+  }
+
+  const answeredAt = Date.now();
+  const messageId = crypto.randomUUID();
+  await db.batch([
+    db.insert(chatMessages).values({
+      id: messageId,
+      sessionId: conversation.id,
+      role: "assistant",
+      content,
+      citations,
+      provider,
+      createdAt: Math.max(answeredAt, now + 1),
+      updatedAt: answeredAt,
+    }),
+    db
+      .update(chatSessions)
+      .set({
+        updatedAt: answeredAt,
+        title: conversation.title === DEFAULT_TITLE ? titleFrom(question) : conversation.title,
+      })
+      .where(eq(chatSessions.id, conversation.id)),
+  ]);
+  yield { type: "done", messageId, provider, content };
+}
+
+function titleFrom(question: string): string {
+  const flat = question.replace(/\s+/g, " ").trim();
+  return flat.length > 60 ? `${flat.slice(0, 59).trimEnd()}…` : flat;
+}

@@ -1,0 +1,123 @@
+import type { APIRequestContext } from "@playwright/test";
+import {
+  createCampaignViaHttp,
+  expect,
+  expectNoHorizontalOverflow,
+  expectToast,
+  originOf,
+  postFormExpectingRedirect,
+  signUp,
+  test,
+  uniquePassword,
+  uniqueUsername,
+  waitForHydration,
+} from "./fixtures";
+
+/**
+ * Search and the assistant in a browser: a Markdown chapter found from a phone and opened
+ * at its passage; a cited answer (extractive: no model runs here) saved as a lore entry;
+ * and the search form without JavaScript. The chapter is the project's own text.
+ */
+
+const CHAPTER = `# The Drowned Abbey
+
+## The Bell
+
+The abbey bell still hangs in the flooded tower. At low tide it rings by itself, and the drowned knights rise from the nave.
+
+## The Lich Vecnaar
+
+Vecnaar keeps its phylactery inside the bell. If Vecnaar is destroyed it returns in 1d10 days, unless the phylactery is shattered with a blessed hammer.
+`;
+
+/** Uploads the chapter through the API and waits until it is searchable; returns its key. */
+async function uploadChapter(request: APIRequestContext, baseURL: string | undefined, name = "Drowned Abbey.md") {
+  const response = await request.put(`/api/files?name=${encodeURIComponent(name)}`, {
+    headers: { Origin: originOf(baseURL), "Content-Type": "application/octet-stream" },
+    data: Buffer.from(CHAPTER),
+  });
+  expect(response.status()).toBe(201);
+  const { fileKey } = (await response.json()) as { fileKey: string };
+  await expect
+    .poll(async () => {
+      const { jobs } = (await (await request.get("/api/jobs")).json()) as {
+        jobs: { fileKey: string; status: string }[];
+      };
+      return jobs.find((job) => job.fileKey === fileKey)?.status;
+    })
+    .toBe("ready");
+  return fileKey;
+}
+
+test("search a chapter as you type, from a phone, and open the result at its passage", async ({ page, baseURL }) => {
+  await signUp(page, uniqueUsername("search"), uniquePassword());
+  await uploadChapter(page.request, baseURL);
+  await page.goto("/search");
+  await waitForHydration(page);
+  // No submit: results follow the typing.
+  await page.getByLabel("Search your material").pressSequentially("phylactery blessed", { delay: 30 });
+  const results = page.getByRole("list", { name: "Search results" });
+  const first = results.getByRole("listitem").first();
+  await expect(first.getByRole("heading", { name: "Drowned Abbey.md" })).toBeVisible();
+  await expect(first).toContainText("Drowned Abbey.md, The Drowned Abbey › The Lich Vecnaar");
+  await expect(first.locator("mark").first()).toHaveText(/phylactery|blessed/);
+  await expect(page).toHaveURL(/\/search\?q=phylactery\+blessed/);
+  await expectNoHorizontalOverflow(page, "search results");
+  await first.getByRole("link", { name: /Open at this passage/ }).click();
+  await expect(page).toHaveURL(/\/library\/[0-9a-f]+\/read#passage-\d+$/);
+  const passage = page.locator("li:target");
+  await expect(passage).toContainText("unless the phylactery is shattered with a blessed hammer");
+  await expect(passage).toContainText("The Drowned Abbey › The Lich Vecnaar");
+});
+
+test("ask the campaign assistant, get a cited answer, save it as a lore entry", async ({ page, baseURL }) => {
+  test.slow();
+  await signUp(page, uniqueUsername("ask"), uniquePassword());
+  const fileKey = await uploadChapter(page.request, baseURL);
+  const campaignId = await createCampaignViaHttp(page.request, baseURL, { name: "Tides of Ruin" });
+  await postFormExpectingRedirect(page.request, baseURL, `/library/${fileKey}`, { intent: "attach", campaignId });
+
+  await page.goto(`/campaigns/${campaignId}/assistant`);
+  await waitForHydration(page);
+  await page.getByRole("button", { name: "New conversation" }).click();
+  await expect(page).toHaveURL(new RegExp(`/campaigns/${campaignId}/assistant/[0-9a-f-]+$`));
+  await waitForHydration(page);
+  await page.getByLabel("Ask about this campaign").fill("What does the lich need to come back?");
+  await page.getByRole("button", { name: "Ask" }).click();
+
+  const answer = page.getByRole("article", { name: "Answer" }).last();
+  await expect(answer).toContainText("Generation is off");
+  await expect(answer).toContainText("returns in 1d10 days");
+  await expect(answer).toContainText("Quoted from your material — generation is off");
+  // [1] points at the first source, which opens the chapter at its passage.
+  await answer.getByRole("link", { name: "[1]" }).first().click();
+  const source = answer.getByRole("region", { name: "Sources" }).getByRole("listitem").first();
+  await expect(source).toContainText("Drowned Abbey.md");
+  await expect(source.getByRole("link", { name: /Drowned Abbey\.md/ })).toHaveAttribute("href", /\/read#passage-\d+$/);
+  // The conversation was saved and titled after the question.
+  await page.reload();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("What does the lich need to come back?");
+
+  await page.getByRole("link", { name: "Save as context entry" }).click();
+  await expect(page.getByLabel("Title")).toHaveValue("What does the lich need to come back?");
+  await expect(page.getByLabel("Content")).toHaveValue(/1d10 days[\s\S]*\*\*Sources\*\*/);
+  await waitForHydration(page);
+  await page.getByRole("button", { name: "Add entry" }).click();
+  await expectToast(page, "Entry “What does the lich need to come back?” added.");
+  await expect(page.getByRole("link", { name: /Drowned Abbey\.md/ })).toBeVisible();
+});
+
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("the search page is a plain form", async ({ page, baseURL, isMobile }) => {
+    test.skip(isMobile, "the same form at any width");
+    await signUp(page, uniqueUsername("nojs"), uniquePassword());
+    await uploadChapter(page.request, baseURL, "Abbey notes.md");
+    await page.goto("/search");
+    await page.getByLabel("Search your material").fill("drowned knights");
+    await page.getByRole("button", { name: "Search" }).click();
+    await expect(page).toHaveURL(/\/search\?q=drowned\+knights/);
+    await expect(page.getByRole("list", { name: "Search results" })).toContainText("Abbey notes.md");
+  });
+});
