@@ -83,7 +83,10 @@ test("ask the campaign assistant, get a cited answer, save it as a lore entry", 
   await expect(page).toHaveURL(new RegExp(`/campaigns/${campaignId}/assistant/[0-9a-f-]+$`));
   await waitForHydration(page);
   await page.getByLabel("Ask about this campaign").fill("What does the lich need to come back?");
+  const streamed = page.waitForResponse((response) => response.url().endsWith("/ask"));
   await page.getByRole("button", { name: "Ask" }).click();
+  // The answer came as a stream of events, not as a page load.
+  expect((await streamed).headers()["content-type"]).toContain("application/x-ndjson");
 
   const answer = page.getByRole("article", { name: "Answer" }).last();
   await expect(answer).toContainText("Generation is off");
@@ -119,5 +122,21 @@ test.describe("without JavaScript", () => {
     await page.getByRole("button", { name: "Search" }).click();
     await expect(page).toHaveURL(/\/search\?q=drowned\+knights/);
     await expect(page.getByRole("list", { name: "Search results" })).toContainText("Abbey notes.md");
+  });
+
+  test("the assistant answers a plain form post", async ({ page, baseURL, isMobile }) => {
+    test.skip(isMobile, "the same forms at any width");
+    await signUp(page, uniqueUsername("nojs"), uniquePassword());
+    const fileKey = await uploadChapter(page.request, baseURL, "Abbey lore.md");
+    const campaignId = await createCampaignViaHttp(page.request, baseURL, { name: "Quiet Tides" });
+    await postFormExpectingRedirect(page.request, baseURL, `/library/${fileKey}`, { intent: "attach", campaignId });
+    await page.goto(`/campaigns/${campaignId}/assistant`);
+    await page.getByRole("button", { name: "New conversation" }).click();
+    await page.getByLabel("Ask about this campaign").fill("When does the bell ring?");
+    await page.getByRole("button", { name: "Ask" }).click();
+    await expect(page).toHaveURL(/#latest$/);
+    const answer = page.getByRole("article", { name: "Answer" });
+    await expect(answer).toContainText("At low tide it rings by itself");
+    await expect(answer.getByRole("region", { name: "Sources" })).toContainText("Abbey lore.md");
   });
 });
