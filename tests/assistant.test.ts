@@ -103,7 +103,8 @@ describe("the assistant", () => {
     // [1] maps to the passage it quotes, which opens at its place.
     expect(sources.citations[0]).toMatchObject({
       n: 1,
-      title: "Lich.md",
+      title: "Returning",
+      label: "Lich.md, The Lich Vecnaar › Returning",
       href: expect.stringMatching(/\/read#passage-0$/),
     });
     const saved = await listMessages(db, conversation);
@@ -117,7 +118,7 @@ describe("the assistant", () => {
     );
     const cited = next.find((e) => e.type === "sources");
     expect(cited?.type === "sources" && cited.citations.map((c) => c.title)).toEqual(
-      expect.arrayContaining(["Lich.md", "Where the phylactery is"]),
+      expect.arrayContaining(["Returning", "Where the phylactery is"]),
     );
   });
 

@@ -87,7 +87,9 @@ async function world() {
   return { gm, rival, lich, crown, loose, tide, ash };
 }
 
-const titles = (results: SearchResult[]) => results.map((r) => r.title);
+/** What each result is: the file name of a passage, the title of an entry or character. */
+const titles = (results: SearchResult[]) =>
+  results.map((r) => (r.source.kind === "chunk" ? r.source.fileName : r.title));
 
 describe("query handling", () => {
   it("keeps the meaningful words and never lets typed text become FTS5 syntax", () => {
@@ -128,7 +130,10 @@ describe("hybrid search", () => {
     expect(titles(lich)).toContain("Lich lore.md");
     expect(titles(lich)).not.toContain("Rival lich.md");
     // Found by its words and by its embedding: both retrievers agree.
-    expect(lich.find((r) => r.title === "Lich lore.md")?.matchedBy).toEqual(["words", "meaning"]);
+    expect(lich.find((r) => r.source.kind === "chunk" && r.source.fileName === "Lich lore.md")?.matchedBy).toEqual([
+      "words",
+      "meaning",
+    ]);
   });
 
   it("keeps a campaign search inside the campaign: its files, entries and characters only", async () => {

@@ -105,7 +105,12 @@ export function extractiveAnswer(question: string, citations: Citation[]): strin
 
 /** Up to two consecutive sentences with the most question words. */
 function bestSentences(text: string, terms: string[]): string {
-  const flat = text.replace(/\s+/g, " ").trim();
+  // Quoted as prose: without Markdown emphasis, heading marks and table pipes.
+  const flat = text
+    .replace(/[*_]{1,3}(?=\S)|(?<=\S)[*_]{1,3}|^#+\s*/gm, "")
+    .replace(/\s*\|\s*/g, " · ")
+    .replace(/\s+/g, " ")
+    .trim();
   const sentences = flat.match(/[^.!?]+[.!?]+["”’)]*|[^.!?]+$/g) ?? [flat];
   const score = (sentence: string) => {
     const lower = sentence.toLowerCase();

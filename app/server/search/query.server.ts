@@ -106,7 +106,7 @@ export function snippet(text: string, terms: string[]): SnippetPart[] {
 export function reciprocalRankFusion(lists: string[][], k = 60): Map<string, number> {
   const scores = new Map<string, number>();
   for (const list of lists) {
-    list.forEach((id, i) => scores.set(id, (scores.get(id) ?? 0) + 1 / (k + i + 1)));
+    for (const [i, id] of list.entries()) scores.set(id, (scores.get(id) ?? 0) + 1 / (k + i + 1));
   }
   return scores;
 }

@@ -310,12 +310,15 @@ function chunkResult(row: ChunkRow, terms: string[], by: "words" | "meaning"): O
   const page = typeof metadata.page === "number" ? metadata.page : null;
   const headingPath = Array.isArray(metadata.headingPath) ? metadata.headingPath : [];
   const isPdf = row.contentType === "application/pdf";
+  // The chunk text starts with its heading path (it helps bm25); the title and source line show it instead.
+  const prefix = headingPath.length ? `${headingPath.join(" › ")}\n` : "";
+  const body = row.text.startsWith(prefix) ? row.text.slice(prefix.length) : row.text;
   return {
     kind: "chunk",
     id: row.id,
-    title: row.fileName,
+    title: headingPath.at(-1) ?? row.fileName,
     text: row.text,
-    snippet: snippet(row.text, terms),
+    snippet: snippet(body, terms),
     matchedBy: [by],
     source: {
       kind: "chunk",
