@@ -1,23 +1,18 @@
-import { env, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { and, eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { fileChunks, fileMetadata, fileVersions, localVectors } from "~/server/db/schema";
+import { fileChunks, fileMetadata, localVectors } from "~/server/db/schema";
 import { deleteFile, uploadFile } from "~/server/files/files.server";
-import { newFileKey } from "~/server/files/keys.server";
 import {
-  IngestionQueue,
-  type IngestRequest,
   type JobProgress,
   MAX_ATTEMPTS,
   MAX_PDF_BYTES,
   MAX_WHOLE_FILE_EXTRACT_BYTES,
   PAGES_PER_STEP,
-  type QueueDeps,
 } from "~/server/ingest/queue.server";
-import { D1VectorIndex, HashingEmbedder } from "~/server/vectors/local.server";
+import { D1VectorIndex } from "~/server/vectors/local.server";
 import type { Embedder } from "~/server/vectors/ports.server";
 import conditions from "../../shared/corpus/srd5/12-conditions.md?raw";
-import type { UserFileTracker } from "../functions/user-file-tracker";
 import { db, newUser } from "./helpers";
 import { drain, localDeps, stages, storeFile, withQueue } from "./ingest-helpers";
 import { bookPages, buildPdf } from "./pdf-fixtures";
