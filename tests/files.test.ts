@@ -13,6 +13,7 @@ import {
   uploadFile,
 } from "~/server/files/files.server";
 import { safeFileName } from "~/server/files/keys.server";
+import { packVector } from "~/server/vectors/local.server";
 import { db, newUser } from "./helpers";
 
 const MB = 1024 * 1024;
@@ -248,10 +249,7 @@ describe("deleting a file", () => {
       id: `${file.fileKey}:v2:0`,
       namespace: gm.username,
       fileKey: file.fileKey,
-      // nodejs_compat provides Buffer at run time; the project's typings are DOM-only.
-      vector: (globalThis as unknown as { Buffer: { from(b: ArrayBuffer): never } }).Buffer.from(
-        new Float32Array([1, 0]).buffer,
-      ),
+      ...packVector([1, 0]),
     });
 
     expect(await deleteFile(stores(), other.username, file.fileKey)).toBe(false);

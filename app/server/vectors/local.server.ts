@@ -51,18 +51,24 @@ export class HashingEmbedder implements Embedder {
   }
 }
 
-/** Float32 little-endian, as stored in `local_vectors.vector`. */
-function toBlob(values: number[]): ArrayBuffer {
-  return new Float32Array(values).buffer;
+/** int8 quantisation, as stored in `local_vectors` (vector = base64 of the int8 values). */
+export function packVector(values: number[]): { vector: string; scale: number } {
+  const scale = Math.max(...values.map(Math.abs)) || 1;
+  const bytes = new Int8Array(values.map((v) => Math.round((v / scale) * 127)));
+  let binary = "";
+  for (const byte of new Uint8Array(bytes.buffer)) binary += String.fromCharCode(byte);
+  return { vector: btoa(binary), scale };
 }
 
-function fromBlob(blob: ArrayBuffer | Uint8Array): Float32Array {
-  const bytes = blob instanceof Uint8Array ? blob : new Uint8Array(blob);
-  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+function unpackVector(vector: string): Int8Array {
+  const binary = atob(vector);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return new Int8Array(bytes.buffer);
 }
 
-/** Bound parameters per row (id, namespace, file key, vector, metadata, created at); D1 allows 100. */
-const ROWS_PER_STATEMENT = Math.floor(100 / 6);
+/** Bound parameters per row (id, namespace, file key, vector, scale, metadata, created at); D1 allows 100. */
+const ROWS_PER_STATEMENT = Math.floor(100 / 7);
 
 /** The local stand-in for Vectorize: vectors in a D1 table, exact cosine scan per namespace. */
 export class D1VectorIndex implements VectorIndex {
@@ -77,7 +83,7 @@ export class D1VectorIndex implements VectorIndex {
         fileKey: v.fileKey,
         metadata: {},
         createdAt: Date.now(),
-        vector: toBlob(v.values) as unknown as (typeof localVectors.$inferInsert)["vector"],
+        ...packVector(v.values),
       }));
       statements.push(
         this.db
@@ -85,7 +91,11 @@ export class D1VectorIndex implements VectorIndex {
           .values(rows)
           .onConflictDoUpdate({
             target: localVectors.id,
-            set: { vector: sql.raw("excluded.vector"), fileKey: sql.raw("excluded.file_key") },
+            set: {
+              vector: sql.raw("excluded.vector"),
+              scale: sql.raw("excluded.scale"),
+              fileKey: sql.raw("excluded.file_key"),
+            },
           }),
       );
     }
@@ -100,7 +110,12 @@ export class D1VectorIndex implements VectorIndex {
   ): Promise<VectorMatch[]> {
     if (options.fileKeys && options.fileKeys.length === 0) return [];
     const rows = await this.db
-      .select({ id: localVectors.id, fileKey: localVectors.fileKey, vector: localVectors.vector })
+      .select({
+        id: localVectors.id,
+        fileKey: localVectors.fileKey,
+        vector: localVectors.vector,
+        scale: localVectors.scale,
+      })
       .from(localVectors)
       .where(
         and(
@@ -108,11 +123,12 @@ export class D1VectorIndex implements VectorIndex {
           options.fileKeys ? inArray(localVectors.fileKey, options.fileKeys) : undefined,
         ),
       );
+    const query = Float64Array.from(vector);
     const matches: VectorMatch[] = rows.map((row) => {
-      const values = fromBlob(row.vector as unknown as ArrayBuffer);
+      const values = unpackVector(row.vector);
       let dot = 0;
-      for (let i = 0; i < values.length; i++) dot += (values[i] ?? 0) * (vector[i] ?? 0);
-      return { id: row.id, fileKey: row.fileKey ?? "", score: dot };
+      for (let i = 0; i < values.length; i++) dot += (values[i] ?? 0) * (query[i] ?? 0);
+      return { id: row.id, fileKey: row.fileKey ?? "", score: (dot * row.scale) / 127 };
     });
     return matches.sort((a, b) => b.score - a.score).slice(0, options.topK);
   }
