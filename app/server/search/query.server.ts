@@ -33,10 +33,16 @@ export function queryTerms(query: string): string[] {
  * results follow a word being typed.
  */
 export function ftsAnyTerm(terms: string[], columns: string[], prefixLast = false): string {
-  const quoted = terms.map(
-    (term, i) => `"${term.replaceAll('"', '""')}"${prefixLast && i === terms.length - 1 ? "*" : ""}`,
-  );
-  return `{${columns.join(" ")}} : (${quoted.join(" OR ")})`;
+  return `{${columns.join(" ")}} : (${quoteTerms(terms, prefixLast).join(" OR ")})`;
+}
+
+/** Every term (in any order): passages about the whole question, not one word of it. */
+export function ftsAllTerms(terms: string[], columns: string[], prefixLast = false): string {
+  return `{${columns.join(" ")}} : (${quoteTerms(terms, prefixLast).join(" AND ")})`;
+}
+
+function quoteTerms(terms: string[], prefixLast: boolean): string[] {
+  return terms.map((term, i) => `"${term.replaceAll('"', '""')}"${prefixLast && i === terms.length - 1 ? "*" : ""}`);
 }
 
 /** The owner's token (or several, any of them) that the scoped FTS5 indexes carry (ADR 0014). */

@@ -17,6 +17,7 @@ import {
 } from "../vectors/ports.server";
 import {
   campaignToken,
+  ftsAllTerms,
   ftsAnyTerm,
   ftsTokenFilter,
   ownerToken,
@@ -198,9 +199,9 @@ export async function search(deps: SearchDeps, username: string, options: Search
   const chunkColumns = sql`c.id, c.file_key AS fileKey, c.chunk_index AS chunkIndex, c.chunk_text AS text,
     c.metadata, m.file_name AS fileName, m.content_type AS contentType`;
 
-  const ftsChunks = async (): Promise<ChunkRow[]> => {
+  const ftsChunks = async (expression: string): Promise<ChunkRow[]> => {
     if (!searchesFiles || fileKeys?.length === 0) return [];
-    const match = `${ftsTokenFilter("owner_token", [ownerToken(username)])} AND ${ftsAnyTerm(terms, ["chunk_text"], options.prefix)}`;
+    const match = `${ftsTokenFilter("owner_token", [ownerToken(username)])} AND ${expression}`;
     return db.all<ChunkRow>(sql`SELECT ${chunkColumns}
       FROM file_chunks_fts JOIN file_chunks c ON c.seq = file_chunks_fts.rowid JOIN file_metadata m ON m.file_key = c.file_key
       WHERE file_chunks_fts MATCH ${match} AND ${chunkFilters}
@@ -246,8 +247,10 @@ export async function search(deps: SearchDeps, username: string, options: Search
       ORDER BY bm25(campaign_characters_fts, 4.0, 1.0) LIMIT ${CANDIDATES}`);
   };
 
-  const [byWords, byMeaning, entries, characters] = await Promise.all([
-    ftsChunks(),
+  const [byAllWords, byWords, byMeaning, entries, characters] = await Promise.all([
+    // Passages with every word of the question get a second vote (only worth asking with several words).
+    terms.length > 1 ? ftsChunks(ftsAllTerms(terms, ["chunk_text"], options.prefix)) : Promise.resolve([]),
+    ftsChunks(ftsAnyTerm(terms, ["chunk_text"], options.prefix)),
     vectorChunks(),
     ftsEntries(),
     ftsCharacters(),
@@ -259,12 +262,13 @@ export async function search(deps: SearchDeps, username: string, options: Search
     if (seen) seen.matchedBy = [...new Set([...seen.matchedBy, ...result.matchedBy])];
     else results.set(result.id, result);
   };
-  for (const row of byWords) add(chunkResult(row, terms, "words"));
+  for (const row of [...byAllWords, ...byWords]) add(chunkResult(row, terms, "words"));
   for (const row of byMeaning) add(chunkResult(row, terms, "meaning"));
   for (const row of entries) add(entryResult(row, "context", terms));
   for (const row of characters) add(entryResult(row, "character", terms));
 
   const fused = reciprocalRankFusion([
+    byAllWords.map((r) => r.id),
     byWords.map((r) => r.id),
     byMeaning.map((r) => r.id),
     entries.map((r) => `context:${r.id}`),
