@@ -11,8 +11,11 @@ import {
   answerDraft,
   ask,
   createConversation,
+  deleteConversation,
   getConversation,
+  listConversations,
   listMessages,
+  renameConversation,
 } from "~/server/assistant/conversations.server";
 import { groundedMessages } from "~/server/assistant/grounding.server";
 import { createCampaign } from "~/server/campaigns/campaigns.server";
@@ -167,6 +170,19 @@ describe("the assistant", () => {
     expect(done?.type === "done" && done.content).toMatch(
       /^It returns\n\n\(The model stopped with an error[\s\S]*\[1\]/,
     );
+  });
+
+  it("lists, renames and deletes conversations with their messages", async () => {
+    const { campaign, conversation } = await campaignWithLore();
+    await collect(ask({ db, search, model: null }, campaign, conversation, "Where is the phylactery?"));
+    const second = await createConversation(db, campaign);
+    expect((await listConversations(db, campaign)).map((c) => c.id)).toEqual([second.id, conversation.id]);
+    await renameConversation(db, conversation, "Lich questions");
+    expect((await getConversation(db, campaign, conversation.id))?.title).toBe("Lich questions");
+    await deleteConversation(db, conversation);
+    expect(await getConversation(db, campaign, conversation.id)).toBeUndefined();
+    expect(await listMessages(db, conversation)).toEqual([]);
+    expect((await listConversations(db, campaign)).map((c) => c.id)).toEqual([second.id]);
   });
 
   it("keeps conversations and answer drafts inside their own campaign", async () => {

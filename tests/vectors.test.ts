@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { VectorizeVectorIndex, WorkersAiEmbedder } from "~/server/vectors/cloudflare.server";
+import { VectorizeVectorIndex, WorkersAiEmbedder, WorkersAiReranker } from "~/server/vectors/cloudflare.server";
 import { D1VectorIndex, HashingEmbedder } from "~/server/vectors/local.server";
-import { embedderFor, vectorIndexFor } from "~/server/vectors/ports.server";
+import { embedderFor, rerankerFor, vectorIndexFor } from "~/server/vectors/ports.server";
 import { db, newUser } from "./helpers";
 
 const cosine = (a: number[], b: number[]) => a.reduce((sum, v, i) => sum + v * (b[i] ?? 0), 0);
@@ -93,5 +93,31 @@ describe("Cloudflare adapters, against stand-ins for the bindings (the network b
       },
       { op: "delete", args: [["a:v1:0"]] },
     ]);
+  });
+
+  it("reranks with Workers AI's bge reranker, mapping its scores back to the passages", async () => {
+    const calls: unknown[][] = [];
+    const ai = {
+      run: async (...args: unknown[]) => {
+        calls.push(args);
+        return {
+          response: [
+            { id: 1, score: 0.9 },
+            { id: 0, score: 0.2 },
+          ],
+        };
+      },
+    } as unknown as Ai;
+    expect(await new WorkersAiReranker(ai).rerank("lich", ["tavern menu", "the lich's phylactery", "weather"])).toEqual(
+      [0.2, 0.9, 0],
+    );
+    expect(calls).toEqual([
+      [
+        "@cf/baai/bge-reranker-base",
+        { query: "lich", contexts: [{ text: "tavern menu" }, { text: "the lich's phylactery" }, { text: "weather" }] },
+      ],
+    ]);
+    expect(rerankerFor({ AI_PROVIDER: "workers-ai", AI: ai } as Env)).toBeInstanceOf(WorkersAiReranker);
+    expect(rerankerFor({ AI_PROVIDER: "local", AI: ai } as Env)).toBeNull();
   });
 });
