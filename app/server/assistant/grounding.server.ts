@@ -1,5 +1,5 @@
 import { sourceLabel } from "~/lib/search";
-import { queryTerms } from "../search/query.server";
+import { queryTerms, termMatchers } from "../search/query.server";
 import type { SearchResult } from "../search/search.server";
 import type { ChatMessage } from "./chat-model.server";
 
@@ -31,13 +31,11 @@ export function relevantSources(question: string, results: SearchResult[]): Sear
   const terms = queryTerms(question);
   if (terms.length === 0) return [];
   const needed = terms.length > 4 ? 2 : 1;
-  const stems = terms.map((term) => (term.length > 4 ? term.slice(0, Math.max(4, term.length - 2)) : term));
+  const matchers = termMatchers(terms);
   return results
     .filter((result) => {
-      const words = new Set(result.text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []);
-      const present = stems.filter((stem) =>
-        [...words].some((word) => (stem.length <= 3 ? word === stem : word.startsWith(stem))),
-      );
+      const words = [...new Set(result.text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [])];
+      const present = matchers.filter((matches) => words.some(matches));
       return present.length >= needed;
     })
     .slice(0, MAX_SOURCES);

@@ -1,4 +1,4 @@
-import { and, eq, inArray, ne, sql } from "drizzle-orm";
+import { and, eq, inArray, ne, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/db.server";
 import { fileChunks, fileVersions } from "../db/schema";
 import { type Chunk, chunkId } from "./chunk.server";
@@ -52,31 +52,26 @@ export async function writeChunks(db: Db, target: ChunkTarget, chunks: Chunk[]):
   return chunks.length;
 }
 
+async function chunkIdsWhere(db: Db, condition: SQL | undefined): Promise<string[]> {
+  const rows = await db.select({ id: fileChunks.id }).from(fileChunks).where(condition);
+  return rows.map((row) => row.id);
+}
+
 /** Ids of the chunks of every other version of the file (to replace them once this one is ready). */
-export async function chunkIdsOfOtherVersions(db: Db, target: ChunkTarget): Promise<string[]> {
-  const rows = await db
-    .select({ id: fileChunks.id })
-    .from(fileChunks)
-    .where(and(eq(fileChunks.fileKey, target.fileKey), ne(fileChunks.fileVersion, target.version)));
-  return rows.map((row) => row.id);
+export function chunkIdsOfOtherVersions(db: Db, target: ChunkTarget): Promise<string[]> {
+  return chunkIdsWhere(db, and(eq(fileChunks.fileKey, target.fileKey), ne(fileChunks.fileVersion, target.version)));
 }
 
-export async function chunkIdsOfVersion(db: Db, target: ChunkTarget): Promise<string[]> {
-  const rows = await db
-    .select({ id: fileChunks.id })
-    .from(fileChunks)
-    .where(and(eq(fileChunks.fileKey, target.fileKey), eq(fileChunks.fileVersion, target.version)));
-  return rows.map((row) => row.id);
+export function chunkIdsOfVersion(db: Db, target: ChunkTarget): Promise<string[]> {
+  return chunkIdsWhere(db, and(eq(fileChunks.fileKey, target.fileKey), eq(fileChunks.fileVersion, target.version)));
 }
 
-export async function chunkIdsOfFile(db: Db, fileKey: string): Promise<string[]> {
-  const rows = await db.select({ id: fileChunks.id }).from(fileChunks).where(eq(fileChunks.fileKey, fileKey));
-  return rows.map((row) => row.id);
+export function chunkIdsOfFile(db: Db, fileKey: string): Promise<string[]> {
+  return chunkIdsWhere(db, eq(fileChunks.fileKey, fileKey));
 }
 
-export async function chunkIdsOfUser(db: Db, username: string): Promise<string[]> {
-  const rows = await db.select({ id: fileChunks.id }).from(fileChunks).where(eq(fileChunks.username, username));
-  return rows.map((row) => row.id);
+export function chunkIdsOfUser(db: Db, username: string): Promise<string[]> {
+  return chunkIdsWhere(db, eq(fileChunks.username, username));
 }
 
 /** Deletes chunks (their FTS rows follow by trigger), 90 ids a statement (D1 allows 100 parameters). */

@@ -1,6 +1,6 @@
 import { and, eq } from "drizzle-orm";
 import type { Db } from "../db/db.server";
-import { fileMetadata, fileVersions } from "../db/schema";
+import { type FileStatus, fileMetadata, fileVersions } from "../db/schema";
 import type { Embedder, VectorIndex } from "../vectors/ports.server";
 import { type Chunk, chunkBlocks, chunkId } from "./chunk.server";
 import {
@@ -37,17 +37,8 @@ import {
  * indexed, so a file that fails on page 400 leaves nothing half-written in D1.
  */
 
-export const jobStatuses = [
-  "queued",
-  "extracting",
-  "indexing",
-  "embedding",
-  "ready",
-  "failed",
-  "cancelled",
-  "stored",
-] as const;
-export type JobStatus = (typeof jobStatuses)[number];
+/** A job's status is the file's status once it has been handed over for processing. */
+export type JobStatus = Exclude<FileStatus, "uploading" | "uploaded">;
 
 /** What the browser sees: no storage keys, only what a progress display needs. */
 export interface JobProgress {

@@ -63,17 +63,28 @@ export interface SnippetPart {
 const SNIPPET_CHARS = 280;
 
 /**
+ * One test per term: does a lower-cased word count as that term? A word matches when it
+ * starts with the term's stem (the stemmer's job, roughly): "grappled" for "grapple";
+ * short terms must match whole.
+ */
+export function termMatchers(terms: string[]): ((word: string) => boolean)[] {
+  return terms.map((term) => {
+    const stem = term.length > 4 ? term.slice(0, Math.max(4, term.length - 2)) : term;
+    return stem.length <= 3 ? (word) => word === stem : (word) => word.startsWith(stem);
+  });
+}
+
+/**
  * A window of the text around the densest cluster of matched words, split into parts
  * so the page can mark the matches (as elements, never as HTML).
  */
 export function snippet(text: string, terms: string[]): SnippetPart[] {
   const clean = text.replace(/\s+/g, " ").trim();
-  // A word matches a term when it starts with it (the stemmer's job, roughly): "grappled" for "grapple".
-  const stems = terms.map((term) => (term.length > 4 ? term.slice(0, Math.max(4, term.length - 2)) : term));
+  const matchers = termMatchers(terms);
   const words = [...clean.matchAll(/[\p{L}\p{N}]+/gu)];
   const isMatch = (word: string) => {
     const lower = word.toLowerCase();
-    return stems.some((stem) => (stem.length <= 3 ? lower === stem : lower.startsWith(stem)));
+    return matchers.some((matches) => matches(lower));
   };
   const hits = words.filter((w) => isMatch(w[0])).map((w) => w.index ?? 0);
   let start = 0;
