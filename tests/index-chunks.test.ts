@@ -1,4 +1,3 @@
-import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { fileMetadata } from "~/server/db/schema";
 import { newFileKey } from "~/server/files/keys.server";
@@ -13,6 +12,7 @@ import {
 } from "~/server/ingest/index-chunks.server";
 import races from "../../shared/corpus/srd5/01-races.md?raw";
 import { db, newUser } from "./helpers";
+import { ftsHits } from "./ingest-helpers";
 
 /** A file row to hang chunks on (not handed to the tracker, which would index it itself). */
 async function storedMarkdown() {
@@ -21,14 +21,6 @@ async function storedMarkdown() {
   await db.insert(fileMetadata).values({ fileKey, username: user.username, fileName: "races.md" });
   return { username: user.username, fileKey };
 }
-
-const ftsHits = async (fileKey: string, query: string) =>
-  (
-    await db.all<{ n: number }>(
-      sql`SELECT count(*) AS n FROM file_chunks_fts JOIN file_chunks ON file_chunks.seq = file_chunks_fts.rowid
-          WHERE file_chunks_fts MATCH ${query} AND file_chunks.file_key = ${fileKey}`,
-    )
-  )[0]?.n ?? 0;
 
 describe("writing chunks", () => {
   it("stays under D1's 100 bound parameters a statement", () => {

@@ -1,5 +1,5 @@
 import { env, runInDurableObject } from "cloudflare:test";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { fileMetadata, fileVersions } from "~/server/db/schema";
 import { newFileKey } from "~/server/files/keys.server";
 import { IngestionQueue, type IngestRequest, type JobProgress, type QueueDeps } from "~/server/ingest/queue.server";
@@ -68,3 +68,12 @@ export async function drain(queue: IngestionQueue, { skipBackOff = false } = {})
 
 /** The stages a file went through, each once. */
 export const stages = (events: JobProgress[]) => events.map((e) => e.status).filter((s, i, all) => s !== all[i - 1]);
+
+/** How many of the file's chunks the full-text index finds for `query`. */
+export const ftsHits = async (fileKey: string, query: string) =>
+  (
+    await db.all<{ n: number }>(
+      sql`SELECT count(*) AS n FROM file_chunks_fts JOIN file_chunks ON file_chunks.seq = file_chunks_fts.rowid
+          WHERE file_chunks_fts MATCH ${query} AND file_chunks.file_key = ${fileKey}`,
+    )
+  )[0]?.n ?? 0;

@@ -1,5 +1,5 @@
 import { env } from "cloudflare:test";
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { fileChunks, fileMetadata, localVectors } from "~/server/db/schema";
 import { deleteFile, uploadFile } from "~/server/files/files.server";
@@ -14,7 +14,7 @@ import { D1VectorIndex } from "~/server/vectors/local.server";
 import type { Embedder } from "~/server/vectors/ports.server";
 import conditions from "../../shared/corpus/srd5/12-conditions.md?raw";
 import { db, newUser } from "./helpers";
-import { drain, localDeps, stages, storeFile, withQueue } from "./ingest-helpers";
+import { drain, ftsHits, localDeps, stages, storeFile, withQueue } from "./ingest-helpers";
 import { bookPages, buildPdf } from "./pdf-fixtures";
 
 const corpusPdf = () => new Uint8Array((env as unknown as { CORPUS_RACES_PDF: ArrayBuffer }).CORPUS_RACES_PDF.slice(0));
@@ -37,14 +37,6 @@ const vectorIdsOf = async (fileKey: string) =>
     .sort();
 const statusOf = async (fileKey: string) =>
   (await db.select().from(fileMetadata).where(eq(fileMetadata.fileKey, fileKey)))[0];
-const ftsHits = async (fileKey: string, query: string) =>
-  (
-    await db.all<{ n: number }>(
-      sql`SELECT count(*) AS n FROM file_chunks_fts JOIN file_chunks ON file_chunks.seq = file_chunks_fts.rowid
-          WHERE file_chunks_fts MATCH ${query} AND file_chunks.file_key = ${fileKey}`,
-    )
-  )[0]?.n ?? 0;
-
 describe("ingestion queue", () => {
   it("turns a real PDF into page-cited, searchable chunks with one vector each", async () => {
     const gm = await newUser();
