@@ -17,7 +17,7 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as wait } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import MiniSearch from "minisearch";
-import { Client, intOption, log, PreviewServer, percentile, REQUEST_TIMEOUT_MS, round, run } from "./lib.mjs";
+import { Client, intOption, log, PreviewServer, percentile, round, run } from "./lib.mjs";
 
 const OVERALL_TIMEOUT_MS = 60 * 60_000;
 const READY_TIMEOUT_MS = 30 * 60_000;
@@ -119,27 +119,13 @@ function corpusFiles(dir) {
  * @returns {Promise<{ fileKey: string } | { refused: string }>}
  */
 async function upload(client, name, bytes) {
-  const res = await fetch(`${client.base}/api/files?name=${encodeURIComponent(name)}`, {
-    method: "PUT",
-    headers: client.headers({ Origin: client.base, "Content-Type": "application/octet-stream" }),
-    body: bytes,
-    duplex: "half",
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  });
-  const text = await res.text();
-  /** @type {any} */
-  let body = {};
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // not JSON: reported below
-  }
-  if (res.status === 201 || res.status === 200) return { fileKey: body.fileKey };
+  const { status, body, text } = await client.putFile(name, bytes);
+  if (status === 201 || status === 200) return { fileKey: body.fileKey };
   // 4xx: the app refused this file (type, size, exact duplicate): the run goes on without it.
-  if (res.status >= 400 && res.status < 500 && res.status !== 401) {
-    return { refused: `${res.status} ${body.error ?? text.slice(0, 300)}` };
+  if (status >= 400 && status < 500 && status !== 401) {
+    return { refused: `${status} ${body.error ?? text.slice(0, 300)}` };
   }
-  throw new Error(`uploading ${name} answered ${res.status}: ${text.slice(0, 1_000)}`);
+  throw new Error(`uploading ${name} answered ${status}: ${text.slice(0, 1_000)}`);
 }
 
 /**
@@ -195,17 +181,7 @@ function rankOf(texts, answers) {
  */
 async function searchApp(client, q) {
   const path = `/api/search?q=${encodeURIComponent(q)}&k=${K}`;
-  const headers = client.headers({ Accept: "application/json" });
-  const start = performance.now();
-  const res = await fetch(client.base + path, {
-    headers,
-    redirect: "manual",
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  });
-  const text = await res.text();
-  const ms = performance.now() - start;
-  client.remember(res);
-  if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}: ${text.slice(0, 1_000)}`);
+  const { ms, text } = await client.timedGet(path);
   const body = JSON.parse(text);
   if (!Array.isArray(body.results)) throw new Error(`GET ${path}: no "results" array in ${text.slice(0, 300)}`);
   /** @type {{ rank?: number, text?: string }[]} */

@@ -82,17 +82,6 @@ async function untilDone(client, fileKey) {
   throw new Error("ingestion did not finish");
 }
 
-async function upload(client, name, bytes) {
-  const res = await fetch(`${client.base}/api/files?name=${encodeURIComponent(name)}`, {
-    method: "PUT",
-    headers: client.headers({ Origin: client.base }),
-    body: bytes,
-    duplex: "half",
-  });
-  if (res.status !== 201) throw new Error(`upload answered ${res.status}`);
-  return (await res.json()).fileKey;
-}
-
 const migrate = spawnSync(
   process.execPath,
   [
@@ -115,10 +104,10 @@ await client.signUp();
 const bytes = readFileSync(PDF);
 
 log("uninterrupted run");
-const clean = await untilDone(client, await upload(client, "clean.pdf", bytes));
+const clean = await untilDone(client, await client.uploadFile("clean.pdf", bytes));
 
 log(`interrupted run: killing the server after page ${KILL_AFTER_PAGE}`);
-const fileKey = await upload(client, "killed.pdf", Buffer.concat([bytes, Buffer.from("\n")]));
+const fileKey = await client.uploadFile("killed.pdf", Buffer.concat([bytes, Buffer.from("\n")]));
 for (;;) {
   const j = await job(client, fileKey);
   if (j && j.pagesDone >= KILL_AFTER_PAGE) {

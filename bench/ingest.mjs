@@ -71,18 +71,6 @@ async function withMemory(pid, work) {
   }
 }
 
-async function upload(client, name, bytes) {
-  const res = await fetch(`${client.base}/api/files?name=${encodeURIComponent(name)}`, {
-    method: "PUT",
-    headers: client.headers({ Origin: client.base, "Content-Type": "application/octet-stream" }),
-    body: bytes,
-    duplex: "half",
-  });
-  const body = await res.json();
-  if (res.status !== 201) throw new Error(`uploading ${name} answered ${res.status}: ${JSON.stringify(body)}`);
-  return body.fileKey;
-}
-
 /** Polls /api/jobs until every file is ready; records when each stage was first seen. */
 async function waitUntilReady(client, fileKeys) {
   const deadline = Date.now() + READY_TIMEOUT_MS;
@@ -106,7 +94,7 @@ async function ingest(client, pid, files) {
   const measured = await withMemory(pid, async () => {
     const start = performance.now();
     const keys = [];
-    for (const file of files) keys.push(await upload(client, file.name, file.bytes));
+    for (const file of files) keys.push(await client.uploadFile(file.name, file.bytes));
     const uploaded = performance.now();
     const { jobs, stagesSeen, failed } = await waitUntilReady(client, keys);
     const end = performance.now();

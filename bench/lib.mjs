@@ -472,7 +472,48 @@ export class Client {
     if (res.status !== 200) {
       throw new Error(`GET ${path} answered ${res.status}: ${new TextDecoder().decode(body).slice(0, 1_000)}`);
     }
-    return { ms, bytes: body.byteLength, contentType: res.headers.get("Content-Type") ?? "" };
+    return {
+      ms,
+      bytes: body.byteLength,
+      contentType: res.headers.get("Content-Type") ?? "",
+      text: new TextDecoder().decode(body),
+    };
+  }
+
+  /**
+   * PUT /api/files?name=<name> with the raw bytes, as the library's upload widget does.
+   * Returns the answer as it is (status, parsed JSON or {}, text) for the caller to judge.
+   * @param {string} name @param {Buffer | Uint8Array} bytes
+   */
+  async putFile(name, bytes) {
+    const res = await fetch(`${this.base}/api/files?name=${encodeURIComponent(name)}`, {
+      method: "PUT",
+      headers: this.headers({ Origin: this.base, "Content-Type": "application/octet-stream" }),
+      body: bytes,
+      duplex: "half",
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    const text = await res.text();
+    this.remember(res);
+    /** @type {any} */
+    let body = {};
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // not JSON: the caller reports the text
+    }
+    return { status: res.status, body, text };
+  }
+
+  /**
+   * Uploads a file the app must accept with one of the `expected` statuses; returns its key.
+   * @param {string} name @param {Buffer | Uint8Array} bytes @param {number[]} [expected]
+   * @returns {Promise<string>}
+   */
+  async uploadFile(name, bytes, expected = [201]) {
+    const { status, body, text } = await this.putFile(name, bytes);
+    if (!expected.includes(status)) throw new Error(`uploading ${name} answered ${status}: ${text.slice(0, 500)}`);
+    return body.fileKey;
   }
 
   /** Signs up a throwaway account through the real form. */

@@ -165,21 +165,9 @@ async function newUser(base, label) {
   return user;
 }
 
-/** PUT /api/files?name=<name> with the raw bytes, as the library's upload widget does. */
-async function upload(/** @type {Client} */ client, /** @type {SrdFile} */ file) {
-  const res = await fetch(`${client.base}/api/files?name=${encodeURIComponent(file.name)}`, {
-    method: "PUT",
-    headers: client.headers({ Origin: client.base, "Content-Type": "application/octet-stream" }),
-    body: file.bytes,
-    duplex: "half",
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  });
-  const text = await res.text();
-  client.remember(res);
-  if (res.status !== 201 && res.status !== 200) {
-    throw new Error(`uploading ${file.name} answered ${res.status}: ${text.slice(0, 500)}`);
-  }
-  return /** @type {string} */ (JSON.parse(text).fileKey);
+/** Uploads one copy of an SRD file; a new version of a name is fine here (200). */
+function upload(/** @type {Client} */ client, /** @type {SrdFile} */ file) {
+  return client.uploadFile(file.name, file.bytes, [201, 200]);
 }
 
 /**
@@ -344,17 +332,7 @@ async function timedRaw(/** @type {string} */ base, /** @type {string} */ match)
 /** One timed GET /api/search: wall time from the client, send to last byte. */
 async function timedSearch(/** @type {Client} */ client, /** @type {string} */ q) {
   const path = `/api/search?q=${encodeURIComponent(q)}&k=${K}`;
-  const headers = client.headers({ Accept: "application/json" });
-  const start = performance.now();
-  const res = await fetch(client.base + path, {
-    headers,
-    redirect: "manual",
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  });
-  const text = await res.text();
-  const ms = performance.now() - start;
-  client.remember(res);
-  if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}: ${text.slice(0, 500)}`);
+  const { ms, text } = await client.timedGet(path);
   const body = JSON.parse(text);
   return { ms, tookMs: Number(body.tookMs), results: Array.isArray(body.results) ? body.results.length : 0 };
 }
