@@ -1,9 +1,10 @@
-import { createCookie, createSessionStorage, type Session } from "react-router";
+import { createWorkersKVSessionStorage } from "@react-router/cloudflare";
+import { createCookie, type Session } from "react-router";
 
 /**
  * Sessions: the cookie carries only a random, signed session id; the data lives in the
  * SESSIONS KV namespace with a TTL — 1 hour idle, or 30 days with "remember me".
- * See docs/decisions/0002-sessions-in-kv.md.
+ * See docs/decisions/0002-sessions-in-kv.md and 0016.
  */
 export interface SessionData {
   username: string;
@@ -23,20 +24,17 @@ export const REFRESH_EVERY_MS = 5 * 60_000;
 
 const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
-function ttlSeconds(data: Partial<SessionData>): number {
-  return data.remember ? REMEMBER_TTL_SECONDS : IDLE_TTL_SECONDS;
-}
-
-function randomId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /** Cookies are Secure everywhere but localhost (browsers drop them on plain-http origins). */
 export function secureCookies(requestUrl: string): boolean {
   return !LOCAL_HOSTS.has(new URL(requestUrl).hostname);
 }
 
+/**
+ * `@react-router/cloudflare`'s KV session storage (docs/decisions/0016). It gives an
+ * entry an expiry only when the commit names a lifetime (`maxAge`, which the cookie
+ * carries too); a session that ends with the browser names none, so its writes get the
+ * idle TTL here instead of living in KV forever.
+ */
 export function createSessionStore(kv: KVNamespace, secret: string, requestUrl: string) {
   const cookie = createCookie("__session", {
     httpOnly: true,
@@ -45,23 +43,14 @@ export function createSessionStore(kv: KVNamespace, secret: string, requestUrl: 
     secure: secureCookies(requestUrl),
     secrets: [secret],
   });
-  return createSessionStorage<SessionData>({
-    cookie,
-    async createData(data) {
-      const id = randomId();
-      await kv.put(`session:${id}`, JSON.stringify(data), { expirationTtl: ttlSeconds(data) });
-      return id;
-    },
-    async readData(id) {
-      return kv.get(`session:${id}`, "json");
-    },
-    async updateData(id, data) {
-      await kv.put(`session:${id}`, JSON.stringify(data), { expirationTtl: ttlSeconds(data) });
-    },
-    async deleteData(id) {
-      await kv.delete(`session:${id}`);
-    },
-  });
+  const withIdleExpiry: Pick<KVNamespace, "get" | "put" | "delete"> = {
+    get: kv.get.bind(kv),
+    delete: kv.delete.bind(kv),
+    put: (key, value, options) =>
+      kv.put(key, value, options?.expiration ? options : { ...options, expirationTtl: IDLE_TTL_SECONDS }),
+  };
+  // The storage only ever calls get, put and delete.
+  return createWorkersKVSessionStorage<SessionData>({ cookie, kv: withIdleExpiry as KVNamespace });
 }
 
 export type SessionStore = ReturnType<typeof createSessionStore>;
