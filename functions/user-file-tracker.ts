@@ -1,9 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
-import { createDb } from "../app/server/db/db.server";
-import { IngestionQueue, type IngestRequest, type JobProgress, StepSession } from "../app/server/ingest/queue.server";
-import { embedderFor, vectorIndexFor } from "../app/server/vectors/ports.server";
-
-export type { JobProgress };
+import type { JobProgress, LiveMessage } from "../app/lib/jobs";
+import { IngestionQueue, type IngestRequest, StepSession } from "../app/server/ingest/queue.server";
+import { createServices } from "../app/server/services.server";
 
 /** One alarm runs steps for at most this long, then hands over to the next alarm. */
 const ALARM_BUDGET_MS = 2_000;
@@ -23,19 +21,13 @@ export class UserFileTracker extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.queue = new IngestionQueue(
-      ctx.storage.sql,
-      { db: createDb(env.DB), files: env.FILES, embedder: embedderFor(env), vectors: vectorIndexFor(env) },
-      (job) => this.broadcast({ type: "job", job }),
+    this.queue = new IngestionQueue(ctx.storage.sql, createServices(env).ingestion, (job) =>
+      this.broadcast({ type: "job", job }),
     );
     // Keep-alive pings are answered without waking a hibernated object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
     // Whenever the object starts (a restart, a redeploy), unfinished work gets an alarm.
     ctx.blockConcurrencyWhile(() => this.scheduleNext());
-  }
-
-  async hello(username: string): Promise<string> {
-    return `Hello, ${username}: your file tracker is ready.`;
   }
 
   /** A file version was stored (or Retry was pressed): queue it and make sure work starts. */
@@ -83,14 +75,15 @@ export class UserFileTracker extends DurableObject<Env> {
     if (current === null || current > at) await this.ctx.storage.setAlarm(Math.max(at, Date.now()));
   }
 
-  private broadcast(message: Record<string, unknown>): void {
-    const text = JSON.stringify(message);
-    for (const ws of this.ctx.getWebSockets()) {
-      try {
-        ws.send(text);
-      } catch {
-        // A socket closing as we send; the close handler tidies up.
-      }
+  private broadcast(message: LiveMessage): void {
+    for (const ws of this.ctx.getWebSockets()) this.send(ws, message);
+  }
+
+  private send(ws: WebSocket, message: LiveMessage): void {
+    try {
+      ws.send(JSON.stringify(message));
+    } catch {
+      // A socket closing as we send; the close handler tidies up.
     }
   }
 
@@ -104,13 +97,13 @@ export class UserFileTracker extends DurableObject<Env> {
     // Hibernation API: the object can be evicted while sockets stay open.
     this.ctx.acceptWebSocket(server);
     // A (re)connecting tab first gets the whole picture, then every change.
-    server.send(JSON.stringify({ type: "snapshot", jobs: this.queue.list() }));
+    this.send(server, { type: "snapshot", jobs: this.queue.list() });
     return new Response(null, { status: 101, webSocket: client });
   }
 
   /** Any message asks for the whole picture again (a tab waking from sleep, say). */
   override async webSocketMessage(ws: WebSocket): Promise<void> {
-    ws.send(JSON.stringify({ type: "snapshot", jobs: this.queue.list() }));
+    this.send(ws, { type: "snapshot", jobs: this.queue.list() });
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {

@@ -13,13 +13,12 @@ import {
 import { createAuthenticator } from "~/server/auth/authenticator.server";
 import { hashPassword } from "~/server/auth/password.server";
 import { campaignCharacters, campaignContext, campaigns, fileChunks, fileMetadata, users } from "~/server/db/schema";
-import { db, newUser, PASSWORD, uniqueName } from "./helpers";
+import { db, newUser, PASSWORD, services, trackerOf, uniqueName } from "./helpers";
 
-const trackerOf = (username: string) => env.USER_FILE_TRACKER.get(env.USER_FILE_TRACKER.idFromName(username));
 const trackerJob = (username: string) =>
   runInDurableObject(trackerOf(username), (_, state) => state.storage.get<string>("job"));
 
-const stores = () => ({ db, files: env.FILES, cache: env.CACHE, tracker: env.USER_FILE_TRACKER });
+const stores = () => services;
 
 describe("sign-up", () => {
   it("creates a user whose password verifies, and refuses a taken username", async () => {

@@ -1,13 +1,12 @@
 import { describe, expect, it } from "vitest";
+import type { AskEvent } from "~/lib/assistant";
 import {
   type ChatMessage,
   type ChatModel,
-  chatModelFor,
   OpenAiCompatibleChatModel,
   WorkersAiChatModel,
 } from "~/server/assistant/chat-model.server";
 import {
-  type AskEvent,
   answerDraft,
   ask,
   createConversation,
@@ -255,14 +254,5 @@ describe("chat model adapters, against stand-ins at the network boundary", () =>
       (async () => new Response("nope", { status: 401, statusText: "Unauthorized" })) as typeof fetch,
     );
     await expect(read(failing.stream([]))).rejects.toThrow("The model endpoint answered 401 Unauthorized");
-  });
-
-  it("is chosen by configuration: an endpoint, else Workers AI, else none (extractive)", () => {
-    const ai = {} as Ai;
-    expect(chatModelFor({ AI: ai, AI_PROVIDER: "local" })).toBeNull();
-    expect(chatModelFor({ AI: ai, AI_PROVIDER: "workers-ai" })).toBeInstanceOf(WorkersAiChatModel);
-    expect(
-      chatModelFor({ AI: ai, AI_PROVIDER: "workers-ai", CHAT_BASE_URL: "http://x/v1", CHAT_MODEL: "m" }),
-    ).toBeInstanceOf(OpenAiCompatibleChatModel);
   });
 });

@@ -14,15 +14,10 @@ import {
 } from "~/server/files/files.server";
 import { safeFileName } from "~/server/files/keys.server";
 import { packVector } from "~/server/vectors/local.server";
-import { db, newUser } from "./helpers";
+import { db, fileStores, newUser, trackerOf } from "./helpers";
 
 const MB = 1024 * 1024;
-const stores = (limits = { maxFileBytes: 20 * MB, maxUserBytes: 50 * MB }): FileStores => ({
-  db,
-  files: env.FILES,
-  tracker: env.USER_FILE_TRACKER,
-  limits,
-});
+const stores = (limits = { maxFileBytes: 20 * MB, maxUserBytes: 50 * MB }): FileStores => fileStores(limits);
 
 /** A body that arrives in several chunks, like a network stream. */
 function streamOf(bytes: Uint8Array, chunk = 1000): ReadableStream<Uint8Array> {
@@ -41,7 +36,7 @@ const upload = (username: string, fileName: string, bytes: Uint8Array, s = store
   uploadFile(s, username, { fileName, size, body: streamOf(bytes) });
 const objectsOf = async (username: string) =>
   (await env.FILES.list({ prefix: `uploads/${username}/` })).objects.map((o) => o.key);
-const tracker = (username: string) => env.USER_FILE_TRACKER.get(env.USER_FILE_TRACKER.idFromName(username));
+const tracker = trackerOf;
 
 const processing = ["queued", "extracting", "indexing", "embedding", "ready"];
 const pdfBytes = () => text(`%PDF-1.7\n${"stream of page text\n".repeat(500)}%%EOF\n`);

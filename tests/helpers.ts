@@ -4,11 +4,22 @@ import { createAccount } from "~/server/auth/accounts.server";
 import { sessionMiddleware } from "~/server/auth/middleware.server";
 import { startSession } from "~/server/auth/sign-in.server";
 import { cloudflareContext } from "~/server/context.server";
-import { createDb, type Db } from "~/server/db/db.server";
+import type { Db } from "~/server/db/db.server";
 import type { User } from "~/server/db/schema";
+import type { FileStores, UploadLimits } from "~/server/files/files.server";
 import { getRequestState } from "~/server/request.server";
+import { createServices } from "~/server/services.server";
 
-export const db: Db = createDb(env.DB);
+/** The app's own composition root over the test's bindings: nothing is wired by hand. */
+export const services = createServices(env);
+export const db: Db = services.db;
+/** The user's UserFileTracker, as the app reaches it. */
+export const trackerOf = services.tracker;
+
+/** The file library as the app builds it, with the test's own limits. */
+export function fileStores(limits: UploadLimits = { maxFileBytes: 1e7, maxUserBytes: 1e8 }): FileStores {
+  return { ...services.fileStores, limits };
+}
 
 let counter = 0;
 /** A username no other test uses (tests share one D1 per file). */

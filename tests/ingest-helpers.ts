@@ -1,12 +1,12 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { eq, sql } from "drizzle-orm";
-import { fileMetadata, fileVersions } from "~/server/db/schema";
+import type { JobProgress } from "~/lib/jobs";
+import { fileChunks, fileMetadata, fileVersions, localVectors } from "~/server/db/schema";
 import { newFileKey } from "~/server/files/keys.server";
-import { IngestionQueue, type IngestRequest, type JobProgress, type QueueDeps } from "~/server/ingest/queue.server";
-import { D1VectorIndex, HashingEmbedder } from "~/server/vectors/local.server";
+import { IngestionQueue, type IngestRequest, type QueueDeps } from "~/server/ingest/queue.server";
 import type { Embedder } from "~/server/vectors/ports.server";
 import type { UserFileTracker } from "../functions/user-file-tracker";
-import { db } from "./helpers";
+import { db, services } from "./helpers";
 
 /** Test helpers for ingestion: files stored as an upload leaves them, and a queue driven by hand. */
 
@@ -32,11 +32,10 @@ export async function storeFile(
   return { username, fileKey, version, fileName, contentType, r2Key, fileSize: bytes.length } satisfies IngestRequest;
 }
 
-export const localDeps = (embedder: Embedder = new HashingEmbedder()): QueueDeps => ({
-  db,
-  files: env.FILES,
-  embedder,
-  vectors: new D1VectorIndex(db),
+/** The queue's parts as the app builds them (local adapters), with another embedder if given. */
+export const localDeps = (embedder?: Embedder): QueueDeps => ({
+  ...services.ingestion,
+  ...(embedder ? { embedder } : {}),
 });
 
 /**
@@ -77,3 +76,22 @@ export const ftsHits = async (fileKey: string, query: string) =>
           WHERE file_chunks_fts MATCH ${query} AND file_chunks.file_key = ${fileKey}`,
     )
   )[0]?.n ?? 0;
+
+/** A file's chunks in D1, in order. */
+export const chunksOf = (fileKey: string) =>
+  db
+    .select({
+      id: fileChunks.id,
+      text: fileChunks.chunkText,
+      version: fileChunks.fileVersion,
+      metadata: fileChunks.metadata,
+    })
+    .from(fileChunks)
+    .where(eq(fileChunks.fileKey, fileKey))
+    .orderBy(fileChunks.chunkIndex);
+
+/** The ids of a file's vectors in the local vector index, sorted. */
+export const vectorIdsOf = async (fileKey: string) =>
+  (await db.select({ id: localVectors.id }).from(localVectors).where(eq(localVectors.fileKey, fileKey)))
+    .map((r) => r.id)
+    .sort();

@@ -1,25 +1,10 @@
-import { env, exports } from "cloudflare:workers";
-import { RouterContextProvider } from "react-router";
+import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { deleteAccount } from "~/server/auth/accounts.server";
-import { sessionMiddleware } from "~/server/auth/middleware.server";
-import { startSession } from "~/server/auth/sign-in.server";
-import { cloudflareContext } from "~/server/context.server";
 import { uploadFile } from "~/server/files/files.server";
-import { getRequestState } from "~/server/request.server";
-import { db, newUser, PASSWORD } from "./helpers";
+import { fileStores, newUser, PASSWORD, services, sessionCookieFor } from "./helpers";
 
-const app = () => (exports as unknown as { default: Fetcher }).default;
-
-async function sessionCookie(user: Awaited<ReturnType<typeof newUser>>): Promise<string> {
-  const context = new RouterContextProvider();
-  context.set(cloudflareContext, { env, ctx: {} as ExecutionContext, cspNonce: "n" });
-  const request = new Request("http://localhost/login");
-  const response = (await sessionMiddleware({ request, context, params: {} } as never, async () =>
-    startSession(getRequestState(context), user, false, "/home"),
-  )) as Response;
-  return response.headers.get("Set-Cookie")?.split(";")[0] ?? "";
-}
+const app = () => exports.default;
 
 function upgrade(headers: Record<string, string>) {
   return app().fetch("http://localhost/ws", {
@@ -41,26 +26,21 @@ describe("live updates socket", () => {
 
   it("refuses a connection opened by another site (cross-site WebSocket hijacking)", async () => {
     const user = await newUser();
-    const response = await upgrade({ Cookie: await sessionCookie(user), Origin: "https://evil.example" });
+    const response = await upgrade({ Cookie: await sessionCookieFor(user), Origin: "https://evil.example" });
     expect(response.status).toBe(403);
   });
 
   it("joins a signed-in user to their own tracker, which sends their jobs and then every change", async () => {
     const user = await newUser();
     const other = await newUser();
-    const stores = {
-      db,
-      files: env.FILES,
-      tracker: env.USER_FILE_TRACKER,
-      limits: { maxFileBytes: 1e6, maxUserBytes: 1e7 },
-    };
+    const stores = fileStores({ maxFileBytes: 1e6, maxUserBytes: 1e7 });
     const upload = (username: string, fileName: string) => {
       const bytes = new TextEncoder().encode(`# ${fileName}\n\nNotes.\n`);
       return uploadFile(stores, username, { fileName, size: bytes.length, body: new Blob([bytes]).stream() });
     };
     const mine = await upload(user.username, "mine.md");
     const theirs = await upload(other.username, "theirs.md");
-    const response = await upgrade({ Cookie: await sessionCookie(user) });
+    const response = await upgrade({ Cookie: await sessionCookieFor(user) });
     expect(response.status).toBe(101);
     const ws = response.webSocket;
     if (!ws) throw new Error("no WebSocket in the response");
@@ -89,13 +69,8 @@ describe("live updates socket", () => {
 
   it("stops accepting a session once its account is gone", async () => {
     const user = await newUser();
-    const cookie = await sessionCookie(user);
-    await deleteAccount(
-      { db, files: env.FILES, cache: env.CACHE, tracker: env.USER_FILE_TRACKER },
-      user.username,
-      PASSWORD,
-      "test-client",
-    );
+    const cookie = await sessionCookieFor(user);
+    await deleteAccount(services, user.username, PASSWORD, "test-client");
     expect((await upgrade({ Cookie: cookie })).status).toBe(401);
   });
 });

@@ -1,22 +1,17 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { PART_SIZE } from "~/lib/file-kinds";
 import { type FileStores, getFile } from "~/server/files/files.server";
 import {
   abortMultipartUpload,
   completeMultipartUpload,
   getUploadState,
-  PART_SIZE,
   startMultipartUpload,
   uploadPart,
 } from "~/server/files/multipart.server";
-import { db, newUser } from "./helpers";
+import { db, fileStores, newUser } from "./helpers";
 
-const stores: FileStores = {
-  db,
-  files: env.FILES,
-  tracker: env.USER_FILE_TRACKER,
-  limits: { maxFileBytes: 200 * 1024 * 1024, maxUserBytes: 1024 * 1024 * 1024 },
-};
+const stores: FileStores = fileStores({ maxFileBytes: 200 * 1024 * 1024, maxUserBytes: 1024 * 1024 * 1024 });
 
 /** A PDF-looking file of `size` bytes with varied content. */
 function bigPdf(size: number, seed = 1): Uint8Array {

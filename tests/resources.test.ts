@@ -1,4 +1,3 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { campaignSchema, characterSchema } from "~/lib/campaign-schemas";
 import { createCampaign, getCampaignOverview } from "~/server/campaigns/campaigns.server";
@@ -11,14 +10,9 @@ import {
   listCampaignsWithoutFile,
 } from "~/server/campaigns/resources.server";
 import { campaignsUsingFile, deleteFile, type FileStores, uploadFile } from "~/server/files/files.server";
-import { db, newUser } from "./helpers";
+import { db, fileStores, newUser } from "./helpers";
 
-const stores: FileStores = {
-  db,
-  files: env.FILES,
-  tracker: env.USER_FILE_TRACKER,
-  limits: { maxFileBytes: 1e7, maxUserBytes: 1e8 },
-};
+const stores: FileStores = fileStores();
 const upload = async (username: string, name: string, text: string) =>
   (await uploadFile(stores, username, { fileName: name, size: text.length, body: new Blob([text]).stream() })).file;
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { SearchResult } from "~/lib/search";
 import { createCampaign } from "~/server/campaigns/campaigns.server";
 import { createCharacter } from "~/server/campaigns/characters.server";
 import { createContextEntry } from "~/server/campaigns/context-entries.server";
@@ -6,7 +7,7 @@ import { attachFile } from "~/server/campaigns/resources.server";
 import type { Campaign } from "~/server/db/schema";
 import { getFile } from "~/server/files/files.server";
 import { ftsAnyTerm, queryTerms, reciprocalRankFusion, snippet } from "~/server/search/query.server";
-import { resolveScope, type SearchDeps, type SearchResult, search } from "~/server/search/search.server";
+import { resolveScope, type SearchDeps, search } from "~/server/search/search.server";
 import { D1VectorIndex, HashingEmbedder } from "~/server/vectors/local.server";
 import { db, newUser } from "./helpers";
 import { drain, storeFile, withQueue } from "./ingest-helpers";

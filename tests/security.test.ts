@@ -2,7 +2,7 @@ import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { contentSecurityPolicy } from "~/server/http/security.server";
 
-const app = () => (exports as unknown as { default: Fetcher }).default;
+const app = () => exports.default;
 
 describe("cross-site request refusal", () => {
   const post = (headers: Record<string, string>) =>

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { VectorizeVectorIndex, WorkersAiEmbedder, WorkersAiReranker } from "~/server/vectors/cloudflare.server";
 import { D1VectorIndex, HashingEmbedder } from "~/server/vectors/local.server";
-import { embedderFor, rerankerFor, vectorIndexFor } from "~/server/vectors/ports.server";
 import { db, newUser } from "./helpers";
 
 const cosine = (a: number[], b: number[]) => a.reduce((sum, v, i) => sum + v * (b[i] ?? 0), 0);
@@ -44,12 +43,6 @@ describe("local adapters", () => {
     expect((await index.query(gm.username, crown, { topK: 5 })).map((m) => m.id)).toEqual(["b:v1:0"]);
     expect((await index.query(other.username, crown, { topK: 5 })).map((m) => m.id)).toEqual(["c:v1:0"]);
   });
-
-  it("are chosen unless Workers AI is configured", () => {
-    const env = { AI_PROVIDER: "local" } as Env;
-    expect(embedderFor(env)).toBeInstanceOf(HashingEmbedder);
-    expect(vectorIndexFor({ ...env, DB: {} as D1Database })).toBeInstanceOf(D1VectorIndex);
-  });
 });
 
 describe("Cloudflare adapters, against stand-ins for the bindings (the network boundary)", () => {
@@ -65,7 +58,6 @@ describe("Cloudflare adapters, against stand-ins for the bindings (the network b
     expect(await embedder.embed(["a", "b"])).toHaveLength(2);
     expect(calls).toEqual([["@cf/baai/bge-base-en-v1.5", { text: ["a", "b"] }]]);
     await expect(embedder.embed(["a", "b", "c"])).rejects.toThrow(/2 embeddings for 3 texts/);
-    expect(embedderFor({ AI_PROVIDER: "workers-ai", AI: ai } as Env)).toBeInstanceOf(WorkersAiEmbedder);
   });
 
   it("writes Vectorize vectors in the user's namespace and filters queries by file", async () => {
@@ -117,7 +109,5 @@ describe("Cloudflare adapters, against stand-ins for the bindings (the network b
         { query: "lich", contexts: [{ text: "tavern menu" }, { text: "the lich's phylactery" }, { text: "weather" }] },
       ],
     ]);
-    expect(rerankerFor({ AI_PROVIDER: "workers-ai", AI: ai } as Env)).toBeInstanceOf(WorkersAiReranker);
-    expect(rerankerFor({ AI_PROVIDER: "local", AI: ai } as Env)).toBeNull();
   });
 });

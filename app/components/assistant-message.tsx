@@ -1,7 +1,6 @@
 import type { ReactNode } from "react";
 import { Link } from "react-router";
-import { type ProviderName, providerLabels } from "~/lib/assistant";
-import type { Citation } from "~/server/assistant/grounding.server";
+import { type Citation, type ProviderName, providerLabels } from "~/lib/assistant";
 
 /** "[2]" in an answer becomes a link to source 2 of that answer's sources list. */
 function withCitations(text: string, anchor: (n: number) => string, known: Set<number>): ReactNode[] {

@@ -1,5 +1,12 @@
 import { isRouteErrorResponse, Link } from "react-router";
 
+/** The message of a thrown refusal: `{ error }` (app/server/http/responses.server.ts) or plain text. */
+function refusalMessage(data: unknown): string | null {
+  if (typeof data === "string") return data;
+  if (data && typeof data === "object" && "error" in data && typeof data.error === "string") return data.error;
+  return null;
+}
+
 /** Friendly 404 / 500 content shared by the root and nested error boundaries. */
 export function ErrorPage({ error }: { error: unknown }) {
   let title = "Something went wrong";
@@ -10,10 +17,10 @@ export function ErrorPage({ error }: { error: unknown }) {
       message = "There is nothing here, or it belongs to someone else. Check the address, or go back home.";
     } else if (error.status === 403) {
       title = "Not allowed";
-      message = typeof error.data === "string" ? error.data : "This request was refused.";
+      message = refusalMessage(error.data) ?? "This request was refused.";
     } else {
       title = `${error.status} ${error.statusText}`;
-      message = typeof error.data === "string" ? error.data : message;
+      message = refusalMessage(error.data) ?? message;
     }
   } else if (import.meta.env.DEV && error instanceof Error) {
     message = error.message;

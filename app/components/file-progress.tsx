@@ -1,5 +1,6 @@
 import { useFetcher } from "react-router";
-import { describeProgress, type FileStatusRow, type JobProgress } from "~/lib/file-progress";
+import { describeProgress, type FileStatusRow } from "~/lib/file-progress";
+import type { JobProgress } from "~/lib/jobs";
 import { Button } from "./ui/button";
 
 const toneClass = {

@@ -1,5 +1,4 @@
-import { openLabel, sourceLabel } from "~/lib/search";
-import type { SearchResult } from "~/server/search/search.server";
+import { openLabel, type SearchResult, sourceLabel } from "~/lib/search";
 
 /** The snippet, matched words marked (as elements: nothing from the text becomes HTML). */
 export function Snippet({ parts }: { parts: SearchResult["snippet"] }) {

@@ -1,9 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { Form, useRevalidator } from "react-router";
-import { acceptAttribute, formatBytes } from "~/lib/file-types";
-
-/** Must match the server (app/server/files/multipart.server.ts). */
-const MULTIPART_THRESHOLD = 50 * 1024 * 1024;
+import { acceptAttribute, MULTIPART_THRESHOLD } from "~/lib/file-kinds";
+import { formatBytes } from "~/lib/format";
 
 interface UploadItem {
   id: string;

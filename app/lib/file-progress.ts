@@ -1,6 +1,4 @@
-import type { JobProgress } from "~/server/ingest/queue.server";
-
-export type { JobProgress };
+import type { JobProgress } from "./jobs";
 
 /** The D1 status a file row carries, for files whose tracker has no job (yet). */
 export interface FileStatusRow {

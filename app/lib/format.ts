@@ -18,3 +18,15 @@ export function formatRelative(ms: number, now: number): string {
   if (days < 30) return `${days} day${days === 1 ? "" : "s"} ago`;
   return new Date(ms).toLocaleDateString("en", { dateStyle: "medium", timeZone: "UTC" });
 }
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KB", "MB", "GB", "TB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}

@@ -1,23 +1,24 @@
 import { z } from "zod";
-import type { SearchResult } from "~/server/search/search.server";
+import { fileKinds, kindOfContentType, type SearchableKind, searchableKinds } from "./file-kinds";
 
 /**
  * The search request, shared by the search page (a plain GET form), `/api/search` and
  * the assistant. Browser-safe.
  */
 
-export const searchTypes = ["pdf", "markdown", "text", "json", "docx", "context", "character"] as const;
-export type SearchType = (typeof searchTypes)[number];
+/** The "kind of material" filter: each searchable file kind (file-kinds.ts), entries and characters. */
+export type SearchType = SearchableKind | "context" | "character";
+export const searchTypes: SearchType[] = [...searchableKinds, "context", "character"];
 
-export const searchTypeLabels: Record<SearchType, string> = {
-  pdf: "PDFs",
-  markdown: "Markdown notes",
-  text: "Text files",
-  json: "Character sheets (JSON)",
-  docx: "Word documents",
+export const searchTypeLabels = {
+  ...Object.fromEntries(searchableKinds.map((kind) => [kind, fileKinds[kind].searchLabel])),
   context: "Lore and context entries",
   character: "Characters",
-};
+} as Record<SearchType, string>;
+
+export function isFileKindFilter(type: SearchType): type is SearchableKind {
+  return type !== "context" && type !== "character";
+}
 
 const optionalText = (max: number) =>
   z
@@ -33,12 +34,57 @@ export const searchParamsSchema = z.object({
   campaignId: optionalText(64),
   fileKey: optionalText(64),
   type: z
-    .enum(searchTypes)
+    .enum(searchTypes as [SearchType, ...SearchType[]])
     .optional()
     .or(z.literal("").transform(() => undefined)),
   tag: optionalText(40),
 });
 export type SearchParams = z.infer<typeof searchParamsSchema>;
+
+/** A run of a snippet: matched words are marked (as elements, never as HTML). */
+export interface SnippetPart {
+  text: string;
+  match: boolean;
+}
+
+/** A passage of a library file: where it is, to the page or heading. */
+export interface ChunkSource {
+  kind: "chunk";
+  fileKey: string;
+  fileName: string;
+  contentType: string;
+  page: number | null;
+  headingPath: string[];
+  chunkIndex: number;
+}
+
+/** A context entry or a character of one of the user's campaigns. */
+export interface EntrySource {
+  kind: "context" | "character";
+  campaignId: string;
+  campaignName: string;
+  entryId: number;
+  /** Context type (lore, location, …) or PC/NPC. */
+  label: string;
+  gmOnly: boolean;
+}
+
+/** One search result, as `/api/search`, the search page and the assistant see it. */
+export interface SearchResult {
+  rank: number;
+  kind: "chunk" | "context" | "character";
+  id: string;
+  title: string;
+  /** The whole passage (or entry text): what the assistant quotes and the evaluation checks. */
+  text: string;
+  snippet: SnippetPart[];
+  score: number;
+  /** Which retrievers found it: words (bm25), meaning (vectors). */
+  matchedBy: ("words" | "meaning")[];
+  source: ChunkSource | EntrySource;
+  /** Opens the source at this place. */
+  href: string;
+}
 
 /** URLSearchParams → a validated request (unknown keys ignored). */
 export function parseSearchParams(params: URLSearchParams) {
@@ -61,7 +107,7 @@ export function sourceLabel(result: Pick<SearchResult, "source">): string {
 export function openLabel(result: Pick<SearchResult, "source">): string {
   const source = result.source;
   if (source.kind !== "chunk") return source.kind === "character" ? "Open character" : "Open entry";
-  return source.contentType === "application/pdf" && source.page
+  return kindOfContentType(source.contentType) === "pdf" && source.page
     ? `Open at page ${source.page}`
     : "Open at this passage";
 }

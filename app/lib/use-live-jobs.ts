@@ -1,13 +1,8 @@
 import { useEffect, useRef, useState } from "react";
 import { useRevalidator } from "react-router";
-import type { JobProgress } from "./file-progress";
+import type { JobProgress, LiveMessage } from "./jobs";
 
 export type LiveConnection = "connecting" | "live" | "polling";
-
-type Message =
-  | { type: "snapshot"; jobs: JobProgress[] }
-  | { type: "job"; job: JobProgress }
-  | { type: "deleted"; fileKey: string };
 
 /** Reconnect back-off: 1 s doubling to 30 s, with jitter so tabs do not reconnect in step. */
 const backOff = (attempt: number) => Math.min(30_000, 1_000 * 2 ** attempt) * (0.75 + Math.random() / 2);
@@ -76,7 +71,7 @@ export function useLiveJobs(initial: JobProgress[]): { jobs: Map<string, JobProg
         setConnection("live");
       };
       socket.onmessage = (event) => {
-        const message = JSON.parse(String(event.data)) as Message;
+        const message = JSON.parse(String(event.data)) as LiveMessage;
         if (message.type === "snapshot") apply(message.jobs, true);
         else if (message.type === "job") apply([message.job], false);
         else if (message.type === "deleted") revalidate.current();

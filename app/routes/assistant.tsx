@@ -2,7 +2,7 @@ import { Link } from "react-router";
 import { PageHeader } from "~/components/app-shell";
 import { formatRelative } from "~/lib/format";
 import { assistantHome } from "~/server/assistant/conversations.server";
-import { getDb, requireUser } from "~/server/request.server";
+import { getServices, requireUser } from "~/server/request.server";
 import type { Route } from "./+types/assistant";
 
 export const meta: Route.MetaFunction = () => [{ title: "Assistant — LoreSmith AI" }];
@@ -10,7 +10,7 @@ export const meta: Route.MetaFunction = () => [{ title: "Assistant — LoreSmith
 /** The assistant works per campaign: pick one, or go back to a recent conversation. */
 export async function loader({ request, context }: Route.LoaderArgs) {
   const user = requireUser(context, request);
-  const { campaigns: campaignRows, recent } = await assistantHome(getDb(context), user.username);
+  const { campaigns: campaignRows, recent } = await assistantHome(getServices(context).db, user.username);
   return { campaigns: campaignRows, recent, now: Date.now() };
 }
 

@@ -1,15 +1,13 @@
 import { Link } from "react-router";
 import { PageHeader } from "~/components/app-shell";
-import { getEnv, requireUser } from "~/server/request.server";
+import { requireUser } from "~/server/request.server";
 import type { Route } from "./+types/home";
 
 export const meta: Route.MetaFunction = () => [{ title: "Home — LoreSmith AI" }];
 
-export async function loader({ request, context }: Route.LoaderArgs) {
+export function loader({ request, context }: Route.LoaderArgs) {
   const user = requireUser(context, request);
-  const env = getEnv(context);
-  const tracker = env.USER_FILE_TRACKER.get(env.USER_FILE_TRACKER.idFromName(user.username));
-  return { username: user.username, trackerStatus: await tracker.hello(user.username) };
+  return { username: user.username };
 }
 
 const SECTIONS = [
@@ -36,9 +34,6 @@ export default function Home({ loaderData }: Route.ComponentProps) {
           </li>
         ))}
       </ul>
-      <p className="mt-6 text-sm text-stone-600" data-testid="tracker-status">
-        {loaderData.trackerStatus}
-      </p>
     </>
   );
 }

@@ -9,7 +9,7 @@ import { loginSchema } from "~/lib/auth-schemas";
 import { AccountError } from "~/server/auth/accounts.server";
 import { createAuthenticator } from "~/server/auth/authenticator.server";
 import { startSession } from "~/server/auth/sign-in.server";
-import { getRequestState, requireAnonymous } from "~/server/request.server";
+import { getRequestState, getServices, requireAnonymous } from "~/server/request.server";
 import type { Route } from "./+types/login";
 
 export const meta: Route.MetaFunction = () => [{ title: "Sign in — LoreSmith AI" }];
@@ -26,7 +26,10 @@ export async function action({ request, context }: Route.ActionArgs) {
   }
   const state = getRequestState(context);
   try {
-    const { user, remember, redirectTo } = await createAuthenticator(state.db).authenticate("form", request);
+    const { user, remember, redirectTo } = await createAuthenticator(getServices(context).db).authenticate(
+      "form",
+      request,
+    );
     return await startSession(state, user, remember, redirectTo ?? "/home");
   } catch (error) {
     if (!(error instanceof AccountError)) throw error;

@@ -1,12 +1,12 @@
-import { data } from "react-router";
+import { notFound } from "~/server/http/responses.server";
 
 /** Any unknown path: a friendly 404 from the root error boundary. */
 export function loader() {
-  throw data("Not found", { status: 404 });
+  notFound();
 }
 
 export function action() {
-  throw data("Not found", { status: 404 });
+  notFound();
 }
 
 export default function NotFound() {

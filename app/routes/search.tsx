@@ -1,13 +1,13 @@
 import { useEffect, useRef } from "react";
-import { data, Form, Link, useNavigation, useSubmit } from "react-router";
+import { Form, Link, useNavigation, useSubmit } from "react-router";
 import { PageHeader } from "~/components/app-shell";
 import { SearchResultList } from "~/components/search-results";
 import { Button } from "~/components/ui/button";
 import { inputClass } from "~/components/ui/field";
 import { parseSearchParams, searchTypeLabels, searchTypes } from "~/lib/search";
-import { notFound } from "~/server/campaigns/guards.server";
-import { getEnv, requireUser } from "~/server/request.server";
-import { listSearchScopes, resolveScope, search, searchDepsFor } from "~/server/search/search.server";
+import { httpError, notFound } from "~/server/http/responses.server";
+import { getServices, requireUser } from "~/server/request.server";
+import { listSearchScopes, resolveScope, search } from "~/server/search/search.server";
 import type { Route } from "./+types/search";
 
 export const meta: Route.MetaFunction = ({ loaderData }) => [
@@ -18,16 +18,16 @@ export async function loader({ request, context }: Route.LoaderArgs) {
   const user = requireUser(context, request);
   const parsed = parseSearchParams(new URL(request.url).searchParams);
   if (!parsed.success) {
-    throw data(parsed.error.issues[0]?.message ?? "That search is not valid.", { status: 400 });
+    throw httpError(400, parsed.error.issues[0]?.message ?? "That search is not valid.");
   }
   const params = parsed.data;
-  const deps = searchDepsFor(getEnv(context));
-  const scope = await resolveScope(deps.db, user.username, params);
+  const services = getServices(context);
+  const scope = await resolveScope(services.db, user.username, params);
   if (!scope) notFound("campaign or file");
   const [scopes, results] = await Promise.all([
-    listSearchScopes(deps.db, user.username),
+    listSearchScopes(services.db, user.username),
     params.q
-      ? search(deps, user.username, { ...params, query: params.q, ...scope, prefix: true })
+      ? search(services.search, user.username, { ...params, query: params.q, ...scope, prefix: true })
       : Promise.resolve([]),
   ]);
   return { params, scopes, results, fileName: scopes.files.find((f) => f.fileKey === params.fileKey)?.fileName };

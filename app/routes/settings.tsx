@@ -8,7 +8,9 @@ import { schemaValidation } from "~/components/ui/form-kit";
 import { changePasswordSchema, deleteAccountSchema, MIN_PASSWORD_LENGTH } from "~/lib/auth-schemas";
 import { AccountError, changePassword, deleteAccount } from "~/server/auth/accounts.server";
 import { endSession, startSession } from "~/server/auth/sign-in.server";
-import { clientId, getEnv, getRequestState, requireUser } from "~/server/request.server";
+import type { User } from "~/server/db/schema";
+import { unknownIntent } from "~/server/http/responses.server";
+import { clientId, getRequestState, getServices, requireUser } from "~/server/request.server";
 import type { Route } from "./+types/settings";
 
 export const meta: Route.MetaFunction = () => [{ title: "Settings — LoreSmith AI" }];
@@ -20,64 +22,71 @@ export function loader({ request, context }: Route.LoaderArgs) {
 
 export async function action({ request, context }: Route.ActionArgs) {
   const user = requireUser(context, request);
-  const state = getRequestState(context);
   const formData = await request.formData();
   const intent = formData.get("intent");
-
-  if (intent === "change-password") {
-    const submission = parseWithZod(formData, { schema: changePasswordSchema });
-    const hideFields = ["currentPassword", "newPassword", "confirmPassword"];
-    if (submission.status !== "success") {
-      return data({ intent, result: submission.reply({ hideFields }) }, { status: 400 });
-    }
-    try {
-      const updated = await changePassword(
-        state.db,
-        user.username,
-        submission.value.currentPassword,
-        submission.value.newPassword,
-        clientId(request),
-      );
-      // New epoch: every other session is now void; this one is re-issued under a new id.
-      return await startSession(state, updated, state.session.get("remember") ?? false, "/settings?passwordChanged=1");
-    } catch (error) {
-      if (!(error instanceof AccountError)) throw error;
-      return data(
-        { intent, result: submission.reply({ fieldErrors: { currentPassword: [error.message] }, hideFields }) },
-        { status: error.status },
-      );
-    }
+  switch (intent) {
+    case "change-password":
+      return changePasswordAction(request, context, user, formData);
+    case "delete-account":
+      return deleteAccountAction(request, context, user, formData);
+    default:
+      unknownIntent(intent);
   }
+}
 
-  if (intent === "delete-account") {
-    const submission = parseWithZod(formData, {
-      schema: deleteAccountSchema.refine((value) => value.confirmUsername === user.username, {
-        path: ["confirmUsername"],
-        message: `Type your username, ${user.username}, to confirm.`,
-      }),
-    });
-    if (submission.status !== "success") {
-      return data({ intent, result: submission.reply({ hideFields: ["password"] }) }, { status: 400 });
-    }
-    const env = getEnv(context);
-    try {
-      await deleteAccount(
-        { db: state.db, files: env.FILES, cache: env.CACHE, tracker: env.USER_FILE_TRACKER },
-        user.username,
-        submission.value.password,
-        clientId(request),
-      );
-    } catch (error) {
-      if (!(error instanceof AccountError)) throw error;
-      return data(
-        { intent, result: submission.reply({ fieldErrors: { password: [error.message] }, hideFields: ["password"] }) },
-        { status: error.status },
-      );
-    }
-    return endSession(state, "/?accountDeleted=1");
+async function changePasswordAction(
+  request: Request,
+  context: Route.ActionArgs["context"],
+  user: User,
+  form: FormData,
+) {
+  const intent = "change-password" as const;
+  const submission = parseWithZod(form, { schema: changePasswordSchema });
+  const hideFields = ["currentPassword", "newPassword", "confirmPassword"];
+  if (submission.status !== "success") {
+    return data({ intent, result: submission.reply({ hideFields }) }, { status: 400 });
   }
+  const state = getRequestState(context);
+  try {
+    const updated = await changePassword(
+      getServices(context).db,
+      user.username,
+      submission.value.currentPassword,
+      submission.value.newPassword,
+      clientId(request),
+    );
+    // New epoch: every other session is now void; this one is re-issued under a new id.
+    return await startSession(state, updated, state.session.get("remember") ?? false, "/settings?passwordChanged=1");
+  } catch (error) {
+    if (!(error instanceof AccountError)) throw error;
+    return data(
+      { intent, result: submission.reply({ fieldErrors: { currentPassword: [error.message] }, hideFields }) },
+      { status: error.status },
+    );
+  }
+}
 
-  return data({ intent: null, result: undefined }, { status: 400 });
+async function deleteAccountAction(request: Request, context: Route.ActionArgs["context"], user: User, form: FormData) {
+  const intent = "delete-account" as const;
+  const submission = parseWithZod(form, {
+    schema: deleteAccountSchema.refine((value) => value.confirmUsername === user.username, {
+      path: ["confirmUsername"],
+      message: `Type your username, ${user.username}, to confirm.`,
+    }),
+  });
+  if (submission.status !== "success") {
+    return data({ intent, result: submission.reply({ hideFields: ["password"] }) }, { status: 400 });
+  }
+  try {
+    await deleteAccount(getServices(context), user.username, submission.value.password, clientId(request));
+  } catch (error) {
+    if (!(error instanceof AccountError)) throw error;
+    return data(
+      { intent, result: submission.reply({ fieldErrors: { password: [error.message] }, hideFields: ["password"] }) },
+      { status: error.status },
+    );
+  }
+  return endSession(getRequestState(context), "/?accountDeleted=1");
 }
 
 export default function Settings({ loaderData, actionData }: Route.ComponentProps) {

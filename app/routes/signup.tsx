@@ -8,7 +8,7 @@ import { schemaValidation } from "~/components/ui/form-kit";
 import { MIN_PASSWORD_LENGTH, signupSchema } from "~/lib/auth-schemas";
 import { AccountError, createAccount } from "~/server/auth/accounts.server";
 import { startSession } from "~/server/auth/sign-in.server";
-import { getRequestState, requireAnonymous } from "~/server/request.server";
+import { getRequestState, getServices, requireAnonymous } from "~/server/request.server";
 import type { Route } from "./+types/signup";
 
 export const meta: Route.MetaFunction = () => [{ title: "Create your account — LoreSmith AI" }];
@@ -25,7 +25,7 @@ export async function action({ request, context }: Route.ActionArgs) {
   }
   const state = getRequestState(context);
   try {
-    const user = await createAccount(state.db, submission.value.username, submission.value.password);
+    const user = await createAccount(getServices(context).db, submission.value.username, submission.value.password);
     return await startSession(state, user, submission.value.remember ?? false, "/home");
   } catch (error) {
     if (!(error instanceof AccountError)) throw error;

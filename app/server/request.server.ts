@@ -1,33 +1,30 @@
 import { createContext, type RouterContextProvider, redirect } from "react-router";
-import { cloudflareContext } from "./context.server";
-import { createDb, type Db } from "./db/db.server";
 import type { User } from "./db/schema";
+import type { Services } from "./services.server";
 import type { AppSession, SessionStore } from "./sessions/session.server";
 
-/** Per-request state the session middleware (app/server/auth/middleware.server.ts) sets up. */
+/**
+ * What the root session middleware (app/server/auth/middleware.server.ts) puts on every
+ * request's router context: the services of the composition root, and who is asking.
+ */
 export interface RequestState {
-  db: Db;
   store: SessionStore;
   session: AppSession;
   /** The signed-in user, or null. */
   user: User | null;
 }
 
+export const servicesContext = createContext<Services>();
 export const requestStateContext = createContext<RequestState>();
 
-export function getEnv(context: Readonly<RouterContextProvider>): Env {
-  return context.get(cloudflareContext).env;
+/** Everything a loader or action works with: D1, R2, the user's tracker, search, the assistant, limits. */
+export function getServices(context: Readonly<RouterContextProvider>): Services {
+  return context.get(servicesContext);
 }
 
 export function getRequestState(context: Readonly<RouterContextProvider>): RequestState {
   return context.get(requestStateContext);
 }
-
-export function getDb(context: Readonly<RouterContextProvider>): Db {
-  return context.get(requestStateContext).db;
-}
-
-export { createDb };
 
 /** The signed-in user, or a redirect to sign-in that comes back here afterwards. */
 export function requireUser(context: Readonly<RouterContextProvider>, request: Request): User {

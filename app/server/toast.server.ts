@@ -5,8 +5,8 @@ import {
   type RouterContextProvider,
   redirect,
 } from "react-router";
-import { sessionSecret } from "./auth/middleware.server";
 import { cloudflareContext } from "./context.server";
+import { sessionSecret } from "./services.server";
 import { secureCookies } from "./sessions/session.server";
 
 /**

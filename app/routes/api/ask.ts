@@ -1,9 +1,9 @@
-import { data } from "react-router";
+import type { AskEvent } from "~/lib/assistant";
 import { questionSchema } from "~/lib/assistant";
 import { ask, getConversation } from "~/server/assistant/conversations.server";
-import { askDepsFor } from "~/server/assistant/deps.server";
-import { getCampaign } from "~/server/campaigns/campaigns.server";
-import { getDb, getEnv, getRequestState } from "~/server/request.server";
+import { getCampaignFromContext, requireCampaignMiddleware } from "~/server/campaigns/guards.server";
+import { jsonApi } from "~/server/http/api.server";
+import { httpError, notFound } from "~/server/http/responses.server";
 import type { Route } from "./+types/ask";
 
 /**
@@ -12,34 +12,34 @@ import type { Route } from "./+types/ask";
  * The conversation page reads it to show the answer word by word; without JavaScript
  * the same question goes through the page's own action instead.
  */
-export async function action({ request, context, params }: Route.ActionArgs) {
-  const { user } = getRequestState(context);
-  if (!user) return data({ error: "Sign in to ask." }, { status: 401 });
-  const db = getDb(context);
-  const campaign = await getCampaign(db, user.username, params.campaignId);
-  const conversation = campaign ? await getConversation(db, campaign, params.chatId) : undefined;
-  if (!campaign || !conversation) return data({ error: "No such conversation." }, { status: 404 });
-  const parsed = questionSchema.safeParse(Object.fromEntries(await request.formData()));
-  if (!parsed.success) return data({ error: parsed.error.issues[0]?.message }, { status: 400 });
+export const middleware: Route.MiddlewareFunction[] = [requireCampaignMiddleware];
 
-  const events = ask(askDepsFor(getEnv(context), db), campaign, conversation, parsed.data.question);
-  const encoder = new TextEncoder();
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const next = await events.next();
-        if (next.done) return controller.close();
-        controller.enqueue(encoder.encode(`${JSON.stringify(next.value)}\n`));
-      } catch (error) {
-        console.error("ask failed:", error);
-        controller.enqueue(
-          encoder.encode(`${JSON.stringify({ type: "error", message: "The answer failed. Try again." })}\n`),
-        );
-        controller.close();
-      }
-    },
-  });
-  return new Response(body, {
-    headers: { "Content-Type": "application/x-ndjson; charset=utf-8", "Cache-Control": "no-store" },
+export async function action({ request, context, params }: Route.ActionArgs) {
+  return jsonApi(context, async ({ services }) => {
+    const campaign = getCampaignFromContext(context);
+    const conversation = await getConversation(services.db, campaign, params.chatId);
+    if (!conversation) notFound("conversation");
+    const parsed = questionSchema.safeParse(Object.fromEntries(await request.formData()));
+    if (!parsed.success) return httpError(400, parsed.error.issues[0]?.message ?? "Type a question.");
+
+    const events = ask(services.assistant, campaign, conversation, parsed.data.question);
+    const encoder = new TextEncoder();
+    const line = (event: AskEvent) => encoder.encode(`${JSON.stringify(event)}\n`);
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          const next = await events.next();
+          if (next.done) return controller.close();
+          controller.enqueue(line(next.value));
+        } catch (error) {
+          console.error("ask failed:", error);
+          controller.enqueue(line({ type: "error", message: "The answer failed. Try again." }));
+          controller.close();
+        }
+      },
+    });
+    return new Response(body, {
+      headers: { "Content-Type": "application/x-ndjson; charset=utf-8", "Cache-Control": "no-store" },
+    });
   });
 }

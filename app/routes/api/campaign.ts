@@ -1,16 +1,16 @@
-import { data } from "react-router";
-import { getCampaign, getCampaignOverview } from "~/server/campaigns/campaigns.server";
-import { getDb, getRequestState } from "~/server/request.server";
+import { getCampaignOverview } from "~/server/campaigns/campaigns.server";
+import { getCampaignFromContext, requireCampaignMiddleware } from "~/server/campaigns/guards.server";
+import { jsonApi } from "~/server/http/api.server";
 import type { Route } from "./+types/campaign";
 
+export const middleware: Route.MiddlewareFunction[] = [requireCampaignMiddleware];
+
 /** GET /api/campaigns/:campaignId — the campaign with its entry and character index, as JSON. */
-export async function loader({ context, params }: Route.LoaderArgs) {
-  const { user } = getRequestState(context);
-  if (!user) throw data({ error: "Sign in to use the API." }, { status: 401 });
-  const db = getDb(context);
-  const campaign = await getCampaign(db, user.username, params.campaignId);
-  if (!campaign) throw data({ error: "There is no such campaign, or it is not yours." }, { status: 404 });
-  const { entries, characters, resources } = await getCampaignOverview(db, campaign);
-  const { username: _owner, ...fields } = campaign;
-  return Response.json({ campaign: fields, entries, characters, resources });
+export async function loader({ context }: Route.LoaderArgs) {
+  return jsonApi(context, async ({ services }) => {
+    const campaign = getCampaignFromContext(context);
+    const { entries, characters, resources } = await getCampaignOverview(services.db, campaign);
+    const { username: _owner, ...fields } = campaign;
+    return Response.json({ campaign: fields, entries, characters, resources });
+  });
 }

@@ -1,7 +1,6 @@
-import { data } from "react-router";
-import { contentLength, jsonApi, uploadResultJson } from "~/server/files/api.server";
-import { UploadRefused, uploadFile } from "~/server/files/files.server";
-import { fileStores } from "~/server/files/stores.server";
+import { UploadRefused, uploadFile, uploadResultJson } from "~/server/files/files.server";
+import { contentLength, jsonApi } from "~/server/http/api.server";
+import { httpError } from "~/server/http/responses.server";
 import type { Route } from "./+types/files";
 
 /**
@@ -10,15 +9,19 @@ import type { Route } from "./+types/files";
  * upload progress and cancel). Answers JSON: the stored file, or `{ error }` saying why not.
  */
 export async function action({ request, context }: Route.ActionArgs) {
-  return jsonApi(context, async (username) => {
+  return jsonApi(context, async ({ user, services }) => {
     if (request.method !== "PUT" || !request.body) throw new UploadRefused("Upload the file's bytes with PUT.", 405);
     const fileName = new URL(request.url).searchParams.get("name") ?? "";
     const body = request.body;
-    const result = await uploadFile(fileStores(context), username, { fileName, size: contentLength(request), body });
+    const result = await uploadFile(services.fileStores, user.username, {
+      fileName,
+      size: contentLength(request),
+      body,
+    });
     return uploadResultJson(result);
   });
 }
 
 export function loader() {
-  return data({ error: "Upload with PUT." }, { status: 405, headers: { Allow: "PUT" } });
+  return httpError(405, "Upload with PUT.", { Allow: "PUT" });
 }

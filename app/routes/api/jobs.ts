@@ -1,5 +1,5 @@
-import { jsonApi } from "~/server/files/api.server";
-import { fileStores } from "~/server/files/stores.server";
+import { listJobs } from "~/server/files/files.server";
+import { jsonApi } from "~/server/http/api.server";
 import type { Route } from "./+types/jobs";
 
 /**
@@ -7,8 +7,5 @@ import type { Route } from "./+types/jobs";
  * does not get through (the Library polls this instead).
  */
 export async function loader({ context }: Route.LoaderArgs) {
-  return jsonApi(context, async (username) => {
-    const { tracker } = fileStores(context);
-    return { jobs: await tracker.get(tracker.idFromName(username)).listJobs() };
-  });
+  return jsonApi(context, async ({ user, services }) => ({ jobs: await listJobs(services.fileStores, user.username) }));
 }

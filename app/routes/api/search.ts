@@ -1,8 +1,7 @@
-import { data } from "react-router";
 import { parseSearchParams } from "~/lib/search";
-import { jsonApi } from "~/server/files/api.server";
-import { getEnv } from "~/server/request.server";
-import { resolveScope, search, searchDepsFor } from "~/server/search/search.server";
+import { jsonApi } from "~/server/http/api.server";
+import { httpError, notFound } from "~/server/http/responses.server";
+import { resolveScope, search } from "~/server/search/search.server";
 import type { Route } from "./+types/search";
 
 /**
@@ -11,17 +10,14 @@ import type { Route } from "./+types/search";
  * campaign or file answers 404, as does one that does not exist.
  */
 export async function loader({ request, context }: Route.LoaderArgs) {
-  return jsonApi(context, async (username) => {
+  return jsonApi(context, async ({ user, services }) => {
     const parsed = parseSearchParams(new URL(request.url).searchParams);
-    if (!parsed.success) {
-      return data({ error: parsed.error.issues[0]?.message ?? "That search is not valid." }, { status: 400 });
-    }
+    if (!parsed.success) return httpError(400, parsed.error.issues[0]?.message ?? "That search is not valid.");
     const params = parsed.data;
-    const deps = searchDepsFor(getEnv(context));
-    const scope = await resolveScope(deps.db, username, params);
-    if (!scope) return data({ error: "No such campaign or file." }, { status: 404 });
+    const scope = await resolveScope(services.db, user.username, params);
+    if (!scope) notFound("campaign or file");
     const started = performance.now();
-    const results = await search(deps, username, { ...params, query: params.q, ...scope });
+    const results = await search(services.search, user.username, { ...params, query: params.q, ...scope });
     return { query: params.q, results, tookMs: Math.round(performance.now() - started) };
   });
 }

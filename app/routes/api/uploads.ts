@@ -1,18 +1,17 @@
 import { data } from "react-router";
 import { z } from "zod";
-import { jsonApi } from "~/server/files/api.server";
 import { UploadRefused } from "~/server/files/files.server";
 import { startMultipartUpload } from "~/server/files/multipart.server";
-import { fileStores } from "~/server/files/stores.server";
+import { jsonApi } from "~/server/http/api.server";
 import type { Route } from "./+types/uploads";
 
 const startSchema = z.object({ fileName: z.string().min(1).max(255), size: z.number().int().positive() });
 
 /** POST /api/uploads {fileName, size} — starts a resumable upload of a large file. */
 export async function action({ request, context }: Route.ActionArgs) {
-  return jsonApi(context, async (username) => {
+  return jsonApi(context, async ({ user, services }) => {
     const parsed = startSchema.safeParse(await request.json().catch(() => null));
     if (!parsed.success) throw new UploadRefused("Send the file's name and size as JSON.", 400);
-    return data(await startMultipartUpload(fileStores(context), username, parsed.data), { status: 201 });
+    return data(await startMultipartUpload(services.fileStores, user.username, parsed.data), { status: 201 });
   });
 }

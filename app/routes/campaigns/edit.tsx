@@ -10,8 +10,9 @@ import { campaignStatusLabels } from "~/lib/domain";
 import { formatDate } from "~/lib/format";
 import { type Campaign, deleteCampaign, setCampaignStatus, updateCampaign } from "~/server/campaigns/campaigns.server";
 import { VersionConflictError } from "~/server/campaigns/errors.server";
-import { getCampaignFromContext, notFound } from "~/server/campaigns/guards.server";
-import { getDb, requireUser } from "~/server/request.server";
+import { getCampaignFromContext } from "~/server/campaigns/guards.server";
+import { notFound, unknownIntent } from "~/server/http/responses.server";
+import { getServices, requireUser } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
 import type { Route } from "./+types/edit";
 
@@ -42,48 +43,60 @@ export function loader({ context }: Route.LoaderArgs) {
 export async function action({ request, context }: Route.ActionArgs) {
   const user = requireUser(context, request);
   const campaign = getCampaignFromContext(context);
-  const db = getDb(context);
+  const { db } = getServices(context);
   const formData = await request.formData();
   const intent = formData.get("intent");
   const back = `/campaigns/${campaign.id}`;
 
-  if (intent === "delete") {
-    if (!(await deleteCampaign(db, user.username, campaign.id))) notFound("campaign");
-    return redirectWithToast(context, request, "/campaigns", `Campaign “${campaign.name}” deleted.`);
-  }
-
-  if (intent === "archive" || intent === "unarchive") {
-    const version = versionField.safeParse(Number(formData.get("version")));
-    if (!version.success) return data({ result: null, conflict: null }, { status: 400 });
-    try {
-      const status = intent === "archive" ? "archived" : "active";
-      await setCampaignStatus(db, user.username, campaign.id, version.data, status);
-      return redirectWithToast(
-        context,
-        request,
-        back,
-        intent === "archive" ? "Campaign archived." : "Campaign restored to Active.",
-      );
-    } catch (error) {
-      if (!(error instanceof VersionConflictError)) throw error;
-      return redirectWithToast(
-        context,
-        request,
-        `${back}/edit`,
-        "The campaign changed elsewhere; here is the latest version.",
-      );
+  switch (intent) {
+    case "delete":
+      if (!(await deleteCampaign(db, user.username, campaign.id))) notFound("campaign");
+      return redirectWithToast(context, request, "/campaigns", `Campaign “${campaign.name}” deleted.`);
+    case "archive":
+    case "unarchive": {
+      const version = versionField.safeParse(Number(formData.get("version")));
+      if (!version.success) return data({ result: null, conflict: null }, { status: 400 });
+      try {
+        const status = intent === "archive" ? "archived" : "active";
+        await setCampaignStatus(db, user.username, campaign.id, version.data, status);
+        return redirectWithToast(
+          context,
+          request,
+          back,
+          intent === "archive" ? "Campaign archived." : "Campaign restored to Active.",
+        );
+      } catch (error) {
+        if (!(error instanceof VersionConflictError)) throw error;
+        return redirectWithToast(
+          context,
+          request,
+          `${back}/edit`,
+          "The campaign changed elsewhere; here is the latest version.",
+        );
+      }
     }
+    case "save":
+      return saveCampaign(request, context, campaign, formData);
+    default:
+      unknownIntent(intent);
   }
+}
 
+async function saveCampaign(
+  request: Request,
+  context: Route.ActionArgs["context"],
+  campaign: Campaign,
+  formData: FormData,
+) {
   const submission = parseWithZod(formData, { schema: campaignUpdateSchema });
   if (submission.status !== "success") {
     return data({ result: submission.reply(), conflict: null }, { status: submission.status === "error" ? 400 : 200 });
   }
   const { version, ...input } = submission.value;
   try {
-    const saved = await updateCampaign(db, user.username, campaign.id, version, input);
+    const saved = await updateCampaign(getServices(context).db, campaign.username, campaign.id, version, input);
     if (!saved) notFound("campaign");
-    return redirectWithToast(context, request, back, "Campaign saved.");
+    return redirectWithToast(context, request, `/campaigns/${campaign.id}`, "Campaign saved.");
   } catch (error) {
     if (!(error instanceof VersionConflictError)) throw error;
     const current = error.current as Campaign;

@@ -7,16 +7,17 @@ import { Field, FormErrors, inputClass } from "~/components/ui/field";
 import { schemaValidation } from "~/components/ui/form-kit";
 import { UploadPanel } from "~/components/upload-panel";
 import { attachFileSchema } from "~/lib/campaign-schemas";
-import { NO_SCRIPT_UPLOAD_LIMIT } from "~/lib/file-types";
-import { getCampaignFromContext, notFound } from "~/server/campaigns/guards.server";
+import { NO_SCRIPT_UPLOAD_LIMIT } from "~/lib/file-kinds";
+import { getCampaignFromContext } from "~/server/campaigns/guards.server";
 import {
   attachFile,
   detachFile,
   listAttachableFiles,
   listCampaignResources,
 } from "~/server/campaigns/resources.server";
-import { getFile, uploadLimits } from "~/server/files/files.server";
-import { getDb, getEnv } from "~/server/request.server";
+import { getFile } from "~/server/files/files.server";
+import { notFound, unknownIntent } from "~/server/http/responses.server";
+import { getServices } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
 import type { Route } from "./+types/files";
 
@@ -24,34 +25,41 @@ export const meta: Route.MetaFunction = () => [{ title: "Campaign files — Lore
 
 export async function loader({ context }: Route.LoaderArgs) {
   const campaign = getCampaignFromContext(context);
-  const db = getDb(context);
+  const { db, limits } = getServices(context);
   const [attached, attachable] = await Promise.all([
     listCampaignResources(db, campaign),
     listAttachableFiles(db, campaign),
   ]);
-  return { campaignId: campaign.id, attached, attachable, limits: uploadLimits(getEnv(context)) };
+  return { campaignId: campaign.id, attached, attachable, limits };
 }
 
 export async function action({ request, context }: Route.ActionArgs) {
   const campaign = getCampaignFromContext(context);
-  const db = getDb(context);
+  const { db } = getServices(context);
   const formData = await request.formData();
   const here = `/campaigns/${campaign.id}/files`;
-  if (formData.get("intent") === "detach") {
-    const fileKey = String(formData.get("fileKey") ?? "");
-    if (!(await detachFile(db, campaign, fileKey))) notFound("file link");
-    return redirectWithToast(context, request, here, "File detached. It stays in your Library.");
+  const intent = formData.get("intent");
+  switch (intent) {
+    case "detach": {
+      const fileKey = String(formData.get("fileKey") ?? "");
+      if (!(await detachFile(db, campaign, fileKey))) notFound("file link");
+      return redirectWithToast(context, request, here, "File detached. It stays in your Library.");
+    }
+    case "attach": {
+      const submission = parseWithZod(formData, { schema: attachFileSchema });
+      if (submission.status !== "success") return data(submission.reply(), { status: 400 });
+      // The file must be the user's own: anyone else's key is simply not found.
+      const file = await getFile(db, campaign.username, submission.value.fileKey);
+      if (!file) notFound("file");
+      await attachFile(db, campaign, file, {
+        description: submission.value.description ?? "",
+        tags: submission.value.tags,
+      });
+      return redirectWithToast(context, request, here, `“${file.fileName}” attached.`);
+    }
+    default:
+      unknownIntent(intent);
   }
-  const submission = parseWithZod(formData, { schema: attachFileSchema });
-  if (submission.status !== "success") return data(submission.reply(), { status: 400 });
-  // The file must be the user's own: anyone else's key is simply not found.
-  const file = await getFile(db, campaign.username, submission.value.fileKey);
-  if (!file) notFound("file");
-  await attachFile(db, campaign, file, {
-    description: submission.value.description ?? "",
-    tags: submission.value.tags,
-  });
-  return redirectWithToast(context, request, here, `“${file.fileName}” attached.`);
 }
 
 export default function CampaignFiles({ loaderData, actionData }: Route.ComponentProps) {

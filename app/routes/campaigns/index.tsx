@@ -7,7 +7,7 @@ import { campaignListQuerySchema } from "~/lib/campaign-schemas";
 import { campaignStatuses, campaignStatusLabels } from "~/lib/domain";
 import { formatDate, formatRelative } from "~/lib/format";
 import { countCampaignsByStatus, listCampaigns } from "~/server/campaigns/campaigns.server";
-import { getDb, requireUser } from "~/server/request.server";
+import { getServices, requireUser } from "~/server/request.server";
 import type { Route } from "./+types/index";
 
 export const meta: Route.MetaFunction = () => [{ title: "Campaigns — LoreSmith AI" }];
@@ -16,7 +16,7 @@ export async function loader({ request, context }: Route.LoaderArgs) {
   const user = requireUser(context, request);
   const url = new URL(request.url);
   const query = campaignListQuerySchema.parse(Object.fromEntries(url.searchParams));
-  const db = getDb(context);
+  const { db } = getServices(context);
   const [campaigns, counts] = await Promise.all([
     listCampaigns(db, user.username, query),
     countCampaignsByStatus(db, user.username),

@@ -4,7 +4,7 @@ import { PageHeader } from "~/components/app-shell";
 import { CampaignForm } from "~/components/campaign-form";
 import { campaignSchema } from "~/lib/campaign-schemas";
 import { createCampaign } from "~/server/campaigns/campaigns.server";
-import { getDb, requireUser } from "~/server/request.server";
+import { getServices, requireUser } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
 import type { Route } from "./+types/new";
 
@@ -21,7 +21,7 @@ export async function action({ request, context }: Route.ActionArgs) {
   if (submission.status !== "success") {
     return data(submission.reply(), { status: submission.status === "error" ? 400 : 200 });
   }
-  const campaign = await createCampaign(getDb(context), user.username, submission.value);
+  const campaign = await createCampaign(getServices(context).db, user.username, submission.value);
   return redirectWithToast(context, request, `/campaigns/${campaign.id}`, `Campaign “${campaign.name}” created.`);
 }
 

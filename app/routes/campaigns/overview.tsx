@@ -5,7 +5,7 @@ import { formatDate, formatRelative } from "~/lib/format";
 import { getCampaignOverview } from "~/server/campaigns/campaigns.server";
 import { getCampaignFromContext } from "~/server/campaigns/guards.server";
 import { renderMarkdown } from "~/server/markdown.server";
-import { getDb } from "~/server/request.server";
+import { getServices } from "~/server/request.server";
 import type { Route } from "./+types/overview";
 
 export const meta: Route.MetaFunction = ({ loaderData }) => [
@@ -14,7 +14,7 @@ export const meta: Route.MetaFunction = ({ loaderData }) => [
 
 export async function loader({ context }: Route.LoaderArgs) {
   const campaign = getCampaignFromContext(context);
-  const overview = await getCampaignOverview(getDb(context), campaign);
+  const overview = await getCampaignOverview(getServices(context).db, campaign);
   return {
     campaign: {
       id: campaign.id,

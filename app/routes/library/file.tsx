@@ -6,27 +6,25 @@ import { Button, linkButtonClass } from "~/components/ui/button";
 import { Field, FormErrors, inputClass } from "~/components/ui/field";
 import { schemaValidation } from "~/components/ui/form-kit";
 import { fileDetailsSchema } from "~/lib/campaign-schemas";
-import { formatBytes } from "~/lib/file-types";
-import { formatRelative } from "~/lib/format";
+import { kindLabel } from "~/lib/file-kinds";
+import { formatBytes, formatRelative } from "~/lib/format";
 import { useLiveJobs } from "~/lib/use-live-jobs";
 import { getCampaign } from "~/server/campaigns/campaigns.server";
 import { VersionConflictError } from "~/server/campaigns/errors.server";
-import { notFound } from "~/server/campaigns/guards.server";
 import { attachFile, detachFile, listCampaignsWithoutFile } from "~/server/campaigns/resources.server";
 import {
   campaignsUsingFile,
   cancelProcessing,
   deleteFile,
   type FileRow,
-  getFile,
   getFileVersions,
   listJobs,
   reprocessFile,
   updateFileDetails,
 } from "~/server/files/files.server";
-import { FILE_KEY_PATTERN } from "~/server/files/keys.server";
-import { fileStores } from "~/server/files/stores.server";
-import { getDb, requireUser } from "~/server/request.server";
+import { getFileFromContext, requireFileMiddleware } from "~/server/files/guards.server";
+import { notFound, unknownIntent } from "~/server/http/responses.server";
+import { getServices } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
 import type { Route } from "./+types/file";
 
@@ -34,21 +32,17 @@ export const meta: Route.MetaFunction = ({ loaderData }) => [
   { title: `${loaderData?.file.fileName ?? "File"} — LoreSmith AI` },
 ];
 
-async function requireFile(context: Route.LoaderArgs["context"], request: Request, fileKey: string) {
-  const user = requireUser(context, request);
-  const file = FILE_KEY_PATTERN.test(fileKey) ? await getFile(getDb(context), user.username, fileKey) : undefined;
-  if (!file) notFound("file");
-  return { user, file };
-}
+/** 404 unless the signed-in user owns the file. */
+export const middleware: Route.MiddlewareFunction[] = [requireFileMiddleware];
 
-export async function loader({ request, context, params }: Route.LoaderArgs) {
-  const { user, file } = await requireFile(context, request, params.fileKey);
-  const db = getDb(context);
+export async function loader({ context }: Route.LoaderArgs) {
+  const file = getFileFromContext(context);
+  const { db, fileStores } = getServices(context);
   const [versions, usedBy, otherCampaigns, jobs] = await Promise.all([
     getFileVersions(db, file),
-    campaignsUsingFile(db, user.username, file.fileKey),
+    campaignsUsingFile(db, file.username, file.fileKey),
     listCampaignsWithoutFile(db, file),
-    listJobs(fileStores(context), user.username),
+    listJobs(fileStores, file.username),
   ]);
   return {
     file: {
@@ -72,44 +66,51 @@ export async function loader({ request, context, params }: Route.LoaderArgs) {
   };
 }
 
-export async function action({ request, context, params }: Route.ActionArgs) {
-  const { user, file } = await requireFile(context, request, params.fileKey);
+export async function action({ request, context }: Route.ActionArgs) {
+  const file = getFileFromContext(context);
+  const { db, fileStores } = getServices(context);
   const formData = await request.formData();
   const intent = formData.get("intent");
   const here = `/library/${file.fileKey}`;
-  if (intent === "attach" || intent === "detach") {
-    // The campaign must be the user's own: anyone else's id is simply not found.
-    const campaign = await getCampaign(getDb(context), user.username, String(formData.get("campaignId") ?? ""));
-    if (!campaign) notFound("campaign");
-    if (intent === "detach") {
-      await detachFile(getDb(context), campaign, file.fileKey);
-      return redirectWithToast(context, request, here, `Detached from “${campaign.name}”.`);
+  // Back to where a processing button was (the Library or this page); nowhere else.
+  const returnTo = formData.get("returnTo") === "/library" ? "/library" : here;
+  switch (intent) {
+    case "attach":
+    case "detach": {
+      // The campaign must be the user's own: anyone else's id is simply not found.
+      const campaign = await getCampaign(db, file.username, String(formData.get("campaignId") ?? ""));
+      if (!campaign) notFound("campaign");
+      if (intent === "detach") {
+        await detachFile(db, campaign, file.fileKey);
+        return redirectWithToast(context, request, here, `Detached from “${campaign.name}”.`);
+      }
+      await attachFile(db, campaign, file, { description: "", tags: [] });
+      return redirectWithToast(context, request, here, `Attached to “${campaign.name}”.`);
     }
-    await attachFile(getDb(context), campaign, file, { description: "", tags: [] });
-    return redirectWithToast(context, request, here, `Attached to “${campaign.name}”.`);
-  }
-  if (intent === "retry" || intent === "cancel") {
-    // Back to where the button was (the Library or this page); nowhere else.
-    const returnTo = formData.get("returnTo") === "/library" ? "/library" : here;
-    const stores = fileStores(context);
-    if (intent === "cancel") {
-      await cancelProcessing(stores, user.username, file.fileKey);
+    case "cancel":
+      await cancelProcessing(fileStores, file.username, file.fileKey);
       return redirectWithToast(context, request, returnTo, `Stopped processing “${file.fileName}”.`);
-    }
-    await reprocessFile(stores, user.username, file.fileKey);
-    return redirectWithToast(context, request, returnTo, `“${file.fileName}” is queued for processing.`);
+    case "retry":
+      await reprocessFile(fileStores, file.username, file.fileKey);
+      return redirectWithToast(context, request, returnTo, `“${file.fileName}” is queued for processing.`);
+    case "delete":
+      await deleteFile(fileStores, file.username, file.fileKey);
+      return redirectWithToast(context, request, "/library", `“${file.fileName}” deleted.`);
+    case "save":
+      return saveDetails(request, context, file, formData);
+    default:
+      unknownIntent(intent);
   }
-  if (intent === "delete") {
-    await deleteFile(fileStores(context), user.username, file.fileKey);
-    return redirectWithToast(context, request, "/library", `“${file.fileName}” deleted.`);
-  }
+}
+
+async function saveDetails(request: Request, context: Route.ActionArgs["context"], file: FileRow, formData: FormData) {
   const submission = parseWithZod(formData, { schema: fileDetailsSchema });
   if (submission.status !== "success") {
     return data({ result: submission.reply(), conflict: null }, { status: 400 });
   }
   const { version, description, tags } = submission.value;
   try {
-    await updateFileDetails(getDb(context), user.username, file.fileKey, version, {
+    await updateFileDetails(getServices(context).db, file.username, file.fileKey, version, {
       description: description ?? "",
       tags,
     });
@@ -152,7 +153,7 @@ export default function FilePage({ loaderData, actionData }: Route.ComponentProp
       <header className="space-y-1">
         <h1 className="break-all font-serif text-3xl font-semibold">{file.fileName}</h1>
         <p className="text-stone-700">
-          {formatBytes(file.fileSize)} · {file.contentType.split(";")[0]} · version {file.currentVersion}
+          {formatBytes(file.fileSize)} · {kindLabel(file.contentType)} · version {file.currentVersion}
         </p>
         <div className="flex flex-wrap gap-2 pt-2">
           <a href={`/files/${file.fileKey}`} target="_blank" rel="noopener" className={linkButtonClass.primary}>

@@ -3,12 +3,11 @@ import { PageHeader } from "~/components/app-shell";
 import { FileProgress } from "~/components/file-progress";
 import { linkButtonClass } from "~/components/ui/button";
 import { UploadPanel } from "~/components/upload-panel";
-import { formatBytes, NO_SCRIPT_UPLOAD_LIMIT } from "~/lib/file-types";
-import { formatRelative } from "~/lib/format";
+import { NO_SCRIPT_UPLOAD_LIMIT } from "~/lib/file-kinds";
+import { formatBytes, formatRelative } from "~/lib/format";
 import { type LiveConnection, useLiveJobs } from "~/lib/use-live-jobs";
-import { listFiles, listJobs, storageUsed, UploadRefused, uploadFile, uploadLimits } from "~/server/files/files.server";
-import { fileStores } from "~/server/files/stores.server";
-import { getDb, getEnv, requireUser } from "~/server/request.server";
+import { listFiles, listJobs, storageUsed, UploadRefused, uploadFile } from "~/server/files/files.server";
+import { getServices, requireUser } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
 import type { Route } from "./+types/index";
 
@@ -16,13 +15,13 @@ export const meta: Route.MetaFunction = () => [{ title: "Library — LoreSmith A
 
 export async function loader({ request, context }: Route.LoaderArgs) {
   const user = requireUser(context, request);
-  const db = getDb(context);
+  const { db, fileStores, limits } = getServices(context);
   const [files, used, jobs] = await Promise.all([
     listFiles(db, user.username),
     storageUsed(db, user.username),
-    listJobs(fileStores(context), user.username),
+    listJobs(fileStores, user.username),
   ]);
-  return { files, used, jobs, limits: uploadLimits(getEnv(context)), now: Date.now() };
+  return { files, used, jobs, limits, now: Date.now() };
 }
 
 export async function action({ request, context }: Route.ActionArgs) {
@@ -41,12 +40,12 @@ export async function action({ request, context }: Route.ActionArgs) {
   const form = await request.formData();
   const files = form.getAll("files").filter((entry): entry is File => typeof entry !== "string" && entry.size > 0);
   if (files.length === 0) return data({ errors: ["Choose at least one file to upload."], done: [] }, { status: 400 });
-  const stores = fileStores(context);
+  const { fileStores } = getServices(context);
   const done: string[] = [];
   const errors: string[] = [];
   for (const file of files) {
     try {
-      const result = await uploadFile(stores, user.username, {
+      const result = await uploadFile(fileStores, user.username, {
         fileName: file.name,
         size: file.size,
         body: file.stream(),

@@ -1,9 +1,7 @@
 import { Link } from "react-router";
-import { notFound } from "~/server/campaigns/guards.server";
-import { getFile } from "~/server/files/files.server";
-import { FILE_KEY_PATTERN } from "~/server/files/keys.server";
+import { getFileFromContext, requireFileMiddleware } from "~/server/files/guards.server";
 import { readableChunks } from "~/server/ingest/index-chunks.server";
-import { getDb, requireUser } from "~/server/request.server";
+import { getServices } from "~/server/request.server";
 import type { Route } from "./+types/read";
 
 export const meta: Route.MetaFunction = ({ loaderData }) => [
@@ -14,12 +12,11 @@ export const meta: Route.MetaFunction = ({ loaderData }) => [
  * The searchable text of a file, passage by passage, each with its heading path or page:
  * where search results and citations of non-PDF files open (`#passage-N`).
  */
-export async function loader({ request, context, params }: Route.LoaderArgs) {
-  const user = requireUser(context, request);
-  const db = getDb(context);
-  const file = FILE_KEY_PATTERN.test(params.fileKey) ? await getFile(db, user.username, params.fileKey) : undefined;
-  if (!file) notFound("file");
-  const { version, chunks } = await readableChunks(db, file.fileKey);
+export const middleware: Route.MiddlewareFunction[] = [requireFileMiddleware];
+
+export async function loader({ context }: Route.LoaderArgs) {
+  const file = getFileFromContext(context);
+  const { version, chunks } = await readableChunks(getServices(context).db, file.fileKey);
   return {
     file: { fileKey: file.fileKey, fileName: file.fileName, status: file.status },
     version,

@@ -1,8 +1,11 @@
+import type { ProviderName } from "~/lib/assistant";
+
 /**
- * The ChatModel port (DESIGN.md): something that streams an answer to grounded messages.
+ * The ChatModel port: something that streams an answer to grounded messages.
  * Adapters: Workers AI (the AI binding), any OpenAI-compatible endpoint (base URL, key and
  * model from configuration; also a local Ollama), and, when neither is configured, no
- * model at all: the assistant then answers extractively (grounding.server.ts).
+ * model at all: the assistant then answers extractively (grounding.server.ts). The
+ * composition root (services.server.ts) chooses (docs/decisions/0014).
  */
 
 export interface ChatMessage {
@@ -10,10 +13,8 @@ export interface ChatMessage {
   content: string;
 }
 
-export type Provider = "workers-ai" | "openai-compatible" | "extractive";
-
 export interface ChatModel {
-  readonly provider: Exclude<Provider, "extractive">;
+  readonly provider: Exclude<ProviderName, "extractive">;
   /** Shown under each answer: which model wrote it. */
   readonly label: string;
   stream(messages: ChatMessage[], signal?: AbortSignal): AsyncIterable<string>;
@@ -101,23 +102,4 @@ export class OpenAiCompatibleChatModel implements ChatModel {
       if (token) yield token;
     }
   }
-}
-
-/** Configuration that chooses the model; the API key is a secret (`wrangler secret put CHAT_API_KEY`). */
-type ChatEnv = Pick<Env, "AI" | "AI_PROVIDER"> & { CHAT_BASE_URL?: string; CHAT_MODEL?: string; CHAT_API_KEY?: string };
-
-/**
- * An OpenAI-compatible endpoint when one is configured (it is the explicit choice),
- * else Workers AI when the AI binding is in use, else none: extractive answers.
- */
-export function chatModelFor(env: ChatEnv): ChatModel | null {
-  if (env.CHAT_BASE_URL && env.CHAT_MODEL) {
-    return new OpenAiCompatibleChatModel({
-      baseUrl: env.CHAT_BASE_URL,
-      model: env.CHAT_MODEL,
-      apiKey: env.CHAT_API_KEY,
-    });
-  }
-  if (env.AI_PROVIDER === "workers-ai") return new WorkersAiChatModel(env.AI);
-  return null;
 }

@@ -1,11 +1,11 @@
 import { and, asc, desc, eq, sql } from "drizzle-orm";
+import type { AskEvent, Citation, ProviderName } from "~/lib/assistant";
 import type { Campaign } from "../campaigns/campaigns.server";
 import type { Db } from "../db/db.server";
 import { campaigns, chatMessages, chatSessions } from "../db/schema";
 import { type SearchDeps, search } from "../search/search.server";
-import type { ChatModel, Provider } from "./chat-model.server";
+import type { ChatModel } from "./chat-model.server";
 import {
-  type Citation,
   citationsFor,
   extractiveAnswer,
   groundedMessages,
@@ -155,11 +155,6 @@ export async function answerDraft(db: Db, campaign: Campaign, messageId: string 
   return { title, markdown: answerAsMarkdown(answer).slice(0, 50_000) };
 }
 
-export type AskEvent =
-  | { type: "sources"; citations: Citation[]; provider: Provider }
-  | { type: "token"; text: string }
-  | { type: "done"; messageId: string; provider: Provider; content: string };
-
 export interface AskDeps {
   db: Db;
   search: SearchDeps;
@@ -177,7 +172,7 @@ export async function* ask(
   campaign: Campaign,
   conversation: Conversation,
   question: string,
-): AsyncGenerator<AskEvent> {
+): AsyncGenerator<Exclude<AskEvent, { type: "error" }>> {
   const { db } = deps;
   const now = Date.now();
   const history = (await listMessages(db, conversation)).map((m) => ({ role: m.role, content: m.content }));
@@ -191,7 +186,7 @@ export async function* ask(
   });
   const results = await search(deps.search, campaign.username, { query: question, k: 12, campaign });
   const citations = citationsFor(relevantSources(question, results));
-  let provider: Provider = citations.length && deps.model ? deps.model.provider : "extractive";
+  let provider: ProviderName = citations.length && deps.model ? deps.model.provider : "extractive";
   yield { type: "sources", citations, provider };
 
   let content = "";

@@ -1,23 +1,12 @@
-import { sourceLabel } from "~/lib/search";
+import type { Citation } from "~/lib/assistant";
+import { type SearchResult, sourceLabel } from "~/lib/search";
 import { queryTerms, termMatchers } from "../search/query.server";
-import type { SearchResult } from "../search/search.server";
 import type { ChatMessage } from "./chat-model.server";
 
 /**
  * Grounding: which retrieved passages may answer a question, how they reach a model (as
  * quoted data, never as instructions), and the answer when no model is configured.
  */
-
-/** A numbered source of an answer: [n] in the text links here. */
-export interface Citation {
-  n: number;
-  kind: SearchResult["kind"];
-  title: string;
-  label: string;
-  href: string;
-  /** The quoted text the answer was built from (shown in the sources panel). */
-  excerpt: string;
-}
 
 /** Passages handed to the model: enough to answer, few enough to stay focused. */
 export const MAX_SOURCES = 6;

@@ -1,21 +1,16 @@
 import { eq, sql } from "drizzle-orm";
 import type { Db } from "../db/db.server";
 import { type User, users } from "../db/schema";
+import type { Tracker } from "../files/files.server";
 import { userPrefix } from "../files/keys.server";
 import { deleteR2Prefix } from "../files/r2.server";
+import { Refusal } from "../http/responses.server";
 import { getDecoyHash, hashPassword, needsRehash, verifyPassword } from "./password.server";
 import { clearFailures, formatWait, recordFailure, remainingLockMs, throttleKeys } from "./throttle.server";
 
-/** A refusal whose message is safe and useful to show the person. */
-export class AccountError extends Error {
+/** A refusal of a sign-in, sign-up or account change, safe to show the person. */
+export class AccountError extends Refusal {
   override name = "AccountError";
-  constructor(
-    message: string,
-    /** The HTTP status the refusal answers with. */
-    readonly status = 400,
-  ) {
-    super(message);
-  }
 }
 
 export async function findUser(db: Db, username: string): Promise<User | undefined> {
@@ -97,9 +92,9 @@ export async function changePassword(
 
 export interface AccountStores {
   db: Db;
-  files: R2Bucket;
+  bucket: R2Bucket;
   cache: KVNamespace;
-  tracker: DurableObjectNamespace<import("../../../functions/user-file-tracker").UserFileTracker>;
+  tracker: (username: string) => Tracker;
 }
 
 /**
@@ -115,9 +110,9 @@ export async function deleteAccount(
   clientId: string,
 ): Promise<void> {
   await verifyThrottled(stores.db, username, password, clientId, "That password is not right, so nothing was deleted.");
-  await deleteR2Prefix(stores.files, userPrefix(username));
+  await deleteR2Prefix(stores.bucket, userPrefix(username));
   await deleteKvPrefix(stores.cache, `u:${username}:`);
-  await stores.tracker.get(stores.tracker.idFromName(username)).destroy(username);
+  await stores.tracker(username).destroy(username);
   await stores.db.delete(users).where(eq(users.username, username));
 }
 

@@ -1,20 +1,11 @@
 import type { MiddlewareFunction } from "react-router";
 import { cloudflareContext } from "../context.server";
-import { createDb, type Db } from "../db/db.server";
+import type { Db } from "../db/db.server";
 import type { User } from "../db/schema";
-import { requestStateContext } from "../request.server";
-import { type AppSession, cookieOptions, createSessionStore, REFRESH_EVERY_MS } from "../sessions/session.server";
+import { requestStateContext, servicesContext } from "../request.server";
+import { createServices, sessionStoreFor } from "../services.server";
+import { type AppSession, cookieOptions, REFRESH_EVERY_MS } from "../sessions/session.server";
 import { findUser } from "./accounts.server";
-
-export function sessionSecret(env: Env): string {
-  const secret = (env as { SESSION_SECRET?: string }).SESSION_SECRET;
-  if (!secret) {
-    throw new Error(
-      "SESSION_SECRET is not set. Locally run `npm start` (it creates .dev.vars); in production run `wrangler secret put SESSION_SECRET`.",
-    );
-  }
-  return secret;
-}
 
 /**
  * The user a session belongs to, if it is still valid: the account exists and its
@@ -31,18 +22,19 @@ export async function sessionUser(db: Db, session: AppSession): Promise<{ user: 
 }
 
 /**
- * Root middleware: loads the session and the signed-in user for every request, then on
- * the way out extends an active session's idle TTL (sliding expiry) and clears a cookie
- * whose session was voided (password changed elsewhere, account deleted, expired).
+ * Root middleware: builds the request's services (the composition root), loads the
+ * session and the signed-in user, then on the way out extends an active session's idle
+ * TTL (sliding expiry) and clears a cookie whose session was voided (password changed
+ * elsewhere, account deleted, expired).
  */
 export const sessionMiddleware: MiddlewareFunction<Response> = async ({ request, context }, next) => {
   const { env } = context.get(cloudflareContext);
-  const db = createDb(env.DB);
-  const store = createSessionStore(env.SESSIONS, sessionSecret(env), request.url);
-  const cookieHeader = request.headers.get("Cookie");
-  const session = await store.getSession(cookieHeader);
-  const { user, voided } = await sessionUser(db, session);
-  context.set(requestStateContext, { db, store, session, user });
+  const services = createServices(env);
+  const store = sessionStoreFor(env, request.url);
+  const session = await store.getSession(request.headers.get("Cookie"));
+  const { user, voided } = await sessionUser(services.db, session);
+  context.set(servicesContext, services);
+  context.set(requestStateContext, { store, session, user });
 
   const response = await next();
   // A route that already set the session cookie (sign-in, sign-out) has the last word.

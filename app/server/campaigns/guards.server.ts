@@ -1,11 +1,7 @@
-import { createContext, data, type MiddlewareFunction, type RouterContextProvider } from "react-router";
-import { getDb, requireUser } from "../request.server";
+import { createContext, type MiddlewareFunction, type RouterContextProvider } from "react-router";
+import { notFound } from "../http/responses.server";
+import { getServices, requireUser } from "../request.server";
 import { type Campaign, getCampaign } from "./campaigns.server";
-
-/** A 404 that says nothing about whether the thing exists for someone else. */
-export function notFound(what = "page"): never {
-  throw data(`There is no such ${what}, or it is not yours.`, { status: 404 });
-}
 
 /** Route ids of entries and characters are integers; anything else is simply not found. */
 export function parseRowId(param: string | undefined, what: string): number {
@@ -22,7 +18,8 @@ const campaignContext = createContext<Campaign>();
  */
 export const requireCampaignMiddleware: MiddlewareFunction<Response> = async ({ request, context, params }) => {
   const user = requireUser(context, request);
-  const campaign = params.campaignId ? await getCampaign(getDb(context), user.username, params.campaignId) : undefined;
+  const { db } = getServices(context);
+  const campaign = params.campaignId ? await getCampaign(db, user.username, params.campaignId) : undefined;
   if (!campaign) notFound("campaign");
   context.set(campaignContext, campaign);
 };

@@ -16,6 +16,7 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { campaignStatuses, characterStatuses, characterTypes, contextTypes } from "../../lib/domain";
+import { fileStatuses } from "../../lib/jobs";
 
 /** `column IN ('a','b')` as a CHECK, so bad values cannot reach D1 even past the zod layer. */
 const oneOf = (column: string, values: readonly string[]) =>
@@ -26,30 +27,6 @@ const nowMs = sql`(cast(unixepoch('subsec') * 1000 as integer))`;
 const createdAt = () => integer("created_at", { mode: "number" }).notNull().default(nowMs);
 const updatedAt = () => integer("updated_at", { mode: "number" }).notNull().default(nowMs);
 const rowVersion = () => integer("version", { mode: "number" }).notNull().default(1);
-
-export {
-  type CampaignStatus,
-  type ContextType,
-  campaignStatuses,
-  characterStatuses,
-  characterTypes,
-  contextTypes,
-} from "../../lib/domain";
-
-/** Lifecycle of a stored file (and of each version). */
-export const fileStatuses = [
-  "uploading",
-  "uploaded",
-  "queued",
-  "extracting",
-  "indexing",
-  "embedding",
-  "ready",
-  "failed",
-  "cancelled",
-  "stored", // kept but not extracted (images)
-] as const;
-export type FileStatus = (typeof fileStatuses)[number];
 
 export const users = sqliteTable(
   "users",

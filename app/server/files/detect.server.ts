@@ -1,4 +1,4 @@
-import { extensionOf, type FileKind, fileKindInfo } from "~/lib/file-types";
+import { acceptedKindsText, extensionOf, type FileKind, fileKinds, kindOfExtension } from "~/lib/file-kinds";
 
 /**
  * Decides a file's type from its first bytes (magic numbers), not from its name alone.
@@ -38,9 +38,7 @@ function trimPartialUtf8(bytes: Uint8Array): Uint8Array {
   return bytes.subarray(0, end);
 }
 
-const ok = (kind: FileKind): Detection => ({ ok: true, kind, contentType: fileKindInfo[kind].contentType });
-
-const ACCEPTED = "PDF, Markdown, text, JSON, Word (.docx), PNG, JPEG or WebP";
+const ok = (kind: FileKind): Detection => ({ ok: true, kind, contentType: fileKinds[kind].contentType });
 
 export function detectFileType(fileName: string, head: Uint8Array): Detection {
   const extension = extensionOf(fileName);
@@ -54,32 +52,35 @@ export function detectFileType(fileName: string, head: Uint8Array): Detection {
     // A ZIP: only Word documents are accepted, and they name their main part early.
     const sample = new TextDecoder("latin1").decode(head);
     if (extension === ".docx" || sample.includes("word/")) return ok("docx");
-    return { ok: false, reason: `“${fileName}” is a ZIP archive. Upload ${ACCEPTED} files, not archives.` };
+    return {
+      ok: false,
+      reason: `“${fileName}” is a ZIP archive. The library takes ${acceptedKindsText} files, not archives.`,
+    };
   }
 
   if (looksLikeText(head)) {
     const text = new TextDecoder().decode(trimPartialUtf8(head)).replace(/^\uFEFF/, "");
-    if (extension === ".json" || /^\s*[[{]/.test(text)) {
-      if (extension === ".json" && !/^\s*[[{]/.test(text)) {
-        return { ok: false, reason: `“${fileName}” is named .json but does not contain JSON.` };
-      }
-      if (extension === ".json") return ok("json");
+    // Text kinds are told apart by their extension (a file without one is plain text).
+    const named = extension === "" ? "text" : kindOfExtension(extension);
+    if (named === "json" && !/^\s*[[{]/.test(text)) {
+      return { ok: false, reason: `“${fileName}” is named .json but does not contain JSON.` };
     }
-    if (extension === ".md" || extension === ".markdown") return ok("markdown");
-    if (extension === ".txt" || extension === ".text" || extension === "") return ok("text");
-    if (extension === ".json") return ok("json");
+    if (named === "markdown" || named === "text" || named === "json") return ok(named);
     return {
       ok: false,
       reason: `“${fileName}” is a text file of a kind the library does not take (${extension}). Save it as .md or .txt and try again.`,
     };
   }
 
-  const claimed = Object.values(fileKindInfo).find((info) => info.extensions.includes(extension));
+  const claimed = kindOfExtension(extension);
   if (claimed) {
     return {
       ok: false,
-      reason: `“${fileName}” is named like a ${claimed.label} file, but its contents are not. It may be damaged or a different kind of file.`,
+      reason: `“${fileName}” is named like a ${fileKinds[claimed].label} file, but its contents are not. It may be damaged or a different kind of file.`,
     };
   }
-  return { ok: false, reason: `“${fileName}” is not a file type the library accepts. Upload ${ACCEPTED} files.` };
+  return {
+    ok: false,
+    reason: `“${fileName}” is not a file type the library accepts. Upload ${acceptedKindsText} files.`,
+  };
 }

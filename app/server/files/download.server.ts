@@ -1,3 +1,4 @@
+import { httpError } from "../http/responses.server";
 import type { FileRow, FileVersionRow } from "./files.server";
 
 /**
@@ -14,14 +15,11 @@ export async function streamFile(
 ): Promise<Response> {
   const range = parseRange(request.headers.get("Range"), version.fileSize);
   if (range === "unsatisfiable") {
-    return new Response("That byte range is not in this file.", {
-      status: 416,
-      headers: { "Content-Range": `bytes */${version.fileSize}` },
-    });
+    return httpError(416, "That byte range is not in this file.", { "Content-Range": `bytes */${version.fileSize}` });
   }
   const object = await bucket.get(version.r2Key, { range: range ?? undefined, onlyIf: request.headers });
   if (!object) {
-    return new Response("The stored bytes of this file are missing. Delete it and upload it again.", { status: 404 });
+    return httpError(404, "The stored bytes of this file are missing. Delete it and upload it again.");
   }
   const headers = new Headers();
   headers.set("Content-Type", version.contentType);

@@ -1,11 +1,12 @@
 import { and, desc, eq, sql, sum } from "drizzle-orm";
-import { formatBytes } from "~/lib/file-types";
-import type { UserFileTracker } from "../../../functions/user-file-tracker";
+import { data } from "react-router";
+import { formatBytes } from "~/lib/format";
 import { VersionConflictError } from "../campaigns/errors.server";
 import type { Db } from "../db/db.server";
 import { campaignResources, campaigns, fileMetadata, fileVersions } from "../db/schema";
+import { Refusal } from "../http/responses.server";
 import { detectFileType, SNIFF_BYTES } from "./detect.server";
-import { newFileKey, objectKey, userPrefix } from "./keys.server";
+import { FILE_KEY_PATTERN, newFileKey, objectKey, userPrefix } from "./keys.server";
 import { deleteR2Prefix } from "./r2.server";
 
 /**
@@ -13,10 +14,14 @@ import { deleteR2Prefix } from "./r2.server";
  * in D1. Every function is scoped to the username it is given.
  */
 
+/** A user's UserFileTracker Durable Object (functions/user-file-tracker.ts), as an RPC stub. */
+export type Tracker = ReturnType<Env["USER_FILE_TRACKER"]["get"]>;
+
+/** What the file library works with; built by the composition root (services.server.ts). */
 export interface FileStores {
   db: Db;
   files: R2Bucket;
-  tracker: DurableObjectNamespace<UserFileTracker>;
+  tracker: (username: string) => Tracker;
   limits: UploadLimits;
 }
 
@@ -25,19 +30,9 @@ export interface UploadLimits {
   maxUserBytes: number;
 }
 
-export function uploadLimits(env: Env): UploadLimits {
-  return { maxFileBytes: Number(env.MAX_FILE_BYTES), maxUserBytes: Number(env.MAX_USER_BYTES) };
-}
-
 /** A refusal the person can act on; nothing was left behind in R2 or D1. */
-export class UploadRefused extends Error {
+export class UploadRefused extends Refusal {
   override name = "UploadRefused";
-  constructor(
-    message: string,
-    readonly status: number,
-  ) {
-    super(message);
-  }
 }
 
 export type FileRow = typeof fileMetadata.$inferSelect;
@@ -54,7 +49,9 @@ export async function storageUsed(db: Db, username: string): Promise<number> {
   return Number(row?.total ?? 0);
 }
 
+/** The user's file with this key; undefined for anyone else's, a missing one or a key of the wrong form. */
 export async function getFile(db: Db, username: string, fileKey: string): Promise<FileRow | undefined> {
+  if (!FILE_KEY_PATTERN.test(fileKey)) return undefined;
   return db.query.fileMetadata.findFirst({
     where: and(eq(fileMetadata.fileKey, fileKey), eq(fileMetadata.username, username)),
   });
@@ -171,6 +168,21 @@ export interface UploadResult {
   file: FileRow;
   version: number;
   created: boolean;
+}
+
+/** What the upload endpoints answer once a file is stored. */
+export function uploadResultJson(result: UploadResult) {
+  const name = result.file.fileName;
+  return data(
+    {
+      fileKey: result.file.fileKey,
+      fileName: name,
+      version: result.version,
+      created: result.created,
+      message: result.created ? `“${name}” uploaded.` : `“${name}” uploaded as version ${result.version}.`,
+    },
+    { status: result.created ? 201 : 200 },
+  );
 }
 
 /**
@@ -366,7 +378,7 @@ async function recordVersion(
  */
 async function queueIngestion(stores: FileStores, username: string, file: FileRow, r2Key: string, size: number) {
   try {
-    await stores.tracker.get(stores.tracker.idFromName(username)).enqueue({
+    await stores.tracker(username).enqueue({
       username,
       fileKey: file.fileKey,
       version: file.currentVersion,
@@ -389,7 +401,7 @@ export async function reprocessFile(stores: FileStores, username: string, fileKe
     .from(fileVersions)
     .where(and(eq(fileVersions.fileKey, fileKey), eq(fileVersions.versionNumber, file.currentVersion)));
   if (!version) return null;
-  return stores.tracker.get(stores.tracker.idFromName(username)).enqueue({
+  return stores.tracker(username).enqueue({
     username,
     fileKey,
     version: file.currentVersion,
@@ -402,13 +414,13 @@ export async function reprocessFile(stores: FileStores, username: string, fileKe
 
 /** The user's processing jobs, as their tracker reports them. */
 export async function listJobs(stores: Pick<FileStores, "tracker">, username: string) {
-  return stores.tracker.get(stores.tracker.idFromName(username)).listJobs();
+  return stores.tracker(username).listJobs();
 }
 
 export async function cancelProcessing(stores: FileStores, username: string, fileKey: string) {
   const file = await getFile(stores.db, username, fileKey);
   if (!file) return null;
-  return stores.tracker.get(stores.tracker.idFromName(username)).cancel(fileKey);
+  return stores.tracker(username).cancel(fileKey);
 }
 
 /** Campaigns that use a file, so deleting it can say which. */
@@ -432,7 +444,7 @@ export async function deleteFile(stores: FileStores, username: string, fileKey: 
   // Every version (and any unfinished multipart object) lives under the file's prefix.
   await deleteR2Prefix(files, `${userPrefix(username)}${fileKey}/`);
   // The tracker stops any processing and removes the vectors while the chunk ids are known.
-  await stores.tracker.get(stores.tracker.idFromName(username)).forget(username, fileKey);
+  await stores.tracker(username).forget(username, fileKey);
   await db.delete(fileMetadata).where(and(eq(fileMetadata.fileKey, fileKey), eq(fileMetadata.username, username)));
   return true;
 }

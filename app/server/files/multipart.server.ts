@@ -1,4 +1,5 @@
 import { and, eq, sql } from "drizzle-orm";
+import { PART_SIZE } from "~/lib/file-kinds";
 import { fileUploads } from "../db/schema";
 import { detectFileType, SNIFF_BYTES } from "./detect.server";
 import {
@@ -20,11 +21,6 @@ import {
  * interrupted upload resumes from the last finished part. Each part stays far below the
  * 100 MB a single request may carry.
  */
-
-/** Files above this go in parts (smaller files are one streamed request). */
-export const MULTIPART_THRESHOLD = 50 * 1024 * 1024;
-/** R2 needs equal parts of at least 5 MiB (except the last). */
-export const PART_SIZE = 10 * 1024 * 1024;
 
 export interface UploadState {
   uploadId: string;

@@ -1,6 +1,8 @@
 import { and, eq } from "drizzle-orm";
+import { type Extractor, fileKinds, kindOfContentType } from "~/lib/file-kinds";
+import { type JobProgress, type JobStatus, processingStatuses } from "~/lib/jobs";
 import type { Db } from "../db/db.server";
-import { type FileStatus, fileMetadata, fileVersions } from "../db/schema";
+import { fileMetadata, fileVersions } from "../db/schema";
 import type { Embedder, VectorIndex } from "../vectors/ports.server";
 import { type Chunk, chunkBlocks, chunkId } from "./chunk.server";
 import {
@@ -36,25 +38,6 @@ import {
  * Extracted chunks wait in the object's own storage (`staged_chunks`) until they are
  * indexed, so a file that fails on page 400 leaves nothing half-written in D1.
  */
-
-/** A job's status is the file's status once it has been handed over for processing. */
-export type JobStatus = Exclude<FileStatus, "uploading" | "uploaded">;
-
-/** What the browser sees: no storage keys, only what a progress display needs. */
-export interface JobProgress {
-  fileKey: string;
-  version: number;
-  fileName: string;
-  status: JobStatus;
-  pagesDone: number;
-  pageCount: number | null;
-  chunksTotal: number;
-  chunksIndexed: number;
-  chunksEmbedded: number;
-  attempts: number;
-  error: string | null;
-  updatedAt: number;
-}
 
 /** Everything the queue needs to know about a stored file version. */
 export interface IngestRequest {
@@ -112,16 +95,14 @@ export const MAX_PDF_BYTES = 64 * 1024 * 1024;
 export const MAX_ATTEMPTS = 4;
 export const RETRY_BASE_MS = 5_000;
 
-type Kind = "pdf" | "markdown" | "text" | "json" | "docx" | "image";
+/** The statuses the queue still works on, as an SQL list. */
+const PROCESSING_SQL = `(${processingStatuses.map((status) => `'${status}'`).join(", ")})`;
 
-function kindOf(contentType: string, fileName: string): Kind | null {
-  if (contentType === "application/pdf") return "pdf";
-  if (contentType.startsWith("image/")) return "image";
-  if (contentType === "application/json") return "json";
-  if (contentType.includes("wordprocessingml")) return "docx";
-  if (contentType === "text/markdown" || /\.(md|markdown)$/i.test(fileName)) return "markdown";
-  if (contentType.startsWith("text/")) return "text";
-  return null;
+/** How a stored file is read (file-kinds.ts): an extractor, "stored" for kinds without text, or null (unknown). */
+function extractorOf(contentType: string): Extractor | "stored" | null {
+  const kind = kindOfContentType(contentType);
+  if (!kind) return null;
+  return fileKinds[kind].extractor ?? "stored";
 }
 
 export class IngestionQueue {
@@ -164,8 +145,6 @@ export class IngestionQueue {
       provenance TEXT NOT NULL,
       PRIMARY KEY (file_key, idx)
     )`);
-    // The first release kept only a record of uploads; the queue above replaces it.
-    sql.exec("DROP TABLE IF EXISTS jobs");
   }
 
   /** Queues a file version (a new upload, or Retry), replacing any earlier job for the file. */
@@ -235,7 +214,7 @@ export class IngestionQueue {
   nextWakeUp(): number | null {
     const [row] = this.sql
       .exec<{ at: number | null }>(
-        `SELECT min(next_attempt_at) AS at FROM ingest_jobs WHERE status IN ('queued', 'extracting', 'indexing', 'embedding')`,
+        `SELECT min(next_attempt_at) AS at FROM ingest_jobs WHERE status IN ${PROCESSING_SQL}`,
       )
       .toArray();
     return row?.at ?? null;
@@ -249,7 +228,7 @@ export class IngestionQueue {
     const [job] = this.sql
       .exec<JobRow>(
         `SELECT * FROM ingest_jobs
-         WHERE status IN ('queued', 'extracting', 'indexing', 'embedding') AND next_attempt_at <= ?
+         WHERE status IN ${PROCESSING_SQL} AND next_attempt_at <= ?
          ORDER BY status = 'queued', queued_at LIMIT 1`,
         now,
       )
@@ -270,16 +249,16 @@ export class IngestionQueue {
   }
 
   private async step(job: JobRow, session: StepSession): Promise<Partial<JobRow>> {
-    const kind = kindOf(job.content_type, job.file_name);
+    const extractor = extractorOf(job.content_type);
     switch (job.status) {
       case "queued":
-        if (kind === "image") return { status: "stored" };
-        if (!kind) throw new ExtractionError("This kind of file is stored but cannot be searched.");
+        if (extractor === "stored") return { status: "stored" };
+        if (!extractor) throw new ExtractionError("This kind of file is stored but cannot be searched.");
         return { status: "extracting" };
       case "extracting":
-        if (kind === "pdf") return this.extractPdfStep(job, session);
-        if (!kind || kind === "image") return { status: "stored" };
-        return this.extractWholeFile(job, kind);
+        if (extractor === "pdf") return this.extractPdfStep(job, session);
+        if (!extractor || extractor === "stored") return { status: "stored" };
+        return this.extractWholeFile(job, extractor);
       case "indexing":
         return this.indexStep(job);
       case "embedding":
@@ -314,7 +293,7 @@ export class IngestionQueue {
     return { ...update, status: "indexing" };
   }
 
-  private async extractWholeFile(job: JobRow, kind: Exclude<Kind, "pdf" | "image">): Promise<Partial<JobRow>> {
+  private async extractWholeFile(job: JobRow, kind: Exclude<Extractor, "pdf">): Promise<Partial<JobRow>> {
     if (job.file_size > MAX_WHOLE_FILE_EXTRACT_BYTES) {
       throw new ExtractionError(
         `This file is too large to search as one document (over ${MAX_WHOLE_FILE_EXTRACT_BYTES / 1024 / 1024} MB). Split it into smaller files and upload those.`,

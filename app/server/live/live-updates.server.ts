@@ -1,6 +1,5 @@
-import { sessionSecret, sessionUser } from "../auth/middleware.server";
-import { createDb } from "../db/db.server";
-import { createSessionStore } from "../sessions/session.server";
+import { sessionUser } from "../auth/middleware.server";
+import { createServices, sessionStoreFor } from "../services.server";
 
 /**
  * GET /ws: upgrades to a WebSocket joined to the caller's own UserFileTracker.
@@ -11,12 +10,11 @@ export async function connectLiveUpdates(request: Request, env: Env): Promise<Re
   if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
     return new Response("This endpoint only accepts WebSocket connections.", { status: 426 });
   }
-  const store = createSessionStore(env.SESSIONS, sessionSecret(env), request.url);
-  const session = await store.getSession(request.headers.get("Cookie"));
-  const { user } = await sessionUser(createDb(env.DB), session);
+  const services = createServices(env);
+  const session = await sessionStoreFor(env, request.url).getSession(request.headers.get("Cookie"));
+  const { user } = await sessionUser(services.db, session);
   if (!user) {
     return new Response("Sign in to receive live updates.", { status: 401 });
   }
-  const tracker = env.USER_FILE_TRACKER.get(env.USER_FILE_TRACKER.idFromName(user.username));
-  return tracker.fetch(request);
+  return services.tracker(user.username).fetch(request);
 }

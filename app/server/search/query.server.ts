@@ -1,3 +1,5 @@
+import type { SnippetPart } from "~/lib/search";
+
 /**
  * Turning what a person types into something an index can use, and showing them why a
  * passage matched: terms for FTS5, and snippets with the matched words marked.
@@ -54,11 +56,6 @@ const hex = (text: string) => [...new TextEncoder().encode(text)].map((b) => b.t
 /** Must match the generated columns `owner_token` and `campaign_token` (schema.ts). */
 export const ownerToken = (username: string) => `u${hex(username)}0`;
 export const campaignToken = (campaignId: string) => `c${hex(campaignId)}0`;
-
-export interface SnippetPart {
-  text: string;
-  match: boolean;
-}
 
 const SNIPPET_CHARS = 280;
 

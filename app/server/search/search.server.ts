@@ -1,20 +1,13 @@
 import { and, eq, type SQL, sql } from "drizzle-orm";
-import type { SearchParams, SearchType } from "~/lib/search";
+import { fileKinds, kindOfContentType, mediaType, type SearchableKind } from "~/lib/file-kinds";
+import { isProcessing } from "~/lib/jobs";
+import { isFileKindFilter, type SearchParams, type SearchResult, type SearchType } from "~/lib/search";
 import { type Campaign, getCampaign } from "../campaigns/campaigns.server";
 import { likeContains } from "../campaigns/errors.server";
 import type { Db } from "../db/db.server";
-import { createDb } from "../db/db.server";
 import { campaignResources, campaigns, fileMetadata } from "../db/schema";
 import { getFile } from "../files/files.server";
-import { FILE_KEY_PATTERN } from "../files/keys.server";
-import {
-  type Embedder,
-  embedderFor,
-  type Reranker,
-  rerankerFor,
-  type VectorIndex,
-  vectorIndexFor,
-} from "../vectors/ports.server";
+import type { Embedder, Reranker, VectorIndex } from "../vectors/ports.server";
 import {
   campaignToken,
   ftsAllTerms,
@@ -23,7 +16,6 @@ import {
   ownerToken,
   queryTerms,
   reciprocalRankFusion,
-  type SnippetPart,
   snippet,
 } from "./query.server";
 
@@ -47,51 +39,11 @@ export interface SearchOptions {
   prefix?: boolean;
 }
 
-export interface ChunkSource {
-  kind: "chunk";
-  fileKey: string;
-  fileName: string;
-  contentType: string;
-  page: number | null;
-  headingPath: string[];
-  chunkIndex: number;
-}
-
-export interface EntrySource {
-  kind: "context" | "character";
-  campaignId: string;
-  campaignName: string;
-  entryId: number;
-  /** Context type (lore, location, …) or PC/NPC. */
-  label: string;
-  gmOnly: boolean;
-}
-
-export interface SearchResult {
-  rank: number;
-  kind: "chunk" | "context" | "character";
-  id: string;
-  title: string;
-  /** The whole passage (or entry text): what the assistant quotes and the evaluation checks. */
-  text: string;
-  snippet: SnippetPart[];
-  score: number;
-  /** Which retrievers found it: words (bm25), meaning (vectors). */
-  matchedBy: ("words" | "meaning")[];
-  source: ChunkSource | EntrySource;
-  /** Opens the source at this place. */
-  href: string;
-}
-
 export interface SearchDeps {
   db: Db;
   embedder: Embedder;
   vectors: VectorIndex;
   reranker: Reranker | null;
-}
-
-export function searchDepsFor(env: Env): SearchDeps {
-  return { db: createDb(env.DB), embedder: embedderFor(env), vectors: vectorIndexFor(env), reranker: rerankerFor(env) };
 }
 
 /**
@@ -106,8 +58,7 @@ export async function resolveScope(
   const campaign = params.campaignId ? await getCampaign(db, username, params.campaignId) : undefined;
   if (params.campaignId && !campaign) return null;
   if (params.fileKey) {
-    const file = FILE_KEY_PATTERN.test(params.fileKey) ? await getFile(db, username, params.fileKey) : undefined;
-    if (!file) return null;
+    if (!(await getFile(db, username, params.fileKey))) return null;
   }
   return { campaign: campaign ?? null, fileKey: params.fileKey ?? null };
 }
@@ -132,25 +83,23 @@ export async function listSearchScopes(db: Db, username: string) {
   ]);
   const tags = new Map<string, string>();
   for (const file of fileRows) for (const tag of file.tags) tags.set(tag.toLowerCase(), tag);
-  const working = new Set(["uploaded", "queued", "extracting", "indexing", "embedding"]);
   return {
     campaigns: campaignRows,
     files: fileRows.map(({ fileKey, fileName }) => ({ fileKey, fileName })),
     tags: [...tags.values()].sort((a, b) => a.localeCompare(b)),
-    processing: fileRows.filter((file) => working.has(file.status)).length,
+    // Uploaded files wait for the queue; both are not searched yet.
+    processing: fileRows.filter((file) => file.status === "uploaded" || isProcessing(file.status)).length,
   };
 }
 
 /** Candidates each retriever contributes before fusion. */
 const CANDIDATES = 40;
 
-const contentTypeCondition: Partial<Record<SearchType, SQL>> = {
-  pdf: sql`m.content_type = 'application/pdf'`,
-  markdown: sql`m.content_type LIKE 'text/markdown%'`,
-  text: sql`m.content_type LIKE 'text/plain%'`,
-  json: sql`m.content_type LIKE 'application/json%'`,
-  docx: sql`m.content_type LIKE '%wordprocessingml%'`,
-};
+/** Files of one kind (file-kinds.ts): its media type, with or without parameters such as charset. */
+function kindCondition(kind: SearchableKind): SQL {
+  const type = mediaType(fileKinds[kind].contentType);
+  return sql`(m.content_type = ${type} OR m.content_type LIKE ${`${type};%`})`;
+}
 
 interface ChunkRow {
   id: string;
@@ -177,7 +126,8 @@ export async function search(deps: SearchDeps, username: string, options: Search
   if (terms.length === 0) return [];
   const { db } = deps;
   const fileKeys = await scopeFileKeys(db, options);
-  const searchesFiles = !options.type || contentTypeCondition[options.type] !== undefined;
+  const fileKind = options.type && isFileKindFilter(options.type) ? options.type : null;
+  const searchesFiles = !options.type || fileKind !== null;
   const searchesEntries = !options.fileKey && (!options.type || options.type === "context");
   const searchesCharacters = !options.fileKey && !options.tag && (!options.type || options.type === "character");
 
@@ -191,7 +141,7 @@ export async function search(deps: SearchDeps, username: string, options: Search
           sql`, `,
         )})`
       : undefined,
-    options.type ? contentTypeCondition[options.type] : undefined,
+    fileKind ? kindCondition(fileKind) : undefined,
     options.tag
       ? sql`EXISTS (SELECT 1 FROM json_each(m.tags) WHERE lower(json_each.value) = lower(${options.tag}))`
       : undefined,
@@ -313,7 +263,7 @@ function chunkResult(row: ChunkRow, terms: string[], by: "words" | "meaning"): O
   const metadata = JSON.parse(row.metadata || "{}") as { page?: number; headingPath?: string[] };
   const page = typeof metadata.page === "number" ? metadata.page : null;
   const headingPath = Array.isArray(metadata.headingPath) ? metadata.headingPath : [];
-  const isPdf = row.contentType === "application/pdf";
+  const isPdf = kindOfContentType(row.contentType) === "pdf";
   // The chunk text starts with its heading path (it helps bm25); the title and source line show it instead.
   const prefix = headingPath.length ? `${headingPath.join(" › ")}\n` : "";
   const body = row.text.startsWith(prefix) ? row.text.slice(prefix.length) : row.text;

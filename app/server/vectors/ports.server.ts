@@ -1,10 +1,8 @@
-import { createDb } from "../db/db.server";
-import { VectorizeVectorIndex, WorkersAiEmbedder, WorkersAiReranker } from "./cloudflare.server";
-import { D1VectorIndex, HashingEmbedder } from "./local.server";
-
 /**
- * The two ports that stand between the app and services that cannot run offline
- * (DESIGN.md). Everything else (D1, R2, KV, Durable Objects) is used directly.
+ * The ports that stand between the app and the services that cannot run offline
+ * (docs/decisions/0005). Everything else (D1, R2, KV, Durable Objects) is used directly.
+ * The adapters (cloudflare.server.ts, local.server.ts) are chosen by the composition
+ * root (services.server.ts).
  */
 
 /** Turns passages (or a query) into vectors. */
@@ -41,22 +39,4 @@ export interface VectorIndex {
 export interface Reranker {
   /** One score per passage, higher is more relevant. */
   rerank(query: string, passages: string[]): Promise<number[]>;
-}
-
-/** Production uses Workers AI + Vectorize; anything else (tests, `npm start`) the local adapters. */
-export function usesCloudflareAi(env: Env): boolean {
-  return env.AI_PROVIDER === "workers-ai";
-}
-
-export function embedderFor(env: Env): Embedder {
-  return usesCloudflareAi(env) ? new WorkersAiEmbedder(env.AI) : new HashingEmbedder();
-}
-
-/** Reranking needs a model: only with Workers AI. */
-export function rerankerFor(env: Env): Reranker | null {
-  return usesCloudflareAi(env) ? new WorkersAiReranker(env.AI) : null;
-}
-
-export function vectorIndexFor(env: Env): VectorIndex {
-  return usesCloudflareAi(env) ? new VectorizeVectorIndex(env.VECTORIZE) : new D1VectorIndex(createDb(env.DB));
 }

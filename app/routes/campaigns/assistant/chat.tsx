@@ -4,19 +4,24 @@ import { AssistantAnswer } from "~/components/assistant-message";
 import { DeleteDisclosure } from "~/components/delete-disclosure";
 import { Button } from "~/components/ui/button";
 import { inputClass } from "~/components/ui/field";
-import { conversationTitleSchema, MAX_QUESTION_LENGTH, type ProviderName, questionSchema } from "~/lib/assistant";
 import {
   type AskEvent,
+  type Citation,
+  conversationTitleSchema,
+  MAX_QUESTION_LENGTH,
+  type ProviderName,
+  questionSchema,
+} from "~/lib/assistant";
+import {
   ask,
   deleteConversation,
   getConversation,
   listMessages,
   renameConversation,
 } from "~/server/assistant/conversations.server";
-import { askDepsFor } from "~/server/assistant/deps.server";
-import type { Citation } from "~/server/assistant/grounding.server";
-import { getCampaignFromContext, notFound } from "~/server/campaigns/guards.server";
-import { getDb, getEnv } from "~/server/request.server";
+import { getCampaignFromContext } from "~/server/campaigns/guards.server";
+import { notFound, unknownIntent } from "~/server/http/responses.server";
+import { getServices } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
 import type { Route } from "./+types/chat";
 
@@ -26,14 +31,14 @@ export const meta: Route.MetaFunction = ({ loaderData }) => [
 
 async function requireConversation(context: Route.LoaderArgs["context"], chatId: string) {
   const campaign = getCampaignFromContext(context);
-  const conversation = await getConversation(getDb(context), campaign, chatId);
+  const conversation = await getConversation(getServices(context).db, campaign, chatId);
   if (!conversation) notFound("conversation");
   return { campaign, conversation };
 }
 
 export async function loader({ context, params }: Route.LoaderArgs) {
   const { campaign, conversation } = await requireConversation(context, params.chatId);
-  const messages = await listMessages(getDb(context), conversation);
+  const messages = await listMessages(getServices(context).db, conversation);
   return {
     campaignId: campaign.id,
     conversation: { id: conversation.id, title: conversation.title },
@@ -49,26 +54,31 @@ export async function loader({ context, params }: Route.LoaderArgs) {
 
 export async function action({ request, context, params }: Route.ActionArgs) {
   const { campaign, conversation } = await requireConversation(context, params.chatId);
-  const db = getDb(context);
+  const { db } = getServices(context);
   const form = Object.fromEntries(await request.formData());
   const here = `/campaigns/${campaign.id}/assistant/${conversation.id}`;
-  if (form.intent === "delete") {
-    await deleteConversation(db, conversation);
-    return redirectWithToast(context, request, `/campaigns/${campaign.id}/assistant`, "Conversation deleted.");
+  switch (form.intent) {
+    case "delete":
+      await deleteConversation(db, conversation);
+      return redirectWithToast(context, request, `/campaigns/${campaign.id}/assistant`, "Conversation deleted.");
+    case "rename": {
+      const parsed = conversationTitleSchema.safeParse(form);
+      if (!parsed.success) return data({ error: parsed.error.issues[0]?.message ?? "" }, { status: 400 });
+      await renameConversation(db, conversation, parsed.data.title);
+      return redirectWithToast(context, request, here, "Conversation renamed.");
+    }
+    case "ask": {
+      // Asking without JavaScript: the whole answer is written, saved, then shown.
+      const parsed = questionSchema.safeParse(form);
+      if (!parsed.success) return data({ error: parsed.error.issues[0]?.message ?? "" }, { status: 400 });
+      for await (const _event of ask(getServices(context).assistant, campaign, conversation, parsed.data.question)) {
+        // Run to the end: the answer is saved by the last step.
+      }
+      return redirect(`${here}#latest`);
+    }
+    default:
+      unknownIntent(form.intent);
   }
-  if (form.intent === "rename") {
-    const parsed = conversationTitleSchema.safeParse(form);
-    if (!parsed.success) return data({ error: parsed.error.issues[0]?.message ?? "" }, { status: 400 });
-    await renameConversation(db, conversation, parsed.data.title);
-    return redirectWithToast(context, request, here, "Conversation renamed.");
-  }
-  // Asking without JavaScript: the whole answer is written, saved, then shown.
-  const parsed = questionSchema.safeParse(form);
-  if (!parsed.success) return data({ error: parsed.error.issues[0]?.message ?? "" }, { status: 400 });
-  for await (const _event of ask(askDepsFor(getEnv(context), db), campaign, conversation, parsed.data.question)) {
-    // Run to the end: the answer is saved by the last step.
-  }
-  return redirect(`${here}#latest`);
 }
 
 interface Streaming {
@@ -112,7 +122,7 @@ export default function Conversation({ loaderData, actionData }: Route.Component
         const lines = buffer.split("\n");
         buffer = lines.pop() ?? "";
         for (const line of lines.filter(Boolean)) {
-          const message = JSON.parse(line) as AskEvent | { type: "error"; message: string };
+          const message = JSON.parse(line) as AskEvent;
           if (message.type === "error") throw new Error(message.message);
           setStreaming((current) => {
             if (!current) return current;

@@ -3,14 +3,14 @@ import { Button } from "~/components/ui/button";
 import { formatRelative } from "~/lib/format";
 import { createConversation, listConversations } from "~/server/assistant/conversations.server";
 import { getCampaignFromContext } from "~/server/campaigns/guards.server";
-import { getDb } from "~/server/request.server";
+import { getServices } from "~/server/request.server";
 import type { Route } from "./+types/index";
 
 export const meta: Route.MetaFunction = () => [{ title: "Assistant — LoreSmith AI" }];
 
 export async function loader({ context }: Route.LoaderArgs) {
   const campaign = getCampaignFromContext(context);
-  const conversations = await listConversations(getDb(context), campaign);
+  const conversations = await listConversations(getServices(context).db, campaign);
   return {
     campaign: { id: campaign.id, name: campaign.name },
     conversations: conversations.map(({ id, title, updatedAt }) => ({ id, title, updatedAt })),
@@ -20,7 +20,7 @@ export async function loader({ context }: Route.LoaderArgs) {
 
 export async function action({ context }: Route.ActionArgs) {
   const campaign = getCampaignFromContext(context);
-  const conversation = await createConversation(getDb(context), campaign);
+  const conversation = await createConversation(getServices(context).db, campaign);
   return redirect(`/campaigns/${campaign.id}/assistant/${conversation.id}`);
 }
 

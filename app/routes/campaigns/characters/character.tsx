@@ -3,10 +3,11 @@ import { MarkdownView } from "~/components/markdown";
 import { linkButtonClass } from "~/components/ui/button";
 import { characterStatusLabels, characterTypeLabels } from "~/lib/domain";
 import { getCharacter } from "~/server/campaigns/characters.server";
-import { getCampaignFromContext, notFound, parseRowId } from "~/server/campaigns/guards.server";
+import { getCampaignFromContext, parseRowId } from "~/server/campaigns/guards.server";
 import { getFile } from "~/server/files/files.server";
+import { notFound } from "~/server/http/responses.server";
 import { renderMarkdown } from "~/server/markdown.server";
-import { getDb } from "~/server/request.server";
+import { getServices } from "~/server/request.server";
 import type { Route } from "./+types/character";
 
 export const meta: Route.MetaFunction = ({ loaderData }) => [
@@ -15,7 +16,7 @@ export const meta: Route.MetaFunction = ({ loaderData }) => [
 
 export async function loader({ context, params }: Route.LoaderArgs) {
   const campaign = getCampaignFromContext(context);
-  const db = getDb(context);
+  const { db } = getServices(context);
   const character = await getCharacter(db, campaign, parseRowId(params.characterId, "character"));
   if (!character) notFound("character");
   const sheet = character.sheetFileKey ? await getFile(db, campaign.username, character.sheetFileKey) : undefined;

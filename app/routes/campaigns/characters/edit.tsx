@@ -14,8 +14,9 @@ import {
   updateCharacter,
 } from "~/server/campaigns/characters.server";
 import { VersionConflictError } from "~/server/campaigns/errors.server";
-import { getCampaignFromContext, notFound, parseRowId } from "~/server/campaigns/guards.server";
-import { getDb } from "~/server/request.server";
+import { getCampaignFromContext, parseRowId } from "~/server/campaigns/guards.server";
+import { notFound, unknownIntent } from "~/server/http/responses.server";
+import { getServices } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
 import type { Route } from "./+types/edit";
 
@@ -42,7 +43,7 @@ function formValues(character: Character): CharacterFormValues {
 
 export async function loader({ context, params }: Route.LoaderArgs) {
   const campaign = getCampaignFromContext(context);
-  const db = getDb(context);
+  const { db } = getServices(context);
   const character = await getCharacter(db, campaign, parseRowId(params.characterId, "character"));
   if (!character) notFound("character");
   return {
@@ -57,14 +58,21 @@ export async function loader({ context, params }: Route.LoaderArgs) {
 export async function action({ request, context, params }: Route.ActionArgs) {
   const campaign = getCampaignFromContext(context);
   const characterId = parseRowId(params.characterId, "character");
-  const db = getDb(context);
+  const { db } = getServices(context);
   const formData = await request.formData();
   const base = `/campaigns/${campaign.id}/characters`;
 
-  if (formData.get("intent") === "delete") {
-    const character = await getCharacter(db, campaign, characterId);
-    if (!character || !(await deleteCharacter(db, campaign, characterId))) notFound("character");
-    return redirectWithToast(context, request, base, `${character.characterName} deleted.`);
+  const intent = formData.get("intent");
+  switch (intent) {
+    case "delete": {
+      const character = await getCharacter(db, campaign, characterId);
+      if (!character || !(await deleteCharacter(db, campaign, characterId))) notFound("character");
+      return redirectWithToast(context, request, base, `${character.characterName} deleted.`);
+    }
+    case "save":
+      break;
+    default:
+      unknownIntent(intent);
   }
 
   const submission = parseWithZod(formData, { schema: characterUpdateSchema });

@@ -5,7 +5,7 @@ import { characterListQuerySchema } from "~/lib/campaign-schemas";
 import { characterStatusLabels, characterTypeLabels } from "~/lib/domain";
 import { listCharacters } from "~/server/campaigns/characters.server";
 import { getCampaignFromContext } from "~/server/campaigns/guards.server";
-import { getDb } from "~/server/request.server";
+import { getServices } from "~/server/request.server";
 import type { Route } from "./+types/index";
 
 export const meta: Route.MetaFunction = () => [{ title: "Characters — LoreSmith AI" }];
@@ -13,7 +13,7 @@ export const meta: Route.MetaFunction = () => [{ title: "Characters — LoreSmit
 export async function loader({ request, context }: Route.LoaderArgs) {
   const campaign = getCampaignFromContext(context);
   const filter = characterListQuerySchema.parse(Object.fromEntries(new URL(request.url).searchParams));
-  const characters = await listCharacters(getDb(context), campaign, filter);
+  const characters = await listCharacters(getServices(context).db, campaign, filter);
   return {
     campaignId: campaign.id,
     filter,

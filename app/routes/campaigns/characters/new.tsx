@@ -5,7 +5,7 @@ import { characterSchema } from "~/lib/campaign-schemas";
 import { answerDraft } from "~/server/assistant/conversations.server";
 import { createCharacter, listSheetOptions, SheetNotFoundError } from "~/server/campaigns/characters.server";
 import { getCampaignFromContext } from "~/server/campaigns/guards.server";
-import { getDb } from "~/server/request.server";
+import { getServices } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
 import type { Route } from "./+types/new";
 
@@ -13,7 +13,7 @@ export const meta: Route.MetaFunction = () => [{ title: "New character — LoreS
 
 export async function loader({ request, context }: Route.LoaderArgs) {
   const campaign = getCampaignFromContext(context);
-  const db = getDb(context);
+  const { db } = getServices(context);
   // "Create NPC from this" on an assistant answer opens this form with the answer as backstory.
   const fromAnswer = new URL(request.url).searchParams.get("fromAnswer");
   const [sheetOptions, draft] = await Promise.all([
@@ -31,7 +31,7 @@ export async function action({ request, context }: Route.ActionArgs) {
   }
   let character: Awaited<ReturnType<typeof createCharacter>>;
   try {
-    character = await createCharacter(getDb(context), campaign, submission.value);
+    character = await createCharacter(getServices(context).db, campaign, submission.value);
   } catch (error) {
     if (!(error instanceof SheetNotFoundError)) throw error;
     return data(submission.reply({ fieldErrors: { sheetFileKey: [error.message] } }), { status: 400 });

@@ -7,8 +7,9 @@ import { contextEntryUpdateSchema } from "~/lib/campaign-schemas";
 import { contextTypeLabels } from "~/lib/domain";
 import { deleteContextEntry, getContextEntry, updateContextEntry } from "~/server/campaigns/context-entries.server";
 import { decodeTags, VersionConflictError } from "~/server/campaigns/errors.server";
-import { getCampaignFromContext, notFound, parseRowId } from "~/server/campaigns/guards.server";
-import { getDb } from "~/server/request.server";
+import { getCampaignFromContext, parseRowId } from "~/server/campaigns/guards.server";
+import { notFound, unknownIntent } from "~/server/http/responses.server";
+import { getServices } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
 import type { Route } from "./+types/edit";
 
@@ -28,7 +29,7 @@ function formValues(entry: { contextType: string; title: string; content: string
 
 export async function loader({ context, params }: Route.LoaderArgs) {
   const campaign = getCampaignFromContext(context);
-  const entry = await getContextEntry(getDb(context), campaign, parseRowId(params.entryId, "entry"));
+  const entry = await getContextEntry(getServices(context).db, campaign, parseRowId(params.entryId, "entry"));
   if (!entry) notFound("entry");
   return { campaignId: campaign.id, entryId: entry.id, version: entry.version, values: formValues(entry) };
 }
@@ -36,14 +37,21 @@ export async function loader({ context, params }: Route.LoaderArgs) {
 export async function action({ request, context, params }: Route.ActionArgs) {
   const campaign = getCampaignFromContext(context);
   const entryId = parseRowId(params.entryId, "entry");
-  const db = getDb(context);
+  const { db } = getServices(context);
   const formData = await request.formData();
   const base = `/campaigns/${campaign.id}/context`;
 
-  if (formData.get("intent") === "delete") {
-    const entry = await getContextEntry(db, campaign, entryId);
-    if (!entry || !(await deleteContextEntry(db, campaign, entryId))) notFound("entry");
-    return redirectWithToast(context, request, base, `Entry “${entry.title}” deleted.`);
+  const intent = formData.get("intent");
+  switch (intent) {
+    case "delete": {
+      const entry = await getContextEntry(db, campaign, entryId);
+      if (!entry || !(await deleteContextEntry(db, campaign, entryId))) notFound("entry");
+      return redirectWithToast(context, request, base, `Entry “${entry.title}” deleted.`);
+    }
+    case "save":
+      break;
+    default:
+      unknownIntent(intent);
   }
 
   const submission = parseWithZod(formData, { schema: contextEntryUpdateSchema });

@@ -4,9 +4,10 @@ import { linkButtonClass } from "~/components/ui/button";
 import { contextTypeLabels } from "~/lib/domain";
 import { formatRelative } from "~/lib/format";
 import { getContextEntry } from "~/server/campaigns/context-entries.server";
-import { getCampaignFromContext, notFound, parseRowId } from "~/server/campaigns/guards.server";
+import { getCampaignFromContext, parseRowId } from "~/server/campaigns/guards.server";
+import { notFound } from "~/server/http/responses.server";
 import { renderMarkdown } from "~/server/markdown.server";
-import { getDb } from "~/server/request.server";
+import { getServices } from "~/server/request.server";
 import type { Route } from "./+types/entry";
 
 export const meta: Route.MetaFunction = ({ loaderData }) => [
@@ -15,7 +16,7 @@ export const meta: Route.MetaFunction = ({ loaderData }) => [
 
 export async function loader({ context, params }: Route.LoaderArgs) {
   const campaign = getCampaignFromContext(context);
-  const entry = await getContextEntry(getDb(context), campaign, parseRowId(params.entryId, "entry"));
+  const entry = await getContextEntry(getServices(context).db, campaign, parseRowId(params.entryId, "entry"));
   if (!entry) notFound("entry");
   return {
     campaignId: campaign.id,

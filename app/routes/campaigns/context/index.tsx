@@ -7,7 +7,7 @@ import { formatRelative } from "~/lib/format";
 import { listContextEntries, listContextTags } from "~/server/campaigns/context-entries.server";
 import { getCampaignFromContext } from "~/server/campaigns/guards.server";
 import { markdownToPlainText } from "~/server/markdown.server";
-import { getDb } from "~/server/request.server";
+import { getServices } from "~/server/request.server";
 import type { Route } from "./+types/index";
 
 export const meta: Route.MetaFunction = () => [{ title: "Lore & context — LoreSmith AI" }];
@@ -15,7 +15,7 @@ export const meta: Route.MetaFunction = () => [{ title: "Lore & context — Lore
 export async function loader({ request, context }: Route.LoaderArgs) {
   const campaign = getCampaignFromContext(context);
   const filter = contextListQuerySchema.parse(Object.fromEntries(new URL(request.url).searchParams));
-  const db = getDb(context);
+  const { db } = getServices(context);
   const [entries, tags] = await Promise.all([listContextEntries(db, campaign, filter), listContextTags(db, campaign)]);
   return {
     campaignId: campaign.id,

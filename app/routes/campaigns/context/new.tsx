@@ -6,7 +6,7 @@ import { contextTypes } from "~/lib/domain";
 import { answerDraft } from "~/server/assistant/conversations.server";
 import { createContextEntry } from "~/server/campaigns/context-entries.server";
 import { getCampaignFromContext } from "~/server/campaigns/guards.server";
-import { getDb } from "~/server/request.server";
+import { getServices } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
 import type { Route } from "./+types/new";
 
@@ -16,7 +16,7 @@ export async function loader({ request, context }: Route.LoaderArgs) {
   const campaign = getCampaignFromContext(context);
   // "Save as context entry" from an assistant answer opens this form filled in.
   const fromAnswer = new URL(request.url).searchParams.get("fromAnswer");
-  return { campaignId: campaign.id, draft: await answerDraft(getDb(context), campaign, fromAnswer) };
+  return { campaignId: campaign.id, draft: await answerDraft(getServices(context).db, campaign, fromAnswer) };
 }
 
 export async function action({ request, context }: Route.ActionArgs) {
@@ -25,7 +25,7 @@ export async function action({ request, context }: Route.ActionArgs) {
   if (submission.status !== "success") {
     return data(submission.reply(), { status: submission.status === "error" ? 400 : 200 });
   }
-  const entry = await createContextEntry(getDb(context), campaign, submission.value);
+  const entry = await createContextEntry(getServices(context).db, campaign, submission.value);
   return redirectWithToast(
     context,
     request,

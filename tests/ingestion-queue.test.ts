@@ -1,10 +1,8 @@
 import { env } from "cloudflare:test";
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { fileChunks, fileMetadata, localVectors } from "~/server/db/schema";
-import { deleteFile, uploadFile } from "~/server/files/files.server";
+import { fileMetadata } from "~/server/db/schema";
 import {
-  type JobProgress,
   MAX_ATTEMPTS,
   MAX_PDF_BYTES,
   MAX_WHOLE_FILE_EXTRACT_BYTES,
@@ -14,29 +12,15 @@ import { D1VectorIndex } from "~/server/vectors/local.server";
 import type { Embedder } from "~/server/vectors/ports.server";
 import conditions from "../../shared/corpus/srd5/12-conditions.md?raw";
 import { db, newUser } from "./helpers";
-import { drain, ftsHits, localDeps, stages, storeFile, withQueue } from "./ingest-helpers";
+import { chunksOf, drain, ftsHits, localDeps, stages, storeFile, vectorIdsOf, withQueue } from "./ingest-helpers";
 import { bookPages, buildPdf } from "./pdf-fixtures";
 
-const corpusPdf = () => new Uint8Array((env as unknown as { CORPUS_RACES_PDF: ArrayBuffer }).CORPUS_RACES_PDF.slice(0));
+const corpusPdf = () => new Uint8Array(env.CORPUS_RACES_PDF.slice(0));
 const text = (s: string) => new TextEncoder().encode(s);
 
-const chunksOf = (fileKey: string) =>
-  db
-    .select({
-      id: fileChunks.id,
-      text: fileChunks.chunkText,
-      version: fileChunks.fileVersion,
-      metadata: fileChunks.metadata,
-    })
-    .from(fileChunks)
-    .where(eq(fileChunks.fileKey, fileKey))
-    .orderBy(fileChunks.chunkIndex);
-const vectorIdsOf = async (fileKey: string) =>
-  (await db.select({ id: localVectors.id }).from(localVectors).where(eq(localVectors.fileKey, fileKey)))
-    .map((r) => r.id)
-    .sort();
 const statusOf = async (fileKey: string) =>
   (await db.select().from(fileMetadata).where(eq(fileMetadata.fileKey, fileKey)))[0];
+
 describe("ingestion queue", () => {
   it("turns a real PDF into page-cited, searchable chunks with one vector each", async () => {
     const gm = await newUser();
@@ -290,46 +274,5 @@ describe("ingestion queue", () => {
     });
     expect(await chunksOf(file.fileKey)).toEqual([]);
     expect(await statusOf(file.fileKey)).toMatchObject({ status: "cancelled" });
-  });
-});
-
-describe("the tracker's alarm loop", () => {
-  async function waitFor(username: string, fileKey: string, done: (job?: JobProgress) => boolean) {
-    const tracker = env.USER_FILE_TRACKER.get(env.USER_FILE_TRACKER.idFromName(username));
-    for (let i = 0; i < 200; i++) {
-      const job = (await tracker.listJobs()).find((j) => j.fileKey === fileKey);
-      if (done(job)) return job;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error("the file was not processed in time");
-  }
-
-  it("processes an upload by itself, and deleting the file removes its chunks and vectors", async () => {
-    const gm = await newUser();
-    const stores = {
-      db,
-      files: env.FILES,
-      tracker: env.USER_FILE_TRACKER,
-      limits: { maxFileBytes: 1e7, maxUserBytes: 1e8 },
-    };
-    const bytes = text(conditions);
-    const { file } = await uploadFile(stores, gm.username, {
-      fileName: "conditions.md",
-      size: bytes.length,
-      body: new Blob([bytes]).stream(),
-    });
-    const job = await waitFor(gm.username, file.fileKey, (j) => j?.status === "ready");
-    expect(job?.chunksEmbedded).toBe(job?.chunksTotal);
-    expect((await chunksOf(file.fileKey)).length).toBe(job?.chunksTotal);
-    expect((await vectorIdsOf(file.fileKey)).length).toBe(job?.chunksTotal);
-    await deleteFile(stores, gm.username, file.fileKey);
-    expect(await chunksOf(file.fileKey)).toEqual([]);
-    expect(await vectorIdsOf(file.fileKey)).toEqual([]);
-    expect(
-      await db
-        .select()
-        .from(localVectors)
-        .where(and(eq(localVectors.namespace, gm.username))),
-    ).toEqual([]);
   });
 });

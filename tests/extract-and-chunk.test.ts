@@ -15,7 +15,7 @@ import conditions from "../../shared/corpus/srd5/12-conditions.md?raw";
 import { bookPages, buildPdf } from "./pdf-fixtures";
 
 // pdf.js takes ownership of (detaches) the buffer it is given: hand it a copy each time.
-const corpusPdf = () => new Uint8Array((env as unknown as { CORPUS_RACES_PDF: ArrayBuffer }).CORPUS_RACES_PDF.slice(0));
+const corpusPdf = () => new Uint8Array(env.CORPUS_RACES_PDF.slice(0));
 
 describe("extractors", () => {
   it("keeps the Markdown heading structure of a real SRD chapter", () => {

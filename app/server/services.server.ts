@@ -1,0 +1,109 @@
+import { type ChatModel, OpenAiCompatibleChatModel, WorkersAiChatModel } from "./assistant/chat-model.server";
+import type { AskDeps } from "./assistant/conversations.server";
+import { createDb, type Db } from "./db/db.server";
+import type { FileStores, Tracker, UploadLimits } from "./files/files.server";
+import type { QueueDeps } from "./ingest/queue.server";
+import type { SearchDeps } from "./search/search.server";
+import { createSessionStore, type SessionStore } from "./sessions/session.server";
+import { VectorizeVectorIndex, WorkersAiEmbedder, WorkersAiReranker } from "./vectors/cloudflare.server";
+import { D1VectorIndex, HashingEmbedder } from "./vectors/local.server";
+import type { Embedder, Reranker, VectorIndex } from "./vectors/ports.server";
+
+/**
+ * The composition root (docs/decisions/0015): the one place that turns bindings and
+ * configuration into the services loaders, actions, the live socket and the Durable
+ * Object use. Adapters for AI_PROVIDER are chosen here and nowhere else. Domain modules
+ * receive what they need as arguments and never import this file.
+ */
+export interface Services {
+  db: Db;
+  /** File bytes (R2). */
+  bucket: R2Bucket;
+  /** Cache-aside copies of read models (KV). */
+  cache: KVNamespace;
+  limits: UploadLimits;
+  /** A user's UserFileTracker Durable Object: their ingestion queue and live updates. */
+  tracker: (username: string) => Tracker;
+  fileStores: FileStores;
+  search: SearchDeps;
+  assistant: AskDeps;
+  /** What the ingestion queue in the UserFileTracker works with. */
+  ingestion: QueueDeps;
+}
+
+/** Built once per request by the session middleware (and once per Durable Object). */
+export function createServices(env: Env): Services {
+  const db = createDb(env.DB);
+  const limits = uploadLimits(env);
+  const tracker = (username: string) => trackerFor(env, username);
+  const { embedder, vectors, reranker, chatModel } = aiAdapters(env, db);
+  const search: SearchDeps = { db, embedder, vectors, reranker };
+  return {
+    db,
+    bucket: env.FILES,
+    cache: env.CACHE,
+    limits,
+    tracker,
+    fileStores: { db, files: env.FILES, tracker, limits },
+    search,
+    assistant: { db, search, model: chatModel },
+    ingestion: { db, files: env.FILES, embedder, vectors },
+  };
+}
+
+/** One UserFileTracker per user, named by the username. */
+export function trackerFor(env: Env, username: string): Tracker {
+  return env.USER_FILE_TRACKER.get(env.USER_FILE_TRACKER.idFromName(username));
+}
+
+export interface AiAdapters {
+  embedder: Embedder;
+  vectors: VectorIndex;
+  /** Reranking needs a model: only with Workers AI. */
+  reranker: Reranker | null;
+  /** null: no model, the assistant quotes instead (extractive answers). */
+  chatModel: ChatModel | null;
+}
+
+/**
+ * `AI_PROVIDER = "workers-ai"` uses Workers AI and Vectorize; anything else (tests,
+ * `npm start`) the local adapters (docs/decisions/0005). The assistant's model is an
+ * OpenAI-compatible endpoint when one is configured (the explicit choice), else Workers
+ * AI when it is in use, else none.
+ */
+export function aiAdapters(
+  env: Pick<Env, "AI" | "AI_PROVIDER" | "VECTORIZE" | "CHAT_BASE_URL" | "CHAT_MODEL" | "CHAT_API_KEY">,
+  db: Db,
+): AiAdapters {
+  const cloudflare = env.AI_PROVIDER === "workers-ai";
+  const endpoint = env.CHAT_BASE_URL && env.CHAT_MODEL ? { baseUrl: env.CHAT_BASE_URL, model: env.CHAT_MODEL } : null;
+  let chatModel: ChatModel | null = null;
+  if (endpoint) chatModel = new OpenAiCompatibleChatModel({ ...endpoint, apiKey: env.CHAT_API_KEY || undefined });
+  else if (cloudflare) chatModel = new WorkersAiChatModel(env.AI);
+  return cloudflare
+    ? {
+        embedder: new WorkersAiEmbedder(env.AI),
+        vectors: new VectorizeVectorIndex(env.VECTORIZE),
+        reranker: new WorkersAiReranker(env.AI),
+        chatModel,
+      }
+    : { embedder: new HashingEmbedder(), vectors: new D1VectorIndex(db), reranker: null, chatModel };
+}
+
+export function uploadLimits(env: Pick<Env, "MAX_FILE_BYTES" | "MAX_USER_BYTES">): UploadLimits {
+  return { maxFileBytes: Number(env.MAX_FILE_BYTES), maxUserBytes: Number(env.MAX_USER_BYTES) };
+}
+
+/** The session store for a request (cookies are Secure except on localhost). */
+export function sessionStoreFor(env: Env, requestUrl: string): SessionStore {
+  return createSessionStore(env.SESSIONS, sessionSecret(env), requestUrl);
+}
+
+export function sessionSecret(env: Pick<Env, "SESSION_SECRET">): string {
+  if (!env.SESSION_SECRET) {
+    throw new Error(
+      "SESSION_SECRET is not set. Locally run `npm start` (it creates .dev.vars); in production run `wrangler secret put SESSION_SECRET`.",
+    );
+  }
+  return env.SESSION_SECRET;
+}

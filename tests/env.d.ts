@@ -1,0 +1,12 @@
+import type { D1Migration } from "cloudflare:test";
+
+// Bindings only the test pool adds (vitest.config.ts), beside the generated Env.
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      TEST_MIGRATIONS: D1Migration[];
+      /** The real 8-page SRD PDF from ../shared/corpus (read, never copied). */
+      CORPUS_RACES_PDF: ArrayBuffer;
+    }
+  }
+}

@@ -1,0 +1,65 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { OpenAiCompatibleChatModel, WorkersAiChatModel } from "~/server/assistant/chat-model.server";
+import { aiAdapters, createServices, sessionSecret, trackerFor } from "~/server/services.server";
+import { VectorizeVectorIndex, WorkersAiEmbedder, WorkersAiReranker } from "~/server/vectors/cloudflare.server";
+import { D1VectorIndex, HashingEmbedder } from "~/server/vectors/local.server";
+import { db } from "./helpers";
+
+/** Configuration with every AI setting off; each test turns on what it checks. */
+const config = (overrides: Partial<Env> = {}) => ({
+  AI: {} as Ai,
+  VECTORIZE: {} as VectorizeIndex,
+  AI_PROVIDER: "local",
+  CHAT_BASE_URL: "",
+  CHAT_MODEL: "",
+  CHAT_API_KEY: "",
+  ...overrides,
+});
+
+describe("the composition root", () => {
+  it("uses the offline adapters unless Workers AI is configured, and then no reranker and no model", () => {
+    const adapters = aiAdapters(config(), db);
+    expect(adapters.embedder).toBeInstanceOf(HashingEmbedder);
+    expect(adapters.vectors).toBeInstanceOf(D1VectorIndex);
+    expect(adapters.reranker).toBeNull();
+    expect(adapters.chatModel).toBeNull();
+  });
+
+  it("uses Workers AI and Vectorize for everything when AI_PROVIDER is workers-ai", () => {
+    const adapters = aiAdapters(config({ AI_PROVIDER: "workers-ai" }), db);
+    expect(adapters.embedder).toBeInstanceOf(WorkersAiEmbedder);
+    expect(adapters.vectors).toBeInstanceOf(VectorizeVectorIndex);
+    expect(adapters.reranker).toBeInstanceOf(WorkersAiReranker);
+    expect(adapters.chatModel).toBeInstanceOf(WorkersAiChatModel);
+  });
+
+  it("prefers a configured OpenAI-compatible endpoint for answers, with either provider", () => {
+    const endpoint = { CHAT_BASE_URL: "http://localhost:11434/v1", CHAT_MODEL: "llama3.1" };
+    for (const provider of ["local", "workers-ai"]) {
+      const { chatModel } = aiAdapters(config({ AI_PROVIDER: provider, ...endpoint }), db);
+      expect(chatModel, provider).toBeInstanceOf(OpenAiCompatibleChatModel);
+      expect(chatModel?.label).toBe("llama3.1 (localhost:11434)");
+    }
+    // A base URL without a model name is not a configuration.
+    expect(aiAdapters(config({ CHAT_BASE_URL: endpoint.CHAT_BASE_URL }), db).chatModel).toBeNull();
+  });
+
+  it("builds every service over the same D1 client, and one tracker per user", async () => {
+    const services = createServices(env);
+    expect(services.fileStores.db).toBe(services.db);
+    expect(services.search.db).toBe(services.db);
+    expect(services.assistant.search).toBe(services.search);
+    expect(services.ingestion.db).toBe(services.db);
+    expect(services.limits).toEqual({
+      maxFileBytes: Number(env.MAX_FILE_BYTES),
+      maxUserBytes: Number(env.MAX_USER_BYTES),
+    });
+    expect(services.tracker("someone").id.toString()).toBe(trackerFor(env, "someone").id.toString());
+    expect(services.tracker("someone").id.toString()).not.toBe(services.tracker("someone-else").id.toString());
+  });
+
+  it("refuses to run without a session secret, saying how to set one", () => {
+    expect(() => sessionSecret({ SESSION_SECRET: "" })).toThrow(/wrangler secret put SESSION_SECRET/);
+  });
+});
