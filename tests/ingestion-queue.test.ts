@@ -5,6 +5,7 @@ import { fileMetadata } from "~/server/db/schema";
 import {
   MAX_ATTEMPTS,
   MAX_PDF_BYTES,
+  MAX_STEP_DEATHS,
   MAX_WHOLE_FILE_EXTRACT_BYTES,
   PAGES_PER_STEP,
 } from "~/server/ingest/queue.server";
@@ -12,7 +13,18 @@ import { D1VectorIndex } from "~/server/vectors/local.server";
 import type { Embedder } from "~/server/vectors/ports.server";
 import conditions from "../../shared/corpus/srd5/12-conditions.md?raw";
 import { db, newUser } from "./helpers";
-import { chunksOf, drain, ftsHits, localDeps, stages, storeFile, vectorIdsOf, withQueue } from "./ingest-helpers";
+import {
+  chunksOf,
+  drain,
+  ftsHits,
+  gate,
+  localDeps,
+  never,
+  stages,
+  storeFile,
+  vectorIdsOf,
+  withQueue,
+} from "./ingest-helpers";
 import { bookPages, buildPdf } from "./pdf-fixtures";
 
 const corpusPdf = () => new Uint8Array(env.CORPUS_RACES_PDF.slice(0));
@@ -203,23 +215,206 @@ describe("ingestion queue", () => {
     );
   });
 
-  it("processes queued files one after another, oldest first", async () => {
+  it("takes turns: a long PDF in progress yields to a note uploaded after it", async () => {
     const gm = await newUser();
-    const first = await storeFile(
+    const book = await storeFile(
       gm.username,
       "a.pdf",
-      buildPdf({ pages: bookPages(PAGES_PER_STEP + 1) }),
+      buildPdf({ pages: bookPages(PAGES_PER_STEP * 8) }),
       "application/pdf",
     );
-    const second = await storeFile(gm.username, "b.md", text("# B\n\nSecond file."), "text/markdown");
+    const note = await storeFile(gm.username, "b.md", text("# B\n\nSecond file."), "text/markdown");
     const events = await withQueue(gm.username, async (queue, events) => {
-      await queue.enqueue(first, 1);
-      await queue.enqueue(second, 2);
+      await queue.enqueue(book, 1);
+      await queue.runStep(); // checked
+      await queue.runStep(); // pages 1–20
+      await queue.enqueue(note, 2);
       await drain(queue);
       return events;
     });
-    const order = events.filter((e) => e.status !== "queued").map((e) => e.fileName);
-    expect(order.lastIndexOf("a.pdf")).toBeLessThan(order.indexOf("b.md"));
+    // The note's four steps took turns with the book's: it was ready while the book was
+    // still on its pages, instead of waiting for all 160 of them.
+    const noteReady = events.findIndex((e) => e.fileName === "b.md" && e.status === "ready");
+    const bookThen = events.slice(0, noteReady).findLast((e) => e.fileName === "a.pdf");
+    expect(noteReady).toBeGreaterThan(-1);
+    expect(bookThen).toMatchObject({ status: "extracting" });
+    expect(bookThen?.pagesDone).toBeLessThan(PAGES_PER_STEP * 6);
+    // Turns change nothing in what each file becomes.
+    expect(await ftsHits(book.fileKey, "page159")).toBe(1);
+    expect(await statusOf(book.fileKey)).toMatchObject({ status: "ready" });
+  });
+
+  it("fails a file whose step stopped the processor three times, and goes on with the next file", async () => {
+    const gm = await newUser();
+    const poison = await storeFile(gm.username, "poison.md", text("# P\n\nNever read."), "text/markdown");
+    const note = await storeFile(gm.username, "note.md", text("# N\n\nThe duke owes a favour."), "text/markdown");
+    // Reading this file "kills the object": the step never returns, and the next queue
+    // over the same storage is the restarted object.
+    const files = env.FILES;
+    const deadly = {
+      ...localDeps(),
+      files: new Proxy(files, {
+        get: (target, prop) =>
+          prop === "get"
+            ? (key: string, ...rest: unknown[]) =>
+                key === poison.r2Key ? never() : (target.get as (...a: unknown[]) => unknown)(key, ...rest)
+            : Reflect.get(target, prop),
+      }),
+    };
+    const name = `${gm.username}-deaths`;
+    await withQueue(name, async (queue) => {
+      await queue.enqueue(poison, 1);
+      await queue.runStep(); // queued → extracting
+    });
+    for (let death = 1; death <= MAX_STEP_DEATHS; death++) {
+      await withQueue(
+        name,
+        async (queue) => {
+          void queue.runStep(); // dies inside: never resolves
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          // Not a thrown error: no retry was recorded, and the file is not failed yet.
+          expect(queue.list()[0]).toMatchObject({ status: "extracting", attempts: 0, error: null });
+        },
+        deadly,
+      );
+    }
+    await withQueue(
+      name,
+      async (queue) => {
+        await queue.enqueue(note, 2);
+        await drain(queue);
+        const jobs = queue.list();
+        expect(jobs.find((j) => j.fileKey === note.fileKey)).toMatchObject({ status: "ready" });
+        expect(jobs.find((j) => j.fileKey === poison.fileKey)).toMatchObject({ status: "failed" });
+        expect(jobs.find((j) => j.fileKey === poison.fileKey)?.error).toMatch(
+          /stopped the processor 3 times.*may be damaged.*stays in your library.*upload that/,
+        );
+      },
+      deadly,
+    );
+    expect(await statusOf(poison.fileKey)).toMatchObject({ status: "failed" });
+  });
+
+  it("leaves no vectors behind when the file is deleted while its chunks are being embedded", async () => {
+    const gm = await newUser();
+    const file = await storeFile(
+      gm.username,
+      "lich.md",
+      text("# Lich\n\nThe phylactery is in the well."),
+      "text/markdown",
+    );
+    const held = gate();
+    const local = localDeps();
+    const slow: Embedder = {
+      ...local.embedder,
+      name: local.embedder.name,
+      dimensions: local.embedder.dimensions,
+      batchSize: local.embedder.batchSize,
+      embed: async (texts) => {
+        const values = await local.embedder.embed(texts);
+        await held.pass(); // the AI call takes its time…
+        return values;
+      },
+    };
+    await withQueue(
+      gm.username,
+      async (queue) => {
+        await queue.enqueue(file);
+        for (let i = 0; i < 3; i++) await queue.runStep(); // → embedding
+        const step = queue.runStep();
+        await held.waiting;
+        await queue.forget(gm.username, file.fileKey); // …and the file is deleted meanwhile
+        held.open();
+        await step;
+        expect(await queue.runStep()).toBe(false);
+      },
+      { ...local, embedder: slow },
+    );
+    expect(await vectorIdsOf(file.fileKey)).toEqual([]);
+  });
+
+  it("leaves no chunks behind when the file is cancelled or deleted while they are written", async () => {
+    const gm = await newUser();
+    for (const how of ["cancel", "forget"] as const) {
+      const file = await storeFile(
+        gm.username,
+        `${how}.md`,
+        text("# Lich\n\nThe phylactery is in the well."),
+        "text/markdown",
+      );
+      const held = gate();
+      const local = localDeps();
+      // The D1 write of the indexing step is slow, and the file goes meanwhile.
+      let holdNext = false;
+      const slowDb = new Proxy(local.db, {
+        get: (target, prop) =>
+          prop === "batch"
+            ? async (...args: unknown[]) => {
+                if (holdNext) {
+                  holdNext = false;
+                  await held.pass();
+                }
+                return (target.batch as (...a: unknown[]) => unknown).apply(target, args);
+              }
+            : Reflect.get(target, prop),
+      });
+      await withQueue(
+        `${gm.username}-${how}`,
+        async (queue, _events, sql) => {
+          await queue.enqueue(file);
+          await queue.runStep(); // queued → extracting
+          await queue.runStep(); // extracting → indexing
+          holdNext = true;
+          const step = queue.runStep();
+          await held.waiting;
+          if (how === "cancel") await queue.cancel(file.fileKey);
+          else await queue.forget(gm.username, file.fileKey);
+          held.open();
+          await step;
+          expect(await queue.runStep()).toBe(false);
+          const staged = sql.exec("SELECT count(*) AS n FROM staged_chunks WHERE file_key = ?", file.fileKey).one();
+          expect(staged.n).toBe(0);
+        },
+        { ...local, db: slowDb },
+      );
+      expect(await chunksOf(file.fileKey)).toEqual([]);
+    }
+  });
+
+  it("stages nothing for a file deleted while it was being read", async () => {
+    const gm = await newUser();
+    const file = await storeFile(
+      gm.username,
+      "gone.md",
+      text("# Gone\n\nThe crown lies in the well."),
+      "text/markdown",
+    );
+    const held = gate();
+    const local = localDeps();
+    const slowFiles = new Proxy(local.files, {
+      get: (target, prop) =>
+        prop === "get"
+          ? async (...args: unknown[]) => {
+              await held.pass();
+              return (target.get as (...a: unknown[]) => unknown).apply(target, args);
+            }
+          : Reflect.get(target, prop),
+    });
+    await withQueue(
+      gm.username,
+      async (queue, _events, sql) => {
+        await queue.enqueue(file);
+        await queue.runStep(); // queued → extracting
+        const step = queue.runStep();
+        await held.waiting;
+        await queue.forget(gm.username, file.fileKey);
+        held.open();
+        await step;
+        expect(sql.exec("SELECT count(*) AS n FROM staged_chunks WHERE file_key = ?", file.fileKey).one().n).toBe(0);
+        expect(queue.list()).toEqual([]);
+      },
+      { ...local, files: slowFiles },
+    );
   });
 
   it("replaces the old version's chunks and vectors only once the new version is ready", async () => {

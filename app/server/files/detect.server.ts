@@ -3,7 +3,8 @@ import { acceptedKindsText, extensionOf, type FileKind, fileKinds, kindOfExtensi
 /**
  * Decides a file's type from its first bytes (magic numbers), not from its name alone.
  * The name only chooses between kinds the bytes cannot tell apart (Markdown, text and
- * JSON are all text; DOCX is a ZIP). Anything else is refused with a reason.
+ * JSON are all text, in UTF-8 or in UTF-16 with a byte-order mark; DOCX is a ZIP).
+ * Anything else is refused with a reason. Only linear-time checks run on the sample.
  */
 
 /** Enough bytes for every signature below, and to judge whether a file is text. */
@@ -38,6 +39,32 @@ function trimPartialUtf8(bytes: Uint8Array): Uint8Array {
   return bytes.subarray(0, end);
 }
 
+/**
+ * UTF-16 text announces itself with a byte-order mark (FF FE little-endian, FE FF
+ * big-endian). It counts as text when it decodes strictly and holds no NUL or control
+ * characters other than tab, line breaks and form feed: random bytes after a mark fail
+ * on unpaired surrogates or controls. (UTF-32 LE starts FF FE 00 00: a NUL, refused.)
+ */
+function utf16Text(bytes: Uint8Array): string | null {
+  const littleEndian = bytes[0] === 0xff && bytes[1] === 0xfe;
+  if (!littleEndian && !(bytes[0] === 0xfe && bytes[1] === 0xff)) return null;
+  let end = bytes.length - (bytes.length % 2);
+  // A surrogate pair cut at the end of the sample is fine.
+  const high = littleEndian ? bytes[end - 1] : bytes[end - 2];
+  if (high !== undefined && high >= 0xd8 && high <= 0xdb) end -= 2;
+  let text: string;
+  try {
+    text = new TextDecoder(littleEndian ? "utf-16le" : "utf-16be", { fatal: true }).decode(bytes.subarray(0, end));
+  } catch {
+    return null;
+  }
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0b && c !== 0x0c && c !== 0x0d) return null;
+  }
+  return text;
+}
+
 const ok = (kind: FileKind): Detection => ({ ok: true, kind, contentType: fileKinds[kind].contentType });
 
 export function detectFileType(fileName: string, head: Uint8Array): Detection {
@@ -58,8 +85,10 @@ export function detectFileType(fileName: string, head: Uint8Array): Detection {
     };
   }
 
-  if (looksLikeText(head)) {
-    const text = new TextDecoder().decode(trimPartialUtf8(head)).replace(/^\uFEFF/, "");
+  const utf16 = utf16Text(head);
+  if (utf16 !== null || looksLikeText(head)) {
+    // The decoders drop the byte-order mark (UTF-16's, and UTF-8's here).
+    const text = utf16 ?? new TextDecoder().decode(trimPartialUtf8(head)).replace(/^\uFEFF/, "");
     // Text kinds are told apart by their extension (a file without one is plain text).
     const named = extension === "" ? "text" : kindOfExtension(extension);
     if (named === "json" && !/^\s*[[{]/.test(text)) {

@@ -47,8 +47,10 @@ function splitBlock(block: TextBlock): TextBlock[] {
     if (text) pieces.push({ ...block, text, start: block.start + from, end: block.start + to });
     if (to >= block.text.length) break;
     // Overlap: the next piece starts a little before this one ended, at a word start.
-    const back = block.text.lastIndexOf(" ", Math.max(from + 1, to - OVERLAP_CHARS));
-    from = back > from ? back + 1 : to;
+    // Searched within this piece only: text without spaces must not rescan from the start.
+    const overlapAt = Math.max(from + 1, to - OVERLAP_CHARS);
+    const back = block.text.slice(from + 1, overlapAt + 1).lastIndexOf(" ");
+    from = back >= 0 ? from + 1 + back + 1 : to;
   }
   return pieces;
 }
@@ -57,16 +59,49 @@ function headingPrefix(block: TextBlock): string {
   return block.headingPath?.length ? `${block.headingPath.join(" › ")}\n` : "";
 }
 
-export function chunkBlocks(blocks: TextBlock[]): Chunk[] {
-  const chunks: Chunk[] = [];
-  let pending: TextBlock[] = [];
-  const emit = () => {
+/**
+ * Packs blocks into chunks as they arrive, handing each chunk out once it is complete,
+ * so a whole file's chunks never need to be held at once (`chunkBlocks` collects them).
+ */
+export class Chunker {
+  private pending: TextBlock[] = [];
+  /** The pending block is only the overlap carried from the last chunk. */
+  private overlapOnly = false;
+
+  constructor(
+    private readonly emitChunk: (chunk: Chunk) => void,
+    private index = 0,
+  ) {}
+
+  push(input: TextBlock): void {
+    for (const block of splitBlock(input)) {
+      const first = this.pending[0];
+      if (first && !sameSource(first, block)) {
+        if (!this.overlapOnly) this.emit();
+        this.pending = [];
+        this.overlapOnly = false;
+      }
+      const size = this.pending.reduce((n, b) => n + b.text.length + 2, 0);
+      if (this.pending.length && !this.overlapOnly && size + block.text.length > TARGET_CHARS) this.emit();
+      if (this.overlapOnly && this.pending.length && size + block.text.length > MAX_CHARS) this.pending = [];
+      this.pending.push(block);
+      this.overlapOnly = false;
+    }
+  }
+
+  end(): void {
+    if (!this.overlapOnly) this.emit();
+    this.pending = [];
+  }
+
+  private emit(): void {
+    const pending = this.pending;
     const first = pending[0];
     const last = pending.at(-1);
     if (!first || !last) return;
     const body = pending.map((b) => b.text).join("\n\n");
-    chunks.push({
-      index: chunks.length,
+    this.emitChunk({
+      index: this.index++,
       // The heading path goes into the text too: "Spellcasting › Wizard › Cantrips" matters for search.
       text: `${headingPrefix(first)}${body}`,
       page: first.page,
@@ -77,27 +112,18 @@ export function chunkBlocks(blocks: TextBlock[]): Chunk[] {
     // Carry the tail of the last block as overlap into the next chunk of the same source.
     const tail = last.text.length > OVERLAP_CHARS ? last.text.slice(-OVERLAP_CHARS) : "";
     const wordStart = tail.indexOf(" ");
-    pending =
+    this.pending =
       tail && last.kind === "paragraph"
         ? [{ ...last, text: tail.slice(wordStart + 1), start: last.end - tail.length + wordStart + 1 }]
         : [];
-    overlapOnly = pending.length > 0;
-  };
-  let overlapOnly = false;
-
-  for (const block of blocks.flatMap(splitBlock)) {
-    const first = pending[0];
-    if (first && !sameSource(first, block)) {
-      if (!overlapOnly) emit();
-      pending = [];
-      overlapOnly = false;
-    }
-    const size = pending.reduce((n, b) => n + b.text.length + 2, 0);
-    if (pending.length && !overlapOnly && size + block.text.length > TARGET_CHARS) emit();
-    if (overlapOnly && pending.length && size + block.text.length > MAX_CHARS) pending = [];
-    pending.push(block);
-    overlapOnly = false;
+    this.overlapOnly = this.pending.length > 0;
   }
-  if (!overlapOnly) emit();
+}
+
+export function chunkBlocks(blocks: Iterable<TextBlock>): Chunk[] {
+  const chunks: Chunk[] = [];
+  const chunker = new Chunker((chunk) => chunks.push(chunk));
+  for (const block of blocks) chunker.push(block);
+  chunker.end();
   return chunks;
 }

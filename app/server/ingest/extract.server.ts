@@ -1,7 +1,27 @@
+import {
+  JSON_PATH_SEGMENTS,
+  MAX_BLOCK_CHARS,
+  MAX_DOCX_ENTRIES,
+  MAX_DOCX_XML_BYTES,
+  MAX_HEADING_CHARS,
+  MAX_JSON_BYTES,
+  MAX_JSON_DEPTH,
+  MAX_JSON_LABEL_CHARS,
+  MAX_JSON_LINES,
+  MAX_LINE_CHARS,
+  MAX_TEXT_CHARS,
+} from "./limits.server";
+import { readZipDirectory, readZipEntry, type ZipEntry, ZipError } from "./zip.server";
+
 /**
  * Extractors: turn a stored file into blocks of text that keep where they came from
  * (page number for PDFs, heading path for Markdown, field path for JSON). The chunker
  * (chunk.server.ts) packs blocks into retrieval-sized chunks without losing that.
+ *
+ * User text is parsed in linear time: line by line with string methods, and only
+ * regular expressions that cannot backtrack (no nested or adjacent unbounded
+ * quantifiers over the same characters). Text files are read as a stream, so memory
+ * follows the longest line and block (both capped), not the file.
  */
 
 export interface TextBlock {
@@ -17,125 +37,416 @@ export interface TextBlock {
   kind: "heading" | "paragraph" | "list" | "table" | "code" | "field";
 }
 
+/** A file that cannot be extracted, with a reason a person understands. */
+export class ExtractionError extends Error {
+  override name = "ExtractionError";
+}
+
+const megabytes = (bytes: number) => Math.round(bytes / 1024 / 1024);
+
+export const tooMuchText = () =>
+  new ExtractionError(
+    `This file holds more than ${(MAX_TEXT_CHARS / 1_000_000).toFixed(0)} million characters of text, more than one file can be searched for. Split it into smaller files and upload those.`,
+  );
+
 /**
- * Markdown: blocks split on blank lines, with the heading path of each block; tables,
- * lists and fenced code stay one block.
+ * Cuts text into lines (\n, \r\n or \r) across pieces pushed one after another. A line
+ * longer than MAX_LINE_CHARS is handed out in pieces (at a space where there is one),
+ * each but the last with `continues` set.
  */
-export function extractMarkdown(source: string): TextBlock[] {
-  const text = source.replace(/\r\n?/g, "\n");
-  const blocks: TextBlock[] = [];
-  const headings: string[] = [];
-  const lines = text.split("\n");
-  let offset = 0;
-  let current: { lines: string[]; start: number; kind: TextBlock["kind"] } | null = null;
-  let inFence = false;
+export class LineSplitter {
+  private partial = "";
+  private afterCR = false;
 
-  const flush = (end: number) => {
-    if (current?.lines.join("").trim()) {
-      blocks.push({
-        text: current.lines.join("\n").trim(),
-        headingPath: [...headings],
-        start: current.start,
-        end,
-        kind: current.kind,
-      });
-    }
-    current = null;
-  };
+  constructor(private readonly emit: (line: string, continues: boolean) => void) {}
 
-  for (const line of lines) {
-    const lineStart = offset;
-    offset += line.length + 1;
-    if (/^\s*(```|~~~)/.test(line)) {
-      if (!inFence) {
-        flush(lineStart);
-        current = { lines: [line], start: lineStart, kind: "code" };
-      } else {
-        current?.lines.push(line);
-        flush(offset - 1);
+  push(text: string): void {
+    let from = 0;
+    if (this.afterCR && text.startsWith("\n")) from = 1;
+    this.afterCR = false;
+    // Next positions of each line break, found once and reused (searching for "\r" in
+    // every line of a file without any would be quadratic).
+    let lf = text.indexOf("\n", from);
+    let cr = text.indexOf("\r", from);
+    while (from < text.length) {
+      if (lf !== -1 && lf < from) lf = text.indexOf("\n", from);
+      if (cr !== -1 && cr < from) cr = text.indexOf("\r", from);
+      const brk = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr);
+      if (brk === -1) {
+        this.partial += text.slice(from);
+        this.cutLongLine();
+        return;
       }
-      inFence = !inFence;
-      continue;
+      this.partial += text.slice(from, brk);
+      this.cutLongLine();
+      this.emit(this.partial, false);
+      this.partial = "";
+      from = brk + 1;
+      if (text[brk] === "\r") {
+        if (from === text.length) this.afterCR = true;
+        else if (text[from] === "\n") from++;
+      }
     }
-    if (inFence) {
-      current?.lines.push(line);
-      continue;
+  }
+
+  end(): void {
+    this.emit(this.partial, false);
+    this.partial = "";
+  }
+
+  private cutLongLine(): void {
+    while (this.partial.length > MAX_LINE_CHARS) {
+      // Prefer a space in the last 1,000 characters before the limit; never split a surrogate pair.
+      const window = this.partial.slice(MAX_LINE_CHARS - 1_000, MAX_LINE_CHARS);
+      const space = window.lastIndexOf(" ");
+      let cut = space >= 0 ? MAX_LINE_CHARS - 1_000 + space + 1 : MAX_LINE_CHARS;
+      const unit = this.partial.charCodeAt(cut - 1);
+      if (unit >= 0xd800 && unit <= 0xdbff) cut--;
+      this.emit(this.partial.slice(0, cut), true);
+      this.partial = this.partial.slice(cut);
     }
-    const setHeading = (level: number, title: string) => {
-      headings.splice(level - 1);
-      headings[level - 1] = title;
-      // Fill gaps (a #### under a #) so the path has no holes.
-      for (let i = 0; i < headings.length; i++) headings[i] ??= "";
-    };
-    const heading = /^(#{1,6})\s+(.*?)\s*#*\s*$/.exec(line);
+  }
+}
+
+type Current = { lines: string[]; start: number; size: number; kind: TextBlock["kind"] };
+
+/** ATX heading ("## Title ##"): 1–6 '#', whitespace, the title, an optional closing run of '#'. */
+function atxHeading(line: string): { level: number; title: string } | null {
+  let level = 0;
+  while (level < 7 && line[level] === "#") level++;
+  if (level === 0 || level > 6) return null;
+  if (line.length > level && !/\s/.test(line[level] ?? "")) return null;
+  let title = line.slice(level).trim();
+  let end = title.length;
+  while (end > 0 && title[end - 1] === "#") end--;
+  if (end === 0) title = "";
+  else if (end < title.length && /\s/.test(title[end - 1] ?? "")) title = title.slice(0, end).trimEnd();
+  if (level === line.length) return null; // "#" alone, as before: no heading
+  return title.length > MAX_HEADING_CHARS ? null : { level, title };
+}
+
+/** A setext underline or thematic break: only '=' or only '-' (spaces around allowed). */
+const underlineOf = (line: string): "=" | "-" | null => {
+  const t = line.trim();
+  if (/^=+$/.test(t)) return "=";
+  if (/^-+$/.test(t)) return "-";
+  return null;
+};
+
+const isFence = (line: string) => {
+  const t = line.trimStart();
+  return t.startsWith("```") || t.startsWith("~~~");
+};
+
+const kindOfLine = (line: string): TextBlock["kind"] => {
+  const t = line.trimStart();
+  if (t.startsWith("|")) return "table";
+  return /^(?:[-*+]|\d{1,9}[.)])\s/.test(t) ? "list" : "paragraph";
+};
+
+/**
+ * Markdown, line by line: blocks split on blank lines, with the heading path of each
+ * block (ATX and setext headings); tables, lists and fenced code stay one block (in
+ * pieces of at most MAX_BLOCK_CHARS).
+ */
+export class MarkdownReader {
+  private readonly headings: string[] = [];
+  private current: Current | null = null;
+  private inFence = false;
+  private offset = 0;
+  /** The previous piece's line continues in this one. */
+  private midLine = false;
+
+  constructor(private readonly emit: (block: TextBlock) => void) {}
+
+  line(line: string, continues: boolean): void {
+    const lineStart = this.offset;
+    this.offset += line.length + (continues ? 0 : 1);
+    const midLine = this.midLine;
+    this.midLine = continues;
+    if (midLine) {
+      this.add(line, lineStart, "paragraph", true);
+      return;
+    }
+    if (isFence(line)) {
+      if (!this.inFence) {
+        this.flush(lineStart);
+        this.current = { lines: [line], start: lineStart, size: line.length, kind: "code" };
+      } else {
+        this.current?.lines.push(line);
+        this.flush(this.offset - 1);
+      }
+      this.inFence = !this.inFence;
+      return;
+    }
+    if (this.inFence) {
+      this.add(line, lineStart, "code", false);
+      return;
+    }
+    const heading = continues ? null : atxHeading(line);
     if (heading) {
-      flush(lineStart);
-      setHeading(heading[1]?.length ?? 1, heading[2] ?? "");
-      continue;
+      this.flush(lineStart);
+      this.setHeading(heading.level, heading.title);
+      return;
     }
     // Setext headings: a one-line paragraph underlined with === (level 1) or --- (level 2).
-    const underline = /^\s*(=+|-+)\s*$/.exec(line);
+    const underline = underlineOf(line);
+    const current = this.current;
     if (underline && current?.kind === "paragraph" && current.lines.length === 1) {
-      setHeading(underline[1]?.startsWith("=") ? 1 : 2, (current.lines[0] ?? "").trim());
-      current = null;
-      continue;
+      const title = (current.lines[0] ?? "").trim();
+      if (title.length <= MAX_HEADING_CHARS) {
+        this.setHeading(underline === "=" ? 1 : 2, title);
+        this.current = null;
+        return;
+      }
     }
-    if (underline && !current) continue; // a thematic break
-    if (!line.trim()) {
-      flush(lineStart);
-      continue;
-    }
-    const kind: TextBlock["kind"] = /^\s*\|/.test(line)
-      ? "table"
-      : /^\s*([-*+]|\d+[.)])\s/.test(line)
-        ? "list"
-        : "paragraph";
-    if (!current) current = { lines: [], start: lineStart, kind };
-    current.lines.push(line);
+    if (underline && !current) return; // a thematic break
+    if (!line.trim()) this.flush(lineStart);
+    else this.add(line, lineStart, kindOfLine(line), false);
   }
-  flush(offset);
-  return blocks.map((block) => ({ ...block, headingPath: block.headingPath?.filter(Boolean) }));
+
+  end(): void {
+    this.flush(this.offset);
+  }
+
+  private add(line: string, lineStart: number, kind: TextBlock["kind"], continuation: boolean): void {
+    if (!this.current) this.current = { lines: [], start: lineStart, size: 0, kind };
+    const lines = this.current.lines;
+    if (continuation && lines.length) lines[lines.length - 1] += line;
+    else lines.push(line);
+    this.current.size += line.length + 1;
+    // A block too large to hold goes to the chunker now; the rest continues as a new block.
+    if (this.current.size >= MAX_BLOCK_CHARS) {
+      const { kind: same } = this.current;
+      this.flush(this.offset);
+      if (this.inFence && same === "code") this.current = { lines: [], start: this.offset, size: 0, kind: "code" };
+    }
+  }
+
+  private setHeading(level: number, title: string): void {
+    const headings = this.headings;
+    headings.splice(level - 1);
+    headings[level - 1] = title;
+    // Fill gaps (a #### under a #) so the path has no holes.
+    for (let i = 0; i < headings.length; i++) headings[i] ??= "";
+  }
+
+  private flush(end: number): void {
+    const current = this.current;
+    this.current = null;
+    if (!current) return;
+    const text = current.lines.join("\n").trim();
+    if (!text) return;
+    this.emit({
+      text,
+      headingPath: this.headings.filter(Boolean),
+      start: current.start,
+      end,
+      kind: current.kind,
+    });
+  }
+}
+
+/** Plain text, line by line: paragraphs split on blank lines (in pieces of at most MAX_BLOCK_CHARS). */
+export class PlainTextReader {
+  private current: Current | null = null;
+  private offset = 0;
+  private midLine = false;
+  /** End offset of the last line with text in the current paragraph. */
+  private lastEnd = 0;
+
+  constructor(private readonly emit: (block: TextBlock) => void) {}
+
+  line(line: string, continues: boolean): void {
+    const lineStart = this.offset;
+    this.offset += line.length + (continues ? 0 : 1);
+    const midLine = this.midLine;
+    this.midLine = continues;
+    if (!midLine && !line.trim()) {
+      this.flush();
+      return;
+    }
+    if (!this.current) this.current = { lines: [], start: lineStart, size: 0, kind: "paragraph" };
+    const lines = this.current.lines;
+    if (midLine && lines.length) lines[lines.length - 1] += line;
+    else lines.push(line);
+    this.current.size += line.length + 1;
+    this.lastEnd = lineStart + line.length;
+    if (this.current.size >= MAX_BLOCK_CHARS) this.flush();
+  }
+
+  end(): void {
+    this.flush();
+  }
+
+  private flush(): void {
+    const current = this.current;
+    this.current = null;
+    if (!current) return;
+    const text = current.lines.join("\n").trim();
+    if (text) this.emit({ text, start: current.start, end: this.lastEnd, kind: "paragraph" });
+  }
+}
+
+function readAll(source: string, reader: MarkdownReader | PlainTextReader): void {
+  const lines = new LineSplitter((line, continues) => reader.line(line, continues));
+  lines.push(source);
+  lines.end();
+  reader.end();
+}
+
+/** Markdown: see MarkdownReader. */
+export function extractMarkdown(source: string): TextBlock[] {
+  const blocks: TextBlock[] = [];
+  readAll(source, new MarkdownReader((block) => blocks.push(block)));
+  return blocks;
 }
 
 /** Plain text: paragraphs split on blank lines. */
 export function extractPlainText(source: string): TextBlock[] {
-  const text = source.replace(/\r\n?/g, "\n");
   const blocks: TextBlock[] = [];
-  const pattern = /[^\n](?:[\s\S]*?)(?=\n\s*\n|$)/g;
-  for (const match of text.matchAll(pattern)) {
-    const paragraph = match[0].trim();
-    if (paragraph) {
-      blocks.push({ text: paragraph, start: match.index, end: match.index + match[0].length, kind: "paragraph" });
-    }
-  }
+  readAll(source, new PlainTextReader((block) => blocks.push(block)));
   return blocks;
 }
 
 /**
+ * The text encoding a file's first bytes announce: a UTF-16 byte-order mark (LE or BE),
+ * else UTF-8 (with or without its mark). The decoder drops the mark itself.
+ */
+export function encodingOf(head: Uint8Array): "utf-8" | "utf-16le" | "utf-16be" {
+  if (head[0] === 0xff && head[1] === 0xfe) return "utf-16le";
+  if (head[0] === 0xfe && head[1] === 0xff) return "utf-16be";
+  return "utf-8";
+}
+
+export function decodeText(bytes: Uint8Array): string {
+  return new TextDecoder(encodingOf(bytes)).decode(bytes);
+}
+
+/**
+ * Reads a Markdown or text file from a stream, handing out blocks as they complete:
+ * neither the file's bytes nor its whole text are ever held at once. Fails past
+ * MAX_TEXT_CHARS.
+ */
+export async function readTextStream(
+  body: ReadableStream<Uint8Array>,
+  kind: "markdown" | "text",
+  onBlock: (block: TextBlock) => void,
+): Promise<void> {
+  const reader = kind === "markdown" ? new MarkdownReader(onBlock) : new PlainTextReader(onBlock);
+  const lines = new LineSplitter((line, continues) => reader.line(line, continues));
+  let decoder: TextDecoder | null = null;
+  let head: Uint8Array = new Uint8Array(0);
+  let chars = 0;
+  const take = (text: string) => {
+    chars += text.length;
+    if (chars > MAX_TEXT_CHARS) throw tooMuchText();
+    lines.push(text);
+  };
+  const stream = body.getReader();
+  try {
+    for (;;) {
+      const { value: piece, done } = await stream.read();
+      if (done) break;
+      if (!decoder) {
+        // The byte-order mark needs the first 2–3 bytes, which may arrive split.
+        head = head.length ? concatBytes(head, piece) : piece;
+        if (head.length < 3) continue;
+        decoder = new TextDecoder(encodingOf(head));
+        take(decoder.decode(head, { stream: true }));
+        continue;
+      }
+      take(decoder.decode(piece, { stream: true }));
+    }
+  } finally {
+    // Stops reading the object when a block or the text cap threw.
+    await stream.cancel().catch(() => {});
+  }
+  take(decoder ? decoder.decode() : decodeText(head));
+  lines.end();
+  reader.end();
+}
+
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+export const jsonTooLarge = () =>
+  new ExtractionError(
+    `This JSON file is larger than ${megabytes(MAX_JSON_BYTES)} MB, the most read as one document. Split it (for example one character per file) and upload the parts.`,
+  );
+
+const tooDeep = () =>
+  new ExtractionError(
+    `This JSON file is nested more than ${MAX_JSON_DEPTH} levels deep, deeper than any character sheet, so it is not read. Flatten it (fewer levels of objects inside objects) and upload it again.`,
+  );
+
+/** The deepest nesting of arrays and objects, by one pass over the text (strings skipped). */
+function checkJsonDepth(source: string): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source.charCodeAt(i);
+    if (inString) {
+      // A backslash escapes the next character (\" does not end the string).
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_JSON_DEPTH) throw tooDeep();
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+}
+
+/**
  * JSON character sheets: flattened to readable lines "Field name: value", one block per
- * top-level field, so a search for "dexterity" finds the sheet's "stats.dexterity: 17".
+ * top-level field, so a search for "dexterity" finds the sheet's "stats › dexterity: 17".
+ * A line names the last JSON_PATH_SEGMENTS fields of its path ("… › spells › 3 › name")
+ * rather than its whole ancestry, so the text stays close to the file's size.
  */
 export function extractJson(source: string): TextBlock[] {
-  const data: unknown = JSON.parse(source);
+  if (source.length > MAX_JSON_BYTES) throw jsonTooLarge();
+  checkJsonDepth(source);
+  let data: unknown;
+  try {
+    data = JSON.parse(source);
+  } catch {
+    throw new ExtractionError("This JSON file is not valid JSON, so it cannot be read. Check it and upload it again.");
+  }
   const blocks: TextBlock[] = [];
   let offset = 0;
-  const label = (key: string) => key.replace(/[_-]+/g, " ").replace(/([a-z])([A-Z])/g, "$1 $2");
-  const flatten = (value: unknown, path: string[]): string[] => {
-    if (value === null || value === undefined) return [];
+  let lines = 0;
+  const label = (key: string) => {
+    const short = key.length > MAX_JSON_LABEL_CHARS ? `${key.slice(0, MAX_JSON_LABEL_CHARS)}…` : key;
+    return short.replace(/[_-]+/g, " ").replace(/([a-z])([A-Z])/g, "$1 $2");
+  };
+  const line = (path: string[], value: string) => {
+    if (++lines > MAX_JSON_LINES) {
+      throw new ExtractionError(
+        `This JSON file has more than ${MAX_JSON_LINES.toLocaleString("en")} fields, far more than a character sheet. Split it into smaller files and upload those.`,
+      );
+    }
+    const shown = path.slice(-JSON_PATH_SEGMENTS).map(label).join(" › ");
+    return `${path.length > JSON_PATH_SEGMENTS ? "… › " : ""}${shown}: ${value}`;
+  };
+  const flatten = (value: unknown, path: string[], out: string[]): void => {
+    if (value === null || value === undefined) return;
     if (Array.isArray(value)) {
-      if (value.every((v) => typeof v !== "object" || v === null))
-        return [`${path.map(label).join(" › ")}: ${value.join(", ")}`];
-      return value.flatMap((item, i) => flatten(item, [...path, String(i + 1)]));
-    }
-    if (typeof value === "object") {
-      return Object.entries(value as Record<string, unknown>).flatMap(([key, v]) => flatten(v, [...path, key]));
-    }
-    return [`${path.map(label).join(" › ")}: ${String(value)}`];
+      if (value.every((v) => typeof v !== "object" || v === null)) out.push(line(path, value.join(", ")));
+      else for (const [i, item] of value.entries()) flatten(item, [...path, String(i + 1)], out);
+    } else if (typeof value === "object") {
+      for (const [key, v] of Object.entries(value as Record<string, unknown>)) flatten(v, [...path, key], out);
+    } else out.push(line(path, String(value)));
   };
   const top =
     data !== null && typeof data === "object" && !Array.isArray(data) ? Object.entries(data) : [["value", data]];
   for (const [key, value] of top as [string, unknown][]) {
-    const text = flatten(value, [key]).join("\n");
+    const out: string[] = [];
+    flatten(value, [key], out);
+    const text = out.join("\n");
     if (!text) continue;
     blocks.push({ text, headingPath: [label(key)], start: offset, end: offset + text.length, kind: "field" });
     offset += text.length + 1;
@@ -143,10 +454,8 @@ export function extractJson(source: string): TextBlock[] {
   return blocks;
 }
 
-/** A file that cannot be extracted, with a reason a person understands. */
-export class ExtractionError extends Error {
-  override name = "ExtractionError";
-}
+export const passwordProtected = () =>
+  new ExtractionError("This PDF is password-protected. Save an unlocked copy and upload that.");
 
 /** Random access to a file's bytes, so a PDF can be read from R2 by ranges. */
 export interface ByteSource {
@@ -168,9 +477,11 @@ const PDF_RANGE_CHUNK = 256 * 1024;
  * Opens a PDF (unpdf / pdf.js, server side only). Given a ByteSource, pdf.js asks for
  * the byte ranges it needs (the cross-reference table, then each page's objects), so
  * extracting 20 pages of a 600-page book reads a few hundred KB, not the whole file.
- * Damaged and locked files fail with a reason a person can act on.
+ * Damaged and locked files fail with a reason a person can act on. (Compressed streams
+ * are checked before, by scanPdfStreams: pdf.js decodes each one whole.)
  */
 export async function openPdf(source: Uint8Array | ByteSource): Promise<PdfDocument> {
+  if (source.length === 0) throw new ExtractionError("This PDF is empty (0 bytes). Upload the file again.");
   const { getResolvedPDFJS } = await import("unpdf");
   const pdfjs = await getResolvedPDFJS();
   let readError: unknown;
@@ -212,9 +523,7 @@ export async function openPdf(source: Uint8Array | ByteSource): Promise<PdfDocum
   } catch (error) {
     if (readError) throw readError;
     const name = (error as { name?: string }).name ?? "";
-    if (name === "PasswordException") {
-      throw new ExtractionError("This PDF is password-protected. Save an unlocked copy and upload that.");
-    }
+    if (name === "PasswordException") throw passwordProtected();
     throw new ExtractionError(
       "This PDF is damaged or not really a PDF, so its text cannot be read. Try exporting it again.",
     );
@@ -223,8 +532,9 @@ export async function openPdf(source: Uint8Array | ByteSource): Promise<PdfDocum
     pageCount: pdf.numPages,
     async pages(first, last) {
       const blocks: TextBlock[] = [];
+      let page = first;
       try {
-        for (let page = first; page <= Math.min(last, pdf.numPages); page++) {
+        for (; page <= Math.min(last, pdf.numPages); page++) {
           const proxy = await pdf.getPage(page);
           blocks.push(...pageBlocks(page, await proxy.getTextContent()));
           // Drop the page's parsed objects (fonts, operator lists) as soon as its text is out.
@@ -232,7 +542,11 @@ export async function openPdf(source: Uint8Array | ByteSource): Promise<PdfDocum
         }
       } catch (error) {
         if (readError) throw readError;
-        throw error;
+        // The same bytes fail the same way every time: no point retrying.
+        console.warn(`pdf page ${page} unreadable:`, error);
+        throw new ExtractionError(
+          `Page ${page} of this PDF is damaged (or the file is cut short), so its text cannot be read. Open it in a PDF viewer and save or export it again (this often repairs it), then upload that.`,
+        );
       }
       return blocks;
     },
@@ -251,15 +565,13 @@ function pageBlocks(page: number, content: TextContent): TextBlock[] {
     else if (item.str && !text.endsWith(" ")) text += " ";
   }
   const blocks: TextBlock[] = [];
-  let offset = 0;
-  for (const paragraph of text.split(/\n\s*\n/)) {
-    const clean = paragraph
-      .replace(/[ \t]+/g, " ")
-      .replace(/ ?\n ?/g, "\n")
-      .trim();
-    if (clean) blocks.push({ text: clean, page, start: offset, end: offset + paragraph.length, kind: "paragraph" });
-    offset += paragraph.length + 2;
-  }
+  readAll(
+    text,
+    new PlainTextReader((block) => {
+      const clean = block.text.replace(/[ \t]+/g, " ").replace(/ ?\n ?/g, "\n");
+      blocks.push({ ...block, text: clean, page });
+    }),
+  );
   return blocks;
 }
 
@@ -267,19 +579,71 @@ function pageBlocks(page: number, content: TextContent): TextBlock[] {
  * Word documents (DOCX) through mammoth, which runs in workerd: converted to Markdown so
  * headings become heading paths, then read like any Markdown file. Mammoth escapes
  * Markdown punctuation ("tide\."); the escapes are removed from the block text.
+ *
+ * Mammoth reads the archive's parts through our ZIP reader, which refuses a document
+ * whose XML declares, or turns out while inflating, to be over MAX_DOCX_XML_BYTES; images
+ * are never read (search needs no pictures, and mammoth would inline them as base64).
  */
 export async function extractDocx(bytes: Uint8Array): Promise<TextBlock[]> {
-  const mammoth = (await import("mammoth")) as unknown as {
-    convertToMarkdown(input: { buffer: unknown }): Promise<{ value: string }>;
+  const damaged = () =>
+    new ExtractionError("This Word document is damaged or not really a .docx file. Save it again and upload it.");
+  const tooLarge = () =>
+    new ExtractionError(
+      `This Word document holds more than ${megabytes(MAX_DOCX_XML_BYTES)} MB of text and formatting, more than can be read at once. Save it as a PDF (File › Save As) and upload that, or split it into smaller documents.`,
+    );
+  let entries: ZipEntry[];
+  try {
+    entries = readZipDirectory(bytes, MAX_DOCX_ENTRIES);
+  } catch (error) {
+    if (error instanceof ZipError && error.tooManyEntries) {
+      throw new ExtractionError(
+        `This Word document has more than ${MAX_DOCX_ENTRIES.toLocaleString("en")} parts, far more than a document of text and pictures. Save it as a PDF (File › Save As) and upload that.`,
+      );
+    }
+    throw damaged();
+  }
+  const byName = new Map<string, ZipEntry>();
+  let declared = 0;
+  for (const entry of entries) {
+    byName.set(entry.name, entry);
+    if (/\.(?:xml|rels)$/i.test(entry.name)) declared += entry.size;
+  }
+  if (declared > MAX_DOCX_XML_BYTES) throw tooLarge();
+  let budget = MAX_DOCX_XML_BYTES;
+  let overBudget = false;
+  const file = {
+    exists: (name: string) => byName.has(name),
+    async read(name: string, encoding?: string) {
+      const entry = byName.get(name);
+      if (!entry) throw new Error(`${name} is missing`);
+      const data = await readZipEntry(bytes, entry, budget);
+      if (!data) {
+        overBudget = true;
+        throw new Error(`${name} inflates past the limit`);
+      }
+      budget -= data.length;
+      return encoding ? new TextDecoder(encoding).decode(data) : data;
+    },
+    write() {
+      throw new Error("read-only");
+    },
+    toArrayBuffer() {
+      throw new Error("read-only");
+    },
   };
-  // nodejs_compat provides Buffer, which mammoth's workerd (node) entry expects.
-  const { Buffer } = globalThis as unknown as { Buffer: { from(bytes: Uint8Array): unknown } };
+  const mammoth = (await import("mammoth")) as unknown as {
+    convertToMarkdown(
+      input: { file: typeof file },
+      options: { convertImage: () => Promise<[]> },
+    ): Promise<{ value: string }>;
+  };
   let markdown: string;
   try {
-    markdown = (await mammoth.convertToMarkdown({ buffer: Buffer.from(bytes) })).value;
+    markdown = (await mammoth.convertToMarkdown({ file }, { convertImage: () => Promise.resolve([]) })).value;
   } catch {
-    throw new ExtractionError("This Word document is damaged or not really a .docx file. Save it again and upload it.");
+    throw overBudget ? tooLarge() : damaged();
   }
+  if (markdown.length > MAX_TEXT_CHARS) throw tooMuchText();
   const dropEscapes = (text: string) => text.replace(/\\([\\`*_{}[\]()#+\-.!>|~])/g, "$1");
   return extractMarkdown(markdown).map((block) => ({
     ...block,

@@ -4,17 +4,19 @@ import { type JobProgress, type JobStatus, processingStatuses } from "~/lib/jobs
 import type { Db } from "../db/db.server";
 import { fileMetadata, fileVersions } from "../db/schema";
 import type { Embedder, VectorIndex } from "../vectors/ports.server";
-import { type Chunk, chunkBlocks, chunkId } from "./chunk.server";
+import { type Chunk, Chunker, chunkBlocks, chunkId } from "./chunk.server";
 import {
   type ByteSource,
+  decodeText,
   ExtractionError,
   extractDocx,
   extractJson,
-  extractMarkdown,
-  extractPlainText,
+  jsonTooLarge,
   openPdf,
   type PdfDocument,
+  readTextStream,
   type TextBlock,
+  tooMuchText,
 } from "./extract.server";
 import {
   chunkIdsOfFile,
@@ -24,14 +26,31 @@ import {
   deleteChunks,
   writeChunks,
 } from "./index-chunks.server";
+import {
+  EMPTY_PAGES_BEFORE_GIVING_UP,
+  MAX_JSON_BYTES,
+  MAX_PDF_BYTES,
+  MAX_PDF_PAGES,
+  MAX_TEXT_CHARS,
+  MAX_WHOLE_FILE_EXTRACT_BYTES,
+} from "./limits.server";
+import { scanPdfStreams } from "./pdf-scan.server";
+
+export { MAX_PDF_BYTES, MAX_WHOLE_FILE_EXTRACT_BYTES } from "./limits.server";
 
 /**
  * The ingestion queue of one user, kept in the SQLite storage of their UserFileTracker
- * Durable Object. Files are processed one after another in bounded steps — a range of
- * PDF pages, a batch of chunks to index, a batch to embed — and the job row is the
- * checkpoint: after a crash, a redeploy or a killed dev server the next alarm runs the
- * step that had not been recorded yet. Every step is idempotent (chunks and vectors are
- * upserted on deterministic ids), so running one twice gives the same result.
+ * Durable Object. Files are processed in bounded steps — a check of a PDF's compressed
+ * streams, a range of PDF pages, a batch of chunks to index, a batch to embed — taken
+ * in turns (the job whose last step is the longest ago goes next), so a large file never holds
+ * back a small one for more than a step. The job row is the checkpoint: after a crash,
+ * a redeploy or a killed dev server the next alarm runs the step that had not been
+ * recorded yet. Every step is idempotent (chunks and vectors are upserted on
+ * deterministic ids), so running one twice gives the same result.
+ *
+ * A step that kills the object (a file beyond the CPU or memory limits) cannot record
+ * its own failure, so each step start is recorded durably before it runs; a step that
+ * started MAX_STEP_DEATHS times without finishing fails its file with a reason.
  *
  *   queued → extracting (pages) → indexing (chunks → D1 + FTS5) → embedding (vectors) → ready
  *
@@ -41,6 +60,9 @@ import {
 
 /** Everything the queue needs to know about a stored file version. */
 export interface IngestRequest {
+  /** The owner's account id: the namespace of the file's vectors. */
+  accountId: string;
+  /** The owner's username: the file's D1 rows key on it. */
   username: string;
   fileKey: string;
   version: number;
@@ -53,6 +75,8 @@ export interface IngestRequest {
 interface JobRow extends Record<string, SqlStorageValue> {
   file_key: string;
   username: string;
+  /** Empty for jobs queued before account ids (their vectors live under the username, which was their id). */
+  account_id: string;
   version: number;
   file_name: string;
   content_type: string;
@@ -70,6 +94,12 @@ interface JobRow extends Record<string, SqlStorageValue> {
   error: string | null;
   queued_at: number;
   updated_at: number;
+  /** Starts of the current step that never finished (the object died running it). */
+  step_starts: number;
+  /** The job's place in the rotation: the sequence number of its last step (0: none yet). */
+  turn: number;
+  /** Characters of text extracted so far (PDFs: over all pages done). */
+  text_chars: number;
 }
 
 export interface QueueDeps {
@@ -83,17 +113,17 @@ export interface QueueDeps {
 export const PAGES_PER_STEP = 20;
 export const CHUNKS_PER_INDEX_STEP = 280;
 export const CHUNKS_PER_EMBED_STEP = 100;
-/** Whole-file extractors (Markdown, text, JSON, DOCX) read the file at once: cap it. */
-export const MAX_WHOLE_FILE_EXTRACT_BYTES = 25 * 1024 * 1024;
-/**
- * pdf.js keeps a buffer the size of the whole file while it reads one (even by ranges):
- * measured live memory is about 25 MB plus the file's size (bench/pdf-memory.mjs), so
- * at this cap extraction needs about 89 MB of a Worker's 128 MB.
- */
-export const MAX_PDF_BYTES = 64 * 1024 * 1024;
+/** Chunks of a whole file staged at a time, so its chunks are never all in memory together. */
+export const CHUNKS_PER_STAGE_BATCH = 200;
 /** Failures that may pass (network, storage) are retried this many times, with backoff. */
 export const MAX_ATTEMPTS = 4;
 export const RETRY_BASE_MS = 5_000;
+/**
+ * A step that stopped the processor this many times (exceeded CPU or memory, so the
+ * object was reset mid-step) is not run again: once may be bad luck (a redeploy), three
+ * times in a row is the file.
+ */
+export const MAX_STEP_DEATHS = 3;
 
 /** The statuses the queue still works on, as an SQL list. */
 const PROCESSING_SQL = `(${processingStatuses.map((status) => `'${status}'`).join(", ")})`;
@@ -105,11 +135,28 @@ function extractorOf(contentType: string): Extractor | "stored" | null {
   return fileKinds[kind].extractor ?? "stored";
 }
 
+/** Columns added after the table was first created, for objects whose storage predates them. */
+const ADDED_COLUMNS = {
+  account_id: "TEXT NOT NULL DEFAULT ''",
+  step_starts: "INTEGER NOT NULL DEFAULT 0",
+  turn: "INTEGER NOT NULL DEFAULT 0",
+  text_chars: "INTEGER NOT NULL DEFAULT 0",
+};
+
+/** The job was re-queued, cancelled or deleted while its step ran: the step's work is dropped. */
+class StaleJob extends Error {
+  override name = "StaleJob";
+}
+
+const isPdfBeingRead = (job: JobRow) => job.status === "extracting" && extractorOf(job.content_type) === "pdf";
+
 export class IngestionQueue {
   constructor(
     private readonly sql: SqlStorage,
     private readonly deps: QueueDeps,
     private readonly notify: (job: JobProgress) => void,
+    /** Makes writes so far durable (the object's `storage.sync()`); a no-op where none is given. */
+    private readonly durable: () => Promise<void> = async () => {},
   ) {
     this.ensureSchema();
   }
@@ -138,6 +185,15 @@ export class IngestionQueue {
       queued_at INTEGER NOT NULL,
       updated_at INTEGER NOT NULL
     )`);
+    const columns = new Set(
+      sql
+        .exec<{ name: string }>("SELECT name FROM pragma_table_info('ingest_jobs')")
+        .toArray()
+        .map((row) => row.name),
+    );
+    for (const [column, type] of Object.entries(ADDED_COLUMNS)) {
+      if (!columns.has(column)) sql.exec(`ALTER TABLE ingest_jobs ADD COLUMN ${column} ${type}`);
+    }
     sql.exec(`CREATE TABLE IF NOT EXISTS staged_chunks (
       file_key TEXT NOT NULL,
       idx INTEGER NOT NULL,
@@ -151,14 +207,16 @@ export class IngestionQueue {
   async enqueue(request: IngestRequest, now = Date.now()): Promise<JobProgress> {
     this.sql.exec("DELETE FROM staged_chunks WHERE file_key = ?", request.fileKey);
     this.sql.exec(
-      `INSERT INTO ingest_jobs (file_key, username, version, file_name, content_type, r2_key, file_size, status, queued_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)
-       ON CONFLICT(file_key) DO UPDATE SET username = excluded.username, version = excluded.version,
+      `INSERT INTO ingest_jobs (file_key, account_id, username, version, file_name, content_type, r2_key, file_size, status, queued_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)
+       ON CONFLICT(file_key) DO UPDATE SET account_id = excluded.account_id, username = excluded.username, version = excluded.version,
          file_name = excluded.file_name, content_type = excluded.content_type, r2_key = excluded.r2_key,
          file_size = excluded.file_size, status = 'queued', run = run + 1, pages_done = 0, page_count = NULL,
          chunks_total = 0, chunks_indexed = 0, chunks_embedded = 0, attempts = 0, next_attempt_at = 0,
-         error = NULL, queued_at = excluded.queued_at, updated_at = excluded.updated_at`,
+         error = NULL, queued_at = excluded.queued_at, updated_at = excluded.updated_at,
+         step_starts = 0, turn = 0, text_chars = 0`,
       request.fileKey,
+      request.accountId,
       request.username,
       request.version,
       request.fileName,
@@ -195,15 +253,15 @@ export class IngestionQueue {
    * The file is being deleted: stop its job and remove its vectors (the file service
    * then deletes the D1 rows, which takes the chunks and their FTS rows with them).
    */
-  async forget(username: string, fileKey: string): Promise<void> {
+  async forget(accountId: string, fileKey: string): Promise<void> {
     this.sql.exec("DELETE FROM staged_chunks WHERE file_key = ?", fileKey);
     this.sql.exec("DELETE FROM ingest_jobs WHERE file_key = ?", fileKey);
-    await this.deps.vectors.deleteByIds(username, await chunkIdsOfFile(this.deps.db, fileKey));
+    await this.deps.vectors.deleteByIds(accountId, await chunkIdsOfFile(this.deps.db, fileKey));
   }
 
-  /** The account is being deleted: remove every vector of the user's chunks. */
-  async forgetAll(username: string): Promise<void> {
-    await this.deps.vectors.deleteByIds(username, await chunkIdsOfUser(this.deps.db, username));
+  /** The account is being deleted: remove every vector of its chunks. */
+  async forgetAll(account: { id: string; username: string }): Promise<void> {
+    await this.deps.vectors.deleteByIds(account.id, await chunkIdsOfUser(this.deps.db, account.username));
   }
 
   list(): JobProgress[] {
@@ -221,24 +279,33 @@ export class IngestionQueue {
   }
 
   /**
-   * Runs one bounded step of the job that is due (the one in progress first, else the
-   * oldest queued) and checkpoints it. Returns false when nothing is due.
+   * Runs one bounded step of the job that is due and checkpoints it. Jobs take turns:
+   * the one whose last step is the longest ago goes next (a new file before any in
+   * progress), so a 600-page book yields to a note between its steps. Returns false when
+   * nothing is due.
    */
   async runStep(now = Date.now(), session: StepSession = new StepSession()): Promise<boolean> {
-    const [job] = this.sql
-      .exec<JobRow>(
-        `SELECT * FROM ingest_jobs
-         WHERE status IN ${PROCESSING_SQL} AND next_attempt_at <= ?
-         ORDER BY status = 'queued', queued_at LIMIT 1`,
-        now,
-      )
-      .toArray();
+    const job = this.nextJob(now);
     if (!job) return false;
-    try {
-      const update = await this.step(job, session);
-      this.checkpoint(job, { ...update, attempts: 0, next_attempt_at: 0, error: null });
-    } catch (error) {
-      await this.fail(job, error, now);
+    if (job.step_starts >= MAX_STEP_DEATHS) {
+      await this.fail(job, new ExtractionError(processorStopped(job)), now);
+    } else {
+      // Recorded before the step runs, and made durable: if the step kills the object,
+      // the next start sees that it began and never finished.
+      this.sql.exec(
+        `UPDATE ingest_jobs SET step_starts = step_starts + 1,
+           turn = (SELECT coalesce(max(turn), 0) + 1 FROM ingest_jobs) WHERE file_key = ? AND run = ?`,
+        job.file_key,
+        job.run,
+      );
+      await this.durable();
+      try {
+        const update = await this.step(job, session);
+        this.checkpoint(job, { ...update, attempts: 0, next_attempt_at: 0, error: null, step_starts: 0 });
+      } catch (error) {
+        // A job re-queued, cancelled or deleted meanwhile: its step already undid its writes.
+        if (!(error instanceof StaleJob) && this.isCurrent(job)) await this.fail(job, error, now);
+      }
     }
     const after = this.get(job.file_key);
     if (after && after.run === job.run) {
@@ -248,17 +315,34 @@ export class IngestionQueue {
     return true;
   }
 
+  /**
+   * The due job whose last step is the longest ago. Only one PDF is read at a time (the
+   * oldest queued): each open PDF holds a buffer the size of its file.
+   */
+  private nextJob(now: number): JobRow | undefined {
+    const due = this.sql
+      .exec<JobRow>(
+        `SELECT * FROM ingest_jobs WHERE status IN ${PROCESSING_SQL} AND next_attempt_at <= ?
+         ORDER BY turn, queued_at`,
+        now,
+      )
+      .toArray();
+    const reading = due.filter(isPdfBeingRead).sort((a, b) => a.queued_at - b.queued_at)[0];
+    return due.find((job) => !isPdfBeingRead(job) || job === reading);
+  }
+
   private async step(job: JobRow, session: StepSession): Promise<Partial<JobRow>> {
     const extractor = extractorOf(job.content_type);
     switch (job.status) {
       case "queued":
         if (extractor === "stored") return { status: "stored" };
         if (!extractor) throw new ExtractionError("This kind of file is stored but cannot be searched.");
+        if (extractor === "pdf") await this.checkPdf(job);
         return { status: "extracting" };
       case "extracting":
         if (extractor === "pdf") return this.extractPdfStep(job, session);
         if (!extractor || extractor === "stored") return { status: "stored" };
-        return this.extractWholeFile(job, extractor);
+        return this.extractWholeFile(job, extractor, session);
       case "indexing":
         return this.indexStep(job);
       case "embedding":
@@ -268,63 +352,108 @@ export class IngestionQueue {
     }
   }
 
+  /** Refuses, before pdf.js decodes anything, a PDF too large or whose streams inflate too far. */
+  private async checkPdf(job: JobRow): Promise<void> {
+    if (job.file_size > MAX_PDF_BYTES) throw pdfTooLarge();
+    await scanPdfStreams(r2ByteSource(this.deps.files, job.r2_key, job.file_size));
+  }
+
   private async extractPdfStep(job: JobRow, session: StepSession): Promise<Partial<JobRow>> {
-    if (job.file_size > MAX_PDF_BYTES) {
+    if (job.file_size > MAX_PDF_BYTES) throw pdfTooLarge();
+    const pdf = await session.pdf(job, this.deps.files);
+    if (pdf.pageCount > MAX_PDF_PAGES) {
       throw new ExtractionError(
-        `This PDF is larger than ${MAX_PDF_BYTES / 1024 / 1024} MB, the most that can be read for search. It stays in your library to view and download; to make it searchable, save a smaller copy (most PDF tools can compress images) or split it.`,
+        `This PDF has ${pdf.pageCount.toLocaleString("en")} pages; at most ${MAX_PDF_PAGES.toLocaleString("en")} can be read for search. It stays in your library; to make it searchable, split it into parts and upload those.`,
       );
     }
-    const pdf = await session.pdf(job, this.deps.files);
     const first = job.pages_done + 1;
     const last = Math.min(pdf.pageCount, job.pages_done + PAGES_PER_STEP);
+    const blocks = await pdf.pages(first, last);
+    const textChars = blocks.reduce((n, block) => n + block.text.length, job.text_chars);
+    if (textChars > MAX_TEXT_CHARS) throw tooMuchText();
     // PDF blocks never share a chunk across pages, so chunking page ranges separately
     // gives exactly the chunks of chunking the whole book: the indices continue.
-    const chunks = chunkBlocks(await pdf.pages(first, last)).map((c) => ({ ...c, index: c.index + job.chunks_total }));
-    this.stage(job.file_key, chunks);
-    const update = { page_count: pdf.pageCount, pages_done: last, chunks_total: job.chunks_total + chunks.length };
-    if (last < pdf.pageCount) return update;
-    if (update.chunks_total === 0) {
-      throw new ExtractionError(
-        pdf.pageCount === 0
-          ? "This PDF has no pages."
-          : "This PDF has no text layer — it looks like a scanned book or images only. Run it through OCR (many PDF tools can) and upload the result.",
+    const chunks = chunkBlocks(blocks).map((c) => ({ ...c, index: c.index + job.chunks_total }));
+    this.stage(job, chunks);
+    const update = {
+      page_count: pdf.pageCount,
+      pages_done: last,
+      chunks_total: job.chunks_total + chunks.length,
+      text_chars: textChars,
+    };
+    const noTextLayer = (pages: string) =>
+      new ExtractionError(
+        `${pages} no text layer — it looks like a scanned book or images only. Run it through OCR (many PDF tools can) and upload the result.`,
       );
+    if (last < pdf.pageCount) {
+      // A scan will not grow a text layer on page 61: stop instead of reading them all.
+      if (update.chunks_total === 0 && last >= EMPTY_PAGES_BEFORE_GIVING_UP) {
+        throw noTextLayer(`The first ${last} pages of this PDF have`);
+      }
+      return update;
+    }
+    if (update.chunks_total === 0) {
+      if (pdf.pageCount === 0) throw new ExtractionError("This PDF has no pages.");
+      throw noTextLayer("This PDF has");
     }
     return { ...update, status: "indexing" };
   }
 
-  private async extractWholeFile(job: JobRow, kind: Exclude<Extractor, "pdf">): Promise<Partial<JobRow>> {
+  /**
+   * Markdown and text are read as a stream, JSON and DOCX whole (capped); either way
+   * blocks are chunked as they come and chunks staged in batches, so the file's bytes,
+   * its text and all its chunks are never in memory at once.
+   */
+  private async extractWholeFile(
+    job: JobRow,
+    kind: Exclude<Extractor, "pdf">,
+    session: StepSession,
+  ): Promise<Partial<JobRow>> {
     if (job.file_size > MAX_WHOLE_FILE_EXTRACT_BYTES) {
       throw new ExtractionError(
         `This file is too large to search as one document (over ${MAX_WHOLE_FILE_EXTRACT_BYTES / 1024 / 1024} MB). Split it into smaller files and upload those.`,
       );
     }
+    if (kind === "json" && job.file_size > MAX_JSON_BYTES) throw jsonTooLarge();
     const object = await this.deps.files.get(job.r2_key);
     if (!object) throw new Error(`Stored object ${job.r2_key} is missing`);
-    const bytes = new Uint8Array(await object.arrayBuffer());
-    let blocks: TextBlock[];
-    if (kind === "docx") blocks = await extractDocx(bytes);
+    let staged = 0;
+    const batch: Chunk[] = [];
+    const stageBatch = () => {
+      this.stage(job, batch);
+      staged += batch.length;
+      batch.length = 0;
+    };
+    const chunker = new Chunker((chunk) => {
+      batch.push(chunk);
+      if (batch.length >= CHUNKS_PER_STAGE_BATCH) stageBatch();
+    });
+    const addBlock = (block: TextBlock) => chunker.push(block);
+    if (kind === "markdown" || kind === "text") await readTextStream(object.body, kind, addBlock);
     else {
-      const text = new TextDecoder().decode(bytes);
-      if (kind === "json") {
-        try {
-          blocks = extractJson(text);
-        } catch {
-          throw new ExtractionError(
-            "This JSON file is not valid JSON, so it cannot be read. Check it and upload it again.",
-          );
-        }
-      } else blocks = kind === "markdown" ? extractMarkdown(text) : extractPlainText(text);
+      // These hold the whole file (and more) at once: let go of an open PDF first.
+      await session.close();
+      const bytes = new Uint8Array(await object.arrayBuffer());
+      const blocks = kind === "docx" ? await extractDocx(bytes) : extractJson(decodeText(bytes));
+      for (const block of blocks) addBlock(block);
     }
-    const chunks = chunkBlocks(blocks);
-    if (chunks.length === 0) throw new ExtractionError("This file has no text to search.");
-    this.stage(job.file_key, chunks);
-    return { chunks_total: chunks.length, status: "indexing" };
+    chunker.end();
+    stageBatch();
+    if (staged === 0) throw new ExtractionError("This file has no text to search.");
+    return { chunks_total: staged, status: "indexing" };
   }
 
   private async indexStep(job: JobRow): Promise<Partial<JobRow>> {
     const chunks = this.staged(job.file_key, job.chunks_indexed, CHUNKS_PER_INDEX_STEP);
     await writeChunks(this.deps.db, target(job), chunks);
+    if (!this.isCurrent(job)) {
+      // Deleted, cancelled or re-queued while writing: nothing of this run may stay behind.
+      await deleteChunks(
+        this.deps.db,
+        chunks.map((c) => chunkId(job.file_key, job.version, c.index)),
+      );
+      throw new StaleJob();
+    }
     const indexed = job.chunks_indexed + chunks.length;
     return indexed < job.chunks_total ? { chunks_indexed: indexed } : { chunks_indexed: indexed, status: "embedding" };
   }
@@ -333,19 +462,22 @@ export class IngestionQueue {
     const size = Math.min(CHUNKS_PER_EMBED_STEP, this.deps.embedder.batchSize);
     const chunks = this.staged(job.file_key, job.chunks_embedded, size);
     const values = await this.deps.embedder.embed(chunks.map((c) => c.text));
+    // The embedder can take seconds: the file may have been deleted meanwhile.
+    if (!this.isCurrent(job)) throw new StaleJob();
+    const ids = chunks.map((c) => chunkId(job.file_key, job.version, c.index));
     await this.deps.vectors.upsert(
-      job.username,
-      chunks.map((c, i) => ({
-        id: chunkId(job.file_key, job.version, c.index),
-        values: values[i] ?? [],
-        fileKey: job.file_key,
-      })),
+      namespaceOf(job),
+      ids.map((id, i) => ({ id, values: values[i] ?? [], fileKey: job.file_key })),
     );
+    if (!this.isCurrent(job)) {
+      await this.deps.vectors.deleteByIds(namespaceOf(job), ids);
+      throw new StaleJob();
+    }
     const embedded = job.chunks_embedded + chunks.length;
     if (embedded < job.chunks_total) return { chunks_embedded: embedded };
     // Searchable: now the previous version's chunks and vectors can go.
     const old = await chunkIdsOfOtherVersions(this.deps.db, target(job));
-    await this.deps.vectors.deleteByIds(job.username, old);
+    await this.deps.vectors.deleteByIds(namespaceOf(job), old);
     await deleteChunks(this.deps.db, old);
     this.sql.exec("DELETE FROM staged_chunks WHERE file_key = ?", job.file_key);
     return { chunks_embedded: embedded, status: "ready" };
@@ -356,14 +488,19 @@ export class IngestionQueue {
     const attempts = job.attempts + 1;
     if (!permanent && attempts < MAX_ATTEMPTS) {
       console.warn(`ingest ${job.file_key} v${job.version} (${job.status}) attempt ${attempts} failed:`, error);
-      this.checkpoint(job, { attempts, next_attempt_at: now + RETRY_BASE_MS * 2 ** (attempts - 1), error: null });
+      this.checkpoint(job, {
+        attempts,
+        next_attempt_at: now + RETRY_BASE_MS * 2 ** (attempts - 1),
+        error: null,
+        step_starts: 0,
+      });
       return;
     }
     const reason = permanent
       ? (error as Error).message
       : `Processing stopped after ${attempts} attempts (${error instanceof Error ? error.message : String(error)}). Press Retry to try again.`;
     if (!permanent) console.error(`ingest ${job.file_key} v${job.version} failed:`, error);
-    this.checkpoint(job, { status: "failed", attempts, error: reason });
+    this.checkpoint(job, { status: "failed", attempts, error: reason, step_starts: 0 });
     await this.discardVersion(job);
   }
 
@@ -382,7 +519,7 @@ export class IngestionQueue {
   private async discardVersion(job: JobRow): Promise<void> {
     this.sql.exec("DELETE FROM staged_chunks WHERE file_key = ?", job.file_key);
     const ids = await chunkIdsOfVersion(this.deps.db, target(job));
-    await this.deps.vectors.deleteByIds(job.username, ids);
+    await this.deps.vectors.deleteByIds(namespaceOf(job), ids);
     await deleteChunks(this.deps.db, ids);
   }
 
@@ -404,7 +541,10 @@ export class IngestionQueue {
     ]);
   }
 
-  private stage(fileKey: string, chunks: Chunk[]): void {
+  /** Stages chunks of the job's run, unless the job was re-queued or deleted meanwhile. */
+  private stage(job: JobRow, chunks: Chunk[]): void {
+    if (!this.isCurrent(job)) throw new StaleJob();
+    const fileKey = job.file_key;
     for (const chunk of chunks) {
       const { index, text, ...provenance } = chunk;
       this.sql.exec(
@@ -433,9 +573,37 @@ export class IngestionQueue {
       }));
   }
 
+  /** The job row still exists and belongs to the same run (not re-queued, cancelled or deleted). */
+  private isCurrent(job: JobRow): boolean {
+    return this.get(job.file_key)?.run === job.run;
+  }
+
   private get(fileKey: string): JobRow | undefined {
     return this.sql.exec<JobRow>("SELECT * FROM ingest_jobs WHERE file_key = ?", fileKey).toArray()[0];
   }
+}
+
+const pdfTooLarge = () =>
+  new ExtractionError(
+    `This PDF is larger than ${MAX_PDF_BYTES / 1024 / 1024} MB, the most that can be read for search. It stays in your library to view and download; to make it searchable, save a smaller copy (most PDF tools can compress images) or split it.`,
+  );
+
+/** Why a step that kept stopping the processor is not run again, and what to do. */
+function processorStopped(job: JobRow): string {
+  const stage =
+    job.status === "extracting" && job.page_count
+      ? `reading pages ${job.pages_done + 1}–${Math.min(job.page_count, job.pages_done + PAGES_PER_STEP)}`
+      : job.status === "extracting" || job.status === "queued"
+        ? "reading it"
+        : job.status === "indexing"
+          ? "indexing it"
+          : "embedding it";
+  return `Processing this file stopped the processor ${job.step_starts} times (while ${stage}), so it may be damaged, or too large or complex to read here. It stays in your library to view and download. To make it searchable, save a simpler copy (for a PDF, "Save as" or "Print to PDF" in a PDF tool; otherwise split it into smaller files) and upload that; Retry would try this same file again.`;
+}
+
+/** The job's vector namespace: its account's id (for jobs queued before ids, the username was the id). */
+function namespaceOf(job: JobRow): string {
+  return job.account_id || job.username;
 }
 
 function target(job: JobRow) {
