@@ -5,6 +5,7 @@ export default [
   route("login", "routes/login.tsx"),
   route("signup", "routes/signup.tsx"),
   route("logout", "routes/logout.tsx"),
+  route("recover", "routes/recover.tsx"),
   // Everything below requires a signed-in user (guarded by the layout's middleware).
   layout("routes/app-layout.tsx", [
     route("home", "routes/home.tsx"),
@@ -33,6 +34,7 @@ export default [
     route("search", "routes/search.tsx"),
     route("assistant", "routes/assistant.tsx"),
     route("settings", "routes/settings.tsx"),
+    route("settings/recovery-codes", "routes/recovery-codes.tsx"),
   ]),
   // JSON endpoints: 401 when signed out (the layout's middleware), 404 for anything not the caller's.
   layout("routes/api/layout.ts", [

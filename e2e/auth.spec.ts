@@ -74,6 +74,14 @@ test("account journey: sign up, sign out, sign in, throttling, change password, 
     await submitSignIn(attacker, username, password);
     await expect(formError(attacker)).toContainText("Too many failed");
     await expect(attacker).toHaveURL(/\/login/);
+
+    // The owner's own browser (it signed up there: a known device) is not locked out.
+    const own = await request.post("/login", {
+      headers: { Origin: originOf(baseURL) },
+      form: { username: victim, password: victimPassword },
+      maxRedirects: 0,
+    });
+    expect(own.status(), "the owner's known device still signs in").toBe(302);
   });
 
   // Signed in elsewhere too: changing the password must sign that session out.
@@ -158,6 +166,9 @@ test.describe("without JavaScript", () => {
     await expect(page.getByText("Passwords are at least 10 characters.")).toBeVisible();
 
     await fillSignUp(page, username, password);
+    await expect(page).toHaveURL(/\/settings\/recovery-codes\?welcome=1$/);
+    await expect(page.getByRole("list", { name: "Your recovery codes" }).getByRole("listitem")).toHaveCount(10);
+    await page.getByRole("link", { name: "I have saved them — continue" }).click();
     await expect(page).toHaveURL(/\/home$/);
     await expect(page.getByRole("heading", { level: 1 })).toHaveText(`Welcome, ${username}`);
 
@@ -173,5 +184,77 @@ test.describe("without JavaScript", () => {
     await submitSignIn(page, username, password);
     await expect(page).toHaveURL(/\/home$/);
     await expect(page.getByRole("heading", { level: 1 })).toHaveText(`Welcome, ${username}`);
+  });
+});
+
+test("recovery codes and signed-in devices: see every device, sign one out, reset a forgotten password", async ({
+  page,
+  baseURL,
+  isMobile,
+  newClient,
+}) => {
+  test.slow();
+  const username = uniqueUsername("e2e-recover");
+  const password = uniquePassword();
+
+  await page.goto("/signup");
+  await fillSignUp(page, username, password);
+  await expect(page).toHaveURL(/\/settings\/recovery-codes\?welcome=1$/);
+  const codes = await page.getByRole("list", { name: "Your recovery codes" }).getByRole("listitem").allTextContents();
+  expect(codes).toHaveLength(10);
+  // Shown once: a reload shows only how many are left.
+  await page.reload();
+  await expect(page.getByRole("list", { name: "Your recovery codes" })).toHaveCount(0);
+  await expect(page.getByText("You have 10 unused recovery codes.")).toBeVisible();
+
+  await test.step("Settings lists both devices and signs the other one out", async () => {
+    const laptop = (await newClient()).request;
+    const signedIn = await laptop.post("/login", {
+      headers: { Origin: originOf(baseURL), "User-Agent": "Mozilla/5.0 (Windows NT 10.0) Firefox/128.0" },
+      form: { username, password },
+      maxRedirects: 0,
+    });
+    expect(signedIn.status()).toBe(302);
+    await page.goto("/settings");
+    const devices = page.getByRole("list", { name: "Signed-in devices" }).getByRole("listitem");
+    await expect(devices).toHaveCount(2);
+    await expect(devices.filter({ hasText: "This device" })).toHaveCount(1);
+    const other = devices.filter({ hasText: "Firefox on Windows" });
+    await other.getByRole("button", { name: /Sign out/ }).click();
+    await expect(page.getByRole("status")).toContainText("That device is signed out.");
+    await expect(page.getByRole("list", { name: "Signed-in devices" }).getByRole("listitem")).toHaveCount(1);
+    const home = await laptop.get("/home", { maxRedirects: 0 });
+    expect(home.status()).toBe(302);
+  });
+
+  await test.step("a recovery code sets a new password once", async () => {
+    await signOut(page, isMobile);
+    await page.goto("/login");
+    await page.getByRole("link", { name: "Use a recovery code" }).click();
+    await expect(page).toHaveURL(/\/recover$/);
+    const newPassword = uniquePassword();
+    await page.getByLabel("Username").fill(username);
+    await page.getByLabel("Recovery code").fill((codes[0] ?? "").toLowerCase());
+    await page.getByLabel("New password", { exact: true }).fill(newPassword);
+    await page.getByLabel("Repeat the new password").fill(newPassword);
+    await page.getByRole("button", { name: "Set the new password and sign in" }).click();
+    await expect(page).toHaveURL(/\/settings\?recovered=1$/);
+    await expect(page.getByRole("status")).toContainText("You have 9 recovery codes left.");
+
+    // The same code does not work twice.
+    await signOut(page, isMobile);
+    await page.goto("/recover");
+    await page.getByLabel("Username").fill(username);
+    await page.getByLabel("Recovery code").fill(codes[0] ?? "");
+    await page.getByLabel("New password", { exact: true }).fill(uniquePassword());
+    await page.getByLabel("Repeat the new password").fill(uniquePassword());
+    await page.getByRole("button", { name: "Set the new password and sign in" }).click();
+    await expect(page.getByText("The passwords do not match.")).toBeVisible();
+    const again = uniquePassword();
+    await page.getByLabel("Recovery code").fill(codes[0] ?? "");
+    await page.getByLabel("New password", { exact: true }).fill(again);
+    await page.getByLabel("Repeat the new password").fill(again);
+    await page.getByRole("button", { name: "Set the new password and sign in" }).click();
+    await expect(formError(page)).toContainText("the code was used already");
   });
 });

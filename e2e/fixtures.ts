@@ -82,7 +82,7 @@ export async function createAccountViaHttp(
     maxRedirects: 0,
   });
   expect(response.status(), `sign-up of ${username} should redirect`).toBe(302);
-  expect(response.headers().location).toBe("/home");
+  expect(response.headers().location).toBe("/settings/recovery-codes?welcome=1");
 }
 
 /** Fills and submits the sign-up form (the page must be on /signup). */
@@ -97,6 +97,11 @@ export async function fillSignUp(page: Page, username: string, password: string,
 export async function signUp(page: Page, username: string, password: string) {
   await page.goto("/signup");
   await fillSignUp(page, username, password);
+  // First the recovery codes, shown once, then home.
+  await expect(page).toHaveURL(/\/settings\/recovery-codes\?welcome=1$/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(`Welcome, ${username}`);
+  await expect(page.getByRole("list", { name: "Your recovery codes" }).getByRole("listitem")).toHaveCount(10);
+  await page.getByRole("link", { name: "I have saved them — continue" }).click();
   await expect(page).toHaveURL(/\/home$/);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText(`Welcome, ${username}`);
 }
@@ -151,7 +156,7 @@ export async function openMainNav(page: Page, isMobile: boolean): Promise<Locato
 
 /** Signs out with the header button (through the Menu on a phone). */
 export async function signOut(page: Page, isMobile: boolean) {
-  const button = page.getByRole("button", { name: "Sign out" });
+  const button = page.getByRole("button", { name: "Sign out", exact: true });
   if (isMobile) {
     await expect(button).toBeHidden();
     await menuToggle(page).click();

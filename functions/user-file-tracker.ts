@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { JobProgress, LiveMessage } from "../app/lib/jobs";
 import { IngestionQueue, type IngestRequest, StepSession } from "../app/server/ingest/queue.server";
+import { DEVICE_HEADER } from "../app/server/live/live-updates.server";
 import { createServices } from "../app/server/services.server";
 
 /** One alarm runs steps for at most this long, then hands over to the next alarm. */
@@ -21,8 +22,12 @@ export class UserFileTracker extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.queue = new IngestionQueue(ctx.storage.sql, createServices(env).ingestion, (job) =>
-      this.broadcast({ type: "job", job }),
+    this.queue = new IngestionQueue(
+      ctx.storage.sql,
+      createServices(env).ingestion,
+      (job) => this.broadcast({ type: "job", job }),
+      // A step's start must be on disk before the step runs (it may be what kills us).
+      () => ctx.storage.sync(),
     );
     // Keep-alive pings are answered without waking a hibernated object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
@@ -43,13 +48,20 @@ export class UserFileTracker extends DurableObject<Env> {
     return job;
   }
 
+  /** Signed-out devices (sign-out, password change, sign-out elsewhere) stop receiving updates at once. */
+  async closeSockets(deviceIds: string[]): Promise<void> {
+    for (const deviceId of deviceIds) {
+      for (const ws of this.ctx.getWebSockets(deviceId)) ws.close(4001, "signed out");
+    }
+  }
+
   async listJobs(): Promise<JobProgress[]> {
     return this.queue.list();
   }
 
   /** The file is being deleted: drop its job and vectors, and tell open tabs. */
-  async forget(username: string, fileKey: string): Promise<void> {
-    await this.queue.forget(username, fileKey);
+  async forget(accountId: string, fileKey: string): Promise<void> {
+    await this.queue.forget(accountId, fileKey);
     this.broadcast({ type: "deleted", fileKey });
   }
 
@@ -95,7 +107,8 @@ export class UserFileTracker extends DurableObject<Env> {
     const pair = new WebSocketPair();
     const [client, server] = Object.values(pair) as [WebSocket, WebSocket];
     // Hibernation API: the object can be evicted while sockets stay open.
-    this.ctx.acceptWebSocket(server);
+    // Tagged with its signed-in device, so signing that device out closes exactly its sockets.
+    this.ctx.acceptWebSocket(server, [request.headers.get(DEVICE_HEADER) ?? "unknown-device"]);
     // A (re)connecting tab first gets the whole picture, then every change.
     this.send(server, { type: "snapshot", jobs: this.queue.list() });
     return new Response(null, { status: 101, webSocket: client });
@@ -117,12 +130,12 @@ export class UserFileTracker extends DurableObject<Env> {
   }
 
   /** Removes everything this user's object holds (account deletion). */
-  async destroy(username: string): Promise<void> {
-    await this.queue.forgetAll(username);
+  async destroy(account: { id: string; username: string }): Promise<void> {
+    await this.queue.forgetAll(account);
     for (const ws of this.ctx.getWebSockets()) ws.close(1000, "account deleted");
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
-    // The object may be reused (a new account with the same name) while still in memory.
+    // Safe to call again (an interrupted deletion is finished by the sweep): start empty.
     this.queue.ensureSchema();
   }
 }

@@ -6,8 +6,8 @@ import { startSession } from "~/server/auth/sign-in.server";
 import { cloudflareContext } from "~/server/context.server";
 import type { Db } from "~/server/db/db.server";
 import type { User } from "~/server/db/schema";
-import type { FileStores, UploadLimits } from "~/server/files/files.server";
-import { getRequestState } from "~/server/request.server";
+import type { FileStores, UploadLimits } from "~/server/files/library.server";
+import { getRequestState, type RequestState } from "~/server/request.server";
 import { createServices } from "~/server/services.server";
 
 /** The app's own composition root over the test's bindings: nothing is wired by hand. */
@@ -41,12 +41,51 @@ export function newRouterContext(): RouterContextProvider {
   return context;
 }
 
+/**
+ * Runs the root session middleware (services, session, signed-in user) around `handler`,
+ * as React Router does for every request; answers the state it set up and the response.
+ */
+export async function withSession(
+  cookie: string | null,
+  handler?: (state: RequestState, request: Request) => Promise<Response>,
+  init: { url?: string; headers?: Record<string, string> } = {},
+) {
+  const context = newRouterContext();
+  const request = new Request(init.url ?? "http://localhost/", {
+    headers: { ...(cookie ? { Cookie: cookie } : {}), ...init.headers },
+  });
+  let state: RequestState | undefined;
+  const response = (await sessionMiddleware(
+    { request, context, params: {}, unstable_pattern: "/" } as never,
+    async () => {
+      state = getRequestState(context);
+      return handler ? handler(state, request) : new Response("ok");
+    },
+  )) as Response;
+  if (!state) throw new Error("middleware did not call next()");
+  return { state, response };
+}
+
+/** The `name=value` pairs a response sets, for the next request's Cookie header. */
+export function cookiesOf(response: Response): string {
+  return response.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0])
+    .join("; ");
+}
+
+/** Signs `user` in the way the sign-in form does; answers the cookies a browser would keep. */
+export async function signIn(user: User, { remember = false, userAgent = "" } = {}): Promise<string> {
+  const { response } = await withSession(
+    null,
+    async (state, request) =>
+      new Response(null, { headers: await startSession(state, services, user, { remember, request }) }),
+    { headers: { "User-Agent": userAgent } },
+  );
+  return cookiesOf(response);
+}
+
 /** A real session cookie for `user`, issued the way sign-in issues it. */
 export async function sessionCookieFor(user: User): Promise<string> {
-  const context = newRouterContext();
-  const request = new Request("http://localhost/login");
-  const response = (await sessionMiddleware({ request, context, params: {} } as never, async () =>
-    startSession(getRequestState(context), user, false, "/home"),
-  )) as Response;
-  return response.headers.get("Set-Cookie")?.split(";")[0] ?? "";
+  return signIn(user);
 }

@@ -1,7 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { eq, sql } from "drizzle-orm";
 import type { JobProgress } from "~/lib/jobs";
-import { fileChunks, fileMetadata, fileVersions, localVectors } from "~/server/db/schema";
+import { fileChunks, fileMetadata, fileVersions, localVectors, users } from "~/server/db/schema";
 import { newFileKey } from "~/server/files/keys.server";
 import { IngestionQueue, type IngestRequest, type QueueDeps } from "~/server/ingest/queue.server";
 import type { Embedder } from "~/server/vectors/ports.server";
@@ -21,6 +21,8 @@ export async function storeFile(
   contentType: string,
   fileKey = newFileKey(),
 ) {
+  const [owner] = await db.select({ id: users.id }).from(users).where(eq(users.username, username));
+  if (!owner) throw new Error(`no account ${username}`);
   const [existing] = await db.select().from(fileMetadata).where(eq(fileMetadata.fileKey, fileKey));
   const version = (existing?.currentVersion ?? 0) + 1;
   const r2Key = `uploads/${username}/${fileKey}/v${version}/file`;
@@ -29,7 +31,16 @@ export async function storeFile(
   if (existing) await db.update(fileMetadata).set(row).where(eq(fileMetadata.fileKey, fileKey));
   else await db.insert(fileMetadata).values({ fileKey, username, ...row });
   await db.insert(fileVersions).values({ fileKey, versionNumber: version, r2Key, fileSize: bytes.length, contentType });
-  return { username, fileKey, version, fileName, contentType, r2Key, fileSize: bytes.length } satisfies IngestRequest;
+  return {
+    accountId: owner.id,
+    username,
+    fileKey,
+    version,
+    fileName,
+    contentType,
+    r2Key,
+    fileSize: bytes.length,
+  } satisfies IngestRequest;
 }
 
 /** The queue's parts as the app builds them (local adapters), with another embedder if given. */
@@ -44,15 +55,37 @@ export const localDeps = (embedder?: Embedder): QueueDeps => ({
  */
 export async function withQueue<T>(
   name: string,
-  work: (queue: IngestionQueue, events: JobProgress[]) => Promise<T>,
+  work: (queue: IngestionQueue, events: JobProgress[], sql: SqlStorage) => Promise<T>,
   deps = localDeps(),
 ) {
   const stub = env.USER_FILE_TRACKER.get(env.USER_FILE_TRACKER.idFromName(`queue-test:${name}`));
   return runInDurableObject(stub, async (_instance: UserFileTracker, state) => {
     const events: JobProgress[] = [];
-    return work(new IngestionQueue(state.storage.sql, deps, (job) => events.push(job)), events);
+    const queue = new IngestionQueue(state.storage.sql, deps, (job) => events.push(job));
+    return work(queue, events, state.storage.sql);
   });
 }
+
+/** A promise to release by hand: a step held at an await (an embedder call, a D1 write) until the test lets it go. */
+export function gate() {
+  let open = () => {};
+  let reached = () => {};
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  const waiting = new Promise<void>((resolve) => {
+    reached = resolve;
+  });
+  /** `waiting` resolves once something waits at the gate; `pass()` is what waits. */
+  const pass = () => {
+    reached();
+    return opened;
+  };
+  return { open, waiting, pass };
+}
+
+/** A step that never returns, as a step that kills its Durable Object looks from its storage. */
+export const never = () => new Promise<never>(() => {});
 
 /** Steps until nothing is due; with `skipBackOff` the clock jumps an hour a step, past any back-off. */
 export async function drain(queue: IngestionQueue, { skipBackOff = false } = {}) {

@@ -1,8 +1,9 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { deleteAccount } from "~/server/auth/accounts.server";
+import { changePassword, deleteAccount } from "~/server/auth/accounts.server";
+import { closeDeviceSockets, endSession } from "~/server/auth/sign-in.server";
 import { uploadFile } from "~/server/files/files.server";
-import { fileStores, newUser, PASSWORD, services, sessionCookieFor } from "./helpers";
+import { db, fileStores, newUser, PASSWORD, services, sessionCookieFor, signIn, withSession } from "./helpers";
 
 const app = () => exports.default;
 
@@ -34,12 +35,12 @@ describe("live updates socket", () => {
     const user = await newUser();
     const other = await newUser();
     const stores = fileStores({ maxFileBytes: 1e6, maxUserBytes: 1e7 });
-    const upload = (username: string, fileName: string) => {
+    const upload = (account: typeof user, fileName: string) => {
       const bytes = new TextEncoder().encode(`# ${fileName}\n\nNotes.\n`);
-      return uploadFile(stores, username, { fileName, size: bytes.length, body: new Blob([bytes]).stream() });
+      return uploadFile(stores, account, { fileName, size: bytes.length, body: new Blob([bytes]).stream() });
     };
-    const mine = await upload(user.username, "mine.md");
-    const theirs = await upload(other.username, "theirs.md");
+    const mine = await upload(user, "mine.md");
+    const theirs = await upload(other, "theirs.md");
     const response = await upgrade({ Cookie: await sessionCookieFor(user) });
     expect(response.status).toBe(101);
     const ws = response.webSocket;
@@ -58,8 +59,8 @@ describe("live updates socket", () => {
         if (message.job?.fileName === "more.md") resolve(message);
       }),
     );
-    await upload(user.username, "more.md");
-    await upload(other.username, "theirs too.md");
+    await upload(user, "more.md");
+    await upload(other, "theirs too.md");
     expect(await more).toMatchObject({ type: "job", job: { fileName: "more.md", status: "queued" } });
     expect(
       received.filter((m) => m.job?.fileKey === theirs.file.fileKey || m.job?.fileName === "theirs too.md"),
@@ -70,7 +71,31 @@ describe("live updates socket", () => {
   it("stops accepting a session once its account is gone", async () => {
     const user = await newUser();
     const cookie = await sessionCookieFor(user);
-    await deleteAccount(services, user.username, PASSWORD, "test-client");
+    await deleteAccount(services, user, PASSWORD, { clientId: "test-client", knownDevice: null });
     expect((await upgrade({ Cookie: cookie })).status).toBe(401);
+  });
+
+  it("closes a device's sockets the moment it signs out, and every socket when the password changes", async () => {
+    const user = await newUser();
+    const open = async (cookie: string) => {
+      const response = await upgrade({ Cookie: cookie });
+      const ws = response.webSocket;
+      if (!ws) throw new Error(`no WebSocket (status ${response.status})`);
+      const closed = new Promise<number>((resolve) => ws.addEventListener("close", (event) => resolve(event.code)));
+      ws.accept();
+      return { ws, closed };
+    };
+    const [laptop, phone] = [await signIn(user), await signIn(user)];
+    const [a, b] = [await open(laptop), await open(phone)];
+    // Signing the laptop out closes its socket, not the phone's.
+    await withSession(laptop, async (state) => new Response(null, { headers: await endSession(state, services) }));
+    expect(await a.closed).toBe(4001);
+    const third = await open(await signIn(user));
+    await changePassword(db, user, PASSWORD, "an entirely new password", { clientId: "x", knownDevice: null }).then(
+      ({ signedOut }) => closeDeviceSockets(services, user, signedOut),
+    );
+    expect(await b.closed).toBe(4001);
+    expect(await third.closed).toBe(4001);
+    expect((await upgrade({ Cookie: phone })).status).toBe(401);
   });
 });

@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { OpenAiCompatibleChatModel, WorkersAiChatModel } from "~/server/assistant/chat-model.server";
-import { aiAdapters, createServices, sessionSecret, trackerFor } from "~/server/services.server";
+import { DEFAULT_ROW_LIMITS } from "~/server/db/quota.server";
+import { aiAdapters, configuredLimits, createServices, sessionSecret, trackerFor } from "~/server/services.server";
 import { VectorizeVectorIndex, WorkersAiEmbedder, WorkersAiReranker } from "~/server/vectors/cloudflare.server";
 import { D1VectorIndex, HashingEmbedder } from "~/server/vectors/local.server";
 import { db } from "./helpers";
@@ -51,12 +52,23 @@ describe("the composition root", () => {
     expect(services.search.db).toBe(services.db);
     expect(services.assistant.search).toBe(services.search);
     expect(services.ingestion.db).toBe(services.db);
-    expect(services.limits).toEqual({
+    expect(services.limits).toMatchObject({
       maxFileBytes: Number(env.MAX_FILE_BYTES),
       maxUserBytes: Number(env.MAX_USER_BYTES),
+      rows: { campaigns: Number(env.MAX_CAMPAIGNS), messages: Number(env.MAX_MESSAGES) },
     });
+    expect(services.assistant.messageLimit).toBe(Number(env.MAX_MESSAGES));
     expect(services.tracker("someone").id.toString()).toBe(trackerFor(env, "someone").id.toString());
     expect(services.tracker("someone").id.toString()).not.toBe(services.tracker("someone-else").id.toString());
+  });
+
+  it("keeps a row limit's default when its var is unset or not a positive number", () => {
+    const limits = configuredLimits({ ...env, MAX_CAMPAIGNS: "", MAX_ENTRIES: "-3", MAX_CHARACTERS: "12" });
+    expect(limits.rows).toMatchObject({
+      campaigns: DEFAULT_ROW_LIMITS.campaigns,
+      entries: DEFAULT_ROW_LIMITS.entries,
+      characters: 12,
+    });
   });
 
   it("refuses to run without a session secret, saying how to set one", () => {

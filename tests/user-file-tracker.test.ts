@@ -47,7 +47,7 @@ describe("the UserFileTracker", () => {
     const cookie = await sessionCookieFor(gm);
     const bytes = markdown(conditions);
     const ready = liveUntil(cookie, (job) => job.fileName === "conditions.md" && job.status === "ready");
-    const { file } = await uploadFile(stores, gm.username, {
+    const { file } = await uploadFile(stores, gm, {
       fileName: "conditions.md",
       size: bytes.length,
       body: new Blob([bytes]).stream(),
@@ -56,10 +56,10 @@ describe("the UserFileTracker", () => {
     expect(job.chunksEmbedded).toBe(job.chunksTotal);
     expect((await chunksOf(file.fileKey)).length).toBe(job.chunksTotal);
     expect((await vectorIdsOf(file.fileKey)).length).toBe(job.chunksTotal);
-    await deleteFile(stores, gm.username, file.fileKey);
+    await deleteFile(stores, gm, file.fileKey);
     expect(await chunksOf(file.fileKey)).toEqual([]);
     expect(await vectorIdsOf(file.fileKey)).toEqual([]);
-    expect(await db.select().from(localVectors).where(eq(localVectors.namespace, gm.username))).toEqual([]);
+    expect(await db.select().from(localVectors).where(eq(localVectors.namespace, gm.id))).toEqual([]);
   });
 
   it("works through what is due when its alarm runs, and schedules nothing once the queue is done", async () => {

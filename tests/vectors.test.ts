@@ -26,22 +26,22 @@ describe("local adapters", () => {
     const embedder = new HashingEmbedder();
     const [crown, tower] = await embedder.embed(["the sunken crown", "the wizard's tower"]);
     if (!crown || !tower) throw new Error("missing vectors");
-    await index.upsert(gm.username, [
+    await index.upsert(gm.id, [
       { id: "a:v1:0", values: crown, fileKey: "a" },
       { id: "b:v1:0", values: tower, fileKey: "b" },
     ]);
-    await index.upsert(other.username, [{ id: "c:v1:0", values: crown, fileKey: "c" }]);
-    const mine = await index.query(gm.username, crown, { topK: 5 });
+    await index.upsert(other.id, [{ id: "c:v1:0", values: crown, fileKey: "c" }]);
+    const mine = await index.query(gm.id, crown, { topK: 5 });
     expect(mine.map((m) => m.id)).toEqual(["a:v1:0", "b:v1:0"]);
     // int8 storage keeps the score within a hundredth.
     expect(mine[0]?.score).toBeCloseTo(1, 2);
-    expect((await index.query(gm.username, crown, { topK: 5, fileKeys: ["b"] })).map((m) => m.id)).toEqual(["b:v1:0"]);
+    expect((await index.query(gm.id, crown, { topK: 5, fileKeys: ["b"] })).map((m) => m.id)).toEqual(["b:v1:0"]);
     // Upserting the same id replaces, never duplicates.
-    await index.upsert(gm.username, [{ id: "a:v1:0", values: tower, fileKey: "a" }]);
-    expect((await index.query(gm.username, tower, { topK: 5 })).length).toBe(2);
-    await index.deleteByIds(gm.username, ["a:v1:0", "c:v1:0"]);
-    expect((await index.query(gm.username, crown, { topK: 5 })).map((m) => m.id)).toEqual(["b:v1:0"]);
-    expect((await index.query(other.username, crown, { topK: 5 })).map((m) => m.id)).toEqual(["c:v1:0"]);
+    await index.upsert(gm.id, [{ id: "a:v1:0", values: tower, fileKey: "a" }]);
+    expect((await index.query(gm.id, tower, { topK: 5 })).length).toBe(2);
+    await index.deleteByIds(gm.id, ["a:v1:0", "c:v1:0"]);
+    expect((await index.query(gm.id, crown, { topK: 5 })).map((m) => m.id)).toEqual(["b:v1:0"]);
+    expect((await index.query(other.id, crown, { topK: 5 })).map((m) => m.id)).toEqual(["c:v1:0"]);
   });
 });
 

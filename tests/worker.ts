@@ -1,19 +1,29 @@
 /**
  * Test-only Worker entry: the real entry's behaviour minus React Router's server build
- * (a Vite virtual module). Requests that the real entry handles before React Router —
- * the cross-site check and the live-update socket — behave exactly as in production.
+ * (a Vite virtual module). What the real entry does before React Router — the cross-site
+ * check, the live-update socket, the body limits — runs exactly as in production; what
+ * would be routed answers "ok" with the size of the body it was given.
  */
-import { createNonce, rejectCrossSite, withSecurityHeaders } from "~/server/http/security.server";
-import { connectLiveUpdates } from "~/server/live/live-updates.server";
+import { runScheduled } from "~/server/cron.server";
+import { beforeRouter } from "~/server/http/before-router.server";
+import { createNonce, withSecurityHeaders } from "~/server/http/security.server";
 
 export { UserFileTracker } from "../functions/user-file-tracker";
 
 export default {
   async fetch(request, env) {
     const nonce = createNonce();
-    const refused = rejectCrossSite(request);
-    if (refused) return withSecurityHeaders(refused, nonce);
-    if (new URL(request.url).pathname === "/ws") return connectLiveUpdates(request, env);
-    return withSecurityHeaders(new Response("ok", { headers: { "Content-Type": "text/html" } }), nonce);
+    const routed = await beforeRouter(request, env);
+    if (routed instanceof Response) return withSecurityHeaders(routed, request, nonce);
+    const received = routed.body ? (await routed.arrayBuffer()).byteLength : 0;
+    return withSecurityHeaders(
+      new Response("ok", { headers: { "Content-Type": "text/html", "X-Received-Bytes": String(received) } }),
+      request,
+      nonce,
+    );
+  },
+
+  async scheduled(_controller, env) {
+    await runScheduled(env);
   },
 } satisfies ExportedHandler<Env>;

@@ -78,3 +78,32 @@ export const deleteAccountSchema = z.object({
   password: z.string({ error: "Enter your password to confirm." }).max(MAX_PASSWORD_LENGTH),
   confirmUsername: z.string({ error: "Type your username to confirm." }).trim().toLowerCase(),
 });
+
+/** A recovery code as printed ("7KQ2-…", 16 characters); typed loosely, checked on the server. */
+export const recoveryCodeSchema = z
+  .string({ error: "Enter one of your recovery codes." })
+  .trim()
+  .min(16, "A recovery code has 16 letters and digits, like 7KQ2-M9XD-4H1T-8VRA.")
+  .max(40, "A recovery code has 16 letters and digits, like 7KQ2-M9XD-4H1T-8VRA.");
+
+export const recoverSchema = z
+  .object({
+    username: usernameSchema,
+    code: recoveryCodeSchema,
+    newPassword: passwordSchema,
+    confirmPassword: z.string({ error: "Repeat the new password." }),
+  })
+  .refine((value) => value.newPassword === value.confirmPassword, {
+    path: ["confirmPassword"],
+    message: "The passwords do not match.",
+  });
+
+export const newRecoveryCodesSchema = z.object({
+  intent: z.literal("new-recovery-codes"),
+  password: z.string({ error: "Enter your password to confirm." }).max(MAX_PASSWORD_LENGTH),
+});
+
+export const signOutDeviceSchema = z.object({
+  intent: z.literal("sign-out-device"),
+  deviceId: z.string().regex(/^[0-9a-f]{64}$/, "That device is not signed in."),
+});

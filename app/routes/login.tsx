@@ -1,6 +1,6 @@
 import { getFormProps, getInputProps, useForm } from "@conform-to/react";
 import { parseWithZod } from "@conform-to/zod/v4";
-import { data, Form, Link, useNavigation, useSearchParams } from "react-router";
+import { data, Form, Link, redirect, useNavigation, useSearchParams } from "react-router";
 import { AuthCard } from "~/components/auth-card";
 import { Button } from "~/components/ui/button";
 import { Field, FormErrors, inputClass } from "~/components/ui/field";
@@ -9,7 +9,8 @@ import { loginSchema } from "~/lib/auth-schemas";
 import { AccountError } from "~/server/auth/accounts.server";
 import { createAuthenticator } from "~/server/auth/authenticator.server";
 import { startSession } from "~/server/auth/sign-in.server";
-import { getRequestState, getServices, requireAnonymous } from "~/server/request.server";
+import { rateLimitReply } from "~/server/http/rate-limits.server";
+import { getRequestState, getServices, requireAnonymous, withinRequestLimit } from "~/server/request.server";
 import type { Route } from "./+types/login";
 
 export const meta: Route.MetaFunction = () => [{ title: "Sign in — LoreSmith AI" }];
@@ -24,13 +25,17 @@ export async function action({ request, context }: Route.ActionArgs) {
   if (submission.status !== "success") {
     return data(submission.reply({ hideFields: ["password"] }), { status: 400 });
   }
+  if (!(await withinRequestLimit(context, request, "auth"))) {
+    const limited = rateLimitReply("auth");
+    return data(submission.reply({ formErrors: [limited.message], hideFields: ["password"] }), limited.init);
+  }
   const state = getRequestState(context);
+  const services = getServices(context);
   try {
-    const { user, remember, redirectTo } = await createAuthenticator(getServices(context).db).authenticate(
-      "form",
-      request,
-    );
-    return await startSession(state, user, remember, redirectTo ?? "/home");
+    const { user, remember, redirectTo } = await createAuthenticator(services.db, state).authenticate("form", request);
+    return redirect(redirectTo ?? "/home", {
+      headers: await startSession(state, services, user, { remember, request }),
+    });
   } catch (error) {
     if (!(error instanceof AccountError)) throw error;
     return data(submission.reply({ formErrors: [error.message], hideFields: ["password"] }), {
@@ -57,6 +62,12 @@ export default function Login({ actionData }: Route.ComponentProps) {
           <Link to="/signup" className="font-medium text-ember-700 underline">
             Create an account
           </Link>
+          <span className="mt-2 block">
+            Forgot your password?{" "}
+            <Link to="/recover" className="font-medium text-ember-700 underline">
+              Use a recovery code
+            </Link>
+          </span>
         </>
       }
     >

@@ -1,6 +1,6 @@
 import { redirect } from "react-router";
 import { endSession } from "~/server/auth/sign-in.server";
-import { getRequestState } from "~/server/request.server";
+import { getRequestState, getServices } from "~/server/request.server";
 import type { Route } from "./+types/logout";
 
 /** Signing out is a POST (a link cannot sign someone out); GET just goes home. */
@@ -9,5 +9,5 @@ export function loader() {
 }
 
 export async function action({ context }: Route.ActionArgs) {
-  return endSession(getRequestState(context), "/login?signedOut=1");
+  return redirect("/login?signedOut=1", { headers: await endSession(getRequestState(context), getServices(context)) });
 }

@@ -1,23 +1,41 @@
 import { getFormProps, getInputProps, useForm } from "@conform-to/react";
 import { parseWithZod } from "@conform-to/zod/v4";
-import { data, Form, useNavigation, useSearchParams } from "react-router";
+import { data, Form, Link, redirect, useNavigation, useSearchParams } from "react-router";
 import { PageHeader } from "~/components/app-shell";
-import { Button } from "~/components/ui/button";
+import { Button, linkButtonClass } from "~/components/ui/button";
 import { Field, FormErrors, inputClass } from "~/components/ui/field";
 import { schemaValidation } from "~/components/ui/form-kit";
-import { changePasswordSchema, deleteAccountSchema, MIN_PASSWORD_LENGTH } from "~/lib/auth-schemas";
+import {
+  changePasswordSchema,
+  deleteAccountSchema,
+  MIN_PASSWORD_LENGTH,
+  signOutDeviceSchema,
+} from "~/lib/auth-schemas";
+import { formatRelative } from "~/lib/format";
 import { AccountError, changePassword, deleteAccount } from "~/server/auth/accounts.server";
-import { endSession, startSession } from "~/server/auth/sign-in.server";
+import { listDevices, removeDevice, removeOtherDevices } from "~/server/auth/devices.server";
+import { remainingRecoveryCodes } from "~/server/auth/recovery.server";
+import { attemptOrigin, closeDeviceSockets, endSession, startSession } from "~/server/auth/sign-in.server";
 import type { User } from "~/server/db/schema";
-import { unknownIntent } from "~/server/http/responses.server";
-import { clientId, getRequestState, getServices, requireUser } from "~/server/request.server";
+import { notFound, unknownIntent } from "~/server/http/responses.server";
+import { getRequestState, getServices, requireUser } from "~/server/request.server";
+import { redirectWithToast } from "~/server/toast.server";
 import type { Route } from "./+types/settings";
 
 export const meta: Route.MetaFunction = () => [{ title: "Settings — LoreSmith AI" }];
 
-export function loader({ request, context }: Route.LoaderArgs) {
+export async function loader({ request, context }: Route.LoaderArgs) {
   const user = requireUser(context, request);
-  return { username: user.username, createdAt: user.createdAt };
+  const { db } = getServices(context);
+  const { device } = getRequestState(context);
+  const [devices, codesLeft] = await Promise.all([listDevices(db, user), remainingRecoveryCodes(db, user)]);
+  return {
+    username: user.username,
+    createdAt: user.createdAt,
+    devices: devices.map((d) => ({ ...d, current: d.id === device?.id })),
+    codesLeft,
+    now: Date.now(),
+  };
 }
 
 export async function action({ request, context }: Route.ActionArgs) {
@@ -27,6 +45,10 @@ export async function action({ request, context }: Route.ActionArgs) {
   switch (intent) {
     case "change-password":
       return changePasswordAction(request, context, user, formData);
+    case "sign-out-device":
+      return signOutDeviceAction(request, context, user, formData);
+    case "sign-out-others":
+      return signOutOthersAction(request, context, user);
     case "delete-account":
       return deleteAccountAction(request, context, user, formData);
     default:
@@ -47,16 +69,21 @@ async function changePasswordAction(
     return data({ intent, result: submission.reply({ hideFields }) }, { status: 400 });
   }
   const state = getRequestState(context);
+  const services = getServices(context);
   try {
-    const updated = await changePassword(
-      getServices(context).db,
-      user.username,
-      submission.value.currentPassword,
-      submission.value.newPassword,
-      clientId(request),
+    const { currentPassword, newPassword } = submission.value;
+    const changed = await changePassword(
+      services.db,
+      user,
+      currentPassword,
+      newPassword,
+      await attemptOrigin(state, request),
     );
-    // New epoch: every other session is now void; this one is re-issued under a new id.
-    return await startSession(state, updated, state.session.get("remember") ?? false, "/settings?passwordChanged=1");
+    // Every session of the account ended (and its sockets close); this device signs in again.
+    await closeDeviceSockets(services, user, changed.signedOut);
+    const remember = state.device?.remember ?? false;
+    const headers = await startSession({ ...state, device: null }, services, changed.user, { remember, request });
+    return redirect("/settings?passwordChanged=1", { headers });
   } catch (error) {
     if (!(error instanceof AccountError)) throw error;
     return data(
@@ -64,6 +91,29 @@ async function changePasswordAction(
       { status: error.status },
     );
   }
+}
+
+async function signOutDeviceAction(request: Request, context: Route.ActionArgs["context"], user: User, form: FormData) {
+  const parsed = signOutDeviceSchema.safeParse(Object.fromEntries(form));
+  if (!parsed.success) notFound("signed-in device");
+  const state = getRequestState(context);
+  const services = getServices(context);
+  if (parsed.data.deviceId === state.device?.id) {
+    return redirect("/login?signedOut=1", { headers: await endSession(state, services) });
+  }
+  if (!(await removeDevice(services.db, user, parsed.data.deviceId))) notFound("signed-in device");
+  await closeDeviceSockets(services, user, [parsed.data.deviceId]);
+  return redirectWithToast(context, request, "/settings", "That device is signed out.");
+}
+
+async function signOutOthersAction(request: Request, context: Route.ActionArgs["context"], user: User) {
+  const services = getServices(context);
+  const signedOut = await removeOtherDevices(services.db, user, getRequestState(context).device?.id);
+  await closeDeviceSockets(services, user, signedOut);
+  const message = signedOut.length
+    ? `Signed out ${signedOut.length} other device${signedOut.length === 1 ? "" : "s"}.`
+    : "No other device was signed in.";
+  return redirectWithToast(context, request, "/settings", message);
 }
 
 async function deleteAccountAction(request: Request, context: Route.ActionArgs["context"], user: User, form: FormData) {
@@ -77,8 +127,9 @@ async function deleteAccountAction(request: Request, context: Route.ActionArgs["
   if (submission.status !== "success") {
     return data({ intent, result: submission.reply({ hideFields: ["password"] }) }, { status: 400 });
   }
+  const state = getRequestState(context);
   try {
-    await deleteAccount(getServices(context), user.username, submission.value.password, clientId(request));
+    await deleteAccount(getServices(context), user, submission.value.password, await attemptOrigin(state, request));
   } catch (error) {
     if (!(error instanceof AccountError)) throw error;
     return data(
@@ -86,7 +137,8 @@ async function deleteAccountAction(request: Request, context: Route.ActionArgs["
       { status: error.status },
     );
   }
-  return endSession(getRequestState(context), "/?accountDeleted=1");
+  // The account, its devices and its sockets are gone; only this browser's cookie is left.
+  return redirect("/?accountDeleted=1", { headers: { "Set-Cookie": await state.store.destroySession(state.session) } });
 }
 
 export default function Settings({ loaderData, actionData }: Route.ComponentProps) {
@@ -111,11 +163,19 @@ export default function Settings({ loaderData, actionData }: Route.ComponentProp
         Signed in as <strong>{loaderData.username}</strong>, member since{" "}
         {new Date(loaderData.createdAt).toLocaleDateString("en", { dateStyle: "long" })}.
       </PageHeader>
-      {searchParams.get("passwordChanged") === "1" ? (
+      {searchParams.get("recovered") === "1" ? (
         <p role="status" className="mb-6 rounded-md border border-green-300 bg-green-50 p-3 text-green-900">
-          Your password was changed. Other devices have been signed out.
+          Your new password is set and you are signed in. Every other device was signed out. You have{" "}
+          {loaderData.codesLeft} recovery code{loaderData.codesLeft === 1 ? "" : "s"} left.
         </p>
       ) : null}
+      {searchParams.get("passwordChanged") === "1" ? (
+        <p role="status" className="mb-6 rounded-md border border-green-300 bg-green-50 p-3 text-green-900">
+          Your password was changed. Every other device was signed out.
+        </p>
+      ) : null}
+
+      <DevicesSection devices={loaderData.devices} now={loaderData.now} busy={submittingIntent} />
 
       <div className="grid gap-6 lg:grid-cols-2">
         <section aria-labelledby="password-heading" className="rounded-lg border border-stone-300 bg-white p-5">
@@ -165,6 +225,19 @@ export default function Settings({ loaderData, actionData }: Route.ComponentProp
           </Form>
         </section>
 
+        <section aria-labelledby="recovery-heading" className="rounded-lg border border-stone-300 bg-white p-5">
+          <h2 id="recovery-heading" className="mb-2 font-serif text-xl font-semibold">
+            Recovery codes
+          </h2>
+          <p className="mb-4 text-stone-700">
+            If you forget your password, one of these codes lets you choose a new one. You have{" "}
+            <strong>{loaderData.codesLeft}</strong> unused code{loaderData.codesLeft === 1 ? "" : "s"}.
+          </p>
+          <Link to="/settings/recovery-codes" className={linkButtonClass.secondary}>
+            Manage recovery codes
+          </Link>
+        </section>
+
         <section aria-labelledby="delete-heading" className="rounded-lg border border-red-300 bg-white p-5">
           <h2 id="delete-heading" className="mb-2 font-serif text-xl font-semibold text-red-800">
             Delete account
@@ -207,5 +280,54 @@ export default function Settings({ loaderData, actionData }: Route.ComponentProp
         </section>
       </div>
     </>
+  );
+}
+
+type DeviceRow = Route.ComponentProps["loaderData"]["devices"][number];
+
+function DevicesSection({ devices, now, busy }: { devices: DeviceRow[]; now: number; busy: unknown }) {
+  const others = devices.filter((device) => !device.current).length;
+  return (
+    <section aria-labelledby="devices-heading" className="mb-6 rounded-lg border border-stone-300 bg-white p-5">
+      <h2 id="devices-heading" className="mb-2 font-serif text-xl font-semibold">
+        Signed-in devices
+      </h2>
+      <p className="mb-4 text-stone-700">
+        Every browser where your account is signed in. Sign out any you do not recognise, then change your password.
+      </p>
+      <ul className="divide-y divide-stone-200" aria-label="Signed-in devices">
+        {devices.map((device) => (
+          <li key={device.id} className="flex flex-col gap-2 py-3 sm:flex-row sm:items-center sm:justify-between">
+            <div>
+              <p className="font-medium">
+                {device.label}
+                {device.current ? (
+                  <span className="ml-2 rounded bg-stone-200 px-2 py-0.5 text-sm">This device</span>
+                ) : null}
+              </p>
+              <p className="text-sm text-stone-700">
+                Signed in {formatRelative(device.createdAt, now)} · last active {formatRelative(device.lastSeenAt, now)}
+                {device.remember ? " · kept signed in" : ""}
+              </p>
+            </div>
+            <Form method="post">
+              <input type="hidden" name="intent" value="sign-out-device" />
+              <input type="hidden" name="deviceId" value={device.id} />
+              <Button type="submit" variant="secondary">
+                Sign out<span className="sr-only"> {device.current ? "this device" : device.label}</span>
+              </Button>
+            </Form>
+          </li>
+        ))}
+      </ul>
+      {others > 0 ? (
+        <Form method="post" className="mt-3">
+          <input type="hidden" name="intent" value="sign-out-others" />
+          <Button type="submit" variant="secondary" pending={busy === "sign-out-others"}>
+            Sign out all other devices ({others})
+          </Button>
+        </Form>
+      ) : null}
+    </section>
   );
 }

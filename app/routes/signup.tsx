@@ -1,14 +1,16 @@
 import { getFormProps, getInputProps, useForm } from "@conform-to/react";
 import { parseWithZod } from "@conform-to/zod/v4";
-import { data, Form, Link, useNavigation } from "react-router";
+import { data, Form, Link, redirect, useNavigation } from "react-router";
 import { AuthCard } from "~/components/auth-card";
 import { Button } from "~/components/ui/button";
 import { Field, FormErrors, inputClass } from "~/components/ui/field";
 import { schemaValidation } from "~/components/ui/form-kit";
 import { MIN_PASSWORD_LENGTH, signupSchema } from "~/lib/auth-schemas";
 import { AccountError, createAccount } from "~/server/auth/accounts.server";
+import { issueRecoveryCodes } from "~/server/auth/recovery.server";
 import { startSession } from "~/server/auth/sign-in.server";
-import { getRequestState, getServices, requireAnonymous } from "~/server/request.server";
+import { rateLimitReply } from "~/server/http/rate-limits.server";
+import { getRequestState, getServices, requireAnonymous, withinRequestLimit } from "~/server/request.server";
 import type { Route } from "./+types/signup";
 
 export const meta: Route.MetaFunction = () => [{ title: "Create your account — LoreSmith AI" }];
@@ -23,10 +25,22 @@ export async function action({ request, context }: Route.ActionArgs) {
   if (submission.status !== "success") {
     return data(submission.reply({ hideFields: ["password", "confirmPassword"] }), { status: 400 });
   }
+  if (!(await withinRequestLimit(context, request, "auth"))) {
+    const limited = rateLimitReply("auth");
+    return data(
+      submission.reply({ formErrors: [limited.message], hideFields: ["password", "confirmPassword"] }),
+      limited.init,
+    );
+  }
   const state = getRequestState(context);
+  const services = getServices(context);
   try {
-    const user = await createAccount(getServices(context).db, submission.value.username, submission.value.password);
-    return await startSession(state, user, submission.value.remember ?? false, "/home");
+    const user = await createAccount(services.db, submission.value.username, submission.value.password);
+    // The codes go to the next page once (session flash), never into a URL.
+    const recoveryCodes = await issueRecoveryCodes(services.db, user);
+    const remember = submission.value.remember ?? false;
+    const headers = await startSession(state, services, user, { remember, request, flash: { recoveryCodes } });
+    return redirect("/settings/recovery-codes?welcome=1", { headers });
   } catch (error) {
     if (!(error instanceof AccountError)) throw error;
     return data(

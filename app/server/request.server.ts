@@ -1,5 +1,7 @@
 import { createContext, type RouterContextProvider, redirect } from "react-router";
-import type { User } from "./db/schema";
+import type { KnownDeviceCookie } from "./auth/known-device.server";
+import type { Device, User } from "./db/schema";
+import { type RateLimitKind, rateLimited, withinRateLimit } from "./http/rate-limits.server";
 import type { Services } from "./services.server";
 import type { AppSession, SessionStore } from "./sessions/session.server";
 
@@ -12,6 +14,10 @@ export interface RequestState {
   session: AppSession;
   /** The signed-in user, or null. */
   user: User | null;
+  /** The signed-in device (its session's row), or null. */
+  device: Device | null;
+  /** Marks browsers that signed in before (throttling, ADR 0017). */
+  knownDevice: KnownDeviceCookie;
 }
 
 export const servicesContext = createContext<Services>();
@@ -38,6 +44,29 @@ export function requireUser(context: Readonly<RouterContextProvider>, request: R
 /** Sign-in and sign-up pages send a signed-in user home. */
 export function requireAnonymous(context: Readonly<RouterContextProvider>): void {
   if (context.get(requestStateContext).user) throw redirect("/home");
+}
+
+/**
+ * Counts this request against its kind's rate limit — by client for signing in and up, by
+ * account for the rest — and throws a 429 `{ error }` response past it (ADR 0018).
+ */
+export async function limitRequest(
+  context: Readonly<RouterContextProvider>,
+  request: Request,
+  kind: RateLimitKind,
+): Promise<void> {
+  if (!(await withinRequestLimit(context, request, kind))) throw rateLimited(kind);
+}
+
+/** The same check for forms that show the refusal beside their fields instead of throwing. */
+export async function withinRequestLimit(
+  context: Readonly<RouterContextProvider>,
+  request: Request,
+  kind: RateLimitKind,
+): Promise<boolean> {
+  const { user } = getRequestState(context);
+  const key = kind === "auth" || !user ? `client:${clientId(request)}` : `account:${user.id}`;
+  return withinRateLimit(getServices(context).rateLimits, kind, key);
 }
 
 /** Identifies the client for throttling: Cloudflare sets CF-Connecting-IP and overwrites any sent. */

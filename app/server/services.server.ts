@@ -1,7 +1,10 @@
 import { type ChatModel, OpenAiCompatibleChatModel, WorkersAiChatModel } from "./assistant/chat-model.server";
 import type { AskDeps } from "./assistant/conversations.server";
+import { type KnownDeviceCookie, knownDeviceCookie } from "./auth/known-device.server";
 import { createDb, type Db } from "./db/db.server";
-import type { FileStores, Tracker, UploadLimits } from "./files/files.server";
+import { DEFAULT_ROW_LIMITS, type RowLimits } from "./db/quota.server";
+import type { FileStores, Tracker, UploadLimits } from "./files/library.server";
+import type { RateLimiters } from "./http/rate-limits.server";
 import type { QueueDeps } from "./ingest/queue.server";
 import type { SearchDeps } from "./search/search.server";
 import { createSessionStore, type SessionStore } from "./sessions/session.server";
@@ -21,21 +24,22 @@ export interface Services {
   bucket: R2Bucket;
   /** Cache-aside copies of read models (KV). */
   cache: KVNamespace;
-  limits: UploadLimits;
-  /** A user's UserFileTracker Durable Object: their ingestion queue and live updates. */
-  tracker: (username: string) => Tracker;
+  limits: Limits;
+  /** An account's UserFileTracker Durable Object (by account id): ingestion queue and live updates. */
+  tracker: (accountId: string) => Tracker;
   fileStores: FileStores;
   search: SearchDeps;
   assistant: AskDeps;
   /** What the ingestion queue in the UserFileTracker works with. */
   ingestion: QueueDeps;
+  rateLimits: RateLimiters;
 }
 
 /** Built once per request by the session middleware (and once per Durable Object). */
 export function createServices(env: Env): Services {
   const db = createDb(env.DB);
-  const limits = uploadLimits(env);
-  const tracker = (username: string) => trackerFor(env, username);
+  const limits = configuredLimits(env);
+  const tracker = (accountId: string) => trackerFor(env, accountId);
   const { embedder, vectors, reranker, chatModel } = aiAdapters(env, db);
   const search: SearchDeps = { db, embedder, vectors, reranker };
   return {
@@ -46,14 +50,21 @@ export function createServices(env: Env): Services {
     tracker,
     fileStores: { db, files: env.FILES, tracker, limits },
     search,
-    assistant: { db, search, model: chatModel },
+    assistant: { db, search, model: chatModel, messageLimit: limits.rows.messages },
     ingestion: { db, files: env.FILES, embedder, vectors },
+    rateLimits: {
+      auth: env.AUTH_LIMITER,
+      upload: env.UPLOAD_LIMITER,
+      search: env.SEARCH_LIMITER,
+      ask: env.ASK_LIMITER,
+      write: env.WRITE_LIMITER,
+    },
   };
 }
 
-/** One UserFileTracker per user, named by the username. */
-export function trackerFor(env: Env, username: string): Tracker {
-  return env.USER_FILE_TRACKER.get(env.USER_FILE_TRACKER.idFromName(username));
+/** One UserFileTracker per account, named by its immutable id (never by a reusable username). */
+export function trackerFor(env: Env, accountId: string): Tracker {
+  return env.USER_FILE_TRACKER.get(env.USER_FILE_TRACKER.idFromName(accountId));
 }
 
 export interface AiAdapters {
@@ -90,8 +101,30 @@ export function aiAdapters(
     : { embedder: new HashingEmbedder(), vectors: new D1VectorIndex(db), reranker: null, chatModel };
 }
 
-export function uploadLimits(env: Pick<Env, "MAX_FILE_BYTES" | "MAX_USER_BYTES">): UploadLimits {
-  return { maxFileBytes: Number(env.MAX_FILE_BYTES), maxUserBytes: Number(env.MAX_USER_BYTES) };
+/** Upload sizes and the storage quota, and how many rows of each kind an account may hold. */
+export type Limits = UploadLimits & { rows: RowLimits };
+
+/** From the vars; a row limit that is unset (or not a positive number) keeps its default. */
+export function configuredLimits(env: Env): Limits {
+  const row = (value: string | undefined, fallback: number) => {
+    const n = Number(value);
+    return Number.isSafeInteger(n) && n > 0 ? n : fallback;
+  };
+  return {
+    maxFileBytes: Number(env.MAX_FILE_BYTES),
+    maxUserBytes: Number(env.MAX_USER_BYTES),
+    rows: {
+      campaigns: row(env.MAX_CAMPAIGNS, DEFAULT_ROW_LIMITS.campaigns),
+      entries: row(env.MAX_ENTRIES, DEFAULT_ROW_LIMITS.entries),
+      characters: row(env.MAX_CHARACTERS, DEFAULT_ROW_LIMITS.characters),
+      conversations: row(env.MAX_CONVERSATIONS, DEFAULT_ROW_LIMITS.conversations),
+      messages: row(env.MAX_MESSAGES, DEFAULT_ROW_LIMITS.messages),
+    },
+  };
+}
+
+export function knownDeviceCookieFor(env: Env, requestUrl: string): KnownDeviceCookie {
+  return knownDeviceCookie(sessionSecret(env), requestUrl);
 }
 
 /** The session store for a request (cookies are Secure except on localhost). */

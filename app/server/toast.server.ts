@@ -7,7 +7,7 @@ import {
 } from "react-router";
 import { cloudflareContext } from "./context.server";
 import { sessionSecret } from "./services.server";
-import { secureCookies } from "./sessions/session.server";
+import { cookieName, secureCookies } from "./sessions/session.server";
 
 /**
  * One-shot success messages ("Campaign saved") carried across a redirect in a small
@@ -20,12 +20,10 @@ export interface Toast {
   message: string;
 }
 
-const TOAST_COOKIE = "__toast";
-
 function toastStorage(env: Env, requestUrl: string) {
   return createCookieSessionStorage<{ toast: Toast }>({
     cookie: {
-      name: TOAST_COOKIE,
+      name: cookieName("toast", requestUrl),
       httpOnly: true,
       sameSite: "lax",
       path: "/",
@@ -41,12 +39,13 @@ const toastContext = createContext<Toast | null>(null);
 /** Root middleware: reads a pending toast, and clears its cookie once it has been shown. */
 export const toastMiddleware: MiddlewareFunction<Response> = async ({ request, context }, next) => {
   const cookie = request.headers.get("Cookie");
-  if (!cookie?.includes(`${TOAST_COOKIE}=`)) return next();
+  const name = cookieName("toast", request.url);
+  if (!cookie?.includes(`${name}=`)) return next();
   const storage = toastStorage(context.get(cloudflareContext).env, request.url);
   const session = await storage.getSession(cookie);
   context.set(toastContext, session.get("toast") ?? null);
   const response = await next();
-  const setsToast = response.headers.getSetCookie().some((c) => c.startsWith(`${TOAST_COOKIE}=`));
+  const setsToast = response.headers.getSetCookie().some((c) => c.startsWith(`${name}=`));
   if (!setsToast) response.headers.append("Set-Cookie", await storage.destroySession(session));
   return response;
 };

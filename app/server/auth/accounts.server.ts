@@ -1,20 +1,36 @@
-import { eq, sql } from "drizzle-orm";
+import { and, eq, isNull, lt } from "drizzle-orm";
 import type { Db } from "../db/db.server";
-import { type User, users } from "../db/schema";
-import type { Tracker } from "../files/files.server";
+import { deletedAccounts, type User, userDevices, users } from "../db/schema";
 import { userPrefix } from "../files/keys.server";
+import type { Tracker } from "../files/library.server";
 import { deleteR2Prefix } from "../files/r2.server";
 import { Refusal } from "../http/responses.server";
+import { removeOtherDevices } from "./devices.server";
+import type { KnownDevice } from "./known-device.server";
 import { getDecoyHash, hashPassword, needsRehash, verifyPassword } from "./password.server";
-import { clearFailures, formatWait, recordFailure, remainingLockMs, throttleKeys } from "./throttle.server";
+import { consumeRecoveryCode } from "./recovery.server";
+import { clearAttempts, formatWait, lockAfterFailure, reserveAttempt, throttleKeys } from "./throttle.server";
 
 /** A refusal of a sign-in, sign-up or account change, safe to show the person. */
 export class AccountError extends Refusal {
   override name = "AccountError";
 }
 
+/** Where a password (or recovery code) check comes from: it decides which counters it spends. */
+export interface AttemptOrigin {
+  clientId: string;
+  /** The browser's known-device cookie, if it has a valid one. */
+  knownDevice: KnownDevice | null;
+}
+
+/** The account with this username — unless it is being deleted (then it signs nobody in). */
 export async function findUser(db: Db, username: string): Promise<User | undefined> {
-  return db.query.users.findFirst({ where: eq(users.username, username) });
+  const [row] = await db
+    .select({ user: users })
+    .from(users)
+    .leftJoin(deletedAccounts, eq(deletedAccounts.id, users.id))
+    .where(and(eq(users.username, username), isNull(deletedAccounts.id)));
+  return row?.user;
 }
 
 export async function createAccount(db: Db, username: string, password: string): Promise<User> {
@@ -29,91 +45,182 @@ export async function createAccount(db: Db, username: string, password: string):
 }
 
 /**
- * Checks a password, throttled per username and per client: sign-in, password change and
- * account deletion all go through here, so no form offers unlimited guesses. An unknown
- * username costs the same time as a wrong password and gets the same message.
+ * Checks a secret of `username` (a password, or a recovery code), throttled: sign-in,
+ * password change, account deletion and recovery all go through here, so no form offers
+ * unlimited guesses. An unknown username costs the same time as a wrong secret and gets
+ * the same message. Recovery counts separately from passwords, so locking one does not
+ * lock the other.
  */
 async function verifyThrottled(
   db: Db,
   username: string,
-  password: string,
-  clientId: string,
+  from: AttemptOrigin,
   wrongMessage: string,
+  scope: "password" | "recovery",
+  check: (user: User | undefined) => Promise<boolean>,
 ): Promise<User> {
-  const keys = throttleKeys(username, clientId);
-  const locked = await remainingLockMs(db, keys);
-  if (locked > 0) {
-    throw new AccountError(`Too many failed attempts. Wait ${formatWait(locked)} and try again.`, 429);
-  }
   const user = await findUser(db, username);
-  const valid = await verifyPassword(password, user?.passwordHash ?? (await getDecoyHash()));
+  const known = user && from.knownDevice?.userId === user.id ? from.knownDevice.nonce : null;
+  const keys = throttleKeys(username, from.clientId, known).map((key) => `${scope}:${key}`);
+  const reservation = await reserveAttempt(db, keys);
+  if (!reservation.allowed) {
+    throw new AccountError(`Too many failed attempts. Wait ${formatWait(reservation.waitMs)} and try again.`, 429);
+  }
+  const valid = await check(user);
   if (!user || !valid) {
-    const lock = await recordFailure(db, keys);
+    const lock = await lockAfterFailure(db, keys);
     throw lock > 0
       ? new AccountError(`${wrongMessage} Too many failed attempts: wait ${formatWait(lock)} before trying again.`, 429)
       : new AccountError(wrongMessage, 401);
   }
-  await clearFailures(db, username);
+  await clearAttempts(db, keys);
   return user;
 }
 
-export async function verifyLogin(db: Db, username: string, password: string, clientId: string): Promise<User> {
-  const user = await verifyThrottled(db, username, password, clientId, "Wrong username or password.");
+function passwordOf(password: string) {
+  return async (user: User | undefined) => verifyPassword(password, user?.passwordHash ?? (await getDecoyHash()));
+}
+
+export async function verifyLogin(db: Db, username: string, password: string, from: AttemptOrigin): Promise<User> {
+  const user = await verifyThrottled(
+    db,
+    username,
+    from,
+    "Wrong username or password.",
+    "password",
+    passwordOf(password),
+  );
   if (needsRehash(user.passwordHash)) {
     await db
       .update(users)
       .set({ passwordHash: await hashPassword(password), updatedAt: Date.now() })
-      .where(eq(users.username, username));
+      .where(eq(users.id, user.id));
   }
   return user;
 }
 
-/** Changes the password and voids every other session (their epoch no longer matches). */
-export async function changePassword(
-  db: Db,
-  username: string,
-  currentPassword: string,
-  newPassword: string,
-  clientId: string,
-): Promise<User> {
-  await verifyThrottled(db, username, currentPassword, clientId, "Your current password is not right.");
+/** Asks for the password again before something sensitive (new recovery codes), throttled like sign-in. */
+export async function confirmPassword(db: Db, user: User, password: string, from: AttemptOrigin): Promise<void> {
+  await verifyThrottled(db, user.username, from, "That password is not right.", "password", passwordOf(password));
+}
+
+/** Sets a new password and signs every device of the account out; answers the devices that were. */
+async function replacePassword(db: Db, user: User, newPassword: string): Promise<{ user: User; signedOut: string[] }> {
   const [updated] = await db
     .update(users)
-    .set({
-      passwordHash: await hashPassword(newPassword),
-      sessionEpoch: sql`${users.sessionEpoch} + 1`,
-      updatedAt: Date.now(),
-    })
-    .where(eq(users.username, username))
+    .set({ passwordHash: await hashPassword(newPassword), updatedAt: Date.now() })
+    .where(eq(users.id, user.id))
     .returning();
   if (!updated) throw new AccountError("Your account no longer exists.", 404);
-  return updated;
+  return { user: updated, signedOut: await removeOtherDevices(db, updated) };
+}
+
+/** Changes the password; every session of the account ends (the caller signs this device in again). */
+export async function changePassword(
+  db: Db,
+  user: User,
+  currentPassword: string,
+  newPassword: string,
+  from: AttemptOrigin,
+): Promise<{ user: User; signedOut: string[] }> {
+  await verifyThrottled(
+    db,
+    user.username,
+    from,
+    "Your current password is not right.",
+    "password",
+    passwordOf(currentPassword),
+  );
+  return replacePassword(db, user, newPassword);
+}
+
+/** A forgotten password: a recovery code (used up) lets the person set a new one; every session ends. */
+export async function resetPasswordWithCode(
+  db: Db,
+  username: string,
+  code: string,
+  newPassword: string,
+  from: AttemptOrigin,
+): Promise<{ user: User; signedOut: string[] }> {
+  const user = await verifyThrottled(
+    db,
+    username,
+    from,
+    "That username and recovery code do not match, or the code was used already.",
+    "recovery",
+    async (found) => {
+      if (found) return consumeRecoveryCode(db, found, code);
+      await getDecoyHash();
+      return false;
+    },
+  );
+  return replacePassword(db, user, newPassword);
 }
 
 export interface AccountStores {
   db: Db;
   bucket: R2Bucket;
   cache: KVNamespace;
-  tracker: (username: string) => Tracker;
+  tracker: (accountId: string) => Tracker;
 }
 
 /**
- * Deletes an account and everything it owns: R2 objects under the user's prefix, cache
- * entries, the user's Durable Object storage, then the D1 rows (one delete; foreign keys
- * cascade to campaigns, files, chunks, vectors, chats). D1 goes last so that a failure
- * part-way leaves an account that can be deleted again, never an orphan.
+ * Deletes an account and everything it owns. First, in one D1 transaction, the account
+ * is marked deleted (a row in deleted_accounts, so it signs nobody in) and every device is
+ * signed out; then its R2 objects, cache entries and Durable Object (vectors, queue,
+ * sockets) go; last its D1 rows (one delete; foreign keys cascade to campaigns, files,
+ * chunks, vectors, chats, recovery codes) with the mark. Every step can run again: if
+ * anything interrupts it, the sweep (`sweepDeletedAccounts`, on a cron) finishes it.
+ * Every key is the account's immutable id: nothing of an account that reuses the name
+ * is touched, now or later.
  */
 export async function deleteAccount(
   stores: AccountStores,
-  username: string,
+  user: User,
   password: string,
-  clientId: string,
+  from: AttemptOrigin,
 ): Promise<void> {
-  await verifyThrottled(stores.db, username, password, clientId, "That password is not right, so nothing was deleted.");
-  await deleteR2Prefix(stores.bucket, userPrefix(username));
-  await deleteKvPrefix(stores.cache, `u:${username}:`);
-  await stores.tracker(username).destroy(username);
-  await stores.db.delete(users).where(eq(users.username, username));
+  await verifyThrottled(
+    stores.db,
+    user.username,
+    from,
+    "That password is not right, so nothing was deleted.",
+    "password",
+    passwordOf(password),
+  );
+  await stores.db.batch([
+    stores.db
+      .insert(deletedAccounts)
+      .values({ id: user.id, username: user.username, deletedAt: Date.now() })
+      .onConflictDoNothing(),
+    stores.db.delete(userDevices).where(eq(userDevices.userId, user.id)),
+  ]);
+  await purgeAccount(stores, { id: user.id, username: user.username });
+}
+
+/** Removes a deleted account's storage everywhere, D1 last; safe to repeat. */
+async function purgeAccount(stores: AccountStores, account: { id: string; username: string }): Promise<void> {
+  await stores.tracker(account.id).destroy(account);
+  await deleteR2Prefix(stores.bucket, userPrefix(account.id));
+  await deleteKvPrefix(stores.cache, `u:${account.id}:`);
+  await stores.db.batch([
+    stores.db.delete(users).where(eq(users.id, account.id)),
+    stores.db.delete(deletedAccounts).where(eq(deletedAccounts.id, account.id)),
+  ]);
+}
+
+/** A deletion this old that is still marked was interrupted (a crash, a deploy): finish it. */
+export const INTERRUPTED_DELETION_MS = 5 * 60_000;
+
+/** The cron's part: finishes deletions that were interrupted. Answers how many. */
+export async function sweepDeletedAccounts(stores: AccountStores, now = Date.now()): Promise<number> {
+  const pending = await stores.db
+    .select()
+    .from(deletedAccounts)
+    .where(lt(deletedAccounts.deletedAt, now - INTERRUPTED_DELETION_MS))
+    .limit(20);
+  for (const account of pending) await purgeAccount(stores, account);
+  return pending.length;
 }
 
 async function deleteKvPrefix(kv: KVNamespace, prefix: string): Promise<void> {

@@ -4,8 +4,9 @@ import { FormStrategy } from "remix-auth-form";
 import { loginSchema } from "~/lib/auth-schemas";
 import type { Db } from "../db/db.server";
 import type { User } from "../db/schema";
-import { clientId } from "../request.server";
+import type { RequestState } from "../request.server";
 import { AccountError, verifyLogin } from "./accounts.server";
+import { attemptOrigin } from "./sign-in.server";
 
 export interface LoginResult {
   user: User;
@@ -14,13 +15,13 @@ export interface LoginResult {
 }
 
 /** remix-auth with its form strategy: the verify step checks the password, throttled. */
-export function createAuthenticator(db: Db): Authenticator<LoginResult> {
+export function createAuthenticator(db: Db, state: RequestState): Authenticator<LoginResult> {
   return new Authenticator<LoginResult>().use(
     new FormStrategy(async ({ form, request }) => {
       const submission = parseWithZod(form, { schema: loginSchema });
       if (submission.status !== "success") throw new AccountError("Enter your username and password.");
       const { username, password, remember, redirectTo } = submission.value;
-      const user = await verifyLogin(db, username, password, clientId(request));
+      const user = await verifyLogin(db, username, password, await attemptOrigin(state, request));
       return { user, remember: remember ?? false, redirectTo };
     }),
   );

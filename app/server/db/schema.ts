@@ -31,11 +31,16 @@ const rowVersion = () => integer("version", { mode: "number" }).notNull().defaul
 export const users = sqliteTable(
   "users",
   {
-    /** Immutable, case-folded, 3–32 of [a-z0-9_-]; every other table keys on it. */
+    /**
+     * The account's identity: random, immutable, never reused. Sessions, devices, the
+     * user's R2 prefix, Durable Object and vector namespace key on it, so a username freed
+     * by a deleted account opens nothing of it. Accounts made before it existed keep
+     * their username as id (migration 0005); new ids are longer than any username.
+     */
+    id: text("id").notNull().unique("users_id_idx").$defaultFn(newAccountId),
+    /** Immutable, case-folded, 3–32 of [a-z0-9_-]; D1 rows key on it (and cascade from it). */
     username: text("username").primaryKey(),
     passwordHash: text("password_hash").notNull(),
-    /** Bumped when the password changes: sessions issued under an older epoch are void. */
-    sessionEpoch: integer("session_epoch", { mode: "number" }).notNull().default(0),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -44,7 +49,64 @@ export const users = sqliteTable(
   ],
 );
 
-/** Failed-login counters, one row per throttle key ("user:{name}" or "client:{ip}"). */
+/** "u_" and 32 hex digits: 34 characters, so never equal to a (legacy) username. */
+export function newAccountId(): string {
+  return `u_${crypto.randomUUID().replaceAll("-", "")}`;
+}
+
+/**
+ * Signed-in devices: one row per session, the source of truth for "signed in". The KV
+ * session holds only the id of its row; deleting the row (sign-out elsewhere, password
+ * change, account deletion by cascade) ends the session at once, in every location.
+ */
+export const userDevices = sqliteTable(
+  "user_devices",
+  {
+    /** 256 random bits, hex. */
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    remember: integer("remember", { mode: "boolean" }).notNull().default(false),
+    /** The browser's User-Agent at sign-in (bounded), to name the device in Settings. */
+    userAgent: text("user_agent").notNull().default(""),
+    createdAt: createdAt(),
+    lastSeenAt: integer("last_seen_at", { mode: "number" }).notNull(),
+    /** Absolute end of the session, however active it is. */
+    expiresAt: integer("expires_at", { mode: "number" }).notNull(),
+  },
+  (t) => [index("user_devices_user_idx").on(t.userId, t.lastSeenAt)],
+);
+
+/**
+ * Accounts deleted from D1 whose storage elsewhere (R2 objects, cache entries, the
+ * Durable Object) is still being removed: the account disappears at once, in one D1
+ * transaction, and whatever a crash interrupts is finished by the sweep (cron).
+ */
+export const deletedAccounts = sqliteTable("deleted_accounts", {
+  /** The deleted account's id (never reused): its R2 prefix, tracker and cache keys. */
+  id: text("id").primaryKey(),
+  username: text("username").notNull(),
+  deletedAt: integer("deleted_at", { mode: "number" }).notNull(),
+});
+
+/** One-time recovery codes (SHA-256 of an 80-bit code), shown once; a used code is deleted. */
+export const recoveryCodes = sqliteTable(
+  "recovery_codes",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    codeHash: text("code_hash").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.codeHash] })],
+);
+
+/**
+ * Password-check counters, one row per throttle key ("user:{name}", "client:{ip}",
+ * "device:{nonce}"): attempts within the window, counted before the check (ADR 0017).
+ */
 export const loginThrottle = sqliteTable("login_throttle", {
   key: text("key").primaryKey(),
   failures: integer("failures", { mode: "number" }).notNull().default(0),
@@ -192,7 +254,12 @@ export const fileVersions = sqliteTable(
   (t) => [primaryKey({ columns: [t.fileKey, t.versionNumber] }), index("file_versions_sha_idx").on(t.sha256)],
 );
 
-/** In-flight multipart uploads, so an interrupted upload resumes from its last part. */
+/**
+ * Uploads in flight: each reserves its bytes against the quota until it is recorded or
+ * cancelled, and writes to an R2 key of its own. Multipart uploads also remember which
+ * parts R2 confirmed, so an interrupted one resumes from its last part. The file (new, or
+ * a new version of the same-named one) and its version number are decided at completion.
+ */
 export const fileUploads = sqliteTable(
   "file_uploads",
   {
@@ -200,14 +267,13 @@ export const fileUploads = sqliteTable(
     username: text("username")
       .notNull()
       .references(() => users.username, { onDelete: "cascade" }),
-    fileKey: text("file_key").notNull(),
-    versionNumber: integer("version_number", { mode: "number" }).notNull(),
     fileName: text("file_name").notNull(),
     r2Key: text("r2_key").notNull(),
-    r2UploadId: text("r2_upload_id").notNull(),
+    /** R2's multipart upload id; null for a single streamed request. */
+    r2UploadId: text("r2_upload_id"),
     totalSize: integer("total_size", { mode: "number" }).notNull(),
-    partSize: integer("part_size", { mode: "number" }).notNull(),
-    /** [{ partNumber, etag }] of the parts R2 has confirmed. */
+    partSize: integer("part_size", { mode: "number" }).notNull().default(0),
+    /** [{ partNumber, etag, sha256 }] of the parts R2 has confirmed. */
     parts: text("parts", { mode: "json" })
       .$type<{ partNumber: number; etag: string; sha256?: string }[]>()
       .notNull()
@@ -215,7 +281,7 @@ export const fileUploads = sqliteTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [index("file_uploads_username_idx").on(t.username)],
+  (t) => [index("file_uploads_username_idx").on(t.username), index("file_uploads_name_idx").on(t.username, t.fileName)],
 );
 
 export const campaignResources = sqliteTable(
@@ -285,9 +351,10 @@ export const localVectors = sqliteTable(
   "local_vectors",
   {
     id: text("id").primaryKey(),
+    /** The account's id (the vector namespace, as in production). */
     namespace: text("namespace")
       .notNull()
-      .references(() => users.username, { onDelete: "cascade" }),
+      .references(() => users.id, { onDelete: "cascade" }),
     fileKey: text("file_key"),
     /**
      * The vector quantised to int8 (value × 127 / scale), base64: D1 hands BLOBs to the
@@ -341,4 +408,5 @@ export const chatMessages = sqliteTable(
 );
 
 export type User = typeof users.$inferSelect;
+export type Device = typeof userDevices.$inferSelect;
 export type Campaign = typeof campaigns.$inferSelect;

@@ -1,10 +1,14 @@
-import { sessionUser } from "../auth/middleware.server";
+import { findSignedIn } from "../auth/devices.server";
 import { createServices, sessionStoreFor } from "../services.server";
+
+/** The header that tells the tracker which signed-in device a socket belongs to. */
+export const DEVICE_HEADER = "X-LoreSmith-Device";
 
 /**
  * GET /ws: upgrades to a WebSocket joined to the caller's own UserFileTracker.
- * The session cookie is the only credential; without a valid session the upgrade is
- * refused, and the object is always chosen by the session's username, never by input.
+ * The session cookie is the only credential; without a signed-in device the upgrade is
+ * refused, and the object is always chosen by the account's id, never by input. The
+ * socket is tagged with the device, so signing that device out closes it.
  */
 export async function connectLiveUpdates(request: Request, env: Env): Promise<Response> {
   if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
@@ -12,9 +16,13 @@ export async function connectLiveUpdates(request: Request, env: Env): Promise<Re
   }
   const services = createServices(env);
   const session = await sessionStoreFor(env, request.url).getSession(request.headers.get("Cookie"));
-  const { user } = await sessionUser(services.db, session);
-  if (!user) {
+  const deviceId = session.get("deviceId");
+  const signedIn = deviceId ? await findSignedIn(services.db, deviceId) : null;
+  if (!signedIn) {
     return new Response("Sign in to receive live updates.", { status: 401 });
   }
-  return services.tracker(user.username).fetch(request);
+  // Only the Worker sets the tag: whatever the browser sent under that name is replaced.
+  const headers = new Headers(request.headers);
+  headers.set(DEVICE_HEADER, signedIn.device.id);
+  return services.tracker(signedIn.user.id).fetch(new Request(request, { headers }));
 }

@@ -3,22 +3,26 @@ import { createCookie, type Session } from "react-router";
 
 /**
  * Sessions: the cookie carries only a random, signed session id; the data lives in the
- * SESSIONS KV namespace with a TTL — 1 hour idle, or 30 days with "remember me".
- * See docs/decisions/0002-sessions-in-kv.md and 0016.
+ * SESSIONS KV namespace with a TTL — 1 hour idle, or until the device's absolute end with
+ * "remember me". The data names only the signed-in device (its D1 row decides whether
+ * the session is valid, and whose it is). See docs/decisions/0016 and 0017.
  */
 export interface SessionData {
-  username: string;
-  /** users.session_epoch when issued; a password change bumps it and voids the session. */
-  epoch: number;
+  /** user_devices.id: the account is found through it, never through a name. */
+  deviceId: string;
   remember: boolean;
   /** When the TTL was last extended (ms); extended at most every REFRESH_EVERY_MS. */
   refreshedAt: number;
 }
 
-export type AppSession = Session<SessionData>;
+/** Read once, then gone: new recovery codes on their way to the page that shows them. */
+export interface SessionFlash {
+  recoveryCodes: string[];
+}
+
+export type AppSession = Session<SessionData, SessionFlash>;
 
 export const IDLE_TTL_SECONDS = 60 * 60;
-export const REMEMBER_TTL_SECONDS = 30 * 24 * 60 * 60;
 /** Sliding expiry without a KV write on every request. */
 export const REFRESH_EVERY_MS = 5 * 60_000;
 
@@ -35,8 +39,16 @@ export function secureCookies(requestUrl: string): boolean {
  * carries too); a session that ends with the browser names none, so its writes get the
  * idle TTL here instead of living in KV forever.
  */
+/**
+ * `__Host-` keeps the cookie to this exact host over HTTPS (no Domain, Path=/, Secure);
+ * browsers refuse that prefix on plain-http localhost, so there it is a plain name.
+ */
+export function cookieName(name: string, requestUrl: string): string {
+  return secureCookies(requestUrl) ? `__Host-${name}` : `__${name}`;
+}
+
 export function createSessionStore(kv: KVNamespace, secret: string, requestUrl: string) {
-  const cookie = createCookie("__session", {
+  const cookie = createCookie(cookieName("session", requestUrl), {
     httpOnly: true,
     sameSite: "lax",
     path: "/",
@@ -50,12 +62,15 @@ export function createSessionStore(kv: KVNamespace, secret: string, requestUrl: 
       kv.put(key, value, options?.expiration ? options : { ...options, expirationTtl: IDLE_TTL_SECONDS }),
   };
   // The storage only ever calls get, put and delete.
-  return createWorkersKVSessionStorage<SessionData>({ cookie, kv: withIdleExpiry as KVNamespace });
+  return createWorkersKVSessionStorage<SessionData, SessionFlash>({ cookie, kv: withIdleExpiry as KVNamespace });
 }
 
 export type SessionStore = ReturnType<typeof createSessionStore>;
 
-/** Cookie lifetime matches the KV TTL for "remember me"; otherwise it ends with the browser. */
-export function cookieOptions(session: AppSession) {
-  return session.get("remember") ? { maxAge: REMEMBER_TTL_SECONDS } : {};
+/**
+ * A remembered session's cookie and KV entry end with its device (an absolute time);
+ * otherwise the cookie ends with the browser and KV keeps the entry for the idle TTL.
+ */
+export function cookieOptions(device: { remember: boolean; expiresAt: number }) {
+  return device.remember ? { expires: new Date(device.expiresAt) } : {};
 }
