@@ -1,7 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { PART_SIZE } from "~/lib/file-kinds";
-import { type FileStores, getFile } from "~/server/files/files.server";
+import { deleteFile, getFile, getFileVersions } from "~/server/files/files.server";
+import { userPrefix } from "~/server/files/keys.server";
+import type { Account, FileStores } from "~/server/files/library.server";
 import {
   abortMultipartUpload,
   completeMultipartUpload,
@@ -29,72 +31,74 @@ const part = (bytes: Uint8Array, n: number) => {
   const slice = bytes.slice((n - 1) * PART_SIZE, n * PART_SIZE);
   return { size: slice.length, body: new Blob([slice]).stream() };
 };
-const objects = async (username: string) => (await env.FILES.list({ prefix: `uploads/${username}/` })).objects;
+const objects = async (account: Account) => (await env.FILES.list({ prefix: userPrefix(account.id) })).objects;
 
 describe("resumable multipart uploads", () => {
   it("resumes from the parts already sent, in any order, and assembles the exact bytes", async () => {
     const gm = await newUser();
     const bytes = bigPdf(PART_SIZE * 2 + 12_345);
-    const started = await startMultipartUpload(stores, gm.username, {
+    const started = await startMultipartUpload(stores, gm, {
       fileName: "Big Rulebook.pdf",
       size: bytes.length,
     });
     expect(started).toMatchObject({ partCount: 3, partsDone: [] });
 
-    await uploadPart(stores, gm.username, started.uploadId, 3, part(bytes, 3));
-    await uploadPart(stores, gm.username, started.uploadId, 1, part(bytes, 1));
+    await uploadPart(stores, gm, started.uploadId, 3, part(bytes, 3));
+    await uploadPart(stores, gm, started.uploadId, 1, part(bytes, 1));
     // The connection drops here; later the browser asks what R2 already has.
-    const resumed = await getUploadState(stores, gm.username, started.uploadId);
+    const resumed = await getUploadState(stores, gm, started.uploadId);
     expect(resumed.partsDone).toEqual([1, 3]);
-    await expect(completeMultipartUpload(stores, gm.username, started.uploadId)).rejects.toMatchObject({ status: 409 });
+    await expect(completeMultipartUpload(stores, gm, started.uploadId)).rejects.toMatchObject({ status: 409 });
     // A part sent twice (a retry) is fine.
-    await uploadPart(stores, gm.username, started.uploadId, 1, part(bytes, 1));
-    await uploadPart(stores, gm.username, started.uploadId, 2, part(bytes, 2));
+    await uploadPart(stores, gm, started.uploadId, 1, part(bytes, 1));
+    await uploadPart(stores, gm, started.uploadId, 2, part(bytes, 2));
 
-    const result = await completeMultipartUpload(stores, gm.username, started.uploadId);
+    const result = await completeMultipartUpload(stores, gm, started.uploadId);
     expect(result).toMatchObject({ version: 1, created: true });
     expect(await getFile(db, gm.username, result.file.fileKey)).toMatchObject({
       fileSize: bytes.length,
       contentType: "application/pdf",
     });
-    const stored = await env.FILES.get(`uploads/${gm.username}/${result.file.fileKey}/v1/big-rulebook.pdf`);
+    const [version] = await getFileVersions(db, result.file);
+    expect(version?.r2Key).toMatch(/\/big-rulebook\.pdf$/);
+    const stored = await env.FILES.get(version?.r2Key ?? "");
     const back = new Uint8Array((await stored?.arrayBuffer()) ?? new ArrayBuffer(0));
     expect(back.length).toBe(bytes.length);
     expect(back.slice(-100)).toEqual(bytes.slice(-100));
     expect(back.slice(PART_SIZE - 50, PART_SIZE + 50)).toEqual(bytes.slice(PART_SIZE - 50, PART_SIZE + 50));
-    await expect(getUploadState(stores, gm.username, started.uploadId)).rejects.toMatchObject({ status: 404 });
+    await expect(getUploadState(stores, gm, started.uploadId)).rejects.toMatchObject({ status: 404 });
 
     // The same bytes again are recognised as a duplicate, and leave nothing behind.
-    const again = await startMultipartUpload(stores, gm.username, { fileName: "Copy.pdf", size: bytes.length });
-    for (const n of [1, 2, 3]) await uploadPart(stores, gm.username, again.uploadId, n, part(bytes, n));
-    await expect(completeMultipartUpload(stores, gm.username, again.uploadId)).rejects.toMatchObject({ status: 409 });
-    expect(await objects(gm.username)).toHaveLength(1);
+    const again = await startMultipartUpload(stores, gm, { fileName: "Copy.pdf", size: bytes.length });
+    for (const n of [1, 2, 3]) await uploadPart(stores, gm, again.uploadId, n, part(bytes, n));
+    await expect(completeMultipartUpload(stores, gm, again.uploadId)).rejects.toMatchObject({ status: 409 });
+    expect(await objects(gm)).toHaveLength(1);
   });
 
   it("refuses a disguised first part and cancels the whole upload", async () => {
     const gm = await newUser();
     const bytes = bigPdf(PART_SIZE + 10);
     bytes.set([0x7f, 0x45, 0x4c, 0x46, 0, 0, 0, 0], 0);
-    const started = await startMultipartUpload(stores, gm.username, { fileName: "innocent.pdf", size: bytes.length });
-    await expect(uploadPart(stores, gm.username, started.uploadId, 1, part(bytes, 1))).rejects.toMatchObject({
+    const started = await startMultipartUpload(stores, gm, { fileName: "innocent.pdf", size: bytes.length });
+    await expect(uploadPart(stores, gm, started.uploadId, 1, part(bytes, 1))).rejects.toMatchObject({
       status: 415,
     });
-    await expect(getUploadState(stores, gm.username, started.uploadId)).rejects.toMatchObject({ status: 404 });
-    expect(await objects(gm.username)).toEqual([]);
+    await expect(getUploadState(stores, gm, started.uploadId)).rejects.toMatchObject({ status: 404 });
+    expect(await objects(gm)).toEqual([]);
   });
 
   it("refuses parts of the wrong size or number, and other users' uploads", async () => {
     const gm = await newUser();
     const other = await newUser();
     const bytes = bigPdf(PART_SIZE + 10);
-    const started = await startMultipartUpload(stores, gm.username, { fileName: "a.pdf", size: bytes.length });
+    const started = await startMultipartUpload(stores, gm, { fileName: "a.pdf", size: bytes.length });
     const short = { size: 100, body: new Blob([bytes.slice(0, 100)]).stream() };
-    await expect(uploadPart(stores, gm.username, started.uploadId, 1, short)).rejects.toMatchObject({ status: 400 });
-    await expect(uploadPart(stores, gm.username, started.uploadId, 3, part(bytes, 2))).rejects.toMatchObject({
+    await expect(uploadPart(stores, gm, started.uploadId, 1, short)).rejects.toMatchObject({ status: 400 });
+    await expect(uploadPart(stores, gm, started.uploadId, 3, part(bytes, 2))).rejects.toMatchObject({
       status: 400,
     });
-    await expect(getUploadState(stores, other.username, started.uploadId)).rejects.toMatchObject({ status: 404 });
-    await expect(uploadPart(stores, other.username, started.uploadId, 1, part(bytes, 1))).rejects.toMatchObject({
+    await expect(getUploadState(stores, other, started.uploadId)).rejects.toMatchObject({ status: 404 });
+    await expect(uploadPart(stores, other, started.uploadId, 1, part(bytes, 1))).rejects.toMatchObject({
       status: 404,
     });
   });
@@ -102,10 +106,33 @@ describe("resumable multipart uploads", () => {
   it("cancels: R2 drops the parts and nothing is left", async () => {
     const gm = await newUser();
     const bytes = bigPdf(PART_SIZE + 10);
-    const started = await startMultipartUpload(stores, gm.username, { fileName: "cancel me.pdf", size: bytes.length });
-    await uploadPart(stores, gm.username, started.uploadId, 1, part(bytes, 1));
-    await abortMultipartUpload(stores, gm.username, started.uploadId);
-    await expect(getUploadState(stores, gm.username, started.uploadId)).rejects.toMatchObject({ status: 404 });
-    expect(await objects(gm.username)).toEqual([]);
+    const started = await startMultipartUpload(stores, gm, { fileName: "cancel me.pdf", size: bytes.length });
+    await uploadPart(stores, gm, started.uploadId, 1, part(bytes, 1));
+    await abortMultipartUpload(stores, gm, started.uploadId);
+    await expect(getUploadState(stores, gm, started.uploadId)).rejects.toMatchObject({ status: 404 });
+    expect(await objects(gm)).toEqual([]);
+  });
+
+  it("is cancelled when its file is deleted, and cannot re-create the file by completing", async () => {
+    const gm = await newUser();
+    const first = await startMultipartUpload(stores, gm, {
+      fileName: "Atlas.pdf",
+      size: bigPdf(PART_SIZE + 10).length,
+    });
+    const bytes = bigPdf(PART_SIZE + 10);
+    for (const n of [1, 2]) await uploadPart(stores, gm, first.uploadId, n, part(bytes, n));
+    const stored = await completeMultipartUpload(stores, gm, first.uploadId);
+    // A new version starts, then the file is deleted while its parts are on their way.
+    const second = await startMultipartUpload(stores, gm, { fileName: "Atlas.pdf", size: bytes.length + 1 });
+    await uploadPart(stores, gm, second.uploadId, 1, part(bigPdf(PART_SIZE + 11), 1));
+    expect(await deleteFile(stores, gm, stored.file.fileKey)).toBe(true);
+    await expect(uploadPart(stores, gm, second.uploadId, 2, part(bigPdf(PART_SIZE + 11), 2))).rejects.toMatchObject({
+      status: 404,
+    });
+    await expect(completeMultipartUpload(stores, gm, second.uploadId)).rejects.toMatchObject({ status: 404 });
+    expect(
+      await db.query.fileMetadata.findFirst({ where: (f, { eq }) => eq(f.username, gm.username) }),
+    ).toBeUndefined();
+    expect(await objects(gm)).toEqual([]);
   });
 });

@@ -9,20 +9,21 @@ import {
   listCampaignResources,
   listCampaignsWithoutFile,
 } from "~/server/campaigns/resources.server";
-import { campaignsUsingFile, deleteFile, type FileStores, uploadFile } from "~/server/files/files.server";
+import { campaignsUsingFile, deleteFile, uploadFile } from "~/server/files/files.server";
+import type { Account, FileStores } from "~/server/files/library.server";
 import { db, fileStores, newUser } from "./helpers";
 
 const stores: FileStores = fileStores();
-const upload = async (username: string, name: string, text: string) =>
-  (await uploadFile(stores, username, { fileName: name, size: text.length, body: new Blob([text]).stream() })).file;
+const upload = async (account: Account, name: string, text: string) =>
+  (await uploadFile(stores, account, { fileName: name, size: text.length, body: new Blob([text]).stream() })).file;
 
 describe("campaign files", () => {
   it("attaches from either side with a note, lists, detaches, and never deletes the file", async () => {
     const gm = await newUser();
     const campaign = await createCampaign(db, gm.username, campaignSchema.parse({ name: "Tomb", status: "active" }));
     const other = await createCampaign(db, gm.username, campaignSchema.parse({ name: "Other", status: "active" }));
-    const module = await upload(gm.username, "Tomb of Ash.md", "# The tomb");
-    const handout = await upload(gm.username, "Handout.md", "# A letter");
+    const module = await upload(gm, "Tomb of Ash.md", "# The tomb");
+    const handout = await upload(gm, "Handout.md", "# A letter");
 
     expect((await listAttachableFiles(db, campaign)).map((f) => f.fileName)).toEqual(["Handout.md", "Tomb of Ash.md"]);
     await attachFile(db, campaign, module, { description: "Chapter 3 is the abbey", tags: ["module"] });
@@ -50,7 +51,7 @@ describe("campaign files", () => {
       intruder.username,
       campaignSchema.parse({ name: "Mine", status: "active" }),
     );
-    const secret = await upload(gm.username, "secret.md", "# secret");
+    const secret = await upload(gm, "secret.md", "# secret");
     await expect(attachFile(db, campaign, secret, { description: "", tags: [] })).rejects.toThrow();
     expect(await listAttachableFiles(db, campaign)).toEqual([]);
   });
@@ -59,8 +60,8 @@ describe("campaign files", () => {
     const gm = await newUser();
     const intruder = await newUser();
     const campaign = await createCampaign(db, gm.username, campaignSchema.parse({ name: "Cast", status: "active" }));
-    const sheet = await upload(gm.username, "vessa.json", '{"name": "Vessa"}');
-    const foreign = await upload(intruder.username, "their.json", '{"name": "Theirs"}');
+    const sheet = await upload(gm, "vessa.json", '{"name": "Vessa"}');
+    const foreign = await upload(intruder, "their.json", '{"name": "Theirs"}');
     const base = { characterName: "Vessa", characterType: "pc", status: "alive" };
 
     const vessa = await createCharacter(db, campaign, characterSchema.parse({ ...base, sheetFileKey: sheet.fileKey }));
@@ -69,7 +70,7 @@ describe("campaign files", () => {
       createCharacter(db, campaign, characterSchema.parse({ ...base, sheetFileKey: foreign.fileKey })),
     ).rejects.toBeInstanceOf(SheetNotFoundError);
 
-    await deleteFile(stores, gm.username, sheet.fileKey);
+    await deleteFile(stores, gm, sheet.fileKey);
     const after = await db.query.campaignCharacters.findFirst({ where: (c, { eq }) => eq(c.id, vessa.id) });
     expect(after?.sheetFileKey).toBeNull();
   });

@@ -56,12 +56,12 @@ describe("every route with an id is scoped to its owner", () => {
       backstory: "",
       stats: [],
     });
-    const { file } = await uploadFile(fileStores({ maxFileBytes: 1e6, maxUserBytes: 1e7 }), owner.username, {
+    const { file } = await uploadFile(fileStores({ maxFileBytes: 1e6, maxUserBytes: 1e7 }), owner, {
       fileName: "secret notes.md",
       size: 14,
       body: new Blob(["# Secret lair\n"]).stream(),
     });
-    const upload = await startMultipartUpload(fileStores({ maxFileBytes: 1e9, maxUserBytes: 1e10 }), owner.username, {
+    const upload = await startMultipartUpload(fileStores({ maxFileBytes: 1e9, maxUserBytes: 1e10 }), owner, {
       fileName: "big secret.pdf",
       size: 60 * 1024 * 1024,
     });

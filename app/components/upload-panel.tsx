@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { Form, useRevalidator } from "react-router";
-import { acceptAttribute, MULTIPART_THRESHOLD } from "~/lib/file-kinds";
+import { acceptAttribute, acceptedKindsText, MULTIPART_THRESHOLD } from "~/lib/file-kinds";
 import { formatBytes } from "~/lib/format";
 
 interface UploadItem {
@@ -237,8 +237,7 @@ export function UploadPanel({
       >
         <span className="font-medium">Drop files here, or tap to choose</span>
         <span className="text-sm text-stone-700">
-          PDF, Markdown, text, JSON character sheets, Word (.docx), PNG, JPEG, WebP — up to {formatBytes(maxFileBytes)}{" "}
-          each.
+          {acceptedKindsText} — up to {formatBytes(maxFileBytes)} each.
         </span>
       </label>
       <Form

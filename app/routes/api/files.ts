@@ -1,6 +1,8 @@
-import { UploadRefused, uploadFile, uploadResultJson } from "~/server/files/files.server";
+import { uploadFile, uploadResultJson } from "~/server/files/files.server";
+import { UploadRefused } from "~/server/files/library.server";
 import { contentLength, jsonApi } from "~/server/http/api.server";
 import { httpError } from "~/server/http/responses.server";
+import { limitRequest } from "~/server/request.server";
 import type { Route } from "./+types/files";
 
 /**
@@ -10,10 +12,11 @@ import type { Route } from "./+types/files";
  */
 export async function action({ request, context }: Route.ActionArgs) {
   return jsonApi(context, async ({ user, services }) => {
+    await limitRequest(context, request, "upload");
     if (request.method !== "PUT" || !request.body) throw new UploadRefused("Upload the file's bytes with PUT.", 405);
     const fileName = new URL(request.url).searchParams.get("name") ?? "";
     const body = request.body;
-    const result = await uploadFile(services.fileStores, user.username, {
+    const result = await uploadFile(services.fileStores, user, {
       fileName,
       size: contentLength(request),
       body,

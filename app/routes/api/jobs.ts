@@ -7,5 +7,5 @@ import type { Route } from "./+types/jobs";
  * does not get through (the Library polls this instead).
  */
 export async function loader({ context }: Route.LoaderArgs) {
-  return jsonApi(context, async ({ user, services }) => ({ jobs: await listJobs(services.fileStores, user.username) }));
+  return jsonApi(context, async ({ user, services }) => ({ jobs: await listJobs(services.fileStores, user) }));
 }

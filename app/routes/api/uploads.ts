@@ -1,8 +1,9 @@
 import { data } from "react-router";
 import { z } from "zod";
-import { UploadRefused } from "~/server/files/files.server";
+import { UploadRefused } from "~/server/files/library.server";
 import { startMultipartUpload } from "~/server/files/multipart.server";
 import { jsonApi } from "~/server/http/api.server";
+import { limitRequest } from "~/server/request.server";
 import type { Route } from "./+types/uploads";
 
 const startSchema = z.object({ fileName: z.string().min(1).max(255), size: z.number().int().positive() });
@@ -10,8 +11,9 @@ const startSchema = z.object({ fileName: z.string().min(1).max(255), size: z.num
 /** POST /api/uploads {fileName, size} — starts a resumable upload of a large file. */
 export async function action({ request, context }: Route.ActionArgs) {
   return jsonApi(context, async ({ user, services }) => {
+    await limitRequest(context, request, "upload");
     const parsed = startSchema.safeParse(await request.json().catch(() => null));
     if (!parsed.success) throw new UploadRefused("Send the file's name and size as JSON.", 400);
-    return data(await startMultipartUpload(services.fileStores, user.username, parsed.data), { status: 201 });
+    return data(await startMultipartUpload(services.fileStores, user, parsed.data), { status: 201 });
   });
 }

@@ -16,15 +16,15 @@ import {
   campaignsUsingFile,
   cancelProcessing,
   deleteFile,
-  type FileRow,
   getFileVersions,
   listJobs,
   reprocessFile,
   updateFileDetails,
 } from "~/server/files/files.server";
 import { getFileFromContext, requireFileMiddleware } from "~/server/files/guards.server";
+import type { FileRow } from "~/server/files/library.server";
 import { notFound, unknownIntent } from "~/server/http/responses.server";
-import { getServices } from "~/server/request.server";
+import { getServices, requireUser } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
 import type { Route } from "./+types/file";
 
@@ -35,14 +35,15 @@ export const meta: Route.MetaFunction = ({ loaderData }) => [
 /** 404 unless the signed-in user owns the file. */
 export const middleware: Route.MiddlewareFunction[] = [requireFileMiddleware];
 
-export async function loader({ context }: Route.LoaderArgs) {
+export async function loader({ request, context }: Route.LoaderArgs) {
+  const user = requireUser(context, request);
   const file = getFileFromContext(context);
   const { db, fileStores } = getServices(context);
   const [versions, usedBy, otherCampaigns, jobs] = await Promise.all([
     getFileVersions(db, file),
     campaignsUsingFile(db, file.username, file.fileKey),
     listCampaignsWithoutFile(db, file),
-    listJobs(fileStores, file.username),
+    listJobs(fileStores, user),
   ]);
   return {
     file: {
@@ -67,6 +68,7 @@ export async function loader({ context }: Route.LoaderArgs) {
 }
 
 export async function action({ request, context }: Route.ActionArgs) {
+  const user = requireUser(context, request);
   const file = getFileFromContext(context);
   const { db, fileStores } = getServices(context);
   const formData = await request.formData();
@@ -88,13 +90,13 @@ export async function action({ request, context }: Route.ActionArgs) {
       return redirectWithToast(context, request, here, `Attached to “${campaign.name}”.`);
     }
     case "cancel":
-      await cancelProcessing(fileStores, file.username, file.fileKey);
+      await cancelProcessing(fileStores, user, file.fileKey);
       return redirectWithToast(context, request, returnTo, `Stopped processing “${file.fileName}”.`);
     case "retry":
-      await reprocessFile(fileStores, file.username, file.fileKey);
+      await reprocessFile(fileStores, user, file.fileKey);
       return redirectWithToast(context, request, returnTo, `“${file.fileName}” is queued for processing.`);
     case "delete":
-      await deleteFile(fileStores, file.username, file.fileKey);
+      await deleteFile(fileStores, user, file.fileKey);
       return redirectWithToast(context, request, "/library", `“${file.fileName}” deleted.`);
     case "save":
       return saveDetails(request, context, file, formData);

@@ -6,8 +6,9 @@ import { UploadPanel } from "~/components/upload-panel";
 import { NO_SCRIPT_UPLOAD_LIMIT } from "~/lib/file-kinds";
 import { formatBytes, formatRelative } from "~/lib/format";
 import { type LiveConnection, useLiveJobs } from "~/lib/use-live-jobs";
-import { listFiles, listJobs, storageUsed, UploadRefused, uploadFile } from "~/server/files/files.server";
-import { getServices, requireUser } from "~/server/request.server";
+import { listFiles, listJobs, storageUsed, uploadFile } from "~/server/files/files.server";
+import { UploadRefused } from "~/server/files/library.server";
+import { getServices, limitRequest, requireUser } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
 import type { Route } from "./+types/index";
 
@@ -19,13 +20,14 @@ export async function loader({ request, context }: Route.LoaderArgs) {
   const [files, used, jobs] = await Promise.all([
     listFiles(db, user.username),
     storageUsed(db, user.username),
-    listJobs(fileStores, user.username),
+    listJobs(fileStores, user),
   ]);
   return { files, used, jobs, limits, now: Date.now() };
 }
 
 export async function action({ request, context }: Route.ActionArgs) {
   const user = requireUser(context, request);
+  await limitRequest(context, request, "upload");
   if (Number(request.headers.get("Content-Length") ?? Number.POSITIVE_INFINITY) > NO_SCRIPT_UPLOAD_LIMIT) {
     return data(
       {
@@ -45,7 +47,7 @@ export async function action({ request, context }: Route.ActionArgs) {
   const errors: string[] = [];
   for (const file of files) {
     try {
-      const result = await uploadFile(fileStores, user.username, {
+      const result = await uploadFile(fileStores, user, {
         fileName: file.name,
         size: file.size,
         body: file.stream(),

@@ -1,7 +1,7 @@
 import { and, asc, eq, notInArray } from "drizzle-orm";
 import type { Db } from "../db/db.server";
 import { type Campaign, campaignResources, campaigns, fileMetadata } from "../db/schema";
-import type { FileRow } from "../files/files.server";
+import type { FileRow } from "../files/library.server";
 
 /**
  * Links between campaigns and library files (`campaign_resources`), with a per-campaign

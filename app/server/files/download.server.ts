@@ -1,5 +1,5 @@
 import { httpError } from "../http/responses.server";
-import type { FileRow, FileVersionRow } from "./files.server";
+import type { FileRow, FileVersionRow } from "./library.server";
 
 /**
  * Streams a stored file from R2 with what browsers need to view it well: its type, a

@@ -1,44 +1,26 @@
 import { and, desc, eq, sql, sum } from "drizzle-orm";
 import { data } from "react-router";
-import { formatBytes } from "~/lib/format";
 import { VersionConflictError } from "../campaigns/errors.server";
 import type { Db } from "../db/db.server";
 import { campaignResources, campaigns, fileMetadata, fileVersions } from "../db/schema";
-import { Refusal } from "../http/responses.server";
 import { detectFileType, SNIFF_BYTES } from "./detect.server";
-import { FILE_KEY_PATTERN, newFileKey, objectKey, userPrefix } from "./keys.server";
-import { deleteR2Prefix } from "./r2.server";
+import { FILE_KEY_PATTERN } from "./keys.server";
+import { type Account, type FileRow, type FileStores, type FileVersionRow, UploadRefused } from "./library.server";
+import {
+  cancelUploadsOf,
+  recordUpload,
+  releaseUpload,
+  reserveUpload,
+  type StoredBytes,
+  type UploadRow,
+  validateUploadRequest,
+} from "./uploads.server";
 
 /**
  * The file library: bytes in R2 (streamed, never buffered whole), metadata and versions
- * in D1. Every function is scoped to the username it is given.
+ * in D1. Every function is scoped to the account it is given (D1 rows by its username,
+ * R2 keys and the tracker by its immutable id). Uploads in flight: uploads.server.ts.
  */
-
-/** A user's UserFileTracker Durable Object (functions/user-file-tracker.ts), as an RPC stub. */
-export type Tracker = ReturnType<Env["USER_FILE_TRACKER"]["get"]>;
-
-/** What the file library works with; built by the composition root (services.server.ts). */
-export interface FileStores {
-  db: Db;
-  files: R2Bucket;
-  tracker: (username: string) => Tracker;
-  limits: UploadLimits;
-}
-
-export interface UploadLimits {
-  maxFileBytes: number;
-  maxUserBytes: number;
-}
-
-/** A refusal the person can act on; nothing was left behind in R2 or D1. */
-export class UploadRefused extends Refusal {
-  override name = "UploadRefused";
-}
-
-export type FileRow = typeof fileMetadata.$inferSelect;
-export type FileVersionRow = typeof fileVersions.$inferSelect;
-
-const MAX_NAME_LENGTH = 255;
 
 export async function storageUsed(db: Db, username: string): Promise<number> {
   const [row] = await db
@@ -90,31 +72,6 @@ export async function listFiles(db: Db, username: string) {
     .orderBy(desc(fileMetadata.updatedAt));
 }
 
-export function validateUploadRequest(fileName: string, size: number, limits: UploadLimits): void {
-  if (!fileName.trim() || fileName.length > MAX_NAME_LENGTH || /\p{Cc}/u.test(fileName)) {
-    throw new UploadRefused(`A file name must be 1–${MAX_NAME_LENGTH} characters without control characters.`, 400);
-  }
-  if (!Number.isSafeInteger(size) || size <= 0) {
-    throw new UploadRefused("The upload did not say how big the file is, or it is empty.", 411);
-  }
-  if (size > limits.maxFileBytes) {
-    throw new UploadRefused(
-      `“${fileName}” is ${formatBytes(size)}; the limit is ${formatBytes(limits.maxFileBytes)} a file. Split it, or compress its images, and try again.`,
-      413,
-    );
-  }
-}
-
-export async function assertQuota(db: Db, username: string, size: number, limits: UploadLimits): Promise<void> {
-  const used = await storageUsed(db, username);
-  if (used + size > limits.maxUserBytes) {
-    throw new UploadRefused(
-      `This upload (${formatBytes(size)}) would take you past your ${formatBytes(limits.maxUserBytes)} of storage (${formatBytes(used)} used). Delete files or old versions you no longer need, then try again.`,
-      413,
-    );
-  }
-}
-
 /** Reads the first bytes of a stream without losing them: returns them and a stream of everything. */
 export async function peek(body: ReadableStream<Uint8Array>, bytes: number) {
   const reader = body.getReader();
@@ -122,7 +79,10 @@ export async function peek(body: ReadableStream<Uint8Array>, bytes: number) {
   let length = 0;
   let done = false;
   while (length < bytes && !done) {
-    const next = await reader.read();
+    // A body that breaks this early (a dropped connection) is the person's to retry, not a server error.
+    const next = await reader.read().catch(() => {
+      throw new UploadRefused("The upload stopped before the file arrived. Check the connection and try again.", 400);
+    });
     if (next.done) done = true;
     else {
       chunks.push(next.value);
@@ -192,59 +152,40 @@ export function uploadResultJson(result: UploadResult) {
  */
 export async function uploadFile(
   stores: FileStores,
-  username: string,
+  account: Account,
   upload: { fileName: string; size: number; body: ReadableStream<Uint8Array> },
 ): Promise<UploadResult> {
-  const { db, files, limits } = stores;
   const fileName = upload.fileName.normalize("NFC");
-  validateUploadRequest(fileName, upload.size, limits);
-  await assertQuota(db, username, upload.size, limits);
-
-  const { head, whole, cancel } = await peek(upload.body, SNIFF_BYTES);
-  const detected = detectFileType(fileName, head);
-  if (!detected.ok) {
-    await cancel();
-    throw new UploadRefused(detected.reason, 415);
-  }
-
-  const target = await prepareTarget(db, username, fileName);
-
-  // Bytes go to R2 and through SHA-256 in one pass; FixedLengthStream makes R2 refuse a
-  // body that is shorter or longer than announced.
-  const { stream, sha256 } = hashedFixedLength(whole, upload.size);
+  validateUploadRequest(fileName, upload.size, stores.limits);
+  const reservation = await reserveUpload(stores, account, { fileName, size: upload.size });
   try {
-    await files.put(target.r2Key, stream, { httpMetadata: { contentType: detected.contentType } });
-  } catch {
-    await files.delete(target.r2Key);
-    throw new UploadRefused(
-      `“${fileName}” did not arrive whole (the connection dropped, or its size was not what the browser said). Try again.`,
-      400,
-    );
+    const { head, whole, cancel } = await peek(upload.body, SNIFF_BYTES);
+    const detected = detectFileType(fileName, head);
+    if (!detected.ok) {
+      await cancel();
+      throw new UploadRefused(detected.reason, 415);
+    }
+    // Bytes go to R2 and through SHA-256 in one pass; FixedLengthStream makes R2 refuse a
+    // body that is shorter or longer than announced.
+    const { stream, sha256 } = hashedFixedLength(whole, upload.size);
+    try {
+      await stores.files.put(reservation.r2Key, stream, { httpMetadata: { contentType: detected.contentType } });
+    } catch {
+      throw new UploadRefused(
+        `“${fileName}” did not arrive whole (the connection dropped, or its size was not what the browser said). Try again.`,
+        400,
+      );
+    }
+    return await finishUpload(stores, account, reservation, {
+      contentType: detected.contentType,
+      sha256: await sha256,
+    });
+  } catch (error) {
+    // This attempt's own key and reservation, never anything another upload wrote.
+    await stores.files.delete(reservation.r2Key);
+    await releaseUpload(stores, reservation.id);
+    throw error;
   }
-  return finishUpload(stores, username, {
-    ...target,
-    fileName,
-    size: upload.size,
-    contentType: detected.contentType,
-    sha256: await sha256,
-  });
-}
-
-export interface UploadTarget {
-  existing: FileRow | undefined;
-  fileKey: string;
-  version: number;
-  r2Key: string;
-}
-
-/** Where an upload of `fileName` goes: a new version of the same-named file, or a new file. */
-export async function prepareTarget(db: Db, username: string, fileName: string): Promise<UploadTarget> {
-  const existing = await db.query.fileMetadata.findFirst({
-    where: and(eq(fileMetadata.username, username), eq(fileMetadata.fileName, fileName)),
-  });
-  const fileKey = existing?.fileKey ?? newFileKey();
-  const version = existing ? existing.currentVersion + 1 : 1;
-  return { existing, fileKey, version, r2Key: objectKey(username, fileKey, version, fileName) };
 }
 
 /** Passes a body through unchanged while hashing it; R2 sees a stream of known length. */
@@ -270,105 +211,16 @@ export function hashedFixedLength(body: ReadableStream<Uint8Array>, size: number
   return { stream: fixed.readable, sha256 };
 }
 
-/**
- * Records stored bytes as a version (refusing exact duplicates) and hands the file to
- * the user's tracker. On any refusal or failure the object is deleted: no orphans.
- */
+/** Records an upload whose bytes are in R2 as a version, and hands it to the account's tracker. */
 export async function finishUpload(
   stores: FileStores,
-  username: string,
-  v: UploadTarget & { fileName: string; size: number; contentType: string; sha256: string },
+  account: Account,
+  reservation: UploadRow,
+  bytes: StoredBytes,
 ): Promise<UploadResult> {
-  try {
-    const duplicate = await findBySha(stores.db, username, v.sha256);
-    if (duplicate) {
-      throw new UploadRefused(
-        `You already have exactly this file: “${duplicate.fileName}” (version ${duplicate.versionNumber}). Nothing new was stored.`,
-        409,
-      );
-    }
-    const file = await recordVersion(stores.db, username, v);
-    await queueIngestion(stores, username, file, v.r2Key, v.size);
-    return { file, version: v.version, created: !v.existing };
-  } catch (error) {
-    await stores.files.delete(v.r2Key);
-    if (error instanceof UploadRefused) throw error;
-    if (String(error).includes("UNIQUE constraint failed")) {
-      throw new UploadRefused(`Another upload of “${v.fileName}” finished at the same moment. Try again.`, 409);
-    }
-    throw error;
-  }
-}
-
-async function findBySha(db: Db, username: string, sha256: string) {
-  const [row] = await db
-    .select({ fileName: fileMetadata.fileName, versionNumber: fileVersions.versionNumber })
-    .from(fileVersions)
-    .innerJoin(fileMetadata, eq(fileMetadata.fileKey, fileVersions.fileKey))
-    .where(and(eq(fileMetadata.username, username), eq(fileVersions.sha256, sha256)))
-    .limit(1);
-  return row;
-}
-
-async function recordVersion(
-  db: Db,
-  username: string,
-  v: {
-    existing: FileRow | undefined;
-    fileKey: string;
-    fileName: string;
-    version: number;
-    r2Key: string;
-    size: number;
-    contentType: string;
-    sha256: string;
-  },
-): Promise<FileRow> {
-  const now = Date.now();
-  const versionRow = db.insert(fileVersions).values({
-    fileKey: v.fileKey,
-    versionNumber: v.version,
-    r2Key: v.r2Key,
-    fileSize: v.size,
-    contentType: v.contentType,
-    sha256: v.sha256,
-    status: "uploaded",
-    createdAt: now,
-    updatedAt: now,
-  });
-  const current = {
-    fileSize: v.size,
-    contentType: v.contentType,
-    sha256: v.sha256,
-    status: "uploaded" as const,
-    currentVersion: v.version,
-    pageCount: null,
-    error: null,
-    updatedAt: now,
-  };
-  if (v.existing) {
-    // The version check makes two racing uploads of the same name fail one of them.
-    const [[file]] = await db.batch([
-      db
-        .update(fileMetadata)
-        .set({ ...current, version: sql`${fileMetadata.version} + 1` })
-        .where(and(eq(fileMetadata.fileKey, v.fileKey), eq(fileMetadata.currentVersion, v.existing.currentVersion)))
-        .returning(),
-      versionRow,
-    ]);
-    if (!file)
-      throw new UploadRefused(`Another upload of “${v.fileName}” finished at the same moment. Try again.`, 409);
-    return file;
-  }
-  const [[file]] = await db.batch([
-    db
-      .insert(fileMetadata)
-      .values({ fileKey: v.fileKey, username, fileName: v.fileName, ...current, createdAt: now })
-      .returning(),
-    versionRow,
-  ]);
-  if (!file) throw new Error("file insert returned nothing");
-  return file;
+  const { file, version } = await recordUpload(stores, account, reservation, bytes);
+  await queueIngestion(stores, account, file, reservation.r2Key, reservation.totalSize);
+  return { file, version, created: version === 1 };
 }
 
 /**
@@ -376,10 +228,11 @@ async function recordVersion(
  * rows are already safe: if the tracker cannot be reached, the file stays "uploaded"
  * and the Library offers to process it.
  */
-async function queueIngestion(stores: FileStores, username: string, file: FileRow, r2Key: string, size: number) {
+async function queueIngestion(stores: FileStores, account: Account, file: FileRow, r2Key: string, size: number) {
   try {
-    await stores.tracker(username).enqueue({
-      username,
+    await stores.tracker(account.id).enqueue({
+      accountId: account.id,
+      username: account.username,
       fileKey: file.fileKey,
       version: file.currentVersion,
       fileName: file.fileName,
@@ -393,16 +246,17 @@ async function queueIngestion(stores: FileStores, username: string, file: FileRo
 }
 
 /** Retry (or first processing of a file stored before ingestion existed): queue the current version again. */
-export async function reprocessFile(stores: FileStores, username: string, fileKey: string) {
-  const file = await getFile(stores.db, username, fileKey);
+export async function reprocessFile(stores: FileStores, account: Account, fileKey: string) {
+  const file = await getFile(stores.db, account.username, fileKey);
   if (!file) return null;
   const [version] = await stores.db
     .select({ r2Key: fileVersions.r2Key, fileSize: fileVersions.fileSize })
     .from(fileVersions)
     .where(and(eq(fileVersions.fileKey, fileKey), eq(fileVersions.versionNumber, file.currentVersion)));
   if (!version) return null;
-  return stores.tracker(username).enqueue({
-    username,
+  return stores.tracker(account.id).enqueue({
+    accountId: account.id,
+    username: account.username,
     fileKey,
     version: file.currentVersion,
     fileName: file.fileName,
@@ -413,14 +267,14 @@ export async function reprocessFile(stores: FileStores, username: string, fileKe
 }
 
 /** The user's processing jobs, as their tracker reports them. */
-export async function listJobs(stores: Pick<FileStores, "tracker">, username: string) {
-  return stores.tracker(username).listJobs();
+export async function listJobs(stores: Pick<FileStores, "tracker">, account: Account) {
+  return stores.tracker(account.id).listJobs();
 }
 
-export async function cancelProcessing(stores: FileStores, username: string, fileKey: string) {
-  const file = await getFile(stores.db, username, fileKey);
+export async function cancelProcessing(stores: FileStores, account: Account, fileKey: string) {
+  const file = await getFile(stores.db, account.username, fileKey);
   if (!file) return null;
-  return stores.tracker(username).cancel(fileKey);
+  return stores.tracker(account.id).cancel(fileKey);
 }
 
 /** Campaigns that use a file, so deleting it can say which. */
@@ -433,21 +287,29 @@ export async function campaignsUsingFile(db: Db, username: string, fileKey: stri
 }
 
 /**
- * Deletes a file everywhere: every version's R2 object, its vectors, then the D1 rows
- * (cascading to versions, chunks with their FTS rows, and campaign links) and the job.
- * R2 goes first so that a failure leaves a file that can be deleted again.
+ * Deletes a file everywhere: its uploads in flight, every version's R2 object (the keys
+ * its versions recorded, nothing else), its vectors, then the D1 rows (cascading to
+ * versions, chunks with their FTS rows, and campaign links) and the job. D1 goes last so
+ * that a failure leaves a file that can be deleted again.
  */
-export async function deleteFile(stores: FileStores, username: string, fileKey: string): Promise<boolean> {
+export async function deleteFile(stores: FileStores, account: Account, fileKey: string): Promise<boolean> {
   const { db, files } = stores;
-  const file = await getFile(db, username, fileKey);
+  const file = await getFile(db, account.username, fileKey);
   if (!file) return false;
-  // Every version (and any unfinished multipart object) lives under the file's prefix.
-  await deleteR2Prefix(files, `${userPrefix(username)}${fileKey}/`);
+  // First, so no upload in flight can add a version (or re-create the file) afterwards.
+  await cancelUploadsOf(stores, file);
+  const keys = (await getFileVersions(db, file)).map((version) => version.r2Key);
+  for (let i = 0; i < keys.length; i += R2_DELETE_BATCH) await files.delete(keys.slice(i, i + R2_DELETE_BATCH));
   // The tracker stops any processing and removes the vectors while the chunk ids are known.
-  await stores.tracker(username).forget(username, fileKey);
-  await db.delete(fileMetadata).where(and(eq(fileMetadata.fileKey, fileKey), eq(fileMetadata.username, username)));
+  await stores.tracker(account.id).forget(account.id, fileKey);
+  await db
+    .delete(fileMetadata)
+    .where(and(eq(fileMetadata.fileKey, fileKey), eq(fileMetadata.username, account.username)));
   return true;
 }
+
+/** R2 deletes at most 1,000 keys a call. */
+const R2_DELETE_BATCH = 1_000;
 
 /** Saves description and tags from an edit that started at `version` (see VersionConflictError). */
 export async function updateFileDetails(

@@ -1,7 +1,8 @@
 import { createContext, type MiddlewareFunction, type RouterContextProvider } from "react-router";
 import { notFound } from "../http/responses.server";
 import { getServices, requireUser } from "../request.server";
-import { type FileRow, getFile } from "./files.server";
+import { getFile } from "./files.server";
+import type { FileRow } from "./library.server";
 
 const fileContext = createContext<FileRow>();
 

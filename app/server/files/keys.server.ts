@@ -1,8 +1,10 @@
 /**
- * R2 keys: `uploads/{username}/{fileKey}/v{n}/{safe-name}`. The person's file name is
- * kept as given in D1; the key uses a safe form of it (ASCII letters, digits, - _ .),
- * so no name — `../`, emoji, reserved characters, 500 characters long — can escape the
- * user's prefix or make an invalid key.
+ * R2 keys: `uploads/{accountId}/{uploadId}/{safe-name}` — the account's immutable id
+ * (never a reusable username) and the upload attempt's own random id, so no two attempts
+ * ever write the same key (ADR 0017; files stored before that keep their recorded
+ * `…/{fileKey}/v{n}/…` keys). The person's file name is kept as given in D1; the key uses
+ * a safe form of it (ASCII letters, digits, - _ .), so no name — `../`, emoji, reserved
+ * characters, 500 characters long — can escape the account's prefix or make an invalid key.
  */
 
 const MAX_SAFE_NAME = 80;
@@ -24,12 +26,12 @@ export function safeFileName(fileName: string): string {
   return safeExtension ? `${safeBase}.${safeExtension}` : safeBase;
 }
 
-export function userPrefix(username: string): string {
-  return `uploads/${username}/`;
+export function userPrefix(accountId: string): string {
+  return `uploads/${accountId}/`;
 }
 
-export function objectKey(username: string, fileKey: string, version: number, fileName: string): string {
-  return `${userPrefix(username)}${fileKey}/v${version}/${safeFileName(fileName)}`;
+export function objectKey(accountId: string, uploadId: string, fileName: string): string {
+  return `${userPrefix(accountId)}${uploadId}/${safeFileName(fileName)}`;
 }
 
 /** File keys are random and URL-safe; anything else in a URL is simply not found. */

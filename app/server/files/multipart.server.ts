@@ -1,25 +1,25 @@
-import { and, eq, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { PART_SIZE } from "~/lib/file-kinds";
 import { fileUploads } from "../db/schema";
 import { detectFileType, SNIFF_BYTES } from "./detect.server";
+import { finishUpload, hashedFixedLength, peek, toHex, type UploadResult } from "./files.server";
+import { type Account, type FileStores, UploadRefused } from "./library.server";
 import {
-  assertQuota,
-  type FileStores,
-  finishUpload,
-  hashedFixedLength,
-  peek,
-  prepareTarget,
-  toHex,
-  UploadRefused,
-  type UploadResult,
+  discardUploadObject,
+  getUpload,
+  releaseUpload,
+  reserveUpload,
+  type UploadRow,
+  uploadKey,
   validateUploadRequest,
-} from "./files.server";
+} from "./uploads.server";
 
 /**
  * Resumable uploads for large files, as R2 multipart uploads: the browser sends fixed-size
  * parts, each streamed straight into R2; D1 remembers which parts R2 confirmed, so an
  * interrupted upload resumes from the last finished part. Each part stays far below the
- * 100 MB a single request may carry.
+ * 100 MB a single request may carry. The upload's reservation (uploads.server.ts) holds
+ * its bytes against the quota from the start, and completion checks it again.
  */
 
 export interface UploadState {
@@ -30,8 +30,6 @@ export interface UploadState {
   partCount: number;
   partsDone: number[];
 }
-
-type UploadRow = typeof fileUploads.$inferSelect;
 
 function stateOf(row: UploadRow): UploadState {
   return {
@@ -44,45 +42,46 @@ function stateOf(row: UploadRow): UploadState {
   };
 }
 
-async function getUpload(stores: FileStores, username: string, uploadId: string): Promise<UploadRow> {
-  const row = await stores.db.query.fileUploads.findFirst({
-    where: and(eq(fileUploads.id, uploadId), eq(fileUploads.username, username)),
-  });
-  if (!row)
+/** The caller's multipart upload in flight; anyone else's (or a finished one) is a 404. */
+async function requireUpload(
+  stores: FileStores,
+  account: Account,
+  uploadId: string,
+): Promise<UploadRow & { r2UploadId: string }> {
+  const row = await getUpload(stores, account, uploadId);
+  if (!row?.r2UploadId) {
     throw new UploadRefused("There is no such upload in progress (it may have finished or been cancelled).", 404);
-  return row;
+  }
+  return { ...row, r2UploadId: row.r2UploadId };
 }
 
 export async function startMultipartUpload(
   stores: FileStores,
-  username: string,
+  account: Account,
   request: { fileName: string; size: number },
 ): Promise<UploadState> {
   const fileName = request.fileName.normalize("NFC");
   validateUploadRequest(fileName, request.size, stores.limits);
-  await assertQuota(stores.db, username, request.size, stores.limits);
-  const target = await prepareTarget(stores.db, username, fileName);
-  const multipart = await stores.files.createMultipartUpload(target.r2Key);
-  const [row] = await stores.db
-    .insert(fileUploads)
-    .values({
-      id: crypto.randomUUID(),
-      username,
-      fileKey: target.fileKey,
-      versionNumber: target.version,
+  const uploadId = crypto.randomUUID();
+  const r2Key = uploadKey(account, uploadId, fileName);
+  const multipart = await stores.files.createMultipartUpload(r2Key);
+  try {
+    const row = await reserveUpload(stores, account, {
       fileName,
-      r2Key: target.r2Key,
+      size: request.size,
+      r2Key,
       r2UploadId: multipart.uploadId,
-      totalSize: request.size,
       partSize: PART_SIZE,
-    })
-    .returning();
-  if (!row) throw new Error("upload insert returned nothing");
-  return stateOf(row);
+    });
+    return stateOf(row);
+  } catch (error) {
+    await multipart.abort();
+    throw error;
+  }
 }
 
-export async function getUploadState(stores: FileStores, username: string, uploadId: string): Promise<UploadState> {
-  return stateOf(await getUpload(stores, username, uploadId));
+export async function getUploadState(stores: FileStores, account: Account, uploadId: string): Promise<UploadState> {
+  return stateOf(await requireUpload(stores, account, uploadId));
 }
 
 /**
@@ -91,12 +90,12 @@ export async function getUploadState(stores: FileStores, username: string, uploa
  */
 export async function uploadPart(
   stores: FileStores,
-  username: string,
+  account: Account,
   uploadId: string,
   partNumber: number,
   part: { size: number; body: ReadableStream<Uint8Array> },
 ): Promise<UploadState> {
-  const row = await getUpload(stores, username, uploadId);
+  const row = await requireUpload(stores, account, uploadId);
   const state = stateOf(row);
   if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > state.partCount) {
     throw new UploadRefused(`Part ${partNumber} is not part of this upload (1–${state.partCount}).`, 400);
@@ -111,7 +110,7 @@ export async function uploadPart(
     const detected = detectFileType(row.fileName, head);
     if (!detected.ok) {
       await cancel();
-      await abortMultipartUpload(stores, username, uploadId);
+      await abortMultipartUpload(stores, account, uploadId);
       throw new UploadRefused(detected.reason, 415);
     }
     body = whole;
@@ -143,54 +142,38 @@ export async function uploadPart(
 
 export async function completeMultipartUpload(
   stores: FileStores,
-  username: string,
+  account: Account,
   uploadId: string,
 ): Promise<UploadResult> {
-  const row = await getUpload(stores, username, uploadId);
+  const row = await requireUpload(stores, account, uploadId);
   const state = stateOf(row);
   const missing = Array.from({ length: state.partCount }, (_, i) => i + 1).filter((n) => !state.partsDone.includes(n));
   if (missing.length) {
     throw new UploadRefused(`Parts ${missing.join(", ")} have not arrived yet; resume the upload to send them.`, 409);
   }
-  const parts = [...(row.parts as { partNumber: number; etag: string; sha256?: string }[])].sort(
-    (a, b) => a.partNumber - b.partNumber,
-  );
+  const parts = [...row.parts].sort((a, b) => a.partNumber - b.partNumber);
   const multipart = stores.files.resumeMultipartUpload(row.r2Key, row.r2UploadId);
   await multipart.complete(parts.map(({ partNumber, etag }) => ({ partNumber, etag })));
-  const head = await stores.files.get(row.r2Key, { range: { offset: 0, length: SNIFF_BYTES } });
-  const detected = detectFileType(row.fileName, new Uint8Array((await head?.arrayBuffer()) ?? new ArrayBuffer(0)));
-  await stores.db.delete(fileUploads).where(eq(fileUploads.id, uploadId));
-  if (!detected.ok) {
+  try {
+    const head = await stores.files.get(row.r2Key, { range: { offset: 0, length: SNIFF_BYTES } });
+    const detected = detectFileType(row.fileName, new Uint8Array((await head?.arrayBuffer()) ?? new ArrayBuffer(0)));
+    if (!detected.ok) throw new UploadRefused(detected.reason, 415);
+    // A content hash over the parts' SHA-256s: identical files (same size, so same parts)
+    // hash identically, which is what duplicate detection needs.
+    const joined = new TextEncoder().encode(parts.map((p) => p.sha256 ?? p.etag).join(""));
+    const treeHash = `parts-${toHex(await crypto.subtle.digest("SHA-256", joined))}`;
+    return await finishUpload(stores, account, row, { contentType: detected.contentType, sha256: treeHash });
+  } catch (error) {
+    // The completed object is this upload's own; nothing else is touched.
     await stores.files.delete(row.r2Key);
-    throw new UploadRefused(detected.reason, 415);
+    await releaseUpload(stores, row.id);
+    throw error;
   }
-  // A content hash over the parts' SHA-256s: identical files (same size, so same parts)
-  // hash identically, which is what duplicate detection needs.
-  const joined = new TextEncoder().encode(parts.map((p) => p.sha256 ?? p.etag).join(""));
-  const digest = await crypto.subtle.digest("SHA-256", joined);
-  const treeHash = `parts-${toHex(digest)}`;
-  const existing = await stores.db.query.fileMetadata.findFirst({
-    where: (f, { and: all, eq: is }) => all(is(f.username, username), is(f.fileKey, row.fileKey)),
-  });
-  return finishUpload(stores, username, {
-    existing,
-    fileKey: row.fileKey,
-    version: row.versionNumber,
-    r2Key: row.r2Key,
-    fileName: row.fileName,
-    size: row.totalSize,
-    contentType: detected.contentType,
-    sha256: treeHash,
-  });
 }
 
 /** Cancel: R2 drops the parts, D1 forgets the upload. Nothing remains. */
-export async function abortMultipartUpload(stores: FileStores, username: string, uploadId: string): Promise<void> {
-  const row = await getUpload(stores, username, uploadId);
-  try {
-    await stores.files.resumeMultipartUpload(row.r2Key, row.r2UploadId).abort();
-  } catch {
-    // Already completed or aborted in R2.
-  }
-  await stores.db.delete(fileUploads).where(eq(fileUploads.id, uploadId));
+export async function abortMultipartUpload(stores: FileStores, account: Account, uploadId: string): Promise<void> {
+  const row = await requireUpload(stores, account, uploadId);
+  await releaseUpload(stores, row.id);
+  await discardUploadObject(stores, row);
 }
