@@ -3,7 +3,8 @@ import { questionSchema } from "~/lib/assistant";
 import { ask, getConversation } from "~/server/assistant/conversations.server";
 import { getCampaignFromContext, requireCampaignMiddleware } from "~/server/campaigns/guards.server";
 import { jsonApi } from "~/server/http/api.server";
-import { httpError, notFound } from "~/server/http/responses.server";
+import { httpError, notFound, Refusal } from "~/server/http/responses.server";
+import { limitRequest } from "~/server/request.server";
 import type { Route } from "./+types/ask";
 
 /**
@@ -16,6 +17,7 @@ export const middleware: Route.MiddlewareFunction[] = [requireCampaignMiddleware
 
 export async function action({ request, context, params }: Route.ActionArgs) {
   return jsonApi(context, async ({ services }) => {
+    await limitRequest(context, request, "ask");
     const campaign = getCampaignFromContext(context);
     const conversation = await getConversation(services.db, campaign, params.chatId);
     if (!conversation) notFound("conversation");
@@ -32,8 +34,9 @@ export async function action({ request, context, params }: Route.ActionArgs) {
           if (next.done) return controller.close();
           controller.enqueue(line(next.value));
         } catch (error) {
-          console.error("ask failed:", error);
-          controller.enqueue(line({ type: "error", message: "The answer failed. Try again." }));
+          if (!(error instanceof Refusal)) console.error("ask failed:", error);
+          const message = error instanceof Refusal ? error.message : "The answer failed. Try again.";
+          controller.enqueue(line({ type: "error", message }));
           controller.close();
         }
       },

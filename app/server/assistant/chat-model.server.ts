@@ -13,6 +13,22 @@ export interface ChatMessage {
   content: string;
 }
 
+/** An answer is a few paragraphs at the table: a cap keeps a runaway model (and its bill) short. */
+export const MAX_ANSWER_TOKENS = 800;
+
+export interface ModelDeadlines {
+  /** How long the model may think before its first word. */
+  firstTokenMs: number;
+  /** How long a whole answer may take. */
+  totalMs: number;
+}
+
+export const MODEL_DEADLINES: ModelDeadlines = { firstTokenMs: 20_000, totalMs: 60_000 };
+
+export class ModelTimeout extends Error {
+  override name = "ModelTimeout";
+}
+
 export interface ChatModel {
   readonly provider: Exclude<ProviderName, "extractive">;
   /** Shown under each answer: which model wrote it. */
@@ -57,7 +73,7 @@ export class WorkersAiChatModel implements ChatModel {
       {
         messages,
         stream: true,
-        max_tokens: 800,
+        max_tokens: MAX_ANSWER_TOKENS,
       } as never,
     )) as unknown as ReadableStream<Uint8Array>;
     for await (const data of serverSentData(body)) {
@@ -91,7 +107,13 @@ export class OpenAiCompatibleChatModel implements ChatModel {
         "Content-Type": "application/json",
         ...(this.config.apiKey ? { Authorization: `Bearer ${this.config.apiKey}` } : {}),
       },
-      body: JSON.stringify({ model: this.config.model, messages, stream: true, temperature: 0.2 }),
+      body: JSON.stringify({
+        model: this.config.model,
+        messages,
+        stream: true,
+        temperature: 0.2,
+        max_tokens: MAX_ANSWER_TOKENS,
+      }),
       signal,
     });
     if (!response.ok || !response.body) {
@@ -101,5 +123,44 @@ export class OpenAiCompatibleChatModel implements ChatModel {
       const token = (JSON.parse(data) as { choices?: { delta?: { content?: string } }[] }).choices?.[0]?.delta?.content;
       if (token) yield token;
     }
+  }
+}
+
+/**
+ * A model's answer, cut off (ModelTimeout) when the first word takes longer than
+ * `firstTokenMs` or the whole answer longer than `totalMs`; the request is aborted then.
+ */
+export async function* withDeadlines(
+  model: ChatModel,
+  messages: ChatMessage[],
+  deadlines: ModelDeadlines = MODEL_DEADLINES,
+): AsyncIterable<string> {
+  const controller = new AbortController();
+  const started = Date.now();
+  const tokens = model.stream(messages, controller.signal)[Symbol.asyncIterator]();
+  let first = true;
+  try {
+    for (;;) {
+      const left = Math.min(
+        first ? deadlines.firstTokenMs : Number.POSITIVE_INFINITY,
+        deadlines.totalMs - (Date.now() - started),
+      );
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<"late">((resolve) => {
+        timer = setTimeout(() => resolve("late"), Math.max(0, left));
+      });
+      const next = await Promise.race([tokens.next(), late]).finally(() => clearTimeout(timer));
+      if (next === "late")
+        throw new ModelTimeout(
+          first ? "The model did not start answering in time." : "The model took too long to answer.",
+        );
+      if (next.done) return;
+      first = false;
+      yield next.value;
+    }
+  } finally {
+    controller.abort();
+    // A stream still waiting for a token is left to the abort; a finished one is closed.
+    void tokens.return?.().catch(() => {});
   }
 }

@@ -2,9 +2,10 @@ import { and, asc, desc, eq, sql } from "drizzle-orm";
 import type { AskEvent, Citation, ProviderName } from "~/lib/assistant";
 import type { Campaign } from "../campaigns/campaigns.server";
 import type { Db } from "../db/db.server";
-import { campaigns, chatMessages, chatSessions } from "../db/schema";
+import { DEFAULT_ROW_LIMITS, insertWithinQuota, QuotaExceeded } from "../db/quota.server";
+import { campaigns, chatMessages, chatSessions, users } from "../db/schema";
 import { type SearchDeps, search } from "../search/search.server";
-import type { ChatModel } from "./chat-model.server";
+import { type ChatModel, type ModelDeadlines, ModelTimeout, withDeadlines } from "./chat-model.server";
 import {
   citationsFor,
   extractiveAnswer,
@@ -57,12 +58,20 @@ export async function assistantHome(db: Db, username: string) {
   return { campaigns: campaignRows, recent };
 }
 
-export async function createConversation(db: Db, campaign: Campaign, title = DEFAULT_TITLE): Promise<Conversation> {
-  const [row] = await db
-    .insert(chatSessions)
-    .values({ id: crypto.randomUUID(), campaignId: campaign.id, username: campaign.username, title })
-    .returning();
-  if (!row) throw new Error("conversation insert returned nothing");
+export async function createConversation(
+  db: Db,
+  campaign: Campaign,
+  title = DEFAULT_TITLE,
+  limit = DEFAULT_ROW_LIMITS.conversations,
+): Promise<Conversation> {
+  const held = sql`(SELECT count(*) FROM chat_sessions WHERE username = ${campaign.username})`;
+  const values = { id: crypto.randomUUID(), campaignId: campaign.id, username: campaign.username, title };
+  const row = await insertWithinQuota(db, chatSessions, values, held, limit);
+  if (!row) {
+    throw new QuotaExceeded(
+      `You have ${limit.toLocaleString("en")} conversations, the most one account can keep. Delete old ones to start a new one.`,
+    );
+  }
   return row;
 }
 
@@ -139,7 +148,40 @@ export async function getAnswer(db: Db, campaign: Campaign, messageId: string) {
 export function answerAsMarkdown(answer: { answer: string; citations: Citation[] }): string {
   const cited = answer.citations.filter((c) => answer.answer.includes(`[${c.n}]`));
   const sources = cited.map((c) => `${c.n}. [${c.label.replaceAll("]", ")")}](${c.href})`).join("\n");
-  return sources ? `${answer.answer}\n\n**Sources**\n\n${sources}` : answer.answer;
+  const text = defuseLinks(answer.answer);
+  return sources ? `${text}\n\n**Sources**\n\n${sources}` : text;
+}
+
+/** A link into this app: a path on this site, not `//host` or `/\\host` (which leave it). */
+const IN_APP = /^\/(?![/\\])/;
+
+/**
+ * A model's answer (or a quoted passage) may carry links and images it was led to write.
+ * Saved as an entry they would become live, so only links into the app stay links; any
+ * other target, and every image, is shown as text the GM can read and copy.
+ */
+export function defuseLinks(markdown: string): string {
+  const asText = (url: string) => `\`${url.replaceAll("`", "")}\``;
+  return (
+    markdown
+      // [text](url "title") and ![alt](url): a URL may hold one level of parentheses.
+      .replace(
+        /(!?)\[([^\]\n]{0,500})\]\(\s*<?((?:[^()\s<>]|\([^()\s<>]*\)){0,2000})>?(?:\s+"[^"\n]{0,200}")?\s*\)/g,
+        (whole, image: string, text: string, url: string) =>
+          !image && IN_APP.test(url) ? whole : `${text} (${asText(url)})`,
+      )
+      // Reference definitions: [ref]: url
+      .replace(
+        /^( {0,3}\[[^\]\n]{1,200}\]:)[ \t]*<?(\S{1,2000}?)>?(?=[ \t]|$)/gm,
+        (whole, label: string, url: string) => (IN_APP.test(url) ? whole : `${label.replace(/:$/, "")} ${asText(url)}`),
+      )
+      // <scheme:…> autolinks, and bare URLs that GFM would link.
+      .replace(/<([a-z][a-z0-9+.-]{1,20}:[^<>\s]{1,2000})>/gi, (_, url: string) => asText(url))
+      .replace(
+        /(^|[^`\w/])((?:https?:\/\/|www\.)[^\s<>`]{1,2000})/gi,
+        (_, before: string, url: string) => `${before}${asText(url)}`,
+      )
+  );
 }
 
 /**
@@ -159,6 +201,10 @@ export interface AskDeps {
   db: Db;
   search: SearchDeps;
   model: ChatModel | null;
+  /** Messages one account may keep (a question and its answer are two). */
+  messageLimit: number;
+  /** How long a model may take (MODEL_DEADLINES unless a test says otherwise). */
+  deadlines?: ModelDeadlines;
 }
 
 /**
@@ -176,15 +222,28 @@ export async function* ask(
   const { db } = deps;
   const now = Date.now();
   const history = (await listMessages(db, conversation)).map((m) => ({ role: m.role, content: m.content }));
-  await db.insert(chatMessages).values({
-    id: crypto.randomUUID(),
-    sessionId: conversation.id,
-    role: "user",
-    content: question,
-    createdAt: now,
-    updatedAt: now,
-  });
-  const results = await search(deps.search, campaign.username, { query: question, k: 12, campaign });
+  const held = sql`(SELECT count(*) FROM chat_messages m JOIN chat_sessions s ON s.id = m.session_id
+    WHERE s.username = ${campaign.username})`;
+  const values = { id: crypto.randomUUID(), sessionId: conversation.id, role: "user" as const, content: question };
+  // Room for the question and its answer, or nothing is asked.
+  if (
+    !(await insertWithinQuota(
+      db,
+      chatMessages,
+      { ...values, createdAt: now, updatedAt: now },
+      held,
+      deps.messageLimit - 1,
+    ))
+  ) {
+    throw new QuotaExceeded(
+      `Your conversations hold ${deps.messageLimit.toLocaleString("en")} messages, the most one account can keep. Delete old conversations to ask more.`,
+    );
+  }
+  // The campaign's material is its owner's: their vectors are in the owner's namespace.
+  const [owner] = await db.select({ id: users.id }).from(users).where(eq(users.username, campaign.username));
+  const results = owner
+    ? await search(deps.search, { id: owner.id, username: campaign.username }, { query: question, k: 12, campaign })
+    : [];
   const citations = citationsFor(relevantSources(question, results));
   let provider: ProviderName = citations.length && deps.model ? deps.model.provider : "extractive";
   yield { type: "sources", citations, provider };
@@ -201,14 +260,19 @@ export async function* ask(
     yield* emit(nothingFoundAnswer(`the material of “${campaign.name}”`));
   } else if (deps.model) {
     try {
-      for await (const token of deps.model.stream(groundedMessages(question, citations, history))) {
+      for await (const token of withDeadlines(
+        deps.model,
+        groundedMessages(question, citations, history),
+        deps.deadlines,
+      )) {
         content += token;
         yield { type: "token", text: token };
       }
     } catch (error) {
       console.error("chat model failed:", error);
       provider = "extractive";
-      yield* emit(`${content ? "\n\n" : ""}(The model stopped with an error, so this answer is quoted instead.)\n\n`);
+      const why = error instanceof ModelTimeout ? "took too long" : "stopped with an error";
+      yield* emit(`${content ? "\n\n" : ""}(The model ${why}, so this answer is quoted instead.)\n\n`);
       yield* emit(extractiveAnswer(question, citations));
     }
   } else {

@@ -20,8 +20,9 @@ import {
   renameConversation,
 } from "~/server/assistant/conversations.server";
 import { getCampaignFromContext } from "~/server/campaigns/guards.server";
+import { QuotaExceeded } from "~/server/db/quota.server";
 import { notFound, unknownIntent } from "~/server/http/responses.server";
-import { getServices } from "~/server/request.server";
+import { getServices, limitRequest } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
 import type { Route } from "./+types/chat";
 
@@ -68,11 +69,17 @@ export async function action({ request, context, params }: Route.ActionArgs) {
       return redirectWithToast(context, request, here, "Conversation renamed.");
     }
     case "ask": {
+      await limitRequest(context, request, "ask");
       // Asking without JavaScript: the whole answer is written, saved, then shown.
       const parsed = questionSchema.safeParse(form);
       if (!parsed.success) return data({ error: parsed.error.issues[0]?.message ?? "" }, { status: 400 });
-      for await (const _event of ask(getServices(context).assistant, campaign, conversation, parsed.data.question)) {
-        // Run to the end: the answer is saved by the last step.
+      try {
+        for await (const _event of ask(getServices(context).assistant, campaign, conversation, parsed.data.question)) {
+          // Run to the end: the answer is saved by the last step.
+        }
+      } catch (error) {
+        if (!(error instanceof QuotaExceeded)) throw error;
+        return data({ error: error.message }, { status: error.status });
       }
       return redirect(`${here}#latest`);
     }

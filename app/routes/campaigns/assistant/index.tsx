@@ -3,6 +3,8 @@ import { Button } from "~/components/ui/button";
 import { formatRelative } from "~/lib/format";
 import { createConversation, listConversations } from "~/server/assistant/conversations.server";
 import { getCampaignFromContext } from "~/server/campaigns/guards.server";
+import { QuotaExceeded } from "~/server/db/quota.server";
+import { httpError } from "~/server/http/responses.server";
 import { getServices } from "~/server/request.server";
 import type { Route } from "./+types/index";
 
@@ -20,7 +22,11 @@ export async function loader({ context }: Route.LoaderArgs) {
 
 export async function action({ context }: Route.ActionArgs) {
   const campaign = getCampaignFromContext(context);
-  const conversation = await createConversation(getServices(context).db, campaign);
+  const { db, limits } = getServices(context);
+  const conversation = await createConversation(db, campaign, undefined, limits.rows.conversations).catch((error) => {
+    if (error instanceof QuotaExceeded) throw httpError(error.status, error.message);
+    throw error;
+  });
   return redirect(`/campaigns/${campaign.id}/assistant/${conversation.id}`);
 }
 
