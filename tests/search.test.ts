@@ -99,6 +99,14 @@ describe("query handling", () => {
     expect(ftsAnyTerm(['he said "NEAR(a b)"'], ["chunk_text"])).toBe('{chunk_text} : ("he said ""NEAR(a b)""")');
   });
 
+  it("matches the word being typed as a prefix only once it has three letters", () => {
+    // One or two letters would walk every tenant's terms that start with them.
+    expect(ftsAnyTerm(["grapple", "a"], ["chunk_text"], true)).toBe('{chunk_text} : ("grapple" OR "a")');
+    expect(ftsAnyTerm(["gr"], ["chunk_text"], true)).toBe('{chunk_text} : ("gr")');
+    expect(ftsAnyTerm(["gra"], ["chunk_text"], true)).toBe('{chunk_text} : ("gra"*)');
+    expect(ftsAnyTerm(["gra"], ["chunk_text"], false)).toBe('{chunk_text} : ("gra")');
+  });
+
   it("fuses rankings so that what several retrievers agree on comes first", () => {
     const fused = reciprocalRankFusion([
       ["a", "b", "c"],
@@ -122,12 +130,12 @@ describe("query handling", () => {
 describe("hybrid search", () => {
   it("searches the whole library: files, lore and characters, never another user's", async () => {
     const { gm } = await world();
-    const results = await search(deps, gm.username, { query: "crown", k: 20 });
+    const results = await search(deps, gm, { query: "crown", k: 20 });
     expect(titles(results)).toEqual(
       expect.arrayContaining(["Sunken crown.md", "Who wants the crown", "The ash crown", "Maren the Harbour Master"]),
     );
     expect(titles(results)).not.toContain("The rival's crown");
-    const lich = await search(deps, gm.username, { query: "lich phylactery", k: 20 });
+    const lich = await search(deps, gm, { query: "lich phylactery", k: 20 });
     expect(titles(lich)).toContain("Lich lore.md");
     expect(titles(lich)).not.toContain("Rival lich.md");
     // Found by its words and by its embedding: both retrievers agree.
@@ -139,24 +147,24 @@ describe("hybrid search", () => {
 
   it("keeps a campaign search inside the campaign: its files, entries and characters only", async () => {
     const { gm, tide, ash } = await world();
-    const results = await search(deps, gm.username, { query: "crown tavern eel", k: 20, campaign: tide });
+    const results = await search(deps, gm, { query: "crown tavern eel", k: 20, campaign: tide });
     expect(titles(results)).toEqual(
       expect.arrayContaining(["Sunken crown.md", "Who wants the crown", "Maren the Harbour Master"]),
     );
     // Not attached to this campaign, or in the other campaign.
     expect(titles(results)).not.toContain("Tavern menu.md");
     expect(titles(results)).not.toContain("The ash crown");
-    const other = await search(deps, gm.username, { query: "crown", k: 20, campaign: ash });
+    const other = await search(deps, gm, { query: "crown", k: 20, campaign: ash });
     expect(titles(other)).toEqual(["The ash crown"]);
   });
 
   it("narrows to one file, a kind of material or a tag", async () => {
     const { gm, crown } = await world();
-    const inFile = await search(deps, gm.username, { query: "crown drowned", k: 20, fileKey: crown?.fileKey });
+    const inFile = await search(deps, gm, { query: "crown drowned", k: 20, fileKey: crown?.fileKey });
     expect(new Set(titles(inFile))).toEqual(new Set(["Sunken crown.md"]));
-    const lore = await search(deps, gm.username, { query: "crown", k: 20, type: "context" });
+    const lore = await search(deps, gm, { query: "crown", k: 20, type: "context" });
     expect(lore.every((r) => r.kind === "context")).toBe(true);
-    const tagged = await search(deps, gm.username, { query: "crown", k: 20, tag: "crown" });
+    const tagged = await search(deps, gm, { query: "crown", k: 20, tag: "crown" });
     expect(titles(tagged)).toEqual(["Who wants the crown"]);
   });
 
@@ -165,13 +173,13 @@ describe("hybrid search", () => {
     const [pdf] = await ingest(gm.username, [
       { name: "Keep.pdf", body: buildPdf({ pages: bookPages(3) }), type: "application/pdf" },
     ]);
-    const [hit] = await search(deps, gm.username, { query: "page2 warden", k: 1, fileKey: pdf?.fileKey });
+    const [hit] = await search(deps, gm, { query: "page2 warden", k: 1, fileKey: pdf?.fileKey });
     expect(hit).toMatchObject({ href: `/files/${pdf?.fileKey}#page=2`, source: { page: 2, fileName: "Keep.pdf" } });
-    const [note] = await search(deps, gm.username, { query: "phylactery", k: 1, fileKey: lich?.fileKey });
+    const [note] = await search(deps, gm, { query: "phylactery", k: 1, fileKey: lich?.fileKey });
     expect(note?.href).toBe(`/library/${lich?.fileKey}/read#passage-0`);
     expect(note?.source).toMatchObject({ headingPath: ["The Lich", "Phylactery"] });
     expect(note?.snippet.filter((p) => p.match).map((p) => p.text)).toContain("phylactery");
-    const [entry] = await search(deps, gm.username, { query: "harbour master wants", k: 1, type: "context" });
+    const [entry] = await search(deps, gm, { query: "harbour master wants", k: 1, type: "context" });
     expect(entry?.href).toMatch(new RegExp(`^/campaigns/${tide.id}/context/\\d+$`));
     expect(entry?.source).toMatchObject({ kind: "context", gmOnly: true, campaignName: "Tides of Ruin" });
   });
@@ -189,11 +197,11 @@ describe("hybrid search", () => {
     await withQueue(gm.username, async (queue) => {
       await queue.enqueue(v2);
       for (let i = 0; i < 3; i++) await queue.runStep(); // v2 indexed, not yet embedded
-      const during = await search(deps, gm.username, { query: "phylactery", k: 10 });
+      const during = await search(deps, gm, { query: "phylactery", k: 10 });
       expect(during.map((r) => r.text)).toEqual([expect.stringContaining("well")]);
       await drain(queue);
     });
-    const after = await search(deps, gm.username, { query: "phylactery", k: 10 });
+    const after = await search(deps, gm, { query: "phylactery", k: 10 });
     expect(after.map((r) => r.text)).toEqual([expect.stringContaining("tower")]);
   });
 

@@ -6,7 +6,7 @@ import { Button } from "~/components/ui/button";
 import { inputClass } from "~/components/ui/field";
 import { parseSearchParams, searchTypeLabels, searchTypes } from "~/lib/search";
 import { httpError, notFound } from "~/server/http/responses.server";
-import { getServices, requireUser } from "~/server/request.server";
+import { getServices, limitRequest, requireUser } from "~/server/request.server";
 import { listSearchScopes, resolveScope, search } from "~/server/search/search.server";
 import type { Route } from "./+types/search";
 
@@ -21,13 +21,14 @@ export async function loader({ request, context }: Route.LoaderArgs) {
     throw httpError(400, parsed.error.issues[0]?.message ?? "That search is not valid.");
   }
   const params = parsed.data;
+  if (params.q) await limitRequest(context, request, "search");
   const services = getServices(context);
   const scope = await resolveScope(services.db, user.username, params);
   if (!scope) notFound("campaign or file");
   const [scopes, results] = await Promise.all([
     listSearchScopes(services.db, user.username),
     params.q
-      ? search(services.search, user.username, { ...params, query: params.q, ...scope, prefix: true })
+      ? search(services.search, user, { ...params, query: params.q, ...scope, prefix: true })
       : Promise.resolve([]),
   ]);
   return { params, scopes, results, fileName: scopes.files.find((f) => f.fileKey === params.fileKey)?.fileName };

@@ -43,8 +43,18 @@ export function ftsAllTerms(terms: string[], columns: string[], prefixLast = fal
   return `{${columns.join(" ")}} : (${quoteTerms(terms, prefixLast).join(" AND ")})`;
 }
 
+/**
+ * A prefix query walks every term in the index that starts with it — everyone's, since
+ * one FTS5 table holds every tenant — so one or two letters would read most of it. Shorter
+ * words being typed match as whole words until they are this long.
+ */
+export const MIN_PREFIX_LENGTH = 3;
+
 function quoteTerms(terms: string[], prefixLast: boolean): string[] {
-  return terms.map((term, i) => `"${term.replaceAll('"', '""')}"${prefixLast && i === terms.length - 1 ? "*" : ""}`);
+  return terms.map((term, i) => {
+    const prefix = prefixLast && i === terms.length - 1 && [...term].length >= MIN_PREFIX_LENGTH;
+    return `"${term.replaceAll('"', '""')}"${prefix ? "*" : ""}`;
+  });
 }
 
 /** The owner's token (or several, any of them) that the scoped FTS5 indexes carry (ADR 0014). */

@@ -7,6 +7,7 @@ import { likeContains } from "../campaigns/errors.server";
 import type { Db } from "../db/db.server";
 import { campaignResources, campaigns, fileMetadata } from "../db/schema";
 import { getFile } from "../files/files.server";
+import type { Account } from "../files/library.server";
 import type { Embedder, Reranker, VectorIndex } from "../vectors/ports.server";
 import {
   campaignToken,
@@ -121,7 +122,12 @@ interface EntryRow {
   gmOnly: number;
 }
 
-export async function search(deps: SearchDeps, username: string, options: SearchOptions): Promise<SearchResult[]> {
+/**
+ * Searches `owner`'s material: D1 rows scoped by the username, vectors by the account id
+ * (their namespace).
+ */
+export async function search(deps: SearchDeps, owner: Account, options: SearchOptions): Promise<SearchResult[]> {
+  const { username } = owner;
   const terms = queryTerms(options.query);
   if (terms.length === 0) return [];
   const { db } = deps;
@@ -162,7 +168,7 @@ export async function search(deps: SearchDeps, username: string, options: Search
     if (!searchesFiles || fileKeys?.length === 0) return [];
     const [vector] = await deps.embedder.embed([options.query]);
     if (!vector) return [];
-    const matches = await deps.vectors.query(username, vector, { topK: CANDIDATES, fileKeys: fileKeys ?? undefined });
+    const matches = await deps.vectors.query(owner.id, vector, { topK: CANDIDATES, fileKeys: fileKeys ?? undefined });
     if (matches.length === 0) return [];
     const rows = await db.all<ChunkRow>(sql`SELECT ${chunkColumns}
       FROM file_chunks c JOIN file_metadata m ON m.file_key = c.file_key
