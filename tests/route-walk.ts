@@ -65,6 +65,7 @@ export interface CallOptions {
   params: Record<string, string>;
   /** The action's form fields (urlencoded). */
   form?: Record<string, string>;
+  headers?: Record<string, string>;
 }
 
 /** What a handler returned, as the response React Router would send (plain data as JSON). */
@@ -85,14 +86,19 @@ export async function callRoute(
   route: FlatRoute,
   kind: "loader" | "action",
   url: string,
-  { cookie, params, form = { intent: "delete", version: "1" } }: CallOptions,
+  { cookie, params, form = { intent: "delete", version: "1" }, headers = {} }: CallOptions,
 ): Promise<Response | null> {
   const chain = await Promise.all(route.files.map(loadRouteModule));
   const handler = chain.at(-1)?.[kind];
   if (!handler) return null;
   const request = new Request(url, {
     method: kind === "loader" ? "GET" : "POST",
-    headers: { Cookie: cookie, Origin: "http://localhost", "Content-Type": "application/x-www-form-urlencoded" },
+    headers: {
+      Cookie: cookie,
+      Origin: "http://localhost",
+      "Content-Type": "application/x-www-form-urlencoded",
+      ...headers,
+    },
     body: kind === "action" ? new URLSearchParams(form) : undefined,
   });
   const context: RouterContextProvider = newRouterContext();

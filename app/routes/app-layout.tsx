@@ -2,13 +2,17 @@ import { Outlet } from "react-router";
 import { AppShell } from "~/components/app-shell";
 import { ErrorPage } from "~/components/error-page";
 import { ToastMessage } from "~/components/toast";
-import { requireUser } from "~/server/request.server";
+import { limitRequest, requireUser } from "~/server/request.server";
 import type { Route } from "./+types/app-layout";
 
-/** Guards every signed-in page before any of their loaders or actions run. */
+/**
+ * Guards every signed-in page before any of their loaders or actions run, and counts
+ * every change a person makes against the account's write limit (ADR 0018).
+ */
 export const middleware: Route.MiddlewareFunction[] = [
-  ({ request, context }) => {
+  async ({ request, context }) => {
     requireUser(context, request);
+    if (request.method !== "GET" && request.method !== "HEAD") await limitRequest(context, request, "write");
   },
 ];
 

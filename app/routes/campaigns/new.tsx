@@ -4,6 +4,7 @@ import { PageHeader } from "~/components/app-shell";
 import { CampaignForm } from "~/components/campaign-form";
 import { campaignSchema } from "~/lib/campaign-schemas";
 import { createCampaign } from "~/server/campaigns/campaigns.server";
+import { QuotaExceeded } from "~/server/db/quota.server";
 import { getServices, requireUser } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
 import type { Route } from "./+types/new";
@@ -21,7 +22,14 @@ export async function action({ request, context }: Route.ActionArgs) {
   if (submission.status !== "success") {
     return data(submission.reply(), { status: submission.status === "error" ? 400 : 200 });
   }
-  const campaign = await createCampaign(getServices(context).db, user.username, submission.value);
+  const { db, limits } = getServices(context);
+  let campaign: Awaited<ReturnType<typeof createCampaign>>;
+  try {
+    campaign = await createCampaign(db, user.username, submission.value, limits.rows.campaigns);
+  } catch (error) {
+    if (!(error instanceof QuotaExceeded)) throw error;
+    return data(submission.reply({ formErrors: [error.message] }), { status: error.status });
+  }
   return redirectWithToast(context, request, `/campaigns/${campaign.id}`, `Campaign “${campaign.name}” created.`);
 }
 

@@ -2,6 +2,7 @@ import { and, asc, count, desc, eq, sql } from "drizzle-orm";
 import type { CampaignInput } from "~/lib/campaign-schemas";
 import { type CampaignStatus, campaignStatuses } from "~/lib/domain";
 import type { Db } from "../db/db.server";
+import { DEFAULT_ROW_LIMITS, insertWithinQuota, QuotaExceeded } from "../db/quota.server";
 import { type Campaign, campaignCharacters, campaignContext, campaigns } from "../db/schema";
 import { likeContains, VersionConflictError } from "./errors.server";
 import { campaignResourcesQuery } from "./resources.server";
@@ -90,12 +91,20 @@ function toColumns(input: CampaignInput) {
   };
 }
 
-export async function createCampaign(db: Db, username: string, input: CampaignInput): Promise<Campaign> {
-  const [created] = await db
-    .insert(campaigns)
-    .values({ id: crypto.randomUUID(), username, ...toColumns(input) })
-    .returning();
-  if (!created) throw new Error("Campaign insert returned nothing");
+export async function createCampaign(
+  db: Db,
+  username: string,
+  input: CampaignInput,
+  limit = DEFAULT_ROW_LIMITS.campaigns,
+): Promise<Campaign> {
+  const held = sql`(SELECT count(*) FROM campaigns WHERE username = ${username})`;
+  const values = { id: crypto.randomUUID(), username, ...toColumns(input) };
+  const created = await insertWithinQuota(db, campaigns, values, held, limit);
+  if (!created) {
+    throw new QuotaExceeded(
+      `You have ${limit.toLocaleString("en")} campaigns, the most one account can hold. Delete one you no longer need to start another.`,
+    );
+  }
   return created;
 }
 

@@ -2,6 +2,7 @@ import { and, desc, eq, sql } from "drizzle-orm";
 import type { CharacterInput } from "~/lib/campaign-schemas";
 import type { CharacterStatus, CharacterType } from "~/lib/domain";
 import type { Db } from "../db/db.server";
+import { DEFAULT_ROW_LIMITS, insertWithinQuota, QuotaExceeded } from "../db/quota.server";
 import { type Campaign, campaignCharacters, fileMetadata } from "../db/schema";
 import { touchCampaign } from "./campaigns.server";
 import { VersionConflictError } from "./errors.server";
@@ -94,17 +95,24 @@ export async function listSheetOptions(db: Db, campaign: Campaign) {
     .orderBy(fileMetadata.fileName);
 }
 
-export async function createCharacter(db: Db, campaign: Campaign, input: CharacterInput): Promise<Character> {
+export async function createCharacter(
+  db: Db,
+  campaign: Campaign,
+  input: CharacterInput,
+  limit = DEFAULT_ROW_LIMITS.characters,
+): Promise<Character> {
   await assertOwnSheet(db, campaign, input);
   const now = Date.now();
-  const [[created]] = await db.batch([
-    db
-      .insert(campaignCharacters)
-      .values({ campaignId: campaign.id, ...toColumns(input), createdAt: now, updatedAt: now })
-      .returning(),
-    touchCampaign(db, campaign, now),
-  ]);
-  if (!created) throw new Error("Character insert returned nothing");
+  const held = sql`(SELECT count(*) FROM campaign_characters p JOIN campaigns c ON c.id = p.campaign_id
+    WHERE c.username = ${campaign.username})`;
+  const values = { campaignId: campaign.id, ...toColumns(input), createdAt: now, updatedAt: now };
+  const created = await insertWithinQuota(db, campaignCharacters, values, held, limit);
+  if (!created) {
+    throw new QuotaExceeded(
+      `Your campaigns hold ${limit.toLocaleString("en")} characters, the most one account can. Delete characters you no longer need to add more.`,
+    );
+  }
+  await touchCampaign(db, campaign, now);
   return withDetails(created);
 }
 

@@ -2,6 +2,7 @@ import { and, desc, eq, sql } from "drizzle-orm";
 import type { ContextEntryInput } from "~/lib/campaign-schemas";
 import type { ContextType } from "~/lib/domain";
 import type { Db } from "../db/db.server";
+import { DEFAULT_ROW_LIMITS, insertWithinQuota, QuotaExceeded } from "../db/quota.server";
 import { type Campaign, campaignContext } from "../db/schema";
 import { touchCampaign } from "./campaigns.server";
 import { decodeTags, encodeTags, likeContains, VersionConflictError } from "./errors.server";
@@ -65,16 +66,23 @@ function toColumns(input: ContextEntryInput) {
   };
 }
 
-export async function createContextEntry(db: Db, campaign: Campaign, input: ContextEntryInput): Promise<ContextEntry> {
+export async function createContextEntry(
+  db: Db,
+  campaign: Campaign,
+  input: ContextEntryInput,
+  limit = DEFAULT_ROW_LIMITS.entries,
+): Promise<ContextEntry> {
   const now = Date.now();
-  const [[created]] = await db.batch([
-    db
-      .insert(campaignContext)
-      .values({ campaignId: campaign.id, ...toColumns(input), createdAt: now, updatedAt: now })
-      .returning(),
-    touchCampaign(db, campaign, now),
-  ]);
-  if (!created) throw new Error("Context insert returned nothing");
+  const held = sql`(SELECT count(*) FROM campaign_context e JOIN campaigns c ON c.id = e.campaign_id
+    WHERE c.username = ${campaign.username})`;
+  const values = { campaignId: campaign.id, ...toColumns(input), createdAt: now, updatedAt: now };
+  const created = await insertWithinQuota(db, campaignContext, values, held, limit);
+  if (!created) {
+    throw new QuotaExceeded(
+      `Your campaigns hold ${limit.toLocaleString("en")} lore and context entries, the most one account can. Delete entries you no longer need, or merge short ones.`,
+    );
+  }
+  await touchCampaign(db, campaign, now);
   return created;
 }
 

@@ -1,6 +1,9 @@
+import { secureCookies } from "../sessions/session.server";
+
 /**
  * HTTP hardening applied by the Worker entry to every dynamic response: CSRF defence by
- * Origin check, and security headers with a nonce-based Content-Security-Policy.
+ * Origin check, and security headers with a nonce-based Content-Security-Policy, HSTS
+ * outside localhost, and no-store on pages and JSON.
  */
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -48,14 +51,25 @@ export function contentSecurityPolicy(nonce: string, dev: boolean): string {
   ].join("; ");
 }
 
-export function withSecurityHeaders(response: Response, nonce: string, dev = false): Response {
+/** Two years, as browsers' HSTS preload lists expect. */
+const HSTS = "max-age=63072000; includeSubDomains";
+
+export function withSecurityHeaders(response: Response, request: Request, nonce: string, dev = false): Response {
   // 101 (WebSocket) responses cannot be copied; they carry no document anyway.
   if (response.status === 101) return response;
   const secured = new Response(response.body, response);
   const headers = secured.headers;
-  if ((headers.get("Content-Type") ?? "").startsWith("text/html")) {
+  const type = headers.get("Content-Type") ?? "";
+  if (type.startsWith("text/html")) {
     headers.set("Content-Security-Policy", contentSecurityPolicy(nonce, dev));
   }
+  // Pages and JSON are per person (and each page has its own nonce): never kept by a
+  // browser or a shared cache. Routes that know better (file bytes) say so themselves.
+  if ((type.startsWith("text/html") || type.includes("json")) && !headers.has("Cache-Control")) {
+    headers.set("Cache-Control", "no-store");
+  }
+  // Browsers only honour HSTS over HTTPS; local development stays on plain http.
+  if (secureCookies(request.url)) headers.set("Strict-Transport-Security", HSTS);
   headers.set("X-Content-Type-Options", "nosniff");
   headers.set("Referrer-Policy", "strict-origin-when-cross-origin");
   headers.set("X-Frame-Options", "DENY");

@@ -5,6 +5,7 @@ import { characterSchema } from "~/lib/campaign-schemas";
 import { answerDraft } from "~/server/assistant/conversations.server";
 import { createCharacter, listSheetOptions, SheetNotFoundError } from "~/server/campaigns/characters.server";
 import { getCampaignFromContext } from "~/server/campaigns/guards.server";
+import { QuotaExceeded } from "~/server/db/quota.server";
 import { getServices } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
 import type { Route } from "./+types/new";
@@ -31,8 +32,12 @@ export async function action({ request, context }: Route.ActionArgs) {
   }
   let character: Awaited<ReturnType<typeof createCharacter>>;
   try {
-    character = await createCharacter(getServices(context).db, campaign, submission.value);
+    const { db, limits } = getServices(context);
+    character = await createCharacter(db, campaign, submission.value, limits.rows.characters);
   } catch (error) {
+    if (error instanceof QuotaExceeded) {
+      return data(submission.reply({ formErrors: [error.message] }), { status: error.status });
+    }
     if (!(error instanceof SheetNotFoundError)) throw error;
     return data(submission.reply({ fieldErrors: { sheetFileKey: [error.message] } }), { status: 400 });
   }

@@ -6,6 +6,7 @@ import { contextTypes } from "~/lib/domain";
 import { answerDraft } from "~/server/assistant/conversations.server";
 import { createContextEntry } from "~/server/campaigns/context-entries.server";
 import { getCampaignFromContext } from "~/server/campaigns/guards.server";
+import { QuotaExceeded } from "~/server/db/quota.server";
 import { getServices } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
 import type { Route } from "./+types/new";
@@ -25,7 +26,14 @@ export async function action({ request, context }: Route.ActionArgs) {
   if (submission.status !== "success") {
     return data(submission.reply(), { status: submission.status === "error" ? 400 : 200 });
   }
-  const entry = await createContextEntry(getServices(context).db, campaign, submission.value);
+  const { db, limits } = getServices(context);
+  let entry: Awaited<ReturnType<typeof createContextEntry>>;
+  try {
+    entry = await createContextEntry(db, campaign, submission.value, limits.rows.entries);
+  } catch (error) {
+    if (!(error instanceof QuotaExceeded)) throw error;
+    return data(submission.reply({ formErrors: [error.message] }), { status: error.status });
+  }
   return redirectWithToast(
     context,
     request,
