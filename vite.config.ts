@@ -18,6 +18,9 @@ export default defineConfig({
       // Local D1/R2/KV/DO state lives in .wrangler/state; e2e and benchmarks point
       // LORESMITH_STATE_DIR elsewhere so they never touch a developer's data.
       persistState: process.env.LORESMITH_STATE_DIR ? { path: process.env.LORESMITH_STATE_DIR } : true,
+      // Servers of the e2e suite and the benchmarks need no debugger, and several may run
+      // at once: the default inspector port (9229, then 9230) would collide.
+      inspectorPort: process.env.LORESMITH_STATE_DIR ? false : undefined,
     }),
     tailwindcss(),
     reactRouter(),
