@@ -2,22 +2,25 @@
 // Retrieval evaluation: how often does the app's search put a passage that answers the
 // question in its top results, and how fast? Uploads every file of a corpus folder through
 // the app (a fresh local server, or --url), waits until all are indexed, asks each question
-// of a QA set through GET /api/search and prints recall@1/5/10, MRR and p50/p95 latency.
-// In the same run, the same metrics for a baseline: MiniSearch (BM25) in this process over
-// exactly the chunks the app indexed (GET /api/files/:fileKey/chunks). See bench/README.md
-// and docs/decisions/0013-retrieval-evaluation.md.
+// of one or more QA sets through GET /api/search and prints recall@1/5/10, MRR and p50/p95
+// latency, for all questions, per set and per kind of question (book / paraphrase). In the
+// same run, the same metrics for a baseline: MiniSearch (BM25) in this process over exactly
+// the chunks the app indexed (GET /api/files/:fileKey/chunks). See bench/README.md and
+// docs/decisions/0013-retrieval-evaluation.md.
 //
-//   npm run build && node bench/eval-retrieval.mjs --corpus <dir> --qa <file.json> [--url <base>] [--k 10] [--json]
+//   npm run build && node bench/eval-retrieval.mjs --corpus <dir> --qa <file.json> [--qa <file.json> ...]
+//     [--url <base>] [--k 10] [--json] [--details <out.json>]
 //
-// QA file: [{"q": "question", "a": ["answer substring", ...]}]. A hit is a returned chunk
-// whose text contains any answer substring (case-insensitive, whitespace collapsed).
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+// QA file: [{"q": "question", "a": ["answer substring", ...], "kind"?: "book" | "paraphrase"}].
+// A hit is a returned chunk whose text contains any answer substring (case-insensitive,
+// whitespace collapsed).
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as wait } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import MiniSearch from "minisearch";
-import { Client, intOption, log, PreviewServer, percentile, round, run } from "./lib.mjs";
+import { Client, intOption, log, PreviewServer, percentile, REQUEST_TIMEOUT_MS, round, run } from "./lib.mjs";
 
 const OVERALL_TIMEOUT_MS = 60 * 60_000;
 const READY_TIMEOUT_MS = 30 * 60_000;
@@ -26,22 +29,30 @@ const PROGRESS_EVERY_MS = 5_000;
 const WARM_UP_QUERIES = 3;
 const MAX_K = 50; // what /api/search accepts
 const RECALL_AT = [1, 5, 10];
+/** A search answered 429 (rate limit) is retried after Retry-After, this many times at most. */
+const RATE_LIMIT_RETRIES = 20;
+/** How the results of a question without a "kind" are grouped. */
+const UNTAGGED = "untagged";
 
 const USAGE =
-  "Usage: node bench/eval-retrieval.mjs --corpus <dir> --qa <file.json> [--url <base>] [--k 10] [--json]\n" +
-  "  --corpus <dir>   upload every regular file of this folder through the app (required)\n" +
-  "  --qa <file>      questions: [{ q: string, a: [answer substring, ...] }] (required)\n" +
-  "  --url <base>     use a running app instead of starting the built one (the account is deleted at the end)\n" +
-  `  --k <n>          results asked for per question, 1..${MAX_K} (default 10)\n` +
-  "  --json           print one JSON object instead of the tables";
+  "Usage: node bench/eval-retrieval.mjs --corpus <dir> --qa <file.json> [--qa <file.json> ...] [--url <base>] [--k 10] [--json] [--details <out.json>]\n" +
+  "  --corpus <dir>     upload every regular file of this folder through the app (required)\n" +
+  "  --qa <file>        questions: [{ q: string, a: [answer substring, ...], kind?: string }] (required;\n" +
+  "                     repeat it to evaluate several sets in one run: each is reported alone and all together)\n" +
+  "  --url <base>       use a running app instead of starting the built one (the account is deleted at the end)\n" +
+  `  --k <n>            results asked for per question, 1..${MAX_K} (default 10)\n` +
+  "  --json             print one JSON object instead of the tables\n" +
+  "  --details <file>   also write, for diagnosis, every question's top results, the chunks that answer it\n" +
+  "                     and every chunk's text (it holds corpus text: keep it out of the repository)";
 
 const { values: options } = parseArgs({
   options: {
     corpus: { type: "string" },
-    qa: { type: "string" },
+    qa: { type: "string", multiple: true },
     url: { type: "string" },
     k: { type: "string", default: "10" },
     json: { type: "boolean", default: false },
+    details: { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
@@ -49,7 +60,7 @@ if (options.help) {
   console.log(USAGE);
   process.exit(0);
 }
-if (!options.corpus || !options.qa) {
+if (!options.corpus || !options.qa?.length) {
   console.error(`${options.corpus ? "--qa" : "--corpus"} is required.\n${USAGE}`);
   process.exit(2);
 }
@@ -65,10 +76,14 @@ try {
 if (K < Math.max(...RECALL_AT)) log(`note: --k ${K} < 10: recall@10 counts only the top ${K}`);
 
 /**
- * @typedef {{ q: string, a: string[] }} Question
+ * @typedef {{ q: string, a: string[], kind: string, set: string }} Question
  * @typedef {{ fileKey: string, version: number, fileName: string, status: string, chunksTotal: number, error: string | null }} Job
- * @typedef {{ id: string, text: string }} Chunk
- * @typedef {{ rank: number | null, ms: number }} Answer
+ * @typedef {{ id: string, text: string, fileName: string, headingPath: string[] }} Chunk
+ * @typedef {{ id: string, text: string, score?: number, matchedBy?: string[] }} Hit
+ * @typedef {{ ms: number, hits: Hit[], server?: Record<string, number> }} Response
+ * @typedef {{ rank: number | null, ms: number, hits: Hit[], server?: Record<string, number> }} Answer
+ * @typedef {Record<string, number>} Metrics
+ * @typedef {{ questions: number, ours: Metrics, baseline: Metrics }} Group
  */
 
 /** Lower case, runs of whitespace as one space: how answers and chunk texts are compared. */
@@ -77,23 +92,41 @@ function normalize(/** @type {string} */ text) {
 }
 
 /**
- * Reads and checks the QA file.
- * @param {string} path @returns {Question[]}
+ * Reads and checks one QA file; its questions carry the set's name and their kind.
+ * @param {string} path @param {string} set @returns {Question[]}
  */
-function readQa(path) {
+function readQa(path, set) {
   const parsed = JSON.parse(readFileSync(path, "utf8"));
   if (!Array.isArray(parsed) || parsed.length === 0) throw new Error(`${path}: expected a non-empty JSON array`);
-  parsed.forEach((item, i) => {
+  return parsed.map((item, i) => {
     const ok =
       item &&
       typeof item.q === "string" &&
       item.q.trim() &&
       Array.isArray(item.a) &&
       item.a.length > 0 &&
-      item.a.every((/** @type {unknown} */ s) => typeof s === "string" && normalize(s));
-    if (!ok) throw new Error(`${path}: item ${i} must be { "q": "question", "a": ["answer substring", ...] }`);
+      item.a.every((/** @type {unknown} */ s) => typeof s === "string" && normalize(s)) &&
+      (item.kind === undefined || (typeof item.kind === "string" && item.kind.trim()));
+    if (!ok) {
+      throw new Error(
+        `${path}: item ${i} must be { "q": "question", "a": ["answer substring", ...], "kind"?: "book" | "paraphrase" }`,
+      );
+    }
+    return { q: item.q, a: item.a, kind: item.kind?.trim() ?? UNTAGGED, set };
   });
-  return parsed;
+}
+
+/**
+ * The sets named by --qa, in order: each named by its file name (the path as given if two
+ * share a name).
+ * @param {string[]} paths @returns {{ name: string, questions: Question[] }[]}
+ */
+function readSets(paths) {
+  const names = paths.map((path) => basename(path));
+  return paths.map((path, i) => {
+    const name = names.filter((n) => n === names[i]).length > 1 ? path : names[i];
+    return { name, questions: readQa(resolve(path), name) };
+  });
 }
 
 /**
@@ -119,13 +152,20 @@ function corpusFiles(dir) {
  * @returns {Promise<{ fileKey: string } | { refused: string }>}
  */
 async function upload(client, name, bytes) {
-  const { status, body, text } = await client.putFile(name, bytes);
-  if (status === 201 || status === 200) return { fileKey: body.fileKey };
-  // 4xx: the app refused this file (type, size, exact duplicate): the run goes on without it.
-  if (status >= 400 && status < 500 && status !== 401) {
-    return { refused: `${status} ${body.error ?? text.slice(0, 300)}` };
+  for (let attempt = 0; ; attempt++) {
+    const { status, body, text } = await client.putFile(name, bytes);
+    if (status === 201 || status === 200) return { fileKey: body.fileKey };
+    if (status === 429 && attempt < RATE_LIMIT_RETRIES) {
+      log(`uploading ${name}: rate limited, waiting`);
+      await wait(10_000);
+      continue;
+    }
+    // 4xx: the app refused this file (type, size, exact duplicate): the run goes on without it.
+    if (status >= 400 && status < 500 && status !== 401) {
+      return { refused: `${status} ${body.error ?? text.slice(0, 300)}` };
+    }
+    throw new Error(`uploading ${name} answered ${status}: ${text.slice(0, 1_000)}`);
   }
-  throw new Error(`uploading ${name} answered ${status}: ${text.slice(0, 1_000)}`);
 }
 
 /**
@@ -176,19 +216,65 @@ function rankOf(texts, answers) {
 }
 
 /**
+ * The time the server reports for one search, if it does: `tookMs`, and each number of a
+ * `timings` object (`{ fts, vectors, fusion, snippets }` or whatever parts it has; one
+ * level of nesting becomes `part.sub`). Undefined when the answer carries neither.
+ * @param {any} body @returns {Record<string, number> | undefined}
+ */
+function serverTimings(body) {
+  /** @type {Record<string, number>} */
+  const parts = {};
+  const isNumber = (/** @type {unknown} */ v) => typeof v === "number" && Number.isFinite(v);
+  if (isNumber(body.tookMs)) parts.tookMs = body.tookMs;
+  if (body.timings && typeof body.timings === "object" && !Array.isArray(body.timings)) {
+    for (const [part, value] of Object.entries(body.timings)) {
+      if (isNumber(value)) parts[part] = value;
+      else if (value && typeof value === "object" && !Array.isArray(value)) {
+        for (const [sub, v] of Object.entries(value)) if (isNumber(v)) parts[`${part}.${sub}`] = v;
+      }
+    }
+  }
+  return Object.keys(parts).length ? parts : undefined;
+}
+
+/**
  * One timed GET /api/search, from just before the request to the last byte of the body.
- * @param {Client} client @param {string} q @returns {Promise<{ ms: number, texts: string[] }>}
+ * A 429 (the search rate limit) waits for its Retry-After and asks again, untimed.
+ * @param {Client} client @param {string} q @returns {Promise<Response>}
  */
 async function searchApp(client, q) {
   const path = `/api/search?q=${encodeURIComponent(q)}&k=${K}`;
-  const { ms, text } = await client.timedGet(path);
-  const body = JSON.parse(text);
-  if (!Array.isArray(body.results)) throw new Error(`GET ${path}: no "results" array in ${text.slice(0, 300)}`);
-  /** @type {{ rank?: number, text?: string }[]} */
-  const results = body.results;
-  // Results come best first; if they all carry a rank, order by it to be sure.
-  if (results.every((r) => typeof r.rank === "number")) results.sort((a, b) => Number(a.rank) - Number(b.rank));
-  return { ms, texts: results.slice(0, K).map((r) => String(r.text ?? "")) };
+  for (let attempt = 0; ; attempt++) {
+    const headers = client.headers({ Accept: "application/json" });
+    const start = performance.now();
+    const res = await fetch(client.base + path, {
+      headers,
+      redirect: "manual",
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    const text = await res.text();
+    const ms = performance.now() - start;
+    client.remember(res);
+    if (res.status === 429 && attempt < RATE_LIMIT_RETRIES) {
+      const seconds = Number(res.headers.get("Retry-After"));
+      await wait((Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 60) : 10) * 1_000);
+      continue;
+    }
+    if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}: ${text.slice(0, 1_000)}`);
+    const body = JSON.parse(text);
+    if (!Array.isArray(body.results)) throw new Error(`GET ${path}: no "results" array in ${text.slice(0, 300)}`);
+    /** @type {{ id?: string, rank?: number, score?: number, text?: string, matchedBy?: string[] }[]} */
+    const results = body.results;
+    // Results come best first; if they all carry a rank, order by it to be sure.
+    if (results.every((r) => typeof r.rank === "number")) results.sort((a, b) => Number(a.rank) - Number(b.rank));
+    const hits = results.slice(0, K).map((r) => ({
+      id: String(r.id ?? ""),
+      text: String(r.text ?? ""),
+      score: r.score,
+      matchedBy: r.matchedBy,
+    }));
+    return { ms, hits, server: serverTimings(body) };
+  }
 }
 
 /** The baseline: BM25 full-text search (MiniSearch) over the same chunks, in this process. */
@@ -198,29 +284,42 @@ function baselineIndex(/** @type {Chunk[]} */ chunks) {
     idField: "id",
     searchOptions: { prefix: false, fuzzy: false, combineWith: "OR" },
   });
-  index.addAll(chunks);
+  index.addAll(chunks.map(({ id, text }) => ({ id, text })));
   const textById = new Map(chunks.map((chunk) => [chunk.id, chunk.text]));
-  /** @param {string} q */
+  /** @param {string} q @returns {Response} */
   return (q) => {
     const start = performance.now();
-    const hits = index.search(q);
+    const found = index.search(q);
     const ms = performance.now() - start;
-    return { ms, texts: hits.slice(0, K).map((hit) => textById.get(hit.id) ?? "") };
+    return {
+      ms,
+      hits: found
+        .slice(0, K)
+        .map((hit) => ({ id: String(hit.id), text: textById.get(hit.id) ?? "", score: hit.score })),
+    };
   };
 }
 
 /**
  * Warm-up, then every question in order, one at a time.
  * @param {Question[]} qa
- * @param {(q: string) => Promise<{ ms: number, texts: string[] }> | { ms: number, texts: string[] }} search
+ * @param {(q: string) => Promise<Response> | Response} search
  * @returns {Promise<Answer[]>}
  */
 async function ask(qa, search) {
   for (const { q } of qa.slice(0, WARM_UP_QUERIES)) await search(q);
   const answers = [];
   for (const { q, a } of qa) {
-    const { ms, texts } = await search(q);
-    answers.push({ rank: rankOf(texts, a.map(normalize)), ms });
+    const { ms, hits, server } = await search(q);
+    answers.push({
+      rank: rankOf(
+        hits.map((hit) => hit.text),
+        a.map(normalize),
+      ),
+      ms,
+      hits,
+      server,
+    });
   }
   return answers;
 }
@@ -228,7 +327,7 @@ async function ask(qa, search) {
 /** recall@1/5/10, MRR (over the top k) and p50/p95 latency of one system. */
 function metrics(/** @type {Answer[]} */ answers) {
   const n = answers.length;
-  /** @type {Record<string, number>} */
+  /** @type {Metrics} */
   const out = {};
   for (const at of RECALL_AT) {
     out[`recall@${at}`] = round(answers.filter((x) => x.rank !== null && x.rank <= at).length / n, 3);
@@ -240,13 +339,85 @@ function metrics(/** @type {Answer[]} */ answers) {
   return out;
 }
 
+/**
+ * Both systems' metrics over the questions whose index passes `keep`; null when none does.
+ * @param {Question[]} qa @param {Answer[]} ours @param {Answer[]} baseline
+ * @param {(question: Question) => boolean} keep @returns {Group | null}
+ */
+function group(qa, ours, baseline, keep) {
+  const at = qa.flatMap((question, i) => (keep(question) ? [i] : []));
+  if (at.length === 0) return null;
+  return {
+    questions: at.length,
+    ours: metrics(at.map((i) => ours[i])),
+    baseline: metrics(at.map((i) => baseline[i])),
+  };
+}
+
+/** The kinds in the questions, book and paraphrase first, untagged last. */
+function kindsOf(/** @type {Question[]} */ qa) {
+  const order = ["book", "paraphrase"];
+  const weight = (/** @type {string} */ kind) => {
+    const known = order.indexOf(kind);
+    return known >= 0 ? known : kind === UNTAGGED ? order.length + 1 : order.length;
+  };
+  return [...new Set(qa.map((x) => x.kind))].sort((a, b) => weight(a) - weight(b) || a.localeCompare(b));
+}
+
+/**
+ * Metrics by kind of question (only the kinds present).
+ * @param {Question[]} qa @param {Answer[]} ours @param {Answer[]} baseline @param {(q: Question) => boolean} inScope
+ */
+function byKind(qa, ours, baseline, inScope) {
+  /** @type {Record<string, Group>} */
+  const out = {};
+  for (const kind of kindsOf(qa.filter(inScope))) {
+    const g = group(qa, ours, baseline, (x) => inScope(x) && x.kind === kind);
+    if (g) out[kind] = g;
+  }
+  return out;
+}
+
+/**
+ * p50/p95 of each part of the server's own timing, over the requests that reported it;
+ * empty when the API reports none.
+ * @param {Answer[]} answers
+ */
+function serverLatency(answers) {
+  /** @type {Map<string, number[]>} */
+  const samples = new Map();
+  for (const answer of answers) {
+    for (const [part, ms] of Object.entries(answer.server ?? {})) {
+      const list = samples.get(part) ?? [];
+      list.push(ms);
+      samples.set(part, list);
+    }
+  }
+  /** @type {Record<string, { p50_ms: number, p95_ms: number, requests: number }>} */
+  const out = {};
+  for (const [part, list] of samples) {
+    list.sort((a, b) => a - b);
+    out[part] = {
+      p50_ms: round(percentile(list, 50), 3),
+      p95_ms: round(percentile(list, 95), 3),
+      requests: list.length,
+    };
+  }
+  return out;
+}
+
 const server = new PreviewServer();
 
 async function main() {
   const corpusDir = resolve(/** @type {string} */ (options.corpus));
-  const qa = readQa(resolve(/** @type {string} */ (options.qa)));
+  const sets = readSets(/** @type {string[]} */ (options.qa));
+  /** @type {Question[]} every set's questions, in order */
+  const qa = sets.flatMap((set) => set.questions);
   const files = corpusFiles(corpusDir);
-  log(`${qa.length} questions; ${files.length} files in ${corpusDir}`);
+  log(
+    `${qa.length} questions (${sets.map((s) => `${s.name}: ${s.questions.length}`).join(", ")}); ` +
+      `${files.length} files in ${corpusDir}`,
+  );
 
   const base = options.url ? options.url.replace(/\/+$/, "") : await server.start();
   const client = new Client(base);
@@ -277,34 +448,60 @@ async function main() {
         log(`${job.fileName}: stored, not searchable (no chunks)`);
         continue;
       }
-      /** @type {{ chunks: Chunk[] }} */
+      /** @type {{ passages: { id: string, body: string, headingPath: string[] }[] }} */
       const body = await client.getJson(`/api/files/${encodeURIComponent(job.fileKey)}/chunks`);
-      if (body.chunks.length !== job.chunksTotal) {
-        log(`note: ${job.fileName}: ${body.chunks.length} chunks listed, the job counted ${job.chunksTotal}`);
+      if (body.passages.length !== job.chunksTotal) {
+        log(`note: ${job.fileName}: ${body.passages.length} passages listed, the job counted ${job.chunksTotal}`);
       }
-      for (const chunk of body.chunks) chunks.push({ id: chunk.id, text: chunk.text });
+      for (const passage of body.passages) {
+        const headingPath = passage.headingPath.map(String);
+        // The baseline indexes what the app indexes: the heading path and the body.
+        const heading = headingPath.length ? `${headingPath.join(" › ")}\n` : "";
+        chunks.push({ id: passage.id, text: `${heading}${passage.body}`, fileName: job.fileName, headingPath });
+      }
     }
     if (chunks.length === 0) throw new Error("no file of the corpus is searchable: nothing to evaluate");
     log(`${chunks.length} chunks; baseline: MiniSearch over the same chunks`);
     // A question no chunk can answer is a miss for both systems: a flaw of the QA set, so say so.
     const normalizedChunks = chunks.map((chunk) => normalize(chunk.text));
-    for (const { q, a } of qa) {
+    const answeringChunks = qa.map(({ a }) => {
       const answers = a.map(normalize);
-      if (!normalizedChunks.some((text) => answers.some((answer) => text.includes(answer)))) {
-        log(`warning: no chunk contains an answer to "${q}" (a miss for both)`);
-      }
-    }
+      return chunks.filter((_, i) => answers.some((answer) => normalizedChunks[i]?.includes(answer))).map((c) => c.id);
+    });
+    qa.forEach(({ q, set }, i) => {
+      if (answeringChunks[i]?.length === 0)
+        log(`warning: ${set}: no chunk contains an answer to "${q}" (a miss for both)`);
+    });
     const searchBaseline = baselineIndex(chunks);
 
     log(`asking ${qa.length} questions through /api/search (k=${K}, after ${WARM_UP_QUERIES} warm-up queries)`);
     const ours = await ask(qa, (q) => searchApp(client, q));
     const baseline = await ask(qa, searchBaseline);
 
+    const all = () => true;
     const result = {
       ours: metrics(ours),
       baseline: metrics(baseline),
-      questions: qa.map(({ q }, i) => ({ q, rank_ours: ours[i].rank, rank_baseline: baseline[i].rank })),
+      kinds: byKind(qa, ours, baseline, all),
+      sets: Object.fromEntries(
+        sets.map(({ name }) => {
+          const inSet = (/** @type {Question} */ x) => x.set === name;
+          return [name, { ...group(qa, ours, baseline, inSet), kinds: byKind(qa, ours, baseline, inSet) }];
+        }),
+      ),
+      server_ms: serverLatency(ours),
+      questions: qa.map(({ q, set, kind }, i) => ({
+        q,
+        set,
+        kind,
+        rank_ours: ours[i]?.rank ?? null,
+        rank_baseline: baseline[i]?.rank ?? null,
+      })),
     };
+    if (options.details) {
+      writeDetails(resolve(options.details), { qa, ours, baseline, chunks, answeringChunks });
+      log(`details written to ${resolve(options.details)} (it holds corpus text)`);
+    }
     if (options.json) console.log(JSON.stringify(result, null, 2));
     else printTables(result, { files: fileKeys.length, refused, chunks: chunks.length });
   } finally {
@@ -313,13 +510,37 @@ async function main() {
 }
 
 /**
- * @param {{ ours: Record<string, number>, baseline: Record<string, number>, questions: { q: string, rank_ours: number | null, rank_baseline: number | null }[] }} result
+ * The --details file: for each question its top results in both systems and the chunks
+ * that contain an answer; then every chunk of the corpus with its text and heading path,
+ * so a miss can be looked into (or a retriever replayed) without running the app again.
+ * @param {string} path
+ * @param {{ qa: Question[], ours: Answer[], baseline: Answer[], chunks: Chunk[], answeringChunks: string[][] }} data
+ */
+function writeDetails(path, { qa, ours, baseline, chunks, answeringChunks }) {
+  const top = (/** @type {Answer | undefined} */ answer) =>
+    (answer?.hits ?? []).map((hit) => ({ id: hit.id, score: hit.score, matchedBy: hit.matchedBy }));
+  const questions = qa.map((question, i) => ({
+    ...question,
+    rank_ours: ours[i]?.rank ?? null,
+    rank_baseline: baseline[i]?.rank ?? null,
+    answer_chunks: answeringChunks[i] ?? [],
+    top_ours: top(ours[i]),
+    top_baseline: top(baseline[i]),
+  }));
+  writeFileSync(path, `${JSON.stringify({ k: K, questions, chunks }, null, 1)}\n`);
+}
+
+/**
+ * @param {{ ours: Metrics, baseline: Metrics, kinds: Record<string, Group>, sets: Record<string, Partial<Group> & { kinds: Record<string, Group> }>, server_ms: Record<string, { p50_ms: number, p95_ms: number, requests: number }>, questions: { q: string, set: string, kind: string, rank_ours: number | null, rank_baseline: number | null }[] }} result
  * @param {{ files: number, refused: string[], chunks: number }} corpus
  */
 function printTables(result, corpus) {
   const show = (/** @type {number | null} */ rank) => (rank === null ? "—" : String(rank));
+  const setNames = Object.keys(result.sets);
   console.log(
-    `${result.questions.length} questions over ${corpus.files} files (${corpus.chunks} chunks), top ${K}` +
+    `${result.questions.length} questions` +
+      (setNames.length > 1 ? ` in ${setNames.length} sets (${setNames.join(", ")})` : "") +
+      ` over ${corpus.files} files (${corpus.chunks} chunks), top ${K}` +
       (corpus.refused.length ? `; refused by the app: ${corpus.refused.join(", ")}` : ""),
   );
   console.log();
@@ -329,10 +550,55 @@ function printTables(result, corpus) {
     console.log(`| ${key} | ${result.ours[key]} | ${result.baseline[key]} |`);
   }
   console.log();
-  console.log("| # | rank ours | rank baseline | question |");
-  console.log("|---|---|---|---|");
+
+  // Per set and kind: each cell is "ours / baseline".
+  const quality = ["recall@1", "recall@5", "recall@10", "mrr"];
+  /** @type {[string, string, Partial<Group> | undefined][]} */
+  const rows = [];
+  for (const name of setNames) {
+    const set = result.sets[name];
+    if (!set) continue;
+    rows.push([name, "all", set]);
+    for (const [kind, g] of Object.entries(set.kinds)) rows.push([name, kind, g]);
+  }
+  if (setNames.length > 1) {
+    rows.push([
+      "all sets",
+      "all",
+      { questions: result.questions.length, ours: result.ours, baseline: result.baseline },
+    ]);
+    for (const [kind, g] of Object.entries(result.kinds)) rows.push(["all sets", kind, g]);
+  }
+  console.log("By set and kind of question (each cell: LoreSmith / BM25):");
+  console.log();
+  console.log(`| set | kind | questions | ${quality.join(" | ")} |`);
+  console.log(`|---|---|---|${quality.map(() => "---").join("|")}|`);
+  for (const [name, kind, g] of rows) {
+    if (!g?.ours || !g.baseline) continue;
+    const { ours, baseline } = g;
+    const cells = quality.map((key) => `${ours[key]} / ${baseline[key]}`);
+    console.log(`| ${name} | ${kind} | ${g.questions} | ${cells.join(" | ")} |`);
+  }
+  console.log();
+
+  const parts = Object.entries(result.server_ms);
+  if (parts.length) {
+    console.log("Time the server reports per search (ms; tookMs, and each part of `timings` when present):");
+    console.log();
+    console.log("| part | p50 | p95 | requests |");
+    console.log("|---|---|---|---|");
+    for (const [part, x] of parts) console.log(`| ${part} | ${x.p50_ms} | ${x.p95_ms} | ${x.requests} |`);
+  } else {
+    console.log("The search API reported no time of its own (no tookMs, no timings).");
+  }
+  console.log();
+
+  console.log("| # | rank ours | rank baseline | kind | set | question |");
+  console.log("|---|---|---|---|---|---|");
   result.questions.forEach((x, i) => {
-    console.log(`| ${i + 1} | ${show(x.rank_ours)} | ${show(x.rank_baseline)} | ${x.q.replaceAll("|", "\\|")} |`);
+    console.log(
+      `| ${i + 1} | ${show(x.rank_ours)} | ${show(x.rank_baseline)} | ${x.kind} | ${x.set} | ${x.q.replaceAll("|", "\\|")} |`,
+    );
   });
   console.log();
   console.log(

@@ -521,11 +521,7 @@ export class Client {
     const username = `bench_${process.pid}_${randomBytes(3).toString("hex")}`.slice(0, 32);
     const password = `bench-${randomBytes(12).toString("hex")}`;
     log(`signing up ${username}`);
-    await this.submit(
-      "/signup",
-      { username, password, confirmPassword: password },
-      /^\/settings\/recovery-codes\?welcome=1$/,
-    );
+    await this.submit("/signup", { username, password, confirmPassword: password }, /^\/settings\/recovery-codes$/);
     if (!this.cookies.has("__session")) throw new Error("sign-up did not set a __session cookie");
     return { username, password };
   }
