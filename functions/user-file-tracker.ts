@@ -2,18 +2,25 @@ import { DurableObject } from "cloudflare:workers";
 import type { JobProgress, LiveMessage } from "../app/lib/jobs";
 import { IngestionQueue, type IngestRequest, StepSession } from "../app/server/ingest/queue.server";
 import { DEVICE_HEADER } from "../app/server/live/live-updates.server";
-import { createServices } from "../app/server/services.server";
+import type { Passage, PassageHit, PassageQuery, PassageStore } from "../app/server/passages/passage-store.server";
+import { createTrackerServices } from "../app/server/services.server";
+import type { VectorMatch, VectorRecord } from "../app/server/vectors/ports.server";
+import type { TrackerVectorStore, VectorQuery } from "../app/server/vectors/tracker-index.server";
 
 /** One alarm runs steps for at most this long, then hands over to the next alarm. */
 const ALARM_BUDGET_MS = 2_000;
 
 /**
- * One per user (named by username). Holds the user's ingestion queue in its SQLite
- * storage and works through it with alarms, one bounded step after another (see
- * IngestionQueue), and fans progress out to the user's open WebSockets (hibernation API).
+ * One per account (named by its id). Holds the account's searchable passages and their
+ * FTS5 index (PassageStore, ADR 0020) and, offline, their vectors, and the ingestion queue
+ * that fills them, all in its SQLite storage; works through the queue with alarms, one
+ * bounded step after another (see IngestionQueue), and fans progress out to the user's
+ * open WebSockets (hibernation API).
  */
 export class UserFileTracker extends DurableObject<Env> {
   private readonly queue: IngestionQueue;
+  private readonly passages: PassageStore;
+  private readonly vectors: TrackerVectorStore;
   /**
    * The PDF being read stays open from one alarm to the next: reopening it each time
    * briefly holds two whole-file buffers (pdf.js releases the old one lazily).
@@ -22,9 +29,12 @@ export class UserFileTracker extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    const services = createTrackerServices(env, ctx.storage);
+    this.passages = services.passages;
+    this.vectors = services.vectorStore;
     this.queue = new IngestionQueue(
       ctx.storage.sql,
-      createServices(env).ingestion,
+      services.ingestion,
       (job) => this.broadcast({ type: "job", job }),
       // A step's start must be on disk before the step runs (it may be what kills us).
       () => ctx.storage.sync(),
@@ -59,7 +69,33 @@ export class UserFileTracker extends DurableObject<Env> {
     return this.queue.list();
   }
 
-  /** The file is being deleted: drop its job and vectors, and tell open tabs. */
+  /** Search over the account's published passages (the Worker fuses these with the other retrievers). */
+  async searchPassages(query: PassageQuery): Promise<PassageHit[]> {
+    return this.passages.search(query);
+  }
+
+  async passagesByIds(ids: string[]): Promise<Passage[]> {
+    return this.passages.byIds(ids);
+  }
+
+  async readablePassages(fileKey: string): Promise<{ version: number | null; passages: Passage[] }> {
+    return this.passages.readable(fileKey);
+  }
+
+  /** The offline vector index (TrackerVectorIndex is its Worker side; Vectorize replaces it in production). */
+  async upsertVectors(vectors: VectorRecord[]): Promise<void> {
+    this.vectors.upsert(vectors);
+  }
+
+  async queryVectors(vector: number[], query: VectorQuery): Promise<VectorMatch[]> {
+    return this.vectors.query(vector, query);
+  }
+
+  async deleteVectors(ids: string[]): Promise<void> {
+    this.vectors.deleteByIds(ids);
+  }
+
+  /** The file is being deleted: drop its job, passages and vectors, and tell open tabs. */
   async forget(accountId: string, fileKey: string): Promise<void> {
     await this.queue.forget(accountId, fileKey);
     this.broadcast({ type: "deleted", fileKey });
@@ -137,5 +173,7 @@ export class UserFileTracker extends DurableObject<Env> {
     await this.ctx.storage.deleteAll();
     // Safe to call again (an interrupted deletion is finished by the sweep): start empty.
     this.queue.ensureSchema();
+    this.passages.ensureSchema();
+    this.vectors.ensureSchema();
   }
 }

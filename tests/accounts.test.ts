@@ -23,13 +23,13 @@ import {
   campaignContext,
   campaigns,
   deletedAccounts,
-  fileChunks,
   fileMetadata,
   userDevices,
   users,
 } from "~/server/db/schema";
 import { userPrefix } from "~/server/files/keys.server";
 import { db, newUser, PASSWORD, services, signIn, trackerOf, uniqueName, withSession } from "./helpers";
+import { chunksOf, ftsHits, seedPassages, vectorIdsOf } from "./ingest-helpers";
 
 const trackerJob = (accountId: string) =>
   runInDurableObject(trackerOf(accountId), (_, state) => state.storage.get<string>("job"));
@@ -158,13 +158,7 @@ describe("delete account", () => {
       await db
         .insert(fileMetadata)
         .values({ fileKey: `f-${user.username}`, username: user.username, fileName: "a.md" });
-      await db.insert(fileChunks).values({
-        id: `f-${user.username}:v1:0`,
-        fileKey: `f-${user.username}`,
-        username: user.username,
-        chunkText: "Lichwater ritual",
-        chunkIndex: 0,
-      });
+      await seedPassages(user.id, `f-${user.username}`, 1, ["Lichwater ritual"]);
       await env.FILES.put(`${userPrefix(user.id)}f/v1/a.md`, "# notes");
       await env.CACHE.put(`u:${user.id}:campaigns`, "[]");
       await runInDurableObject(trackerOf(user.id), (_, state) => state.storage.put("job", "queued"));
@@ -178,7 +172,8 @@ describe("delete account", () => {
     expect(await findUser(db, owner.username)).toBeUndefined();
     expect(await db.select().from(campaigns).where(eq(campaigns.username, owner.username))).toHaveLength(0);
     expect(await db.select().from(fileMetadata).where(eq(fileMetadata.username, owner.username))).toHaveLength(0);
-    expect(await db.select().from(fileChunks).where(eq(fileChunks.username, owner.username))).toHaveLength(0);
+    expect(await chunksOf(`f-${owner.username}`)).toEqual([]);
+    expect(await vectorIdsOf(`f-${owner.username}`)).toEqual([]);
     expect(await env.FILES.list({ prefix: userPrefix(owner.id) })).toMatchObject({ objects: [] });
     expect(await env.CACHE.get(`u:${owner.id}:campaigns`)).toBeNull();
     expect(await trackerJob(owner.id)).toBeUndefined();
@@ -188,7 +183,7 @@ describe("delete account", () => {
       db.all<{ n: number }>(sql.raw(`SELECT count(*) AS n FROM ${table} WHERE ${table} MATCH 'lichwater'`));
     expect((await match("campaign_context_fts"))[0]?.n).toBe(1);
     expect((await match("campaign_characters_fts"))[0]?.n).toBe(1);
-    expect((await match("file_chunks_fts"))[0]?.n).toBe(1);
+    expect(await ftsHits(`f-${bystander.username}`, "lichwater")).toBe(1);
 
     // The bystander keeps everything.
     expect(await findUser(db, bystander.username)).toBeDefined();

@@ -38,7 +38,7 @@ async function campaignWithLore() {
     ),
     "text/markdown",
   );
-  await withQueue(gm.username, async (queue) => {
+  await withQueue(gm.id, async (queue) => {
     await queue.enqueue(file);
     await drain(queue);
   });

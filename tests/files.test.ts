@@ -1,14 +1,14 @@
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { campaignResources, campaigns, fileChunks, fileMetadata, fileVersions, localVectors } from "~/server/db/schema";
+import { campaignResources, campaigns, fileMetadata, fileVersions } from "~/server/db/schema";
 import { contentDisposition, streamFile } from "~/server/files/download.server";
 import { deleteFile, getFile, getFileVersions, storageUsed, uploadFile } from "~/server/files/files.server";
 import { safeFileName, userPrefix } from "~/server/files/keys.server";
 import { type Account, type FileStores, UploadRefused } from "~/server/files/library.server";
 import { startMultipartUpload } from "~/server/files/multipart.server";
-import { packVector } from "~/server/vectors/local.server";
 import { db, fileStores, newUser, trackerOf } from "./helpers";
+import { chunksOf, seedPassages, vectorIdsOf } from "./ingest-helpers";
 
 const MB = 1024 * 1024;
 const stores = (limits = { maxFileBytes: 20 * MB, maxUserBytes: 50 * MB }): FileStores => fileStores(limits);
@@ -317,25 +317,16 @@ describe("deleting a file", () => {
   it("removes every version's object, its rows, chunks, vectors, links and job — and nobody else's", async () => {
     const gm = await newUser();
     const other = await newUser();
-    const { file } = await upload(gm, "bestiary.md", text("# Liches"));
-    await upload(gm, "bestiary.md", text("# Liches, revised"));
-    const { file: kept } = await upload(other, "bestiary.md", text("# Their liches"));
+    // Each file has text: an ingestion that runs meanwhile succeeds and leaves one passage
+    // per file, as seeded (a heading alone would fail and discard the seeded version).
+    const { file } = await upload(gm, "bestiary.md", text("# Liches\n\nThe phylactery"));
+    await upload(gm, "bestiary.md", text("# Liches, revised\n\nThe phylactery"));
+    const { file: kept } = await upload(other, "bestiary.md", text("# Their liches\n\nTheir phylactery"));
     const campaignId = crypto.randomUUID();
     await db.insert(campaigns).values({ id: campaignId, username: gm.username, name: "Tomb" });
     await db.insert(campaignResources).values({ campaignId, fileKey: file.fileKey, fileName: file.fileName });
-    await db.insert(fileChunks).values({
-      id: `${file.fileKey}:v2:0`,
-      fileKey: file.fileKey,
-      username: gm.username,
-      chunkText: "phylactery",
-      chunkIndex: 0,
-    });
-    await db.insert(localVectors).values({
-      id: `${file.fileKey}:v2:0`,
-      namespace: gm.id,
-      fileKey: file.fileKey,
-      ...packVector([1, 0]),
-    });
+    await seedPassages(gm.id, file.fileKey, 2, ["The phylactery"]);
+    await seedPassages(other.id, kept.fileKey, 1, ["Their phylactery"]);
 
     expect(await deleteFile(stores(), other, file.fileKey)).toBe(false);
     expect(await deleteFile(stores(), gm, file.fileKey)).toBe(true);
@@ -343,8 +334,8 @@ describe("deleting a file", () => {
     expect(await objectsOf(gm)).toEqual([]);
     expect(await getFile(db, gm.username, file.fileKey)).toBeUndefined();
     expect(await db.select().from(fileVersions).where(eq(fileVersions.fileKey, file.fileKey))).toEqual([]);
-    expect(await db.select().from(fileChunks).where(eq(fileChunks.fileKey, file.fileKey))).toEqual([]);
-    expect(await db.select().from(localVectors).where(eq(localVectors.fileKey, file.fileKey))).toEqual([]);
+    expect(await chunksOf(file.fileKey)).toEqual([]);
+    expect(await vectorIdsOf(file.fileKey)).toEqual([]);
     expect(await db.select().from(campaignResources).where(eq(campaignResources.fileKey, file.fileKey))).toEqual([]);
     expect(await tracker(gm.id).listJobs()).toEqual([]);
     expect(await storageUsed(db, gm.username)).toBe(0);
@@ -352,5 +343,7 @@ describe("deleting a file", () => {
     expect(await db.select().from(campaigns).where(eq(campaigns.id, campaignId))).toHaveLength(1);
     expect(await getFile(db, other.username, kept.fileKey)).toBeDefined();
     expect(await objectsOf(other)).toHaveLength(1);
+    expect(await chunksOf(kept.fileKey)).toHaveLength(1);
+    expect(await vectorIdsOf(kept.fileKey)).toHaveLength(1);
   });
 });

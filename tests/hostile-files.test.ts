@@ -377,7 +377,7 @@ describe("text files", () => {
     const { file, job } = await ingestOne("notes.md", bytes, "text/markdown; charset=utf-8");
     expect(job).toMatchObject({ status: "ready" });
     const [chunk] = await chunksOf(file.fileKey);
-    expect(chunk?.metadata.headingPath).toEqual(["Café Ünder"]);
+    expect(chunk?.headingPath).toEqual(["Café Ünder"]);
     expect(chunk?.text).toContain("The naïve bard sings of the ☃ snowman.");
     expect(await ftsHits(file.fileKey, "snowman")).toBe(1);
   });

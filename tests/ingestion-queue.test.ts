@@ -8,8 +8,8 @@ import {
   MAX_STEP_DEATHS,
   MAX_WHOLE_FILE_EXTRACT_BYTES,
   PAGES_PER_STEP,
+  type QueueDeps,
 } from "~/server/ingest/queue.server";
-import { D1VectorIndex } from "~/server/vectors/local.server";
 import type { Embedder } from "~/server/vectors/ports.server";
 import conditions from "../../shared/corpus/srd5/12-conditions.md?raw";
 import { db, newUser } from "./helpers";
@@ -46,7 +46,7 @@ describe("ingestion queue", () => {
     expect(events.at(-1)).toMatchObject({ pagesDone: 8, pageCount: 8, error: null });
     const chunks = await chunksOf(file.fileKey);
     expect(chunks.length).toBe(events.at(-1)?.chunksTotal);
-    expect(new Set(chunks.map((c) => c.metadata.page))).toEqual(new Set([1, 2, 3, 4, 5, 6, 7, 8]));
+    expect(new Set(chunks.map((c) => c.page))).toEqual(new Set([1, 2, 3, 4, 5, 6, 7, 8]));
     expect(await ftsHits(file.fileKey, "darkvision")).toBeGreaterThan(0);
     expect(await vectorIdsOf(file.fileKey)).toEqual(chunks.map((c) => c.id).sort());
     expect(await statusOf(file.fileKey)).toMatchObject({ status: "ready", pageCount: 8, error: null });
@@ -64,7 +64,7 @@ describe("ingestion queue", () => {
     const extracting = events.filter((e) => e.status === "extracting" || e.status === "indexing");
     expect(extracting.map((e) => e.pagesDone)).toEqual([0, PAGES_PER_STEP, 2 * PAGES_PER_STEP, pages]);
     const chunks = await chunksOf(file.fileKey);
-    expect(chunks.find((c) => c.text.includes("page44 "))?.metadata.page).toBe(44);
+    expect(chunks.find((c) => c.text.includes("page44 "))?.page).toBe(44);
     expect(await ftsHits(file.fileKey, "page44")).toBe(1);
   });
 
@@ -98,13 +98,18 @@ describe("ingestion queue", () => {
     const file = await storeFile(gm.username, "conditions.md", text(conditions), "text/markdown");
     let failures = 2;
     // The network boundary fails after the vectors were written, before the checkpoint.
-    const flaky = new D1VectorIndex(db);
-    const upsert = flaky.upsert.bind(flaky);
-    flaky.upsert = async (namespace, vectors) => {
-      await upsert(namespace, vectors);
-      if (failures-- > 0) throw new Error("network hiccup");
-    };
-    const deps = { ...localDeps(), vectors: flaky };
+    const deps = (app: QueueDeps): QueueDeps => ({
+      ...app,
+      vectors: {
+        ...app.vectors,
+        upsert: async (namespace, vectors) => {
+          await app.vectors.upsert(namespace, vectors);
+          if (failures-- > 0) throw new Error("network hiccup");
+        },
+        query: app.vectors.query.bind(app.vectors),
+        deleteByIds: app.vectors.deleteByIds.bind(app.vectors),
+      },
+    });
     const now = Date.now();
     await withQueue(
       gm.username,
@@ -121,7 +126,7 @@ describe("ingestion queue", () => {
     );
     const chunks = await chunksOf(file.fileKey);
     expect(chunks.length).toBeGreaterThan(3);
-    expect(chunks[0]?.metadata.headingPath).toEqual(["Appendix PH-A: Conditions"]);
+    expect(chunks[0]?.headingPath).toEqual(["Appendix PH-A: Conditions"]);
     expect(await vectorIdsOf(file.fileKey)).toEqual(chunks.map((c) => c.id).sort());
   });
 
@@ -137,6 +142,8 @@ describe("ingestion queue", () => {
       name: "down",
       dimensions: 3,
       batchSize: 10,
+      semantic: true,
+      minSimilarity: 0.5,
       embed: () => Promise.reject(new Error("AI unavailable")),
     };
     await withQueue(
@@ -333,7 +340,7 @@ describe("ingestion queue", () => {
     expect(await vectorIdsOf(file.fileKey)).toEqual([]);
   });
 
-  it("leaves no chunks behind when the file is cancelled or deleted while they are written", async () => {
+  it("leaves no passages behind, and the right stage in D1, when a file goes while its stage is recorded", async () => {
     const gm = await newUser();
     for (const how of ["cancel", "forget"] as const) {
       const file = await storeFile(
@@ -344,7 +351,7 @@ describe("ingestion queue", () => {
       );
       const held = gate();
       const local = localDeps();
-      // The D1 write of the indexing step is slow, and the file goes meanwhile.
+      // The D1 write of "embedding" after the indexing step is slow, and the file goes meanwhile.
       let holdNext = false;
       const slowDb = new Proxy(local.db, {
         get: (target, prop) =>
@@ -365,12 +372,12 @@ describe("ingestion queue", () => {
           await queue.runStep(); // queued → extracting
           await queue.runStep(); // extracting → indexing
           holdNext = true;
-          const step = queue.runStep();
+          const step = queue.runStep(); // indexing → embedding, held while D1 is told
           await held.waiting;
-          if (how === "cancel") await queue.cancel(file.fileKey);
-          else await queue.forget(gm.username, file.fileKey);
+          const gone = how === "cancel" ? queue.cancel(file.fileKey) : queue.forget(gm.username, file.fileKey);
+          await new Promise((resolve) => setTimeout(resolve, 10));
           held.open();
-          await step;
+          await Promise.all([step, gone]);
           expect(await queue.runStep()).toBe(false);
           const staged = sql.exec("SELECT count(*) AS n FROM staged_chunks WHERE file_key = ?", file.fileKey).one();
           expect(staged.n).toBe(0);
@@ -378,6 +385,8 @@ describe("ingestion queue", () => {
         { ...local, db: slowDb },
       );
       expect(await chunksOf(file.fileKey)).toEqual([]);
+      // The older stage's write, held up, never lands after the cancel's.
+      if (how === "cancel") expect(await statusOf(file.fileKey)).toMatchObject({ status: "cancelled" });
     }
   });
 

@@ -7,7 +7,6 @@ import {
   campaigns,
   chatMessages,
   chatSessions,
-  fileChunks,
   fileMetadata,
 } from "~/server/db/schema";
 import { db, newUser } from "./helpers";
@@ -49,13 +48,6 @@ describe("data model", () => {
     const fileKey = crypto.randomUUID();
     await db.insert(campaigns).values({ id: campaignId, username: user.username, name: "Tomb of Ash" });
     await db.insert(fileMetadata).values({ fileKey, username: user.username, fileName: "tomb.pdf" });
-    await db.insert(fileChunks).values({
-      id: `${fileKey}:v1:0`,
-      fileKey,
-      username: user.username,
-      chunkText: "The phylactery lies beneath the altar",
-      chunkIndex: 0,
-    });
     await db.insert(campaignContext).values({ campaignId, title: "Altar", content: "phylactery" });
     await db.insert(campaignCharacters).values({ campaignId, characterName: "Acererak" });
     await db.insert(campaignResources).values({ campaignId, fileKey, fileName: "tomb.pdf" });
@@ -77,7 +69,6 @@ describe("data model", () => {
         .where(eq(chatMessages.sessionId, chat?.id ?? "")),
     ).toHaveLength(0);
     expect(await db.select().from(fileMetadata).where(eq(fileMetadata.fileKey, fileKey))).toHaveLength(1);
-    expect(await ftsIds("file_chunks_fts", "phylactery")).toHaveLength(1);
     expect(await ftsIds("campaign_context_fts", "phylactery")).toHaveLength(0);
   });
 

@@ -6,24 +6,27 @@ import { createContextEntry } from "~/server/campaigns/context-entries.server";
 import { attachFile } from "~/server/campaigns/resources.server";
 import type { Campaign } from "~/server/db/schema";
 import { getFile } from "~/server/files/files.server";
-import { ftsAnyTerm, queryTerms, reciprocalRankFusion, snippet } from "~/server/search/query.server";
-import { resolveScope, type SearchDeps, search } from "~/server/search/search.server";
-import { D1VectorIndex, HashingEmbedder } from "~/server/vectors/local.server";
-import { db, newUser } from "./helpers";
+import type { Account } from "~/server/files/library.server";
+import { ftsAnyTerm, ftsNearPairs, queryTerms, reciprocalRankFusion, snippet } from "~/server/search/query.server";
+import { resolveScope, type SearchOptions, search as searchPage } from "~/server/search/search.server";
+import { db, newUser, services } from "./helpers";
 import { drain, storeFile, withQueue } from "./ingest-helpers";
 import { bookPages, buildPdf } from "./pdf-fixtures";
 
-const deps: SearchDeps = { db, embedder: new HashingEmbedder(), vectors: new D1VectorIndex(db), reranker: null };
+/** The app's search, as the search page and the API call it: one page of results. */
+const search = async (owner: Account, options: SearchOptions) =>
+  (await searchPage(services.search, owner, options)).results;
 const text = (s: string) => new TextEncoder().encode(s);
 
 /** Stores and fully processes files for a user (as uploads would be). */
-async function ingest(username: string, files: { name: string; body: string | Uint8Array; type?: string }[]) {
+async function ingest(owner: Account, files: { name: string; body: string | Uint8Array; type?: string }[]) {
   const stored: Awaited<ReturnType<typeof storeFile>>[] = [];
   for (const file of files) {
     const body = typeof file.body === "string" ? text(file.body) : file.body;
-    stored.push(await storeFile(username, file.name, body, file.type ?? "text/markdown"));
+    stored.push(await storeFile(owner.username, file.name, body, file.type ?? "text/markdown"));
   }
-  await withQueue(username, async (queue) => {
+  // In the owner's own tracker, where search looks.
+  await withQueue(owner.id, async (queue) => {
     for (const file of stored) await queue.enqueue(file);
     await drain(queue);
   });
@@ -36,7 +39,7 @@ const campaignInput = (name: string) => ({ name, description: "", status: "activ
 async function world() {
   const gm = await newUser();
   const rival = await newUser();
-  const [lich, crown, loose] = await ingest(gm.username, [
+  const [lich, crown, loose] = await ingest(gm, [
     {
       name: "Lich lore.md",
       body: "# The Lich\n\n## Phylactery\n\nThe lich Vecnaar keeps its phylactery in a drowned bell tower. It returns in 1d10 days unless the phylactery is destroyed.\n",
@@ -47,7 +50,7 @@ async function world() {
     },
     { name: "Tavern menu.md", body: "# Menu\n\nEel pie, salted herring and a mug of dark ale.\n" },
   ]);
-  await ingest(rival.username, [
+  await ingest(rival, [
     { name: "Rival lich.md", body: "# Their lich\n\nA different lich hides its phylactery in a volcano.\n" },
   ]);
   const tide: Campaign = await createCampaign(db, gm.username, campaignInput("Tides of Ruin"));
@@ -94,9 +97,25 @@ const titles = (results: SearchResult[]) =>
 
 describe("query handling", () => {
   it("keeps the meaningful words and never lets typed text become FTS5 syntax", () => {
-    expect(queryTerms("What does the lich need to come back?")).toEqual(["lich", "need", "come", "back"]);
+    expect(queryTerms("What does the lich need to come back?")).toEqual(["lich", "need", "come"]);
     expect(queryTerms("Vessa's dagger")).toEqual(["vessa", "dagger"]);
     expect(ftsAnyTerm(['he said "NEAR(a b)"'], ["chunk_text"])).toBe('{chunk_text} : ("he said ""NEAR(a b)""")');
+    expect(ftsNearPairs(["death", 'sav"ing'], ["body"])).toBe('{body} : (NEAR("death" "sav""ing", 3))');
+    expect(ftsNearPairs(["grapple"], ["body"])).toBeNull();
+  });
+
+  it("drops the words a question is framed with, but not the same word where it means something", () => {
+    // "how long" asks for a number; the "long" of "long rest" is what is asked about.
+    expect(queryTerms("How long does a long rest take?")).toEqual(["long", "rest", "take"]);
+    expect(queryTerms("What happens when a creature is like, grappled?")).toEqual(["creature", "grappled"]);
+    expect(queryTerms("How much damage does falling do?")).toEqual(["damage", "falling"]);
+  });
+
+  it("matches number words as tables and stat blocks write them", () => {
+    expect(ftsAnyTerm(["four", "levels"], ["body"])).toBe('{body} : (("four" OR "4") OR "levels")');
+    expect(ftsAnyTerm(["fifth"], ["body"])).toBe('{body} : (("fifth" OR "5th" OR "5"))');
+    expect(ftsAnyTerm(["5th"], ["body"])).toBe('{body} : (("5th" OR "5"))');
+    expect(ftsAnyTerm(["21st"], ["body"])).toBe('{body} : (("21st" OR "21"))');
   });
 
   it("matches the word being typed as a prefix only once it has three letters", () => {
@@ -107,15 +126,17 @@ describe("query handling", () => {
     expect(ftsAnyTerm(["gra"], ["chunk_text"], false)).toBe('{chunk_text} : ("gra")');
   });
 
-  it("fuses rankings so that what several retrievers agree on comes first", () => {
+  it("fuses rankings so that what several retrievers agree on comes first, each by its weight", () => {
     const fused = reciprocalRankFusion([
-      ["a", "b", "c"],
-      ["c", "d"],
+      { ids: ["a", "b", "c"], weight: 1 },
+      { ids: ["c", "d"], weight: 1 },
+      { ids: ["d"], weight: 0.5 },
     ]);
     const order = [...fused.entries()].sort((x, y) => y[1] - x[1]).map(([id]) => id);
-    expect(order[0]).toBe("c");
+    expect(order.slice(0, 2)).toEqual(["c", "d"]);
     expect(fused.get("a")).toBeCloseTo(1 / 61);
     expect(fused.get("c")).toBeCloseTo(1 / 63 + 1 / 61);
+    expect(fused.get("d")).toBeCloseTo(1 / 62 + 0.5 / 61);
   });
 
   it("marks matched words in a window around them", () => {
@@ -130,63 +151,148 @@ describe("query handling", () => {
 describe("hybrid search", () => {
   it("searches the whole library: files, lore and characters, never another user's", async () => {
     const { gm } = await world();
-    const results = await search(deps, gm, { query: "crown", k: 20 });
+    const results = await search(gm, { query: "crown", k: 20 });
     expect(titles(results)).toEqual(
       expect.arrayContaining(["Sunken crown.md", "Who wants the crown", "The ash crown", "Maren the Harbour Master"]),
     );
     expect(titles(results)).not.toContain("The rival's crown");
-    const lich = await search(deps, gm, { query: "lich phylactery", k: 20 });
+    const lich = await search(gm, { query: "lich phylactery", k: 20 });
     expect(titles(lich)).toContain("Lich lore.md");
     expect(titles(lich)).not.toContain("Rival lich.md");
-    // Found by its words and by its embedding: both retrievers agree.
+    // Found by its words; the offline embedder, which only hashes words, does not vote beside them.
     expect(lich.find((r) => r.source.kind === "chunk" && r.source.fileName === "Lich lore.md")?.matchedBy).toEqual([
       "words",
-      "meaning",
     ]);
+    // …but fills in when no word matches, as with a misspelling.
+    const typo = await search(gm, { query: "phylactary", k: 5 });
+    expect(typo[0]).toMatchObject({ matchedBy: ["meaning"], source: { fileName: "Lich lore.md" } });
+    expect(titles(typo)).not.toContain("Rival lich.md");
+  });
+
+  it("puts a rule's own section above passages that only mention it", async () => {
+    const gm = await newUser();
+    await ingest(gm, [
+      {
+        name: "Spell lists.md",
+        body: "# Spell lists\n\n| Level | Spells |\n| --- | --- |\n| 1 | cure wounds, sleep, shield, grease |\n| 2 | hold person, web |\n",
+      },
+      {
+        name: "Spells.md",
+        body: "# Spells\n\n## Sleep\n\nThis spell sends creatures into a magical slumber. Roll 5d8; the total is how many hit points of creatures this spell can affect.\n",
+      },
+    ]);
+    const [first] = await search(gm, { query: "sleep spell", k: 5 });
+    expect(first?.title).toBe("Sleep");
+  });
+
+  it("puts an entry or character the search names first, above passages that mention it often", async () => {
+    const gm = await newUser();
+    await ingest(gm, [
+      {
+        name: "Classes.md",
+        body: "# Morwen's table\n\n| Morwen | Morwen | Morwen |\n| --- | --- | --- |\n| Morwen level 1 | Morwen | Morwen |\n",
+      },
+    ]);
+    const campaign = await createCampaign(db, gm.username, campaignInput("Tides"));
+    await createCharacter(db, campaign, {
+      characterName: "Morwen",
+      characterType: "npc",
+      status: "alive",
+      backstory: "A sea witch who trades in names.",
+      stats: [],
+    });
+    for (const query of ["Morwen", "morwen the sea witch"]) {
+      const [first] = await search(gm, { query, k: 5 });
+      expect(first, query).toMatchObject({ kind: "character", title: "Morwen" });
+    }
+  });
+
+  it("shows the same text in two files once, and neighbouring passages of a section as one result", async () => {
+    const gm = await newUser();
+    const section = Array.from(
+      { length: 30 },
+      (_, i) => `The drowned abbey holds secret number ${i}, and the bell tolls for it at low tide.`,
+    ).join(" ");
+    const [copy] = await ingest(gm, [
+      { name: "Abbey.md", body: `# Abbey\n\n${section}\n` },
+      { name: "Abbey copy.md", body: `# Abbey\n\n${section}\n` },
+    ]);
+    const results = await search(gm, { query: "drowned abbey bell", k: 10 });
+    expect(results).toHaveLength(1);
+    const [result] = results;
+    // Both passages of the section, their shared overlap once.
+    expect(result?.text).toContain("secret number 0,");
+    expect(result?.text).toContain("secret number 29,");
+    expect(result?.text.split("secret number 12,").length).toBe(2);
+    expect(result?.alsoIn).toEqual([
+      {
+        fileName: copy?.fileName === "Abbey.md" ? "Abbey copy.md" : "Abbey.md",
+        href: expect.stringContaining("/read#passage-"),
+      },
+    ]);
+  });
+
+  it("pages through more results than fit on one", async () => {
+    const gm = await newUser();
+    await ingest(
+      gm,
+      Array.from({ length: 14 }, (_, i) => ({
+        name: `Tide ${i}.md`,
+        body: `# Tide table ${i}\n\nHigh tide ${i} at the harbour.\n`,
+      })),
+    );
+    const first = await searchPage(services.search, gm, { query: "tide harbour", k: 10 });
+    const second = await searchPage(services.search, gm, { query: "tide harbour", k: 10, offset: 10 });
+    expect(first).toMatchObject({ more: true });
+    expect(first.results.map((r) => r.rank)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(second).toMatchObject({ more: false });
+    expect(second.results.map((r) => r.rank)).toEqual([11, 12, 13, 14]);
+    const all = new Set([...first.results, ...second.results].map((r) => r.id));
+    expect(all.size).toBe(14);
   });
 
   it("keeps a campaign search inside the campaign: its files, entries and characters only", async () => {
     const { gm, tide, ash } = await world();
-    const results = await search(deps, gm, { query: "crown tavern eel", k: 20, campaign: tide });
+    const results = await search(gm, { query: "crown tavern eel", k: 20, campaign: tide });
     expect(titles(results)).toEqual(
       expect.arrayContaining(["Sunken crown.md", "Who wants the crown", "Maren the Harbour Master"]),
     );
     // Not attached to this campaign, or in the other campaign.
     expect(titles(results)).not.toContain("Tavern menu.md");
     expect(titles(results)).not.toContain("The ash crown");
-    const other = await search(deps, gm, { query: "crown", k: 20, campaign: ash });
+    const other = await search(gm, { query: "crown", k: 20, campaign: ash });
     expect(titles(other)).toEqual(["The ash crown"]);
   });
 
   it("narrows to one file, a kind of material or a tag", async () => {
     const { gm, crown } = await world();
-    const inFile = await search(deps, gm, { query: "crown drowned", k: 20, fileKey: crown?.fileKey });
+    const inFile = await search(gm, { query: "crown drowned", k: 20, fileKey: crown?.fileKey });
     expect(new Set(titles(inFile))).toEqual(new Set(["Sunken crown.md"]));
-    const lore = await search(deps, gm, { query: "crown", k: 20, type: "context" });
+    const lore = await search(gm, { query: "crown", k: 20, type: "context" });
     expect(lore.every((r) => r.kind === "context")).toBe(true);
-    const tagged = await search(deps, gm, { query: "crown", k: 20, tag: "crown" });
+    const tagged = await search(gm, { query: "crown", k: 20, tag: "crown" });
     expect(titles(tagged)).toEqual(["Who wants the crown"]);
   });
 
   it("links each result to its source: the passage, the PDF page, the entry", async () => {
     const { gm, lich, tide } = await world();
-    const [pdf] = await ingest(gm.username, [
+    const [pdf] = await ingest(gm, [
       { name: "Keep.pdf", body: buildPdf({ pages: bookPages(3) }), type: "application/pdf" },
     ]);
-    const [hit] = await search(deps, gm, { query: "page2 warden", k: 1, fileKey: pdf?.fileKey });
+    const [hit] = await search(gm, { query: "page2 warden", k: 1, fileKey: pdf?.fileKey });
     expect(hit).toMatchObject({ href: `/files/${pdf?.fileKey}#page=2`, source: { page: 2, fileName: "Keep.pdf" } });
-    const [note] = await search(deps, gm, { query: "phylactery", k: 1, fileKey: lich?.fileKey });
+    const [note] = await search(gm, { query: "phylactery", k: 1, fileKey: lich?.fileKey });
     expect(note?.href).toBe(`/library/${lich?.fileKey}/read#passage-0`);
     expect(note?.source).toMatchObject({ headingPath: ["The Lich", "Phylactery"] });
     expect(note?.snippet.filter((p) => p.match).map((p) => p.text)).toContain("phylactery");
-    const [entry] = await search(deps, gm, { query: "harbour master wants", k: 1, type: "context" });
+    const [entry] = await search(gm, { query: "harbour master wants", k: 1, type: "context" });
     expect(entry?.href).toMatch(new RegExp(`^/campaigns/${tide.id}/context/\\d+$`));
     expect(entry?.source).toMatchObject({ kind: "context", gmOnly: true, campaignName: "Tides of Ruin" });
   });
 
   it("answers from the ready version while a new one is processed, never from both", async () => {
     const gm = await newUser();
-    const [v1] = await ingest(gm.username, [{ name: "lich.md", body: "# Lich\n\nThe phylactery is in the well." }]);
+    const [v1] = await ingest(gm, [{ name: "lich.md", body: "# Lich\n\nThe phylactery is in the well." }]);
     const v2 = await storeFile(
       gm.username,
       "lich.md",
@@ -194,14 +300,14 @@ describe("hybrid search", () => {
       "text/markdown",
       v1?.fileKey,
     );
-    await withQueue(gm.username, async (queue) => {
+    await withQueue(gm.id, async (queue) => {
       await queue.enqueue(v2);
       for (let i = 0; i < 3; i++) await queue.runStep(); // v2 indexed, not yet embedded
-      const during = await search(deps, gm, { query: "phylactery", k: 10 });
+      const during = await search(gm, { query: "phylactery", k: 10 });
       expect(during.map((r) => r.text)).toEqual([expect.stringContaining("well")]);
       await drain(queue);
     });
-    const after = await search(deps, gm, { query: "phylactery", k: 10 });
+    const after = await search(gm, { query: "phylactery", k: 10 });
     expect(after.map((r) => r.text)).toEqual([expect.stringContaining("tower")]);
   });
 

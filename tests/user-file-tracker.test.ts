@@ -1,13 +1,12 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { exports } from "cloudflare:workers";
-import { eq } from "drizzle-orm";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { JobProgress, LiveMessage } from "~/lib/jobs";
-import { localVectors } from "~/server/db/schema";
 import { deleteFile, uploadFile } from "~/server/files/files.server";
 import { IngestionQueue } from "~/server/ingest/queue.server";
+import { createTrackerServices } from "~/server/services.server";
 import conditions from "../../shared/corpus/srd5/12-conditions.md?raw";
-import { db, fileStores, newUser, services, sessionCookieFor, trackerOf } from "./helpers";
+import { fileStores, newUser, sessionCookieFor, trackerOf } from "./helpers";
 import { chunksOf, storeFile, vectorIdsOf } from "./ingest-helpers";
 
 /**
@@ -59,12 +58,11 @@ describe("the UserFileTracker", () => {
     await deleteFile(stores, gm, file.fileKey);
     expect(await chunksOf(file.fileKey)).toEqual([]);
     expect(await vectorIdsOf(file.fileKey)).toEqual([]);
-    expect(await db.select().from(localVectors).where(eq(localVectors.namespace, gm.id))).toEqual([]);
   });
 
   it("works through what is due when its alarm runs, and schedules nothing once the queue is done", async () => {
     const gm = await newUser();
-    const tracker = trackerOf(gm.username);
+    const tracker = trackerOf(gm.id);
     const request = await storeFile(
       gm.username,
       "notes.md",
@@ -74,7 +72,8 @@ describe("the UserFileTracker", () => {
     // Queue the file in the tracker's own storage, with its alarm set far ahead, so that
     // only runDurableObjectAlarm below runs it (an alarm due now would fire by itself).
     await runInDurableObject(tracker, async (_instance, state) => {
-      await new IngestionQueue(state.storage.sql, services.ingestion, () => {}).enqueue(request);
+      const { ingestion } = createTrackerServices(env, state.storage);
+      await new IngestionQueue(state.storage.sql, ingestion, () => {}).enqueue(request);
       await state.storage.setAlarm(Date.now() + 60 * 60_000);
     });
     expect((await tracker.listJobs()).map((job) => job.status)).toEqual(["queued"]);

@@ -1,7 +1,9 @@
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { VectorizeVectorIndex, WorkersAiEmbedder, WorkersAiReranker } from "~/server/vectors/cloudflare.server";
-import { D1VectorIndex, HashingEmbedder } from "~/server/vectors/local.server";
-import { db, newUser } from "./helpers";
+import { HashingEmbedder } from "~/server/vectors/local.server";
+import { quantise, TrackerVectorIndex, TrackerVectorStore } from "~/server/vectors/tracker-index.server";
+import { newUser, trackerOf } from "./helpers";
 
 const cosine = (a: number[], b: number[]) => a.reduce((sum, v, i) => sum + v * (b[i] ?? 0), 0);
 
@@ -20,9 +22,9 @@ describe("local adapters", () => {
     expect(cosine(lich, liches)).toBeGreaterThan(cosine(lich, market) + 0.2);
   });
 
-  it("keeps each user's vectors in their own namespace and filters by file", async () => {
+  it("keeps each account's vectors in its own tracker, filters by file, replaces and deletes at once", async () => {
     const [gm, other] = [await newUser(), await newUser()];
-    const index = new D1VectorIndex(db);
+    const index = new TrackerVectorIndex(trackerOf);
     const embedder = new HashingEmbedder();
     const [crown, tower] = await embedder.embed(["the sunken crown", "the wizard's tower"]);
     if (!crown || !tower) throw new Error("missing vectors");
@@ -42,6 +44,48 @@ describe("local adapters", () => {
     await index.deleteByIds(gm.id, ["a:v1:0", "c:v1:0"]);
     expect((await index.query(gm.id, crown, { topK: 5 })).map((m) => m.id)).toEqual(["b:v1:0"]);
     expect((await index.query(other.id, crown, { topK: 5 })).map((m) => m.id)).toEqual(["c:v1:0"]);
+  });
+
+  it("answers exactly what a scan of every vector would, also after the object restarts", async () => {
+    const { id } = await newUser();
+    const random = (seed: number) => {
+      let x = seed;
+      const values = Array.from({ length: 256 }, () => {
+        x = (Math.imul(x, 1_103_515_245) + 12_345) >>> 0;
+        return x / 2 ** 31 - 1;
+      });
+      const norm = Math.hypot(...values);
+      return values.map((v) => v / norm);
+    };
+    const records = Array.from({ length: 300 }, (_, i) => ({
+      id: `f${i % 7}:v1:${i}`,
+      values: random(i + 1),
+      fileKey: `f${i % 7}`,
+    }));
+    const query = random(9_999);
+    const index = new TrackerVectorIndex(trackerOf);
+    await index.upsert(id, records);
+    // The reference: every stored (int8) vector scored, best first.
+    const expected = records
+      .map((r) => {
+        const { scale, values } = quantise(r.values);
+        return { id: r.id, score: (values.reduce((sum, v, i) => sum + v * (query[i] ?? 0), 0) * scale) / 127 };
+      })
+      .sort((a, b) => b.score - a.score);
+    const top = await index.query(id, query, { topK: 10 });
+    expect(top.map((m) => m.id)).toEqual(expected.slice(0, 10).map((m) => m.id));
+    const inTwo = await index.query(id, query, { topK: 10, fileKeys: ["f2", "f5"] });
+    expect(inTwo.map((m) => m.id)).toEqual(
+      expected
+        .filter((m) => m.id.startsWith("f2:") || m.id.startsWith("f5:"))
+        .slice(0, 10)
+        .map((m) => m.id),
+    );
+    // A restarted object reads its vectors back from SQLite.
+    const afterRestart = await runInDurableObject(trackerOf(id), (_instance, state) =>
+      new TrackerVectorStore(state.storage.sql).query(query, { topK: 10 }),
+    );
+    expect(afterRestart).toEqual(top);
   });
 });
 

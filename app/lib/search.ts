@@ -31,6 +31,8 @@ const optionalText = (max: number) =>
 export const searchParamsSchema = z.object({
   q: z.string().trim().max(500, "Keep the search under 500 characters.").default(""),
   k: z.coerce.number().int().min(1).max(50).default(10),
+  /** 1-based: results past the first page. */
+  page: z.coerce.number().int().min(1).max(20).default(1),
   campaignId: optionalText(64),
   fileKey: optionalText(64),
   type: z
@@ -38,6 +40,12 @@ export const searchParamsSchema = z.object({
     .optional()
     .or(z.literal("").transform(() => undefined)),
   tag: optionalText(40),
+  /** "1": the last word is still being typed and matches as a prefix (the search page always does). */
+  prefix: z
+    .literal("1")
+    .optional()
+    .or(z.literal("").transform(() => undefined))
+    .transform((value) => value === "1"),
 });
 export type SearchParams = z.infer<typeof searchParamsSchema>;
 
@@ -84,6 +92,8 @@ export interface SearchResult {
   source: ChunkSource | EntrySource;
   /** Opens the source at this place. */
   href: string;
+  /** The same text in other files (a second copy of a book): shown once, with where else it is. */
+  alsoIn?: { fileName: string; href: string }[];
 }
 
 /** URLSearchParams → a validated request (unknown keys ignored). */

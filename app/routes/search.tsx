@@ -25,13 +25,25 @@ export async function loader({ request, context }: Route.LoaderArgs) {
   const services = getServices(context);
   const scope = await resolveScope(services.db, user.username, params);
   if (!scope) notFound("campaign or file");
-  const [scopes, results] = await Promise.all([
+  const [scopes, found] = await Promise.all([
     listSearchScopes(services.db, user.username),
     params.q
-      ? search(services.search, user, { ...params, query: params.q, ...scope, prefix: true })
-      : Promise.resolve([]),
+      ? search(services.search, user, {
+          ...params,
+          query: params.q,
+          offset: (params.page - 1) * params.k,
+          ...scope,
+          prefix: true,
+        })
+      : Promise.resolve({ results: [], more: false }),
   ]);
-  return { params, scopes, results, fileName: scopes.files.find((f) => f.fileKey === params.fileKey)?.fileName };
+  return {
+    params,
+    scopes,
+    results: found.results,
+    more: found.more,
+    fileName: scopes.files.find((f) => f.fileKey === params.fileKey)?.fileName,
+  };
 }
 
 /** Results follow typing after this pause. */

@@ -2,6 +2,7 @@ import { createContext, type RouterContextProvider, redirect } from "react-route
 import type { KnownDeviceCookie } from "./auth/known-device.server";
 import type { Device, User } from "./db/schema";
 import { type RateLimitKind, rateLimited, withinRateLimit } from "./http/rate-limits.server";
+import type { Timings } from "./http/timing.server";
 import type { Services } from "./services.server";
 import type { AppSession, SessionStore } from "./sessions/session.server";
 
@@ -18,6 +19,8 @@ export interface RequestState {
   device: Device | null;
   /** Marks browsers that signed in before (throttling, ADR 0017). */
   knownDevice: KnownDeviceCookie;
+  /** Where this request's time goes (the session lookup first). */
+  timings: Timings;
 }
 
 export const servicesContext = createContext<Services>();

@@ -6,16 +6,19 @@ import { DEFAULT_ROW_LIMITS, type RowLimits } from "./db/quota.server";
 import type { FileStores, Tracker, UploadLimits } from "./files/library.server";
 import type { RateLimiters } from "./http/rate-limits.server";
 import type { QueueDeps } from "./ingest/queue.server";
+import { PassageStore } from "./passages/passage-store.server";
 import type { SearchDeps } from "./search/search.server";
 import { createSessionStore, type SessionStore } from "./sessions/session.server";
 import { VectorizeVectorIndex, WorkersAiEmbedder, WorkersAiReranker } from "./vectors/cloudflare.server";
-import { D1VectorIndex, HashingEmbedder } from "./vectors/local.server";
+import { HashingEmbedder } from "./vectors/local.server";
 import type { Embedder, Reranker, VectorIndex } from "./vectors/ports.server";
+import { LocalVectorIndex, TrackerVectorIndex, TrackerVectorStore } from "./vectors/tracker-index.server";
 
 /**
  * The composition root (docs/decisions/0015): the one place that turns bindings and
- * configuration into the services loaders, actions, the live socket and the Durable
- * Object use. Adapters for AI_PROVIDER are chosen here and nowhere else. Domain modules
+ * configuration into the services loaders, actions and the live socket use
+ * (`createServices`) and those the UserFileTracker Durable Object uses
+ * (`createTrackerServices`). Adapters for AI_PROVIDER are chosen here and nowhere else. Domain modules
  * receive what they need as arguments and never import this file.
  */
 export interface Services {
@@ -30,18 +33,17 @@ export interface Services {
   fileStores: FileStores;
   search: SearchDeps;
   assistant: AskDeps;
-  /** What the ingestion queue in the UserFileTracker works with. */
-  ingestion: QueueDeps;
   rateLimits: RateLimiters;
 }
 
-/** Built once per request by the session middleware (and once per Durable Object). */
+/** Built once per request by the session middleware. */
 export function createServices(env: Env): Services {
   const db = createDb(env.DB);
   const limits = configuredLimits(env);
   const tracker = (accountId: string) => trackerFor(env, accountId);
-  const { embedder, vectors, reranker, chatModel } = aiAdapters(env, db);
-  const search: SearchDeps = { db, embedder, vectors, reranker };
+  // Offline, an account's vectors live in its tracker (ADR 0020): an RPC away.
+  const { embedder, vectors, reranker, chatModel } = aiAdapters(env, () => new TrackerVectorIndex(tracker));
+  const search: SearchDeps = { db, embedder, vectors, reranker, tracker };
   return {
     db,
     bucket: env.FILES,
@@ -51,7 +53,6 @@ export function createServices(env: Env): Services {
     fileStores: { db, files: env.FILES, tracker, limits },
     search,
     assistant: { db, search, model: chatModel, messageLimit: limits.rows.messages },
-    ingestion: { db, files: env.FILES, embedder, vectors },
     rateLimits: {
       auth: env.AUTH_LIMITER,
       upload: env.UPLOAD_LIMITER,
@@ -60,6 +61,23 @@ export function createServices(env: Env): Services {
       write: env.WRITE_LIMITER,
     },
   };
+}
+
+export interface TrackerServices {
+  passages: PassageStore;
+  /** The offline vector index's storage (unused with Vectorize). */
+  vectorStore: TrackerVectorStore;
+  /** What the ingestion queue works with. */
+  ingestion: QueueDeps;
+}
+
+/** Built once per UserFileTracker, over its own storage. */
+export function createTrackerServices(env: Env, storage: DurableObjectStorage): TrackerServices {
+  const db = createDb(env.DB);
+  const passages = new PassageStore(storage);
+  const vectorStore = new TrackerVectorStore(storage.sql);
+  const { embedder, vectors } = aiAdapters(env, () => new LocalVectorIndex(vectorStore));
+  return { passages, vectorStore, ingestion: { db, files: env.FILES, embedder, vectors, passages } };
 }
 
 /** One UserFileTracker per account, named by its immutable id (never by a reusable username). */
@@ -84,7 +102,8 @@ export interface AiAdapters {
  */
 export function aiAdapters(
   env: Pick<Env, "AI" | "AI_PROVIDER" | "VECTORIZE" | "CHAT_BASE_URL" | "CHAT_MODEL" | "CHAT_API_KEY">,
-  db: Db,
+  /** The offline vector index, as reached from where the services run. */
+  localVectors: () => VectorIndex,
 ): AiAdapters {
   const cloudflare = env.AI_PROVIDER === "workers-ai";
   const endpoint = env.CHAT_BASE_URL && env.CHAT_MODEL ? { baseUrl: env.CHAT_BASE_URL, model: env.CHAT_MODEL } : null;
@@ -98,7 +117,7 @@ export function aiAdapters(
         reranker: new WorkersAiReranker(env.AI),
         chatModel,
       }
-    : { embedder: new HashingEmbedder(), vectors: new D1VectorIndex(db), reranker: null, chatModel };
+    : { embedder: new HashingEmbedder(), vectors: localVectors(), reranker: null, chatModel };
 }
 
 /** Upload sizes and the storage quota, and how many rows of each kind an account may hold. */

@@ -1,7 +1,7 @@
 import { Link } from "react-router";
 import { getFileFromContext, requireFileMiddleware } from "~/server/files/guards.server";
-import { readableChunks } from "~/server/ingest/index-chunks.server";
-import { getServices } from "~/server/request.server";
+import { withoutOverlap } from "~/server/ingest/chunk.server";
+import { getServices, requireUser } from "~/server/request.server";
 import type { Route } from "./+types/read";
 
 export const meta: Route.MetaFunction = ({ loaderData }) => [
@@ -14,22 +14,21 @@ export const meta: Route.MetaFunction = ({ loaderData }) => [
  */
 export const middleware: Route.MiddlewareFunction[] = [requireFileMiddleware];
 
-export async function loader({ context }: Route.LoaderArgs) {
+export async function loader({ context, request }: Route.LoaderArgs) {
+  const user = requireUser(context, request);
   const file = getFileFromContext(context);
-  const { version, chunks } = await readableChunks(getServices(context).db, file.fileKey);
+  const { version, passages } = await getServices(context).tracker(user.id).readablePassages(file.fileKey);
   return {
     file: { fileKey: file.fileKey, fileName: file.fileName, status: file.status },
     version,
-    passages: chunks.map((chunk) => {
-      const metadata = chunk.metadata as { page?: number; headingPath?: string[] };
-      const headingPath = metadata.headingPath ?? [];
-      // The chunk text starts with its heading path (for search); the heading shows it already.
-      const prefix = headingPath.length ? `${headingPath.join(" › ")}\n` : "";
+    passages: passages.map((passage, i) => {
+      const previous = passages[i - 1];
       return {
-        index: chunk.index,
-        page: metadata.page ?? null,
-        headingPath,
-        text: chunk.text.startsWith(prefix) ? chunk.text.slice(prefix.length) : chunk.text,
+        index: passage.index,
+        page: passage.page,
+        headingPath: passage.headingPath,
+        // Neighbouring passages share a little text (chunk.server.ts): shown once.
+        text: previous ? withoutOverlap(previous.body, passage.body) : passage.body,
       };
     }),
   };
@@ -56,8 +55,7 @@ export default function ReadFile({ loaderData }: Route.ComponentProps) {
       ) : (
         <>
           <p className="text-sm text-stone-700">
-            The searchable text of version {version}, in {passages.length} passages. Neighbouring passages overlap a
-            little.
+            The searchable text of version {version}, in {passages.length} passages.
           </p>
           <ol className="space-y-3">
             {passages.map((passage) => (

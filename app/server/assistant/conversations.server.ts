@@ -239,10 +239,11 @@ export async function* ask(
       `Your conversations hold ${deps.messageLimit.toLocaleString("en")} messages, the most one account can keep. Delete old conversations to ask more.`,
     );
   }
-  // The campaign's material is its owner's: their vectors are in the owner's namespace.
+  // The campaign's material is its owner's: their passages are in the owner's tracker.
   const [owner] = await db.select({ id: users.id }).from(users).where(eq(users.username, campaign.username));
   const results = owner
-    ? await search(deps.search, { id: owner.id, username: campaign.username }, { query: question, k: 12, campaign })
+    ? (await search(deps.search, { id: owner.id, username: campaign.username }, { query: question, k: 12, campaign }))
+        .results
     : [];
   const citations = citationsFor(relevantSources(question, results));
   let provider: ProviderName = citations.length && deps.model ? deps.model.provider : "extractive";

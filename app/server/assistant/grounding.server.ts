@@ -23,7 +23,9 @@ export function relevantSources(question: string, results: SearchResult[]): Sear
   const matchers = termMatchers(terms);
   return results
     .filter((result) => {
-      const words = [...new Set(result.text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [])];
+      // A passage's heading path says what it is about as much as its text does.
+      const about = `${sourceLabel(result)}\n${result.text}`;
+      const words = [...new Set(about.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [])];
       const present = matchers.filter((matches) => words.some(matches));
       return present.length >= needed;
     })

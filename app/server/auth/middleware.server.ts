@@ -1,5 +1,6 @@
 import type { MiddlewareFunction } from "react-router";
 import { cloudflareContext } from "../context.server";
+import { Timings } from "../http/timing.server";
 import { requestStateContext, servicesContext } from "../request.server";
 import { createServices, knownDeviceCookieFor, sessionStoreFor } from "../services.server";
 import { cookieName, cookieOptions, REFRESH_EVERY_MS } from "../sessions/session.server";
@@ -15,12 +16,15 @@ const MIN_REFRESH_REMAINING_MS = 2 * 60_000;
  * a cookie whose device was signed out (elsewhere, by a password change, by deletion).
  */
 export const sessionMiddleware: MiddlewareFunction<Response> = async ({ request, context }, next) => {
+  const timings = new Timings();
   const { env } = context.get(cloudflareContext);
   const services = createServices(env);
   const store = sessionStoreFor(env, request.url);
-  const session = await store.getSession(request.headers.get("Cookie"));
-  const deviceId = session.get("deviceId");
-  const signedIn = deviceId ? await findSignedIn(services.db, deviceId) : null;
+  const { session, deviceId, signedIn } = await timings.time("session", async () => {
+    const session = await store.getSession(request.headers.get("Cookie"));
+    const deviceId = session.get("deviceId");
+    return { session, deviceId, signedIn: deviceId ? await findSignedIn(services.db, deviceId) : null };
+  });
   context.set(servicesContext, services);
   context.set(requestStateContext, {
     store,
@@ -28,6 +32,7 @@ export const sessionMiddleware: MiddlewareFunction<Response> = async ({ request,
     user: signedIn?.user ?? null,
     device: signedIn?.device ?? null,
     knownDevice: knownDeviceCookieFor(env, request.url),
+    timings,
   });
 
   const response = await next();

@@ -8,13 +8,14 @@
  * - JSON columns hold structured extras that are never queried by SQL.
  * - Every row hangs off `users.username` directly or through a parent, with ON DELETE
  *   CASCADE, so deleting an account or a campaign removes everything below it in D1.
- *   (R2 objects, vectors and KV entries are removed by the services; D1 cannot reach them.)
- * - Tables indexed by FTS5 (chunks, context, characters) have an INTEGER PRIMARY KEY
+ *   (R2 objects, the passages and vectors in each account's UserFileTracker, and KV
+ *   entries are removed by the services; D1 cannot reach them.)
+ * - Tables indexed by FTS5 (context, characters) have an INTEGER PRIMARY KEY
  *   (a stable rowid) because external-content FTS5 tables join on rowid; the FTS tables
  *   and their triggers live in a hand-written migration (migrations/0001_fts.sql).
  */
 import { sql } from "drizzle-orm";
-import { check, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { campaignStatuses, characterStatuses, characterTypes, contextTypes } from "../../lib/domain";
 import { fileStatuses } from "../../lib/jobs";
 
@@ -306,68 +307,6 @@ export const campaignResources = sqliteTable(
     uniqueIndex("campaign_resources_campaign_file_idx").on(t.campaignId, t.fileKey),
     index("campaign_resources_file_idx").on(t.fileKey),
   ],
-);
-
-/** Retrieval chunks. `id` is deterministic: `${fileKey}:v${version}:${chunkIndex}`, and is also the vector id. */
-export const fileChunks = sqliteTable(
-  "file_chunks",
-  {
-    /** Stable rowid for the external-content FTS5 index. */
-    seq: integer("seq", { mode: "number" }).primaryKey({ autoIncrement: true }),
-    id: text("id").notNull(),
-    fileKey: text("file_key")
-      .notNull()
-      .references(() => fileMetadata.fileKey, { onDelete: "cascade" }),
-    username: text("username")
-      .notNull()
-      .references(() => users.username, { onDelete: "cascade" }),
-    fileVersion: integer("file_version", { mode: "number" }).notNull().default(1),
-    chunkText: text("chunk_text").notNull(),
-    chunkIndex: integer("chunk_index", { mode: "number" }).notNull(),
-    embeddingId: text("embedding_id"),
-    /**
-     * One FTS5 token per user, indexed beside the text, so a search matches only the
-     * user's own chunks inside the index instead of everyone's and filtering afterwards.
-     * The trailing 0 keeps the stemmer away from it.
-     */
-    ownerToken: text("owner_token").generatedAlwaysAs(sql`'u' || hex(username) || '0'`, { mode: "virtual" }),
-    /** Provenance: { page, headingPath, start, end }. */
-    metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
-    createdAt: createdAt(),
-    updatedAt: updatedAt(),
-  },
-  (t) => [
-    uniqueIndex("file_chunks_id_idx").on(t.id),
-    index("file_chunks_file_version_idx").on(t.fileKey, t.fileVersion, t.chunkIndex),
-    index("file_chunks_username_idx").on(t.username),
-  ],
-);
-
-/**
- * Local stand-in for Vectorize (the offline VectorIndex adapter): one row per vector,
- * id = chunk id, namespaced per user like the production index.
- */
-export const localVectors = sqliteTable(
-  "local_vectors",
-  {
-    id: text("id").primaryKey(),
-    /** The account's id (the vector namespace, as in production). */
-    namespace: text("namespace")
-      .notNull()
-      .references(() => users.id, { onDelete: "cascade" }),
-    fileKey: text("file_key"),
-    /**
-     * The vector quantised to int8 (value × 127 / scale), base64: D1 hands BLOBs to the
-     * Worker as arrays of numbers, which made scanning 23,000 vectors take seconds; a
-     * short string decodes about ten times faster (ADR 0014).
-     */
-    vector: text("vector").notNull(),
-    /** The largest absolute component: value ≈ int8 × scale / 127. */
-    scale: real("scale").notNull(),
-    metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
-    createdAt: createdAt(),
-  },
-  (t) => [index("local_vectors_namespace_file_idx").on(t.namespace, t.fileKey)],
 );
 
 export const chatSessions = sqliteTable(

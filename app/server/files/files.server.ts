@@ -1,8 +1,8 @@
-import { and, desc, eq, sql, sum } from "drizzle-orm";
+import { and, desc, eq, lt, notExists, sql, sum } from "drizzle-orm";
 import { data } from "react-router";
 import { VersionConflictError } from "../campaigns/errors.server";
 import type { Db } from "../db/db.server";
-import { campaignResources, campaigns, fileMetadata, fileVersions } from "../db/schema";
+import { campaignResources, campaigns, deletedAccounts, fileMetadata, fileVersions, users } from "../db/schema";
 import { detectFileType, SNIFF_BYTES } from "./detect.server";
 import { FILE_KEY_PATTERN } from "./keys.server";
 import { type Account, type FileRow, type FileStores, type FileVersionRow, UploadRefused } from "./library.server";
@@ -266,6 +266,38 @@ export async function reprocessFile(stores: FileStores, account: Account, fileKe
   });
 }
 
+/** An upload hands its file to the tracker at once; one still "uploaded" after this was never queued. */
+const NEVER_QUEUED_MS = 2 * 60_000;
+
+/**
+ * Queues files that are stored but were never handed to their tracker (it could not be
+ * reached, or a migration sent them back to be indexed again): a bounded batch per run.
+ */
+export async function queueWaitingFiles(stores: FileStores, now = Date.now()): Promise<number> {
+  const waiting = await stores.db
+    .select({ fileKey: fileMetadata.fileKey, id: users.id, username: users.username })
+    .from(fileMetadata)
+    .innerJoin(users, eq(users.username, fileMetadata.username))
+    .where(
+      and(
+        eq(fileMetadata.status, "uploaded"),
+        lt(fileMetadata.updatedAt, now - NEVER_QUEUED_MS),
+        // An account being deleted must not get its tracker back.
+        notExists(stores.db.select().from(deletedAccounts).where(eq(deletedAccounts.id, users.id))),
+      ),
+    )
+    .limit(50);
+  let queued = 0;
+  for (const file of waiting) {
+    try {
+      if (await reprocessFile(stores, { id: file.id, username: file.username }, file.fileKey)) queued++;
+    } catch (error) {
+      console.error(`could not queue ${file.fileKey} for processing:`, error);
+    }
+  }
+  return queued;
+}
+
 /** The user's processing jobs, as their tracker reports them. */
 export async function listJobs(stores: Pick<FileStores, "tracker">, account: Account) {
   return stores.tracker(account.id).listJobs();
@@ -288,9 +320,9 @@ export async function campaignsUsingFile(db: Db, username: string, fileKey: stri
 
 /**
  * Deletes a file everywhere: its uploads in flight, every version's R2 object (the keys
- * its versions recorded, nothing else), its vectors, then the D1 rows (cascading to
- * versions, chunks with their FTS rows, and campaign links) and the job. D1 goes last so
- * that a failure leaves a file that can be deleted again.
+ * its versions recorded, nothing else), its job, passages and vectors in the tracker,
+ * then the D1 rows (cascading to versions and campaign links). D1 goes last so that a
+ * failure leaves a file that can be deleted again.
  */
 export async function deleteFile(stores: FileStores, account: Account, fileKey: string): Promise<boolean> {
   const { db, files } = stores;
@@ -300,7 +332,7 @@ export async function deleteFile(stores: FileStores, account: Account, fileKey: 
   await cancelUploadsOf(stores, file);
   const keys = (await getFileVersions(db, file)).map((version) => version.r2Key);
   for (let i = 0; i < keys.length; i += R2_DELETE_BATCH) await files.delete(keys.slice(i, i + R2_DELETE_BATCH));
-  // The tracker stops any processing and removes the vectors while the chunk ids are known.
+  // The tracker stops any processing and removes the passages (search stops finding them) and vectors.
   await stores.tracker(account.id).forget(account.id, fileKey);
   await db
     .delete(fileMetadata)

@@ -20,6 +20,25 @@ export interface Chunk {
   end: number;
 }
 
+/** Shorter repeats are left alone: they may be a coincidence rather than the overlap. */
+const MIN_OVERLAP_CHARS = 20;
+
+/**
+ * `next` without the start it repeats from the end of `previous` (the overlap two
+ * neighbouring chunks share), so a reader or a folded result shows that text once.
+ */
+export function withoutOverlap(previous: string, next: string): string {
+  // The carried text starts at a word start at most OVERLAP_CHARS from the end, so a
+  // word longer than that margin can make it longer.
+  const longest = Math.min(2 * OVERLAP_CHARS, previous.length, next.length);
+  const end = previous.trimEnd();
+  for (let length = longest; length >= MIN_OVERLAP_CHARS; length--) {
+    const head = next.slice(0, length).trimEnd();
+    if (head.length >= MIN_OVERLAP_CHARS && end.endsWith(head)) return next.slice(length).trimStart();
+  }
+  return next;
+}
+
 /** Deterministic: the same file version always yields the same ids (retries never duplicate). */
 export function chunkId(fileKey: string, version: number, index: number): string {
   return `${fileKey}:v${version}:${index}`;

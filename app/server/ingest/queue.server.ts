@@ -3,6 +3,7 @@ import { type Extractor, fileKinds, kindOfContentType } from "~/lib/file-kinds";
 import { type JobProgress, type JobStatus, processingStatuses } from "~/lib/jobs";
 import type { Db } from "../db/db.server";
 import { fileMetadata, fileVersions } from "../db/schema";
+import type { PassageStore } from "../passages/passage-store.server";
 import type { Embedder, VectorIndex } from "../vectors/ports.server";
 import { type Chunk, Chunker, chunkBlocks, chunkId } from "./chunk.server";
 import {
@@ -18,14 +19,6 @@ import {
   type TextBlock,
   tooMuchText,
 } from "./extract.server";
-import {
-  chunkIdsOfFile,
-  chunkIdsOfOtherVersions,
-  chunkIdsOfUser,
-  chunkIdsOfVersion,
-  deleteChunks,
-  writeChunks,
-} from "./index-chunks.server";
 import {
   EMPTY_PAGES_BEFORE_GIVING_UP,
   MAX_JSON_BYTES,
@@ -52,10 +45,12 @@ export { MAX_PDF_BYTES, MAX_WHOLE_FILE_EXTRACT_BYTES } from "./limits.server";
  * its own failure, so each step start is recorded durably before it runs; a step that
  * started MAX_STEP_DEATHS times without finishing fails its file with a reason.
  *
- *   queued → extracting (pages) → indexing (chunks → D1 + FTS5) → embedding (vectors) → ready
+ *   queued → extracting (pages) → indexing (passages + FTS5) → embedding (vectors) → ready
  *
  * Extracted chunks wait in the object's own storage (`staged_chunks`) until they are
- * indexed, so a file that fails on page 400 leaves nothing half-written in D1.
+ * indexed, and the passages of a version become searchable only when it is ready
+ * (`PassageStore.publish`), so a file that fails on page 400 leaves nothing half-written
+ * where search looks.
  */
 
 /** Everything the queue needs to know about a stored file version. */
@@ -103,10 +98,13 @@ interface JobRow extends Record<string, SqlStorageValue> {
 }
 
 export interface QueueDeps {
+  /** The file rows the queue mirrors each stage into. */
   db: Db;
   files: R2Bucket;
   embedder: Embedder;
   vectors: VectorIndex;
+  /** The account's passages, in the same object's storage. */
+  passages: PassageStore;
 }
 
 /** Step sizes, chosen so one step stays far below the Worker CPU and memory limits. */
@@ -250,18 +248,20 @@ export class IngestionQueue {
   }
 
   /**
-   * The file is being deleted: stop its job and remove its vectors (the file service
-   * then deletes the D1 rows, which takes the chunks and their FTS rows with them).
+   * The file is being deleted: stop its job, and remove its passages (search stops
+   * finding it at once) and then their vectors.
    */
   async forget(accountId: string, fileKey: string): Promise<void> {
+    const ids = this.deps.passages.ids(fileKey);
     this.sql.exec("DELETE FROM staged_chunks WHERE file_key = ?", fileKey);
     this.sql.exec("DELETE FROM ingest_jobs WHERE file_key = ?", fileKey);
-    await this.deps.vectors.deleteByIds(accountId, await chunkIdsOfFile(this.deps.db, fileKey));
+    this.deps.passages.forget(fileKey);
+    await this.deps.vectors.deleteByIds(accountId, ids);
   }
 
-  /** The account is being deleted: remove every vector of its chunks. */
-  async forgetAll(account: { id: string; username: string }): Promise<void> {
-    await this.deps.vectors.deleteByIds(account.id, await chunkIdsOfUser(this.deps.db, account.username));
+  /** The account is being deleted: remove every vector of its passages (the object's storage goes next). */
+  async forgetAll(account: { id: string }): Promise<void> {
+    await this.deps.vectors.deleteByIds(account.id, this.deps.passages.allIds());
   }
 
   list(): JobProgress[] {
@@ -445,15 +445,9 @@ export class IngestionQueue {
 
   private async indexStep(job: JobRow): Promise<Partial<JobRow>> {
     const chunks = this.staged(job.file_key, job.chunks_indexed, CHUNKS_PER_INDEX_STEP);
-    await writeChunks(this.deps.db, target(job), chunks);
-    if (!this.isCurrent(job)) {
-      // Deleted, cancelled or re-queued while writing: nothing of this run may stay behind.
-      await deleteChunks(
-        this.deps.db,
-        chunks.map((c) => chunkId(job.file_key, job.version, c.index)),
-      );
-      throw new StaleJob();
-    }
+    // Checked and written with no await between: the job cannot change in the meantime.
+    if (!this.isCurrent(job)) throw new StaleJob();
+    this.deps.passages.write(job.file_key, job.version, chunks);
     const indexed = job.chunks_indexed + chunks.length;
     return indexed < job.chunks_total ? { chunks_indexed: indexed } : { chunks_indexed: indexed, status: "embedding" };
   }
@@ -475,10 +469,14 @@ export class IngestionQueue {
     }
     const embedded = job.chunks_embedded + chunks.length;
     if (embedded < job.chunks_total) return { chunks_embedded: embedded };
-    // Searchable: now the previous version's chunks and vectors can go.
-    const old = await chunkIdsOfOtherVersions(this.deps.db, target(job));
-    await this.deps.vectors.deleteByIds(namespaceOf(job), old);
-    await deleteChunks(this.deps.db, old);
+    // Searchable: the previous version's vectors go, then (with no await between the
+    // check and the write) this version replaces the previous one's passages.
+    await this.deps.vectors.deleteByIds(
+      namespaceOf(job),
+      this.deps.passages.ids(job.file_key, { except: job.version }),
+    );
+    if (!this.isCurrent(job)) throw new StaleJob();
+    this.deps.passages.publish(job.file_key, job.version);
     this.sql.exec("DELETE FROM staged_chunks WHERE file_key = ?", job.file_key);
     return { chunks_embedded: embedded, status: "ready" };
   }
@@ -515,16 +513,31 @@ export class IngestionQueue {
     );
   }
 
-  /** Removes what a failed or cancelled version left: staged, indexed and embedded chunks. */
+  /** Removes what a failed or cancelled version left: staged chunks, passages and vectors. */
   private async discardVersion(job: JobRow): Promise<void> {
     this.sql.exec("DELETE FROM staged_chunks WHERE file_key = ?", job.file_key);
-    const ids = await chunkIdsOfVersion(this.deps.db, target(job));
+    const ids = this.deps.passages.ids(job.file_key, { only: job.version });
+    this.deps.passages.discard(job.file_key, job.version);
     await this.deps.vectors.deleteByIds(namespaceOf(job), ids);
-    await deleteChunks(this.deps.db, ids);
   }
 
-  /** Mirrors the stage into D1, so pages that never open a socket (and search) see it too. */
-  private async recordStatus(job: JobRow): Promise<void> {
+  /** D1 writes of stages, one after another (see recordStatus). */
+  private statusWrites: Promise<void> = Promise.resolve();
+
+  /**
+   * Mirrors the job's stage into D1, so pages that never open a socket see it too. The
+   * writes run one at a time and each writes the job as it is when its turn comes, so a
+   * slow write of an older stage can never land after a newer one (a cancel, say).
+   */
+  private recordStatus(job: JobRow): Promise<void> {
+    const write = this.statusWrites.then(() => this.writeStatus(job.file_key, job.version));
+    this.statusWrites = write.catch(() => {});
+    return write;
+  }
+
+  private async writeStatus(fileKey: string, version: number): Promise<void> {
+    const job = this.get(fileKey);
+    if (!job || job.version !== version) return;
     const status = job.status;
     const pageCount = job.page_count ?? null;
     const error = job.error ?? null;
@@ -604,10 +617,6 @@ function processorStopped(job: JobRow): string {
 /** The job's vector namespace: its account's id (for jobs queued before ids, the username was the id). */
 function namespaceOf(job: JobRow): string {
   return job.account_id || job.username;
-}
-
-function target(job: JobRow) {
-  return { fileKey: job.file_key, username: job.username, version: job.version };
 }
 
 function toProgress(row: JobRow): JobProgress {

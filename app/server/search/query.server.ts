@@ -5,14 +5,50 @@ import type { SnippetPart } from "~/lib/search";
  * passage matched: terms for FTS5, and snippets with the matched words marked.
  */
 
-/** Words that match nearly every passage and tell bm25 nothing. */
+/**
+ * Words that tell bm25 nothing about what is asked: a standard English stop list, and the
+ * words a question is framed with ("what happens", "how does … work", "is it like").
+ */
 const STOPWORDS = new Set(
   (
-    "a an and are as at be but by can could did do does for from had has have how i if in into is it its " +
-    "me my of on or our she he should so than that the their them then there these they this those to " +
-    "was we were what when where which who whom why will with would you your about any all also"
+    "a about above after again against all also am an and any are as at be because been before being below " +
+    "between both but by can could did do does doing down during each few for from further had has have " +
+    "having he her here hers herself him himself his how i if in into is it its itself just me more most my " +
+    "myself no nor not now of off on once only or other our ours ourselves out over own same she should so " +
+    "some such than that the their theirs them themselves then there these they this those through to too " +
+    "under until up very was we were what when where which while who whom why will with would you your " +
+    "yours yourself yourselves get gets got getting happen happens happened like let lets work works " +
+    "mean means tell use used back able really actually"
   ).split(" "),
 );
+
+/** "How long", "how far", "how much", "how many", "how often" ask for a number: the second word is framing too. */
+const AFTER_HOW = new Set(["long", "far", "much", "many", "often", "big", "old"]);
+
+/** Number words as tables and stat blocks write them: "four" is also "4", "fifth" also "5th". */
+const CARDINALS =
+  "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty".split(
+    " ",
+  );
+const ORDINALS =
+  "zeroth first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth".split(
+    " ",
+  );
+const ordinal = (n: number) => {
+  const teen = n % 100 >= 11 && n % 100 <= 13;
+  const suffix = teen ? "th" : (({ 1: "st", 2: "nd", 3: "rd" } as Record<number, string>)[n % 10] ?? "th");
+  return `${n}${suffix}`;
+};
+
+/** Other tokens that count as the term: digits for number words, the bare number of an ordinal. */
+export function alternativesOf(term: string): string[] {
+  const cardinal = CARDINALS.indexOf(term);
+  if (cardinal >= 0) return [String(cardinal)];
+  const nth = ORDINALS.indexOf(term);
+  if (nth > 0) return [ordinal(nth), String(nth)];
+  const numbered = /^(\d+)(?:st|nd|rd|th)$/.exec(term);
+  return numbered?.[1] ? [numbered[1]] : [];
+}
 
 /** At most this many terms reach the index: long questions stay fast. */
 const MAX_TERMS = 16;
@@ -25,7 +61,9 @@ export function queryTerms(query: string): string[] {
       .normalize("NFKC")
       .match(/[\p{L}\p{N}]+(?:['’][\p{L}]+)?/gu) ?? []
   ).map((w) => w.replace(/['’]s$/u, "").replace(/['’]/gu, ""));
-  const meaningful = words.filter((word) => !STOPWORDS.has(word) && word.length > 1);
+  const meaningful = words.filter(
+    (word, i) => !STOPWORDS.has(word) && word.length > 1 && !(words[i - 1] === "how" && AFTER_HOW.has(word)),
+  );
   return [...new Set(meaningful.length ? meaningful : words)].slice(0, MAX_TERMS);
 }
 
@@ -38,24 +76,36 @@ export function ftsAnyTerm(terms: string[], columns: string[], prefixLast = fals
   return `{${columns.join(" ")}} : (${quoteTerms(terms, prefixLast).join(" OR ")})`;
 }
 
-/** Every term (in any order): passages about the whole question, not one word of it. */
-export function ftsAllTerms(terms: string[], columns: string[], prefixLast = false): string {
-  return `{${columns.join(" ")}} : (${quoteTerms(terms, prefixLast).join(" AND ")})`;
+/** Tokens allowed between two words that count as "close together". */
+const NEAR_DISTANCE = 3;
+
+/**
+ * Passages where neighbouring words of the question stand close together ("death
+ * saving throw", "hold … breath"): an FTS5 expression, or null for a single term.
+ */
+export function ftsNearPairs(terms: string[], columns: string[]): string | null {
+  if (terms.length < 2) return null;
+  const pairs = terms.slice(1).map((term, i) => `NEAR(${quote(terms[i] ?? "")} ${quote(term)}, ${NEAR_DISTANCE})`);
+  return `{${columns.join(" ")}} : (${pairs.join(" OR ")})`;
 }
 
 /**
- * A prefix query walks every term in the index that starts with it — everyone's, since
- * one FTS5 table holds every tenant — so one or two letters would read most of it. Shorter
- * words being typed match as whole words until they are this long.
+ * A prefix query walks every term in the index that starts with it — in D1 everyone's,
+ * since one FTS5 table holds every tenant's entries — so one or two letters would read
+ * most of it. Shorter words being typed match as whole words until they are this long.
  */
 export const MIN_PREFIX_LENGTH = 3;
 
 function quoteTerms(terms: string[], prefixLast: boolean): string[] {
   return terms.map((term, i) => {
     const prefix = prefixLast && i === terms.length - 1 && [...term].length >= MIN_PREFIX_LENGTH;
-    return `"${term.replaceAll('"', '""')}"${prefix ? "*" : ""}`;
+    const alternatives = alternativesOf(term);
+    const quoted = `${quote(term)}${prefix ? "*" : ""}`;
+    return alternatives.length ? `(${[quoted, ...alternatives.map(quote)].join(" OR ")})` : quoted;
   });
 }
+
+const quote = (term: string) => `"${term.replaceAll('"', '""')}"`;
 
 /** The owner's token (or several, any of them) that the scoped FTS5 indexes carry (ADR 0014). */
 export function ftsTokenFilter(column: string, tokens: string[]): string {
@@ -77,7 +127,9 @@ const SNIPPET_CHARS = 280;
 export function termMatchers(terms: string[]): ((word: string) => boolean)[] {
   return terms.map((term) => {
     const stem = term.length > 4 ? term.slice(0, Math.max(4, term.length - 2)) : term;
-    return stem.length <= 3 ? (word) => word === stem : (word) => word.startsWith(stem);
+    const alternatives = alternativesOf(term);
+    const matches = stem.length <= 3 ? (word: string) => word === stem : (word: string) => word.startsWith(stem);
+    return alternatives.length ? (word) => matches(word) || alternatives.includes(word) : matches;
   });
 }
 
@@ -124,13 +176,14 @@ export function snippet(text: string, terms: string[]): SnippetPart[] {
 }
 
 /**
- * Reciprocal rank fusion: each list votes 1 / (k + rank) for its items; items found by
- * several retrievers rise. k = 60 is the constant of the original paper (Cormack et al.).
+ * Weighted reciprocal rank fusion: each list votes weight / (k + rank) for its items;
+ * items found by several retrievers rise. k = 60 is the constant of the original paper
+ * (Cormack et al.).
  */
-export function reciprocalRankFusion(lists: string[][], k = 60): Map<string, number> {
+export function reciprocalRankFusion(lists: { ids: string[]; weight: number }[], k = 60): Map<string, number> {
   const scores = new Map<string, number>();
-  for (const list of lists) {
-    for (const [i, id] of list.entries()) scores.set(id, (scores.get(id) ?? 0) + 1 / (k + i + 1));
+  for (const { ids, weight } of lists) {
+    for (const [i, id] of ids.entries()) scores.set(id, (scores.get(id) ?? 0) + weight / (k + i + 1));
   }
   return scores;
 }

@@ -1,4 +1,4 @@
-import { and, eq, type SQL, sql } from "drizzle-orm";
+import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import { fileKinds, kindOfContentType, mediaType, type SearchableKind } from "~/lib/file-kinds";
 import { isProcessing } from "~/lib/jobs";
 import { isFileKindFilter, type SearchParams, type SearchResult, type SearchType } from "~/lib/search";
@@ -7,23 +7,27 @@ import { likeContains } from "../campaigns/errors.server";
 import type { Db } from "../db/db.server";
 import { campaignResources, campaigns, fileMetadata } from "../db/schema";
 import { getFile } from "../files/files.server";
-import type { Account } from "../files/library.server";
+import type { Account, Tracker } from "../files/library.server";
+import { Timings } from "../http/timing.server";
+import { withoutOverlap } from "../ingest/chunk.server";
+import type { Passage, PassageHit } from "../passages/passage-store.server";
 import type { Embedder, Reranker, VectorIndex } from "../vectors/ports.server";
 import {
   campaignToken,
-  ftsAllTerms,
   ftsAnyTerm,
+  ftsNearPairs,
   ftsTokenFilter,
-  ownerToken,
   queryTerms,
   reciprocalRankFusion,
   snippet,
 } from "./query.server";
 
 /**
- * Hybrid search over a user's own material: bm25 over file chunks, context entries and
- * characters (FTS5, scoped inside the index to the user or their campaigns), and the
- * VectorIndex over chunk embeddings, fused by reciprocal rank; then an optional rerank.
+ * Search over a user's own material (docs/decisions/0020): bm25 over their passages in
+ * their own UserFileTracker (heading and body, with a vote for question words that stand
+ * together), bm25 over their campaigns' entries and characters in D1, and the vector
+ * index where its embedder understands meaning; fused by weighted reciprocal rank, an
+ * entry or character named by the query first, near-duplicates folded into one result.
  *
  * Scopes: the whole library (every file, every campaign's entries and characters), one
  * campaign (its attached files, its entries and characters), or one file.
@@ -31,7 +35,10 @@ import {
 
 export interface SearchOptions {
   query: string;
+  /** Results per page. */
   k: number;
+  /** Results to skip (later pages). */
+  offset?: number;
   campaign?: Campaign | null;
   fileKey?: string | null;
   type?: SearchType | null;
@@ -45,6 +52,14 @@ export interface SearchDeps {
   embedder: Embedder;
   vectors: VectorIndex;
   reranker: Reranker | null;
+  /** The account's tracker, which holds its passages. */
+  tracker: (accountId: string) => Pick<Tracker, "searchPassages" | "passagesByIds">;
+}
+
+export interface SearchPage {
+  results: SearchResult[];
+  /** There are results past this page. */
+  more: boolean;
 }
 
 /**
@@ -88,28 +103,32 @@ export async function listSearchScopes(db: Db, username: string) {
     campaigns: campaignRows,
     files: fileRows.map(({ fileKey, fileName }) => ({ fileKey, fileName })),
     tags: [...tags.values()].sort((a, b) => a.localeCompare(b)),
-    // Uploaded files wait for the queue; both are not searched yet.
+    // Uploaded files wait for the queue; both are not searchable yet.
     processing: fileRows.filter((file) => file.status === "uploaded" || isProcessing(file.status)).length,
   };
 }
 
-/** Candidates each retriever contributes before fusion. */
-const CANDIDATES = 40;
+/** Candidates each retriever contributes before fusion (and the most results one search pages through). */
+export const CANDIDATES = 40;
+
+/**
+ * How much each ranking counts in fusion. Passages are ranked by their words; the vote
+ * for words that stand together is half a vote. The vectors count fully only with an
+ * embedder that understands meaning: the offline one hashes words, so it would only
+ * repeat bm25 worse (ADR 0020) — there it fills in when no word matches (a misspelling).
+ */
+const WEIGHTS = { words: 1, near: 0.5, meaning: 1, fallback: 0.01, entries: 1, characters: 1 } as const;
+
+/** A passage scoring below this share of the best passage is a loose match and not shown. */
+const LOOSE_MATCH = 0.15;
+
+/** At most this many neighbouring passages of one section are shown as one result. */
+const MAX_MERGED = 3;
 
 /** Files of one kind (file-kinds.ts): its media type, with or without parameters such as charset. */
 function kindCondition(kind: SearchableKind): SQL {
   const type = mediaType(fileKinds[kind].contentType);
-  return sql`(m.content_type = ${type} OR m.content_type LIKE ${`${type};%`})`;
-}
-
-interface ChunkRow {
-  id: string;
-  fileKey: string;
-  chunkIndex: number;
-  text: string;
-  metadata: string;
-  fileName: string;
-  contentType: string;
+  return sql`(${fileMetadata.contentType} = ${type} OR ${fileMetadata.contentType} LIKE ${`${type};%`})`;
 }
 
 interface EntryRow {
@@ -122,65 +141,62 @@ interface EntryRow {
   gmOnly: number;
 }
 
+interface FileInfo {
+  fileKey: string;
+  fileName: string;
+  contentType: string;
+}
+
+type Candidate = Omit<SearchResult, "rank" | "score">;
+
 /**
- * Searches `owner`'s material: D1 rows scoped by the username, vectors by the account id
- * (their namespace).
+ * Searches `owner`'s material: their passages in their tracker, their entries and
+ * characters in D1 (scoped by username), vectors by the account id (their namespace).
  */
-export async function search(deps: SearchDeps, owner: Account, options: SearchOptions): Promise<SearchResult[]> {
-  const { username } = owner;
+export async function search(
+  deps: SearchDeps,
+  owner: Account,
+  options: SearchOptions,
+  timings = new Timings(),
+): Promise<SearchPage> {
   const terms = queryTerms(options.query);
-  if (terms.length === 0) return [];
+  if (terms.length === 0) return { results: [], more: false };
   const { db } = deps;
-  const fileKeys = await scopeFileKeys(db, options);
+  const tracker = deps.tracker(owner.id);
   const fileKind = options.type && isFileKindFilter(options.type) ? options.type : null;
   const searchesFiles = !options.type || fileKind !== null;
   const searchesEntries = !options.fileKey && (!options.type || options.type === "context");
   const searchesCharacters = !options.fileKey && !options.tag && (!options.type || options.type === "character");
 
-  const chunkFilters = and(
-    sql`c.username = ${username}`,
-    // Only each file's newest version that is ready: never half-processed text.
-    sql`c.file_version = (SELECT max(v.version_number) FROM file_versions v WHERE v.file_key = c.file_key AND v.status = 'ready')`,
-    fileKeys
-      ? sql`c.file_key IN (${sql.join(
-          fileKeys.map((key) => sql`${key}`),
-          sql`, `,
-        )})`
-      : undefined,
-    fileKind ? kindCondition(fileKind) : undefined,
-    options.tag
-      ? sql`EXISTS (SELECT 1 FROM json_each(m.tags) WHERE lower(json_each.value) = lower(${options.tag}))`
-      : undefined,
+  const [fileKeys, campaignIds] = await timings.time("scope", () =>
+    Promise.all([
+      searchesFiles ? scopeFileKeys(db, owner.username, options, fileKind) : Promise.resolve([]),
+      searchesEntries || searchesCharacters ? scopeCampaignIds(db, owner.username, options) : Promise.resolve([]),
+    ]),
   );
-  const chunkColumns = sql`c.id, c.file_key AS fileKey, c.chunk_index AS chunkIndex, c.chunk_text AS text,
-    c.metadata, m.file_name AS fileName, m.content_type AS contentType`;
 
-  const ftsChunks = async (expression: string): Promise<ChunkRow[]> => {
-    if (!searchesFiles || fileKeys?.length === 0) return [];
-    const match = `${ftsTokenFilter("owner_token", [ownerToken(username)])} AND ${expression}`;
-    return db.all<ChunkRow>(sql`SELECT ${chunkColumns}
-      FROM file_chunks_fts JOIN file_chunks c ON c.seq = file_chunks_fts.rowid JOIN file_metadata m ON m.file_key = c.file_key
-      WHERE file_chunks_fts MATCH ${match} AND ${chunkFilters}
-      ORDER BY bm25(file_chunks_fts) LIMIT ${CANDIDATES}`);
+  const columns = ["heading", "body"];
+  const passageLists = async (): Promise<PassageHit[][]> => {
+    if (!searchesFiles || fileKeys?.length === 0) return [[], []];
+    const near = ftsNearPairs(terms, columns);
+    return timings.time("passages", () =>
+      Promise.all([
+        tracker.searchPassages({ match: ftsAnyTerm(terms, columns, options.prefix), fileKeys, limit: CANDIDATES }),
+        near ? tracker.searchPassages({ match: near, fileKeys, limit: CANDIDATES }) : Promise.resolve([]),
+      ]),
+    );
   };
 
-  const vectorChunks = async (): Promise<ChunkRow[]> => {
-    if (!searchesFiles || fileKeys?.length === 0) return [];
-    const [vector] = await deps.embedder.embed([options.query]);
+  const semantic = deps.embedder.semantic;
+  const byMeaning = async (): Promise<{ id: string; score: number }[]> => {
+    const [vector] = await timings.time("embed", () => deps.embedder.embed([options.query]));
     if (!vector) return [];
-    const matches = await deps.vectors.query(owner.id, vector, { topK: CANDIDATES, fileKeys: fileKeys ?? undefined });
-    if (matches.length === 0) return [];
-    const rows = await db.all<ChunkRow>(sql`SELECT ${chunkColumns}
-      FROM file_chunks c JOIN file_metadata m ON m.file_key = c.file_key
-      WHERE c.id IN (${sql.join(
-        matches.map((m) => sql`${m.id}`),
-        sql`, `,
-      )}) AND ${chunkFilters}`);
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    return matches.flatMap((m) => byId.get(m.id) ?? []);
+    const matches = await timings.time("vectors", () =>
+      deps.vectors.query(owner.id, vector, { topK: CANDIDATES, fileKeys: fileKeys ?? undefined }),
+    );
+    return matches.filter((match) => match.score >= deps.embedder.minSimilarity);
   };
 
-  const campaignIds = searchesEntries || searchesCharacters ? await scopeCampaignIds(db, username, options) : [];
   const ftsEntries = async (): Promise<EntryRow[]> => {
     if (!searchesEntries || campaignIds.length === 0) return [];
     const match = `${ftsTokenFilter("campaign_token", campaignIds.map(campaignToken))} AND ${ftsAnyTerm(terms, ["title", "content", "tags"], options.prefix)}`;
@@ -188,7 +204,7 @@ export async function search(deps: SearchDeps, owner: Account, options: SearchOp
         e.content AS text, e.context_type AS label, e.gm_only AS gmOnly
       FROM campaign_context_fts JOIN campaign_context e ON e.id = campaign_context_fts.rowid
         JOIN campaigns k ON k.id = e.campaign_id
-      WHERE campaign_context_fts MATCH ${match} AND k.username = ${username}
+      WHERE campaign_context_fts MATCH ${match} AND k.username = ${owner.username}
         ${options.tag ? sql`AND e.tags LIKE ${likeContains(`|${options.tag}|`)} ESCAPE '\\'` : sql``}
       ORDER BY bm25(campaign_context_fts, 4.0, 1.0, 2.0) LIMIT ${CANDIDATES}`);
   };
@@ -199,63 +215,179 @@ export async function search(deps: SearchDeps, owner: Account, options: SearchOp
         p.character_name AS title, p.backstory AS text, p.character_type AS label, 0 AS gmOnly
       FROM campaign_characters_fts JOIN campaign_characters p ON p.id = campaign_characters_fts.rowid
         JOIN campaigns k ON k.id = p.campaign_id
-      WHERE campaign_characters_fts MATCH ${match} AND k.username = ${username}
+      WHERE campaign_characters_fts MATCH ${match} AND k.username = ${owner.username}
       ORDER BY bm25(campaign_characters_fts, 4.0, 1.0) LIMIT ${CANDIDATES}`);
   };
 
-  const [byAllWords, byWords, byMeaning, entries, characters] = await Promise.all([
-    // Passages with every word of the question get a second vote (only worth asking with several words).
-    terms.length > 1 ? ftsChunks(ftsAllTerms(terms, ["chunk_text"], options.prefix)) : Promise.resolve([]),
-    ftsChunks(ftsAnyTerm(terms, ["chunk_text"], options.prefix)),
-    vectorChunks(),
-    ftsEntries(),
-    ftsCharacters(),
+  const [[byWords = [], byNearness = []], meaningFirst, entries, characters] = await Promise.all([
+    passageLists(),
+    searchesFiles && fileKeys?.length !== 0 && semantic ? byMeaning() : Promise.resolve(null),
+    timings.time("entries", ftsEntries),
+    timings.time("characters", ftsCharacters),
   ]);
+  // The offline embedder only fills in when no word of the query matched a passage.
+  const meaning =
+    meaningFirst ?? (searchesFiles && fileKeys?.length !== 0 && byWords.length === 0 ? await byMeaning() : []);
 
-  const results = new Map<string, Omit<SearchResult, "rank" | "score">>();
-  const add = (result: Omit<SearchResult, "rank" | "score">) => {
-    const seen = results.get(result.id);
-    if (seen) seen.matchedBy = [...new Set([...seen.matchedBy, ...result.matchedBy])];
-    else results.set(result.id, result);
-  };
-  for (const row of [...byAllWords, ...byWords]) add(chunkResult(row, terms, "words"));
-  for (const row of byMeaning) add(chunkResult(row, terms, "meaning"));
-  for (const row of entries) add(entryResult(row, "context", terms));
-  for (const row of characters) add(entryResult(row, "character", terms));
-
-  const fused = reciprocalRankFusion([
-    byAllWords.map((r) => r.id),
-    byWords.map((r) => r.id),
-    byMeaning.map((r) => r.id),
-    entries.map((r) => `context:${r.id}`),
-    characters.map((r) => `character:${r.id}`),
-  ]);
-  let ordered = [...fused.entries()].sort((a, b) => b[1] - a[1]);
-  if (deps.reranker && ordered.length > 1) {
-    const top = ordered.slice(0, 20);
-    const scores = await deps.reranker.rerank(
-      options.query,
-      top.map(([id]) => results.get(id)?.text ?? ""),
-    );
-    ordered = [
-      ...top.map(([id], i) => [id, scores[i] ?? 0] as [string, number]).sort((a, b) => b[1] - a[1]),
-      ...ordered.slice(20),
-    ];
+  const best = byWords[0]?.score ?? 0;
+  const words = byWords.filter((hit) => hit.score >= best * LOOSE_MATCH);
+  const passages = new Map<string, Passage>([...words, ...byNearness].map((hit) => [hit.id, hit]));
+  const missing = meaning.map((m) => m.id).filter((id) => !passages.has(id));
+  if (missing.length) {
+    for (const passage of await timings.time("passages", () => tracker.passagesByIds(missing))) {
+      passages.set(passage.id, passage);
+    }
   }
-  return ordered.slice(0, options.k).flatMap(([id, score], i) => {
-    const result = results.get(id);
-    return result ? [{ ...result, rank: i + 1, score: Math.round(score * 10_000) / 10_000 }] : [];
+
+  return timings.time("results", async () => {
+    const files = await fileInfo(db, owner.username, [...new Set([...passages.values()].map((p) => p.fileKey))]);
+    const candidates = new Map<string, Candidate>();
+    for (const passage of passages.values()) {
+      const file = files.get(passage.fileKey);
+      // A file deleted since its passages were found.
+      if (file) candidates.set(passage.id, chunkResult(passage, file, terms, matchedBy(passage.id)));
+    }
+    function matchedBy(id: string): SearchResult["matchedBy"] {
+      const by: SearchResult["matchedBy"] = [];
+      if (words.some((hit) => hit.id === id) || byNearness.some((hit) => hit.id === id)) by.push("words");
+      if (meaning.some((m) => m.id === id)) by.push("meaning");
+      return by;
+    }
+    for (const row of entries) candidates.set(`context:${row.id}`, entryResult(row, "context", terms));
+    for (const row of characters) candidates.set(`character:${row.id}`, entryResult(row, "character", terms));
+
+    const fused = reciprocalRankFusion([
+      { ids: words.map((hit) => hit.id), weight: WEIGHTS.words },
+      { ids: byNearness.filter((hit) => candidates.has(hit.id)).map((hit) => hit.id), weight: WEIGHTS.near },
+      { ids: meaning.map((m) => m.id), weight: semantic ? WEIGHTS.meaning : WEIGHTS.fallback },
+      { ids: entries.map((row) => `context:${row.id}`), weight: WEIGHTS.entries },
+      { ids: characters.map((row) => `character:${row.id}`), weight: WEIGHTS.characters },
+    ]);
+    let ordered = [...fused.entries()]
+      .filter(([id]) => candidates.has(id))
+      .map(([id, score]) => [id, score + (isNamed(candidates.get(id), options.query) ? 1 : 0)] as [string, number])
+      .sort((a, b) => b[1] - a[1]);
+    if (deps.reranker && ordered.length > 1) {
+      const reranker = deps.reranker;
+      const top = ordered.slice(0, 20);
+      const scores = await timings.time("rerank", () =>
+        reranker.rerank(
+          options.query,
+          top.map(([id]) => candidates.get(id)?.text ?? ""),
+        ),
+      );
+      ordered = [
+        ...top.map(([id], i) => [id, scores[i] ?? 0] as [string, number]).sort((a, b) => b[1] - a[1]),
+        ...ordered.slice(20),
+      ];
+    }
+    const folded = fold(
+      ordered.flatMap(([id, score]) => {
+        const candidate = candidates.get(id);
+        return candidate ? [{ ...candidate, score }] : [];
+      }),
+    );
+    const offset = options.offset ?? 0;
+    return {
+      results: folded.slice(offset, offset + options.k).map((result, i) => ({
+        ...result,
+        rank: offset + i + 1,
+        score: Math.round(result.score * 10_000) / 10_000,
+      })),
+      more: folded.length > offset + options.k,
+    };
   });
 }
 
-/** Files the search may look in: null for all of the user's files. */
-async function scopeFileKeys(db: Db, options: SearchOptions): Promise<string[] | null> {
+/** The query names this entry or character ("Morwen", "morwen the witch"): it comes first. */
+function isNamed(candidate: Candidate | undefined, query: string): boolean {
+  if (!candidate || candidate.kind === "chunk") return false;
+  const normal = (text: string) =>
+    ` ${text
+      .toLowerCase()
+      .normalize("NFKC")
+      .replace(/[^\p{L}\p{N}]+/gu, " ")
+      .trim()} `;
+  const title = normal(candidate.title);
+  return title.trim().length > 0 && normal(query).includes(title);
+}
+
+/**
+ * One result per passage of text: the same text in another file becomes an "also in" of
+ * the first, and neighbouring passages of one section join the better-ranked one.
+ */
+function fold(ranked: (Candidate & { score: number })[]): (Candidate & { score: number })[] {
+  const kept: (Candidate & { score: number; merged: number[] })[] = [];
+  const byText = new Map<string, Candidate & { score: number }>();
+  for (const candidate of ranked) {
+    const source = candidate.source;
+    if (source.kind !== "chunk") {
+      kept.push({ ...candidate, merged: [] });
+      continue;
+    }
+    const key = candidate.text.replace(/\s+/g, " ").trim().toLowerCase();
+    const twin = byText.get(key);
+    if (twin) {
+      const also = twin.alsoIn ?? [];
+      const known = twin.source.kind === "chunk" && twin.source.fileKey === source.fileKey;
+      if (!known && !also.some((a) => a.fileName === source.fileName)) {
+        twin.alsoIn = [...also, { fileName: source.fileName, href: candidate.href }];
+      }
+      continue;
+    }
+    const neighbour = kept.find(
+      (k) =>
+        k.source.kind === "chunk" &&
+        k.source.fileKey === source.fileKey &&
+        k.source.headingPath.join("\u0000") === source.headingPath.join("\u0000") &&
+        k.merged.length + 1 < MAX_MERGED &&
+        [k.source.chunkIndex, ...k.merged].some((index) => Math.abs(index - source.chunkIndex) === 1),
+    );
+    if (neighbour && neighbour.source.kind === "chunk") {
+      const first = Math.min(neighbour.source.chunkIndex, ...neighbour.merged);
+      neighbour.text =
+        source.chunkIndex < first
+          ? `${candidate.text}\n\n${withoutOverlap(candidate.text, neighbour.text)}`
+          : `${neighbour.text}\n\n${withoutOverlap(neighbour.text, candidate.text)}`;
+      neighbour.merged.push(source.chunkIndex);
+      byText.set(key, neighbour);
+      continue;
+    }
+    const result = { ...candidate, merged: [] as number[] };
+    kept.push(result);
+    byText.set(key, result);
+  }
+  return kept.map(({ merged: _merged, ...result }) => result);
+}
+
+/**
+ * Files the search may look in: null for all of the user's files. The campaign's
+ * attachments, the file asked for, or the user's files of a kind or with a tag.
+ */
+async function scopeFileKeys(
+  db: Db,
+  username: string,
+  options: SearchOptions,
+  kind: SearchableKind | null,
+): Promise<string[] | null> {
   if (options.fileKey) return [options.fileKey];
-  if (!options.campaign) return null;
-  const rows = await db
-    .select({ fileKey: campaignResources.fileKey })
-    .from(campaignResources)
-    .where(eq(campaignResources.campaignId, options.campaign.id));
+  const filters = [
+    kind ? kindCondition(kind) : undefined,
+    options.tag
+      ? sql`EXISTS (SELECT 1 FROM json_each(${fileMetadata.tags}) WHERE lower(json_each.value) = lower(${options.tag}))`
+      : undefined,
+  ].filter(Boolean);
+  if (!options.campaign && filters.length === 0) return null;
+  const rows = options.campaign
+    ? await db
+        .select({ fileKey: campaignResources.fileKey })
+        .from(campaignResources)
+        .innerJoin(fileMetadata, eq(fileMetadata.fileKey, campaignResources.fileKey))
+        .where(and(eq(campaignResources.campaignId, options.campaign.id), ...filters))
+    : await db
+        .select({ fileKey: fileMetadata.fileKey })
+        .from(fileMetadata)
+        .where(and(eq(fileMetadata.username, username), ...filters));
   return rows.map((row) => row.fileKey);
 }
 
@@ -265,41 +397,48 @@ async function scopeCampaignIds(db: Db, username: string, options: SearchOptions
   return rows.map((row) => row.id);
 }
 
-function chunkResult(row: ChunkRow, terms: string[], by: "words" | "meaning"): Omit<SearchResult, "rank" | "score"> {
-  const metadata = JSON.parse(row.metadata || "{}") as { page?: number; headingPath?: string[] };
-  const page = typeof metadata.page === "number" ? metadata.page : null;
-  const headingPath = Array.isArray(metadata.headingPath) ? metadata.headingPath : [];
-  const isPdf = kindOfContentType(row.contentType) === "pdf";
-  // The chunk text starts with its heading path (it helps bm25); the title and source line show it instead.
-  const prefix = headingPath.length ? `${headingPath.join(" › ")}\n` : "";
-  const body = row.text.startsWith(prefix) ? row.text.slice(prefix.length) : row.text;
+/** Names and kinds of the files results come from (only the user's own: a stale passage is dropped). */
+async function fileInfo(db: Db, username: string, fileKeys: string[]): Promise<Map<string, FileInfo>> {
+  if (fileKeys.length === 0) return new Map();
+  const rows = await db
+    .select({ fileKey: fileMetadata.fileKey, fileName: fileMetadata.fileName, contentType: fileMetadata.contentType })
+    .from(fileMetadata)
+    .where(and(eq(fileMetadata.username, username), inArray(fileMetadata.fileKey, fileKeys)));
+  return new Map(rows.map((row) => [row.fileKey, row]));
+}
+
+function chunkResult(
+  passage: Passage,
+  file: FileInfo,
+  terms: string[],
+  matchedBy: SearchResult["matchedBy"],
+): Candidate {
+  const isPdf = kindOfContentType(file.contentType) === "pdf";
   return {
     kind: "chunk",
-    id: row.id,
-    title: headingPath.at(-1) ?? row.fileName,
-    text: row.text,
-    snippet: snippet(body, terms),
-    matchedBy: [by],
+    id: passage.id,
+    title: passage.headingPath.at(-1) ?? file.fileName,
+    text: passage.body,
+    snippet: snippet(passage.body, terms),
+    matchedBy,
     source: {
       kind: "chunk",
-      fileKey: row.fileKey,
-      fileName: row.fileName,
-      contentType: row.contentType,
-      page,
-      headingPath,
-      chunkIndex: row.chunkIndex,
+      fileKey: file.fileKey,
+      fileName: file.fileName,
+      contentType: file.contentType,
+      page: passage.page,
+      headingPath: passage.headingPath,
+      chunkIndex: passage.index,
     },
     // A PDF opens in the browser's viewer at its page; other files in the reader at the passage.
     href:
-      isPdf && page ? `/files/${row.fileKey}#page=${page}` : `/library/${row.fileKey}/read#passage-${row.chunkIndex}`,
+      isPdf && passage.page
+        ? `/files/${file.fileKey}#page=${passage.page}`
+        : `/library/${file.fileKey}/read#passage-${passage.index}`,
   };
 }
 
-function entryResult(
-  row: EntryRow,
-  kind: "context" | "character",
-  terms: string[],
-): Omit<SearchResult, "rank" | "score"> {
+function entryResult(row: EntryRow, kind: "context" | "character", terms: string[]): Candidate {
   const path = kind === "context" ? "context" : "characters";
   return {
     kind,

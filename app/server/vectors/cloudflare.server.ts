@@ -12,6 +12,12 @@ export class WorkersAiEmbedder implements Embedder {
   readonly dimensions = 768;
   /** The model accepts up to 100 texts a call. */
   readonly batchSize = 100;
+  readonly semantic = true;
+  /**
+   * bge-base puts unrelated English passages at a cosine of about 0.4–0.5 from a query;
+   * not measured here (no model offline): check with `eval:retrieval --url` in production.
+   */
+  readonly minSimilarity = 0.5;
 
   constructor(private readonly ai: Pick<Ai, "run">) {}
 

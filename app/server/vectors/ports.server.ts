@@ -12,6 +12,13 @@ export interface Embedder {
   readonly dimensions: number;
   /** Largest number of texts one `embed` call accepts. */
   readonly batchSize: number;
+  /**
+   * Whether nearness means similar meaning (a language model) or only shared letters
+   * (the offline hashing embedder): search lets only the first vote beside bm25.
+   */
+  readonly semantic: boolean;
+  /** Matches less similar than this (cosine) are not shown. */
+  readonly minSimilarity: number;
   embed(texts: string[]): Promise<number[][]>;
 }
 

@@ -1,0 +1,121 @@
+import { env, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { chunkBlocks, withoutOverlap } from "~/server/ingest/chunk.server";
+import { extractMarkdown } from "~/server/ingest/extract.server";
+import { PassageStore } from "~/server/passages/passage-store.server";
+import { ftsAnyTerm } from "~/server/search/query.server";
+import races from "../../shared/corpus/srd5/01-races.md?raw";
+
+/** Runs `work` on a PassageStore over the storage of a Durable Object of its own. */
+function withStore<T>(work: (store: PassageStore) => T | Promise<T>) {
+  const stub = env.USER_FILE_TRACKER.get(env.USER_FILE_TRACKER.idFromName(`passages:${crypto.randomUUID()}`));
+  return runInDurableObject(stub, (_instance, state) => work(new PassageStore(state.storage)));
+}
+
+const chunksOf = (markdown: string) => chunkBlocks(extractMarkdown(markdown));
+const match = (...terms: string[]) => ftsAnyTerm(terms, ["heading", "body"]);
+const ids = (hits: { id: string }[]) => hits.map((hit) => hit.id);
+
+describe("the passage store", () => {
+  it("indexes a real chapter with its headings, and a re-run of the same step changes nothing", async () => {
+    await withStore((store) => {
+      const chunks = chunksOf(races);
+      store.write("races", 1, chunks);
+      store.publish("races", 1);
+      expect(store.count("races", 1)).toBe(chunks.length);
+      const hits = store.search({ match: match("darkvision"), fileKeys: null, limit: 50 });
+      expect(hits.length).toBeGreaterThan(3);
+      // The heading path is kept apart from the body, whole.
+      const [first] = store.readable("races").passages;
+      expect(first?.headingPath.length).toBeGreaterThan(0);
+      expect(first?.body.startsWith(first.headingPath.join(" › "))).toBe(false);
+
+      store.write("races", 1, chunks);
+      expect(store.count("races", 1)).toBe(chunks.length);
+      expect(ids(store.search({ match: match("darkvision"), fileKeys: null, limit: 50 }))).toEqual(ids(hits));
+    });
+  });
+
+  it("finds stems of words and weights headings above bodies", async () => {
+    await withStore((store) => {
+      store.write("a", 1, chunksOf("# Combat\n\nA creature can try to grab another; see the grappled condition."));
+      store.write("b", 1, chunksOf("# Grappling\n\nYou can use the Attack action to make a special melee attack."));
+      store.publish("a", 1);
+      store.publish("b", 1);
+      const hits = store.search({ match: match("grapple"), fileKeys: null, limit: 10 });
+      expect(hits.map((hit) => hit.fileKey)).toEqual(["b", "a"]);
+      expect(hits[0]?.score).toBeGreaterThan(hits[1]?.score ?? 0);
+    });
+  });
+
+  it("shows search only the published version, replacing the old one in one step", async () => {
+    await withStore((store) => {
+      store.write("lich", 1, chunksOf("# Lich\n\nThe phylactery is in the well."));
+      // Written but not published: a version still being processed is not searched.
+      expect(store.search({ match: match("phylactery"), fileKeys: null, limit: 10 })).toEqual([]);
+      expect(store.readable("lich")).toEqual({ version: null, passages: [] });
+      store.publish("lich", 1);
+      store.write("lich", 2, chunksOf("# Lich\n\nThe phylactery moved to the tower."));
+      const during = store.search({ match: match("phylactery"), fileKeys: null, limit: 10 });
+      expect(during.map((hit) => hit.body)).toEqual(["The phylactery is in the well."]);
+      expect(store.byIds(["lich:v1:0", "lich:v2:0"]).map((p) => p.id)).toEqual(["lich:v1:0"]);
+      store.publish("lich", 2);
+      expect(store.search({ match: match("well"), fileKeys: null, limit: 10 })).toEqual([]);
+      expect(store.search({ match: match("tower"), fileKeys: null, limit: 10 }).map((hit) => hit.id)).toEqual([
+        "lich:v2:0",
+      ]);
+      expect(store.ids("lich")).toEqual(["lich:v2:0"]);
+      expect(store.readable("lich").version).toBe(2);
+    });
+  });
+
+  it("narrows to the files asked for, and forgets a file or a failed version at once", async () => {
+    await withStore((store) => {
+      for (const key of ["a", "b", "c"]) {
+        store.write(key, 1, chunksOf(`# Crown ${key}\n\nThe crown of ${key} lies under the abbey.`));
+        store.publish(key, 1);
+      }
+      const only = (fileKeys: string[] | null) =>
+        store.search({ match: match("crown"), fileKeys, limit: 10 }).map((hit) => hit.fileKey);
+      expect(only(["a", "c"]).sort()).toEqual(["a", "c"]);
+      expect(only([])).toEqual([]);
+      store.forget("a");
+      expect(only(null).sort()).toEqual(["b", "c"]);
+      expect(store.ids("a")).toEqual([]);
+      store.write("b", 2, chunksOf("# Crown b\n\nA second version."));
+      store.discard("b", 2);
+      expect(store.ids("b")).toEqual(["b:v1:0"]);
+      expect(only(null).sort()).toEqual(["b", "c"]);
+    });
+  });
+
+  it("never lets FTS5 syntax typed into a search reach the index as syntax", async () => {
+    await withStore((store) => {
+      store.write("a", 1, chunksOf('# Notes\n\nHe said "NEAR" and AND and OR.'));
+      store.publish("a", 1);
+      for (const typed of ['"', "NEAR(", "a OR", "*", "body:", "{heading}"]) {
+        expect(() => store.search({ match: match(typed), fileKeys: null, limit: 5 }), typed).not.toThrow();
+      }
+    });
+  });
+});
+
+describe("overlap between neighbouring passages", () => {
+  it("is shown once: the start of a passage that repeats the end of the one before is cut", () => {
+    const previous = "The bell tolls at low tide. The drowned knights rise and walk the causeway until dawn.";
+    const next = "rise and walk the causeway until dawn. Then they sink back beneath the waves.";
+    expect(withoutOverlap(previous, next)).toBe("Then they sink back beneath the waves.");
+    // A short coincidence is not an overlap.
+    expect(withoutOverlap("He said no.", "no. She said yes.")).toBe("no. She said yes.");
+    expect(withoutOverlap(previous, "Something else entirely.")).toBe("Something else entirely.");
+  });
+
+  it("cuts exactly what the chunker carried over", () => {
+    const long = Array.from({ length: 40 }, (_, i) => `Sentence ${i} about the lich and its phylactery.`).join(" ");
+    const chunks = chunkBlocks(extractMarkdown(`# Lich\n\n${long}`));
+    expect(chunks.length).toBeGreaterThan(1);
+    const bodies = chunks.map((chunk) => chunk.text.replace(/^Lich\n/, ""));
+    const joined = bodies.map((body, i) => (i === 0 ? body : withoutOverlap(bodies[i - 1] ?? "", body))).join(" ");
+    expect(joined.replace(/\s+/g, " ")).toBe(long);
+  });
+});
