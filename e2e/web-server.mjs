@@ -1,10 +1,9 @@
 // Starts the already-built app for the e2e suite (Playwright's `webServer.command`):
-// wipes the e2e state folder, applies the D1 migrations to it, then runs `vite preview`
-// on it. It does not build: `npm run test:e2e` builds first.
+// wipes the e2e state folder, applies the D1 migrations to it, then serves the build on it
+// as `npm start` does (scripts/serve.mjs). It does not build: `npm run test:e2e` builds first.
 //
-// Both wrangler (`--persist-to <dir>`) and the Cloudflare Vite plugin
-// (`persistState: { path: <dir> }`, via LORESMITH_STATE_DIR in vite.config.ts) keep their
-// data in `<dir>/v3/...`, so the server sees exactly the database migrated here.
+// Both wrangler (`--persist-to <dir>`) and scripts/serve.mjs (LORESMITH_STATE_DIR) keep
+// their data in `<dir>/v3/...`, so the server sees exactly the database migrated here.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -12,7 +11,7 @@ import { join, resolve } from "node:path";
 const port = process.env.E2E_PORT ?? "4317";
 const stateDir = resolve(process.env.E2E_STATE_DIR ?? ".wrangler/e2e-state");
 const wranglerBin = resolve("node_modules/wrangler/bin/wrangler.js");
-const viteBin = resolve("node_modules/vite/bin/vite.js");
+const serveScript = resolve("scripts/serve.mjs");
 
 if (!existsSync("build/server/index.js")) {
   console.error("e2e: no build found (build/server/index.js). Run `npm run build` first, or `npm run test:e2e`.");
@@ -32,13 +31,13 @@ if (migrate.status !== 0) {
   console.error(`e2e: applying the D1 migrations to ${stateDir} failed.`);
   process.exit(migrate.status ?? 1);
 }
-// The Vite plugin reads <dir>/v3; fail loudly if wrangler ever lays the folder out differently.
+// The server reads <dir>/v3; fail loudly if wrangler ever lays the folder out differently.
 if (!existsSync(join(stateDir, "v3", "d1"))) {
   console.error(`e2e: wrangler did not write ${join(stateDir, "v3", "d1")}; the preview server would not see it.`);
   process.exit(1);
 }
 
-const server = spawn(process.execPath, [viteBin, "preview", "--port", port, "--strictPort"], {
+const server = spawn(process.execPath, [serveScript, "--port", port], {
   stdio: "inherit",
   env,
 });
