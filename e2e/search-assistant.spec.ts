@@ -30,11 +30,22 @@ The abbey bell still hangs in the flooded tower. At low tide it rings by itself,
 Vecnaar keeps its phylactery inside the bell. If Vecnaar is destroyed it returns in 1d10 days, unless the phylactery is shattered with a blessed hammer.
 `;
 
+/** Fourteen rooms, each with a lantern: more results than one page holds. */
+const ROOMS = Array.from(
+  { length: 14 },
+  (_, i) => `## Room ${i + 1}\n\nA *brass* lantern hangs in room ${i + 1}, beside ${i + 2} barrels of pickled eels.\n`,
+).join("\n");
+
 /** Uploads the chapter through the API and waits until it is searchable; returns its key. */
-async function uploadChapter(request: APIRequestContext, baseURL: string | undefined, name = "Drowned Abbey.md") {
+async function uploadChapter(
+  request: APIRequestContext,
+  baseURL: string | undefined,
+  name = "Drowned Abbey.md",
+  text = CHAPTER,
+) {
   const response = await request.put(`/api/files?name=${encodeURIComponent(name)}`, {
     headers: { Origin: originOf(baseURL), "Content-Type": "application/octet-stream" },
-    data: Buffer.from(CHAPTER),
+    data: Buffer.from(text),
   });
   expect(response.status()).toBe(201);
   const { fileKey } = (await response.json()) as { fileKey: string };
@@ -68,6 +79,25 @@ test("search a chapter as you type, from a phone, and open the result at its pas
   const passage = page.locator("li:target");
   await expect(passage).toContainText("unless the phylactery is shattered with a blessed hammer");
   await expect(passage).toContainText("The Drowned Abbey › The Lich Vecnaar");
+});
+
+test("results show Markdown formatted, and the next page takes the focus", async ({ page, baseURL }) => {
+  await signUp(page, uniqueUsername("pages"), uniquePassword());
+  await uploadChapter(page.request, baseURL, "Cellar rooms.md", `# Cellar\n\n${ROOMS}`);
+  await page.goto("/search?q=lantern");
+  await waitForHydration(page);
+  const results = page.getByRole("list", { name: "Search results" });
+  await expect(results.getByRole("listitem")).toHaveCount(10);
+  await expect(results.locator("mark").first()).toHaveText(/lantern/i);
+  // Markdown formatted, not shown as its syntax.
+  await expect(results.locator("em").first()).toHaveText("brass");
+  await expect(results).not.toContainText("*");
+  await expectNoHorizontalOverflow(page, "search results");
+  await page.getByRole("link", { name: "Next results" }).click();
+  await expect(page).toHaveURL(/page=2$/);
+  await expect(page.getByRole("status")).toHaveText(/^Results 11–14 for “lantern”\./);
+  await expect(page.getByRole("status")).toBeFocused();
+  await expect(results.getByRole("listitem")).toHaveCount(4);
 });
 
 test("ask the campaign assistant, get a cited answer, save it as a lore entry", async ({ page, baseURL }) => {
@@ -122,6 +152,27 @@ test.describe("without JavaScript", () => {
     await page.getByRole("button", { name: "Search" }).click();
     await expect(page).toHaveURL(/\/search\?q=drowned\+knights/);
     await expect(page.getByRole("list", { name: "Search results" })).toContainText("Abbey notes.md");
+  });
+
+  test("pages through results with plain links that keep the search", async ({ page, baseURL, isMobile }) => {
+    test.skip(isMobile, "the same links at any width");
+    await signUp(page, uniqueUsername("nojs"), uniquePassword());
+    await uploadChapter(page.request, baseURL, "Cellar rooms.md", `# Cellar\n\n${ROOMS}`);
+    await page.goto("/search?q=lantern&type=markdown");
+    const results = page.getByRole("list", { name: "Search results" });
+    await expect(page.getByRole("status")).toHaveText(/^Results 1–10 for “lantern”\./);
+    await expect(results.getByRole("listitem")).toHaveCount(10);
+    await expect(page.getByRole("link", { name: "Previous results" })).toHaveCount(0);
+    await page.getByRole("link", { name: "Next results" }).click();
+    // A plain link: a new page, carrying every parameter of the search.
+    await expect(page).toHaveURL(/\/search\?q=lantern&type=markdown&page=2$/);
+    await expect(page.getByRole("status")).toHaveText(/^Results 11–14 for “lantern”\./);
+    await expect(results.getByRole("listitem")).toHaveCount(4);
+    await expect(results).toHaveAttribute("start", "11");
+    await expect(page.getByRole("link", { name: "Next results" })).toHaveCount(0);
+    await page.getByRole("link", { name: "Previous results" }).click();
+    await expect(page).toHaveURL(/\/search\?q=lantern&type=markdown$/);
+    await expect(results.getByRole("listitem")).toHaveCount(10);
   });
 
   test("the assistant answers a plain form post", async ({ page, baseURL, isMobile }) => {

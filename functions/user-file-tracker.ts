@@ -1,8 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
 import type { JobProgress, LiveMessage } from "../app/lib/jobs";
-import { IngestionQueue, type IngestRequest, StepSession } from "../app/server/ingest/queue.server";
+import { IngestionQueue, type IngestRequest, type IngestTimings, StepSession } from "../app/server/ingest/queue.server";
 import { DEVICE_HEADER } from "../app/server/live/live-updates.server";
-import type { Passage, PassageHit, PassageQuery, PassageStore } from "../app/server/passages/passage-store.server";
+import type {
+  Passage,
+  PassageRankingQuery,
+  PassageRankings,
+  PassageStore,
+} from "../app/server/passages/passage-store.server";
 import { createTrackerServices } from "../app/server/services.server";
 import type { VectorMatch, VectorRecord } from "../app/server/vectors/ports.server";
 import type { TrackerVectorStore, VectorQuery } from "../app/server/vectors/tracker-index.server";
@@ -47,9 +52,12 @@ export class UserFileTracker extends DurableObject<Env> {
 
   /** A file version was stored (or Retry was pressed): queue it and make sure work starts. */
   async enqueue(request: IngestRequest): Promise<JobProgress> {
-    const job = await this.queue.enqueue(request);
+    // The job row is written before enqueue's first await: the alarm is set while its
+    // status goes to D1, so processing does not wait for that write.
+    const queued = this.queue.enqueue(request);
+    queued.catch(() => {}); // (awaited below: a failure still reaches the caller)
     await this.scheduleNext();
-    return job;
+    return queued;
   }
 
   async cancel(fileKey: string): Promise<JobProgress | null> {
@@ -65,13 +73,14 @@ export class UserFileTracker extends DurableObject<Env> {
     }
   }
 
-  async listJobs(): Promise<JobProgress[]> {
-    return this.queue.list();
+  /** The account's jobs; with `timings`, where each one's time went (the ingestion benchmark asks). */
+  async listJobs(options: { timings?: boolean } = {}): Promise<(JobProgress & { timings?: IngestTimings })[]> {
+    return this.queue.list(options);
   }
 
-  /** Search over the account's published passages (the Worker fuses these with the other retrievers). */
-  async searchPassages(query: PassageQuery): Promise<PassageHit[]> {
-    return this.passages.search(query);
+  /** The rankings of the account's published passages one search fuses (the Worker adds the other retrievers). */
+  async rankPassages(query: PassageRankingQuery): Promise<PassageRankings> {
+    return this.passages.rank(query);
   }
 
   async passagesByIds(ids: string[]): Promise<Passage[]> {
@@ -107,20 +116,42 @@ export class UserFileTracker extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     const started = Date.now();
+    const late = this.alarmAt === null ? null : started - this.alarmAt;
+    this.alarmAt = null;
+    this.alarmRunning = true;
     let more = true;
-    while (more && Date.now() - started < ALARM_BUDGET_MS) {
-      more = await this.queue.runStep(Date.now(), this.session);
+    let steps = 0;
+    try {
+      while (more && Date.now() - started < ALARM_BUDGET_MS) {
+        more = await this.queue.runStep(Date.now(), this.session);
+        if (more) steps++;
+      }
+      // Nothing due: let go of the open PDF (it is as large as the file).
+      if (!more) await this.session.close();
+    } finally {
+      this.alarmRunning = false;
     }
-    // Nothing due: let go of the open PDF (it is as large as the file).
-    if (!more) await this.session.close();
     await this.scheduleNext();
+    // One line per alarm that did work: how late it ran, how long it took, and what it cost.
+    const counts = this.queue.takeCounters();
+    if (steps) console.log(`ingest alarm: ${JSON.stringify({ late, took: Date.now() - started, more, ...counts })}`);
   }
 
+  /**
+   * When this object last set its alarm for, outside a running alarm (in memory only: for
+   * the alarm's log line; one set while an alarm runs waits for it and says nothing).
+   */
+  private alarmAt: number | null = null;
+  private alarmRunning = false;
+
+  /** Sets the alarm for the next due step, unless one is already set as early (alarmToSet). */
   private async scheduleNext(): Promise<void> {
-    const at = this.queue.nextWakeUp();
+    const due = this.queue.nextWakeUp();
+    if (due === null) return;
+    const at = alarmToSet(await this.ctx.storage.getAlarm(), due, Date.now());
     if (at === null) return;
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > at) await this.ctx.storage.setAlarm(Math.max(at, Date.now()));
+    this.alarmAt = this.alarmRunning ? null : at;
+    await this.ctx.storage.setAlarm(at);
   }
 
   private broadcast(message: LiveMessage): void {
@@ -176,4 +207,15 @@ export class UserFileTracker extends DurableObject<Env> {
     this.passages.ensureSchema();
     this.vectors.ensureSchema();
   }
+}
+
+/**
+ * When to set the alarm for work due at `due` (null: leave the current one). An alarm
+ * already set for no later than the work can run (now, or `due` if later) stays as it is:
+ * moving an alarm that is about to fire to "now" on every upload would hold processing
+ * back for as long as a folder of uploads keeps arriving.
+ */
+export function alarmToSet(current: number | null, due: number, now: number): number | null {
+  const at = Math.max(due, now);
+  return current === null || current > at ? at : null;
 }

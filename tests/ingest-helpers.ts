@@ -195,7 +195,7 @@ export async function seedPassages(accountId: string, fileKey: string, version: 
       version,
       texts.map((text, index) => ({ index, text, start: 0, end: text.length })),
     );
-    store.publish(fileKey, version);
+    store.publish(fileKey, version, { fileName: `${fileKey}.md`, contentType: "text/markdown" });
     const embedder = new HashingEmbedder();
     const vectors = await embedder.embed(texts);
     await instance.upsertVectors(

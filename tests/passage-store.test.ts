@@ -2,7 +2,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { chunkBlocks, withoutOverlap } from "~/server/ingest/chunk.server";
 import { extractMarkdown } from "~/server/ingest/extract.server";
-import { PassageStore } from "~/server/passages/passage-store.server";
+import { COMMON_WORD_PASSAGES, PASSAGE_COLUMNS, PassageStore } from "~/server/passages/passage-store.server";
 import { ftsAnyTerm } from "~/server/search/query.server";
 import races from "../../shared/corpus/srd5/01-races.md?raw";
 
@@ -13,15 +13,16 @@ function withStore<T>(work: (store: PassageStore) => T | Promise<T>) {
 }
 
 const chunksOf = (markdown: string) => chunkBlocks(extractMarkdown(markdown));
-const match = (...terms: string[]) => ftsAnyTerm(terms, ["heading", "body"]);
+const match = (...terms: string[]) => ftsAnyTerm(terms, [...PASSAGE_COLUMNS]);
 const ids = (hits: { id: string }[]) => hits.map((hit) => hit.id);
+const markdown = { fileName: "notes.md", contentType: "text/markdown" };
 
 describe("the passage store", () => {
   it("indexes a real chapter with its headings, and a re-run of the same step changes nothing", async () => {
     await withStore((store) => {
       const chunks = chunksOf(races);
       store.write("races", 1, chunks);
-      store.publish("races", 1);
+      store.publish("races", 1, markdown);
       expect(store.count("races", 1)).toBe(chunks.length);
       const hits = store.search({ match: match("darkvision"), fileKeys: null, limit: 50 });
       expect(hits.length).toBeGreaterThan(3);
@@ -40,11 +41,42 @@ describe("the passage store", () => {
     await withStore((store) => {
       store.write("a", 1, chunksOf("# Combat\n\nA creature can try to grab another; see the grappled condition."));
       store.write("b", 1, chunksOf("# Grappling\n\nYou can use the Attack action to make a special melee attack."));
-      store.publish("a", 1);
-      store.publish("b", 1);
+      store.publish("a", 1, markdown);
+      store.publish("b", 1, markdown);
       const hits = store.search({ match: match("grapple"), fileKeys: null, limit: 10 });
       expect(hits.map((hit) => hit.fileKey)).toEqual(["b", "a"]);
       expect(hits[0]?.score).toBeGreaterThan(hits[1]?.score ?? 0);
+    });
+  });
+
+  it("bounds a query's work: words in more passages than the bound are left out, headings stand in for all-common queries", async () => {
+    await withStore((store) => {
+      const many = COMMON_WORD_PASSAGES + 50;
+      const chunk = (index: number, heading: string, text: string) => ({
+        index,
+        text,
+        headingPath: [heading],
+        start: 0,
+        end: text.length,
+      });
+      store.write("bestiary", 1, [
+        ...Array.from({ length: many }, (_, i) =>
+          chunk(i, `Beast ${i}`, `This creature roams the hills, number ${i}.`),
+        ),
+        chunk(many, "Lich", "An undead creature that hides its phylactery."),
+        chunk(many + 1, "Creatures of the deep", "They rarely surface."),
+      ]);
+      store.publish("bestiary", 1, markdown);
+
+      const rare = store.rank({ terms: ["creature", "phylactery"], prefix: false, fileKeys: null, limit: 10 });
+      expect(rare.common).toEqual(["creature"]);
+      expect(rare.words.map((hit) => hit.headingPath)).toEqual([["Lich"]]);
+      // "creature" still counts beside the rarer word in the proximity vote.
+      expect(rare.near.map((hit) => hit.headingPath)).toEqual([["Lich"]]);
+
+      const common = store.rank({ terms: ["creature"], prefix: false, fileKeys: null, limit: 10 });
+      expect(common.common).toEqual(["creature"]);
+      expect(common.words.map((hit) => hit.headingPath[0])).toEqual(["Creatures of the deep"]);
     });
   });
 
@@ -54,12 +86,12 @@ describe("the passage store", () => {
       // Written but not published: a version still being processed is not searched.
       expect(store.search({ match: match("phylactery"), fileKeys: null, limit: 10 })).toEqual([]);
       expect(store.readable("lich")).toEqual({ version: null, passages: [] });
-      store.publish("lich", 1);
+      store.publish("lich", 1, markdown);
       store.write("lich", 2, chunksOf("# Lich\n\nThe phylactery moved to the tower."));
       const during = store.search({ match: match("phylactery"), fileKeys: null, limit: 10 });
       expect(during.map((hit) => hit.body)).toEqual(["The phylactery is in the well."]);
       expect(store.byIds(["lich:v1:0", "lich:v2:0"]).map((p) => p.id)).toEqual(["lich:v1:0"]);
-      store.publish("lich", 2);
+      store.publish("lich", 2, markdown);
       expect(store.search({ match: match("well"), fileKeys: null, limit: 10 })).toEqual([]);
       expect(store.search({ match: match("tower"), fileKeys: null, limit: 10 }).map((hit) => hit.id)).toEqual([
         "lich:v2:0",
@@ -73,7 +105,7 @@ describe("the passage store", () => {
     await withStore((store) => {
       for (const key of ["a", "b", "c"]) {
         store.write(key, 1, chunksOf(`# Crown ${key}\n\nThe crown of ${key} lies under the abbey.`));
-        store.publish(key, 1);
+        store.publish(key, 1, markdown);
       }
       const only = (fileKeys: string[] | null) =>
         store.search({ match: match("crown"), fileKeys, limit: 10 }).map((hit) => hit.fileKey);
@@ -92,7 +124,7 @@ describe("the passage store", () => {
   it("never lets FTS5 syntax typed into a search reach the index as syntax", async () => {
     await withStore((store) => {
       store.write("a", 1, chunksOf('# Notes\n\nHe said "NEAR" and AND and OR.'));
-      store.publish("a", 1);
+      store.publish("a", 1, markdown);
       for (const typed of ['"', "NEAR(", "a OR", "*", "body:", "{heading}"]) {
         expect(() => store.search({ match: match(typed), fileKeys: null, limit: 5 }), typed).not.toThrow();
       }

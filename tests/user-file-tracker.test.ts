@@ -6,6 +6,7 @@ import { deleteFile, uploadFile } from "~/server/files/files.server";
 import { IngestionQueue } from "~/server/ingest/queue.server";
 import { createTrackerServices } from "~/server/services.server";
 import conditions from "../../shared/corpus/srd5/12-conditions.md?raw";
+import { alarmToSet } from "../functions/user-file-tracker";
 import { fileStores, newUser, sessionCookieFor, trackerOf } from "./helpers";
 import { chunksOf, storeFile, vectorIdsOf } from "./ingest-helpers";
 
@@ -84,5 +85,18 @@ describe("the UserFileTracker", () => {
     expect((await chunksOf(request.fileKey)).length).toBe(job?.chunksTotal);
     expect(await runInDurableObject(tracker, (_instance, state) => state.storage.getAlarm())).toBeNull();
     expect(await runDurableObjectAlarm(tracker)).toBe(false);
+  });
+
+  it("keeps an alarm that is about to fire when more uploads arrive, and brings a later one forward", () => {
+    const now = 1_000_000;
+    expect(alarmToSet(null, 0, now)).toBe(now);
+    // Set for a moment ago (an upload just before): it fires now. Moving it to "now" on
+    // every upload would hold processing back while a folder of uploads keeps arriving.
+    expect(alarmToSet(now - 10, 0, now)).toBeNull();
+    expect(alarmToSet(now, 0, now)).toBeNull();
+    // A retry's alarm, later than new work: brought forward.
+    expect(alarmToSet(now + 5_000, 0, now)).toBe(now);
+    expect(alarmToSet(now + 5_000, now + 3_000, now)).toBe(now + 3_000);
+    expect(alarmToSet(now + 2_000, now + 3_000, now)).toBeNull();
   });
 });

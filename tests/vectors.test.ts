@@ -1,5 +1,6 @@
-import { runInDurableObject } from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { CachedQueryEmbedder } from "~/server/vectors/cached-embedder.server";
 import { VectorizeVectorIndex, WorkersAiEmbedder, WorkersAiReranker } from "~/server/vectors/cloudflare.server";
 import { HashingEmbedder } from "~/server/vectors/local.server";
 import { quantise, TrackerVectorIndex, TrackerVectorStore } from "~/server/vectors/tracker-index.server";
@@ -102,6 +103,27 @@ describe("Cloudflare adapters, against stand-ins for the bindings (the network b
     expect(await embedder.embed(["a", "b"])).toHaveLength(2);
     expect(calls).toEqual([["@cf/baai/bge-base-en-v1.5", { text: ["a", "b"] }]]);
     await expect(embedder.embed(["a", "b", "c"])).rejects.toThrow(/2 embeddings for 3 texts/);
+  });
+
+  it("asks the model once per query text and model: a repeated search reads the vector from KV", async () => {
+    const texts: string[][] = [];
+    const ai = {
+      run: async (_model: string, input: { text: string[] }) => {
+        texts.push(input.text);
+        return { shape: [input.text.length, 768], data: input.text.map((t) => new Array(768).fill(t.length / 100)) };
+      },
+    } as unknown as Ai;
+    const embedder = new CachedQueryEmbedder(new WorkersAiEmbedder(ai), env.CACHE);
+    const query = `how does grappling work ${crypto.randomUUID()}`;
+    const [first] = await embedder.embed([query]);
+    const [again] = await embedder.embed([query]);
+    expect(again).toEqual(first);
+    expect(texts).toEqual([[query]]);
+    // Another text is another entry; batches (ingestion) are never cached.
+    await embedder.embed([`${query}?`]);
+    await embedder.embed(["a", "b"]);
+    await embedder.embed(["a", "b"]);
+    expect(texts).toEqual([[query], [`${query}?`], ["a", "b"], ["a", "b"]]);
   });
 
   it("writes Vectorize vectors in the user's namespace and filters queries by file", async () => {

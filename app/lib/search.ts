@@ -20,6 +20,9 @@ export function isFileKindFilter(type: SearchType): type is SearchableKind {
   return type !== "context" && type !== "character";
 }
 
+/** The last page of results a search serves. */
+export const MAX_SEARCH_PAGE = 20;
+
 const optionalText = (max: number) =>
   z
     .string()
@@ -32,7 +35,7 @@ export const searchParamsSchema = z.object({
   q: z.string().trim().max(500, "Keep the search under 500 characters.").default(""),
   k: z.coerce.number().int().min(1).max(50).default(10),
   /** 1-based: results past the first page. */
-  page: z.coerce.number().int().min(1).max(20).default(1),
+  page: z.coerce.number().int().min(1).max(MAX_SEARCH_PAGE).default(1),
   campaignId: optionalText(64),
   fileKey: optionalText(64),
   type: z
@@ -85,7 +88,13 @@ export interface SearchResult {
   title: string;
   /** The whole passage (or entry text): what the assistant quotes and the evaluation checks. */
   text: string;
+  /** The best-matching sentences (or table rows) as plain text, matched words marked. */
   snippet: SnippetPart[];
+  /**
+   * The same snippet as sanitized HTML (app/server/search/snippet.server.ts): formatted as
+   * the file formats it (Markdown emphasis, lists, tables), matched words in `<mark>`.
+   */
+  snippetHtml: string;
   score: number;
   /** Which retrievers found it: words (bm25), meaning (vectors). */
   matchedBy: ("words" | "meaning")[];
@@ -93,7 +102,7 @@ export interface SearchResult {
   /** Opens the source at this place. */
   href: string;
   /** The same text in other files (a second copy of a book): shown once, with where else it is. */
-  alsoIn?: { fileName: string; href: string }[];
+  alsoIn?: { fileName: string; href: string; page?: number }[];
 }
 
 /** URLSearchParams → a validated request (unknown keys ignored). */

@@ -1,10 +1,10 @@
 import { useEffect, useRef } from "react";
-import { Form, Link, useNavigation, useSubmit } from "react-router";
+import { Form, Link, useLocation, useNavigation, useSubmit } from "react-router";
 import { PageHeader } from "~/components/app-shell";
 import { SearchResultList } from "~/components/search-results";
 import { Button } from "~/components/ui/button";
 import { inputClass } from "~/components/ui/field";
-import { parseSearchParams, searchTypeLabels, searchTypes } from "~/lib/search";
+import { MAX_SEARCH_PAGE, parseSearchParams, searchTypeLabels, searchTypes } from "~/lib/search";
 import { httpError, notFound } from "~/server/http/responses.server";
 import { getServices, limitRequest, requireUser } from "~/server/request.server";
 import { listSearchScopes, resolveScope, search } from "~/server/search/search.server";
@@ -46,16 +46,40 @@ export async function loader({ request, context }: Route.LoaderArgs) {
   };
 }
 
+const pageLinkClass =
+  "inline-flex min-h-11 items-center gap-1 rounded-md border border-stone-300 bg-white px-4 font-medium text-ember-700 hover:bg-ember-50";
+
 /** Results follow typing after this pause. */
 const DEBOUNCE_MS = 300;
 
 export default function Search({ loaderData }: Route.ComponentProps) {
-  const { params, scopes, results, fileName } = loaderData;
+  const { params, scopes, results, more, fileName } = loaderData;
   const submit = useSubmit();
   const navigation = useNavigation();
+  const location = useLocation();
   const formRef = useRef<HTMLFormElement>(null);
+  const statusRef = useRef<HTMLParagraphElement>(null);
   const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
+  /** A paging link was followed: the new page's summary takes the focus. */
+  const paged = useRef(false);
   useEffect(() => () => clearTimeout(timer.current), []);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the page of results changes.
+  useEffect(() => {
+    if (!paged.current) return;
+    paged.current = false;
+    statusRef.current?.focus();
+  }, [params.page, location.key]);
+  const first = (params.page - 1) * params.k + 1;
+  const last = first + results.length - 1;
+  // Every current parameter, another page (the first page has none).
+  const pageHref = (page: number) => {
+    const search = new URLSearchParams(location.search);
+    if (page > 1) search.set("page", String(page));
+    else search.delete("page");
+    return `/search?${search}`;
+  };
+  const hasPrevious = params.page > 1;
+  const hasNext = more && params.page < MAX_SEARCH_PAGE;
   const searching = navigation.state !== "idle" && navigation.location?.pathname === "/search";
   // As you type: replace the history entry, keep the scroll and the focus in the box.
   const searchSoon = (delay: number) => {
@@ -156,17 +180,51 @@ export default function Search({ loaderData }: Route.ComponentProps) {
         <h2 id="results-heading" className="sr-only">
           Results
         </h2>
-        <p role="status" className="mb-3 text-stone-700">
+        <p ref={statusRef} role="status" tabIndex={-1} className="mb-3 text-stone-700">
           {!params.q
             ? "Type a question or a few words: a rule, a monster, a name from your notes."
             : results.length
-              ? `${results.length} result${results.length === 1 ? "" : "s"} for “${params.q}”.`
-              : `Nothing found for “${params.q}”. Try other words, fewer words, or the whole library.`}
+              ? params.page === 1 && !more
+                ? `${results.length} result${results.length === 1 ? "" : "s"} for “${params.q}”.`
+                : `Results ${first}–${last} for “${params.q}”.`
+              : params.page > 1
+                ? `No more results for “${params.q}”.`
+                : `Nothing found for “${params.q}”. Try other words, fewer words, or the whole library.`}
           {scopes.processing > 0
             ? ` ${scopes.processing} file${scopes.processing === 1 ? " is" : "s are"} still being processed and not searched yet.`
             : ""}
         </p>
-        {results.length ? <SearchResultList results={results} label="Search results" /> : null}
+        {results.length ? <SearchResultList results={results} label="Search results" start={first} /> : null}
+        {params.q && (hasPrevious || hasNext) ? (
+          <nav aria-label="Pages of results" className="mt-4 flex flex-wrap justify-between gap-3">
+            {hasPrevious ? (
+              <Link
+                to={pageHref(params.page - 1)}
+                preventScrollReset
+                onClick={() => {
+                  paged.current = true;
+                }}
+                className={pageLinkClass}
+              >
+                <span aria-hidden="true">←</span> Previous results
+              </Link>
+            ) : (
+              <span />
+            )}
+            {hasNext ? (
+              <Link
+                to={pageHref(params.page + 1)}
+                preventScrollReset
+                onClick={() => {
+                  paged.current = true;
+                }}
+                className={pageLinkClass}
+              >
+                Next results <span aria-hidden="true">→</span>
+              </Link>
+            ) : null}
+          </nav>
+        ) : null}
       </section>
     </>
   );

@@ -34,12 +34,13 @@ const schema = {
   },
 };
 
-// Just the shape of hast that the plugin below touches.
-interface HastNode {
+// Just the shape of hast that the plugin below (and search/snippet.server.ts) touches.
+export interface HastNode {
   type: string;
   tagName?: string;
   properties?: Record<string, unknown>;
   children?: HastNode[];
+  value?: string;
 }
 
 /**
@@ -203,6 +204,36 @@ export function renderMarkdown(markdown: string): string {
   if (rest.trim() !== "") parts.push(UNFORMATTED_NOTE, plainTextToHtml(rest));
   if (markdown.length > MARKDOWN_MAX_LENGTH) parts.push(TRUNCATED_NOTE);
   return parts.filter((part) => part !== "").join("\n");
+}
+
+/**
+ * The same pipeline as `renderMarkdown` (raw HTML dropped, sanitized, links marked), up to
+ * the sanitized hast tree, for callers that rework the tree before it becomes HTML (search
+ * snippets mark matched words on its text nodes). The same length cap and CPU budget: what
+ * lies past the budget becomes plain paragraphs. Serialize with `hastToHtml`.
+ */
+export function renderMarkdownTree(markdown: string): HastNode {
+  const source = normalizeLineEndings(cut(markdown, MARKDOWN_MAX_LENGTH));
+  const budgetEnd = markdownBudgetEnd(source);
+  let children: HastNode[];
+  let rest = source.slice(budgetEnd);
+  try {
+    children = (htmlProcessor.runSync(htmlProcessor.parse(source.slice(0, budgetEnd))) as HastNode).children ?? [];
+  } catch {
+    children = [];
+    rest = source;
+  }
+  for (const block of rest.split(/\n[ \t]*\n/)) {
+    const text = block.trim();
+    if (text)
+      children.push({ type: "element", tagName: "p", properties: {}, children: [{ type: "text", value: text }] });
+  }
+  return { type: "root", children };
+}
+
+/** A hast tree (from `renderMarkdownTree`, reworked by trusted code) as an HTML string. */
+export function hastToHtml(tree: HastNode): string {
+  return htmlProcessor.stringify(tree as Parameters<typeof htmlProcessor.stringify>[0]);
 }
 
 // Just the shape of mdast that `markdownToPlainText` reads.

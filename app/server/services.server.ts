@@ -9,6 +9,7 @@ import type { QueueDeps } from "./ingest/queue.server";
 import { PassageStore } from "./passages/passage-store.server";
 import type { SearchDeps } from "./search/search.server";
 import { createSessionStore, type SessionStore } from "./sessions/session.server";
+import { CachedQueryEmbedder } from "./vectors/cached-embedder.server";
 import { VectorizeVectorIndex, WorkersAiEmbedder, WorkersAiReranker } from "./vectors/cloudflare.server";
 import { HashingEmbedder } from "./vectors/local.server";
 import type { Embedder, Reranker, VectorIndex } from "./vectors/ports.server";
@@ -43,7 +44,9 @@ export function createServices(env: Env): Services {
   const tracker = (accountId: string) => trackerFor(env, accountId);
   // Offline, an account's vectors live in its tracker (ADR 0020): an RPC away.
   const { embedder, vectors, reranker, chatModel } = aiAdapters(env, () => new TrackerVectorIndex(tracker));
-  const search: SearchDeps = { db, embedder, vectors, reranker, tracker };
+  // Offline, embedding a query is cheaper than a KV read; a model's is not.
+  const queryEmbedder = embedder.semantic ? new CachedQueryEmbedder(embedder, env.CACHE) : embedder;
+  const search: SearchDeps = { db, embedder: queryEmbedder, vectors, reranker, tracker };
   return {
     db,
     bucket: env.FILES,

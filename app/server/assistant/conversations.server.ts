@@ -245,7 +245,9 @@ export async function* ask(
     ? (await search(deps.search, { id: owner.id, username: campaign.username }, { query: question, k: 12, campaign }))
         .results
     : [];
-  const citations = citationsFor(relevantSources(question, results));
+  // The passages that answer, in search's order: [n] is the n-th, for a model and for quotes alike.
+  const sources = relevantSources(question, results);
+  const citations = citationsFor(sources, question);
   let provider: ProviderName = citations.length && deps.model ? deps.model.provider : "extractive";
   yield { type: "sources", citations, provider };
 
@@ -274,10 +276,10 @@ export async function* ask(
       provider = "extractive";
       const why = error instanceof ModelTimeout ? "took too long" : "stopped with an error";
       yield* emit(`${content ? "\n\n" : ""}(The model ${why}, so this answer is quoted instead.)\n\n`);
-      yield* emit(extractiveAnswer(question, citations));
+      yield* emit(extractiveAnswer(question, sources));
     }
   } else {
-    yield* emit(extractiveAnswer(question, citations));
+    yield* emit(extractiveAnswer(question, sources));
   }
 
   const answeredAt = Date.now();

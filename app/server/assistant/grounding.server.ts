@@ -2,6 +2,7 @@ import type { Citation } from "~/lib/assistant";
 import { type SearchResult, sourceLabel } from "~/lib/search";
 import { queryTerms, termMatchers } from "../search/query.server";
 import type { ChatMessage } from "./chat-model.server";
+import { MAX_EXCERPT_CHARS, openingQuote, planQuotes, type Quote, type QuoteSource } from "./quotes.server";
 
 /**
  * Grounding: which retrieved passages may answer a question, how they reach a model (as
@@ -32,15 +33,66 @@ export function relevantSources(question: string, results: SearchResult[]): Sear
     .slice(0, MAX_SOURCES);
 }
 
-export function citationsFor(sources: SearchResult[]): Citation[] {
+/**
+ * The numbered sources of an answer ([n] is the n-th source, in rank order). Each excerpt
+ * (what a model reads and the sources panel shows) is the whole passage when it is short,
+ * else the part of it around what the extractive answer quotes, at paragraph boundaries.
+ */
+export function citationsFor(sources: SearchResult[], question: string): Citation[] {
+  const quotes = quotesFor(question, sources);
   return sources.map((source, i) => ({
     n: i + 1,
     kind: source.kind,
     title: source.title,
     label: sourceLabel(source),
     href: source.href,
-    excerpt: source.text.slice(0, 1_500),
+    excerpt: excerptAround(source.text, quotes[i] ?? null),
   }));
+}
+
+/**
+ * What a quote reads of a result: its text, and what it is about — its heading path, or
+ * an entry's title (an entry's text starts with it: kept out, and the offsets shifted).
+ */
+function quoteSource(result: SearchResult): QuoteSource & { offset: number } {
+  if (result.source.kind === "chunk") {
+    return { text: result.text, about: [...result.source.headingPath, result.title], offset: 0 };
+  }
+  const titled = result.text.startsWith(`${result.title}\n`);
+  const offset = titled ? result.title.length + 1 : 0;
+  return { text: result.text.slice(offset), about: [result.title], offset };
+}
+
+/** The last plan of each list of sources: an answer's citations and its quotes read the passages once. */
+const planned = new WeakMap<SearchResult[], { question: string; quotes: (Quote | null)[] }>();
+
+/** Each source's quote for the question, with offsets in the source's whole text. */
+function quotesFor(question: string, sources: SearchResult[]): (Quote | null)[] {
+  const known = planned.get(sources);
+  if (known?.question === question) return known.quotes;
+  const readable = sources.map(quoteSource);
+  const quotes = planQuotes(question, readable).map((quote, i) => {
+    const offset = readable[i]?.offset ?? 0;
+    return quote && { ...quote, start: quote.start + offset, end: quote.end + offset };
+  });
+  planned.set(sources, { question, quotes });
+  return quotes;
+}
+
+/** Up to MAX_EXCERPT_CHARS of the text holding the quote, starting and ending at paragraph breaks where it can. */
+function excerptAround(text: string, quote: Quote | null): string {
+  if (text.length <= MAX_EXCERPT_CHARS) return text;
+  if (!quote || quote.end <= MAX_EXCERPT_CHARS) return `${text.slice(0, MAX_EXCERPT_CHARS).trimEnd()} …`;
+  // Some context before the quote (up to a third of what is left), from a paragraph's start.
+  const room = Math.max(0, MAX_EXCERPT_CHARS - (quote.end - quote.start));
+  const paragraph = text.lastIndexOf("\n\n", quote.start);
+  const from = paragraph >= 0 && quote.start - paragraph <= room / 3 ? paragraph + 2 : quote.start;
+  const limit = Math.min(text.length, from + MAX_EXCERPT_CHARS);
+  const paragraphEnd = text.lastIndexOf("\n\n", limit);
+  const wordEnd = text.lastIndexOf(" ", limit);
+  const to =
+    limit === text.length ? limit : paragraphEnd >= quote.end ? paragraphEnd : wordEnd >= quote.end ? wordEnd : limit;
+  return `${from > 0 ? "… " : ""}${text.slice(from, to).trim()}${to < text.length ? " …" : ""}`;
 }
 
 const SYSTEM_PROMPT = `You are LoreSmith, a game master's campaign assistant.
@@ -93,42 +145,53 @@ export function nothingFoundAnswer(scopeName: string): string {
   return `I couldn't find anything about that in ${scopeName}. Try other words, or attach the rulebook or notes that cover it to this campaign.`;
 }
 
+/** The extractive answer quotes at most this many sources… */
+export const MAX_QUOTED_SOURCES = 3;
+/** …and stops before its quotes together pass this length (the first is always given). */
+export const MAX_QUOTED_CHARS = 1_400;
+
 /**
- * Extractive mode (no model configured): the most relevant sentences of the best
- * passages, quoted and cited, under a plain note that generation is off.
+ * A quote as the answer shows it: one line (so nothing of it can end the blockquote and
+ * read as the assistant's own words) that cannot pose as a citation of another source.
  */
-export function extractiveAnswer(question: string, citations: Citation[]): string {
-  const terms = queryTerms(question);
-  const quotes = citations.slice(0, 3).map((citation) => `> ${bestSentences(citation.excerpt, terms)} [${citation.n}]`);
+function asQuote(text: string, n: number): string {
+  const flat = text
+    .replace(/\s+/g, " ")
+    .replace(/\[(\d+)\]/g, "($1)")
+    .trim();
+  return `> ${flat} [${n}]`;
+}
+
+/**
+ * Extractive mode (no model configured): for the best passages, in the order search ranks
+ * them, their sentences that hold the question's words (or the whole passage when it is
+ * short), each quoted and cited to its source, under a plain note that generation is off.
+ */
+export function extractiveAnswer(question: string, sources: SearchResult[]): string {
+  const quotes: string[] = [];
+  const seen = new Set<string>();
+  let total = 0;
+  for (const [i, quote] of quotesFor(question, sources).entries()) {
+    // The same words in two sources (a monster and its variant) are quoted once.
+    if (!quote?.text || quotes.length >= MAX_QUOTED_SOURCES || seen.has(quote.text)) continue;
+    if (quotes.length && total + quote.text.length > MAX_QUOTED_CHARS) break;
+    quotes.push(asQuote(quote.text, i + 1));
+    seen.add(quote.text);
+    total += quote.text.length;
+  }
+  // Nothing held the question's words as a sentence (only a heading, a table without its
+  // header): the best passage's opening stands for it.
+  if (quotes.length === 0) {
+    for (const [i, source] of sources.entries()) {
+      const opening = openingQuote(quoteSource(source).text);
+      if (!opening) continue;
+      quotes.push(asQuote(opening.text, i + 1));
+      break;
+    }
+  }
   return [
     "Generation is off, so here are the passages from your material that best match the question:",
     "",
-    quotes.join("\n\n"),
+    quotes.length ? quotes.join("\n\n") : "(The matching passages hold no sentence to quote: open the sources below.)",
   ].join("\n");
-}
-
-/** Up to two consecutive sentences with the most question words. */
-function bestSentences(text: string, terms: string[]): string {
-  // Quoted as prose: without Markdown emphasis, heading marks and table pipes.
-  const flat = text
-    .replace(/[*_]{1,3}(?=\S)|(?<=\S)[*_]{1,3}|^#+\s*/gm, "")
-    .replace(/\s*\|\s*/g, " · ")
-    .replace(/\s+/g, " ")
-    .trim();
-  const sentences = flat.match(/[^.!?]+[.!?]+["”’)]*|[^.!?]+$/g) ?? [flat];
-  const score = (sentence: string) => {
-    const lower = sentence.toLowerCase();
-    return terms.filter((term) => lower.includes(term.slice(0, Math.max(3, term.length - 2)))).length;
-  };
-  let best = 0;
-  for (let i = 1; i < sentences.length; i++) {
-    if (
-      score(sentences[i] ?? "") + score(sentences[i + 1] ?? "") >
-      score(sentences[best] ?? "") + score(sentences[best + 1] ?? "")
-    ) {
-      best = i;
-    }
-  }
-  const chosen = `${sentences[best] ?? ""}${sentences[best + 1] ?? ""}`.trim();
-  return chosen.length > 500 ? `${chosen.slice(0, 500).trimEnd()}…` : chosen;
 }

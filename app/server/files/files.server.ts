@@ -298,9 +298,13 @@ export async function queueWaitingFiles(stores: FileStores, now = Date.now()): P
   return queued;
 }
 
-/** The user's processing jobs, as their tracker reports them. */
-export async function listJobs(stores: Pick<FileStores, "tracker">, account: Account) {
-  return stores.tracker(account.id).listJobs();
+/** The user's processing jobs, as their tracker reports them (with `timings`, where each one's time went). */
+export async function listJobs(
+  stores: Pick<FileStores, "tracker">,
+  account: Account,
+  options: { timings?: boolean } = {},
+) {
+  return stores.tracker(account.id).listJobs(options);
 }
 
 export async function cancelProcessing(stores: FileStores, account: Account, fileKey: string) {

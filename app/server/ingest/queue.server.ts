@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { type Extractor, fileKinds, kindOfContentType } from "~/lib/file-kinds";
 import { type JobProgress, type JobStatus, processingStatuses } from "~/lib/jobs";
 import type { Db } from "../db/db.server";
@@ -35,14 +35,17 @@ export { MAX_PDF_BYTES, MAX_WHOLE_FILE_EXTRACT_BYTES } from "./limits.server";
  * The ingestion queue of one user, kept in the SQLite storage of their UserFileTracker
  * Durable Object. Files are processed in bounded steps — a check of a PDF's compressed
  * streams, a range of PDF pages, a batch of chunks to index, a batch to embed — taken
- * in turns (the job whose last step is the longest ago goes next), so a large file never holds
- * back a small one for more than a step. The job row is the checkpoint: after a crash,
+ * in turns (the job whose last step is the longest ago leads), so a large file never holds
+ * back a small one for more than a step; small files at the same stage share the lead's
+ * step (ADR 0022), so a folder of notes costs a few steps, one D1 write and one embedder
+ * call each, not four steps a file. The job row is the checkpoint: after a crash,
  * a redeploy or a killed dev server the next alarm runs the step that had not been
  * recorded yet. Every step is idempotent (chunks and vectors are upserted on
  * deterministic ids), so running one twice gives the same result.
  *
  * A step that kills the object (a file beyond the CPU or memory limits) cannot record
- * its own failure, so each step start is recorded durably before it runs; a step that
+ * its own failure, so each step start is recorded durably before it runs, for every job in
+ * it; a job whose step started and never finished runs alone from then on, and one that
  * started MAX_STEP_DEATHS times without finishing fails its file with a reason.
  *
  *   queued → extracting (pages) → indexing (passages + FTS5) → embedding (vectors) → ready
@@ -93,8 +96,33 @@ interface JobRow extends Record<string, SqlStorageValue> {
   step_starts: number;
   /** The job's place in the rotation: the sequence number of its last step (0: none yet). */
   turn: number;
+  /** 1: a step this job shared with others failed, so its next step runs alone. */
+  run_alone: number;
   /** Characters of text extracted so far (PDFs: over all pages done). */
   text_chars: number;
+  /** Where the job's time went (see IngestTimings), reset when it is queued again. */
+  first_step_at: number;
+  done_at: number;
+  steps: number;
+  ms_sync: number;
+  ms_extract: number;
+  ms_index: number;
+  ms_embed: number;
+  ms_status: number;
+}
+
+/**
+ * Where a job's time went, for the ingestion benchmark and for anyone asking why a file
+ * took long: when its first step started and its last ended, how many steps it took, and
+ * milliseconds spent making step starts durable, in each stage's work and writing its
+ * status to D1 (work shared by several jobs is split between them).
+ */
+export interface IngestTimings {
+  queuedAt: number;
+  firstStepAt: number | null;
+  doneAt: number | null;
+  steps: number;
+  ms: { sync: number; extract: number; index: number; embed: number; status: number };
 }
 
 export interface QueueDeps {
@@ -122,6 +150,68 @@ export const RETRY_BASE_MS = 5_000;
  * times in a row is the file.
  */
 export const MAX_STEP_DEATHS = 3;
+/**
+ * Small files share steps (ADR 0022): a step moves up to this many queued files on to
+ * reading, reads whole files up to this many and this many bytes, and indexes or embeds
+ * chunks of several files up to the chunk sizes above. A companion file that the step's
+ * time budget does not reach waits for the next step; the lead always runs.
+ */
+export const JOBS_PER_START_STEP = 200;
+export const FILES_PER_EXTRACT_STEP = 50;
+export const BYTES_PER_EXTRACT_STEP = 4 * 1024 * 1024;
+export const STEP_BUDGET_MS = 500;
+/** Due jobs looked at for a step's companions. */
+const DUE_JOBS_CONSIDERED = 500;
+/** D1 binds at most 100 parameters a statement: 4 for the status, 2 a file. */
+const STATUS_ROWS_PER_STATEMENT = 48;
+
+/** Counts of what the queue did, for the tracker's log line per alarm and the benchmark. */
+export interface QueueCounters {
+  /** Steps run, and jobs' parts in them (a step of 30 notes is 1 and 30). */
+  steps: number;
+  jobSteps: number;
+  /** Step starts made durable. */
+  syncs: number;
+  /** D1 batches mirroring statuses, and the statements in them. */
+  statusWrites: number;
+  statusStatements: number;
+  embedCalls: number;
+  embeddedChunks: number;
+  /** Milliseconds, as in IngestTimings, summed over the steps. */
+  ms: IngestTimings["ms"];
+}
+
+const noCounts = (): QueueCounters => ({
+  steps: 0,
+  jobSteps: 0,
+  syncs: 0,
+  statusWrites: 0,
+  statusStatements: 0,
+  embedCalls: 0,
+  embeddedChunks: 0,
+  ms: { sync: 0, extract: 0, index: 0, embed: 0, status: 0 },
+});
+
+/** The kinds of step; jobs share a step only with jobs of the same kind. */
+type StepKind = "pdf" | "start" | "extract" | "index" | "embed";
+
+function stepKindOf(job: JobRow): StepKind {
+  if (extractorOf(job.content_type) === "pdf" && (job.status === "queued" || job.status === "extracting")) return "pdf";
+  if (job.status === "queued") return "start";
+  if (job.status === "extracting") return "extract";
+  return job.status === "indexing" ? "index" : "embed";
+}
+
+/**
+ * What a step did for one of its jobs: its checkpoint; an error of its own; nothing,
+ * because the step's budget ran out before it (`skipped`); or a failure of work shared
+ * with the step's other jobs (`shared`). `ms` or `share` say how much of the step's time
+ * was its.
+ */
+type Outcome = ({ update: Partial<JobRow> } | { error: unknown } | { skipped: true } | { shared: unknown }) & {
+  ms?: number;
+  share?: number;
+};
 
 /** The statuses the queue still works on, as an SQL list. */
 const PROCESSING_SQL = `(${processingStatuses.map((status) => `'${status}'`).join(", ")})`;
@@ -139,6 +229,15 @@ const ADDED_COLUMNS = {
   step_starts: "INTEGER NOT NULL DEFAULT 0",
   turn: "INTEGER NOT NULL DEFAULT 0",
   text_chars: "INTEGER NOT NULL DEFAULT 0",
+  run_alone: "INTEGER NOT NULL DEFAULT 0",
+  first_step_at: "INTEGER NOT NULL DEFAULT 0",
+  done_at: "INTEGER NOT NULL DEFAULT 0",
+  steps: "INTEGER NOT NULL DEFAULT 0",
+  ms_sync: "REAL NOT NULL DEFAULT 0",
+  ms_extract: "REAL NOT NULL DEFAULT 0",
+  ms_index: "REAL NOT NULL DEFAULT 0",
+  ms_embed: "REAL NOT NULL DEFAULT 0",
+  ms_status: "REAL NOT NULL DEFAULT 0",
 };
 
 /** The job was re-queued, cancelled or deleted while its step ran: the step's work is dropped. */
@@ -157,6 +256,16 @@ export class IngestionQueue {
     private readonly durable: () => Promise<void> = async () => {},
   ) {
     this.ensureSchema();
+  }
+
+  /** What the queue did since the last `takeCounters()`. */
+  private counters = noCounts();
+
+  takeCounters(): QueueCounters {
+    const counters = this.counters;
+    this.counters = noCounts();
+    const ms = Object.fromEntries(Object.entries(counters.ms).map(([key, value]) => [key, Math.round(value)]));
+    return { ...counters, ms: ms as IngestTimings["ms"] };
   }
 
   /** Creates the queue's tables (again after the object's storage was wiped). */
@@ -212,7 +321,8 @@ export class IngestionQueue {
          file_size = excluded.file_size, status = 'queued', run = run + 1, pages_done = 0, page_count = NULL,
          chunks_total = 0, chunks_indexed = 0, chunks_embedded = 0, attempts = 0, next_attempt_at = 0,
          error = NULL, queued_at = excluded.queued_at, updated_at = excluded.updated_at,
-         step_starts = 0, turn = 0, text_chars = 0`,
+         step_starts = 0, turn = 0, run_alone = 0, text_chars = 0, first_step_at = 0, done_at = 0, steps = 0,
+         ms_sync = 0, ms_extract = 0, ms_index = 0, ms_embed = 0, ms_status = 0`,
       request.fileKey,
       request.accountId,
       request.username,
@@ -225,8 +335,9 @@ export class IngestionQueue {
       now,
     );
     const job = this.get(request.fileKey) as JobRow;
-    await this.recordStatus(job);
+    // Tabs hear of it first: its steps may start while D1 is told (the tracker sets its alarm meanwhile).
     this.notify(toProgress(job));
+    await this.recordStatuses([job]);
     return toProgress(job);
   }
 
@@ -242,7 +353,7 @@ export class IngestionQueue {
     );
     await this.discardVersion(job);
     const cancelled = this.get(fileKey) as JobRow;
-    await this.recordStatus(cancelled);
+    await this.recordStatuses([cancelled]);
     this.notify(toProgress(cancelled));
     return toProgress(cancelled);
   }
@@ -264,8 +375,12 @@ export class IngestionQueue {
     await this.deps.vectors.deleteByIds(account.id, this.deps.passages.allIds());
   }
 
-  list(): JobProgress[] {
-    return this.sql.exec<JobRow>("SELECT * FROM ingest_jobs ORDER BY queued_at DESC").toArray().map(toProgress);
+  /** Every job, newest first; with `timings`, where each one's time went. */
+  list({ timings = false } = {}): (JobProgress & { timings?: IngestTimings })[] {
+    return this.sql
+      .exec<JobRow>("SELECT * FROM ingest_jobs ORDER BY queued_at DESC")
+      .toArray()
+      .map((row) => (timings ? { ...toProgress(row), timings: timingsOf(row) } : toProgress(row)));
   }
 
   /** When the next step is due: now for a job in progress, later for one waiting to retry. */
@@ -279,56 +394,218 @@ export class IngestionQueue {
   }
 
   /**
-   * Runs one bounded step of the job that is due and checkpoints it. Jobs take turns:
-   * the one whose last step is the longest ago goes next (a new file before any in
-   * progress), so a 600-page book yields to a note between its steps. Returns false when
+   * Runs one bounded step and checkpoints it. Jobs take turns: the one whose last step is
+   * the longest ago leads (a new file before any in progress), so a 600-page book yields
+   * to a note between its steps. Small files share a step: due jobs at the same stage join
+   * the lead's step up to that stage's budget (files and bytes to read, chunks to index or
+   * embed), so a folder of notes costs a few steps, not four each. Returns false when
    * nothing is due.
    */
   async runStep(now = Date.now(), session: StepSession = new StepSession()): Promise<boolean> {
-    const job = this.nextJob(now);
-    if (!job) return false;
-    if (job.step_starts >= MAX_STEP_DEATHS) {
-      await this.fail(job, new ExtractionError(processorStopped(job)), now);
-    } else {
-      // Recorded before the step runs, and made durable: if the step kills the object,
-      // the next start sees that it began and never finished.
+    const due = this.dueJobs(now);
+    const lead = due[0];
+    if (!lead) return false;
+    this.counters.steps++;
+    if (lead.step_starts >= MAX_STEP_DEATHS) {
+      await this.fail(lead, new ExtractionError(processorStopped(lead)), now);
+      await this.finishStep([lead]);
+      return true;
+    }
+    const batch = this.batchFor(lead, due);
+    this.counters.jobSteps += batch.length;
+    // Recorded before the step runs, and made durable: if the step kills the object, the
+    // next start sees that it began and never finished (and runs each of its jobs alone).
+    const [turn] = this.sql
+      .exec<{ turn: number }>("SELECT coalesce(max(turn), 0) + 1 AS turn FROM ingest_jobs")
+      .toArray();
+    batch.forEach((job, i) => {
       this.sql.exec(
-        `UPDATE ingest_jobs SET step_starts = step_starts + 1,
-           turn = (SELECT coalesce(max(turn), 0) + 1 FROM ingest_jobs) WHERE file_key = ? AND run = ?`,
+        `UPDATE ingest_jobs SET step_starts = step_starts + 1, turn = ?,
+           first_step_at = CASE first_step_at WHEN 0 THEN ? ELSE first_step_at END
+         WHERE file_key = ? AND run = ?`,
+        (turn?.turn ?? 1) + i,
+        Date.now(),
         job.file_key,
         job.run,
       );
-      await this.durable();
-      try {
-        const update = await this.step(job, session);
-        this.checkpoint(job, { ...update, attempts: 0, next_attempt_at: 0, error: null, step_starts: 0 });
-      } catch (error) {
-        // A job re-queued, cancelled or deleted meanwhile: its step already undid its writes.
-        if (!(error instanceof StaleJob) && this.isCurrent(job)) await this.fail(job, error, now);
+    });
+    const started = performance.now();
+    await this.durable();
+    this.counters.syncs++;
+    const synced = performance.now();
+    const outcomes = await this.runBatch(batch, session);
+    const worked = performance.now();
+    for (const [i, job] of batch.entries()) {
+      const outcome = outcomes[i] ?? { skipped: true };
+      if ("update" in outcome) {
+        this.checkpoint(job, {
+          ...outcome.update,
+          attempts: 0,
+          next_attempt_at: 0,
+          error: null,
+          step_starts: 0,
+          run_alone: 0,
+        });
+      } else if ("skipped" in outcome) {
+        // Not reached within the step's budget: as if it had not been in it.
+        this.checkpoint(job, { step_starts: job.step_starts, turn: job.turn });
+      } else if ("shared" in outcome) {
+        // Work done for the whole batch at once failed: whose file it was is unknown, so
+        // nobody's attempts are counted; each runs alone next, where a failure is its own.
+        console.warn(`ingest ${job.file_key} v${job.version} (${job.status}): a shared step failed:`, outcome.shared);
+        this.checkpoint(job, { step_starts: job.step_starts, run_alone: 1 });
+      } else if (!(outcome.error instanceof StaleJob) && this.isCurrent(job)) {
+        // (A job re-queued, cancelled or deleted meanwhile: its step already undid its writes.)
+        await this.fail(job, outcome.error, now);
       }
     }
-    const after = this.get(job.file_key);
-    if (after && after.run === job.run) {
-      if (after.status !== job.status) await this.recordStatus(after);
-      this.notify(toProgress(after));
-    }
+    const share = (ms: number, i: number) => ms * (outcomes[i]?.share ?? 1 / batch.length);
+    batch.forEach((job, i) => {
+      if (outcomes[i] && "skipped" in outcomes[i]) return;
+      this.addTimings(job, {
+        sync: share(synced - started, i),
+        [stageOf(job)]: outcomes[i]?.ms ?? share(worked - synced, i),
+      });
+    });
+    await this.finishStep(batch);
     return true;
   }
 
+  /** Adds to a job's timings (see IngestTimings); its first step and its end are stamped too. */
+  private addTimings(job: JobRow, ms: Partial<Record<keyof IngestTimings["ms"], number>>): void {
+    const now = Date.now();
+    for (const [key, value] of Object.entries(ms) as [keyof IngestTimings["ms"], number][]) {
+      this.counters.ms[key] += value;
+    }
+    this.sql.exec(
+      `UPDATE ingest_jobs SET ms_sync = ms_sync + ?, ms_extract = ms_extract + ?, ms_index = ms_index + ?,
+         ms_embed = ms_embed + ?, ms_status = ms_status + ?, steps = steps + ?,
+         done_at = CASE WHEN status IN ${PROCESSING_SQL} THEN 0 ELSE ? END
+       WHERE file_key = ? AND run = ?`,
+      ms.sync ?? 0,
+      ms.extract ?? 0,
+      ms.index ?? 0,
+      ms.embed ?? 0,
+      ms.status ?? 0,
+      ms.status === undefined ? 1 : 0,
+      now,
+      job.file_key,
+      job.run,
+    );
+  }
+
+  /** After a step: one D1 write for every job whose status changed, then each job's progress to its tabs. */
+  private async finishStep(batch: JobRow[]): Promise<void> {
+    const after = batch.map((job) => this.get(job.file_key));
+    const changed = batch.filter((job, i) => after[i]?.run === job.run && after[i]?.status !== job.status);
+    if (changed.length) {
+      const writing = performance.now();
+      await this.recordStatuses(changed);
+      const ms = (performance.now() - writing) / changed.length;
+      for (const job of changed) this.addTimings(job, { status: ms });
+    }
+    for (const [i, job] of batch.entries()) {
+      const now = after[i] && after[i].run === job.run ? this.get(job.file_key) : undefined;
+      if (now) this.notify(toProgress(now));
+    }
+  }
+
   /**
-   * The due job whose last step is the longest ago. Only one PDF is read at a time (the
-   * oldest queued): each open PDF holds a buffer the size of its file.
+   * Due jobs, the one whose last step is the longest ago first (turn, then age). Only one
+   * PDF is read at a time (the oldest queued): each open PDF holds a buffer the size of its
+   * file.
    */
-  private nextJob(now: number): JobRow | undefined {
+  private dueJobs(now: number): JobRow[] {
     const due = this.sql
       .exec<JobRow>(
         `SELECT * FROM ingest_jobs WHERE status IN ${PROCESSING_SQL} AND next_attempt_at <= ?
-         ORDER BY turn, queued_at`,
+         ORDER BY turn, queued_at LIMIT ${DUE_JOBS_CONSIDERED}`,
         now,
       )
       .toArray();
     const reading = due.filter(isPdfBeingRead).sort((a, b) => a.queued_at - b.queued_at)[0];
-    return due.find((job) => !isPdfBeingRead(job) || job === reading);
+    return due.filter((job) => !isPdfBeingRead(job) || job === reading);
+  }
+
+  /**
+   * The lead job and the due jobs that can share its step: the same kind of step, none that
+   * ever stopped the processor or failed in a shared step (those run alone, so that a file
+   * that kills the object or the embedder is found out without taking others with it), and
+   * within the kind's budget. PDFs always run alone.
+   */
+  private batchFor(lead: JobRow, due: JobRow[]): JobRow[] {
+    const kind = stepKindOf(lead);
+    if (kind === "pdf" || lead.step_starts > 0 || lead.run_alone) return [lead];
+    const budget = this.budgetOf(kind);
+    let used = this.costOf(kind, lead);
+    const batch = [lead];
+    for (const job of due) {
+      if (batch.length >= budget.jobs || used >= budget.units) break;
+      if (job === lead || stepKindOf(job) !== kind || job.step_starts > 0 || job.run_alone) continue;
+      if (kind === "embed" && namespaceOf(job) !== namespaceOf(lead)) continue;
+      const cost = this.costOf(kind, job);
+      // A whole file cannot be read in part: it joins only if it fits.
+      if (kind === "extract" && used + cost > budget.units) continue;
+      batch.push(job);
+      used += cost;
+    }
+    return batch;
+  }
+
+  private budgetOf(kind: Exclude<StepKind, "pdf">): { jobs: number; units: number } {
+    switch (kind) {
+      case "start":
+        return { jobs: JOBS_PER_START_STEP, units: Number.POSITIVE_INFINITY };
+      case "extract":
+        return { jobs: FILES_PER_EXTRACT_STEP, units: BYTES_PER_EXTRACT_STEP };
+      case "index":
+        return { jobs: DUE_JOBS_CONSIDERED, units: CHUNKS_PER_INDEX_STEP };
+      case "embed":
+        return { jobs: DUE_JOBS_CONSIDERED, units: this.embedBatchSize() };
+    }
+  }
+
+  /** What a job's part of a step costs against the budget: bytes to read, or chunks to index or embed. */
+  private costOf(kind: StepKind, job: JobRow): number {
+    if (kind === "extract") return job.file_size;
+    if (kind === "index") return job.chunks_total - job.chunks_indexed;
+    if (kind === "embed") return job.chunks_total - job.chunks_embedded;
+    return 0;
+  }
+
+  private embedBatchSize(): number {
+    return Math.min(CHUNKS_PER_EMBED_STEP, this.deps.embedder.batchSize);
+  }
+
+  /**
+   * Runs a step's work for each job of the batch. Reading and indexing are each job's own
+   * (one file's error is that file's); embedding is one call for the batch's chunks.
+   * Companions of the lead that the step's time budget does not reach are skipped.
+   */
+  private async runBatch(batch: JobRow[], session: StepSession): Promise<Outcome[]> {
+    const lead = batch[0] as JobRow;
+    const kind = stepKindOf(lead);
+    if (kind === "embed") return this.embedBatch(batch);
+    const deadline = performance.now() + STEP_BUDGET_MS;
+    let chunks = CHUNKS_PER_INDEX_STEP;
+    const outcomes: Outcome[] = [];
+    for (const job of batch) {
+      if (job !== lead && (performance.now() > deadline || (kind === "index" && chunks <= 0))) {
+        outcomes.push({ skipped: true });
+        continue;
+      }
+      const started = performance.now();
+      try {
+        if (kind === "index") {
+          const update = this.indexStep(job, chunks);
+          chunks -= (update.chunks_indexed ?? job.chunks_indexed) - job.chunks_indexed;
+          outcomes.push({ update, ms: performance.now() - started });
+        } else outcomes.push({ update: await this.step(job, session), ms: performance.now() - started });
+      } catch (error) {
+        outcomes.push({ error, ms: performance.now() - started });
+      }
+    }
+    return outcomes;
   }
 
   private async step(job: JobRow, session: StepSession): Promise<Partial<JobRow>> {
@@ -343,11 +620,8 @@ export class IngestionQueue {
         if (extractor === "pdf") return this.extractPdfStep(job, session);
         if (!extractor || extractor === "stored") return { status: "stored" };
         return this.extractWholeFile(job, extractor, session);
-      case "indexing":
-        return this.indexStep(job);
-      case "embedding":
-        return this.embedStep(job);
       default:
+        // Indexing and embedding steps run through runBatch.
         return {};
     }
   }
@@ -443,42 +717,79 @@ export class IngestionQueue {
     return { chunks_total: staged, status: "indexing" };
   }
 
-  private async indexStep(job: JobRow): Promise<Partial<JobRow>> {
-    const chunks = this.staged(job.file_key, job.chunks_indexed, CHUNKS_PER_INDEX_STEP);
-    // Checked and written with no await between: the job cannot change in the meantime.
+  /** Indexes up to `limit` of the job's staged chunks, with no await: the job cannot change meanwhile. */
+  private indexStep(job: JobRow, limit: number): Partial<JobRow> {
+    const chunks = this.staged(job.file_key, job.chunks_indexed, Math.min(limit, CHUNKS_PER_INDEX_STEP));
     if (!this.isCurrent(job)) throw new StaleJob();
     this.deps.passages.write(job.file_key, job.version, chunks);
     const indexed = job.chunks_indexed + chunks.length;
     return indexed < job.chunks_total ? { chunks_indexed: indexed } : { chunks_indexed: indexed, status: "embedding" };
   }
 
-  private async embedStep(job: JobRow): Promise<Partial<JobRow>> {
-    const size = Math.min(CHUNKS_PER_EMBED_STEP, this.deps.embedder.batchSize);
-    const chunks = this.staged(job.file_key, job.chunks_embedded, size);
-    const values = await this.deps.embedder.embed(chunks.map((c) => c.text));
-    // The embedder can take seconds: the file may have been deleted meanwhile.
-    if (!this.isCurrent(job)) throw new StaleJob();
-    const ids = chunks.map((c) => chunkId(job.file_key, job.version, c.index));
-    await this.deps.vectors.upsert(
-      namespaceOf(job),
-      ids.map((id, i) => ({ id, values: values[i] ?? [], fileKey: job.file_key })),
-    );
-    if (!this.isCurrent(job)) {
-      await this.deps.vectors.deleteByIds(namespaceOf(job), ids);
-      throw new StaleJob();
+  /**
+   * Embeds the next chunks of the batch's jobs in one call (the lead's first, up to the
+   * embedder's batch), writes their vectors, and makes each job whose chunks are all
+   * embedded searchable. A failure of the shared call or write is nobody's in particular
+   * (`shared`) when the batch holds several jobs.
+   */
+  private async embedBatch(batch: JobRow[]): Promise<Outcome[]> {
+    let room = this.embedBatchSize();
+    const parts = batch.map((job) => {
+      const chunks = room > 0 ? this.staged(job.file_key, job.chunks_embedded, room) : [];
+      room -= chunks.length;
+      return { job, chunks, ids: chunks.map((c) => chunkId(job.file_key, job.version, c.index)) };
+    });
+    const total = parts.reduce((n, part) => n + part.chunks.length, 0) || 1;
+    const share = (part: (typeof parts)[number]) => part.chunks.length / total;
+    const namespace = namespaceOf(batch[0] as JobRow);
+    const everyone = (error: unknown): Outcome[] =>
+      parts.map(() => (batch.length > 1 && !(error instanceof StaleJob) ? { shared: error } : { error }));
+    let current: typeof parts;
+    try {
+      const values = await this.deps.embedder.embed(parts.flatMap((part) => part.chunks.map((c) => c.text)));
+      this.counters.embedCalls++;
+      this.counters.embeddedChunks += total;
+      // The embedder can take seconds: files may have been deleted or re-queued meanwhile.
+      current = parts.filter((part) => this.isCurrent(part.job));
+      let at = 0;
+      const vectors = parts.flatMap((part) => {
+        const mine = part.ids.map((id, i) => ({ id, values: values[at + i] ?? [], fileKey: part.job.file_key }));
+        at += part.ids.length;
+        return current.includes(part) ? mine : [];
+      });
+      await this.deps.vectors.upsert(namespace, vectors);
+      const gone = current.filter((part) => !this.isCurrent(part.job));
+      if (gone.length)
+        await this.deps.vectors.deleteByIds(
+          namespace,
+          gone.flatMap((part) => part.ids),
+        );
+      current = current.filter((part) => !gone.includes(part));
+      // Searchable: the previous versions' vectors of the files that are done go first.
+      const done = current.filter((part) => part.job.chunks_embedded + part.chunks.length >= part.job.chunks_total);
+      await this.deps.vectors.deleteByIds(
+        namespace,
+        done.flatMap((part) => this.deps.passages.ids(part.job.file_key, { except: part.job.version })),
+      );
+    } catch (error) {
+      return everyone(error);
     }
-    const embedded = job.chunks_embedded + chunks.length;
-    if (embedded < job.chunks_total) return { chunks_embedded: embedded };
-    // Searchable: the previous version's vectors go, then (with no await between the
-    // check and the write) this version replaces the previous one's passages.
-    await this.deps.vectors.deleteByIds(
-      namespaceOf(job),
-      this.deps.passages.ids(job.file_key, { except: job.version }),
-    );
-    if (!this.isCurrent(job)) throw new StaleJob();
-    this.deps.passages.publish(job.file_key, job.version);
-    this.sql.exec("DELETE FROM staged_chunks WHERE file_key = ?", job.file_key);
-    return { chunks_embedded: embedded, status: "ready" };
+    return parts.map((part): Outcome => {
+      if (!current.includes(part) || !this.isCurrent(part.job)) return { error: new StaleJob(), share: share(part) };
+      const embedded = part.job.chunks_embedded + part.chunks.length;
+      if (embedded < part.job.chunks_total) return { update: { chunks_embedded: embedded }, share: share(part) };
+      try {
+        // With no await between the check above and these writes: this version replaces the previous one's passages.
+        this.deps.passages.publish(part.job.file_key, part.job.version, {
+          fileName: part.job.file_name,
+          contentType: part.job.content_type,
+        });
+        this.sql.exec("DELETE FROM staged_chunks WHERE file_key = ?", part.job.file_key);
+        return { update: { chunks_embedded: embedded, status: "ready" }, share: share(part) };
+      } catch (error) {
+        return { error, share: share(part) };
+      }
+    });
   }
 
   private async fail(job: JobRow, error: unknown, now: number): Promise<void> {
@@ -521,37 +832,63 @@ export class IngestionQueue {
     await this.deps.vectors.deleteByIds(namespaceOf(job), ids);
   }
 
-  /** D1 writes of stages, one after another (see recordStatus). */
+  /** D1 writes of stages, one after another (see recordStatuses). */
   private statusWrites: Promise<void> = Promise.resolve();
 
   /**
-   * Mirrors the job's stage into D1, so pages that never open a socket see it too. The
-   * writes run one at a time and each writes the job as it is when its turn comes, so a
-   * slow write of an older stage can never land after a newer one (a cancel, say).
+   * Mirrors the jobs' stages into D1, so pages that never open a socket see them too: one
+   * D1 batch for all of them. The writes run one at a time and each writes the jobs as
+   * they are when its turn comes, so a slow write of an older stage can never land after a
+   * newer one (a cancel, say).
    */
-  private recordStatus(job: JobRow): Promise<void> {
-    const write = this.statusWrites.then(() => this.writeStatus(job.file_key, job.version));
+  private recordStatuses(jobs: JobRow[]): Promise<void> {
+    const keys = jobs.map((job) => ({ fileKey: job.file_key, version: job.version }));
+    const write = this.statusWrites.then(() => this.writeStatuses(keys));
     this.statusWrites = write.catch(() => {});
     return write;
   }
 
-  private async writeStatus(fileKey: string, version: number): Promise<void> {
-    const job = this.get(fileKey);
-    if (!job || job.version !== version) return;
-    const status = job.status;
-    const pageCount = job.page_count ?? null;
-    const error = job.error ?? null;
-    await this.deps.db.batch([
-      this.deps.db
-        .update(fileMetadata)
-        // Not `updatedAt`: that says when the person last changed the file.
-        .set({ status, pageCount, error })
-        .where(and(eq(fileMetadata.fileKey, job.file_key), eq(fileMetadata.currentVersion, job.version))),
-      this.deps.db
-        .update(fileVersions)
-        .set({ status, pageCount, error, updatedAt: Date.now() })
-        .where(and(eq(fileVersions.fileKey, job.file_key), eq(fileVersions.versionNumber, job.version))),
-    ]);
+  private async writeStatuses(keys: { fileKey: string; version: number }[]): Promise<void> {
+    const { db } = this.deps;
+    const groups = new Map<
+      string,
+      { status: JobStatus; pageCount: number | null; error: string | null; jobs: JobRow[] }
+    >();
+    for (const { fileKey, version } of keys) {
+      const job = this.get(fileKey);
+      if (!job || job.version !== version) continue;
+      const status = { status: job.status, pageCount: job.page_count ?? null, error: job.error ?? null };
+      const key = JSON.stringify(status);
+      const group = groups.get(key) ?? { ...status, jobs: [] };
+      group.jobs.push(job);
+      groups.set(key, group);
+    }
+    const statements = [];
+    const updatedAt = Date.now();
+    for (const { status, pageCount, error, jobs } of groups.values()) {
+      for (let i = 0; i < jobs.length; i += STATUS_ROWS_PER_STATEMENT) {
+        const versions = sql.join(
+          jobs.slice(i, i + STATUS_ROWS_PER_STATEMENT).map((job) => sql`(${job.file_key}, ${job.version})`),
+          sql`, `,
+        );
+        statements.push(
+          db
+            .update(fileMetadata)
+            // Not `updatedAt`: that says when the person last changed the file.
+            .set({ status, pageCount, error })
+            .where(sql`(${fileMetadata.fileKey}, ${fileMetadata.currentVersion}) IN (VALUES ${versions})`),
+          db
+            .update(fileVersions)
+            .set({ status, pageCount, error, updatedAt })
+            .where(sql`(${fileVersions.fileKey}, ${fileVersions.versionNumber}) IN (VALUES ${versions})`),
+        );
+      }
+    }
+    const [first, ...rest] = statements;
+    if (!first) return;
+    this.counters.statusWrites++;
+    this.counters.statusStatements += statements.length;
+    await db.batch([first, ...rest]);
   }
 
   /** Stages chunks of the job's run, unless the job was re-queued or deleted meanwhile. */
@@ -617,6 +954,28 @@ function processorStopped(job: JobRow): string {
 /** The job's vector namespace: its account's id (for jobs queued before ids, the username was the id). */
 function namespaceOf(job: JobRow): string {
   return job.account_id || job.username;
+}
+
+/** The stage a step of the job works in, for its timings. */
+function stageOf(job: JobRow): "extract" | "index" | "embed" {
+  return job.status === "indexing" ? "index" : job.status === "embedding" ? "embed" : "extract";
+}
+
+function timingsOf(row: JobRow): IngestTimings {
+  const ms = (value: number) => Math.round(value * 10) / 10;
+  return {
+    queuedAt: row.queued_at,
+    firstStepAt: row.first_step_at || null,
+    doneAt: row.done_at || null,
+    steps: row.steps,
+    ms: {
+      sync: ms(row.ms_sync),
+      extract: ms(row.ms_extract),
+      index: ms(row.ms_index),
+      embed: ms(row.ms_embed),
+      status: ms(row.ms_status),
+    },
+  };
 }
 
 function toProgress(row: JobRow): JobProgress {

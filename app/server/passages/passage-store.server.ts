@@ -1,9 +1,10 @@
 import { type Chunk, chunkId } from "../ingest/chunk.server";
+import { ftsAnyTerm, ftsNearPairs } from "../search/query.server";
 
 /**
  * One account's searchable passages, in the SQLite storage of its UserFileTracker
- * (docs/decisions/0020): the rows, an FTS5 index over each passage's heading path and
- * body, and which version of each file search sees. Search therefore reads only this
+ * (docs/decisions/0020): the rows, an FTS5 index over each passage's title (its own
+ * heading), the headings above it and its body, and which version of each file search sees. Search therefore reads only this
  * account's index, never a table shared with every other tenant, and a library grows
  * into its own object's storage instead of the one D1 database.
  *
@@ -21,6 +22,15 @@ export interface Passage {
   page: number | null;
   /** The passage without its heading path (that is `headingPath`). */
   body: string;
+  /** The file's name and media type when this version was published: results need no other lookup. */
+  fileName: string;
+  contentType: string;
+}
+
+/** What search shows of a file besides its passages, stored when a version is published. */
+export interface PublishedFile {
+  fileName: string;
+  contentType: string;
 }
 
 export interface PassageHit extends Passage {
@@ -29,7 +39,7 @@ export interface PassageHit extends Passage {
 }
 
 export interface PassageQuery {
-  /** An FTS5 expression over the columns `heading` and `body` (query.server.ts builds it). */
+  /** An FTS5 expression over the columns `title`, `context` and `body` (query.server.ts builds it). */
   match: string;
   /** Only these files (a campaign's, a tag's); null: every file. */
   fileKeys: string[] | null;
@@ -37,10 +47,45 @@ export interface PassageQuery {
 }
 
 /**
- * bm25 weight of the heading path against the body: a spell's, rule's or monster's own
- * section outranks the tables and lists that only mention its name.
+ * bm25 weights of a passage's own heading (its title), the headings above it (context)
+ * and its body: a spell's, rule's or monster's own section outranks the tables and lists
+ * that only mention its name, and a section outranks its chapter's other sections.
+ * Tuned on the dev questions (ADR 0020).
  */
-export const HEADING_WEIGHT = 4;
+export const PASSAGE_COLUMNS = ["title", "context", "body"] as const;
+const COLUMN_WEIGHTS = "4.0, 1.0, 1.0";
+
+/** Passages per ranking at most. */
+const MAX_LIMIT = 100;
+
+/**
+ * A word in more passages than this is too common to rank by (its bm25 weight is small
+ * anyway) and would make a query score a share of the whole library: it is left out of the
+ * word and heading rankings and kept only beside a rarer word in the proximity vote. So a
+ * query reads at most this many postings per word to count them, and scores at most this
+ * many passages per word it keeps, however large the library grows (ADR 0020).
+ */
+export const COMMON_WORD_PASSAGES = 2_000;
+
+/** The question's words (query.server.ts `queryTerms`), for the rankings one search fuses. */
+export interface PassageRankingQuery {
+  terms: string[];
+  /** The last term is still being typed: it also matches as a prefix. */
+  prefix: boolean;
+  fileKeys: string[] | null;
+  limit: number;
+}
+
+export interface PassageRankings {
+  /** Any of the (not too common) words, in any column. */
+  words: PassageHit[];
+  /** Those words in a passage's own heading. */
+  titles: PassageHit[];
+  /** Neighbouring words of the question close together (one of each pair not too common). */
+  near: PassageHit[];
+  /** The words left out of the first two as too common. */
+  common: string[];
+}
 
 const HEADING_SEPARATOR = " › ";
 
@@ -52,12 +97,14 @@ interface PassageRow extends Record<string, SqlStorageValue> {
   heading_path: string;
   body: string;
   page: number | null;
+  file_name: string;
+  content_type: string;
 }
 
-const COLUMNS = "p.id, p.file_key, p.version, p.idx, p.heading_path, p.body, p.page";
+const COLUMNS = "p.id, p.file_key, p.version, p.idx, p.heading_path, p.body, p.page, f.file_name, f.content_type";
 
 /** Only each file's published version: never half-processed text, never an old version beside the new. */
-const PUBLISHED = "p.version = (SELECT version FROM published WHERE file_key = p.file_key)";
+const PUBLISHED = "JOIN published f ON f.file_key = p.file_key AND f.version = p.version";
 
 export class PassageStore {
   constructor(private readonly storage: Pick<DurableObjectStorage, "sql" | "transactionSync">) {
@@ -76,7 +123,8 @@ export class PassageStore {
       file_key TEXT NOT NULL,
       version INTEGER NOT NULL,
       idx INTEGER NOT NULL,
-      heading TEXT NOT NULL,
+      title TEXT NOT NULL,
+      context TEXT NOT NULL,
       heading_path TEXT NOT NULL,
       body TEXT NOT NULL,
       page INTEGER
@@ -84,22 +132,26 @@ export class PassageStore {
     this.sql.exec("CREATE INDEX IF NOT EXISTS passages_file ON passages (file_key, version, idx)");
     // External content (ADR 0007): the text is stored once, in `passages`; the index follows by trigger.
     this.sql.exec(`CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
-      heading, body, content = 'passages', content_rowid = 'seq',
+      title, context, body, content = 'passages', content_rowid = 'seq',
       tokenize = 'porter unicode61 remove_diacritics 2'
     )`);
     this.sql.exec(`CREATE TRIGGER IF NOT EXISTS passages_fts_ai AFTER INSERT ON passages BEGIN
-      INSERT INTO passages_fts (rowid, heading, body) VALUES (new.seq, new.heading, new.body);
+      INSERT INTO passages_fts (rowid, title, context, body) VALUES (new.seq, new.title, new.context, new.body);
     END`);
     this.sql.exec(`CREATE TRIGGER IF NOT EXISTS passages_fts_ad AFTER DELETE ON passages BEGIN
-      INSERT INTO passages_fts (passages_fts, rowid, heading, body) VALUES ('delete', old.seq, old.heading, old.body);
+      INSERT INTO passages_fts (passages_fts, rowid, title, context, body)
+        VALUES ('delete', old.seq, old.title, old.context, old.body);
     END`);
-    this.sql.exec(`CREATE TRIGGER IF NOT EXISTS passages_fts_au AFTER UPDATE OF heading, body ON passages BEGIN
-      INSERT INTO passages_fts (passages_fts, rowid, heading, body) VALUES ('delete', old.seq, old.heading, old.body);
-      INSERT INTO passages_fts (rowid, heading, body) VALUES (new.seq, new.heading, new.body);
+    this.sql.exec(`CREATE TRIGGER IF NOT EXISTS passages_fts_au AFTER UPDATE OF title, context, body ON passages BEGIN
+      INSERT INTO passages_fts (passages_fts, rowid, title, context, body)
+        VALUES ('delete', old.seq, old.title, old.context, old.body);
+      INSERT INTO passages_fts (rowid, title, context, body) VALUES (new.seq, new.title, new.context, new.body);
     END`);
     this.sql.exec(`CREATE TABLE IF NOT EXISTS published (
       file_key TEXT PRIMARY KEY,
-      version INTEGER NOT NULL
+      version INTEGER NOT NULL,
+      file_name TEXT NOT NULL,
+      content_type TEXT NOT NULL
     )`);
   }
 
@@ -109,15 +161,16 @@ export class PassageStore {
       for (const chunk of chunks) {
         const headingPath = chunk.headingPath ?? [];
         this.sql.exec(
-          `INSERT INTO passages (id, file_key, version, idx, heading, heading_path, body, page)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (id) DO UPDATE SET heading = excluded.heading, heading_path = excluded.heading_path,
-             body = excluded.body, page = excluded.page`,
+          `INSERT INTO passages (id, file_key, version, idx, title, context, heading_path, body, page)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET title = excluded.title, context = excluded.context,
+             heading_path = excluded.heading_path, body = excluded.body, page = excluded.page`,
           chunkId(fileKey, version, chunk.index),
           fileKey,
           version,
           chunk.index,
-          headingPath.join(HEADING_SEPARATOR),
+          headingPath.at(-1) ?? "",
+          headingPath.slice(0, -1).join(HEADING_SEPARATOR),
           JSON.stringify(headingPath),
           bodyOf(chunk),
           chunk.page ?? null,
@@ -160,12 +213,16 @@ export class PassageStore {
   }
 
   /** The version becomes the one search sees, and every other version's passages go, in one transaction. */
-  publish(fileKey: string, version: number): void {
+  publish(fileKey: string, version: number, file: PublishedFile): void {
     this.storage.transactionSync(() => {
       this.sql.exec(
-        "INSERT INTO published (file_key, version) VALUES (?, ?) ON CONFLICT (file_key) DO UPDATE SET version = excluded.version",
+        `INSERT INTO published (file_key, version, file_name, content_type) VALUES (?, ?, ?, ?)
+         ON CONFLICT (file_key) DO UPDATE SET version = excluded.version, file_name = excluded.file_name,
+           content_type = excluded.content_type`,
         fileKey,
         version,
+        file.fileName,
+        file.contentType,
       );
       this.sql.exec("DELETE FROM passages WHERE file_key = ? AND version != ?", fileKey, version);
     });
@@ -187,19 +244,64 @@ export class PassageStore {
     });
   }
 
+  /**
+   * The three rankings search fuses, with the work bounded by COMMON_WORD_PASSAGES: each
+   * word's passages are counted up to that many, and too common words are left out. If
+   * every word is that common, the rankings use headings only.
+   */
+  rank({ terms, prefix, fileKeys, limit }: PassageRankingQuery): PassageRankings {
+    const words = terms.slice(0, 16);
+    if (words.length === 0) return { words: [], titles: [], near: [], common: [] };
+    const last = words.length - 1;
+    const columns = [...PASSAGE_COLUMNS];
+    const common = new Set(
+      words.filter(
+        (word, i) => this.countUpTo(ftsAnyTerm([word], columns, prefix && i === last)) > COMMON_WORD_PASSAGES,
+      ),
+    );
+    const kept = words.filter((word) => !common.has(word));
+    const keepsLast = kept.at(-1) === words[last];
+    const search = (match: string | null) => (match ? this.search({ match, fileKeys, limit }) : []);
+    const titles = search(
+      ftsAnyTerm(kept.length ? kept : words, ["title"], prefix && (kept.length ? keepsLast : true)),
+    );
+    const pairs = words.slice(1).flatMap((word, i) => {
+      const before = words[i] ?? "";
+      return common.has(word) && common.has(before) ? [] : [[before, word]];
+    });
+    return {
+      words: kept.length ? search(ftsAnyTerm(kept, columns, prefix && keepsLast)) : titles,
+      titles: kept.length ? titles : [],
+      near: search(pairs.length ? ftsNearPairs(pairs, columns) : null),
+      common: [...common],
+    };
+  }
+
+  /** How many passages (any version) match, counting no further than just past the common-word bound. */
+  private countUpTo(match: string): number {
+    const [row] = this.sql
+      .exec<{ n: number }>(
+        "SELECT count(*) AS n FROM (SELECT 1 FROM passages_fts WHERE passages_fts MATCH ? LIMIT ?)",
+        match,
+        COMMON_WORD_PASSAGES + 1,
+      )
+      .toArray();
+    return row?.n ?? 0;
+  }
+
   /** The best `limit` published passages for an FTS5 expression, best first. */
   search({ match, fileKeys, limit }: PassageQuery): PassageHit[] {
     if (fileKeys?.length === 0) return [];
-    const rank = `bm25(passages_fts, ${HEADING_WEIGHT}, 1.0)`;
+    const rank = `bm25(passages_fts, ${COLUMN_WEIGHTS})`;
     const rows = this.sql
       .exec<PassageRow & { rank: number }>(
         `SELECT ${COLUMNS}, ${rank} AS rank
-         FROM passages_fts JOIN passages p ON p.seq = passages_fts.rowid
-         WHERE passages_fts MATCH ?1 AND ${PUBLISHED}
+         FROM passages_fts JOIN passages p ON p.seq = passages_fts.rowid ${PUBLISHED}
+         WHERE passages_fts MATCH ?1
            ${fileKeys ? "AND p.file_key IN (SELECT value FROM json_each(?3))" : "AND ?3 IS NULL"}
          ORDER BY rank LIMIT ?2`,
         match,
-        limit,
+        Math.min(limit, MAX_LIMIT),
         fileKeys ? JSON.stringify(fileKeys) : null,
       )
       .toArray();
@@ -212,7 +314,7 @@ export class PassageStore {
     if (ids.length === 0) return [];
     return this.sql
       .exec<PassageRow>(
-        `SELECT ${COLUMNS} FROM passages p WHERE p.id IN (SELECT value FROM json_each(?)) AND ${PUBLISHED}`,
+        `SELECT ${COLUMNS} FROM passages p ${PUBLISHED} WHERE p.id IN (SELECT value FROM json_each(?))`,
         JSON.stringify(ids),
       )
       .toArray()
@@ -226,11 +328,7 @@ export class PassageStore {
       .toArray();
     if (!published) return { version: null, passages: [] };
     const passages = this.sql
-      .exec<PassageRow>(
-        `SELECT ${COLUMNS} FROM passages p WHERE p.file_key = ? AND p.version = ? ORDER BY p.idx`,
-        fileKey,
-        published.version,
-      )
+      .exec<PassageRow>(`SELECT ${COLUMNS} FROM passages p ${PUBLISHED} WHERE p.file_key = ? ORDER BY p.idx`, fileKey)
       .toArray()
       .map(toPassage);
     return { version: published.version, passages };
@@ -252,5 +350,7 @@ function toPassage(row: PassageRow): Passage {
     headingPath: JSON.parse(row.heading_path) as string[],
     page: row.page,
     body: row.body,
+    fileName: row.file_name,
+    contentType: row.content_type,
   };
 }

@@ -1,5 +1,3 @@
-import type { SnippetPart } from "~/lib/search";
-
 /**
  * Turning what a person types into something an index can use, and showing them why a
  * passage matched: terms for FTS5, and snippets with the matched words marked.
@@ -62,7 +60,11 @@ export function queryTerms(query: string): string[] {
       .match(/[\p{L}\p{N}]+(?:['’][\p{L}]+)?/gu) ?? []
   ).map((w) => w.replace(/['’]s$/u, "").replace(/['’]/gu, ""));
   const meaningful = words.filter(
-    (word, i) => !STOPWORDS.has(word) && word.length > 1 && !(words[i - 1] === "how" && AFTER_HOW.has(word)),
+    (word, i) =>
+      !STOPWORDS.has(word) &&
+      // One letter says nothing, one digit does ("0 hit points").
+      (word.length > 1 || /\p{N}/u.test(word)) &&
+      !(words[i - 1] === "how" && AFTER_HOW.has(word)),
   );
   return [...new Set(meaningful.length ? meaningful : words)].slice(0, MAX_TERMS);
 }
@@ -77,16 +79,17 @@ export function ftsAnyTerm(terms: string[], columns: string[], prefixLast = fals
 }
 
 /** Tokens allowed between two words that count as "close together". */
-const NEAR_DISTANCE = 3;
+const NEAR_DISTANCE = 6;
 
 /**
  * Passages where neighbouring words of the question stand close together ("death
- * saving throw", "hold … breath"): an FTS5 expression, or null for a single term.
+ * saving throw", "hold … breath"): an FTS5 expression over the given pairs of words,
+ * or null for none.
  */
-export function ftsNearPairs(terms: string[], columns: string[]): string | null {
-  if (terms.length < 2) return null;
-  const pairs = terms.slice(1).map((term, i) => `NEAR(${quote(terms[i] ?? "")} ${quote(term)}, ${NEAR_DISTANCE})`);
-  return `{${columns.join(" ")}} : (${pairs.join(" OR ")})`;
+export function ftsNearPairs(pairs: string[][], columns: string[]): string | null {
+  if (pairs.length === 0) return null;
+  const near = pairs.map(([a = "", b = ""]) => `NEAR(${quote(a)} ${quote(b)}, ${NEAR_DISTANCE})`);
+  return `{${columns.join(" ")}} : (${near.join(" OR ")})`;
 }
 
 /**
@@ -117,8 +120,6 @@ const hex = (text: string) => [...new TextEncoder().encode(text)].map((b) => b.t
 export const ownerToken = (username: string) => `u${hex(username)}0`;
 export const campaignToken = (campaignId: string) => `c${hex(campaignId)}0`;
 
-const SNIPPET_CHARS = 280;
-
 /**
  * One test per term: does a lower-cased word count as that term? A word matches when it
  * starts with the term's stem (the stemmer's job, roughly): "grappled" for "grapple";
@@ -131,48 +132,6 @@ export function termMatchers(terms: string[]): ((word: string) => boolean)[] {
     const matches = stem.length <= 3 ? (word: string) => word === stem : (word: string) => word.startsWith(stem);
     return alternatives.length ? (word) => matches(word) || alternatives.includes(word) : matches;
   });
-}
-
-/**
- * A window of the text around the densest cluster of matched words, split into parts
- * so the page can mark the matches (as elements, never as HTML).
- */
-export function snippet(text: string, terms: string[]): SnippetPart[] {
-  const clean = text.replace(/\s+/g, " ").trim();
-  const matchers = termMatchers(terms);
-  const words = [...clean.matchAll(/[\p{L}\p{N}]+/gu)];
-  const isMatch = (word: string) => {
-    const lower = word.toLowerCase();
-    return matchers.some((matches) => matches(lower));
-  };
-  const hits = words.filter((w) => isMatch(w[0])).map((w) => w.index ?? 0);
-  let start = 0;
-  if (clean.length > SNIPPET_CHARS && hits.length) {
-    let best = 0;
-    let bestCount = 0;
-    for (const hit of hits) {
-      const count = hits.filter((h) => h >= hit && h < hit + SNIPPET_CHARS * 0.8).length;
-      if (count > bestCount) [best, bestCount] = [hit, count];
-    }
-    start = Math.max(0, best - 60);
-    const space = clean.lastIndexOf(" ", start);
-    start = space > 0 && start - space < 30 ? space + 1 : start;
-  }
-  const end = Math.min(clean.length, start + SNIPPET_CHARS);
-  const window = clean.slice(start, end);
-  const parts: SnippetPart[] = [];
-  let last = 0;
-  for (const word of window.matchAll(/[\p{L}\p{N}]+/gu)) {
-    if (!isMatch(word[0])) continue;
-    const at = word.index ?? 0;
-    if (at > last) parts.push({ text: window.slice(last, at), match: false });
-    parts.push({ text: word[0], match: true });
-    last = at + word[0].length;
-  }
-  if (last < window.length) parts.push({ text: window.slice(last), match: false });
-  if (start > 0) parts.unshift({ text: "…", match: false });
-  if (end < clean.length) parts.push({ text: "…", match: false });
-  return parts;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
+import { and, eq, type SQL, sql } from "drizzle-orm";
 import { fileKinds, kindOfContentType, mediaType, type SearchableKind } from "~/lib/file-kinds";
 import { isProcessing } from "~/lib/jobs";
 import { isFileKindFilter, type SearchParams, type SearchResult, type SearchType } from "~/lib/search";
@@ -12,15 +12,8 @@ import { Timings } from "../http/timing.server";
 import { withoutOverlap } from "../ingest/chunk.server";
 import type { Passage, PassageHit } from "../passages/passage-store.server";
 import type { Embedder, Reranker, VectorIndex } from "../vectors/ports.server";
-import {
-  campaignToken,
-  ftsAnyTerm,
-  ftsNearPairs,
-  ftsTokenFilter,
-  queryTerms,
-  reciprocalRankFusion,
-  snippet,
-} from "./query.server";
+import { campaignToken, ftsAnyTerm, ftsTokenFilter, queryTerms, reciprocalRankFusion } from "./query.server";
+import { resultSnippet } from "./snippet.server";
 
 /**
  * Search over a user's own material (docs/decisions/0020): bm25 over their passages in
@@ -53,7 +46,7 @@ export interface SearchDeps {
   vectors: VectorIndex;
   reranker: Reranker | null;
   /** The account's tracker, which holds its passages. */
-  tracker: (accountId: string) => Pick<Tracker, "searchPassages" | "passagesByIds">;
+  tracker: (accountId: string) => Pick<Tracker, "rankPassages" | "passagesByIds">;
 }
 
 export interface SearchPage {
@@ -112,12 +105,19 @@ export async function listSearchScopes(db: Db, username: string) {
 export const CANDIDATES = 40;
 
 /**
- * How much each ranking counts in fusion. Passages are ranked by their words; the vote
- * for words that stand together is half a vote. The vectors count fully only with an
- * embedder that understands meaning: the offline one hashes words, so it would only
- * repeat bm25 worse (ADR 0020) — there it fills in when no word matches (a misspelling).
+ * How much each ranking counts in fusion. Passages are ranked by their words; the votes
+ * for a section whose own heading has the question's words and for words that stand
+ * together are half a vote each. The vectors count fully only with an embedder that
+ * understands meaning: the offline one hashes words, so it would only repeat bm25 worse
+ * (ADR 0020) — there it fills in when no word matches (a misspelling).
  */
-const WEIGHTS = { words: 1, near: 0.5, meaning: 1, fallback: 0.01, entries: 1, characters: 1 } as const;
+const WEIGHTS = { words: 1, title: 0.5, near: 0.5, meaning: 1, fallback: 0.01, entries: 1, characters: 1 } as const;
+
+/**
+ * Reciprocal rank fusion's k: small, so the first places of each ranking count for much
+ * more than the tail (the right section is nearly always in the first few of one list).
+ */
+const FUSION_K = 5;
 
 /** A passage scoring below this share of the best passage is a loose match and not shown. */
 const LOOSE_MATCH = 0.15;
@@ -141,13 +141,8 @@ interface EntryRow {
   gmOnly: number;
 }
 
-interface FileInfo {
-  fileKey: string;
-  fileName: string;
-  contentType: string;
-}
-
-type Candidate = Omit<SearchResult, "rank" | "score">;
+/** Snippets are made for the page's results only (snippet.server.ts), from their final (folded) text. */
+type Candidate = Omit<SearchResult, "rank" | "score" | "snippet" | "snippetHtml">;
 
 /**
  * Searches `owner`'s material: their passages in their tracker, their entries and
@@ -168,27 +163,26 @@ export async function search(
   const searchesEntries = !options.fileKey && (!options.type || options.type === "context");
   const searchesCharacters = !options.fileKey && !options.tag && (!options.type || options.type === "character");
 
-  const [fileKeys, campaignIds] = await timings.time("scope", () =>
-    Promise.all([
-      searchesFiles ? scopeFileKeys(db, owner.username, options, fileKind) : Promise.resolve([]),
-      searchesEntries || searchesCharacters ? scopeCampaignIds(db, owner.username, options) : Promise.resolve([]),
-    ]),
+  // Each retriever starts as soon as its own scope is known: the whole library's passages
+  // at once, entries once the campaigns are listed.
+  const fileScope = timings.time("scope", () =>
+    searchesFiles ? scopeFileKeys(db, owner.username, options, fileKind) : Promise.resolve([]),
+  );
+  const campaignScope = timings.time("campaigns", () =>
+    searchesEntries || searchesCharacters ? scopeCampaignIds(db, owner.username, options) : Promise.resolve([]),
   );
 
-  const columns = ["heading", "body"];
-  const passageLists = async (): Promise<PassageHit[][]> => {
-    if (!searchesFiles || fileKeys?.length === 0) return [[], []];
-    const near = ftsNearPairs(terms, columns);
-    return timings.time("passages", () =>
-      Promise.all([
-        tracker.searchPassages({ match: ftsAnyTerm(terms, columns, options.prefix), fileKeys, limit: CANDIDATES }),
-        near ? tracker.searchPassages({ match: near, fileKeys, limit: CANDIDATES }) : Promise.resolve([]),
-      ]),
+  // The passages' rankings (any word, heading words, words close together) in one round trip.
+  const passageLists = async (fileKeys: string[] | null): Promise<PassageHit[][]> => {
+    if (!searchesFiles || fileKeys?.length === 0) return [];
+    const { words, titles, near } = await timings.time("passages", () =>
+      tracker.rankPassages({ terms, prefix: options.prefix === true, fileKeys, limit: CANDIDATES }),
     );
+    return [words, titles, near];
   };
 
   const semantic = deps.embedder.semantic;
-  const byMeaning = async (): Promise<{ id: string; score: number }[]> => {
+  const byMeaning = async (fileKeys: string[] | null): Promise<{ id: string; score: number }[]> => {
     const [vector] = await timings.time("embed", () => deps.embedder.embed([options.query]));
     if (!vector) return [];
     const matches = await timings.time("vectors", () =>
@@ -197,7 +191,7 @@ export async function search(
     return matches.filter((match) => match.score >= deps.embedder.minSimilarity);
   };
 
-  const ftsEntries = async (): Promise<EntryRow[]> => {
+  const ftsEntries = async (campaignIds: string[]): Promise<EntryRow[]> => {
     if (!searchesEntries || campaignIds.length === 0) return [];
     const match = `${ftsTokenFilter("campaign_token", campaignIds.map(campaignToken))} AND ${ftsAnyTerm(terms, ["title", "content", "tags"], options.prefix)}`;
     return db.all<EntryRow>(sql`SELECT e.id, e.campaign_id AS campaignId, k.name AS campaignName, e.title,
@@ -208,7 +202,7 @@ export async function search(
         ${options.tag ? sql`AND e.tags LIKE ${likeContains(`|${options.tag}|`)} ESCAPE '\\'` : sql``}
       ORDER BY bm25(campaign_context_fts, 4.0, 1.0, 2.0) LIMIT ${CANDIDATES}`);
   };
-  const ftsCharacters = async (): Promise<EntryRow[]> => {
+  const ftsCharacters = async (campaignIds: string[]): Promise<EntryRow[]> => {
     if (!searchesCharacters || campaignIds.length === 0) return [];
     const match = `${ftsTokenFilter("campaign_token", campaignIds.map(campaignToken))} AND ${ftsAnyTerm(terms, ["character_name", "backstory"], options.prefix)}`;
     return db.all<EntryRow>(sql`SELECT p.id, p.campaign_id AS campaignId, k.name AS campaignName,
@@ -219,19 +213,20 @@ export async function search(
       ORDER BY bm25(campaign_characters_fts, 4.0, 1.0) LIMIT ${CANDIDATES}`);
   };
 
-  const [[byWords = [], byNearness = []], meaningFirst, entries, characters] = await Promise.all([
-    passageLists(),
-    searchesFiles && fileKeys?.length !== 0 && semantic ? byMeaning() : Promise.resolve(null),
-    timings.time("entries", ftsEntries),
-    timings.time("characters", ftsCharacters),
+  const [[byWords = [], byTitle = [], byNearness = []], meaningFirst, entries, characters] = await Promise.all([
+    fileScope.then(passageLists),
+    fileScope.then((fileKeys) => (searchesFiles && fileKeys?.length !== 0 && semantic ? byMeaning(fileKeys) : null)),
+    campaignScope.then((ids) => timings.time("entries", () => ftsEntries(ids))),
+    campaignScope.then((ids) => timings.time("characters", () => ftsCharacters(ids))),
   ]);
+  const fileKeys = await fileScope;
   // The offline embedder only fills in when no word of the query matched a passage.
   const meaning =
-    meaningFirst ?? (searchesFiles && fileKeys?.length !== 0 && byWords.length === 0 ? await byMeaning() : []);
+    meaningFirst ?? (searchesFiles && fileKeys?.length !== 0 && byWords.length === 0 ? await byMeaning(fileKeys) : []);
 
   const best = byWords[0]?.score ?? 0;
   const words = byWords.filter((hit) => hit.score >= best * LOOSE_MATCH);
-  const passages = new Map<string, Passage>([...words, ...byNearness].map((hit) => [hit.id, hit]));
+  const passages = new Map<string, Passage>([...words, ...byTitle, ...byNearness].map((hit) => [hit.id, hit]));
   const missing = meaning.map((m) => m.id).filter((id) => !passages.has(id));
   if (missing.length) {
     for (const passage of await timings.time("passages", () => tracker.passagesByIds(missing))) {
@@ -240,29 +235,28 @@ export async function search(
   }
 
   return timings.time("results", async () => {
-    const files = await fileInfo(db, owner.username, [...new Set([...passages.values()].map((p) => p.fileKey))]);
     const candidates = new Map<string, Candidate>();
-    for (const passage of passages.values()) {
-      const file = files.get(passage.fileKey);
-      // A file deleted since its passages were found.
-      if (file) candidates.set(passage.id, chunkResult(passage, file, terms, matchedBy(passage.id)));
-    }
+    for (const passage of passages.values()) candidates.set(passage.id, chunkResult(passage, matchedBy(passage.id)));
     function matchedBy(id: string): SearchResult["matchedBy"] {
       const by: SearchResult["matchedBy"] = [];
-      if (words.some((hit) => hit.id === id) || byNearness.some((hit) => hit.id === id)) by.push("words");
+      if ([words, byTitle, byNearness].some((list) => list.some((hit) => hit.id === id))) by.push("words");
       if (meaning.some((m) => m.id === id)) by.push("meaning");
       return by;
     }
-    for (const row of entries) candidates.set(`context:${row.id}`, entryResult(row, "context", terms));
-    for (const row of characters) candidates.set(`character:${row.id}`, entryResult(row, "character", terms));
+    for (const row of entries) candidates.set(`context:${row.id}`, entryResult(row, "context"));
+    for (const row of characters) candidates.set(`character:${row.id}`, entryResult(row, "character"));
 
-    const fused = reciprocalRankFusion([
-      { ids: words.map((hit) => hit.id), weight: WEIGHTS.words },
-      { ids: byNearness.filter((hit) => candidates.has(hit.id)).map((hit) => hit.id), weight: WEIGHTS.near },
-      { ids: meaning.map((m) => m.id), weight: semantic ? WEIGHTS.meaning : WEIGHTS.fallback },
-      { ids: entries.map((row) => `context:${row.id}`), weight: WEIGHTS.entries },
-      { ids: characters.map((row) => `character:${row.id}`), weight: WEIGHTS.characters },
-    ]);
+    const fused = reciprocalRankFusion(
+      [
+        { ids: words.map((hit) => hit.id), weight: WEIGHTS.words },
+        { ids: byTitle.map((hit) => hit.id), weight: WEIGHTS.title },
+        { ids: byNearness.filter((hit) => candidates.has(hit.id)).map((hit) => hit.id), weight: WEIGHTS.near },
+        { ids: meaning.map((m) => m.id), weight: semantic ? WEIGHTS.meaning : WEIGHTS.fallback },
+        { ids: entries.map((row) => `context:${row.id}`), weight: WEIGHTS.entries },
+        { ids: characters.map((row) => `character:${row.id}`), weight: WEIGHTS.characters },
+      ],
+      FUSION_K,
+    );
     let ordered = [...fused.entries()]
       .filter(([id]) => candidates.has(id))
       .map(([id, score]) => [id, score + (isNamed(candidates.get(id), options.query) ? 1 : 0)] as [string, number])
@@ -291,6 +285,7 @@ export async function search(
     return {
       results: folded.slice(offset, offset + options.k).map((result, i) => ({
         ...result,
+        ...resultSnippet(result, terms),
         rank: offset + i + 1,
         score: Math.round(result.score * 10_000) / 10_000,
       })),
@@ -331,7 +326,8 @@ function fold(ranked: (Candidate & { score: number })[]): (Candidate & { score: 
       const also = twin.alsoIn ?? [];
       const known = twin.source.kind === "chunk" && twin.source.fileKey === source.fileKey;
       if (!known && !also.some((a) => a.fileName === source.fileName)) {
-        twin.alsoIn = [...also, { fileName: source.fileName, href: candidate.href }];
+        const page = source.page ? { page: source.page } : {};
+        twin.alsoIn = [...also, { fileName: source.fileName, href: candidate.href, ...page }];
       }
       continue;
     }
@@ -397,35 +393,19 @@ async function scopeCampaignIds(db: Db, username: string, options: SearchOptions
   return rows.map((row) => row.id);
 }
 
-/** Names and kinds of the files results come from (only the user's own: a stale passage is dropped). */
-async function fileInfo(db: Db, username: string, fileKeys: string[]): Promise<Map<string, FileInfo>> {
-  if (fileKeys.length === 0) return new Map();
-  const rows = await db
-    .select({ fileKey: fileMetadata.fileKey, fileName: fileMetadata.fileName, contentType: fileMetadata.contentType })
-    .from(fileMetadata)
-    .where(and(eq(fileMetadata.username, username), inArray(fileMetadata.fileKey, fileKeys)));
-  return new Map(rows.map((row) => [row.fileKey, row]));
-}
-
-function chunkResult(
-  passage: Passage,
-  file: FileInfo,
-  terms: string[],
-  matchedBy: SearchResult["matchedBy"],
-): Candidate {
-  const isPdf = kindOfContentType(file.contentType) === "pdf";
+function chunkResult(passage: Passage, matchedBy: SearchResult["matchedBy"]): Candidate {
+  const isPdf = kindOfContentType(passage.contentType) === "pdf";
   return {
     kind: "chunk",
     id: passage.id,
-    title: passage.headingPath.at(-1) ?? file.fileName,
+    title: passage.headingPath.at(-1) ?? passage.fileName,
     text: passage.body,
-    snippet: snippet(passage.body, terms),
     matchedBy,
     source: {
       kind: "chunk",
-      fileKey: file.fileKey,
-      fileName: file.fileName,
-      contentType: file.contentType,
+      fileKey: passage.fileKey,
+      fileName: passage.fileName,
+      contentType: passage.contentType,
       page: passage.page,
       headingPath: passage.headingPath,
       chunkIndex: passage.index,
@@ -433,19 +413,18 @@ function chunkResult(
     // A PDF opens in the browser's viewer at its page; other files in the reader at the passage.
     href:
       isPdf && passage.page
-        ? `/files/${file.fileKey}#page=${passage.page}`
-        : `/library/${file.fileKey}/read#passage-${passage.index}`,
+        ? `/files/${passage.fileKey}#page=${passage.page}`
+        : `/library/${passage.fileKey}/read#passage-${passage.index}`,
   };
 }
 
-function entryResult(row: EntryRow, kind: "context" | "character", terms: string[]): Candidate {
+function entryResult(row: EntryRow, kind: "context" | "character"): Candidate {
   const path = kind === "context" ? "context" : "characters";
   return {
     kind,
     id: `${kind}:${row.id}`,
     title: row.title,
     text: `${row.title}\n${row.text}`,
-    snippet: snippet(`${row.title}. ${row.text}`, terms),
     matchedBy: ["words"],
     source: {
       kind,
