@@ -6,7 +6,7 @@
 //   npm run build && node bench/campaign-overview.mjs [--requests 100] [--entries 200]
 //       [--characters 50] [--json] [--url http://localhost:5173]
 //
-// Without --url it starts the built app itself (`vite preview`, workerd) on a fresh local
+// Without --url it starts the built app itself (scripts/serve.mjs, workerd) on a fresh local
 // state folder with the D1 migrations applied, and removes both at the end. With --url it
 // uses that running server, and deletes its throwaway account (and so its data) at the end.
 //
@@ -283,7 +283,7 @@ async function main() {
       note: "Wall-clock times on loopback from a client on the same machine (server time + loopback), sequential requests, measured in the same run.",
       date: new Date().toISOString(),
       node: process.version,
-      server: startedOwnServer ? "vite preview (built app, workerd), fresh local state" : base,
+      server: startedOwnServer ? "scripts/serve.mjs (built app, workerd), fresh local state" : base,
       full: { entries: options.entries, characters: options.characters },
       requestsPerVariant: options.requests,
       warmupPerVariant: WARMUP,

@@ -8,8 +8,14 @@
 // the chunks the app indexed (GET /api/files/:fileKey/chunks). See bench/README.md and
 // docs/decisions/0013-retrieval-evaluation.md.
 //
+// With --answers, every question is also asked of the assistant, through the endpoint its
+// conversation page uses (POST /api/campaigns/:id/chats/:chatId/ask, in a campaign with
+// every file attached): locally no chat model is configured, so the answer is the
+// extractive one (quoted passages). Reports how often the answer contains an answer text,
+// beside search's recall@1 and recall@5.
+//
 //   npm run build && node bench/eval-retrieval.mjs --corpus <dir> --qa <file.json> [--qa <file.json> ...]
-//     [--url <base>] [--k 10] [--json] [--details <out.json>]
+//     [--url <base>] [--k 10] [--answers] [--json] [--details <out.json>]
 //
 // QA file: [{"q": "question", "a": ["answer substring", ...], "kind"?: "book" | "paraphrase"}].
 // A hit is a returned chunk whose text contains any answer substring (case-insensitive,
@@ -20,7 +26,17 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as wait } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import MiniSearch from "minisearch";
-import { Client, intOption, log, PreviewServer, percentile, REQUEST_TIMEOUT_MS, round, run } from "./lib.mjs";
+import {
+  Client,
+  intOption,
+  log,
+  PreviewServer,
+  percentile,
+  REQUEST_TIMEOUT_MS,
+  round,
+  run,
+  waitRetryAfter,
+} from "./lib.mjs";
 
 const OVERALL_TIMEOUT_MS = 60 * 60_000;
 const READY_TIMEOUT_MS = 30 * 60_000;
@@ -33,14 +49,27 @@ const RECALL_AT = [1, 5, 10];
 const RATE_LIMIT_RETRIES = 20;
 /** How the results of a question without a "kind" are grouped. */
 const UNTAGGED = "untagged";
+/**
+ * With --answers on the app this run starts: the rate limits of its copy of the build
+ * (never of wrangler.toml). Production allows 10 questions a minute per account and 60
+ * form posts (a new conversation each); the evaluation asks 150 and more, one at a time.
+ */
+const ANSWER_RATE_LIMITS = {
+  ASK_LIMITER: { limit: 10_000, period: 60 },
+  WRITE_LIMITER: { limit: 10_000, period: 60 },
+};
 
 const USAGE =
-  "Usage: node bench/eval-retrieval.mjs --corpus <dir> --qa <file.json> [--qa <file.json> ...] [--url <base>] [--k 10] [--json] [--details <out.json>]\n" +
+  "Usage: node bench/eval-retrieval.mjs --corpus <dir> --qa <file.json> [--qa <file.json> ...] [--url <base>] [--k 10] [--answers] [--json] [--details <out.json>]\n" +
   "  --corpus <dir>     upload every regular file of this folder through the app (required)\n" +
   "  --qa <file>        questions: [{ q: string, a: [answer substring, ...], kind?: string }] (required;\n" +
   "                     repeat it to evaluate several sets in one run: each is reported alone and all together)\n" +
   "  --url <base>       use a running app instead of starting the built one (the account is deleted at the end)\n" +
   `  --k <n>            results asked for per question, 1..${MAX_K} (default 10)\n` +
+  "  --answers          also ask every question of the assistant (POST /api/campaigns/:id/chats/:chatId/ask,\n" +
+  "                     a campaign with every file attached; extractive when no chat model is configured) and\n" +
+  "                     report how often its answer contains an answer text, beside recall@1 and recall@5\n" +
+  "                     (the app this run starts gets raised ask and write rate limits in its build copy)\n" +
   "  --json             print one JSON object instead of the tables\n" +
   "  --details <file>   also write, for diagnosis, every question's top results, the chunks that answer it\n" +
   "                     and every chunk's text (it holds corpus text: keep it out of the repository)";
@@ -51,6 +80,7 @@ const { values: options } = parseArgs({
     qa: { type: "string", multiple: true },
     url: { type: "string" },
     k: { type: "string", default: "10" },
+    answers: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     details: { type: "string" },
     help: { type: "boolean", default: false },
@@ -84,6 +114,9 @@ if (K < Math.max(...RECALL_AT)) log(`note: --k ${K} < 10: recall@10 counts only 
  * @typedef {{ rank: number | null, ms: number, hits: Hit[], server?: Record<string, number> }} Answer
  * @typedef {Record<string, number>} Metrics
  * @typedef {{ questions: number, ours: Metrics, baseline: Metrics }} Group
+ * @typedef {{ content: string, provider: string, citations: { n: number, excerpt: string }[], ms: number }} Reply
+ * @typedef {{ contains: boolean, inSources: boolean, quote: number | null, sources: number, ms: number, provider: string }} Judged
+ * @typedef {{ questions: number, answer: number, in_sources: number, "recall@1": number, "recall@5": number, p50_ms: number, p95_ms: number }} AnswerMetrics
  */
 
 /** Lower case, runs of whitespace as one space: how answers and chunk texts are compared. */
@@ -256,8 +289,7 @@ async function searchApp(client, q) {
     const ms = performance.now() - start;
     client.remember(res);
     if (res.status === 429 && attempt < RATE_LIMIT_RETRIES) {
-      const seconds = Number(res.headers.get("Retry-After"));
-      await wait((Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 60) : 10) * 1_000);
+      await waitRetryAfter(res);
       continue;
     }
     if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}: ${text.slice(0, 1_000)}`);
@@ -406,7 +438,211 @@ function serverLatency(answers) {
   return out;
 }
 
-const server = new PreviewServer();
+// ---------------------------------------------------------------------------------------
+// --answers: the assistant's answers
+
+/**
+ * The app this run starts, with --answers: the same build, run from PreviewServer's copy
+ * (the `vars` mechanism) whose wrangler.json also carries ANSWER_RATE_LIMITS. The
+ * project's wrangler.toml and build stay as they are.
+ */
+class AnswerPreviewServer extends PreviewServer {
+  /** @param {Record<string, string>} vars */
+  copyBuildWithVars(vars) {
+    /** @type {any} the copy's wrangler.json, or (lib.mjs before scripts/serve.mjs) `{ root }` of the copy */
+    const copy = super.copyBuildWithVars(vars);
+    const path = typeof copy === "string" ? copy : join(copy.root, "build/server/wrangler.json");
+    const config = JSON.parse(readFileSync(path, "utf8"));
+    /** @type {{ name: string, simple?: unknown }[]} */
+    const limits = config.ratelimits ?? [];
+    for (const name of Object.keys(ANSWER_RATE_LIMITS)) {
+      if (!limits.some((l) => l.name === name)) throw new Error(`the build's wrangler.json has no rate limit ${name}`);
+    }
+    config.ratelimits = limits.map((l) =>
+      l.name in ANSWER_RATE_LIMITS
+        ? { ...l, simple: ANSWER_RATE_LIMITS[/** @type {keyof typeof ANSWER_RATE_LIMITS} */ (l.name)] }
+        : l,
+    );
+    writeFileSync(path, JSON.stringify(config));
+    return copy;
+  }
+}
+
+/**
+ * A form POST that must redirect to a path matching `expected`; a 429 (write limit with
+ * --url) waits and posts again.
+ * @param {Client} client @param {string} path @param {Record<string, string>} fields @param {RegExp} expected
+ */
+async function submitRetrying(client, path, fields, expected) {
+  for (let attempt = 0; ; attempt++) {
+    const res = await client.post(path, fields);
+    if (res.status === 429 && attempt < RATE_LIMIT_RETRIES) {
+      await wait(10_000);
+      continue;
+    }
+    const location = res.location ? new URL(res.location, client.base).pathname : "";
+    const match = location.match(expected);
+    if (res.status < 300 || res.status >= 400 || !match) {
+      throw new Error(
+        `POST ${path} answered ${res.status}${res.location ? ` → ${res.location}` : ""}: ${res.text.slice(0, 500)}`,
+      );
+    }
+    return match;
+  }
+}
+
+/**
+ * The assistant answers from a campaign's material: a campaign with every searchable file
+ * attached, through the campaign's Files form.
+ * @param {Client} client @param {Job[]} jobs @returns {Promise<string>} its id
+ */
+async function answerCampaign(client, jobs) {
+  const [, id] = await submitRetrying(
+    client,
+    "/campaigns/new",
+    { intent: "save", name: "Benchmark: retrieval evaluation", status: "active" },
+    /^\/campaigns\/([^/]+)$/,
+  );
+  for (const job of jobs) {
+    if (job.status !== "ready") continue;
+    await submitRetrying(
+      client,
+      `/campaigns/${id}/files`,
+      { intent: "attach", fileKey: job.fileKey },
+      /^\/campaigns\/[^/]+\/files$/,
+    );
+  }
+  return /** @type {string} */ (id);
+}
+
+/**
+ * One question in a new conversation of the campaign (so no earlier turn colours it),
+ * asked as the conversation page asks: POST …/ask with the form field `question`, read to
+ * its last event. A 429 waits for Retry-After and asks again; the time is the last try's.
+ * @param {Client} client @param {string} campaignId @param {string} question @returns {Promise<Reply>}
+ */
+async function askAssistant(client, campaignId, question) {
+  const [, chatId] = await submitRetrying(
+    client,
+    `/campaigns/${campaignId}/assistant`,
+    {},
+    /^\/campaigns\/[^/]+\/assistant\/([^/]+)$/,
+  );
+  const path = `/api/campaigns/${campaignId}/chats/${chatId}/ask`;
+  for (let attempt = 0; ; attempt++) {
+    const start = performance.now();
+    const res = await fetch(client.base + path, {
+      method: "POST",
+      headers: client.headers({ Origin: client.base, "Content-Type": "application/x-www-form-urlencoded" }),
+      body: new URLSearchParams({ question }),
+      redirect: "manual",
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    const text = await res.text();
+    const ms = performance.now() - start;
+    client.remember(res);
+    if (res.status === 429 && attempt < RATE_LIMIT_RETRIES) {
+      await waitRetryAfter(res);
+      continue;
+    }
+    if (res.status !== 200) throw new Error(`POST ${path} answered ${res.status}: ${text.slice(0, 1_000)}`);
+    /** @type {any[]} */
+    const events = text
+      .split("\n")
+      .filter((line) => line.trim())
+      .map((line) => JSON.parse(line));
+    const failed = events.find((e) => e.type === "error");
+    if (failed) throw new Error(`POST ${path} ("${question}"): ${failed.message}`);
+    const sources = events.find((e) => e.type === "sources");
+    const done = events.find((e) => e.type === "done");
+    if (!done) throw new Error(`POST ${path} ("${question}"): no "done" event in ${text.slice(0, 300)}`);
+    return { content: String(done.content), provider: String(done.provider), citations: sources?.citations ?? [], ms };
+  }
+}
+
+/**
+ * Text as an answer is compared with it: without Markdown emphasis and blockquote marks
+ * (what a reader does not see as words), then normalize().
+ */
+function plain(/** @type {string} */ text) {
+  return normalize(text.replace(/^[ \t]*>[ \t]?/gm, "").replace(/\*+|(?<![\p{L}\p{N}])_+|_+(?![\p{L}\p{N}])/gu, ""));
+}
+
+/**
+ * Does the reply contain an answer text, did one of its sources, and which quote ([n] at
+ * the end of the paragraph) holds it.
+ * @param {Reply} reply @param {string[]} answers @returns {Judged}
+ */
+function judge(reply, answers) {
+  const wanted = answers.map(plain);
+  const has = (/** @type {string} */ text) => {
+    const flat = plain(text);
+    return wanted.some((answer) => flat.includes(answer));
+  };
+  const block = reply.content.split(/\n[ \t]*\n/).find(has);
+  const cited = block?.match(/\[(\d+)\][^[]*$/);
+  return {
+    contains: has(reply.content),
+    inSources: reply.citations.some((c) => has(c.excerpt)),
+    quote: cited ? Number(cited[1]) : null,
+    sources: reply.citations.length,
+    ms: reply.ms,
+    provider: reply.provider,
+  };
+}
+
+/**
+ * The answer rate over the questions whose index passes `keep`, beside search's recall@1
+ * and recall@5 for the same questions; null when none does.
+ * @param {Question[]} qa @param {Answer[]} ours @param {Judged[]} judged
+ * @param {(question: Question) => boolean} keep @returns {AnswerMetrics | null}
+ */
+function answerGroup(qa, ours, judged, keep) {
+  const at = qa.flatMap((question, i) => (keep(question) ? [i] : []));
+  if (at.length === 0) return null;
+  const rate = (/** @type {(i: number) => boolean} */ yes) => round(at.filter(yes).length / at.length, 3);
+  const ms = at.map((i) => judged[i]?.ms ?? 0).sort((a, b) => a - b);
+  return {
+    questions: at.length,
+    answer: rate((i) => Boolean(judged[i]?.contains)),
+    in_sources: rate((i) => Boolean(judged[i]?.inSources)),
+    "recall@1": rate((i) => (ours[i]?.rank ?? Number.POSITIVE_INFINITY) <= 1),
+    "recall@5": rate((i) => (ours[i]?.rank ?? Number.POSITIVE_INFINITY) <= 5),
+    p50_ms: round(percentile(ms, 50), 3),
+    p95_ms: round(percentile(ms, 95), 3),
+  };
+}
+
+/**
+ * The --answers part of the result: all questions, per kind, per set and its kinds, and
+ * which modes answered (a configured model's answers are judged the same way).
+ * @param {{ name: string }[]} sets @param {Question[]} qa @param {Answer[]} ours @param {Judged[]} judged
+ */
+function answerReport(sets, qa, ours, judged) {
+  const kinds = (/** @type {(q: Question) => boolean} */ inScope) =>
+    Object.fromEntries(
+      kindsOf(qa.filter(inScope)).map((kind) => [
+        kind,
+        answerGroup(qa, ours, judged, (x) => inScope(x) && x.kind === kind),
+      ]),
+    );
+  /** @type {Record<string, number>} */
+  const providers = {};
+  for (const j of judged) providers[j.provider] = (providers[j.provider] ?? 0) + 1;
+  return {
+    ...answerGroup(qa, ours, judged, () => true),
+    kinds: kinds(() => true),
+    sets: Object.fromEntries(
+      sets.map(({ name }) => {
+        const inSet = (/** @type {Question} */ x) => x.set === name;
+        return [name, { ...answerGroup(qa, ours, judged, inSet), kinds: kinds(inSet) }];
+      }),
+    ),
+    providers,
+  };
+}
+
+const server = options.answers ? new AnswerPreviewServer() : new PreviewServer();
 
 async function main() {
   const corpusDir = resolve(/** @type {string} */ (options.corpus));
@@ -419,7 +655,10 @@ async function main() {
       `${files.length} files in ${corpusDir}`,
   );
 
-  const base = options.url ? options.url.replace(/\/+$/, "") : await server.start();
+  const base = options.url
+    ? options.url.replace(/\/+$/, "")
+    : // With --answers, from a copy of the build with raised ask and write limits.
+      await server.start(options.answers ? { vars: {} } : {});
   const client = new Client(base);
   const account = await client.signUp();
   try {
@@ -478,6 +717,27 @@ async function main() {
     const ours = await ask(qa, (q) => searchApp(client, q));
     const baseline = await ask(qa, searchBaseline);
 
+    /** @type {Reply[]} */
+    const replies = [];
+    /** @type {Judged[]} */
+    const judged = [];
+    if (options.answers) {
+      const campaignId = await answerCampaign(client, jobs);
+      log(`asking ${qa.length} questions of the assistant (POST /api/campaigns/:id/chats/:chatId/ask)`);
+      let lastProgress = Date.now();
+      for (const [i, { q, a }] of qa.entries()) {
+        const reply = await askAssistant(client, campaignId, q);
+        replies.push(reply);
+        judged.push(judge(reply, a));
+        if (Date.now() - lastProgress > PROGRESS_EVERY_MS) {
+          lastProgress = Date.now();
+          log(`asked ${i + 1}/${qa.length}`);
+        }
+      }
+      const others = judged.filter((j) => j.provider !== "extractive").length;
+      if (others) log(`note: ${others} answers were written by a model, not quoted (a chat model is configured)`);
+    }
+
     const all = () => true;
     const result = {
       ours: metrics(ours),
@@ -490,16 +750,25 @@ async function main() {
         }),
       ),
       server_ms: serverLatency(ours),
+      ...(options.answers ? { answers: answerReport(sets, qa, ours, judged) } : {}),
       questions: qa.map(({ q, set, kind }, i) => ({
         q,
         set,
         kind,
         rank_ours: ours[i]?.rank ?? null,
         rank_baseline: baseline[i]?.rank ?? null,
+        ...(judged[i]
+          ? {
+              answer_contains: judged[i].contains,
+              answer_in_sources: judged[i].inSources,
+              answer_quote: judged[i].quote,
+              answer_sources: judged[i].sources,
+            }
+          : {}),
       })),
     };
     if (options.details) {
-      writeDetails(resolve(options.details), { qa, ours, baseline, chunks, answeringChunks });
+      writeDetails(resolve(options.details), { qa, ours, baseline, chunks, answeringChunks, replies });
       log(`details written to ${resolve(options.details)} (it holds corpus text)`);
     }
     if (options.json) console.log(JSON.stringify(result, null, 2));
@@ -514,24 +783,32 @@ async function main() {
  * that contain an answer; then every chunk of the corpus with its text and heading path,
  * so a miss can be looked into (or a retriever replayed) without running the app again.
  * @param {string} path
- * @param {{ qa: Question[], ours: Answer[], baseline: Answer[], chunks: Chunk[], answeringChunks: string[][] }} data
+ * With --answers, each question's reply too (its text and the citations' labels).
+ * @param {{ qa: Question[], ours: Answer[], baseline: Answer[], chunks: Chunk[], answeringChunks: string[][], replies: Reply[] }} data
  */
-function writeDetails(path, { qa, ours, baseline, chunks, answeringChunks }) {
-  const top = (/** @type {Answer | undefined} */ answer) =>
-    (answer?.hits ?? []).map((hit) => ({ id: hit.id, score: hit.score, matchedBy: hit.matchedBy }));
+function writeDetails(path, { qa, ours, baseline, chunks, answeringChunks, replies }) {
+  // The app's results carry their text as the API returned it (neighbouring chunks folded into one).
+  const top = (/** @type {Answer | undefined} */ answer, withText = false) =>
+    (answer?.hits ?? []).map((hit) => ({
+      id: hit.id,
+      score: hit.score,
+      matchedBy: hit.matchedBy,
+      ...(withText ? { text: hit.text } : {}),
+    }));
   const questions = qa.map((question, i) => ({
     ...question,
     rank_ours: ours[i]?.rank ?? null,
     rank_baseline: baseline[i]?.rank ?? null,
     answer_chunks: answeringChunks[i] ?? [],
-    top_ours: top(ours[i]),
+    top_ours: top(ours[i], true),
     top_baseline: top(baseline[i]),
+    ...(replies[i] ? { reply: replies[i].content, reply_sources: replies[i].citations } : {}),
   }));
   writeFileSync(path, `${JSON.stringify({ k: K, questions, chunks }, null, 1)}\n`);
 }
 
 /**
- * @param {{ ours: Metrics, baseline: Metrics, kinds: Record<string, Group>, sets: Record<string, Partial<Group> & { kinds: Record<string, Group> }>, server_ms: Record<string, { p50_ms: number, p95_ms: number, requests: number }>, questions: { q: string, set: string, kind: string, rank_ours: number | null, rank_baseline: number | null }[] }} result
+ * @param {{ ours: Metrics, baseline: Metrics, kinds: Record<string, Group>, sets: Record<string, Partial<Group> & { kinds: Record<string, Group> }>, server_ms: Record<string, { p50_ms: number, p95_ms: number, requests: number }>, answers?: ReturnType<typeof answerReport>, questions: { q: string, set: string, kind: string, rank_ours: number | null, rank_baseline: number | null, answer_contains?: boolean, answer_quote?: number | null }[] }} result
  * @param {{ files: number, refused: string[], chunks: number }} corpus
  */
 function printTables(result, corpus) {
@@ -593,18 +870,55 @@ function printTables(result, corpus) {
   }
   console.log();
 
-  console.log("| # | rank ours | rank baseline | kind | set | question |");
-  console.log("|---|---|---|---|---|---|");
+  const answers = result.answers;
+  if (answers) {
+    console.log(
+      "Assistant answers (POST …/ask; " +
+        Object.entries(answers.providers)
+          .map(([provider, n]) => `${provider}: ${n}`)
+          .join(", ") +
+        "): answer = the reply contains an answer text; in sources = one of its cited passages does; " +
+        "recall@1/@5 = search's, for the same questions:",
+    );
+    console.log();
+    console.log("| set | kind | questions | answer | in sources | recall@1 | recall@5 | ask p50 ms | ask p95 ms |");
+    console.log("|---|---|---|---|---|---|---|---|---|");
+    /** @type {[string, string, AnswerMetrics | Partial<AnswerMetrics> | null | undefined][]} */
+    const answerRows = [];
+    for (const name of setNames) {
+      const set = answers.sets[name];
+      if (!set) continue;
+      answerRows.push([name, "all", set]);
+      for (const [kind, g] of Object.entries(set.kinds)) answerRows.push([name, kind, g]);
+    }
+    if (setNames.length > 1) {
+      answerRows.push(["all sets", "all", answers]);
+      for (const [kind, g] of Object.entries(answers.kinds)) answerRows.push(["all sets", kind, g]);
+    }
+    for (const [name, kind, g] of answerRows) {
+      if (!g?.questions) continue;
+      console.log(
+        `| ${name} | ${kind} | ${g.questions} | ${g.answer} | ${g.in_sources} | ${g["recall@1"]} | ${g["recall@5"]} | ${g.p50_ms} | ${g.p95_ms} |`,
+      );
+    }
+    console.log();
+  }
+
+  const answerCell = (/** @type {(typeof result.questions)[number]} */ x) =>
+    x.answer_contains ? `yes [${x.answer_quote ?? "?"}]` : "no";
+  console.log(`| # | rank ours | rank baseline |${answers ? " answer |" : ""} kind | set | question |`);
+  console.log(`|---|---|---|${answers ? "---|" : ""}---|---|---|`);
   result.questions.forEach((x, i) => {
     console.log(
-      `| ${i + 1} | ${show(x.rank_ours)} | ${show(x.rank_baseline)} | ${x.kind} | ${x.set} | ${x.q.replaceAll("|", "\\|")} |`,
+      `| ${i + 1} | ${show(x.rank_ours)} | ${show(x.rank_baseline)} |${answers ? ` ${answerCell(x)} |` : ""} ${x.kind} | ${x.set} | ${x.q.replaceAll("|", "\\|")} |`,
     );
   });
   console.log();
   console.log(
     `Rank: position of the first result containing an answer (— = not in the top ${K}). ` +
       "Latency: ours is the wall time of each HTTP request (sequential, after warm-up); " +
-      "the baseline's is MiniSearch's search() in this process, without any HTTP.",
+      "the baseline's is MiniSearch's search() in this process, without any HTTP." +
+      (answers ? " Answer: does the assistant's reply contain an answer text, and in which quote [n]." : ""),
   );
 }
 

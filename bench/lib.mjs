@@ -1,4 +1,5 @@
-// Shared helpers of the benchmarks in bench/: start the built app (`vite preview`, workerd)
+// Shared helpers of the benchmarks in bench/: start the built app (as `npm start` serves it:
+// scripts/serve.mjs, workerd)
 // on a fresh local state folder, an HTTP client that signs up through the real forms, and a
 // runner that cleans up on exit, Ctrl-C and an overall timeout. See bench/README.md.
 //
@@ -8,7 +9,6 @@ import { randomBytes } from "node:crypto";
 import {
   cpSync,
   existsSync,
-  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -20,7 +20,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 
 export const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 export const REQUEST_TIMEOUT_MS = 60_000;
@@ -59,10 +59,11 @@ export async function freePort() {
 // The app under test: the built app on a fresh state folder
 
 /**
- * The built app under `vite preview` (workerd), on a fresh local state folder with the D1
- * migrations applied. Stopping it stops its whole process group and removes the folder.
+ * The built app as `npm start` serves it (scripts/serve.mjs: workerd, no proxy in front),
+ * on a fresh local state folder with the D1 migrations applied. Stopping it stops its whole
+ * process group and removes the folder.
  *
- * With `vars`, the preview runs from a temporary copy of the build whose wrangler.json has
+ * With `vars`, the server runs from a temporary copy of the build whose wrangler.json has
  * those vars replaced (e.g. higher upload limits): the same bundle, bindings and runner,
  * with nothing in the project changed. The copy is removed on stop.
  */
@@ -115,24 +116,18 @@ export class PreviewServer {
       throw new Error(`wrangler did not write ${join(stateDir, "v3", "d1")}; the preview server would not see it.`);
     }
 
-    let cwd = ROOT;
     const configArgs = [];
-    if (options.vars) {
-      const copy = this.copyBuildWithVars(options.vars);
-      cwd = copy.root;
-      configArgs.push("--config", copy.viteConfig);
-    }
+    if (options.vars) configArgs.push("--config", this.copyBuildWithVars(options.vars));
 
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    log(`starting vite preview on ${base}`);
-    const viteBin = join(ROOT, "node_modules/vite/bin/vite.js");
-    // detached: its own process group, so vite and the workerd it spawns are stopped together.
+    log(`starting the app (scripts/serve.mjs, as npm start) on ${base}`);
+    // detached: its own process group, so the server and the workerd it spawns are stopped together.
     const child = spawn(
       process.execPath,
-      [viteBin, "preview", ...configArgs, "--host", "127.0.0.1", "--port", String(port), "--strictPort"],
+      [join(ROOT, "scripts/serve.mjs"), ...configArgs, "--host", "127.0.0.1", "--port", String(port)],
       {
-        cwd,
+        cwd: ROOT,
         env,
         detached: true,
         stdio: ["ignore", "pipe", "pipe"],
@@ -152,7 +147,7 @@ export class PreviewServer {
 
     const deadline = Date.now() + SERVER_START_TIMEOUT_MS;
     for (;;) {
-      if (exited) throw new Error(`vite preview ${exited} before answering:\n${this.output}`);
+      if (exited) throw new Error(`the app server ${exited} before answering:\n${this.output}`);
       try {
         const res = await fetch(`${base}/login`, { signal: AbortSignal.timeout(5_000) });
         await res.arrayBuffer();
@@ -160,35 +155,30 @@ export class PreviewServer {
       } catch {
         // not listening yet
       }
-      if (Date.now() > deadline) throw new Error(`vite preview did not answer within 90 s:\n${this.output}`);
+      if (Date.now() > deadline) throw new Error(`the app server did not answer within 90 s:\n${this.output}`);
       await new Promise((r) => setTimeout(r, 250));
     }
   }
 
   /**
    * Copies the build (the Worker and its assets) to a temporary folder with `vars` replaced
-   * in its wrangler.json, plus the two files `vite preview` needs to run it from there: the
-   * deploy pointer (.wrangler/deploy/config.json) and a Vite config with only the Cloudflare
-   * plugin, set up as in vite.config.ts (React Router's and Tailwind's plugins do nothing in
-   * preview; React Router's would look for app/ in the folder).
+   * in its wrangler.json; returns the copy's wrangler.json for `scripts/serve.mjs --config`.
    * @param {Record<string, string>} vars
    */
   copyBuildWithVars(vars) {
-    const pointer = JSON.parse(readFileSync(join(ROOT, ".wrangler/deploy/config.json"), "utf8"));
-    const configPath = resolve(ROOT, ".wrangler/deploy", pointer.configPath);
+    const configPath = join(ROOT, "build/server/wrangler.json");
     const config = JSON.parse(readFileSync(configPath, "utf8"));
-    if (pointer.auxiliaryWorkers?.length)
-      throw new Error("the build has auxiliary Workers; the copy does not handle them");
     for (const name of Object.keys(vars)) {
       if (!(name in (config.vars ?? {}))) throw new Error(`the build's wrangler.json has no var ${name}`);
     }
-    const root = mkdtempSync(join(tmpdir(), "loresmith-bench-preview-"));
+    const root = mkdtempSync(join(tmpdir(), "loresmith-bench-build-"));
     this.previewRoot = root;
     const serverDir = dirname(configPath);
     cpSync(serverDir, join(root, "build/server"), { recursive: true });
     cpSync(resolve(serverDir, config.assets.directory), join(root, "build/client"), { recursive: true });
+    const copy = join(root, "build/server/wrangler.json");
     writeFileSync(
-      join(root, "build/server/wrangler.json"),
+      copy,
       JSON.stringify({
         ...config,
         assets: { ...config.assets, directory: "../client" },
@@ -201,34 +191,10 @@ export class PreviewServer {
       const lines = readFileSync(devVars, "utf8").split("\n");
       writeFileSync(devVars, lines.filter((line) => !(line.split("=")[0].trim() in vars)).join("\n"));
     }
-    mkdirSync(join(root, ".wrangler/deploy"), { recursive: true });
-    writeFileSync(
-      join(root, ".wrangler/deploy/config.json"),
-      JSON.stringify({ configPath: "../../build/server/wrangler.json", auxiliaryWorkers: [] }),
-    );
-    const plugin = pathToFileURL(join(ROOT, "node_modules/@cloudflare/vite-plugin/dist/index.mjs")).href;
-    const viteConfig = join(root, "vite.config.mjs");
-    writeFileSync(
-      viteConfig,
-      [
-        "// Written by bench/lib.mjs: preview this copy of the build like vite.config.ts does.",
-        `import { cloudflare } from ${JSON.stringify(plugin)};`,
-        "export default {",
-        "  plugins: [",
-        "    cloudflare({",
-        '      viteEnvironment: { name: "ssr" },',
-        "      remoteBindings: false,",
-        "      persistState: { path: process.env.LORESMITH_STATE_DIR },",
-        "    }),",
-        "  ],",
-        "};",
-        "",
-      ].join("\n"),
-    );
-    return { root, viteConfig };
+    return copy;
   }
 
-  /** The workerd process that runs the app (a descendant of vite preview), or undefined. */
+  /** The workerd process that runs the app (a descendant of the server process), or undefined. */
   workerdPid() {
     return this.child?.pid ? findWorkerd(this.child.pid) : undefined;
   }
@@ -578,6 +544,17 @@ export async function run(main, { timeoutMs, stop, stopSync }) {
 
 // ---------------------------------------------------------------------------------------
 // Statistics
+
+/**
+ * Waits for a 429's Retry-After (at most a minute; 10 s when it names none). A timer that
+ * keeps the process alive, unlike sleep(): nothing else is pending meanwhile.
+ * @param {{ headers: Headers }} res
+ */
+export function waitRetryAfter(res) {
+  const seconds = Number(res.headers.get("Retry-After"));
+  const ms = (Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 60) : 10) * 1_000;
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 /** Nearest-rank percentile of an ascending array. @param {number[]} sorted @param {number} p */
 export function percentile(sorted, p) {

@@ -1,6 +1,6 @@
 // Gzipped JavaScript a signed-in page loads: every module the document preloads or
 // imports (React Router lists the whole route's graph as modulepreload links).
-// Usage: npm run build && npx vite preview --port 4173 & node bench/page-weight.mjs [--url http://localhost:4173] [--path /home]
+// Usage: npm start & node bench/page-weight.mjs [--url http://localhost:4173] [--path /home]
 import { randomBytes } from "node:crypto";
 import { gzipSync } from "node:zlib";
 

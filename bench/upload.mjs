@@ -6,7 +6,7 @@
 //   npm run build && node bench/upload.mjs [--sizes 10,300] [--runs-small 5] [--runs-large 2]
 //       [--json] [--url http://localhost:5173 [--workerd-pid <pid>]]
 //
-// Without --url it starts the built app itself (`vite preview`, workerd) on a fresh local
+// Without --url it starts the built app itself (scripts/serve.mjs, workerd) on a fresh local
 // state folder, from a temporary copy of the build whose only change is higher upload
 // limits (the defaults refuse a 300 MB file). The raw baseline is a minimal Worker with one
 // R2 binding, started here with Miniflare (the same workerd binary). Everything it starts
