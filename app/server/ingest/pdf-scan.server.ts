@@ -28,6 +28,11 @@ export interface PdfScan {
   streams: number;
   /** What they inflate to, together. */
   inflated: number;
+  /**
+   * Page objects (`/Type /Page`) written outside compressed object streams: a lower bound
+   * of the page count, known before pdf.js builds its page tree (which costs memory per page).
+   */
+  pageObjects: number;
 }
 
 /** Bytes before a "stream" keyword searched for its dictionary (real ones are a few hundred). */
@@ -39,6 +44,8 @@ const PIECE = 64 * 1024;
 
 const STREAM = new TextEncoder().encode("stream");
 const ENCRYPT = new TextEncoder().encode("/Encrypt");
+const TYPE = new TextEncoder().encode("/Type");
+const PAGE = new TextEncoder().encode("/Page");
 const latin1 = new TextDecoder("latin1");
 
 const megabytes = (bytes: number) => Math.round(bytes / 1024 / 1024);
@@ -137,11 +144,12 @@ export async function scanPdfStreams(source: ByteSource | Uint8Array): Promise<P
   const cursor = new Cursor(
     bytes ? { length: bytes.length, read: async (begin, end) => bytes.subarray(begin, end) } : (source as ByteSource),
   );
-  const scan: PdfScan = { streams: 0, inflated: 0 };
+  const scan: PdfScan = { streams: 0, inflated: 0, pageObjects: 0 };
   let encryptAt = -1;
   await eachStream(
     cursor,
     (piece, pieceAt) => {
+      scan.pageObjects += countPageObjects(piece);
       // Where the file says it is encrypted (the last such place is the newest trailer).
       for (let i = indexOf(piece, ENCRYPT); i !== -1; i = indexOf(piece, ENCRYPT, i + 1)) {
         if (!isLetter(piece[i + ENCRYPT.length] ?? 0)) encryptAt = Math.max(encryptAt, pieceAt + i);
@@ -167,6 +175,23 @@ const uncheckable = () =>
   new ExtractionError(
     "This PDF is encrypted in a way that cannot be checked before reading, so it is not processed. Save an unlocked copy (in a PDF tool, remove the security or print it to a new PDF) and upload that.",
   );
+
+/** `/Type /Page` (not `/Pages`) in a piece of the file; one split across two pieces is missed. */
+function countPageObjects(piece: Uint8Array): number {
+  let count = 0;
+  for (let i = indexOf(piece, TYPE); i !== -1; i = indexOf(piece, TYPE, i + TYPE.length)) {
+    let at = i + TYPE.length;
+    while (at < piece.length && isWhitespace(piece[at] ?? 0)) at++;
+    if (indexOf(piece.subarray(at, at + PAGE.length + 1), PAGE) === 0 && !isLetter(piece[at + PAGE.length] ?? 0)) {
+      count++;
+    }
+  }
+  return count;
+}
+
+/** PDF white-space characters (ISO 32000 7.2.2). */
+const isWhitespace = (byte: number) =>
+  byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09 || byte === 0x0c || byte === 0x00;
 
 /** Calls `measure` for every "stream" keyword in the file, and `look` with every piece searched. */
 async function eachStream(

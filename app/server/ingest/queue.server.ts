@@ -629,17 +629,15 @@ export class IngestionQueue {
   /** Refuses, before pdf.js decodes anything, a PDF too large or whose streams inflate too far. */
   private async checkPdf(job: JobRow): Promise<void> {
     if (job.file_size > MAX_PDF_BYTES) throw pdfTooLarge();
-    await scanPdfStreams(r2ByteSource(this.deps.files, job.r2_key, job.file_size));
+    const scan = await scanPdfStreams(r2ByteSource(this.deps.files, job.r2_key, job.file_size));
+    // Refused before pdf.js builds a page tree of tens of thousands of pages (memory per page).
+    if (scan.pageObjects > MAX_PDF_PAGES) throw tooManyPages(scan.pageObjects, "at least ");
   }
 
   private async extractPdfStep(job: JobRow, session: StepSession): Promise<Partial<JobRow>> {
     if (job.file_size > MAX_PDF_BYTES) throw pdfTooLarge();
     const pdf = await session.pdf(job, this.deps.files);
-    if (pdf.pageCount > MAX_PDF_PAGES) {
-      throw new ExtractionError(
-        `This PDF has ${pdf.pageCount.toLocaleString("en")} pages; at most ${MAX_PDF_PAGES.toLocaleString("en")} can be read for search. It stays in your library; to make it searchable, split it into parts and upload those.`,
-      );
-    }
+    if (pdf.pageCount > MAX_PDF_PAGES) throw tooManyPages(pdf.pageCount);
     const first = job.pages_done + 1;
     const last = Math.min(pdf.pageCount, job.pages_done + PAGES_PER_STEP);
     const blocks = await pdf.pages(first, last);
@@ -936,6 +934,12 @@ export class IngestionQueue {
 const pdfTooLarge = () =>
   new ExtractionError(
     `This PDF is larger than ${MAX_PDF_BYTES / 1024 / 1024} MB, the most that can be read for search. It stays in your library to view and download; to make it searchable, save a smaller copy (most PDF tools can compress images) or split it.`,
+  );
+
+/** `atLeast`: the count is of page objects found before reading (a lower bound). */
+const tooManyPages = (pages: number, atLeast = "") =>
+  new ExtractionError(
+    `This PDF has ${atLeast}${pages.toLocaleString("en")} pages; at most ${MAX_PDF_PAGES.toLocaleString("en")} can be read for search. It stays in your library; to make it searchable, split it into parts and upload those.`,
   );
 
 /** Why a step that kept stopping the processor is not run again, and what to do. */
