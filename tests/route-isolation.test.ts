@@ -188,3 +188,35 @@ describe("every route with an id is scoped to its owner", () => {
     expect(await call(api, "loader", fill(api.path), "", params)).toBe(401);
   });
 });
+
+describe("account pages without ids answer only for the signed-in account", () => {
+  it("sends a signed-out visitor of the recovery codes to sign in, shows a user only their own count, and lets anyone reach /recover", async () => {
+    const owner = await newUser("codes-owner");
+    const other = await newUser("codes-other");
+    const codes = routeAt("/settings/recovery-codes");
+    const signedOut = await callRoute(codes, "loader", "http://localhost/settings/recovery-codes", {
+      cookie: "",
+      params: {},
+    });
+    expect(signedOut?.status).toBe(302);
+    expect(signedOut?.headers.get("Location")).toMatch(/^\/login/);
+    const regenerate = await callRoute(codes, "action", "http://localhost/settings/recovery-codes", {
+      cookie: "",
+      params: {},
+      form: { intent: "regenerate" },
+    });
+    expect(regenerate?.status).toBe(302);
+    const page = await callRoute(codes, "loader", "http://localhost/settings/recovery-codes", {
+      cookie: await sessionCookieFor(other),
+      params: {},
+    });
+    const body = await page?.json();
+    expect(body).toMatchObject({ username: other.username, codes: null });
+    expect(JSON.stringify(body)).not.toContain(owner.username);
+    const recover = await callRoute(routeAt("/recover"), "loader", "http://localhost/recover", {
+      cookie: "",
+      params: {},
+    });
+    expect(recover?.status).toBe(200);
+  });
+});
