@@ -183,18 +183,58 @@ for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM"])) process.once(
 const config = JSON.parse(readFileSync(join(ROOT, "build/server/wrangler.json"), "utf8"));
 const DATABASE_ID = config.d1_databases.find((/** @type {any} */ d) => d.binding === "DB").database_id;
 const BUCKET = config.r2_buckets.find((/** @type {any} */ b) => b.binding === "FILES").bucket_name;
+const TRACKER_CLASS = config.durable_objects.bindings.find(
+  (/** @type {any} */ b) => b.name === "USER_FILE_TRACKER",
+).class_name;
+
+/**
+ * Stands in for the app's UserFileTracker class under the same worker and class name, so
+ * Miniflare opens each account's persisted tracker SQLite and reports its passages and vectors.
+ */
+const TRACKER_READER = `
+import { DurableObject } from "cloudflare:workers";
+export class ${TRACKER_CLASS} extends DurableObject {
+  async fetch() {
+    const sql = this.ctx.storage.sql;
+    const tables = new Set([...sql.exec("SELECT name FROM sqlite_master WHERE type = 'table'")].map((r) => r.name));
+    const all = (query) => [...sql.exec(query)];
+    const has = (...names) => names.every((n) => tables.has(n));
+    return Response.json({
+      jobs: has("ingest_jobs") ? all("SELECT file_key, version, status FROM ingest_jobs") : [],
+      passages: has("passages") ? all("SELECT file_key, version, COUNT(*) AS n FROM passages GROUP BY file_key, version") : [],
+      published: has("published") ? all("SELECT file_key, version FROM published") : [],
+      vectors: has("vectors") ? all("SELECT file_key, COUNT(*) AS n FROM vectors GROUP BY file_key") : [],
+      vectorsWithoutPassage: has("vectors", "passages")
+        ? all("SELECT v.id FROM vectors v LEFT JOIN passages p ON p.id = v.id WHERE p.id IS NULL LIMIT 5").map((r) => r.id)
+        : [],
+      publishedWithoutVector: has("vectors", "passages", "published")
+        ? all(\`SELECT p.file_key, COUNT(*) AS n FROM passages p JOIN published u ON u.file_key = p.file_key AND u.version = p.version
+            LEFT JOIN vectors v ON v.id = p.id WHERE v.id IS NULL GROUP BY p.file_key\`)
+        : [],
+    });
+  }
+}
+export default {
+  async fetch(request, env) {
+    const account = new URL(request.url).searchParams.get("account");
+    return env.TRACKER.get(env.TRACKER.idFromName(account)).fetch("http://tracker/");
+  },
+};`;
 
 async function readState() {
   const { Miniflare } = await import("miniflare");
   const mf = new Miniflare({
+    name: config.name,
     modules: true,
-    script: "export default { fetch() { return new Response('state reader'); } };",
+    script: TRACKER_READER,
     compatibilityDate: config.compatibility_date,
     compatibilityFlags: config.compatibility_flags,
     d1Databases: { DB: DATABASE_ID },
     d1Persist: join(stateDir, "v3", "d1"),
     r2Buckets: { FILES: BUCKET },
     r2Persist: join(stateDir, "v3", "r2"),
+    durableObjects: { TRACKER: { className: TRACKER_CLASS, useSQLite: true } },
+    durableObjectsPersist: join(stateDir, "v3", "do"),
   });
   try {
     await mf.ready;
@@ -214,6 +254,14 @@ async function readState() {
       /** @type {Map<string, number>} key → size */
       objects: new Map(),
     };
+    // Every account seen in this bench, deleted ones too: their trackers must be empty.
+    /** @type {Map<string, any>} account id → what its tracker holds */
+    state.trackers = new Map();
+    const ids = new Set([...state.users.map((u) => u.id), ...users.map((u) => u.id).filter(Boolean)]);
+    for (const id of ids) {
+      const res = await mf.dispatchFetch(`http://reader/?account=${encodeURIComponent(id)}`);
+      state.trackers.set(id, await res.json());
+    }
     const bucket = await mf.getR2Bucket("FILES");
     let cursor;
     do {
@@ -518,6 +566,44 @@ function checkState(persisted) {
     if (rows || objects) deletion.push(`${name}: ${rows} rows, ${objects} objects left`);
   }
 
+  // 7. Chunks vs files, vectors vs chunks, in each account's tracker: every passage and vector belongs to
+  //    a file D1 still has; every vector to a passage; every published passage has its vector; a version
+  //    left unpublished only while its file's job is still open; a finished deletion leaves an empty tracker.
+  const tracker = [];
+  for (const [id, held] of state.trackers) {
+    const name = state.users.find((u) => u.id === id)?.username;
+    const deleted = users.find((u) => u.id === id);
+    if (!name) {
+      if (pendingIds.has(id)) continue; // judged in 5
+      const left = held.jobs.length + held.passages.length + held.vectors.length;
+      if (left) tracker.push(`deleted ${deleted?.account.username ?? id}: ${left} tracker rows left`);
+      continue;
+    }
+    const keys = new Set(allFiles.filter((f) => f.username === name).map((f) => f.file_key));
+    const published = new Map(held.published.map((/** @type {any} */ p) => [p.file_key, p.version]));
+    const open = new Set(
+      held.jobs.filter((/** @type {any} */ j) => PROCESSING.has(j.status)).map((j) => `${j.file_key}:${j.version}`),
+    );
+    for (const p of held.passages) {
+      if (!keys.has(p.file_key)) tracker.push(`${name}: ${p.n} passages of a file D1 does not have`);
+      else if (published.get(p.file_key) !== p.version && !open.has(`${p.file_key}:${p.version}`))
+        tracker.push(`${name}: ${p.n} passages of unpublished v${p.version} of ${fileOf.get(p.file_key)?.file_name}`);
+    }
+    for (const v of held.vectors)
+      if (!keys.has(v.file_key)) tracker.push(`${name}: ${v.n} vectors of a file D1 does not have`);
+    for (const v of held.vectorsWithoutPassage) tracker.push(`${name}: vector ${v} without its passage`);
+    for (const p of held.publishedWithoutVector)
+      tracker.push(`${name}: ${p.n} passages of ${fileOf.get(p.file_key)?.file_name} without a vector`);
+  }
+  const trackerPassages = [...state.trackers.values()].reduce(
+    (n, held) => n + held.passages.reduce((m, /** @type {any} */ p) => m + p.n, 0),
+    0,
+  );
+  const trackerVectors = [...state.trackers.values()].reduce(
+    (n, held) => n + held.vectors.reduce((m, /** @type {any} */ v) => m + v.n, 0),
+    0,
+  );
+
   const stuck = state.files.filter((f) => !["ready", "failed", "cancelled", "stored"].includes(f.status));
   return {
     lost: { ok: lost.length === 0, note: lost.length ? lost.slice(0, 3).join("; ") : "" },
@@ -530,6 +616,10 @@ function checkState(persisted) {
     deleted: {
       ok: deletion.length === 0,
       note: `${pending} pending sweep${pendingNotes.length ? ` (${pendingNotes.join("; ")})` : ""}${deletion.length ? `; ${deletion.join("; ")}` : ""}`,
+    },
+    tracker: {
+      ok: tracker.length === 0,
+      note: `${state.trackers.size} trackers, ${trackerPassages} passages, ${trackerVectors} vectors${tracker.length ? `; ${tracker.slice(0, 3).join("; ")}` : ""}`,
     },
     _stuck: {
       ok: true,

@@ -507,6 +507,18 @@ const INPUTS = [
     check: ready(/drowned knights/),
   },
   {
+    // The control for the input above: the same bytes with a newline every sentence.
+    id: "text-20mb-lines",
+    label: "20 MB text in short lines (control)",
+    name: "many-lines.txt",
+    build: () => {
+      const sentence = "The drowned knights rise to walk the causeway until dawn.\n";
+      return utf8(sentence.repeat(Math.ceil((20 * MiB) / sentence.length)));
+    },
+    expect: "ready",
+    check: ready(/drowned knights/),
+  },
+  {
     id: "name-traversal",
     label: 'name "../../etc/passwd.md"',
     name: "../../etc/passwd.md",
@@ -644,12 +656,18 @@ async function readPageProblems(/** @type {Client} */ client, /** @type {string}
  * @param {Client} victim @param {Input} input @param {Buffer} bytes @param {number} workerd
  */
 async function runInput(victim, input, bytes, workerd) {
-  const before = memoryOf(workerd).rssKiB;
+  const start = memoryOf(workerd);
+  const before = start.rssKiB;
   const cpuBefore = cpuSecondsOf(workerd);
   let peak = before;
+  let peakAnon = start.anonKiB;
+  let peakFile = start.fileKiB;
   const sampler = setInterval(() => {
     try {
-      peak = Math.max(peak, memoryOf(workerd).rssKiB);
+      const now = memoryOf(workerd);
+      peak = Math.max(peak, now.rssKiB);
+      peakAnon = Math.max(peakAnon, now.anonKiB);
+      peakFile = Math.max(peakFile, now.fileKiB);
     } catch {
       // workerd gone: reported by the requests failing
     }
@@ -774,6 +792,8 @@ async function runInput(victim, input, bytes, workerd) {
     seconds: round(seconds, 2),
     rssBeforeMB: round(before / 1024, 1),
     rssRiseMB: round(rssRiseMB, 1),
+    anonRiseMB: round((peakAnon - start.anonKiB) / 1024, 1),
+    fileRiseMB: round((peakFile - start.fileKiB) / 1024, 1),
     workerdCpuSeconds: round(cpuSeconds, 2),
     bystanderRequests: during.length,
     slowestBystanderMs: slowest ? Math.round(slowest.ms) : null,
@@ -826,7 +846,10 @@ function printTable(/** @type {any} */ report) {
     for (const r of notes) {
       const details = [...r.wrong, ...r.halfWritten, ...r.bystanderErrors.slice(0, 5)];
       if (!r.bars.time) details.push(`${r.seconds} s to the outcome`);
-      if (!r.bars.memory) details.push(`RSS rose ${r.rssRiseMB} MB`);
+      if (!r.bars.memory)
+        details.push(
+          `RSS rose ${r.rssRiseMB} MB (peaks: anonymous +${r.anonRiseMB} MB, mapped files +${r.fileRiseMB} MB)`,
+        );
       if (!r.bars.bystanders && r.slowestBystanderMs !== null)
         details.push(`slowest bystander ${r.slowestBystanderMs} ms (${r.slowestBystanderPath})`);
       if (r.jobMs)

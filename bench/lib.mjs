@@ -329,7 +329,8 @@ export function memoryOf(pid) {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kib = (/** @type {string} */ key) =>
     Number(status.match(new RegExp(`${key}:\\s+(\\d+) kB`))?.[1] ?? Number.NaN);
-  return { rssKiB: kib("VmRSS"), hwmKiB: kib("VmHWM") };
+  // RssFile: pages of mapped files (workerd's SQLite storage among them); RssAnon: heaps.
+  return { rssKiB: kib("VmRSS"), hwmKiB: kib("VmHWM"), anonKiB: kib("RssAnon"), fileKiB: kib("RssFile") };
 }
 
 // ---------------------------------------------------------------------------------------
