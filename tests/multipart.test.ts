@@ -1,6 +1,8 @@
 import { env } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { PART_SIZE } from "~/lib/file-kinds";
+import { fileUploads } from "~/server/db/schema";
 import { deleteFile, getFile, getFileVersions } from "~/server/files/files.server";
 import { userPrefix } from "~/server/files/keys.server";
 import type { Account, FileStores } from "~/server/files/library.server";
@@ -11,6 +13,12 @@ import {
   startMultipartUpload,
   uploadPart,
 } from "~/server/files/multipart.server";
+import {
+  MULTIPART_UPLOAD_STALE_MS,
+  reserveUpload,
+  SINGLE_UPLOAD_STALE_MS,
+  sweepStaleUploads,
+} from "~/server/files/uploads.server";
 import { db, fileStores, newUser } from "./helpers";
 
 const stores: FileStores = fileStores({ maxFileBytes: 200 * 1024 * 1024, maxUserBytes: 1024 * 1024 * 1024 });
@@ -134,5 +142,44 @@ describe("resumable multipart uploads", () => {
       await db.query.fileMetadata.findFirst({ where: (f, { eq }) => eq(f.username, gm.username) }),
     ).toBeUndefined();
     expect(await objects(gm)).toEqual([]);
+  });
+
+  it("the sweep removes uploads gone stale with their own bytes, and leaves stored files and live uploads alone", async () => {
+    const gm = await newUser();
+    const now = Date.now();
+    const backdate = (id: string, age: number) =>
+      db
+        .update(fileUploads)
+        .set({ updatedAt: now - age })
+        .where(eq(fileUploads.id, id));
+    const bytes = bigPdf(PART_SIZE + 10);
+    const stored = await startMultipartUpload(stores, gm, { fileName: "Kept.pdf", size: bytes.length });
+    for (const n of [1, 2]) await uploadPart(stores, gm, stored.uploadId, n, part(bytes, n));
+    const kept = await completeMultipartUpload(stores, gm, stored.uploadId);
+    // A resumable upload abandoned a week and a day ago, one paused an hour ago (still resumable).
+    const abandoned = await startMultipartUpload(stores, gm, { fileName: "Abandoned.pdf", size: bytes.length + 1 });
+    await uploadPart(stores, gm, abandoned.uploadId, 1, part(bigPdf(PART_SIZE + 11), 1));
+    await backdate(abandoned.uploadId, MULTIPART_UPLOAD_STALE_MS + 86_400_000);
+    const paused = await startMultipartUpload(stores, gm, { fileName: "Paused.pdf", size: bytes.length + 2 });
+    await uploadPart(stores, gm, paused.uploadId, 1, part(bigPdf(PART_SIZE + 12, 3), 1));
+    await backdate(paused.uploadId, 60 * 60_000);
+    // A single upload whose bytes reached R2 but whose server died before recording them.
+    const interrupted = await reserveUpload(stores, gm, { fileName: "Interrupted.md", size: 5 });
+    await env.FILES.put(interrupted.r2Key, "# Lost");
+    await backdate(interrupted.id, SINGLE_UPLOAD_STALE_MS + 1);
+    const abandonedRow = await db.query.fileUploads.findFirst({ where: eq(fileUploads.id, abandoned.uploadId) });
+
+    expect(await sweepStaleUploads(stores, now)).toBeGreaterThanOrEqual(2);
+
+    const left = await db.query.fileUploads.findMany({ where: eq(fileUploads.username, gm.username) });
+    expect(left.map((row) => row.id)).toEqual([paused.uploadId]);
+    // The abandoned multipart upload is aborted in R2; the interrupted upload's object is gone.
+    const r2Upload = env.FILES.resumeMultipartUpload(abandonedRow?.r2Key ?? "", abandonedRow?.r2UploadId ?? "");
+    await expect(r2Upload.uploadPart(2, new Uint8Array(10))).rejects.toThrow();
+    const versions = await getFileVersions(db, kept.file);
+    expect((await objects(gm)).map((o) => o.key)).toEqual(versions.map((v) => v.r2Key));
+    // The paused upload resumes and finishes.
+    await uploadPart(stores, gm, paused.uploadId, 2, part(bigPdf(PART_SIZE + 12, 3), 2));
+    expect(await completeMultipartUpload(stores, gm, paused.uploadId)).toMatchObject({ version: 1, created: true });
   });
 });

@@ -1,10 +1,12 @@
 import { sweepDeletedAccounts } from "./auth/accounts.server";
 import { queueWaitingFiles } from "./files/files.server";
+import { sweepStaleUploads } from "./files/uploads.server";
 import { createServices } from "./services.server";
 
 /**
  * What the Cron Trigger runs (`[triggers]` in wrangler.toml): finish account deletions a
- * crash or deploy interrupted, and queue stored files that never reached their tracker.
+ * crash or deploy interrupted, queue stored files that never reached their tracker, and
+ * remove uploads that went stale (their rows and their own unfinished bytes).
  * Each task is safe to repeat and bounded per run.
  */
 export async function runScheduled(env: Env): Promise<void> {
@@ -13,4 +15,6 @@ export async function runScheduled(env: Env): Promise<void> {
   if (finished) console.log(`cron: finished ${finished} interrupted account deletion(s)`);
   const queued = await queueWaitingFiles(services.fileStores);
   if (queued) console.log(`cron: queued ${queued} file(s) that were stored but never processed`);
+  const swept = await sweepStaleUploads(services.fileStores);
+  if (swept) console.log(`cron: removed ${swept} stale upload(s)`);
 }

@@ -1,4 +1,4 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { formatBytes } from "~/lib/format";
 import { fileMetadata, fileUploads, fileVersions } from "../db/schema";
 import { newFileKey, objectKey } from "./keys.server";
@@ -54,13 +54,44 @@ export function validateUploadRequest(fileName: string, size: number, limits: Up
   }
 }
 
+/** An upload row last touched at or before this has gone stale: it no longer counts, and the sweep removes it. */
+function staleBefore(now: number) {
+  return sql`(CASE WHEN r2_upload_id IS NULL THEN ${now - SINGLE_UPLOAD_STALE_MS}
+    ELSE ${now - MULTIPART_UPLOAD_STALE_MS} END)`;
+}
+
 /** Bytes the account has stored (every version) plus those reserved by uploads still in flight. */
 function committedBytes(username: string, now: number) {
   return sql`(SELECT coalesce(sum(v.file_size), 0) FROM file_versions v
       JOIN file_metadata m ON m.file_key = v.file_key WHERE m.username = ${username})
-    + (SELECT coalesce(sum(u.total_size), 0) FROM file_uploads u WHERE u.username = ${username}
-      AND u.updated_at > (CASE WHEN u.r2_upload_id IS NULL THEN ${now - SINGLE_UPLOAD_STALE_MS}
-        ELSE ${now - MULTIPART_UPLOAD_STALE_MS} END))`;
+    + (SELECT coalesce(sum(total_size), 0) FROM file_uploads WHERE username = ${username}
+      AND updated_at > ${staleBefore(now)})`;
+}
+
+/** Stale uploads removed per sweep, so one run stays short. */
+const STALE_UPLOADS_PER_SWEEP = 50;
+
+/**
+ * Removes uploads that went stale (a tab closed mid-upload, a server killed): each row is
+ * deleted first, in one statement that hands it to this sweep alone — a late finish then
+ * finds no reservation and discards its own bytes — and then its attempt's own R2 key
+ * and unfinished multipart upload, which no version can name. Bounded per run.
+ */
+export async function sweepStaleUploads(stores: Pick<FileStores, "db" | "files">, now = Date.now()): Promise<number> {
+  const stale = stores.db
+    .select({ id: fileUploads.id })
+    .from(fileUploads)
+    .where(sql`updated_at <= ${staleBefore(now)}`)
+    .limit(STALE_UPLOADS_PER_SWEEP);
+  const removed = await stores.db.delete(fileUploads).where(inArray(fileUploads.id, stale)).returning();
+  for (const row of removed) {
+    try {
+      await discardUploadObject(stores, row);
+    } catch (error) {
+      console.error(`could not discard the bytes of stale upload ${row.id}:`, error);
+    }
+  }
+  return removed.length;
 }
 
 /**
