@@ -19,7 +19,7 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { createDeflate, deflateSync } from "node:zlib";
-import { Client, cpuSecondsOf, log, memoryOf, PreviewServer, ROOT, round, run } from "./lib.mjs";
+import { Client, cpuSecondsOf, log, memoryOf, PreviewServer, ROOT, repeatedSentence, round, run } from "./lib.mjs";
 
 const OVERALL_TIMEOUT_MS = 50 * 60_000;
 /** How long to wait for one input's outcome before giving up on it (and deleting the file). */
@@ -499,10 +499,7 @@ const INPUTS = [
     id: "text-20mb-one-line",
     label: "20 MB text without a newline",
     name: "one-line.txt",
-    build: () => {
-      const sentence = "The drowned knights rise to walk the causeway until dawn. ";
-      return utf8(sentence.repeat(Math.ceil((20 * MiB) / sentence.length)));
-    },
+    build: () => repeatedSentence(20 * MiB, " "),
     expect: "ready",
     check: ready(/drowned knights/),
   },
@@ -511,10 +508,7 @@ const INPUTS = [
     id: "text-20mb-lines",
     label: "20 MB text in short lines (control)",
     name: "many-lines.txt",
-    build: () => {
-      const sentence = "The drowned knights rise to walk the causeway until dawn.\n";
-      return utf8(sentence.repeat(Math.ceil((20 * MiB) / sentence.length)));
-    },
+    build: () => repeatedSentence(20 * MiB, "\n"),
     expect: "ready",
     check: ready(/drowned knights/),
   },

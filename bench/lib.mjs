@@ -324,6 +324,12 @@ export function cpuSecondsOf(pid) {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
+/** At least `size` bytes of one generated sentence repeated, each followed by `separator` (" " or "\n"). */
+export function repeatedSentence(/** @type {number} */ size, /** @type {string} */ separator) {
+  const sentence = `The drowned knights rise to walk the causeway until dawn.${separator}`;
+  return Buffer.from(sentence.repeat(Math.ceil(size / sentence.length)));
+}
+
 /** VmRSS and VmHWM of a process in KiB. @param {number} pid */
 export function memoryOf(pid) {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");

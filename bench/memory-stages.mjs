@@ -10,7 +10,7 @@
 // Dependency-free: Node 20 built-ins only; the shared helpers are in bench/lib.mjs.
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { Client, intOption, log, memoryOf, PreviewServer } from "./lib.mjs";
+import { Client, intOption, log, memoryOf, PreviewServer, repeatedSentence } from "./lib.mjs";
 
 const { values: args } = parseArgs({
   options: { mb: { type: "string", default: "20" }, "one-line": { type: "boolean", default: false } },
@@ -25,8 +25,7 @@ try {
   if (!workerd) throw new Error("workerd not found under the server");
   const client = new Client(base);
   await client.signUp();
-  const sentence = `The drowned knights rise to walk the causeway until dawn.${args["one-line"] ? " " : "\n"}`;
-  const bytes = Buffer.from(sentence.repeat(Math.ceil((MB * 1024 * 1024) / sentence.length)));
+  const bytes = repeatedSentence(MB * 1024 * 1024, args["one-line"] ? " " : "\n");
   const start = memoryOf(workerd).anonKiB;
   const rise = () => `${((memoryOf(workerd).anonKiB - start) / 1024).toFixed(0)} MB`;
   log(`workerd anonymous RSS at start: ${(start / 1024).toFixed(0)} MB; uploading ${MB} MiB`);
