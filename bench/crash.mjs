@@ -245,10 +245,10 @@ async function readState() {
       devices: await all("SELECT id, user_id FROM user_devices"),
       deletedAccounts: await all("SELECT id, username FROM deleted_accounts"),
       files: await all(
-        "SELECT file_key, username, file_name, file_size, sha256, status, current_version FROM file_metadata",
+        "SELECT file_key, username, file_name, file_size, content_hash, status, current_version FROM file_metadata",
       ),
       versions: await all(
-        "SELECT file_key, version_number, r2_key, file_size, sha256, status FROM file_versions ORDER BY file_key, version_number",
+        "SELECT file_key, version_number, r2_key, file_size, content_hash, status FROM file_versions ORDER BY file_key, version_number",
       ),
       uploads: await all("SELECT id, username, file_name, r2_key, r2_upload_id, total_size FROM file_uploads"),
       /** @type {Map<string, number>} key → size */
@@ -512,8 +512,8 @@ function checkState(persisted) {
   const shas = new Map();
   for (const v of state.versions) {
     const owner = fileOf.get(v.file_key)?.username;
-    const key = `${owner}/${v.sha256}`;
-    if (v.sha256 && shas.has(key)) dups.push(`same bytes twice: ${shas.get(key)} and ${v.r2_key}`);
+    const key = `${owner}/${v.content_hash}`;
+    if (v.content_hash && shas.has(key)) dups.push(`same bytes twice: ${shas.get(key)} and ${v.r2_key}`);
     shas.set(key, v.r2_key);
   }
   const r2Keys = new Set();

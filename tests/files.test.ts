@@ -50,8 +50,11 @@ describe("uploads", () => {
     });
     // Handed straight to the user's tracker, which processes it in the background.
     expect(processing).toContain(file?.status);
-    const digest = await crypto.subtle.digest("SHA-256", bytes);
-    expect(file?.sha256).toBe([...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join(""));
+    // Identified by the MD5 of its bytes (R2's checksum), for refusing an identical upload.
+    const digest = await crypto.subtle.digest("MD5", bytes);
+    expect(file?.contentHash).toBe(
+      `md5-${[...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("")}`,
+    );
     // Under the account's immutable id, in a key of this upload's own.
     const [version] = await getFileVersions(db, result.file);
     expect(version?.r2Key).toMatch(new RegExp(`^${userPrefix(gm.id)}[0-9a-f-]{36}/session-notes\\.md$`));

@@ -219,7 +219,8 @@ export const fileMetadata = sqliteTable(
     tags: text("tags", { mode: "json" }).$type<string[]>().notNull().default([]),
     fileSize: integer("file_size", { mode: "number" }).notNull().default(0),
     contentType: text("content_type").notNull().default("application/octet-stream"),
-    sha256: text("sha256"),
+    /** The current version's content hash; see fileVersions.contentHash. */
+    contentHash: text("content_hash"),
     status: text("status", { enum: fileStatuses }).notNull().default("uploading"),
     currentVersion: integer("current_version", { mode: "number" }).notNull().default(1),
     pageCount: integer("page_count", { mode: "number" }),
@@ -245,14 +246,22 @@ export const fileVersions = sqliteTable(
     r2Key: text("r2_key").notNull(),
     fileSize: integer("file_size", { mode: "number" }).notNull(),
     contentType: text("content_type").notNull(),
-    sha256: text("sha256"),
+    /**
+     * Identifies the bytes, for refusing a duplicate: `md5-…` (R2's checksum of a single
+     * upload), `parts-…` (SHA-256 over a multipart upload's part hashes), or a bare SHA-256
+     * hex for uploads before migration 0007.
+     */
+    contentHash: text("content_hash"),
     pageCount: integer("page_count", { mode: "number" }),
     status: text("status", { enum: fileStatuses }).notNull().default("uploaded"),
     error: text("error"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [primaryKey({ columns: [t.fileKey, t.versionNumber] }), index("file_versions_sha_idx").on(t.sha256)],
+  (t) => [
+    primaryKey({ columns: [t.fileKey, t.versionNumber] }),
+    index("file_versions_content_hash_idx").on(t.contentHash),
+  ],
 );
 
 /**

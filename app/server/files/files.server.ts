@@ -72,7 +72,11 @@ export async function listFiles(db: Db, username: string) {
     .orderBy(desc(fileMetadata.updatedAt));
 }
 
-/** Reads the first bytes of a stream without losing them: returns them and a stream of everything. */
+/**
+ * Reads the first bytes of a stream without losing them. Returns the sniffable head, every
+ * byte read so far (`read`, to be sent first), and the body itself with its lock released,
+ * so what is left still flows natively.
+ */
 export async function peek(body: ReadableStream<Uint8Array>, bytes: number) {
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
@@ -89,27 +93,39 @@ export async function peek(body: ReadableStream<Uint8Array>, bytes: number) {
       length += next.value.byteLength;
     }
   }
-  const head = new Uint8Array(length);
+  reader.releaseLock();
+  const read = new Uint8Array(length);
   let offset = 0;
   for (const chunk of chunks) {
-    head.set(chunk, offset);
+    read.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  const whole = new ReadableStream<Uint8Array>({
-    start(controller) {
-      if (head.byteLength) controller.enqueue(head);
-      if (done) controller.close();
-    },
-    async pull(controller) {
-      const next = await reader.read();
-      if (next.done) controller.close();
-      else controller.enqueue(next.value);
-    },
-    cancel(reason) {
-      return reader.cancel(reason);
-    },
-  });
-  return { head: head.subarray(0, Math.min(bytes, head.byteLength)), whole, cancel: () => reader.cancel() };
+  return { head: read.subarray(0, Math.min(bytes, length)), read, rest: body };
+}
+
+/**
+ * Sends `read` and then the rest of a body into `write` as one stream of exactly `size`
+ * bytes (FixedLengthStream: R2 refuses a body shorter or longer than announced). The rest
+ * is piped native stream to native stream, so workerd moves its bytes without handing a
+ * single chunk to JavaScript: a 20 MB upload leaves no garbage for V8 to collect later.
+ */
+export async function pipeSized<T>(
+  read: Uint8Array,
+  rest: ReadableStream<Uint8Array>,
+  size: number,
+  write: (body: ReadableStream<Uint8Array>) => Promise<T>,
+): Promise<T> {
+  const fixed = new FixedLengthStream(size);
+  const sending = (async () => {
+    if (read.byteLength) {
+      const writer = fixed.writable.getWriter();
+      await writer.write(read);
+      writer.releaseLock();
+    }
+    await rest.pipeTo(fixed.writable);
+  })();
+  const [written] = await Promise.all([write(fixed.readable), sending]);
+  return written;
 }
 
 // workerd globals that the DOM typings used by this project do not describe.
@@ -159,17 +175,17 @@ export async function uploadFile(
   validateUploadRequest(fileName, upload.size, stores.limits);
   const reservation = await reserveUpload(stores, account, { fileName, size: upload.size });
   try {
-    const { head, whole, cancel } = await peek(upload.body, SNIFF_BYTES);
+    const { head, read, rest } = await peek(upload.body, SNIFF_BYTES);
     const detected = detectFileType(fileName, head);
     if (!detected.ok) {
-      await cancel();
+      await rest.cancel();
       throw new UploadRefused(detected.reason, 415);
     }
-    // Bytes go to R2 and through SHA-256 in one pass; FixedLengthStream makes R2 refuse a
-    // body that is shorter or longer than announced.
-    const { stream, sha256 } = hashedFixedLength(whole, upload.size);
+    let stored: R2Object;
     try {
-      await stores.files.put(reservation.r2Key, stream, { httpMetadata: { contentType: detected.contentType } });
+      stored = await pipeSized(read, rest, upload.size, (body) =>
+        stores.files.put(reservation.r2Key, body, { httpMetadata: { contentType: detected.contentType } }),
+      );
     } catch {
       throw new UploadRefused(
         `“${fileName}” did not arrive whole (the connection dropped, or its size was not what the browser said). Try again.`,
@@ -178,7 +194,7 @@ export async function uploadFile(
     }
     return await finishUpload(stores, account, reservation, {
       contentType: detected.contentType,
-      sha256: await sha256,
+      contentHash: await contentHashOf(stores.files, stored),
     });
   } catch (error) {
     // This attempt's own key and reservation, never anything another upload wrote.
@@ -188,14 +204,22 @@ export async function uploadFile(
   }
 }
 
-/** Passes a body through unchanged while hashing it; R2 sees a stream of known length. */
-export function hashedFixedLength(body: ReadableStream<Uint8Array>, size: number) {
+/**
+ * SHA-256 of a stream as it passes. Multipart parts need it (R2 gives a part no content
+ * checksum), and pay for it: each chunk crosses into JavaScript.
+ */
+export function hashedPassThrough(read: Uint8Array, rest: ReadableStream<Uint8Array>) {
   const digest = new crypto.DigestStream("SHA-256");
   const digestWriter = digest.getWriter();
   const sha256 = digest.digest.then(toHex);
   sha256.catch(() => {}); // when the body fails the digest fails too; the caller handles that
-  const fixed = new FixedLengthStream(size);
   const hashing = new TransformStream<Uint8Array, Uint8Array>({
+    async start(controller) {
+      if (read.byteLength) {
+        await digestWriter.write(read);
+        controller.enqueue(read);
+      }
+    },
     async transform(chunk, controller) {
       await digestWriter.write(chunk);
       controller.enqueue(chunk);
@@ -204,11 +228,22 @@ export function hashedFixedLength(body: ReadableStream<Uint8Array>, size: number
       await digestWriter.close();
     },
   });
-  body
-    .pipeThrough(hashing)
-    .pipeTo(fixed.writable)
-    .catch(() => {});
-  return { stream: fixed.readable, sha256 };
+  rest.pipeTo(hashing.writable).catch(() => {});
+  return { stream: hashing.readable, sha256 };
+}
+
+/**
+ * How a single upload is identified for duplicate detection: R2's MD5 of what it stored,
+ * read back natively only if R2 did not report one.
+ */
+async function contentHashOf(files: R2Bucket, stored: R2Object): Promise<string> {
+  const md5 = stored.checksums.md5;
+  if (md5) return `md5-${toHex(md5)}`;
+  const digest = new crypto.DigestStream("MD5");
+  const object = await files.get(stored.key);
+  if (!object) throw new Error(`${stored.key} vanished while it was being recorded`);
+  await object.body.pipeTo(digest);
+  return `md5-${toHex(await digest.digest)}`;
 }
 
 /** Records an upload whose bytes are in R2 as a version, and hands it to the account's tracker. */

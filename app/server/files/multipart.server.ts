@@ -2,7 +2,7 @@ import { eq, sql } from "drizzle-orm";
 import { PART_SIZE } from "~/lib/file-kinds";
 import { fileUploads } from "../db/schema";
 import { detectFileType, SNIFF_BYTES } from "./detect.server";
-import { finishUpload, hashedFixedLength, peek, toHex, type UploadResult } from "./files.server";
+import { finishUpload, hashedPassThrough, peek, pipeSized, toHex, type UploadResult } from "./files.server";
 import { type Account, type FileStores, UploadRefused } from "./library.server";
 import {
   discardUploadObject,
@@ -104,22 +104,20 @@ export async function uploadPart(
   if (part.size !== expected) {
     throw new UploadRefused(`Part ${partNumber} should be ${expected} bytes, not ${part.size}.`, 400);
   }
-  let body = part.body;
+  const { head, read, rest } = await peek(part.body, SNIFF_BYTES);
   if (partNumber === 1) {
-    const { head, whole, cancel } = await peek(part.body, SNIFF_BYTES);
     const detected = detectFileType(row.fileName, head);
     if (!detected.ok) {
-      await cancel();
+      await rest.cancel();
       await abortMultipartUpload(stores, account, uploadId);
       throw new UploadRefused(detected.reason, 415);
     }
-    body = whole;
   }
-  const { stream, sha256 } = hashedFixedLength(body, part.size);
+  const { stream, sha256 } = hashedPassThrough(read, rest);
   const multipart = stores.files.resumeMultipartUpload(row.r2Key, row.r2UploadId);
   let uploaded: R2UploadedPart;
   try {
-    uploaded = await multipart.uploadPart(partNumber, stream);
+    uploaded = await pipeSized(new Uint8Array(0), stream, part.size, (body) => multipart.uploadPart(partNumber, body));
   } catch {
     throw new UploadRefused(`Part ${partNumber} did not arrive whole. It will be sent again when you resume.`, 400);
   }
@@ -162,7 +160,7 @@ export async function completeMultipartUpload(
     // hash identically, which is what duplicate detection needs.
     const joined = new TextEncoder().encode(parts.map((p) => p.sha256 ?? p.etag).join(""));
     const treeHash = `parts-${toHex(await crypto.subtle.digest("SHA-256", joined))}`;
-    return await finishUpload(stores, account, row, { contentType: detected.contentType, sha256: treeHash });
+    return await finishUpload(stores, account, row, { contentType: detected.contentType, contentHash: treeHash });
   } catch (error) {
     // The completed object is this upload's own; nothing else is touched.
     await stores.files.delete(row.r2Key);

@@ -139,7 +139,7 @@ export async function releaseUpload(stores: Pick<FileStores, "db">, uploadId: st
 
 export interface StoredBytes {
   contentType: string;
-  sha256: string;
+  contentHash: string;
 }
 
 /**
@@ -164,16 +164,16 @@ export async function recordUpload(
     // written only while the reservation exists, the bytes are new and the quota holds.
     d1
       .prepare(
-        `INSERT INTO file_metadata (file_key, username, file_name, file_size, content_type, sha256, status,
+        `INSERT INTO file_metadata (file_key, username, file_name, file_size, content_type, content_hash, status,
           current_version, created_at, updated_at)
         SELECT ?1, ?2, ?3, ?4, ?5, ?6, 'uploaded', 1, ?7, ?7
         WHERE EXISTS (SELECT 1 FROM file_uploads WHERE id = ?8)
           AND NOT EXISTS (SELECT 1 FROM file_versions v JOIN file_metadata m ON m.file_key = v.file_key
-            WHERE m.username = ?2 AND v.sha256 = ?6)
+            WHERE m.username = ?2 AND v.content_hash = ?6)
           AND (SELECT coalesce(sum(v.file_size), 0) FROM file_versions v
             JOIN file_metadata m ON m.file_key = v.file_key WHERE m.username = ?2) + ?4 <= ?9
         ON CONFLICT (username, file_name) DO UPDATE SET current_version = current_version + 1,
-          file_size = excluded.file_size, content_type = excluded.content_type, sha256 = excluded.sha256,
+          file_size = excluded.file_size, content_type = excluded.content_type, content_hash = excluded.content_hash,
           status = 'uploaded', page_count = NULL, error = NULL, updated_at = excluded.updated_at,
           version = version + 1`,
       )
@@ -183,7 +183,7 @@ export async function recordUpload(
         upload.fileName,
         upload.totalSize,
         bytes.contentType,
-        bytes.sha256,
+        bytes.contentHash,
         now,
         upload.id,
         stores.limits.maxUserBytes,
@@ -191,12 +191,12 @@ export async function recordUpload(
     // The version, numbered by the row above — only if that statement wrote it.
     d1
       .prepare(
-        `INSERT INTO file_versions (file_key, version_number, r2_key, file_size, content_type, sha256, status,
+        `INSERT INTO file_versions (file_key, version_number, r2_key, file_size, content_type, content_hash, status,
           created_at, updated_at)
         SELECT file_key, current_version, ?1, ?2, ?3, ?4, 'uploaded', ?5, ?5
         FROM file_metadata WHERE username = ?6 AND file_name = ?7 AND changes() > 0`,
       )
-      .bind(upload.r2Key, upload.totalSize, bytes.contentType, bytes.sha256, now, user, upload.fileName),
+      .bind(upload.r2Key, upload.totalSize, bytes.contentType, bytes.contentHash, now, user, upload.fileName),
     d1.prepare("DELETE FROM file_uploads WHERE id = ?1").bind(upload.id),
   ]);
   if (!upserted?.meta.changes) {
@@ -222,7 +222,7 @@ async function whyNotRecorded(
     .select({ fileName: fileMetadata.fileName, versionNumber: fileVersions.versionNumber })
     .from(fileVersions)
     .innerJoin(fileMetadata, eq(fileMetadata.fileKey, fileVersions.fileKey))
-    .where(and(eq(fileMetadata.username, account.username), eq(fileVersions.sha256, bytes.sha256)))
+    .where(and(eq(fileMetadata.username, account.username), eq(fileVersions.contentHash, bytes.contentHash)))
     .limit(1);
   if (duplicate) {
     return new UploadRefused(
