@@ -87,6 +87,19 @@ describe("local adapters", () => {
       new TrackerVectorStore(state.storage.sql).query(query, { topK: 10 }),
     );
     expect(afterRestart).toEqual(top);
+    // Deleting from anywhere (the best ones among them) leaves exactly the rest, in memory and in SQLite.
+    const deleted = new Set([
+      ...expected.slice(0, 5).map((m) => m.id),
+      ...records.filter((_, i) => i % 3 === 0).map((r) => r.id),
+    ]);
+    await index.deleteByIds(id, [...deleted]);
+    const remaining = expected.filter((m) => !deleted.has(m.id)).slice(0, 10);
+    expect((await index.query(id, query, { topK: 10 })).map((m) => m.id)).toEqual(remaining.map((m) => m.id));
+    const reread = await runInDurableObject(trackerOf(id), (_instance, state) =>
+      new TrackerVectorStore(state.storage.sql).query(query, { topK: 300 }),
+    );
+    expect(reread.length).toBe(records.length - deleted.size);
+    expect(reread.slice(0, 10).map((m) => m.id)).toEqual(remaining.map((m) => m.id));
   });
 });
 
