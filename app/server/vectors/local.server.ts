@@ -10,15 +10,18 @@ import type { Embedder } from "./ports.server";
 
 const DIMENSIONS = 256;
 
-/** FNV-1a: a fast, stable 32-bit hash (the same in every run and runtime). */
-function hash(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+/** FNV-1a (a fast, stable 32-bit hash, the same in every run and runtime), continued from `h`. */
+function fnv(h: number, text: string, start = 0, end = text.length): number {
+  let x = h;
+  for (let i = start; i < end; i++) x = Math.imul(x ^ text.charCodeAt(i), FNV_PRIME);
+  return x;
 }
+const WORD_SEED = fnv(FNV_OFFSET, "w:");
+const TRIGRAM_SEED = fnv(FNV_OFFSET, "t:");
+const SPACE = 32;
 
 export class HashingEmbedder implements Embedder {
   readonly name = "local lexical embedder (hashed words and trigrams)";
@@ -32,22 +35,34 @@ export class HashingEmbedder implements Embedder {
     return texts.map((text) => this.embedOne(text));
   }
 
+  /**
+   * Hashes each word (as "w:word") and each trigram of " word " (as "t:abc") without
+   * building those strings: a big file's ingestion embeds millions of them, and garbage
+   * is what grows the isolate's heap.
+   */
   private embedOne(text: string): number[] {
-    const vector = new Array<number>(DIMENSIONS).fill(0);
-    const add = (feature: string, weight: number) => {
-      const h = hash(feature);
+    const vector = new Float64Array(DIMENSIONS);
+    const add = (feature: number, weight: number) => {
+      const h = feature >>> 0;
       // The sign bit spreads collisions around zero instead of piling them up.
-      vector[h % DIMENSIONS] = (vector[h % DIMENSIONS] ?? 0) + (h & 0x80000000 ? -weight : weight);
+      vector[h % DIMENSIONS] = (vector[h % DIMENSIONS] as number) + (h & 0x80000000 ? -weight : weight);
     };
     for (const word of text
       .toLowerCase()
       .normalize("NFKD")
       .match(/\p{L}[\p{L}\p{N}']*|\p{N}+/gu) ?? []) {
-      add(`w:${word}`, 1);
-      const padded = ` ${word} `;
-      for (let i = 0; i + 3 <= padded.length; i++) add(`t:${padded.slice(i, i + 3)}`, 0.5);
+      add(fnv(WORD_SEED, word), 1);
+      // The trigrams of the word padded with a space on each side.
+      const codeAt = (i: number) => (i === 0 || i === word.length + 1 ? SPACE : word.charCodeAt(i - 1));
+      for (let i = 0; i + 3 <= word.length + 2; i++) {
+        let h = TRIGRAM_SEED;
+        for (let j = i; j < i + 3; j++) h = Math.imul(h ^ codeAt(j), FNV_PRIME);
+        add(h, 0.5);
+      }
     }
-    const norm = Math.hypot(...vector) || 1;
-    return vector.map((v) => v / norm);
+    let sum = 0;
+    for (const v of vector) sum += v * v;
+    const norm = Math.sqrt(sum) || 1;
+    return Array.from(vector, (v) => v / norm);
   }
 }
