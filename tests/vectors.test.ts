@@ -23,6 +23,46 @@ describe("local adapters", () => {
     expect(cosine(lich, liches)).toBeGreaterThan(cosine(lich, market) + 0.2);
   });
 
+  it("hashes exactly the words and trigrams the word pattern defines, in every script", async () => {
+    // The definition the scanner implements, written the slow and obvious way: a stored
+    // vector must not change when the embedder gets faster.
+    const fnv = (text: string) => {
+      let h = 0x811c9dc5;
+      for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+      return h >>> 0;
+    };
+    const reference = (text: string) => {
+      const vector = new Array<number>(256).fill(0);
+      const add = (feature: string, weight: number) => {
+        const h = fnv(feature);
+        vector[h % 256] = (vector[h % 256] ?? 0) + (h & 0x80000000 ? -weight : weight);
+      };
+      for (const word of text
+        .toLowerCase()
+        .normalize("NFKD")
+        .match(/\p{L}[\p{L}\p{N}']*|\p{N}+/gu) ?? []) {
+        add(`w:${word}`, 1);
+        const padded = ` ${word} `;
+        for (let i = 0; i + 3 <= padded.length; i++) add(`t:${padded.slice(i, i + 3)}`, 0.5);
+      }
+      const norm = Math.hypot(...vector) || 1;
+      return vector.map((v) => v / norm);
+    };
+    const texts = [
+      "A 3rd-level spell: don't stop at 1,000 gp — O'Brien's ‘quoted’ tower",
+      "𝐀𝐁𝐂 mathematical letters, ١٢٣ Arabic digits, 二十 and ½ and x²",
+      "'leading apostrophe, trailing' and a lone \ud800 surrogate",
+      "Ǆungla İstanbul straße ÅÍÎÏ ﬁre ball Ω≈ç√",
+      "",
+    ];
+    const vectors = await new HashingEmbedder().embed(texts);
+    const worstDifference = texts.map((text, i) => {
+      const expected = reference(text);
+      return Math.max(...(vectors[i] ?? []).map((v, d) => Math.abs(v - (expected[d] ?? Number.NaN))));
+    });
+    expect(worstDifference.every((d) => d < 1e-12)).toBe(true);
+    expect(vectors.map((v) => v.length)).toEqual(texts.map(() => 256));
+  });
   it("keeps each account's vectors in its own tracker, filters by file, replaces and deletes at once", async () => {
     const [gm, other] = [await newUser(), await newUser()];
     const index = new TrackerVectorIndex(trackerOf);
@@ -58,7 +98,8 @@ describe("local adapters", () => {
       const norm = Math.hypot(...values);
       return values.map((v) => v / norm);
     };
-    const records = Array.from({ length: 300 }, (_, i) => ({
+    // More than two of the index's blocks of 1,024 vectors.
+    const records = Array.from({ length: 2_500 }, (_, i) => ({
       id: `f${i % 7}:v1:${i}`,
       values: random(i + 1),
       fileKey: `f${i % 7}`,
@@ -96,7 +137,7 @@ describe("local adapters", () => {
     const remaining = expected.filter((m) => !deleted.has(m.id)).slice(0, 10);
     expect((await index.query(id, query, { topK: 10 })).map((m) => m.id)).toEqual(remaining.map((m) => m.id));
     const reread = await runInDurableObject(trackerOf(id), (_instance, state) =>
-      new TrackerVectorStore(state.storage.sql).query(query, { topK: 300 }),
+      new TrackerVectorStore(state.storage.sql).query(query, { topK: 2_500 }),
     );
     expect(reread.length).toBe(records.length - deleted.size);
     expect(reread.slice(0, 10).map((m) => m.id)).toEqual(remaining.map((m) => m.id));

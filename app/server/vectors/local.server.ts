@@ -22,6 +22,48 @@ function fnv(h: number, text: string, start = 0, end = text.length): number {
 const WORD_SEED = fnv(FNV_OFFSET, "w:");
 const TRIGRAM_SEED = fnv(FNV_OFFSET, "t:");
 const SPACE = 32;
+const APOSTROPHE = 39;
+
+const OTHER = 1;
+const LETTER = 2;
+const NUMBER = 3;
+/** Each code point's class (\p{L}, \p{N} or neither), filled in as code points are first seen. */
+let classes: Uint8Array | null = null;
+function classOf(cp: number): number {
+  if (cp < 128) {
+    if ((cp >= 97 && cp <= 122) || (cp >= 65 && cp <= 90)) return LETTER;
+    return cp >= 48 && cp <= 57 ? NUMBER : OTHER;
+  }
+  classes ??= new Uint8Array(0x110000);
+  let known = classes[cp] as number;
+  if (!known) {
+    const char = String.fromCodePoint(cp);
+    known = /\p{L}/u.test(char) ? LETTER : /\p{N}/u.test(char) ? NUMBER : OTHER;
+    classes[cp] = known;
+  }
+  return known;
+}
+
+/** Adds one hashed feature; the hash's sign bit spreads collisions around zero instead of piling them up. */
+function addFeature(vector: Float64Array, hash: number, weight: number): void {
+  const h = hash >>> 0;
+  const at = h % DIMENSIONS;
+  vector[at] = (vector[at] as number) + (h & 0x80000000 ? -weight : weight);
+}
+
+/** A word (`text[start, end)`) as "w:word", and each trigram of " word " as "t:abc". */
+function addWord(vector: Float64Array, text: string, start: number, end: number): void {
+  addFeature(vector, fnv(WORD_SEED, text, start, end), 1);
+  const padded = end - start + 2;
+  for (let i = 0; i + 3 <= padded; i++) {
+    let h = TRIGRAM_SEED;
+    for (let j = i; j < i + 3; j++) {
+      const code = j === 0 || j === padded - 1 ? SPACE : text.charCodeAt(start + j - 1);
+      h = Math.imul(h ^ code, FNV_PRIME);
+    }
+    addFeature(vector, h, 0.5);
+  }
+}
 
 export class HashingEmbedder implements Embedder {
   readonly name = "local lexical embedder (hashed words and trigrams)";
@@ -36,33 +78,35 @@ export class HashingEmbedder implements Embedder {
   }
 
   /**
-   * Hashes each word (as "w:word") and each trigram of " word " (as "t:abc") without
-   * building those strings: a big file's ingestion embeds millions of them, and garbage
-   * is what grows the isolate's heap.
+   * The words are what /\p{L}[\p{L}\p{N}']*|\p{N}+/u would match, found by scanning and
+   * hashed in place: a big file's ingestion meets millions of words, and building a string
+   * for each word and trigram was most of the garbage that grew the isolate's heap.
    */
   private embedOne(text: string): number[] {
     const vector = new Float64Array(DIMENSIONS);
-    const add = (feature: number, weight: number) => {
-      const h = feature >>> 0;
-      // The sign bit spreads collisions around zero instead of piling them up.
-      vector[h % DIMENSIONS] = (vector[h % DIMENSIONS] as number) + (h & 0x80000000 ? -weight : weight);
-    };
-    for (const word of text
-      .toLowerCase()
-      .normalize("NFKD")
-      .match(/\p{L}[\p{L}\p{N}']*|\p{N}+/gu) ?? []) {
-      add(fnv(WORD_SEED, word), 1);
-      // The trigrams of the word padded with a space on each side.
-      const codeAt = (i: number) => (i === 0 || i === word.length + 1 ? SPACE : word.charCodeAt(i - 1));
-      for (let i = 0; i + 3 <= word.length + 2; i++) {
-        let h = TRIGRAM_SEED;
-        for (let j = i; j < i + 3; j++) h = Math.imul(h ^ codeAt(j), FNV_PRIME);
-        add(h, 0.5);
+    const folded = text.toLowerCase().normalize("NFKD");
+    const n = folded.length;
+    let i = 0;
+    while (i < n) {
+      const first = folded.codePointAt(i) as number;
+      const kind = classOf(first);
+      const start = i;
+      i += first > 0xffff ? 2 : 1;
+      if (kind === OTHER) continue;
+      while (i < n) {
+        const cp = folded.codePointAt(i) as number;
+        const next = classOf(cp);
+        const continues = kind === LETTER ? next !== OTHER || cp === APOSTROPHE : next === NUMBER;
+        if (!continues) break;
+        i += cp > 0xffff ? 2 : 1;
       }
+      addWord(vector, folded, start, i);
     }
     let sum = 0;
-    for (const v of vector) sum += v * v;
+    for (let d = 0; d < DIMENSIONS; d++) sum += (vector[d] as number) ** 2;
     const norm = Math.sqrt(sum) || 1;
-    return Array.from(vector, (v) => v / norm);
+    const unit = new Array<number>(DIMENSIONS);
+    for (let d = 0; d < DIMENSIONS; d++) unit[d] = (vector[d] as number) / norm;
+    return unit;
   }
 }

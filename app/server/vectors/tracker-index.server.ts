@@ -10,16 +10,20 @@ import type { VectorIndex, VectorMatch, VectorRecord } from "./ports.server";
  * those of an exact cosine scan; deletes take effect before they return.
  */
 
+/** Vectors per block of memory: 256 KB of 256-d int8 vectors. */
+const BLOCK = 1024;
+
 /**
- * Every vector of the account in one block of memory: slot i holds values[i·dims …
- * (i+1)·dims), its id, file and scale (value ≈ int8 × scale / 127). One allocation
- * instead of one per vector keeps a big library small in memory and the scan contiguous.
+ * Every vector of the account, packed: slot i holds its values at offset (i % BLOCK)·dims of
+ * block ⌊i / BLOCK⌋, its scale (value ≈ int8 × scale / 127), id and file. A few blocks instead
+ * of an allocation per vector keep a big library small and its scan contiguous; blocks are
+ * only ever added, never copied into bigger ones, so growing leaves no garbage behind.
  */
 class PackedVectors {
   private dims = 0;
   private count = 0;
-  private values = new Int8Array(0);
-  private scales = new Float64Array(0);
+  private readonly values: Int8Array[] = [];
+  private readonly scales: Float64Array[] = [];
   private readonly ids: string[] = [];
   private readonly fileKeys: string[] = [];
   private readonly slots = new Map<string, number>();
@@ -36,41 +40,55 @@ class PackedVectors {
     let slot = this.slots.get(id);
     if (slot === undefined) {
       slot = this.count++;
-      this.reserve(this.count);
+      if (slot % BLOCK === 0) {
+        this.values.push(new Int8Array(BLOCK * this.dims));
+        this.scales.push(new Float64Array(BLOCK));
+      }
       this.slots.set(id, slot);
       this.ids[slot] = id;
     }
     this.fileKeys[slot] = fileKey;
-    this.scales[slot] = scale;
-    this.values.set(values, slot * this.dims);
+    (this.scales[Math.floor(slot / BLOCK)] as Float64Array)[slot % BLOCK] = scale;
+    (this.values[Math.floor(slot / BLOCK)] as Int8Array).set(values, (slot % BLOCK) * this.dims);
   }
 
-  /** Moves the last vector into the freed slot, so the block stays dense. */
+  /** Moves the last vector into the freed slot, so the slots stay dense. */
   delete(id: string): void {
     const slot = this.slots.get(id);
     if (slot === undefined) return;
     const last = --this.count;
     if (slot !== last) {
       const moved = this.ids[last] as string;
+      const [to, from] = [this.at(slot), this.at(last)];
       this.ids[slot] = moved;
       this.fileKeys[slot] = this.fileKeys[last] as string;
-      this.scales[slot] = this.scales[last] as number;
-      this.values.copyWithin(slot * this.dims, last * this.dims, (last + 1) * this.dims);
+      to.scales[to.index] = from.scales[from.index] as number;
+      to.values.set(from.values.subarray(from.offset, from.offset + this.dims), to.offset);
       this.slots.set(moved, slot);
     }
     this.slots.delete(id);
     this.ids.length = last;
     this.fileKeys.length = last;
+    if (last % BLOCK === 0) {
+      this.values.pop();
+      this.scales.pop();
+    }
   }
 
   /** Calls `visit` with each vector's slot, file and cosine with `query` (a unit vector). */
   scan(query: Float32Array, visit: (slot: number, fileKey: string, score: number) => void): void {
-    const { dims, values, scales, fileKeys } = this;
-    for (let slot = 0; slot < this.count; slot++) {
-      let dot = 0;
-      const offset = slot * dims;
-      for (let i = 0; i < dims; i++) dot += (values[offset + i] as number) * (query[i] ?? 0);
-      visit(slot, fileKeys[slot] as string, (dot * (scales[slot] as number)) / 127);
+    const { dims, fileKeys } = this;
+    for (let block = 0; block < this.values.length; block++) {
+      const values = this.values[block] as Int8Array;
+      const scales = this.scales[block] as Float64Array;
+      const end = Math.min(BLOCK, this.count - block * BLOCK);
+      for (let index = 0; index < end; index++) {
+        let dot = 0;
+        const offset = index * dims;
+        for (let i = 0; i < dims; i++) dot += (values[offset + i] as number) * (query[i] ?? 0);
+        const slot = block * BLOCK + index;
+        visit(slot, fileKeys[slot] as string, (dot * (scales[index] as number)) / 127);
+      }
     }
   }
 
@@ -78,22 +96,26 @@ class PackedVectors {
     return this.ids[slot] as string;
   }
 
-  private reserve(count: number): void {
-    if (count <= this.scales.length) return;
-    const capacity = Math.max(64, count, this.scales.length * 2);
-    const values = new Int8Array(capacity * this.dims);
-    values.set(this.values.subarray(0, (count - 1) * this.dims));
-    const scales = new Float64Array(capacity);
-    scales.set(this.scales.subarray(0, count - 1));
-    this.values = values;
-    this.scales = scales;
+  private at(slot: number) {
+    const block = Math.floor(slot / BLOCK);
+    const index = slot % BLOCK;
+    return {
+      values: this.values[block] as Int8Array,
+      scales: this.scales[block] as Float64Array,
+      index,
+      offset: index * this.dims,
+    };
   }
 }
 
 /** int8 quantisation: a 256-d vector is 256 bytes and a scale; the score stays within a hundredth. */
 export function quantise(values: number[]): { scale: number; values: Int8Array } {
-  const scale = Math.max(...values.map(Math.abs)) || 1;
-  return { scale, values: Int8Array.from(values, (v) => Math.round((v / scale) * 127)) };
+  let scale = 0;
+  for (const v of values) scale = Math.max(scale, Math.abs(v));
+  scale ||= 1;
+  const quantised = new Int8Array(values.length);
+  for (let i = 0; i < values.length; i++) quantised[i] = Math.round(((values[i] as number) / scale) * 127);
+  return { scale, values: quantised };
 }
 
 export interface VectorQuery {
