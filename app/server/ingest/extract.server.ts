@@ -323,10 +323,14 @@ export function decodeText(bytes: Uint8Array): string {
   return new TextDecoder(encodingOf(bytes)).decode(bytes);
 }
 
+/** Bytes read from a text file at a time, into one buffer used again for every read. */
+const TEXT_READ_BYTES = 64 * 1024;
+
 /**
- * Reads a Markdown or text file from a stream, handing out blocks as they complete:
- * neither the file's bytes nor its whole text are ever held at once. Fails past
- * MAX_TEXT_CHARS.
+ * Reads a Markdown or text file from a byte stream (an R2 body), handing out blocks as they
+ * complete: neither the file's bytes nor its whole text are ever held at once. It reads
+ * into one buffer again and again (a BYOB reader), so a 20 MB file leaves no 20 MB of
+ * buffers for the garbage collector. Fails past MAX_TEXT_CHARS.
  */
 export async function readTextStream(
   body: ReadableStream<Uint8Array>,
@@ -343,14 +347,16 @@ export async function readTextStream(
     if (chars > MAX_TEXT_CHARS) throw tooMuchText();
     lines.push(text);
   };
-  const stream = body.getReader();
+  const stream = body.getReader({ mode: "byob" });
+  let buffer = new ArrayBuffer(TEXT_READ_BYTES);
   try {
     for (;;) {
-      const { value: piece, done } = await stream.read();
-      if (done) break;
+      const { value: piece, done } = await stream.read(new Uint8Array(buffer));
+      if (done || !piece) break;
+      buffer = piece.buffer as ArrayBuffer;
       if (!decoder) {
         // The byte-order mark needs the first 2–3 bytes, which may arrive split.
-        head = head.length ? concatBytes(head, piece) : piece;
+        head = concatBytes(head, piece);
         if (head.length < 3) continue;
         decoder = new TextDecoder(encodingOf(head));
         take(decoder.decode(head, { stream: true }));
