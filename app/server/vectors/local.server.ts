@@ -72,6 +72,8 @@ export class HashingEmbedder implements Embedder {
   readonly semantic = false;
   /** Below this a passage shares with the query little more than common trigrams. */
   readonly minSimilarity = 0.2;
+  /** The features' sums, for one text at a time (embedding is synchronous). */
+  private readonly sums = new Float64Array(DIMENSIONS);
 
   async embed(texts: string[]): Promise<number[][]> {
     return texts.map((text) => this.embedOne(text));
@@ -83,7 +85,7 @@ export class HashingEmbedder implements Embedder {
    * for each word and trigram was most of the garbage that grew the isolate's heap.
    */
   private embedOne(text: string): number[] {
-    const vector = new Float64Array(DIMENSIONS);
+    const vector = this.sums.fill(0);
     const folded = text.toLowerCase().normalize("NFKD");
     const n = folded.length;
     let i = 0;

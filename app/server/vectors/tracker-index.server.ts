@@ -109,11 +109,13 @@ class PackedVectors {
 }
 
 /** int8 quantisation: a 256-d vector is 256 bytes and a scale; the score stays within a hundredth. */
-export function quantise(values: number[]): { scale: number; values: Int8Array } {
+export function quantise(
+  values: number[],
+  quantised = new Int8Array(values.length),
+): { scale: number; values: Int8Array } {
   let scale = 0;
   for (const v of values) scale = Math.max(scale, Math.abs(v));
   scale ||= 1;
-  const quantised = new Int8Array(values.length);
   for (let i = 0; i < values.length; i++) quantised[i] = Math.round(((values[i] as number) / scale) * 127);
   return { scale, values: quantised };
 }
@@ -157,8 +159,11 @@ export class TrackerVectorStore {
 
   upsert(vectors: VectorRecord[]): void {
     const cache = this.loaded();
+    // One buffer for the batch: SQLite and the packed block each copy what they keep.
+    let scratch = new Int8Array(0);
     for (const vector of vectors) {
-      const { scale, values } = quantise(vector.values);
+      if (scratch.length !== vector.values.length) scratch = new Int8Array(vector.values.length);
+      const { scale, values } = quantise(vector.values, scratch);
       this.sql.exec(
         "INSERT OR REPLACE INTO vectors (id, file_key, scale, data) VALUES (?, ?, ?, ?)",
         vector.id,
