@@ -222,6 +222,28 @@ describe("hybrid search", () => {
     ]);
   });
 
+  it("shows a rule and the table under its sub-heading as one result, titled by the rule", async () => {
+    const gm = await newUser();
+    const rule = Array.from(
+      { length: 14 },
+      (_, i) => `A tidecaller may spend tide points to raise a wave of strength ${i} against a ship.`,
+    ).join(" ");
+    const table = Array.from({ length: 14 }, (_, i) => `| ${i + 1} | ${i * 2} tide points |`).join("\n");
+    await ingest(gm, [
+      {
+        name: "Tidecaller.md",
+        body: `# Tidecaller\n\n## Raising Waves\n\n${rule}\n\n### Wave Costs\n\n| Wave | Cost |\n|---|---|\n${table}\n\n## Unrelated\n\nThe harbour cat sleeps all day.\n`,
+      },
+    ]);
+    const results = await search(gm, { query: "tide points wave", k: 10 });
+    const waves = results.filter((r) => r.source.kind === "chunk" && r.source.headingPath.includes("Raising Waves"));
+    expect(waves).toHaveLength(1);
+    expect(waves[0]).toMatchObject({ title: "Raising Waves" });
+    expect(waves[0]?.text).toContain("strength 0 against");
+    expect(waves[0]?.text).toContain("| 14 | 26 tide points |");
+    expect(waves[0]?.href).toMatch(/#passage-\d+$/);
+  });
+
   it("pages through more results than fit on one", async () => {
     const gm = await newUser();
     await ingest(

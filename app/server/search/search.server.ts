@@ -335,7 +335,7 @@ function fold(ranked: (Candidate & { score: number })[]): (Candidate & { score: 
       (k) =>
         k.source.kind === "chunk" &&
         k.source.fileKey === source.fileKey &&
-        k.source.headingPath.join("\u0000") === source.headingPath.join("\u0000") &&
+        oneSection(k.source.headingPath, source.headingPath) &&
         k.merged.length + 1 < MAX_MERGED &&
         [k.source.chunkIndex, ...k.merged].some((index) => Math.abs(index - source.chunkIndex) === 1),
     );
@@ -345,7 +345,13 @@ function fold(ranked: (Candidate & { score: number })[]): (Candidate & { score: 
         source.chunkIndex < first
           ? `${candidate.text}\n\n${withoutOverlap(candidate.text, neighbour.text)}`
           : `${neighbour.text}\n\n${withoutOverlap(neighbour.text, candidate.text)}`;
-      neighbour.merged.push(source.chunkIndex);
+      // A rule and the table or sub-rule under it: the result is the enclosing section.
+      if (source.headingPath.length < neighbour.source.headingPath.length) {
+        neighbour.merged.push(neighbour.source.chunkIndex);
+        neighbour.title = candidate.title;
+        neighbour.href = candidate.href;
+        neighbour.source = { ...neighbour.source, headingPath: source.headingPath, chunkIndex: source.chunkIndex };
+      } else neighbour.merged.push(source.chunkIndex);
       byText.set(key, neighbour);
       continue;
     }
@@ -354,6 +360,13 @@ function fold(ranked: (Candidate & { score: number })[]): (Candidate & { score: 
     byText.set(key, result);
   }
   return kept.map(({ merged: _merged, ...result }) => result);
+}
+
+/** Two passages of one section: the same heading path, or one's path inside the other's. */
+function oneSection(a: string[], b: string[]): boolean {
+  const [shorter, longer] = a.length <= b.length ? [a, b] : [b, a];
+  if (shorter.length === 0) return longer.length === 0;
+  return shorter.every((heading, i) => longer[i] === heading);
 }
 
 /**
