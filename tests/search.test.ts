@@ -120,6 +120,20 @@ describe("query handling", () => {
     expect(ftsAnyTerm(["21st"], ["body"])).toBe('{body} : (("21st" OR "21"))');
   });
 
+  it("finds the irregular plural of a word and the singular of one, which stemming cannot join", async () => {
+    const gm = await newUser();
+    await ingest(gm, [
+      { name: "Trance.md", body: "# Trance\n\nElves never dream; they meditate for four hours instead.\n" },
+      { name: "Pit.md", body: "# Spiked Pit\n\nA hidden pit, one foot across, lined with iron spikes.\n" },
+      { name: "Harbour.md", body: "# Harbour\n\nFishing boats and gulls.\n" },
+    ]);
+    const [elf] = await search(gm, { query: "Does an elf dream?", k: 5 });
+    expect(elf).toMatchObject({ title: "Trance" });
+    const [feet] = await search(gm, { query: "pit two feet wide", k: 5 });
+    expect(feet).toMatchObject({ title: "Spiked Pit" });
+    expect(ftsAnyTerm(["dwarves"], ["body"])).toBe('{body} : (("dwarves" OR "dwarf"))');
+  });
+
   it("matches the word being typed as a prefix only once it has three letters", () => {
     // One or two letters would walk every tenant's terms that start with them.
     expect(ftsAnyTerm(["grapple", "a"], ["chunk_text"], true)).toBe('{chunk_text} : ("grapple" OR "a")');

@@ -38,8 +38,35 @@ const ordinal = (n: number) => {
   return `${n}${suffix}`;
 };
 
-/** Other tokens that count as the term: digits for number words, the bare number of an ordinal. */
+/**
+ * English plurals that a stemmer cannot join to their singular ("elves" stems to "elv",
+ * "feet" stays "feet"): each form of a pair also counts as the other. Fantasy text is full
+ * of them (elves, dwarves, wolves, feet, teeth, dice).
+ */
+const IRREGULAR_PLURALS = new Map<string, string>(
+  (
+    "elf elves,dwarf dwarves,wolf wolves,thief thieves,knife knives,life lives,half halves,staff staves," +
+    "leaf leaves,self selves,shelf shelves,wife wives,calf calves,hoof hooves,scarf scarves,wharf wharves," +
+    "foot feet,tooth teeth,goose geese,man men,woman women,child children,person people,mouse mice," +
+    "louse lice,die dice,ox oxen,fungus fungi,larva larvae,cactus cacti,nucleus nuclei,criterion criteria"
+  )
+    .split(",")
+    .flatMap((pair) => {
+      const [one = "", many = ""] = pair.split(" ");
+      return [
+        [one, many],
+        [many, one],
+      ] as [string, string][];
+    }),
+);
+
+/**
+ * Other tokens that count as the term: digits for number words, the bare number of an
+ * ordinal, the other form of an irregular plural.
+ */
 export function alternativesOf(term: string): string[] {
+  const irregular = IRREGULAR_PLURALS.get(term);
+  if (irregular) return [irregular];
   const cardinal = CARDINALS.indexOf(term);
   if (cardinal >= 0) return [String(cardinal)];
   const nth = ORDINALS.indexOf(term);
