@@ -87,6 +87,22 @@ describe("local adapters", () => {
     expect((await index.query(other.id, crown, { topK: 5 })).map((m) => m.id)).toEqual(["c:v1:0"]);
   });
 
+  it("refuses a vector of another size without storing it, and takes a new size once empty", async () => {
+    const { id } = await newUser();
+    const index = new TrackerVectorIndex(trackerOf);
+    const unit = (n: number) => Array.from({ length: n }, (_, i) => (i === 0 ? 1 : 0));
+    await index.upsert(id, [{ id: "a:v1:0", values: unit(256), fileKey: "a" }]);
+    await expect(index.upsert(id, [{ id: "b:v1:0", values: unit(8), fileKey: "b" }])).rejects.toThrow(/dimensions/);
+    // Nothing of the refused vector reached SQLite: a restarted object still reads its index.
+    const reread = await runInDurableObject(trackerOf(id), (_instance, state) =>
+      new TrackerVectorStore(state.storage.sql).query(unit(256), { topK: 5 }).map((m) => m.id),
+    );
+    expect(reread).toEqual(["a:v1:0"]);
+    await index.deleteByIds(id, ["a:v1:0"]);
+    await index.upsert(id, [{ id: "b:v1:0", values: unit(8), fileKey: "b" }]);
+    expect((await index.query(id, unit(8), { topK: 5 })).map((m) => m.id)).toEqual(["b:v1:0"]);
+  });
+
   it("answers exactly what a scan of every vector would, also after the object restarts", async () => {
     const { id } = await newUser();
     const random = (seed: number) => {

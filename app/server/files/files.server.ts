@@ -116,16 +116,25 @@ export async function pipeSized<T>(
   write: (body: ReadableStream<Uint8Array>) => Promise<T>,
 ): Promise<T> {
   const fixed = new FixedLengthStream(size);
+  const stop = new AbortController();
   const sending = (async () => {
     if (read.byteLength) {
       const writer = fixed.writable.getWriter();
       await writer.write(read);
       writer.releaseLock();
     }
-    await rest.pipeTo(fixed.writable);
+    await rest.pipeTo(fixed.writable, { signal: stop.signal });
   })();
-  const [written] = await Promise.all([write(fixed.readable), sending]);
-  return written;
+  sending.catch(() => {}); // its failure is the write's failure too, reported below
+  try {
+    const [written] = await Promise.all([write(fixed.readable), sending]);
+    return written;
+  } catch (error) {
+    // R2 refused or the body broke: stop reading the rest of the request body now.
+    stop.abort(error);
+    await rest.cancel(error).catch(() => {});
+    throw error;
+  }
 }
 
 // workerd globals that the DOM typings used by this project do not describe.

@@ -32,10 +32,19 @@ class PackedVectors {
     return this.count;
   }
 
-  set(id: string, fileKey: string, scale: number, values: Int8Array): void {
-    if (!this.dims) this.dims = values.length;
-    if (values.length !== this.dims) {
+  /** Throws for a vector of another size than those held (an index starts, and starts again when empty, with the first). */
+  check(values: { length: number }): void {
+    if (this.count > 0 && values.length !== this.dims) {
       throw new Error(`A vector of ${values.length} dimensions cannot join an index of ${this.dims}.`);
+    }
+  }
+
+  set(id: string, fileKey: string, scale: number, values: Int8Array): void {
+    this.check(values);
+    if (this.count === 0) {
+      this.dims = values.length;
+      this.values.length = 0;
+      this.scales.length = 0;
     }
     let slot = this.slots.get(id);
     if (slot === undefined) {
@@ -162,6 +171,8 @@ export class TrackerVectorStore {
     // One buffer for the batch: SQLite and the packed block each copy what they keep.
     let scratch = new Int8Array(0);
     for (const vector of vectors) {
+      // Before SQLite: a vector that cannot join the index is never stored.
+      cache.check(vector.values);
       if (scratch.length !== vector.values.length) scratch = new Int8Array(vector.values.length);
       const { scale, values } = quantise(vector.values, scratch);
       this.sql.exec(
