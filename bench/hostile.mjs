@@ -669,10 +669,17 @@ async function runInput(victim, input, bytes, workerd) {
   let peak = before;
   let peakAnon = start.anonKiB;
   let peakFile = start.fileKiB;
+  // The upload's own window and what comes after it, apart (the local R2 baseline is the upload's).
+  let uploading = true;
+  let peakUpload = before;
+  let atUploadEnd = before;
+  let peakAfterUpload = before;
   const sampler = setInterval(() => {
     try {
       const now = memoryOf(workerd);
       peak = Math.max(peak, now.rssKiB);
+      if (uploading) peakUpload = Math.max(peakUpload, now.rssKiB);
+      else peakAfterUpload = Math.max(peakAfterUpload, now.rssKiB);
       peakAnon = Math.max(peakAnon, now.anonKiB);
       peakFile = Math.max(peakFile, now.fileKiB);
     } catch {
@@ -689,6 +696,10 @@ async function runInput(victim, input, bytes, workerd) {
     upload = { status: 0, body: {}, text: error instanceof Error ? error.message : String(error) };
   }
   const uploadSeconds = (performance.now() - t0) / 1000;
+  atUploadEnd = memoryOf(workerd).rssKiB;
+  peakUpload = Math.max(peakUpload, atUploadEnd);
+  peakAfterUpload = atUploadEnd;
+  uploading = false;
   /** @type {any} */
   let job = null;
   let timedOut = false;
@@ -712,7 +723,9 @@ async function runInput(victim, input, bytes, workerd) {
   while (bystanderLog.some((r) => r.start <= tEnd && Number.isNaN(r.end)) && performance.now() < waitUntil)
     await sleep(50);
   clearInterval(sampler);
-  peak = Math.max(peak, memoryOf(workerd).rssKiB);
+  const atEnd = memoryOf(workerd).rssKiB;
+  peak = Math.max(peak, atEnd);
+  peakAfterUpload = Math.max(peakAfterUpload, atEnd);
   const cpuSeconds = cpuSecondsOf(workerd) - cpuBefore;
   const during = bystanderLog.filter((r) => r.start <= tEnd && r.end >= t0);
   const slowest = during.reduce((worst, r) => (r.ms > (worst?.ms ?? -1) ? r : worst), null);
@@ -799,6 +812,9 @@ async function runInput(victim, input, bytes, workerd) {
     seconds: round(seconds, 2),
     rssBeforeMB: round(before / 1024, 1),
     rssRiseMB: round(rssRiseMB, 1),
+    /** The peak rise while the upload request ran, and the rise after it over the RSS it ended at. */
+    uploadRiseMB: round((peakUpload - before) / 1024, 1),
+    afterUploadRiseMB: round((peakAfterUpload - atUploadEnd) / 1024, 1),
     /** Set by addLocalR2Baselines for big stored uploads. */
     localR2RiseMB: null,
     appRiseMB: round(rssRiseMB, 1),
@@ -898,7 +914,8 @@ async function addLocalR2Baselines(results, files) {
       bySize.set(r.bytes, await localR2PutRiseMB(/** @type {Buffer} */ (files.get(r.id))));
     }
     r.localR2RiseMB = bySize.get(r.bytes);
-    r.appRiseMB = round(Math.max(0, r.rssRiseMB - r.localR2RiseMB), 1);
+    // The baseline comes off the upload's own window only; what came after counts whole.
+    r.appRiseMB = round(Math.max(0, r.uploadRiseMB - r.localR2RiseMB) + r.afterUploadRiseMB, 1);
     r.bars.memory = r.appRiseMB < BARS.rssMB;
     r.pass = Object.values(r.bars).every(Boolean);
   }
@@ -914,7 +931,7 @@ function printTable(/** @type {any} */ report) {
   const lines = [];
   lines.push(
     `Hostile inputs: ${report.results.length}, passed ${report.results.filter((r) => r.pass).length}. ` +
-      `Bars: outcome ≤ ${BARS.seconds} s, workerd RSS rise < ${BARS.rssMB} MB (for a stored file of ${R2_BASELINE_MIN_BYTES / MiB} MiB or more: beyond what the local R2 alone takes to store the same bytes, measured in this run), every bystander request < ${BARS.bystanderMs} ms ` +
+      `Bars: outcome ≤ ${BARS.seconds} s, workerd RSS rise < ${BARS.rssMB} MB (for a stored file of ${R2_BASELINE_MIN_BYTES / MiB} MiB or more: \`app MB\`, the upload's rise less what the local R2 alone takes to store the same bytes, measured in this run, plus all of the rise after the upload), every bystander request < ${BARS.bystanderMs} ms ` +
       "and answered, no passages of a failed file, outcome as expected.",
   );
   lines.push(
