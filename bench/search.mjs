@@ -104,9 +104,9 @@ try {
 const othersLabel = `${OTHERS} other${OTHERS === 1 ? "" : "s"} × 1×`;
 
 // ---------------------------------------------------------------------------------------
-// The app's first passage query, ported from app/server/search/query.server.ts (queryTerms,
-// alternativesOf, ftsAnyTerm) and search.server.ts (columns title, context, body): keep
-// in step with them. The app runs this one and two more (heading only, NEAR pairs).
+// The app's search terms, ported from app/server/search/query.server.ts (queryTerms): keep
+// in step with it. Only the typed form of a question needs them; the FTS5 expressions the
+// app runs come from the app itself (GET /api/search?explain=1).
 
 const STOPWORDS = new Set(
   (
@@ -121,36 +121,8 @@ const STOPWORDS = new Set(
   ).split(" "),
 );
 const AFTER_HOW = new Set(["long", "far", "much", "many", "often", "big", "old"]);
-const CARDINALS =
-  "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty".split(
-    " ",
-  );
-const ORDINALS =
-  "zeroth first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth".split(
-    " ",
-  );
 const MAX_TERMS = 16;
 const MIN_PREFIX_LENGTH = 3;
-const PASSAGE_COLUMNS = ["title", "context", "body"];
-
-/** @type {Record<number, string>} */
-const ORDINAL_SUFFIXES = { 1: "st", 2: "nd", 3: "rd" };
-
-function ordinal(/** @type {number} */ n) {
-  const teen = n % 100 >= 11 && n % 100 <= 13;
-  const suffix = teen ? "th" : (ORDINAL_SUFFIXES[n % 10] ?? "th");
-  return `${n}${suffix}`;
-}
-
-/** @param {string} term @returns {string[]} */
-function alternativesOf(term) {
-  const cardinal = CARDINALS.indexOf(term);
-  if (cardinal >= 0) return [String(cardinal)];
-  const nth = ORDINALS.indexOf(term);
-  if (nth > 0) return [ordinal(nth), String(nth)];
-  const numbered = /^(\d+)(?:st|nd|rd|th)$/.exec(term);
-  return numbered?.[1] ? [numbered[1]] : [];
-}
 
 /** @param {string} word */
 const normalWord = (word) => word.replace(/['’]s$/u, "").replace(/['’]/gu, "");
@@ -166,20 +138,6 @@ function queryTerms(query) {
       !(words[i - 1] === "how" && AFTER_HOW.has(word)),
   );
   return [...new Set(meaningful.length ? meaningful : words)].slice(0, MAX_TERMS);
-}
-
-const quote = (/** @type {string} */ term) => `"${term.replaceAll('"', '""')}"`;
-
-/** ftsAnyTerm(queryTerms(query), ["title", "context", "body"], prefix). @param {string} query @param {boolean} prefix */
-function matchExpression(query, prefix) {
-  const terms = queryTerms(query);
-  const quoted = terms.map((term, i) => {
-    const asPrefix = prefix && i === terms.length - 1 && [...term].length >= MIN_PREFIX_LENGTH;
-    const alternatives = alternativesOf(term);
-    const q = `${quote(term)}${asPrefix ? "*" : ""}`;
-    return alternatives.length ? `(${[q, ...alternatives.map(quote)].join(" OR ")})` : q;
-  });
-  return `{${PASSAGE_COLUMNS.join(" ")}} : (${quoted.join(" OR ")})`;
 }
 
 /**
@@ -198,12 +156,9 @@ function typedPrefix(question) {
   return question.slice(0, (word.index ?? 0) + [...word[0]].slice(0, cut).join("").length);
 }
 
-/** @typedef {{ full: string, typed: string, fullMatch: string, typedMatch: string }} Query */
+/** @typedef {{ full: string, typed: string }} Query */
 /** @type {Query[]} */
-const QUERY_SET = QA.slice(0, QUERIES).map(({ q }) => {
-  const typed = typedPrefix(q);
-  return { full: q, typed, fullMatch: matchExpression(q, false), typedMatch: matchExpression(typed, true) };
-});
+const QUERY_SET = QA.slice(0, QUERIES).map(({ q }) => ({ full: q, typed: typedPrefix(q) }));
 
 // ---------------------------------------------------------------------------------------
 // Data: copies of the SRD's 17 Markdown files
@@ -576,6 +531,20 @@ async function timedGet(client, path) {
   }
 }
 
+/**
+ * The FTS5 expression of the app's first passage ranking for a query (any of its words that
+ * are not too common; the heading-only one when all are), as the app itself reports it.
+ * Untimed. @param {Client} client @param {string} q @param {boolean} prefix @returns {Promise<string>}
+ */
+async function appExpression(client, q, prefix) {
+  const path = `/api/search?q=${encodeURIComponent(q)}&k=1&explain=1${prefix ? "&prefix=1" : ""}`;
+  const { text } = await timedGet(client, path);
+  const passages = JSON.parse(text).explain?.passages;
+  const expression = passages?.words ?? passages?.titles;
+  if (!expression) throw new Error(`GET ${path} answered no explain.passages expression: ${text.slice(0, 300)}`);
+  return expression;
+}
+
 /** @param {Client} client @param {string} q @param {boolean} prefix @returns {Promise<SearchSample>} */
 async function timedSearch(client, q, prefix) {
   const path = `/api/search?q=${encodeURIComponent(q)}&k=${K}${prefix ? "&prefix=1" : ""}`;
@@ -729,24 +698,30 @@ async function measurePhase(phase, me, probe, others, rawBase) {
   const allPassages = me.chunks + others.reduce((n, u) => n + u.chunks, 0);
   log(`${phase.id}: the raw Durable Object holds ${rawPassages} passages (the user's, via /api/files/:key/chunks)`);
 
-  // Untimed: the rows each query matches in the user's own index.
+  // Untimed: the app's own first passage expression for each query in this phase (which
+  // words it leaves out as too common depends on the library), and the rows it matches.
+  /** @type {{ full: string, typed: string }[]} */
+  const expressions = [];
   /** @type {{ full: number, typed: number }[]} */
   const matching = [];
   for (const query of QUERY_SET) {
+    const full = await appExpression(me.client, query.full, false);
+    const typed = await appExpression(me.client, query.typed, true);
+    expressions.push({ full, typed });
     matching.push({
-      full: (await rawJson(rawBase, `/count?match=${encodeURIComponent(query.fullMatch)}`)).matches,
-      typed: (await rawJson(rawBase, `/count?match=${encodeURIComponent(query.typedMatch)}`)).matches,
+      full: (await rawJson(rawBase, `/count?match=${encodeURIComponent(full)}`)).matches,
+      typed: (await rawJson(rawBase, `/count?match=${encodeURIComponent(typed)}`)).matches,
     });
   }
 
   log(
     `${phase.id}: measuring ${QUERY_SET.length} queries × ${ROUNDS} rounds (${me.chunks} passages of this user, ${allPassages} of all users)`,
   );
-  for (const query of QUERY_SET.slice(0, WARM_UP_QUERIES)) {
+  for (const [i, query] of QUERY_SET.slice(0, WARM_UP_QUERIES).entries()) {
     await timedSearch(me.client, query.full, false);
     await timedSearch(me.client, query.typed, true);
-    await timedRaw(rawBase, query.fullMatch);
-    await timedRaw(rawBase, query.typedMatch);
+    await timedRaw(rawBase, expressions[i]?.full ?? "");
+    await timedRaw(rawBase, expressions[i]?.typed ?? "");
     await timedGet(probe.client, STATIC_ASSET);
     await timedGet(probe.client, SIGNED_IN_ROUTE);
   }
@@ -774,8 +749,8 @@ async function measurePhase(phase, me, probe, others, rawBase) {
           typed.push(s);
           perQuery[i].typed.push(s.ms);
         },
-        async () => rawFull.push(await timedRaw(rawBase, query.fullMatch)),
-        async () => rawTyped.push(await timedRaw(rawBase, query.typedMatch)),
+        async () => rawFull.push(await timedRaw(rawBase, expressions[i]?.full ?? "")),
+        async () => rawTyped.push(await timedRaw(rawBase, expressions[i]?.typed ?? "")),
         async () => asset.push((await timedGet(probe.client, STATIC_ASSET)).ms),
         async () => signedIn.push((await timedGet(probe.client, SIGNED_IN_ROUTE)).ms),
       ];
@@ -989,7 +964,7 @@ async function main() {
       ? options.url
       : "scripts/serve.mjs (npm start) from a copy of build/ with raised search/upload limits",
     baselines: {
-      raw: "SELECT rowid FROM passages_fts WHERE passages_fts MATCH ? ORDER BY rank LIMIT 10 with the app's first MATCH expression, one RPC to a SQLite Durable Object of a minimal Worker (Miniflare, the app's compatibility settings) holding a copy of the user's passages in passage-store.server.ts's table definition",
+      raw: "SELECT rowid FROM passages_fts WHERE passages_fts MATCH ? ORDER BY rank LIMIT 10 with the app's own first passage expression (GET /api/search?explain=1, per phase), one RPC to a SQLite Durable Object of a minimal Worker (Miniflare, the app's compatibility settings) holding a copy of the user's passages in passage-store.server.ts's table definition",
       staticAsset: `GET ${STATIC_ASSET}`,
       signedInJson: `GET ${SIGNED_IN_ROUTE} of a signed-in account without files`,
     },
@@ -1135,7 +1110,7 @@ function printTables(result) {
     );
   }
   console.log(
-    "Per-query work: rows each query matches in the user's own index (count(*) of the app's MATCH in the raw copy) against the library's size:",
+    "Per-query work: rows the app's first passage ranking scores per query (count(*) in the raw copy of the expression the app reports with explain=1: its words less those in more than 2,000 passages) against the library's size:",
   );
   console.log();
   table(

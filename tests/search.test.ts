@@ -134,6 +134,21 @@ describe("query handling", () => {
     expect(ftsAnyTerm(["dwarves"], ["body"])).toBe('{body} : (("dwarves" OR "dwarf"))');
   });
 
+  it("explains, when asked, the passage expressions it ran and the words it left out", async () => {
+    const gm = await newUser();
+    await ingest(gm, [{ name: "Harbour.md", body: "# Harbour\n\nThe harbour master counts the eels.\n" }]);
+    const page = await searchPage(services.search, gm, { query: "harbour eels", k: 5, explain: true });
+    expect(page.explain).toEqual({
+      passages: {
+        words: ftsAnyTerm(["harbour", "eels"], ["title", "context", "body"]),
+        titles: ftsAnyTerm(["harbour", "eels"], ["title"]),
+        near: ftsNearPairs([["harbour", "eels"]], ["title", "context", "body"]),
+      },
+      commonWords: [],
+    });
+    expect((await searchPage(services.search, gm, { query: "harbour eels", k: 5 })).explain).toBeUndefined();
+  });
+
   it("matches the word being typed as a prefix only once it has three letters", () => {
     // One or two letters would walk every tenant's terms that start with them.
     expect(ftsAnyTerm(["grapple", "a"], ["chunk_text"], true)).toBe('{chunk_text} : ("grapple" OR "a")');

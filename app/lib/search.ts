@@ -49,6 +49,11 @@ export const searchParamsSchema = z.object({
     .optional()
     .or(z.literal("").transform(() => undefined))
     .transform((value) => value === "1"),
+  /** "1": also answer which FTS5 expressions ran over the passages (benchmarks read the work per query). */
+  explain: z
+    .literal("1")
+    .optional()
+    .transform((value) => value === "1"),
 });
 export type SearchParams = z.infer<typeof searchParamsSchema>;
 

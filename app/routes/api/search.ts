@@ -7,9 +7,10 @@ import { resolveScope, search } from "~/server/search/search.server";
 import type { Route } from "./+types/search";
 
 /**
- * GET /api/search?q=&campaignId=&fileKey=&type=&tag=&k=&page=&prefix=: the signed-in
+ * GET /api/search?q=&campaignId=&fileKey=&type=&tag=&k=&page=&prefix=&explain=: the signed-in
  * user's results as JSON, with scores and provenance (for the page and for evaluation),
- * and where the time went (`timings`, also as Server-Timing). Another user's campaign or
+ * where the time went (`timings`, also as Server-Timing), and with explain=1 the FTS5
+ * expressions run over the passages (`explain`). Another user's campaign or
  * file answers 404, as does one that does not exist.
  */
 export async function loader({ request, context }: Route.LoaderArgs) {
@@ -22,7 +23,7 @@ export async function loader({ request, context }: Route.LoaderArgs) {
     const scope = await timings.time("scope", () => resolveScope(services.db, user.username, params));
     if (!scope) notFound("campaign or file");
     const started = performance.now();
-    const { results, more } = await search(
+    const { results, more, explain } = await search(
       services.search,
       user,
       { ...params, query: params.q, offset: (params.page - 1) * params.k, ...scope },
@@ -35,6 +36,7 @@ export async function loader({ request, context }: Route.LoaderArgs) {
       more,
       tookMs: Math.round(performance.now() - started),
       timings: timings.toJSON(),
+      ...(explain ? { explain } : {}),
     };
   });
   return answer instanceof Response ? answer : data(answer, { headers: { "Server-Timing": timings.header() } });

@@ -85,6 +85,8 @@ export interface PassageRankings {
   near: PassageHit[];
   /** The words left out of the first two as too common. */
   common: string[];
+  /** The FTS5 expressions the rankings ran (null: that ranking did not run). */
+  matches: { words: string | null; titles: string | null; near: string | null };
 }
 
 const HEADING_SEPARATOR = " › ";
@@ -251,7 +253,9 @@ export class PassageStore {
    */
   rank({ terms, prefix, fileKeys, limit }: PassageRankingQuery): PassageRankings {
     const words = terms.slice(0, 16);
-    if (words.length === 0) return { words: [], titles: [], near: [], common: [] };
+    if (words.length === 0) {
+      return { words: [], titles: [], near: [], common: [], matches: { words: null, titles: null, near: null } };
+    }
     const last = words.length - 1;
     const columns = [...PASSAGE_COLUMNS];
     const common = new Set(
@@ -262,18 +266,22 @@ export class PassageStore {
     const kept = words.filter((word) => !common.has(word));
     const keepsLast = kept.at(-1) === words[last];
     const search = (match: string | null) => (match ? this.search({ match, fileKeys, limit }) : []);
-    const titles = search(
-      ftsAnyTerm(kept.length ? kept : words, ["title"], prefix && (kept.length ? keepsLast : true)),
-    );
     const pairs = words.slice(1).flatMap((word, i) => {
       const before = words[i] ?? "";
       return common.has(word) && common.has(before) ? [] : [[before, word]];
     });
+    const matches = {
+      words: kept.length ? ftsAnyTerm(kept, columns, prefix && keepsLast) : null,
+      titles: ftsAnyTerm(kept.length ? kept : words, ["title"], prefix && (kept.length ? keepsLast : true)),
+      near: pairs.length ? ftsNearPairs(pairs, columns) : null,
+    };
+    const titles = search(matches.titles);
     return {
-      words: kept.length ? search(ftsAnyTerm(kept, columns, prefix && keepsLast)) : titles,
-      titles: kept.length ? titles : [],
-      near: search(pairs.length ? ftsNearPairs(pairs, columns) : null),
+      words: matches.words ? search(matches.words) : titles,
+      titles: matches.words ? titles : [],
+      near: search(matches.near),
       common: [...common],
+      matches,
     };
   }
 

@@ -10,7 +10,7 @@ import { getFile } from "../files/files.server";
 import type { Account, Tracker } from "../files/library.server";
 import { Timings } from "../http/timing.server";
 import { withoutOverlap } from "../ingest/chunk.server";
-import type { Passage, PassageHit } from "../passages/passage-store.server";
+import type { Passage, PassageRankings } from "../passages/passage-store.server";
 import type { Embedder, Reranker, VectorIndex } from "../vectors/ports.server";
 import { campaignToken, ftsAnyTerm, ftsTokenFilter, queryTerms, reciprocalRankFusion } from "./query.server";
 import { resultSnippet } from "./snippet.server";
@@ -38,6 +38,8 @@ export interface SearchOptions {
   tag?: string | null;
   /** Match the last word as a prefix (search as you type). */
   prefix?: boolean;
+  /** Also answer the passage rankings' FTS5 expressions (SearchPage.explain). */
+  explain?: boolean;
 }
 
 export interface SearchDeps {
@@ -53,6 +55,8 @@ export interface SearchPage {
   results: SearchResult[];
   /** There are results past this page. */
   more: boolean;
+  /** With `explain`: the FTS5 expressions run over the passages and the words left out as too common. */
+  explain?: { passages: PassageRankings["matches"] | null; commonWords: string[] };
 }
 
 /**
@@ -173,12 +177,11 @@ export async function search(
   );
 
   // The passages' rankings (any word, heading words, words close together) in one round trip.
-  const passageLists = async (fileKeys: string[] | null): Promise<PassageHit[][]> => {
-    if (!searchesFiles || fileKeys?.length === 0) return [];
-    const { words, titles, near } = await timings.time("passages", () =>
+  const passageRankings = async (fileKeys: string[] | null): Promise<PassageRankings | null> => {
+    if (!searchesFiles || fileKeys?.length === 0) return null;
+    return timings.time("passages", () =>
       tracker.rankPassages({ terms, prefix: options.prefix === true, fileKeys, limit: CANDIDATES }),
     );
-    return [words, titles, near];
   };
 
   const semantic = deps.embedder.semantic;
@@ -213,12 +216,13 @@ export async function search(
       ORDER BY bm25(campaign_characters_fts, 4.0, 1.0) LIMIT ${CANDIDATES}`);
   };
 
-  const [[byWords = [], byTitle = [], byNearness = []], meaningFirst, entries, characters] = await Promise.all([
-    fileScope.then(passageLists),
+  const [rankings, meaningFirst, entries, characters] = await Promise.all([
+    fileScope.then(passageRankings),
     fileScope.then((fileKeys) => (searchesFiles && fileKeys?.length !== 0 && semantic ? byMeaning(fileKeys) : null)),
     campaignScope.then((ids) => timings.time("entries", () => ftsEntries(ids))),
     campaignScope.then((ids) => timings.time("characters", () => ftsCharacters(ids))),
   ]);
+  const { words: byWords = [], titles: byTitle = [], near: byNearness = [] } = rankings ?? {};
   const fileKeys = await fileScope;
   // The offline embedder only fills in when no word of the query matched a passage.
   const meaning =
@@ -290,6 +294,9 @@ export async function search(
         score: Math.round(result.score * 10_000) / 10_000,
       })),
       more: folded.length > offset + options.k,
+      ...(options.explain
+        ? { explain: { passages: rankings?.matches ?? null, commonWords: rankings?.common ?? [] } }
+        : {}),
     };
   });
 }
@@ -331,14 +338,19 @@ function fold(ranked: (Candidate & { score: number })[]): (Candidate & { score: 
       }
       continue;
     }
-    const neighbour = kept.find(
-      (k) =>
-        k.source.kind === "chunk" &&
-        k.source.fileKey === source.fileKey &&
-        oneSection(k.source.headingPath, source.headingPath) &&
-        k.merged.length + 1 < MAX_MERGED &&
-        [k.source.chunkIndex, ...k.merged].some((index) => Math.abs(index - source.chunkIndex) === 1),
-    );
+    const neighbour = kept.find((k) => {
+      if (k.source.kind !== "chunk" || k.source.fileKey !== source.fileKey || k.merged.length + 1 >= MAX_MERGED) {
+        return false;
+      }
+      const indexes = [k.source.chunkIndex, ...k.merged];
+      const [first, last] = [Math.min(...indexes), Math.max(...indexes)];
+      const a = k.source.headingPath;
+      const b = source.headingPath;
+      if (samePath(a, b)) return source.chunkIndex === first - 1 || source.chunkIndex === last + 1;
+      // A section's own passage comes before those of its sub-sections.
+      if (encloses(b, a)) return source.chunkIndex === first - 1;
+      return encloses(a, b) && source.chunkIndex === last + 1;
+    });
     if (neighbour && neighbour.source.kind === "chunk") {
       const first = Math.min(neighbour.source.chunkIndex, ...neighbour.merged);
       neighbour.text =
@@ -346,12 +358,19 @@ function fold(ranked: (Candidate & { score: number })[]): (Candidate & { score: 
           ? `${candidate.text}\n\n${withoutOverlap(candidate.text, neighbour.text)}`
           : `${neighbour.text}\n\n${withoutOverlap(neighbour.text, candidate.text)}`;
       // A rule and the table or sub-rule under it: the result is the enclosing section.
-      if (source.headingPath.length < neighbour.source.headingPath.length) {
+      if (encloses(source.headingPath, neighbour.source.headingPath)) {
         neighbour.merged.push(neighbour.source.chunkIndex);
+        neighbour.id = candidate.id;
         neighbour.title = candidate.title;
         neighbour.href = candidate.href;
-        neighbour.source = { ...neighbour.source, headingPath: source.headingPath, chunkIndex: source.chunkIndex };
+        neighbour.source = {
+          ...neighbour.source,
+          headingPath: source.headingPath,
+          chunkIndex: source.chunkIndex,
+          page: source.page,
+        };
       } else neighbour.merged.push(source.chunkIndex);
+      neighbour.matchedBy = [...new Set([...neighbour.matchedBy, ...candidate.matchedBy])];
       byText.set(key, neighbour);
       continue;
     }
@@ -362,12 +381,11 @@ function fold(ranked: (Candidate & { score: number })[]): (Candidate & { score: 
   return kept.map(({ merged: _merged, ...result }) => result);
 }
 
-/** Two passages of one section: the same heading path, or one's path inside the other's. */
-function oneSection(a: string[], b: string[]): boolean {
-  const [shorter, longer] = a.length <= b.length ? [a, b] : [b, a];
-  if (shorter.length === 0) return longer.length === 0;
-  return shorter.every((heading, i) => longer[i] === heading);
-}
+const samePath = (a: string[], b: string[]) => a.length === b.length && a.every((heading, i) => b[i] === heading);
+
+/** `outer` is a section that `inner` lies inside (a sub-heading, a table's caption). */
+const encloses = (outer: string[], inner: string[]) =>
+  outer.length > 0 && outer.length < inner.length && outer.every((heading, i) => inner[i] === heading);
 
 /**
  * Files the search may look in: null for all of the user's files. The campaign's
