@@ -277,36 +277,20 @@ function serverTimings(body) {
  */
 async function searchApp(client, q) {
   const path = `/api/search?q=${encodeURIComponent(q)}&k=${K}`;
-  for (let attempt = 0; ; attempt++) {
-    const headers = client.headers({ Accept: "application/json" });
-    const start = performance.now();
-    const res = await fetch(client.base + path, {
-      headers,
-      redirect: "manual",
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
-    const text = await res.text();
-    const ms = performance.now() - start;
-    client.remember(res);
-    if (res.status === 429 && attempt < RATE_LIMIT_RETRIES) {
-      await waitRetryAfter(res);
-      continue;
-    }
-    if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}: ${text.slice(0, 1_000)}`);
-    const body = JSON.parse(text);
-    if (!Array.isArray(body.results)) throw new Error(`GET ${path}: no "results" array in ${text.slice(0, 300)}`);
-    /** @type {{ id?: string, rank?: number, score?: number, text?: string, matchedBy?: string[] }[]} */
-    const results = body.results;
-    // Results come best first; if they all carry a rank, order by it to be sure.
-    if (results.every((r) => typeof r.rank === "number")) results.sort((a, b) => Number(a.rank) - Number(b.rank));
-    const hits = results.slice(0, K).map((r) => ({
-      id: String(r.id ?? ""),
-      text: String(r.text ?? ""),
-      score: r.score,
-      matchedBy: r.matchedBy,
-    }));
-    return { ms, hits, server: serverTimings(body) };
-  }
+  const { ms, text } = await client.timedGet(path, { accept: "application/json", retries: RATE_LIMIT_RETRIES });
+  const body = JSON.parse(text);
+  if (!Array.isArray(body.results)) throw new Error(`GET ${path}: no "results" array in ${text.slice(0, 300)}`);
+  /** @type {{ id?: string, rank?: number, score?: number, text?: string, matchedBy?: string[] }[]} */
+  const results = body.results;
+  // Results come best first; if they all carry a rank, order by it to be sure.
+  if (results.every((r) => typeof r.rank === "number")) results.sort((a, b) => Number(a.rank) - Number(b.rank));
+  const hits = results.slice(0, K).map((r) => ({
+    id: String(r.id ?? ""),
+    text: String(r.text ?? ""),
+    score: r.score,
+    matchedBy: r.matchedBy,
+  }));
+  return { ms, hits, server: serverTimings(body) };
 }
 
 /** The baseline: BM25 full-text search (MiniSearch) over the same chunks, in this process. */

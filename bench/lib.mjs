@@ -428,29 +428,38 @@ export class Client {
   }
 
   /**
-   * One timed GET: from just before the request to the last byte of the body.
-   * @param {string} path
+   * One timed GET: from just before the request to the last byte of the body. With
+   * `retries`, a 429 waits for its Retry-After and asks again (up to that many times),
+   * untimed: the time is the last try's.
+   * @param {string} path @param {{ accept?: string, retries?: number }} [options]
    */
-  async timedGet(path) {
-    const headers = this.headers();
-    const start = performance.now();
-    const res = await fetch(this.base + path, {
-      headers,
-      redirect: "manual",
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
-    const body = await res.arrayBuffer();
-    const ms = performance.now() - start;
-    this.remember(res);
-    if (res.status !== 200) {
-      throw new Error(`GET ${path} answered ${res.status}: ${new TextDecoder().decode(body).slice(0, 1_000)}`);
+  async timedGet(path, { accept, retries = 0 } = {}) {
+    for (let attempt = 0; ; attempt++) {
+      const headers = this.headers(accept ? { Accept: accept } : {});
+      const start = performance.now();
+      const res = await fetch(this.base + path, {
+        headers,
+        redirect: "manual",
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+      const body = await res.arrayBuffer();
+      const ms = performance.now() - start;
+      this.remember(res);
+      if (res.status === 429 && attempt < retries) {
+        await waitRetryAfter(res);
+        continue;
+      }
+      if (res.status !== 200) {
+        throw new Error(`GET ${path} answered ${res.status}: ${new TextDecoder().decode(body).slice(0, 1_000)}`);
+      }
+      return {
+        ms,
+        bytes: body.byteLength,
+        contentType: res.headers.get("Content-Type") ?? "",
+        serverTiming: res.headers.get("Server-Timing"),
+        text: new TextDecoder().decode(body),
+      };
     }
-    return {
-      ms,
-      bytes: body.byteLength,
-      contentType: res.headers.get("Content-Type") ?? "",
-      text: new TextDecoder().decode(body),
-    };
   }
 
   /**

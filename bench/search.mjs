@@ -31,7 +31,6 @@ import {
   ROOT,
   round,
   run,
-  waitRetryAfter,
 } from "./lib.mjs";
 
 const SRD_DIR = resolve(ROOT, "../shared/corpus/srd5");
@@ -510,26 +509,7 @@ async function syncRawPassages(rawBase, me) {
  * body byte. A 429 (only with --url) waits for Retry-After and asks again, untimed.
  * @param {Client} client @param {string} path
  */
-async function timedGet(client, path) {
-  for (let attempt = 0; ; attempt++) {
-    const headers = client.headers();
-    const start = performance.now();
-    const res = await fetch(client.base + path, {
-      headers,
-      redirect: "manual",
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
-    const text = await res.text();
-    const ms = performance.now() - start;
-    client.remember(res);
-    if (res.status === 429 && attempt < RATE_LIMIT_RETRIES) {
-      await waitRetryAfter(res);
-      continue;
-    }
-    if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}: ${text.slice(0, 1_000)}`);
-    return { ms, text, serverTiming: res.headers.get("Server-Timing") };
-  }
-}
+const timedGet = (client, path) => client.timedGet(path, { retries: RATE_LIMIT_RETRIES });
 
 /**
  * The FTS5 expression of the app's first passage ranking for a query (any of its words that
