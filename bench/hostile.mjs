@@ -840,25 +840,31 @@ const R2_BASELINE_MIN_BYTES = MiB;
 const R2_BASELINE_RUNS = 3;
 const R2_BASELINE_WORKER = `export default {
   async fetch(request, env) {
-    if (request.method !== "PUT") return new Response("PUT a body", { status: 405 });
-    await env.FILES.put(crypto.randomUUID(), request.body);
-    return new Response("stored");
+    const key = new URL(request.url).pathname.slice(1) || "object";
+    if (request.method === "PUT") {
+      await env.FILES.put(key, request.body);
+      return new Response("stored");
+    }
+    const object = await env.FILES.get(key);
+    return object ? new Response(object.body) : new Response("not found", { status: 404 });
   },
 };`;
 
 /**
  * The baseline in the same run for a stored upload: how much workerd's RSS rises while the local R2
  * (Miniflare's simulator, JavaScript in the same workerd process; on Cloudflare R2 is a remote
- * service) stores the same bytes from a bare Worker that pipes the request body into `R2.put`,
- * as the app's upload does. A fresh workerd per run, warmed by a 4 KB put first, the build's
- * compatibility settings, state on disk; the smallest rise of R2_BASELINE_RUNS runs (MB).
- * @param {Buffer} bytes
+ * service) stores the same bytes from a bare Worker that pipes the request body into `R2.put`, as
+ * the app's upload does (`put`), and then while it reads them back out as a streamed response, as
+ * ingestion reads a file (`get`). A fresh workerd per run, warmed by a 4 KB put and get first, the
+ * build's compatibility settings, state on disk; the smallest rises of R2_BASELINE_RUNS runs (MB).
+ * @param {Buffer} bytes @returns {Promise<{ put: number, get: number }>}
  */
-async function localR2PutRiseMB(bytes) {
+async function localR2RiseMB(bytes) {
   const { Miniflare } = await import("miniflare");
   const built = server.previewRoot ? join(server.previewRoot, "build/server") : join(ROOT, "build/server");
   const config = JSON.parse(readFileSync(join(built, "wrangler.json"), "utf8"));
-  const rises = [];
+  const puts = [];
+  const gets = [];
   for (let i = 0; i < R2_BASELINE_RUNS; i++) {
     const persist = join(ROOT, ".wrangler", `bench-bare-r2-${process.pid}`);
     rmSync(persist, { recursive: true, force: true });
@@ -877,25 +883,31 @@ async function localR2PutRiseMB(bytes) {
       const url = await mf.ready;
       const pid = findWorkerd(process.pid, 1);
       if (!pid) throw new Error("no workerd process found for the R2 baseline");
-      await fetch(url, { method: "PUT", body: Buffer.alloc(4096, 32) }).then((r) => r.text());
+      await fetch(new URL("/warm", url), { method: "PUT", body: Buffer.alloc(4096, 32) }).then((r) => r.text());
+      await fetch(new URL("/warm", url)).then((r) => r.arrayBuffer());
       await sleep(500);
-      const before = memoryOf(pid).rssKiB;
-      let peak = before;
-      const sampler = setInterval(() => {
-        peak = Math.max(peak, memoryOf(pid).rssKiB);
-      }, RSS_SAMPLE_MS);
-      const res = await fetch(url, { method: "PUT", body: bytes });
-      if (!res.ok) throw new Error(`the R2 baseline answered ${res.status}: ${await res.text()}`);
-      await sleep(500);
-      clearInterval(sampler);
-      peak = Math.max(peak, memoryOf(pid).rssKiB);
-      rises.push((peak - before) / 1024);
+      /** The peak RSS rise (MB) while `request` runs, read to its last byte. @param {() => Promise<Response>} request */
+      const riseDuring = async (request) => {
+        const before = memoryOf(pid).rssKiB;
+        let peak = before;
+        const sampler = setInterval(() => {
+          peak = Math.max(peak, memoryOf(pid).rssKiB);
+        }, RSS_SAMPLE_MS);
+        const res = await request();
+        const body = await res.arrayBuffer();
+        if (!res.ok) throw new Error(`the R2 baseline answered ${res.status}: ${Buffer.from(body).toString()}`);
+        await sleep(500);
+        clearInterval(sampler);
+        return (Math.max(peak, memoryOf(pid).rssKiB) - before) / 1024;
+      };
+      puts.push(await riseDuring(() => fetch(new URL("/object", url), { method: "PUT", body: bytes })));
+      gets.push(await riseDuring(() => fetch(new URL("/object", url))));
     } finally {
       await mf.dispose();
       rmSync(persist, { recursive: true, force: true });
     }
   }
-  return round(Math.min(...rises), 1);
+  return { put: round(Math.min(...puts), 1), get: round(Math.min(...gets), 1) };
 }
 
 /**
@@ -904,18 +916,22 @@ async function localR2PutRiseMB(bytes) {
  * @param {any[]} results @param {Map<string, Buffer>} files
  */
 async function addLocalR2Baselines(results, files) {
-  /** @type {Map<number, number>} */
+  /** @type {Map<number, { put: number, get: number }>} */
   const bySize = new Map();
   for (const r of results) {
     const stored = r.uploadStatus >= 200 && r.uploadStatus < 300;
     if (!stored || r.bytes < R2_BASELINE_MIN_BYTES) continue;
     if (!bySize.has(r.bytes)) {
-      log(`local R2 baseline: storing ${r.bytes} bytes from a bare Worker (${R2_BASELINE_RUNS} runs)`);
-      bySize.set(r.bytes, await localR2PutRiseMB(/** @type {Buffer} */ (files.get(r.id))));
+      log(`local R2 baseline: storing and reading ${r.bytes} bytes from a bare Worker (${R2_BASELINE_RUNS} runs)`);
+      bySize.set(r.bytes, await localR2RiseMB(/** @type {Buffer} */ (files.get(r.id))));
     }
-    r.localR2RiseMB = bySize.get(r.bytes);
-    // The baseline comes off the upload's own window only; what came after counts whole.
-    r.appRiseMB = round(Math.max(0, r.uploadRiseMB - r.localR2RiseMB) + r.afterUploadRiseMB, 1);
+    const baseline = /** @type {{ put: number, get: number }} */ (bySize.get(r.bytes));
+    r.localR2RiseMB = baseline;
+    // Each window less its own baseline: the upload less the put, what came after less one read.
+    r.appRiseMB = round(
+      Math.max(0, r.uploadRiseMB - baseline.put) + Math.max(0, r.afterUploadRiseMB - baseline.get),
+      1,
+    );
     r.bars.memory = r.appRiseMB < BARS.rssMB;
     r.pass = Object.values(r.bars).every(Boolean);
   }
@@ -931,7 +947,7 @@ function printTable(/** @type {any} */ report) {
   const lines = [];
   lines.push(
     `Hostile inputs: ${report.results.length}, passed ${report.results.filter((r) => r.pass).length}. ` +
-      `Bars: outcome ≤ ${BARS.seconds} s, workerd RSS rise < ${BARS.rssMB} MB (for a stored file of ${R2_BASELINE_MIN_BYTES / MiB} MiB or more: \`app MB\`, the upload's rise less what the local R2 alone takes to store the same bytes, measured in this run, plus all of the rise after the upload), every bystander request < ${BARS.bystanderMs} ms ` +
+      `Bars: outcome ≤ ${BARS.seconds} s, workerd RSS rise < ${BARS.rssMB} MB (for a stored file of ${R2_BASELINE_MIN_BYTES / MiB} MiB or more: \`app MB\`, the upload's rise less what the local R2 alone takes to store the same bytes, plus the rise after the upload less what it takes to read them once, both measured in this run), every bystander request < ${BARS.bystanderMs} ms ` +
       "and answered, no passages of a failed file, outcome as expected.",
   );
   lines.push(
@@ -940,7 +956,7 @@ function printTable(/** @type {any} */ report) {
   );
   lines.push("");
   lines.push(
-    "| # | input | size | upload | final status | message | s | RSS rise MB | of it local R2 MB | app MB | workerd CPU s | slowest bystander ms (n) | load 1m | result |",
+    "| # | input | size | upload | final status | message | s | RSS rise MB | local R2 put + get MB | app MB | workerd CPU s | slowest bystander ms (n) | load 1m | result |",
   );
   lines.push("|---|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---|");
   for (const [i, r] of report.results.entries()) {
@@ -949,7 +965,7 @@ function printTable(/** @type {any} */ report) {
       .map(([bar]) => bar);
     const size = r.bytes >= MiB ? `${round(r.bytes / MiB, 1)} MiB` : `${round(r.bytes / 1024, 1)} KiB`;
     lines.push(
-      `| ${i + 1} | ${cell(r.input)} | ${size} | ${r.uploadStatus} | ${cell(r.status)} | ${cell(short(r.message))} | ${r.seconds} | ${r.rssRiseMB} | ${r.localR2RiseMB ?? "–"} | ${r.appRiseMB} | ${r.workerdCpuSeconds} | ${r.slowestBystanderMs ?? "–"} (${r.bystanderRequests}) | ${r.load1} | ${r.pass ? "pass" : `FAIL: ${failedBars.join(", ")}`} |`,
+      `| ${i + 1} | ${cell(r.input)} | ${size} | ${r.uploadStatus} | ${cell(r.status)} | ${cell(short(r.message))} | ${r.seconds} | ${r.rssRiseMB} | ${r.localR2RiseMB ? `${r.localR2RiseMB.put} + ${r.localR2RiseMB.get}` : "–"} | ${r.appRiseMB} | ${r.workerdCpuSeconds} | ${r.slowestBystanderMs ?? "–"} (${r.bystanderRequests}) | ${r.load1} | ${r.pass ? "pass" : `FAIL: ${failedBars.join(", ")}`} |`,
     );
   }
   const notes = report.results.filter((r) => !r.pass || r.halfWritten.length || r.wrong.length);
