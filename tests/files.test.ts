@@ -204,6 +204,25 @@ describe("uploads", () => {
     expect(short).toBeInstanceOf(UploadRefused);
     expect(await objectsOf(gm)).toEqual([]);
 
+    // Past the first 4 KB the body flows natively into R2: longer or shorter than announced is refused there.
+    const lines = text("A line of the chronicle.\n".repeat(2_000));
+    const long = await upload(gm, "long.txt", lines, stores(), lines.length - 100).catch((e) => e);
+    expect(long).toMatchObject({ status: 400, message: expect.stringMatching(/did not arrive whole/) });
+    const cut = await upload(gm, "cut.txt", lines, stores(), lines.length + 100).catch((e) => e);
+    expect(cut).toMatchObject({ status: 400, message: expect.stringMatching(/did not arrive whole/) });
+    let pulls = 0;
+    const breaking = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulls++ === 0) controller.enqueue(lines.subarray(0, 20_000));
+        else controller.error(new Error("connection reset"));
+      },
+    });
+    const broken = await uploadFile(stores(), gm, { fileName: "broken.txt", size: lines.length, body: breaking }).catch(
+      (e) => e,
+    );
+    expect(broken).toMatchObject({ status: 400, message: expect.stringMatching(/did not arrive whole/) });
+    expect(await objectsOf(gm)).toEqual([]);
+
     // An account that does not exist: its foreign key makes the D1 write fail.
     const name = `ghost-${crypto.randomUUID().slice(0, 8)}`;
     const ghost = { id: name, username: name };
