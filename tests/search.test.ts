@@ -251,7 +251,7 @@ describe("hybrid search", () => {
     ]);
   });
 
-  it("shows a rule and the table under its sub-heading as one result, titled by the rule", async () => {
+  it("shows a rule and the table under its sub-heading as one result, named after the passage that matched best", async () => {
     const gm = await newUser();
     const rule = Array.from(
       { length: 14 },
@@ -267,7 +267,8 @@ describe("hybrid search", () => {
     const results = await search(gm, { query: "tide points wave", k: 10 });
     const waves = results.filter((r) => r.source.kind === "chunk" && r.source.headingPath.includes("Raising Waves"));
     expect(waves).toHaveLength(1);
-    expect(waves[0]).toMatchObject({ title: "Raising Waves" });
+    // The table matches "tide points" on every row: the result keeps its name and link, read with its rule.
+    expect(waves[0]).toMatchObject({ title: "Wave Costs" });
     expect(waves[0]?.text).toContain("strength 0 against");
     expect(waves[0]?.text).toContain("| 14 | 26 tide points |");
     expect(waves[0]?.href).toMatch(/#passage-\d+$/);

@@ -357,19 +357,8 @@ function fold(ranked: (Candidate & { score: number })[]): (Candidate & { score: 
         source.chunkIndex < first
           ? `${candidate.text}\n\n${withoutOverlap(candidate.text, neighbour.text)}`
           : `${neighbour.text}\n\n${withoutOverlap(neighbour.text, candidate.text)}`;
-      // A rule and the table or sub-rule under it: the result is the enclosing section.
-      if (encloses(source.headingPath, neighbour.source.headingPath)) {
-        neighbour.merged.push(neighbour.source.chunkIndex);
-        neighbour.id = candidate.id;
-        neighbour.title = candidate.title;
-        neighbour.href = candidate.href;
-        neighbour.source = {
-          ...neighbour.source,
-          headingPath: source.headingPath,
-          chunkIndex: source.chunkIndex,
-          page: source.page,
-        };
-      } else neighbour.merged.push(source.chunkIndex);
+      // The result stays the better-ranked passage (its title, link and place), now read with its neighbour.
+      neighbour.merged.push(source.chunkIndex);
       neighbour.matchedBy = [...new Set([...neighbour.matchedBy, ...candidate.matchedBy])];
       byText.set(key, neighbour);
       continue;
