@@ -272,6 +272,11 @@ describe("hybrid search", () => {
     expect(waves[0]?.text).toContain("strength 0 against");
     expect(waves[0]?.text).toContain("| 14 | 26 tide points |");
     expect(waves[0]?.href).toMatch(/#passage-\d+$/);
+    // The assistant asks for them apart: it quotes and cites each passage on its own.
+    const apart = await search(gm, { query: "tide points wave", k: 10, foldSubsections: false });
+    expect(
+      apart.filter((r) => r.source.kind === "chunk" && r.source.headingPath.includes("Raising Waves")),
+    ).toHaveLength(2);
   });
 
   it("pages through more results than fit on one", async () => {

@@ -242,8 +242,13 @@ export async function* ask(
   // The campaign's material is its owner's: their passages are in the owner's tracker.
   const [owner] = await db.select({ id: users.id }).from(users).where(eq(users.username, campaign.username));
   const results = owner
-    ? (await search(deps.search, { id: owner.id, username: campaign.username }, { query: question, k: 12, campaign }))
-        .results
+    ? (
+        await search(
+          deps.search,
+          { id: owner.id, username: campaign.username },
+          { query: question, k: 12, campaign, foldSubsections: false },
+        )
+      ).results
     : [];
   // The passages that answer, in search's order: [n] is the n-th, for a model and for quotes alike.
   const sources = relevantSources(question, results);

@@ -40,6 +40,11 @@ export interface SearchOptions {
   prefix?: boolean;
   /** Also answer the passage rankings' FTS5 expressions (SearchPage.explain). */
   explain?: boolean;
+  /**
+   * Fold a section's passage and its sub-section's into one result (default). The assistant
+   * asks for them apart: each passage is a source it quotes and cites on its own.
+   */
+  foldSubsections?: boolean;
 }
 
 export interface SearchDeps {
@@ -284,6 +289,7 @@ export async function search(
         const candidate = candidates.get(id);
         return candidate ? [{ ...candidate, score }] : [];
       }),
+      { subsections: options.foldSubsections ?? true },
     );
     const offset = options.offset ?? 0;
     return {
@@ -316,9 +322,13 @@ function isNamed(candidate: Candidate | undefined, query: string): boolean {
 
 /**
  * One result per passage of text: the same text in another file becomes an "also in" of
- * the first, and neighbouring passages of one section join the better-ranked one.
+ * the first, and neighbouring passages of one section (with `subsections`, also of a section
+ * and the sub-section under it) join the better-ranked one.
  */
-function fold(ranked: (Candidate & { score: number })[]): (Candidate & { score: number })[] {
+function fold(
+  ranked: (Candidate & { score: number })[],
+  { subsections }: { subsections: boolean },
+): (Candidate & { score: number })[] {
   const kept: (Candidate & { score: number; merged: number[] })[] = [];
   const byText = new Map<string, Candidate & { score: number }>();
   for (const candidate of ranked) {
@@ -348,6 +358,7 @@ function fold(ranked: (Candidate & { score: number })[]): (Candidate & { score: 
       const b = source.headingPath;
       if (samePath(a, b)) return source.chunkIndex === first - 1 || source.chunkIndex === last + 1;
       // A section's own passage comes before those of its sub-sections.
+      if (!subsections) return false;
       if (encloses(b, a)) return source.chunkIndex === first - 1;
       return encloses(a, b) && source.chunkIndex === last + 1;
     });
