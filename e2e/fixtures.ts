@@ -31,6 +31,32 @@ export interface Fixtures {
   newClient: () => Promise<Page>;
 }
 
+/**
+ * workerd closes a kept-alive connection after 5 s without a request, and a request sent on it
+ * at that very moment meets ECONNRESET before the server has read it. Browsers send such a
+ * request again; Playwright's API client does so only when asked. Every API request of the
+ * suite is asked to, once.
+ */
+function retryingResets(api: APIRequestContext): APIRequestContext {
+  const methods = new Set(["get", "post", "put", "patch", "delete", "head", "fetch"]);
+  return new Proxy(api, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== "function") return value;
+      if (typeof property === "string" && methods.has(property)) {
+        return (url: unknown, options: Record<string, unknown> = {}) =>
+          value.call(target, url, { maxRetries: 1, ...options });
+      }
+      return value.bind(target);
+    },
+  });
+}
+
+function withRetryingRequests(page: Page): Page {
+  Object.defineProperty(page, "request", { value: retryingResets(page.request), configurable: true });
+  return page;
+}
+
 export const test = base.extend<Fixtures>({
   // biome-ignore lint/correctness/noEmptyPattern: Playwright fixtures take a destructured first argument.
   clientIp: async ({}, use) => {
@@ -38,6 +64,12 @@ export const test = base.extend<Fixtures>({
   },
   extraHTTPHeaders: async ({ extraHTTPHeaders, clientIp }, use) => {
     await use({ ...extraHTTPHeaders, "CF-Connecting-IP": clientIp });
+  },
+  request: async ({ request }, use) => {
+    await use(retryingResets(request));
+  },
+  page: async ({ page }, use) => {
+    await use(withRetryingRequests(page));
   },
   newClient: async ({ browser, baseURL, viewport, isMobile, hasTouch, deviceScaleFactor, javaScriptEnabled }, use) => {
     const contexts: Awaited<ReturnType<typeof browser.newContext>>[] = [];
@@ -52,7 +84,7 @@ export const test = base.extend<Fixtures>({
         extraHTTPHeaders: { "CF-Connecting-IP": randomClientIp() },
       });
       contexts.push(context);
-      return context.newPage();
+      return withRetryingRequests(await context.newPage());
     });
     for (const context of contexts) await context.close();
   },
