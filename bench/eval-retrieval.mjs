@@ -26,17 +26,7 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as wait } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import MiniSearch from "minisearch";
-import {
-  Client,
-  intOption,
-  log,
-  PreviewServer,
-  percentile,
-  REQUEST_TIMEOUT_MS,
-  round,
-  run,
-  waitRetryAfter,
-} from "./lib.mjs";
+import { Client, intOption, log, PreviewServer, percentile, round, run } from "./lib.mjs";
 
 const OVERALL_TIMEOUT_MS = 60 * 60_000;
 const READY_TIMEOUT_MS = 30 * 60_000;
@@ -513,35 +503,26 @@ async function askAssistant(client, campaignId, question) {
     /^\/campaigns\/[^/]+\/assistant\/([^/]+)$/,
   );
   const path = `/api/campaigns/${campaignId}/chats/${chatId}/ask`;
-  for (let attempt = 0; ; attempt++) {
-    const start = performance.now();
-    const res = await fetch(client.base + path, {
+  const { ms, text } = await client.timedRequest(
+    path,
+    {
       method: "POST",
-      headers: client.headers({ Origin: client.base, "Content-Type": "application/x-www-form-urlencoded" }),
+      headers: { Origin: client.base, "Content-Type": "application/x-www-form-urlencoded" },
       body: new URLSearchParams({ question }),
-      redirect: "manual",
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
-    const text = await res.text();
-    const ms = performance.now() - start;
-    client.remember(res);
-    if (res.status === 429 && attempt < RATE_LIMIT_RETRIES) {
-      await waitRetryAfter(res);
-      continue;
-    }
-    if (res.status !== 200) throw new Error(`POST ${path} answered ${res.status}: ${text.slice(0, 1_000)}`);
-    /** @type {any[]} */
-    const events = text
-      .split("\n")
-      .filter((line) => line.trim())
-      .map((line) => JSON.parse(line));
-    const failed = events.find((e) => e.type === "error");
-    if (failed) throw new Error(`POST ${path} ("${question}"): ${failed.message}`);
-    const sources = events.find((e) => e.type === "sources");
-    const done = events.find((e) => e.type === "done");
-    if (!done) throw new Error(`POST ${path} ("${question}"): no "done" event in ${text.slice(0, 300)}`);
-    return { content: String(done.content), provider: String(done.provider), citations: sources?.citations ?? [], ms };
-  }
+    },
+    { retries: RATE_LIMIT_RETRIES },
+  );
+  /** @type {any[]} */
+  const events = text
+    .split("\n")
+    .filter((line) => line.trim())
+    .map((line) => JSON.parse(line));
+  const failed = events.find((e) => e.type === "error");
+  if (failed) throw new Error(`POST ${path} ("${question}"): ${failed.message}`);
+  const sources = events.find((e) => e.type === "sources");
+  const done = events.find((e) => e.type === "done");
+  if (!done) throw new Error(`POST ${path} ("${question}"): no "done" event in ${text.slice(0, 300)}`);
+  return { content: String(done.content), provider: String(done.provider), citations: sources?.citations ?? [], ms };
 }
 
 /**

@@ -433,31 +433,41 @@ export class Client {
    * untimed: the time is the last try's.
    * @param {string} path @param {{ accept?: string, retries?: number }} [options]
    */
-  async timedGet(path, { accept, retries = 0 } = {}) {
+  timedGet(path, { accept, retries = 0 } = {}) {
+    return this.timedRequest(path, { headers: accept ? { Accept: accept } : {} }, { retries });
+  }
+
+  /**
+   * timedGet for any method: `init` is fetch's (its headers added to the session's, the body
+   * one that can be sent again, as a retry may). Anything but 200 throws.
+   * @param {string} path @param {{ method?: string, headers?: Record<string, string>, body?: URLSearchParams | string }} init
+   * @param {{ retries?: number }} [options]
+   */
+  async timedRequest(path, { method = "GET", headers = {}, body } = {}, { retries = 0 } = {}) {
     for (let attempt = 0; ; attempt++) {
-      const headers = this.headers(accept ? { Accept: accept } : {});
       const start = performance.now();
       const res = await fetch(this.base + path, {
-        headers,
+        method,
+        headers: this.headers(headers),
+        body,
         redirect: "manual",
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
-      const body = await res.arrayBuffer();
+      const bytes = await res.arrayBuffer();
       const ms = performance.now() - start;
       this.remember(res);
       if (res.status === 429 && attempt < retries) {
         await waitRetryAfter(res);
         continue;
       }
-      if (res.status !== 200) {
-        throw new Error(`GET ${path} answered ${res.status}: ${new TextDecoder().decode(body).slice(0, 1_000)}`);
-      }
+      const text = new TextDecoder().decode(bytes);
+      if (res.status !== 200) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 1_000)}`);
       return {
         ms,
-        bytes: body.byteLength,
+        bytes: bytes.byteLength,
         contentType: res.headers.get("Content-Type") ?? "",
         serverTiming: res.headers.get("Server-Timing"),
-        text: new TextDecoder().decode(body),
+        text,
       };
     }
   }
