@@ -41,11 +41,8 @@ class PackedVectors {
 
   set(id: string, fileKey: string, scale: number, values: Int8Array): void {
     this.check(values);
-    if (this.count === 0) {
-      this.dims = values.length;
-      this.values.length = 0;
-      this.scales.length = 0;
-    }
+    // Empty, the index holds no blocks (delete drops each as it empties): any size may start it.
+    if (this.count === 0) this.dims = values.length;
     let slot = this.slots.get(id);
     if (slot === undefined) {
       slot = this.count++;
@@ -56,9 +53,10 @@ class PackedVectors {
       this.slots.set(id, slot);
       this.ids[slot] = id;
     }
+    const place = this.at(slot);
     this.fileKeys[slot] = fileKey;
-    (this.scales[Math.floor(slot / BLOCK)] as Float64Array)[slot % BLOCK] = scale;
-    (this.values[Math.floor(slot / BLOCK)] as Int8Array).set(values, (slot % BLOCK) * this.dims);
+    place.scales[place.index] = scale;
+    place.values.set(values, place.offset);
   }
 
   /** Moves the last vector into the freed slot, so the slots stay dense. */
