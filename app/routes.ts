@@ -11,11 +11,16 @@ export default [
     route("home", "routes/home.tsx"),
     route("campaigns", "routes/campaigns/index.tsx"),
     route("campaigns/new", "routes/campaigns/new.tsx"),
-    // Everything inside a campaign: its middleware answers 404 unless the user owns it.
+    // An invite link: shows the campaign and joins it (signing in or up first).
+    route("join/:token", "routes/join.tsx"),
+    // Everything inside a campaign: its middleware answers 404 unless the user is in it, and
+    // each loader and action asks the policy (campaigns/policy.server.ts) what they may do.
     route("campaigns/:campaignId", "routes/campaigns/campaign.tsx", [
       index("routes/campaigns/overview.tsx"),
       route("edit", "routes/campaigns/edit.tsx"),
       route("files", "routes/campaigns/files.tsx"),
+      route("files/:fileKey/read", "routes/campaigns/file-read.tsx"),
+      route("members", "routes/campaigns/members.tsx"),
       route("context", "routes/campaigns/context/index.tsx"),
       route("context/new", "routes/campaigns/context/new.tsx"),
       route("context/:entryId", "routes/campaigns/context/entry.tsx"),
@@ -50,5 +55,6 @@ export default [
   ]),
   // File bytes, streamed from R2 with Range support (outside the layout: no HTML shell).
   route("files/:fileKey", "routes/library/download.ts"),
+  route("campaigns/:campaignId/files/:fileKey/download", "routes/campaigns/file-download.ts"),
   route("*", "routes/not-found.tsx"),
 ] satisfies RouteConfig;

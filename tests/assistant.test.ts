@@ -33,7 +33,7 @@ import { attachFile } from "~/server/campaigns/resources.server";
 import type { Campaign } from "~/server/db/schema";
 import { getFile } from "~/server/files/files.server";
 import { search } from "~/server/search/search.server";
-import { db, newUser, services } from "./helpers";
+import { db, newUser, ownerAccess, services } from "./helpers";
 import { drain, storeFile, withQueue } from "./ingest-helpers";
 
 /** A campaign with a processed lore file attached and a GM-only entry. */
@@ -66,7 +66,8 @@ async function campaignWithLore() {
     tags: [],
     gmOnly: true,
   });
-  return { gm, campaign, conversation: await createConversation(db, campaign) };
+  const access = await ownerAccess(gm, campaign);
+  return { gm, campaign, access, conversation: await createConversation(db, access) };
 }
 
 async function collect(events: AsyncIterable<AskEvent>) {
@@ -92,9 +93,9 @@ function stubModel(tokens: string[], fail = false): ChatModel & { calls: ChatMes
 
 describe("the assistant", () => {
   it("answers extractively when no model is configured: quoted, cited, and says generation is off", async () => {
-    const { campaign, conversation } = await campaignWithLore();
+    const { access, conversation } = await campaignWithLore();
     const events = await collect(
-      ask({ ...services.assistant, model: null }, campaign, conversation, "What does the lich need to come back?"),
+      ask({ ...services.assistant, model: null }, access, conversation, "What does the lich need to come back?"),
     );
     const sources = events.find((e) => e.type === "sources");
     const done = events.at(-1);
@@ -120,10 +121,10 @@ describe("the assistant", () => {
     expect(saved.map((m) => m.role)).toEqual(["user", "assistant"]);
     expect(saved[1]).toMatchObject({ provider: "extractive", content: done.content });
     expect(saved[1]?.citations).toEqual(sources.citations);
-    expect((await getConversation(db, campaign, conversation.id))?.title).toBe("What does the lich need to come back?");
+    expect((await getConversation(db, access, conversation.id))?.title).toBe("What does the lich need to come back?");
     // GM-only lore is the GM's own material: it answers too.
     const next = await collect(
-      ask({ ...services.assistant, model: null }, campaign, conversation, "Where is the phylactery hidden?"),
+      ask({ ...services.assistant, model: null }, access, conversation, "Where is the phylactery hidden?"),
     );
     const cited = next.find((e) => e.type === "sources");
     expect(cited?.type === "sources" && cited.citations.map((c) => c.title)).toEqual(
@@ -132,10 +133,10 @@ describe("the assistant", () => {
   });
 
   it("says it found nothing instead of inventing, without calling the model", async () => {
-    const { campaign, conversation } = await campaignWithLore();
+    const { access, conversation } = await campaignWithLore();
     const model = stubModel(["invented"]);
     const events = await collect(
-      ask({ ...services.assistant, model }, campaign, conversation, "Price of a warhorse in Waterdeep?"),
+      ask({ ...services.assistant, model }, access, conversation, "Price of a warhorse in Waterdeep?"),
     );
     const done = events.at(-1);
     expect(done).toMatchObject({ type: "done", provider: "extractive" });
@@ -146,10 +147,10 @@ describe("the assistant", () => {
   });
 
   it("streams a model's answer from sources passed as quoted data, never as instructions", async () => {
-    const { campaign, conversation } = await campaignWithLore();
+    const { access, conversation } = await campaignWithLore();
     const model = stubModel(["It returns ", "in 1d10 days [1]."]);
     const events = await collect(
-      ask({ ...services.assistant, model }, campaign, conversation, "When does the lich return?"),
+      ask({ ...services.assistant, model }, access, conversation, "When does the lich return?"),
     );
     expect(events.at(-1)).toMatchObject({
       type: "done",
@@ -191,7 +192,7 @@ describe("the assistant", () => {
   });
 
   it("gives up on a model that does not answer in time, and quotes instead", async () => {
-    const { campaign, conversation } = await campaignWithLore();
+    const { access, conversation } = await campaignWithLore();
     let aborted = false;
     const silent: ChatModel = {
       provider: "openai-compatible",
@@ -208,7 +209,7 @@ describe("the assistant", () => {
     const events = await collect(
       ask(
         { ...services.assistant, model: silent, deadlines: { firstTokenMs: 200, totalMs: 1_000 } },
-        campaign,
+        access,
         conversation,
         "When does the lich return?",
       ),
@@ -247,11 +248,11 @@ describe("the assistant", () => {
   });
 
   it("falls back to quoting when the model fails mid-answer, and says so", async () => {
-    const { campaign, conversation } = await campaignWithLore();
+    const { access, conversation } = await campaignWithLore();
     const events = await collect(
       ask(
         { ...services.assistant, model: stubModel(["It returns"], true) },
-        campaign,
+        access,
         conversation,
         "When does the lich return?",
       ),
@@ -264,29 +265,29 @@ describe("the assistant", () => {
   });
 
   it("lists, renames and deletes conversations with their messages", async () => {
-    const { campaign, conversation } = await campaignWithLore();
-    await collect(ask({ ...services.assistant, model: null }, campaign, conversation, "Where is the phylactery?"));
-    const second = await createConversation(db, campaign);
-    expect((await listConversations(db, campaign)).map((c) => c.id)).toEqual([second.id, conversation.id]);
+    const { access, conversation } = await campaignWithLore();
+    await collect(ask({ ...services.assistant, model: null }, access, conversation, "Where is the phylactery?"));
+    const second = await createConversation(db, access);
+    expect((await listConversations(db, access)).map((c) => c.id)).toEqual([second.id, conversation.id]);
     await renameConversation(db, conversation, "Lich questions");
-    expect((await getConversation(db, campaign, conversation.id))?.title).toBe("Lich questions");
+    expect((await getConversation(db, access, conversation.id))?.title).toBe("Lich questions");
     await deleteConversation(db, conversation);
-    expect(await getConversation(db, campaign, conversation.id)).toBeUndefined();
+    expect(await getConversation(db, access, conversation.id)).toBeUndefined();
     expect(await listMessages(db, conversation)).toEqual([]);
-    expect((await listConversations(db, campaign)).map((c) => c.id)).toEqual([second.id]);
+    expect((await listConversations(db, access)).map((c) => c.id)).toEqual([second.id]);
   });
 
   it("keeps conversations and answer drafts inside their own campaign", async () => {
-    const { campaign, conversation } = await campaignWithLore();
+    const { access, conversation } = await campaignWithLore();
     const other = await campaignWithLore();
     const events = await collect(
-      ask({ ...services.assistant, model: null }, campaign, conversation, "Where is the phylactery?"),
+      ask({ ...services.assistant, model: null }, access, conversation, "Where is the phylactery?"),
     );
     const done = events.at(-1);
     if (done?.type !== "done") throw new Error("no answer");
-    expect(await getConversation(db, other.campaign, conversation.id)).toBeUndefined();
-    expect(await answerDraft(db, other.campaign, done.messageId)).toBeUndefined();
-    const draft = await answerDraft(db, campaign, done.messageId);
+    expect(await getConversation(db, other.access, conversation.id)).toBeUndefined();
+    expect(await answerDraft(db, other.access, done.messageId)).toBeUndefined();
+    const draft = await answerDraft(db, access, done.messageId);
     expect(draft?.title).toBe("Where is the phylactery?");
     expect(draft?.markdown).toMatch(/\*\*Sources\*\*\n\n1\. \[.+\]\(\/.+\)/);
   });
@@ -631,8 +632,9 @@ describe("the extractive answer (no model configured)", () => {
       const row = await getFile(db, gm.username, file.fileKey);
       if (row) await attachFile(db, campaign, row, { description: "", tags: [] });
     }
-    const conversation = await createConversation(db, campaign);
-    const events = await collect(ask({ ...services.assistant, model: null }, campaign, conversation, question));
+    const access = await ownerAccess(gm, campaign);
+    const conversation = await createConversation(db, access);
+    const events = await collect(ask({ ...services.assistant, model: null }, access, conversation, question));
     const sources = events.find((e) => e.type === "sources");
     const done = events.at(-1);
     if (sources?.type !== "sources" || done?.type !== "done") throw new Error("missing events");

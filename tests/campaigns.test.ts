@@ -52,20 +52,20 @@ describe("campaigns", () => {
     await createCharacter(db, crown, characterInput("Sister Maren"));
     await createCharacter(db, crown, characterInput("Brother Tam"));
 
-    const all = await listCampaigns(db, gm.username, { status: "all", q: "", sort: "name" });
+    const all = await listCampaigns(db, gm, { status: "all", q: "", sort: "name" });
     expect(all.map((c) => c.name)).toEqual(["Curse of 50% Strahd", "The Sunken Crown"]);
     expect(all.find((c) => c.id === crown.id)).toMatchObject({ contextCount: 1, characterCount: 2 });
 
-    const active = await listCampaigns(db, gm.username, { status: "active", q: "", sort: "updated" });
+    const active = await listCampaigns(db, gm, { status: "active", q: "", sort: "updated" });
     expect(active.map((c) => c.name)).toEqual(["The Sunken Crown"]);
-    const searched = await listCampaigns(db, gm.username, { status: "all", q: "crown", sort: "updated" });
+    const searched = await listCampaigns(db, gm, { status: "all", q: "crown", sort: "updated" });
     expect(searched.map((c) => c.name)).toEqual(["The Sunken Crown"]);
     // LIKE wildcards in the search are literal characters.
-    const percent = await listCampaigns(db, gm.username, { status: "all", q: "50%", sort: "updated" });
+    const percent = await listCampaigns(db, gm, { status: "all", q: "50%", sort: "updated" });
     expect(percent.map((c) => c.name)).toEqual(["Curse of 50% Strahd"]);
-    expect(await listCampaigns(db, gm.username, { status: "all", q: "%", sort: "updated" })).toHaveLength(1);
+    expect(await listCampaigns(db, gm, { status: "all", q: "%", sort: "updated" })).toHaveLength(1);
 
-    expect(await countCampaignsByStatus(db, gm.username)).toMatchObject({
+    expect(await countCampaignsByStatus(db, gm)).toMatchObject({
       all: 2,
       active: 1,
       planning: 1,
@@ -80,7 +80,7 @@ describe("campaigns", () => {
     await createCampaign(db, gm.username, campaignInput("Newer"));
     await new Promise((resolve) => setTimeout(resolve, 5)); // a later millisecond
     await createContextEntry(db, older, entryInput("Fresh lore"));
-    const list = await listCampaigns(db, gm.username, { status: "all", q: "", sort: "updated" });
+    const list = await listCampaigns(db, gm, { status: "all", q: "", sort: "updated" });
     expect(list[0]?.name).toBe("Older");
   });
 

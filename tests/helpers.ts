@@ -3,9 +3,10 @@ import { RouterContextProvider } from "react-router";
 import { createAccount } from "~/server/auth/accounts.server";
 import { sessionMiddleware } from "~/server/auth/middleware.server";
 import { startSession } from "~/server/auth/sign-in.server";
+import { type CampaignAccess, campaignAccess } from "~/server/campaigns/policy.server";
 import { cloudflareContext } from "~/server/context.server";
 import type { Db } from "~/server/db/db.server";
-import type { User } from "~/server/db/schema";
+import type { Campaign, User } from "~/server/db/schema";
 import type { FileStores, UploadLimits } from "~/server/files/library.server";
 import { getRequestState, type RequestState } from "~/server/request.server";
 import { createServices } from "~/server/services.server";
@@ -88,4 +89,11 @@ export async function signIn(user: User, { remember = false, userAgent = "" } = 
 /** A real session cookie for `user`, issued the way sign-in issues it. */
 export async function sessionCookieFor(user: User): Promise<string> {
   return signIn(user);
+}
+
+/** The campaign as its owner opens it: what a campaign's loaders get from the policy. */
+export async function ownerAccess(owner: User, campaign: Campaign): Promise<CampaignAccess> {
+  const access = await campaignAccess(db, owner, campaign.id);
+  if (access?.role !== "owner") throw new Error(`${owner.username} does not own ${campaign.name}`);
+  return access;
 }

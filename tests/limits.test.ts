@@ -5,7 +5,7 @@ import { createCharacter } from "~/server/campaigns/characters.server";
 import { createContextEntry } from "~/server/campaigns/context-entries.server";
 import { QuotaExceeded } from "~/server/db/quota.server";
 import { withinRateLimit } from "~/server/http/rate-limits.server";
-import { newUser, services, signIn, uniqueName } from "./helpers";
+import { newUser, ownerAccess, services, signIn, uniqueName } from "./helpers";
 import { callRoute, routeAt } from "./route-walk";
 
 const campaignInput = (name: string) => ({ name, description: "", status: "active" as const, tags: [] });
@@ -122,14 +122,15 @@ describe("row quotas", () => {
     await createCharacter(services.db, a, character, 1);
     await expect(createCharacter(services.db, b, character, 1)).rejects.toBeInstanceOf(QuotaExceeded);
 
-    const conversation = await createConversation(services.db, a, undefined, 1);
-    await expect(createConversation(services.db, b, undefined, 1)).rejects.toThrow(/1 conversations/);
+    const [inA, inB] = [await ownerAccess(user, a), await ownerAccess(user, b)];
+    const conversation = await createConversation(services.db, inA, undefined, 1);
+    await expect(createConversation(services.db, inB, undefined, 1)).rejects.toThrow(/1 conversations/);
     // Two messages a question: with room for one question, the second is refused before any search.
     const deps = { ...services.assistant, messageLimit: 2 };
-    for await (const _event of ask(deps, a, conversation, "Who is Vessa?")) {
+    for await (const _event of ask(deps, inA, conversation, "Who is Vessa?")) {
       // the answer is saved by the last step
     }
-    const second = ask(deps, a, conversation, "And her sister?");
+    const second = ask(deps, inA, conversation, "And her sister?");
     await expect(second.next()).rejects.toThrow(/2 messages, the most one account can keep/);
   });
 });

@@ -6,8 +6,8 @@ import { newRouterContext } from "./helpers";
 /**
  * Walks the real route table (app/routes.ts) and calls any route's loader or action the
  * way React Router does: with the middleware of every route above it, root first. The
- * route-isolation walk uses it, and every later role or scope check extends it rather
- * than copying it.
+ * role matrix (role-matrix.test.ts) uses it, and every later role or scope check extends
+ * it rather than copying it.
  */
 
 type Middleware = (args: unknown, next: () => Promise<Response>) => Promise<Response | undefined>;
@@ -66,6 +66,8 @@ export interface CallOptions {
   /** The action's form fields (urlencoded). */
   form?: Record<string, string>;
   headers?: Record<string, string>;
+  /** The request's router context, to read back what the handlers put on it. */
+  context?: RouterContextProvider;
 }
 
 /** What a handler returned, as the response React Router would send (plain data as JSON). */
@@ -86,7 +88,13 @@ export async function callRoute(
   route: FlatRoute,
   kind: "loader" | "action",
   url: string,
-  { cookie, params, form = { intent: "delete", version: "1" }, headers = {} }: CallOptions,
+  {
+    cookie,
+    params,
+    form = { intent: "delete", version: "1" },
+    headers = {},
+    context = newRouterContext(),
+  }: CallOptions,
 ): Promise<Response | null> {
   const chain = await Promise.all(route.files.map(loadRouteModule));
   const handler = chain.at(-1)?.[kind];
@@ -101,7 +109,6 @@ export async function callRoute(
     },
     body: kind === "action" ? new URLSearchParams(form) : undefined,
   });
-  const context: RouterContextProvider = newRouterContext();
   const args = { request, context, params, unstable_pattern: route.path };
   const middlewares = chain.flatMap((module) => module.middleware ?? []);
   const run = async (index: number): Promise<Response> => {

@@ -360,8 +360,8 @@ describe("hybrid search", () => {
 
   it("refuses a scope that is not the user's own", async () => {
     const { gm, rival, lich, tide } = await world();
-    expect(await resolveScope(db, rival.username, { campaignId: tide.id })).toBeNull();
-    expect(await resolveScope(db, rival.username, { fileKey: lich?.fileKey })).toBeNull();
-    expect(await resolveScope(db, gm.username, { campaignId: tide.id })).toMatchObject({ campaign: { id: tide.id } });
+    expect(await resolveScope(db, rival, { campaignId: tide.id })).toBeNull();
+    expect(await resolveScope(db, rival, { fileKey: lich?.fileKey })).toBeNull();
+    expect(await resolveScope(db, gm, { campaignId: tide.id })).toMatchObject({ campaign: { id: tide.id } });
   });
 });

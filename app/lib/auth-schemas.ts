@@ -55,6 +55,7 @@ export const signupSchema = z
     password: passwordSchema,
     confirmPassword: z.string({ error: "Repeat the password." }),
     remember: z.boolean().optional(),
+    redirectTo: redirectToSchema,
   })
   .refine((value) => value.password === value.confirmPassword, {
     path: ["confirmPassword"],

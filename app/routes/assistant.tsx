@@ -10,7 +10,7 @@ export const meta: Route.MetaFunction = () => [{ title: "Assistant — LoreSmith
 /** The assistant works per campaign: pick one, or go back to a recent conversation. */
 export async function loader({ request, context }: Route.LoaderArgs) {
   const user = requireUser(context, request);
-  const { campaigns: campaignRows, recent } = await assistantHome(getServices(context).db, user.username);
+  const { campaigns: campaignRows, recent } = await assistantHome(getServices(context).db, user);
   return { campaigns: campaignRows, recent, now: Date.now() };
 }
 

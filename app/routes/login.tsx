@@ -53,13 +53,17 @@ export default function Login({ actionData }: Route.ComponentProps) {
     ...schemaValidation(loginSchema),
   });
   const signedOut = searchParams.get("signedOut") === "1";
+  const redirectTo = searchParams.get("redirectTo") ?? "";
   return (
     <AuthCard
       title="Sign in"
       footer={
         <>
           New here?{" "}
-          <Link to="/signup" className="font-medium text-ember-700 underline">
+          <Link
+            to={redirectTo ? `/signup?${new URLSearchParams({ redirectTo })}` : "/signup"}
+            className="font-medium text-ember-700 underline"
+          >
             Create an account
           </Link>
           <span className="mt-2 block">
@@ -78,7 +82,7 @@ export default function Login({ actionData }: Route.ComponentProps) {
       ) : null}
       <Form method="post" {...getFormProps(form)} className="space-y-4">
         <FormErrors id={form.errorId} errors={form.errors} />
-        <input type="hidden" name="redirectTo" value={searchParams.get("redirectTo") ?? ""} />
+        <input type="hidden" name="redirectTo" value={redirectTo} />
         <Field label="Username" id={fields.username.id} errors={fields.username.errors}>
           <input
             {...getInputProps(fields.username, { type: "text" })}

@@ -5,7 +5,7 @@ import { PageHeader } from "~/components/app-shell";
 import { Button, linkButtonClass } from "~/components/ui/button";
 import { Field, FormErrors, inputClass } from "~/components/ui/field";
 import { schemaValidation } from "~/components/ui/form-kit";
-import { newRecoveryCodesSchema } from "~/lib/auth-schemas";
+import { newRecoveryCodesSchema, redirectToSchema } from "~/lib/auth-schemas";
 import { AccountError, confirmPassword } from "~/server/auth/accounts.server";
 import { issueRecoveryCodes, remainingRecoveryCodes } from "~/server/auth/recovery.server";
 import { attemptOrigin } from "~/server/auth/sign-in.server";
@@ -24,8 +24,11 @@ export async function loader({ request, context }: Route.LoaderArgs) {
   const { store, session } = getRequestState(context);
   const codes = session.get("recoveryCodes") ?? null;
   const codesLeft = await remainingRecoveryCodes(getServices(context).db, user);
-  const welcome = new URL(request.url).searchParams.get("welcome") === "1";
-  const body = { codes, codesLeft, welcome, username: user.username };
+  const url = new URL(request.url);
+  const welcome = url.searchParams.get("welcome") === "1";
+  // After sign-up from an invite link, "continue" goes on to the invite.
+  const next = redirectToSchema.parse(url.searchParams.get("next") ?? undefined) ?? "/home";
+  const body = { codes, codesLeft, welcome, next, username: user.username };
   // Reading a flash removes it; committing makes that stick, so the codes show only once.
   return codes ? data(body, { headers: { "Set-Cookie": await store.commitSession(session) } }) : body;
 }
@@ -54,7 +57,7 @@ export async function action({ request, context }: Route.ActionArgs) {
 }
 
 export default function RecoveryCodes({ loaderData, actionData }: Route.ComponentProps) {
-  const { codes, codesLeft, welcome, username } = loaderData;
+  const { codes, codesLeft, welcome, next, username } = loaderData;
   const navigation = useNavigation();
   const [form, fields] = useForm({
     id: "new-recovery-codes",
@@ -83,7 +86,7 @@ export default function RecoveryCodes({ loaderData, actionData }: Route.Componen
             ))}
           </ol>
           <p className="mt-4">
-            <Link to="/home" className={linkButtonClass.primary}>
+            <Link to={next} className={linkButtonClass.primary}>
               I have saved them — continue
             </Link>
           </p>

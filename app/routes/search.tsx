@@ -23,16 +23,17 @@ export async function loader({ request, context }: Route.LoaderArgs) {
   const params = parsed.data;
   if (params.q) await limitRequest(context, request, "search");
   const services = getServices(context);
-  const scope = await resolveScope(services.db, user.username, params);
+  const scope = await resolveScope(services.db, user, params);
   if (!scope) notFound("campaign or file");
   const [scopes, found] = await Promise.all([
-    listSearchScopes(services.db, user.username),
+    listSearchScopes(services.db, user),
     params.q
-      ? search(services.search, user, {
+      ? search(services.search, scope.owner, {
           ...params,
           query: params.q,
           offset: (params.page - 1) * params.k,
-          ...scope,
+          campaign: scope.campaign,
+          fileKey: scope.fileKey,
           prefix: true,
         })
       : Promise.resolve({ results: [], more: false }),

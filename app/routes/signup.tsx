@@ -1,6 +1,6 @@
 import { getFormProps, getInputProps, useForm } from "@conform-to/react";
 import { parseWithZod } from "@conform-to/zod/v4";
-import { data, Form, Link, redirect, useNavigation } from "react-router";
+import { data, Form, Link, redirect, useNavigation, useSearchParams } from "react-router";
 import { AuthCard } from "~/components/auth-card";
 import { Button } from "~/components/ui/button";
 import { Field, FormErrors, inputClass } from "~/components/ui/field";
@@ -40,7 +40,10 @@ export async function action({ request, context }: Route.ActionArgs) {
     const recoveryCodes = await issueRecoveryCodes(services.db, user);
     const remember = submission.value.remember ?? false;
     const headers = await startSession(state, services, user, { remember, request, flash: { recoveryCodes } });
-    return redirect("/settings/recovery-codes?welcome=1", { headers });
+    // The welcome page shows the codes, then goes on to where sign-up started (an invite link).
+    const next = submission.value.redirectTo;
+    const welcome = new URLSearchParams({ welcome: "1", ...(next ? { next } : {}) });
+    return redirect(`/settings/recovery-codes?${welcome}`, { headers });
   } catch (error) {
     if (!(error instanceof AccountError)) throw error;
     return data(
@@ -52,6 +55,8 @@ export async function action({ request, context }: Route.ActionArgs) {
 
 export default function Signup({ actionData }: Route.ComponentProps) {
   const navigation = useNavigation();
+  const [searchParams] = useSearchParams();
+  const redirectTo = searchParams.get("redirectTo") ?? "";
   const [form, fields] = useForm({
     id: "signup",
     lastResult: actionData,
@@ -63,7 +68,10 @@ export default function Signup({ actionData }: Route.ComponentProps) {
       footer={
         <>
           Already have one?{" "}
-          <Link to="/login" className="font-medium text-ember-700 underline">
+          <Link
+            to={redirectTo ? `/login?${new URLSearchParams({ redirectTo })}` : "/login"}
+            className="font-medium text-ember-700 underline"
+          >
             Sign in
           </Link>
         </>
@@ -71,6 +79,7 @@ export default function Signup({ actionData }: Route.ComponentProps) {
     >
       <Form method="post" {...getFormProps(form)} className="space-y-4">
         <FormErrors id={form.errorId} errors={form.errors} />
+        <input type="hidden" name="redirectTo" value={redirectTo} />
         <Field
           label="Username"
           id={fields.username.id}

@@ -1,7 +1,7 @@
 import type { AskEvent } from "~/lib/assistant";
 import { questionSchema } from "~/lib/assistant";
 import { ask, getConversation } from "~/server/assistant/conversations.server";
-import { getCampaignFromContext, requireCampaignMiddleware } from "~/server/campaigns/guards.server";
+import { requireCampaign, requireCampaignMiddleware } from "~/server/campaigns/guards.server";
 import { jsonApi } from "~/server/http/api.server";
 import { httpError, notFound, Refusal } from "~/server/http/responses.server";
 import { limitRequest } from "~/server/request.server";
@@ -18,13 +18,13 @@ export const middleware: Route.MiddlewareFunction[] = [requireCampaignMiddleware
 export async function action({ request, context, params }: Route.ActionArgs) {
   return jsonApi(context, async ({ services }) => {
     await limitRequest(context, request, "ask");
-    const campaign = getCampaignFromContext(context);
-    const conversation = await getConversation(services.db, campaign, params.chatId);
+    const access = requireCampaign(context, "useAssistant");
+    const conversation = await getConversation(services.db, access, params.chatId);
     if (!conversation) notFound("conversation");
     const parsed = questionSchema.safeParse(Object.fromEntries(await request.formData()));
     if (!parsed.success) return httpError(400, parsed.error.issues[0]?.message ?? "Type a question.");
 
-    const events = ask(services.assistant, campaign, conversation, parsed.data.question);
+    const events = ask(services.assistant, access, conversation, parsed.data.question);
     const encoder = new TextEncoder();
     const line = (event: AskEvent) => encoder.encode(`${JSON.stringify(event)}\n`);
     const body = new ReadableStream<Uint8Array>({

@@ -20,13 +20,19 @@ export async function loader({ request, context }: Route.LoaderArgs) {
     const parsed = parseSearchParams(new URL(request.url).searchParams);
     if (!parsed.success) return httpError(400, parsed.error.issues[0]?.message ?? "That search is not valid.");
     const params = parsed.data;
-    const scope = await timings.time("scope", () => resolveScope(services.db, user.username, params));
+    const scope = await timings.time("scope", () => resolveScope(services.db, user, params));
     if (!scope) notFound("campaign or file");
     const started = performance.now();
     const { results, more, explain } = await search(
       services.search,
-      user,
-      { ...params, query: params.q, offset: (params.page - 1) * params.k, ...scope },
+      scope.owner,
+      {
+        ...params,
+        query: params.q,
+        offset: (params.page - 1) * params.k,
+        campaign: scope.campaign,
+        fileKey: scope.fileKey,
+      },
       timings,
     );
     return {

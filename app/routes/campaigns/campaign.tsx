@@ -1,15 +1,25 @@
 import { NavLink, Outlet } from "react-router";
 import { ErrorPage } from "~/components/error-page";
 import { StatusBadge } from "~/components/status-badge";
-import { getCampaignFromContext, requireCampaignMiddleware } from "~/server/campaigns/guards.server";
+import { roleLabels } from "~/lib/members";
+import { mayAlso, requireCampaign, requireCampaignMiddleware } from "~/server/campaigns/guards.server";
 import type { Route } from "./+types/campaign";
 
-/** Layout of one campaign: its guard (404 unless the signed-in user owns it) and its tabs. */
+/** Layout of one campaign: its guard (404 unless the signed-in user is in it) and the tabs their role opens. */
 export const middleware: Route.MiddlewareFunction[] = [requireCampaignMiddleware];
 
 export function loader({ context }: Route.LoaderArgs) {
-  const campaign = getCampaignFromContext(context);
-  return { campaign: { id: campaign.id, name: campaign.name, status: campaign.status } };
+  const { campaign, role, owner } = requireCampaign(context, "view");
+  return {
+    campaign: { id: campaign.id, name: campaign.name, status: campaign.status },
+    role,
+    ownerUsername: owner.username,
+    tabs: {
+      assistant: mayAlso(context, "useAssistant"),
+      members: mayAlso(context, "seeMembers"),
+      edit: mayAlso(context, "editCampaign"),
+    },
+  };
 }
 
 const tabClass = ({ isActive }: { isActive: boolean }) =>
@@ -18,7 +28,7 @@ const tabClass = ({ isActive }: { isActive: boolean }) =>
   }`;
 
 export default function CampaignLayout({ loaderData }: Route.ComponentProps) {
-  const { campaign } = loaderData;
+  const { campaign, role, ownerUsername, tabs } = loaderData;
   const base = `/campaigns/${campaign.id}`;
   return (
     <>
@@ -29,6 +39,11 @@ export default function CampaignLayout({ loaderData }: Route.ComponentProps) {
         <span aria-hidden="true">/</span>
         <span className="font-medium">{campaign.name}</span>
         <StatusBadge status={campaign.status} />
+        {role === "owner" ? null : (
+          <span className="text-stone-700">
+            {roleLabels[role]} in {ownerUsername}’s campaign
+          </span>
+        )}
       </div>
       <nav aria-label="Campaign sections" className="-mx-4 mb-6 overflow-x-auto border-stone-300 border-b px-4">
         <ul className="flex gap-1">
@@ -52,16 +67,27 @@ export default function CampaignLayout({ loaderData }: Route.ComponentProps) {
               Files
             </NavLink>
           </li>
-          <li>
-            <NavLink to={`${base}/assistant`} className={tabClass}>
-              Assistant
-            </NavLink>
-          </li>
-          <li>
-            <NavLink to={`${base}/edit`} className={tabClass}>
-              Edit campaign
-            </NavLink>
-          </li>
+          {tabs.assistant ? (
+            <li>
+              <NavLink to={`${base}/assistant`} className={tabClass}>
+                Assistant
+              </NavLink>
+            </li>
+          ) : null}
+          {tabs.members ? (
+            <li>
+              <NavLink to={`${base}/members`} className={tabClass}>
+                Members
+              </NavLink>
+            </li>
+          ) : null}
+          {tabs.edit ? (
+            <li>
+              <NavLink to={`${base}/edit`} className={tabClass}>
+                Edit campaign
+              </NavLink>
+            </li>
+          ) : null}
         </ul>
       </nav>
       <Outlet />

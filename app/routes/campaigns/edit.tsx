@@ -10,9 +10,9 @@ import { campaignStatusLabels } from "~/lib/domain";
 import { formatDate } from "~/lib/format";
 import { type Campaign, deleteCampaign, setCampaignStatus, updateCampaign } from "~/server/campaigns/campaigns.server";
 import { VersionConflictError } from "~/server/campaigns/errors.server";
-import { getCampaignFromContext } from "~/server/campaigns/guards.server";
+import { mayAlso, requireCampaign } from "~/server/campaigns/guards.server";
 import { notFound, unknownIntent } from "~/server/http/responses.server";
-import { getServices, requireUser } from "~/server/request.server";
+import { getServices } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
 import type { Route } from "./+types/edit";
 
@@ -33,16 +33,16 @@ function formValues(campaign: Campaign): CampaignFormValues {
 }
 
 export function loader({ context }: Route.LoaderArgs) {
-  const campaign = getCampaignFromContext(context);
+  const { campaign } = requireCampaign(context, "editCampaign");
   return {
     campaign: { id: campaign.id, name: campaign.name, status: campaign.status, version: campaign.version },
     values: formValues(campaign),
+    mayDelete: mayAlso(context, "deleteCampaign"),
   };
 }
 
 export async function action({ request, context }: Route.ActionArgs) {
-  const user = requireUser(context, request);
-  const campaign = getCampaignFromContext(context);
+  const { campaign, owner } = requireCampaign(context, "editCampaign");
   const { db } = getServices(context);
   const formData = await request.formData();
   const intent = formData.get("intent");
@@ -50,7 +50,8 @@ export async function action({ request, context }: Route.ActionArgs) {
 
   switch (intent) {
     case "delete":
-      if (!(await deleteCampaign(db, user.username, campaign.id))) notFound("campaign");
+      requireCampaign(context, "deleteCampaign");
+      if (!(await deleteCampaign(db, owner.username, campaign.id))) notFound("campaign");
       return redirectWithToast(context, request, "/campaigns", `Campaign “${campaign.name}” deleted.`);
     case "archive":
     case "unarchive": {
@@ -58,7 +59,7 @@ export async function action({ request, context }: Route.ActionArgs) {
       if (!version.success) return data({ result: null, conflict: null }, { status: 400 });
       try {
         const status = intent === "archive" ? "archived" : "active";
-        await setCampaignStatus(db, user.username, campaign.id, version.data, status);
+        await setCampaignStatus(db, owner.username, campaign.id, version.data, status);
         return redirectWithToast(
           context,
           request,
@@ -108,7 +109,7 @@ async function saveCampaign(
 }
 
 export default function EditCampaign({ loaderData, actionData }: Route.ComponentProps) {
-  const { campaign, values } = loaderData;
+  const { campaign, values, mayDelete } = loaderData;
   const navigation = useNavigation();
   const busyIntent = navigation.state === "submitting" ? navigation.formData?.get("intent") : null;
   const conflict = actionData?.conflict;
@@ -168,11 +169,15 @@ export default function EditCampaign({ loaderData, actionData }: Route.Component
         </Form>
       </section>
 
-      <DeleteDisclosure
-        what="this campaign"
-        detail="Deletes the campaign with all its lore entries, characters, file links and conversations. Files stay in your Library. This cannot be undone."
-        pending={busyIntent === "delete"}
-      />
+      {mayDelete ? (
+        <DeleteDisclosure
+          what="this campaign"
+          detail="Deletes the campaign with all its lore entries, characters, file links and conversations, for every member. Files stay in your Library. This cannot be undone."
+          pending={busyIntent === "delete"}
+        />
+      ) : (
+        <p className="text-stone-700">Only the campaign’s owner can delete it.</p>
+      )}
     </div>
   );
 }

@@ -8,7 +8,8 @@ import { schemaValidation } from "~/components/ui/form-kit";
 import { UploadPanel } from "~/components/upload-panel";
 import { attachFileSchema } from "~/lib/campaign-schemas";
 import { NO_SCRIPT_UPLOAD_LIMIT } from "~/lib/file-kinds";
-import { getCampaignFromContext } from "~/server/campaigns/guards.server";
+import { fileLinks } from "~/lib/file-links";
+import { mayAlso, requireCampaign } from "~/server/campaigns/guards.server";
 import {
   attachFile,
   detachFile,
@@ -24,17 +25,19 @@ import type { Route } from "./+types/files";
 export const meta: Route.MetaFunction = () => [{ title: "Campaign files — LoreSmith AI" }];
 
 export async function loader({ context }: Route.LoaderArgs) {
-  const campaign = getCampaignFromContext(context);
+  const { campaign } = requireCampaign(context, "readFiles");
   const { db, limits } = getServices(context);
+  // Attaching picks from the owner's library, which only the owner sees.
+  const manages = mayAlso(context, "manageFiles");
   const [attached, attachable] = await Promise.all([
     listCampaignResources(db, campaign),
-    listAttachableFiles(db, campaign),
+    manages ? listAttachableFiles(db, campaign) : [],
   ]);
-  return { campaignId: campaign.id, attached, attachable, limits };
+  return { campaignId: campaign.id, attached, attachable, manages, limits };
 }
 
 export async function action({ request, context }: Route.ActionArgs) {
-  const campaign = getCampaignFromContext(context);
+  const { campaign } = requireCampaign(context, "manageFiles");
   const { db } = getServices(context);
   const formData = await request.formData();
   const here = `/campaigns/${campaign.id}/files`;
@@ -63,7 +66,8 @@ export async function action({ request, context }: Route.ActionArgs) {
 }
 
 export default function CampaignFiles({ loaderData, actionData }: Route.ComponentProps) {
-  const { campaignId, attached, attachable, limits } = loaderData;
+  const { campaignId, attached, attachable, manages, limits } = loaderData;
+  const links = fileLinks(campaignId);
   // Files uploaded here go to the Library and are attached to this campaign.
   const attachUploaded = useCallback(
     async (fileKey: string) => {
@@ -84,19 +88,28 @@ export default function CampaignFiles({ loaderData, actionData }: Route.Componen
   return (
     <div className="max-w-3xl space-y-6">
       <h1 className="font-serif text-3xl font-semibold">Files</h1>
-      <p className="text-stone-700">
-        Rulebooks, modules and handouts this campaign runs on. Attaching links a file from your{" "}
-        <Link to="/library" className="text-ember-700 underline">
-          Library
-        </Link>
-        ; detaching never deletes it.
-      </p>
-      <UploadPanel
-        maxFileBytes={limits.maxFileBytes}
-        noScriptLimit={NO_SCRIPT_UPLOAD_LIMIT}
-        noScriptAction="/library"
-        onUploaded={attachUploaded}
-      />
+      {manages ? (
+        <>
+          <p className="text-stone-700">
+            Rulebooks, modules and handouts this campaign runs on. Attaching links a file from your{" "}
+            <Link to="/library" className="text-ember-700 underline">
+              Library
+            </Link>
+            ; detaching never deletes it.
+          </p>
+          <UploadPanel
+            maxFileBytes={limits.maxFileBytes}
+            noScriptLimit={NO_SCRIPT_UPLOAD_LIMIT}
+            noScriptAction="/library"
+            onUploaded={attachUploaded}
+          />
+        </>
+      ) : (
+        <p className="text-stone-700">
+          Rulebooks, modules and handouts this campaign runs on. They come from the owner’s library, so only the owner
+          attaches and detaches them.
+        </p>
+      )}
       {attached.length === 0 ? (
         <p className="rounded-lg border border-stone-300 border-dashed bg-white p-4">No files attached yet.</p>
       ) : (
@@ -107,65 +120,76 @@ export default function CampaignFiles({ loaderData, actionData }: Route.Componen
               className="flex flex-wrap items-center justify-between gap-2 rounded-lg border border-stone-300 bg-white p-3"
             >
               <div className="min-w-0">
-                <Link to={`/library/${resource.fileKey}`} className="break-all font-medium hover:underline">
+                <Link
+                  to={manages ? `/library/${resource.fileKey}` : links.reader(resource.fileKey)}
+                  className="break-all font-medium hover:underline"
+                >
                   {resource.fileName}
                 </Link>
                 {resource.description ? <p className="text-sm text-stone-700">{resource.description}</p> : null}
               </div>
-              <Form method="post">
-                <input type="hidden" name="intent" value="detach" />
-                <input type="hidden" name="fileKey" value={resource.fileKey} />
-                <Button type="submit" variant="secondary" pending={busy === "detach"}>
-                  Detach<span className="sr-only"> {resource.fileName}</span>
-                </Button>
-              </Form>
+              {manages ? (
+                <Form method="post">
+                  <input type="hidden" name="intent" value="detach" />
+                  <input type="hidden" name="fileKey" value={resource.fileKey} />
+                  <Button type="submit" variant="secondary" pending={busy === "detach"}>
+                    Detach<span className="sr-only"> {resource.fileName}</span>
+                  </Button>
+                </Form>
+              ) : (
+                <a href={links.bytes(resource.fileKey)} className="text-ember-700 underline">
+                  Open<span className="sr-only"> {resource.fileName}</span>
+                </a>
+              )}
             </li>
           ))}
         </ul>
       )}
-      <section aria-labelledby="attach-heading" className="rounded-lg border border-stone-300 bg-white p-4">
-        <h2 id="attach-heading" className="mb-3 font-serif text-xl font-semibold">
-          Attach a file
-        </h2>
-        {attachable.length === 0 ? (
-          <p className="text-stone-700">
-            Every file in your Library is already attached.{" "}
-            <Link to="/library" className="text-ember-700 underline">
-              Upload more files
-            </Link>
-            .
-          </p>
-        ) : (
-          <Form method="post" {...getFormProps(form)} className="space-y-4">
-            <input type="hidden" name="intent" value="attach" />
-            <FormErrors id={form.errorId} errors={form.errors} />
-            <Field label="File" id={fields.fileKey.id} errors={fields.fileKey.errors}>
-              <select {...getSelectProps(fields.fileKey)} className={inputClass}>
-                <option value="">Choose a file…</option>
-                {attachable.map((file) => (
-                  <option key={file.fileKey} value={file.fileKey}>
-                    {file.fileName}
-                  </option>
-                ))}
-              </select>
-            </Field>
-            <Field
-              label="Note for this campaign"
-              id={fields.description.id}
-              errors={fields.description.errors}
-              hint="Optional, e.g. “Chapter 3 is the abbey”."
-            >
-              <input {...getInputProps(fields.description, { type: "text" })} className={inputClass} />
-            </Field>
-            <Field label="Tags" id={fields.tags.id} errors={fields.tags.errors} hint="Separate tags with commas.">
-              <input {...getInputProps(fields.tags, { type: "text" })} className={inputClass} />
-            </Field>
-            <Button type="submit" pending={busy === "attach"}>
-              {busy === "attach" ? "Attaching…" : "Attach file"}
-            </Button>
-          </Form>
-        )}
-      </section>
+      {manages ? (
+        <section aria-labelledby="attach-heading" className="rounded-lg border border-stone-300 bg-white p-4">
+          <h2 id="attach-heading" className="mb-3 font-serif text-xl font-semibold">
+            Attach a file
+          </h2>
+          {attachable.length === 0 ? (
+            <p className="text-stone-700">
+              Every file in your Library is already attached.{" "}
+              <Link to="/library" className="text-ember-700 underline">
+                Upload more files
+              </Link>
+              .
+            </p>
+          ) : (
+            <Form method="post" {...getFormProps(form)} className="space-y-4">
+              <input type="hidden" name="intent" value="attach" />
+              <FormErrors id={form.errorId} errors={form.errors} />
+              <Field label="File" id={fields.fileKey.id} errors={fields.fileKey.errors}>
+                <select {...getSelectProps(fields.fileKey)} className={inputClass}>
+                  <option value="">Choose a file…</option>
+                  {attachable.map((file) => (
+                    <option key={file.fileKey} value={file.fileKey}>
+                      {file.fileName}
+                    </option>
+                  ))}
+                </select>
+              </Field>
+              <Field
+                label="Note for this campaign"
+                id={fields.description.id}
+                errors={fields.description.errors}
+                hint="Optional, e.g. “Chapter 3 is the abbey”."
+              >
+                <input {...getInputProps(fields.description, { type: "text" })} className={inputClass} />
+              </Field>
+              <Field label="Tags" id={fields.tags.id} errors={fields.tags.errors} hint="Separate tags with commas.">
+                <input {...getInputProps(fields.tags, { type: "text" })} className={inputClass} />
+              </Field>
+              <Button type="submit" pending={busy === "attach"}>
+                {busy === "attach" ? "Attaching…" : "Attach file"}
+              </Button>
+            </Form>
+          )}
+        </section>
+      ) : null}
     </div>
   );
 }

@@ -6,6 +6,7 @@ import { inputClass } from "~/components/ui/field";
 import { campaignListQuerySchema } from "~/lib/campaign-schemas";
 import { campaignStatuses, campaignStatusLabels } from "~/lib/domain";
 import { formatDate, formatRelative } from "~/lib/format";
+import { roleLabels } from "~/lib/members";
 import { countCampaignsByStatus, listCampaigns } from "~/server/campaigns/campaigns.server";
 import { getServices, requireUser } from "~/server/request.server";
 import type { Route } from "./+types/index";
@@ -17,15 +18,59 @@ export async function loader({ request, context }: Route.LoaderArgs) {
   const url = new URL(request.url);
   const query = campaignListQuerySchema.parse(Object.fromEntries(url.searchParams));
   const { db } = getServices(context);
-  const [campaigns, counts] = await Promise.all([
-    listCampaigns(db, user.username, query),
-    countCampaignsByStatus(db, user.username),
-  ]);
+  const [campaigns, counts] = await Promise.all([listCampaigns(db, user, query), countCampaignsByStatus(db, user)]);
   return { campaigns, counts, query, now: Date.now() };
+}
+
+type CampaignCard = Route.ComponentProps["loaderData"]["campaigns"][number];
+
+/** One group of campaign cards, under its heading when the page has two groups. */
+function CampaignGroup({ title, campaigns, now }: { title: string | null; campaigns: CampaignCard[]; now: number }) {
+  if (campaigns.length === 0) return null;
+  const list = (
+    <ul className="grid gap-3 md:grid-cols-2" aria-label={title ?? "Campaigns"}>
+      {campaigns.map((campaign) => (
+        <li key={campaign.id}>
+          <Link
+            to={`/campaigns/${campaign.id}`}
+            className="block h-full rounded-lg border border-stone-300 bg-white p-4 hover:border-ember-600"
+          >
+            <span className="flex items-start justify-between gap-2">
+              <span className="font-serif text-xl font-semibold">{campaign.name}</span>
+              <StatusBadge status={campaign.status} />
+            </span>
+            {campaign.role === "owner" ? null : (
+              <span className="mt-1 block font-medium text-sm">
+                {roleLabels[campaign.role]} · run by {campaign.owner}
+              </span>
+            )}
+            <span className="mt-1 block text-sm text-stone-700">
+              {[campaign.metadata.system, campaign.metadata.setting].filter(Boolean).join(" · ") || "No system set"}
+            </span>
+            <span className="mt-2 block text-sm text-stone-700">
+              {campaign.contextCount} {campaign.contextCount === 1 ? "entry" : "entries"} · {campaign.characterCount}{" "}
+              {campaign.characterCount === 1 ? "character" : "characters"}
+              {campaign.metadata.nextSessionAt ? ` · next session ${formatDate(campaign.metadata.nextSessionAt)}` : ""}
+            </span>
+            <span className="mt-1 block text-stone-600 text-xs">Updated {formatRelative(campaign.updatedAt, now)}</span>
+          </Link>
+        </li>
+      ))}
+    </ul>
+  );
+  if (!title) return <div className="mb-6">{list}</div>;
+  return (
+    <section aria-label={title} className="mb-6">
+      <h2 className="mb-2 font-serif text-xl font-semibold">{title}</h2>
+      {list}
+    </section>
+  );
 }
 
 export default function Campaigns({ loaderData }: Route.ComponentProps) {
   const { campaigns, counts, query, now } = loaderData;
+  const own = campaigns.filter((campaign) => campaign.role === "owner");
+  const shared = campaigns.filter((campaign) => campaign.role !== "owner");
   const navigation = useNavigation();
   const searching = navigation.state === "loading" && navigation.location.pathname === "/campaigns";
   const filterHref = (status: string) => {
@@ -39,7 +84,7 @@ export default function Campaigns({ loaderData }: Route.ComponentProps) {
   return (
     <>
       <div className="flex flex-wrap items-start justify-between gap-3">
-        <PageHeader title="Campaigns">Every campaign you run, with its world and its people.</PageHeader>
+        <PageHeader title="Campaigns">Every campaign you run or play in, with its world and its people.</PageHeader>
         <Link to="/campaigns/new" className={linkButtonClass.primary}>
           New campaign
         </Link>
@@ -105,34 +150,10 @@ export default function Campaigns({ loaderData }: Route.ComponentProps) {
           )}
         </div>
       ) : (
-        <ul className="grid gap-3 md:grid-cols-2" aria-label="Campaigns">
-          {campaigns.map((campaign) => (
-            <li key={campaign.id}>
-              <Link
-                to={`/campaigns/${campaign.id}`}
-                className="block h-full rounded-lg border border-stone-300 bg-white p-4 hover:border-ember-600"
-              >
-                <span className="flex items-start justify-between gap-2">
-                  <span className="font-serif text-xl font-semibold">{campaign.name}</span>
-                  <StatusBadge status={campaign.status} />
-                </span>
-                <span className="mt-1 block text-sm text-stone-700">
-                  {[campaign.metadata.system, campaign.metadata.setting].filter(Boolean).join(" · ") || "No system set"}
-                </span>
-                <span className="mt-2 block text-sm text-stone-700">
-                  {campaign.contextCount} {campaign.contextCount === 1 ? "entry" : "entries"} ·{" "}
-                  {campaign.characterCount} {campaign.characterCount === 1 ? "character" : "characters"}
-                  {campaign.metadata.nextSessionAt
-                    ? ` · next session ${formatDate(campaign.metadata.nextSessionAt)}`
-                    : ""}
-                </span>
-                <span className="mt-1 block text-stone-600 text-xs">
-                  Updated {formatRelative(campaign.updatedAt, now)}
-                </span>
-              </Link>
-            </li>
-          ))}
-        </ul>
+        <>
+          <CampaignGroup title={shared.length ? "Campaigns you run" : null} campaigns={own} now={now} />
+          <CampaignGroup title={shared.length ? "Campaigns you are in" : null} campaigns={shared} now={now} />
+        </>
       )}
     </>
   );

@@ -1,9 +1,10 @@
 import { Link } from "react-router";
 import { MarkdownView } from "~/components/markdown";
 import { characterStatusLabels, contextTypeLabels, contextTypes } from "~/lib/domain";
+import { fileLinks } from "~/lib/file-links";
 import { formatDate, formatRelative } from "~/lib/format";
 import { getCampaignOverview } from "~/server/campaigns/campaigns.server";
-import { getCampaignFromContext } from "~/server/campaigns/guards.server";
+import { mayAlso, requireCampaign } from "~/server/campaigns/guards.server";
 import { renderMarkdown } from "~/server/markdown.server";
 import { getServices } from "~/server/request.server";
 import type { Route } from "./+types/overview";
@@ -13,7 +14,7 @@ export const meta: Route.MetaFunction = ({ loaderData }) => [
 ];
 
 export async function loader({ context }: Route.LoaderArgs) {
-  const campaign = getCampaignFromContext(context);
+  const { campaign } = requireCampaign(context, "view");
   const overview = await getCampaignOverview(getServices(context).db, campaign);
   return {
     campaign: {
@@ -23,6 +24,7 @@ export async function loader({ context }: Route.LoaderArgs) {
       descriptionHtml: renderMarkdown(campaign.description),
     },
     ...overview,
+    managesFiles: mayAlso(context, "manageFiles"),
     now: Date.now(),
   };
 }
@@ -31,7 +33,7 @@ const addLinkClass =
   "inline-flex min-h-11 items-center rounded-md border border-stone-400 bg-white px-3 font-medium hover:bg-stone-100";
 
 export default function CampaignOverview({ loaderData }: Route.ComponentProps) {
-  const { campaign, entries, characters, resources, recent, now } = loaderData;
+  const { campaign, entries, characters, resources, recent, managesFiles, now } = loaderData;
   const base = `/campaigns/${campaign.id}`;
   const byType = contextTypes
     .map((type) => ({ type, items: entries.filter((entry) => entry.contextType === type) }))
@@ -144,7 +146,10 @@ export default function CampaignOverview({ loaderData }: Route.ComponentProps) {
             <ul className="mt-2 space-y-1">
               {resources.map((resource) => (
                 <li key={resource.id}>
-                  <Link to={`/library/${resource.fileKey}`} className="break-all hover:underline">
+                  <Link
+                    to={managesFiles ? `/library/${resource.fileKey}` : fileLinks(campaign.id).reader(resource.fileKey)}
+                    className="break-all hover:underline"
+                  >
                     {resource.fileName}
                   </Link>
                 </li>
@@ -152,7 +157,11 @@ export default function CampaignOverview({ loaderData }: Route.ComponentProps) {
             </ul>
           )}
           <Link to={`${base}/files`} className="mt-2 inline-flex min-h-11 items-center text-ember-700 underline">
-            {resources.length ? "Manage files" : "Attach files from your Library"}
+            {!managesFiles
+              ? "All campaign files"
+              : resources.length
+                ? "Manage files"
+                : "Attach files from your Library"}
           </Link>
         </section>
         <section aria-labelledby="recent-heading" className="rounded-lg border border-stone-300 bg-white p-4">

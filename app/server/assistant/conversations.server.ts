@@ -1,9 +1,10 @@
 import { and, asc, desc, eq, sql } from "drizzle-orm";
 import type { AskEvent, Citation, ProviderName } from "~/lib/assistant";
-import type { Campaign } from "../campaigns/campaigns.server";
+import { type CampaignAccess, campaignsWhere } from "../campaigns/policy.server";
 import type { Db } from "../db/db.server";
 import { DEFAULT_ROW_LIMITS, insertWithinQuota, QuotaExceeded } from "../db/quota.server";
-import { campaigns, chatMessages, chatSessions, users } from "../db/schema";
+import { campaigns, chatMessages, chatSessions } from "../db/schema";
+import type { Account } from "../files/library.server";
 import { type SearchDeps, search } from "../search/search.server";
 import { type ChatModel, type ModelDeadlines, ModelTimeout, withDeadlines } from "./chat-model.server";
 import {
@@ -17,7 +18,8 @@ import {
 /**
  * Per-campaign conversations with the assistant, kept in D1, and the asking itself:
  * retrieve from the campaign's material, keep what is relevant, answer with citations
- * (streamed), save both turns.
+ * (streamed), save both turns. A conversation is its member's own (ADR 0026): every
+ * function here takes the caller's campaign access and reads only their conversations.
  */
 
 export type Conversation = typeof chatSessions.$inferSelect;
@@ -25,21 +27,26 @@ export type StoredMessage = Omit<typeof chatMessages.$inferSelect, "citations"> 
 
 export const DEFAULT_TITLE = "New conversation";
 
-export async function listConversations(db: Db, campaign: Campaign) {
-  return db
-    .select()
-    .from(chatSessions)
-    .where(and(eq(chatSessions.campaignId, campaign.id), eq(chatSessions.username, campaign.username)))
-    .orderBy(desc(chatSessions.updatedAt));
+/** Who a conversation belongs to: the member asking, in one campaign. */
+type ChatScope = Pick<CampaignAccess, "campaign" | "account">;
+
+const ownConversations = ({ campaign, account }: ChatScope) =>
+  and(eq(chatSessions.campaignId, campaign.id), eq(chatSessions.username, account.username));
+
+export async function listConversations(db: Db, scope: ChatScope) {
+  return db.select().from(chatSessions).where(ownConversations(scope)).orderBy(desc(chatSessions.updatedAt));
 }
 
-/** The assistant's start page: the user's campaigns and their latest conversations. */
-export async function assistantHome(db: Db, username: string) {
+/**
+ * The assistant's start page: the campaigns the user may ask about and their latest
+ * conversations in them (none of a campaign they have left).
+ */
+export async function assistantHome(db: Db, account: Account) {
   const [campaignRows, recent] = await Promise.all([
     db
       .select({ id: campaigns.id, name: campaigns.name })
       .from(campaigns)
-      .where(eq(campaigns.username, username))
+      .where(campaignsWhere(account, "useAssistant"))
       .orderBy(desc(campaigns.updatedAt)),
     db
       .select({
@@ -51,7 +58,7 @@ export async function assistantHome(db: Db, username: string) {
       })
       .from(chatSessions)
       .innerJoin(campaigns, eq(campaigns.id, chatSessions.campaignId))
-      .where(eq(chatSessions.username, username))
+      .where(and(eq(chatSessions.username, account.username), campaignsWhere(account, "useAssistant")))
       .orderBy(desc(chatSessions.updatedAt))
       .limit(10),
   ]);
@@ -60,12 +67,12 @@ export async function assistantHome(db: Db, username: string) {
 
 export async function createConversation(
   db: Db,
-  campaign: Campaign,
+  { campaign, account }: ChatScope,
   title = DEFAULT_TITLE,
   limit = DEFAULT_ROW_LIMITS.conversations,
 ): Promise<Conversation> {
-  const held = sql`(SELECT count(*) FROM chat_sessions WHERE username = ${campaign.username})`;
-  const values = { id: crypto.randomUUID(), campaignId: campaign.id, username: campaign.username, title };
+  const held = sql`(SELECT count(*) FROM chat_sessions WHERE username = ${account.username})`;
+  const values = { id: crypto.randomUUID(), campaignId: campaign.id, username: account.username, title };
   const row = await insertWithinQuota(db, chatSessions, values, held, limit);
   if (!row) {
     throw new QuotaExceeded(
@@ -75,18 +82,12 @@ export async function createConversation(
   return row;
 }
 
-/** The conversation, only if it belongs to this (already owner-checked) campaign. */
-export async function getConversation(db: Db, campaign: Campaign, chatId: string) {
+/** The conversation, only if it is the caller's own in this campaign. */
+export async function getConversation(db: Db, scope: ChatScope, chatId: string) {
   const [conversation] = await db
     .select()
     .from(chatSessions)
-    .where(
-      and(
-        eq(chatSessions.id, chatId),
-        eq(chatSessions.campaignId, campaign.id),
-        eq(chatSessions.username, campaign.username),
-      ),
-    );
+    .where(and(eq(chatSessions.id, chatId), ownConversations(scope)));
   return conversation;
 }
 
@@ -110,20 +111,13 @@ export async function deleteConversation(db: Db, conversation: Conversation) {
   await db.delete(chatSessions).where(eq(chatSessions.id, conversation.id));
 }
 
-/** An answer of this campaign with the question it answered (for "save as entry", "create NPC"). */
-export async function getAnswer(db: Db, campaign: Campaign, messageId: string) {
+/** An answer in one of the caller's conversations with the question it answered (for "save as entry", "create NPC"). */
+export async function getAnswer(db: Db, scope: ChatScope, messageId: string) {
   const [row] = await db
     .select({ message: chatMessages, sessionId: chatSessions.id })
     .from(chatMessages)
     .innerJoin(chatSessions, eq(chatSessions.id, chatMessages.sessionId))
-    .where(
-      and(
-        eq(chatMessages.id, messageId),
-        eq(chatMessages.role, "assistant"),
-        eq(chatSessions.campaignId, campaign.id),
-        eq(chatSessions.username, campaign.username),
-      ),
-    );
+    .where(and(eq(chatMessages.id, messageId), eq(chatMessages.role, "assistant"), ownConversations(scope)));
   if (!row) return undefined;
   const [question] = await db
     .select({ content: chatMessages.content })
@@ -189,9 +183,9 @@ export function defuseLinks(markdown: string): string {
  * question as the title, the answer with its sources. Undefined for anything not an
  * answer in this campaign.
  */
-export async function answerDraft(db: Db, campaign: Campaign, messageId: string | null) {
+export async function answerDraft(db: Db, scope: ChatScope, messageId: string | null) {
   if (!messageId) return undefined;
-  const answer = await getAnswer(db, campaign, messageId);
+  const answer = await getAnswer(db, scope, messageId);
   if (!answer) return undefined;
   const title = answer.question.replace(/\s+/g, " ").trim().slice(0, 200);
   return { title, markdown: answerAsMarkdown(answer).slice(0, 50_000) };
@@ -215,15 +209,16 @@ export interface AskDeps {
  */
 export async function* ask(
   deps: AskDeps,
-  campaign: Campaign,
+  access: Pick<CampaignAccess, "campaign" | "account" | "owner">,
   conversation: Conversation,
   question: string,
 ): AsyncGenerator<Exclude<AskEvent, { type: "error" }>> {
   const { db } = deps;
+  const { campaign, account, owner } = access;
   const now = Date.now();
   const history = (await listMessages(db, conversation)).map((m) => ({ role: m.role, content: m.content }));
   const held = sql`(SELECT count(*) FROM chat_messages m JOIN chat_sessions s ON s.id = m.session_id
-    WHERE s.username = ${campaign.username})`;
+    WHERE s.username = ${account.username})`;
   const values = { id: crypto.randomUUID(), sessionId: conversation.id, role: "user" as const, content: question };
   // Room for the question and its answer, or nothing is asked.
   if (
@@ -240,16 +235,7 @@ export async function* ask(
     );
   }
   // The campaign's material is its owner's: their passages are in the owner's tracker.
-  const [owner] = await db.select({ id: users.id }).from(users).where(eq(users.username, campaign.username));
-  const results = owner
-    ? (
-        await search(
-          deps.search,
-          { id: owner.id, username: campaign.username },
-          { query: question, k: 12, campaign, foldSubsections: false },
-        )
-      ).results
-    : [];
+  const { results } = await search(deps.search, owner, { query: question, k: 12, campaign, foldSubsections: false });
   // The passages that answer, in search's order: [n] is the n-th, for a model and for quotes alike.
   const sources = relevantSources(question, results);
   const citations = citationsFor(sources, question);

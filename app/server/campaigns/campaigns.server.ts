@@ -4,7 +4,9 @@ import { type CampaignStatus, campaignStatuses } from "~/lib/domain";
 import type { Db } from "../db/db.server";
 import { DEFAULT_ROW_LIMITS, insertWithinQuota, QuotaExceeded } from "../db/quota.server";
 import { type Campaign, campaignCharacters, campaignContext, campaigns } from "../db/schema";
+import type { Account } from "../files/library.server";
 import { likeContains, VersionConflictError } from "./errors.server";
+import { campaignsWhere, roleColumn } from "./policy.server";
 import { campaignResourcesQuery } from "./resources.server";
 
 export type { Campaign };
@@ -22,7 +24,8 @@ export async function getCampaign(db: Db, username: string, campaignId: string):
   });
 }
 
-export async function listCampaigns(db: Db, username: string, query: CampaignListQuery) {
+/** The campaigns the user runs and those they are in, with their role in each. */
+export async function listCampaigns(db: Db, account: Account, query: CampaignListQuery) {
   const contextCount = db
     .select({ n: count() })
     .from(campaignContext)
@@ -44,13 +47,15 @@ export async function listCampaigns(db: Db, username: string, query: CampaignLis
       status: campaigns.status,
       metadata: campaigns.metadata,
       updatedAt: campaigns.updatedAt,
+      owner: campaigns.username,
+      role: roleColumn(account),
       contextCount: sql<number>`(${contextCount})`,
       characterCount: sql<number>`(${characterCount})`,
     })
     .from(campaigns)
     .where(
       and(
-        eq(campaigns.username, username),
+        campaignsWhere(account, "view"),
         query.status === "all" ? undefined : eq(campaigns.status, query.status),
         query.q ? sql`${campaigns.name} LIKE ${likeContains(query.q)} ESCAPE '\\'` : undefined,
       ),
@@ -58,15 +63,15 @@ export async function listCampaigns(db: Db, username: string, query: CampaignLis
     .orderBy(...order);
 }
 
-/** How many campaigns the user has in each status, for the filter tabs. */
+/** How many campaigns the user runs or is in, in each status, for the filter tabs. */
 export async function countCampaignsByStatus(
   db: Db,
-  username: string,
+  account: Account,
 ): Promise<Record<CampaignStatus | "all", number>> {
   const rows = await db
     .select({ status: campaigns.status, n: count() })
     .from(campaigns)
-    .where(eq(campaigns.username, username))
+    .where(campaignsWhere(account, "view"))
     .groupBy(campaigns.status);
   const counts = Object.fromEntries(campaignStatuses.map((s) => [s, 0])) as Record<CampaignStatus | "all", number>;
   counts.all = 0;

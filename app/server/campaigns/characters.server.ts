@@ -1,11 +1,13 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { CharacterInput } from "~/lib/campaign-schemas";
 import type { CharacterStatus, CharacterType } from "~/lib/domain";
+import type { CampaignRole } from "~/lib/members";
 import type { Db } from "../db/db.server";
 import { DEFAULT_ROW_LIMITS, insertWithinQuota, QuotaExceeded } from "../db/quota.server";
 import { type Campaign, campaignCharacters, fileMetadata } from "../db/schema";
 import { touchCampaign } from "./campaigns.server";
 import { VersionConflictError } from "./errors.server";
+import { campaignFileCondition } from "./resources.server";
 
 export interface CharacterDetails {
   playerName?: string;
@@ -70,11 +72,19 @@ function toColumns(input: CharacterInput) {
   };
 }
 
-/** A character sheet must be one of the campaign owner's own library files. */
-async function assertOwnSheet(db: Db, campaign: Campaign, input: CharacterInput): Promise<void> {
+/**
+ * The files a character's sheet may be, for whoever edits it: the owner picks from their
+ * whole library; anyone else (a co-GM) only from the campaign's files, as the rest of the
+ * owner's library is not theirs to see.
+ */
+function sheetFiles(campaign: Campaign, editor: CampaignRole) {
+  return editor === "owner" ? eq(fileMetadata.username, campaign.username) : campaignFileCondition(campaign);
+}
+
+async function assertSheet(db: Db, campaign: Campaign, input: CharacterInput, editor: CampaignRole): Promise<void> {
   if (!input.sheetFileKey) return;
   const file = await db.query.fileMetadata.findFirst({
-    where: and(eq(fileMetadata.fileKey, input.sheetFileKey), eq(fileMetadata.username, campaign.username)),
+    where: and(eq(fileMetadata.fileKey, input.sheetFileKey), sheetFiles(campaign, editor)),
   });
   if (!file) throw new SheetNotFoundError();
 }
@@ -82,16 +92,16 @@ async function assertOwnSheet(db: Db, campaign: Campaign, input: CharacterInput)
 export class SheetNotFoundError extends Error {
   override name = "SheetNotFoundError";
   constructor() {
-    super("That character sheet is not in your Library. Choose one from the list.");
+    super("That file cannot be this character's sheet. Choose one from the list.");
   }
 }
 
-/** The owner's files that can serve as a character sheet (JSON, PDF, text, Word, images). */
-export async function listSheetOptions(db: Db, campaign: Campaign) {
+/** The files `editor` may choose as a character sheet (sheetFiles). */
+export async function listSheetOptions(db: Db, campaign: Campaign, editor: CampaignRole) {
   return db
     .select({ fileKey: fileMetadata.fileKey, fileName: fileMetadata.fileName })
     .from(fileMetadata)
-    .where(eq(fileMetadata.username, campaign.username))
+    .where(sheetFiles(campaign, editor))
     .orderBy(fileMetadata.fileName);
 }
 
@@ -100,8 +110,9 @@ export async function createCharacter(
   campaign: Campaign,
   input: CharacterInput,
   limit = DEFAULT_ROW_LIMITS.characters,
+  editor: CampaignRole = "owner",
 ): Promise<Character> {
-  await assertOwnSheet(db, campaign, input);
+  await assertSheet(db, campaign, input, editor);
   const now = Date.now();
   const held = sql`(SELECT count(*) FROM campaign_characters p JOIN campaigns c ON c.id = p.campaign_id
     WHERE c.username = ${campaign.username})`;
@@ -122,8 +133,9 @@ export async function updateCharacter(
   characterId: number,
   version: number,
   input: CharacterInput,
+  editor: CampaignRole = "owner",
 ): Promise<Character | undefined> {
-  await assertOwnSheet(db, campaign, input);
+  await assertSheet(db, campaign, input, editor);
   const now = Date.now();
   const [[updated]] = await db.batch([
     db

@@ -1,7 +1,9 @@
 import { createContext, type MiddlewareFunction, type RouterContextProvider } from "react-router";
+import type { FileRow } from "../files/library.server";
 import { notFound } from "../http/responses.server";
 import { getServices, requireUser } from "../request.server";
-import { type Campaign, getCampaign } from "./campaigns.server";
+import { type CampaignAccess, type CampaignAction, campaignAccess, can } from "./policy.server";
+import { getCampaignFile } from "./resources.server";
 
 /** Route ids of entries and characters are integers; anything else is simply not found. */
 export function parseRowId(param: string | undefined, what: string): number {
@@ -9,22 +11,64 @@ export function parseRowId(param: string | undefined, what: string): number {
   return Number(param);
 }
 
-const campaignContext = createContext<Campaign>();
+interface CampaignRequest {
+  access: CampaignAccess;
+  /** Every action this request asked the policy about (the role-matrix test reads them). */
+  decisions: CampaignAction[];
+}
+
+const campaignRequestContext = createContext<CampaignRequest>();
 
 /**
- * Middleware of the /campaigns/:campaignId layout: loads the campaign once, scoped to
- * the signed-in user, before any nested loader or action runs. Anyone else's campaign
- * (or a missing one) is a 404.
+ * Middleware of every route with a `:campaignId`: loads the campaign once with the
+ * signed-in user's role in it, before any nested loader or action runs. A campaign they
+ * are not in (or a missing one) is a 404.
  */
 export const requireCampaignMiddleware: MiddlewareFunction<Response> = async ({ request, context, params }) => {
   const user = requireUser(context, request);
-  const { db } = getServices(context);
-  const campaign = params.campaignId ? await getCampaign(db, user.username, params.campaignId) : undefined;
-  if (!campaign) notFound("campaign");
-  context.set(campaignContext, campaign);
+  const access = params.campaignId ? await campaignAccess(getServices(context).db, user, params.campaignId) : null;
+  if (!access || !can(access.role, "view")) notFound("campaign");
+  context.set(campaignRequestContext, { access, decisions: [] });
 };
 
-/** The campaign the layout middleware loaded; only callable below that layout. */
-export function getCampaignFromContext(context: Readonly<RouterContextProvider>): Campaign {
-  return context.get(campaignContext);
+/**
+ * What every campaign loader and action starts with: the campaign and the caller's
+ * standing, if the policy lets them do `action`; otherwise a 404, so a hidden thing and a
+ * missing one look the same. Only callable below `requireCampaignMiddleware`.
+ */
+export function requireCampaign(context: Readonly<RouterContextProvider>, action: CampaignAction): CampaignAccess {
+  const state = context.get(campaignRequestContext);
+  state.decisions.push(action);
+  if (!can(state.access.role, action)) notFound("campaign");
+  return state.access;
+}
+
+/** Whether the caller may also do `action` (to offer or hide a button); recorded like a requirement. */
+export function mayAlso(context: Readonly<RouterContextProvider>, action: CampaignAction): boolean {
+  const state = context.get(campaignRequestContext);
+  state.decisions.push(action);
+  return can(state.access.role, action);
+}
+
+/** The policy questions this request asked, in order (empty when it never reached a campaign). */
+export function policyDecisions(context: Readonly<RouterContextProvider>): CampaignAction[] {
+  try {
+    return context.get(campaignRequestContext).decisions;
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * One of the campaign's files (an attachment or a character's sheet), for a caller the
+ * policy lets read them; anything else, the owner's other library files included, is a 404.
+ */
+export async function requireCampaignFile(
+  context: Readonly<RouterContextProvider>,
+  fileKey: string | undefined,
+): Promise<{ access: CampaignAccess; file: FileRow }> {
+  const access = requireCampaign(context, "readFiles");
+  const file = await getCampaignFile(getServices(context).db, access.campaign, fileKey ?? "");
+  if (!file) notFound("file");
+  return { access, file };
 }

@@ -1,6 +1,7 @@
-import { and, asc, eq, notInArray } from "drizzle-orm";
+import { and, asc, eq, notInArray, sql } from "drizzle-orm";
 import type { Db } from "../db/db.server";
 import { type Campaign, campaignResources, campaigns, fileMetadata } from "../db/schema";
+import { FILE_KEY_PATTERN } from "../files/keys.server";
 import type { FileRow } from "../files/library.server";
 
 /**
@@ -87,4 +88,25 @@ export async function detachFile(db: Db, campaign: Campaign, fileKey: string): P
     .where(and(eq(campaignResources.campaignId, campaign.id), eq(campaignResources.fileKey, fileKey)))
     .returning({ id: campaignResources.id });
   return removed.length > 0;
+}
+
+/**
+ * The campaign's files: its owner's files that are attached to it or are the sheet of one
+ * of its characters. What its members may read (ADR 0026); as an SQL condition on
+ * `file_metadata`, so every reader of campaign files asks the same question.
+ */
+export function campaignFileCondition(campaign: Campaign) {
+  return sql`(${fileMetadata.username} = ${campaign.username} AND (
+    EXISTS (SELECT 1 FROM campaign_resources r WHERE r.campaign_id = ${campaign.id} AND r.file_key = ${fileMetadata.fileKey})
+    OR EXISTS (SELECT 1 FROM campaign_characters p WHERE p.campaign_id = ${campaign.id} AND p.sheet_file_key = ${fileMetadata.fileKey})))`;
+}
+
+/** One of the campaign's files (campaignFileCondition), or undefined. */
+export async function getCampaignFile(db: Db, campaign: Campaign, fileKey: string): Promise<FileRow | undefined> {
+  if (!FILE_KEY_PATTERN.test(fileKey)) return undefined;
+  const [file] = await db
+    .select()
+    .from(fileMetadata)
+    .where(and(eq(fileMetadata.fileKey, fileKey), campaignFileCondition(campaign)));
+  return file;
 }

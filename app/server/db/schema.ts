@@ -18,6 +18,7 @@ import { sql } from "drizzle-orm";
 import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { campaignStatuses, characterStatuses, characterTypes, contextTypes } from "../../lib/domain";
 import { fileStatuses } from "../../lib/jobs";
+import { memberRoles } from "../../lib/members";
 
 /** `column IN ('a','b')` as a CHECK, so bad values cannot reach D1 even past the zod layer. */
 const oneOf = (column: string, values: readonly string[]) =>
@@ -318,6 +319,64 @@ export const campaignResources = sqliteTable(
   ],
 );
 
+/**
+ * Who else is in a campaign, and as what (ADR 0026). Keyed by the immutable account id,
+ * so a username freed by a deleted account and taken again joins nothing. The owner is
+ * `campaigns.username`, never a row here.
+ */
+export const campaignMembers = sqliteTable(
+  "campaign_members",
+  {
+    campaignId: text("campaign_id")
+      .notNull()
+      .references(() => campaigns.id, { onDelete: "cascade" }),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    role: text("role", { enum: memberRoles }).notNull(),
+    /** The account that let them in (the invite's creator, or the owner who changed hands). */
+    addedBy: text("added_by").notNull(),
+    /** When they joined. */
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.campaignId, t.accountId] }),
+    index("campaign_members_account_idx").on(t.accountId),
+    check("campaign_members_role_check", oneOf("role", memberRoles)),
+  ],
+);
+
+/**
+ * Invite links. The link carries a random token; only its SHA-256 is kept. Joining bumps
+ * `uses` in the same statement that checks it (members.server.ts), so a burst of joins
+ * can never let in more than `max_uses`.
+ */
+export const campaignInvites = sqliteTable(
+  "campaign_invites",
+  {
+    id: text("id").primaryKey(),
+    campaignId: text("campaign_id")
+      .notNull()
+      .references(() => campaigns.id, { onDelete: "cascade" }),
+    tokenHash: text("token_hash").notNull(),
+    role: text("role", { enum: memberRoles }).notNull(),
+    /** null: anyone with the link until it expires. */
+    maxUses: integer("max_uses", { mode: "number" }),
+    uses: integer("uses", { mode: "number" }).notNull().default(0),
+    /** The last join's one-time nonce: the membership insert of that join reads it back. */
+    lastClaim: text("last_claim"),
+    expiresAt: integer("expires_at", { mode: "number" }).notNull(),
+    revokedAt: integer("revoked_at", { mode: "number" }),
+    createdBy: text("created_by").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("campaign_invites_token_idx").on(t.tokenHash),
+    index("campaign_invites_campaign_idx").on(t.campaignId, t.expiresAt),
+    check("campaign_invites_role_check", oneOf("role", memberRoles)),
+  ],
+);
+
 export const chatSessions = sqliteTable(
   "chat_sessions",
   {
@@ -358,3 +417,5 @@ export const chatMessages = sqliteTable(
 export type User = typeof users.$inferSelect;
 export type Device = typeof userDevices.$inferSelect;
 export type Campaign = typeof campaigns.$inferSelect;
+export type CampaignMember = typeof campaignMembers.$inferSelect;
+export type CampaignInvite = typeof campaignInvites.$inferSelect;

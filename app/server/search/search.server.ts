@@ -1,9 +1,12 @@
 import { and, eq, type SQL, sql } from "drizzle-orm";
 import { fileKinds, kindOfContentType, mediaType, type SearchableKind } from "~/lib/file-kinds";
+import { type FileLinks, fileLinks } from "~/lib/file-links";
 import { isProcessing } from "~/lib/jobs";
 import { isFileKindFilter, type SearchParams, type SearchResult, type SearchType } from "~/lib/search";
-import { type Campaign, getCampaign } from "../campaigns/campaigns.server";
+import type { Campaign } from "../campaigns/campaigns.server";
 import { likeContains } from "../campaigns/errors.server";
+import { campaignAccess, campaignsWhere, can } from "../campaigns/policy.server";
+import { getCampaignFile } from "../campaigns/resources.server";
 import type { Db } from "../db/db.server";
 import { campaignResources, campaigns, fileMetadata } from "../db/schema";
 import { getFile } from "../files/files.server";
@@ -65,29 +68,39 @@ export interface SearchPage {
 }
 
 /**
- * Resolves a request's scope to the user's own campaign or file: null when the id is not
- * theirs (the caller answers 404, never revealing that it exists).
+ * Resolves a request's scope to a campaign the user is in or a file of theirs, and whose
+ * material that is (a campaign's is its owner's): null when the id is not theirs to
+ * search (the caller answers 404, never revealing that it exists). Inside a campaign a
+ * file must be one of the campaign's.
  */
 export async function resolveScope(
   db: Db,
-  username: string,
+  account: Account,
   params: Partial<Pick<SearchParams, "campaignId" | "fileKey">>,
-) {
-  const campaign = params.campaignId ? await getCampaign(db, username, params.campaignId) : undefined;
-  if (params.campaignId && !campaign) return null;
-  if (params.fileKey) {
-    if (!(await getFile(db, username, params.fileKey))) return null;
+): Promise<{ campaign: Campaign | null; fileKey: string | null; owner: Account } | null> {
+  let campaign: Campaign | null = null;
+  let owner = account;
+  if (params.campaignId) {
+    const access = await campaignAccess(db, account, params.campaignId);
+    if (!access || !can(access.role, "view")) return null;
+    ({ campaign, owner } = access);
   }
-  return { campaign: campaign ?? null, fileKey: params.fileKey ?? null };
+  if (params.fileKey) {
+    const file = campaign
+      ? await getCampaignFile(db, campaign, params.fileKey)
+      : await getFile(db, account.username, params.fileKey);
+    if (!file) return null;
+  }
+  return { campaign, fileKey: params.fileKey ?? null, owner };
 }
 
 /** What the search page offers to narrow by: campaigns, files (for the file scope), tags. */
-export async function listSearchScopes(db: Db, username: string) {
+export async function listSearchScopes(db: Db, account: Account) {
   const [campaignRows, fileRows] = await Promise.all([
     db
       .select({ id: campaigns.id, name: campaigns.name })
       .from(campaigns)
-      .where(eq(campaigns.username, username))
+      .where(campaignsWhere(account, "view"))
       .orderBy(campaigns.name),
     db
       .select({
@@ -97,7 +110,7 @@ export async function listSearchScopes(db: Db, username: string) {
         status: fileMetadata.status,
       })
       .from(fileMetadata)
-      .where(eq(fileMetadata.username, username)),
+      .where(eq(fileMetadata.username, account.username)),
   ]);
   const tags = new Map<string, string>();
   for (const file of fileRows) for (const tag of file.tags) tags.set(tag.toLowerCase(), tag);
@@ -244,8 +257,11 @@ export async function search(
   }
 
   return timings.time("results", async () => {
+    // Inside a campaign, files open through the campaign's routes (its members read them there).
+    const links = fileLinks(options.campaign?.id);
     const candidates = new Map<string, Candidate>();
-    for (const passage of passages.values()) candidates.set(passage.id, chunkResult(passage, matchedBy(passage.id)));
+    for (const passage of passages.values())
+      candidates.set(passage.id, chunkResult(passage, matchedBy(passage.id), links));
     function matchedBy(id: string): SearchResult["matchedBy"] {
       const by: SearchResult["matchedBy"] = [];
       if ([words, byTitle, byNearness].some((list) => list.some((hit) => hit.id === id))) by.push("words");
@@ -424,7 +440,7 @@ async function scopeCampaignIds(db: Db, username: string, options: SearchOptions
   return rows.map((row) => row.id);
 }
 
-function chunkResult(passage: Passage, matchedBy: SearchResult["matchedBy"]): Candidate {
+function chunkResult(passage: Passage, matchedBy: SearchResult["matchedBy"], links: FileLinks): Candidate {
   const isPdf = kindOfContentType(passage.contentType) === "pdf";
   return {
     kind: "chunk",
@@ -443,9 +459,7 @@ function chunkResult(passage: Passage, matchedBy: SearchResult["matchedBy"]): Ca
     },
     // A PDF opens in the browser's viewer at its page; other files in the reader at the passage.
     href:
-      isPdf && passage.page
-        ? `/files/${passage.fileKey}#page=${passage.page}`
-        : `/library/${passage.fileKey}/read#passage-${passage.index}`,
+      isPdf && passage.page ? links.bytes(passage.fileKey, passage.page) : links.reader(passage.fileKey, passage.index),
   };
 }
 

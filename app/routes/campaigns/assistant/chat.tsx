@@ -19,7 +19,7 @@ import {
   listMessages,
   renameConversation,
 } from "~/server/assistant/conversations.server";
-import { getCampaignFromContext } from "~/server/campaigns/guards.server";
+import { requireCampaign } from "~/server/campaigns/guards.server";
 import { QuotaExceeded } from "~/server/db/quota.server";
 import { notFound, unknownIntent } from "~/server/http/responses.server";
 import { getServices, limitRequest } from "~/server/request.server";
@@ -31,10 +31,10 @@ export const meta: Route.MetaFunction = ({ loaderData }) => [
 ];
 
 async function requireConversation(context: Route.LoaderArgs["context"], chatId: string) {
-  const campaign = getCampaignFromContext(context);
-  const conversation = await getConversation(getServices(context).db, campaign, chatId);
+  const access = requireCampaign(context, "useAssistant");
+  const conversation = await getConversation(getServices(context).db, access, chatId);
   if (!conversation) notFound("conversation");
-  return { campaign, conversation };
+  return { access, campaign: access.campaign, conversation };
 }
 
 export async function loader({ context, params }: Route.LoaderArgs) {
@@ -54,7 +54,7 @@ export async function loader({ context, params }: Route.LoaderArgs) {
 }
 
 export async function action({ request, context, params }: Route.ActionArgs) {
-  const { campaign, conversation } = await requireConversation(context, params.chatId);
+  const { access, campaign, conversation } = await requireConversation(context, params.chatId);
   const { db } = getServices(context);
   const form = Object.fromEntries(await request.formData());
   const here = `/campaigns/${campaign.id}/assistant/${conversation.id}`;
@@ -74,7 +74,7 @@ export async function action({ request, context, params }: Route.ActionArgs) {
       const parsed = questionSchema.safeParse(form);
       if (!parsed.success) return data({ error: parsed.error.issues[0]?.message ?? "" }, { status: 400 });
       try {
-        for await (const _event of ask(getServices(context).assistant, campaign, conversation, parsed.data.question)) {
+        for await (const _event of ask(getServices(context).assistant, access, conversation, parsed.data.question)) {
           // Run to the end: the answer is saved by the last step.
         }
       } catch (error) {

@@ -2,7 +2,7 @@ import { Form, Link, redirect, useNavigation } from "react-router";
 import { Button } from "~/components/ui/button";
 import { formatRelative } from "~/lib/format";
 import { createConversation, listConversations } from "~/server/assistant/conversations.server";
-import { getCampaignFromContext } from "~/server/campaigns/guards.server";
+import { requireCampaign } from "~/server/campaigns/guards.server";
 import { QuotaExceeded } from "~/server/db/quota.server";
 import { httpError } from "~/server/http/responses.server";
 import { getServices } from "~/server/request.server";
@@ -11,8 +11,9 @@ import type { Route } from "./+types/index";
 export const meta: Route.MetaFunction = () => [{ title: "Assistant — LoreSmith AI" }];
 
 export async function loader({ context }: Route.LoaderArgs) {
-  const campaign = getCampaignFromContext(context);
-  const conversations = await listConversations(getServices(context).db, campaign);
+  const access = requireCampaign(context, "useAssistant");
+  const { campaign } = access;
+  const conversations = await listConversations(getServices(context).db, access);
   return {
     campaign: { id: campaign.id, name: campaign.name },
     conversations: conversations.map(({ id, title, updatedAt }) => ({ id, title, updatedAt })),
@@ -21,13 +22,13 @@ export async function loader({ context }: Route.LoaderArgs) {
 }
 
 export async function action({ context }: Route.ActionArgs) {
-  const campaign = getCampaignFromContext(context);
+  const access = requireCampaign(context, "useAssistant");
   const { db, limits } = getServices(context);
-  const conversation = await createConversation(db, campaign, undefined, limits.rows.conversations).catch((error) => {
+  const conversation = await createConversation(db, access, undefined, limits.rows.conversations).catch((error) => {
     if (error instanceof QuotaExceeded) throw httpError(error.status, error.message);
     throw error;
   });
-  return redirect(`/campaigns/${campaign.id}/assistant/${conversation.id}`);
+  return redirect(`/campaigns/${access.campaign.id}/assistant/${conversation.id}`);
 }
 
 export default function AssistantIndex({ loaderData }: Route.ComponentProps) {

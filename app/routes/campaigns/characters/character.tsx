@@ -2,9 +2,10 @@ import { Link } from "react-router";
 import { MarkdownView } from "~/components/markdown";
 import { linkButtonClass } from "~/components/ui/button";
 import { characterStatusLabels, characterTypeLabels } from "~/lib/domain";
+import { fileLinks } from "~/lib/file-links";
 import { getCharacter } from "~/server/campaigns/characters.server";
-import { getCampaignFromContext, parseRowId } from "~/server/campaigns/guards.server";
-import { getFile } from "~/server/files/files.server";
+import { mayAlso, parseRowId, requireCampaign } from "~/server/campaigns/guards.server";
+import { getCampaignFile } from "~/server/campaigns/resources.server";
 import { notFound } from "~/server/http/responses.server";
 import { renderMarkdown } from "~/server/markdown.server";
 import { getServices } from "~/server/request.server";
@@ -15,13 +16,17 @@ export const meta: Route.MetaFunction = ({ loaderData }) => [
 ];
 
 export async function loader({ context, params }: Route.LoaderArgs) {
-  const campaign = getCampaignFromContext(context);
+  const { campaign } = requireCampaign(context, "view");
   const { db } = getServices(context);
   const character = await getCharacter(db, campaign, parseRowId(params.characterId, "character"));
   if (!character) notFound("character");
-  const sheet = character.sheetFileKey ? await getFile(db, campaign.username, character.sheetFileKey) : undefined;
+  const sheet =
+    character.sheetFileKey && mayAlso(context, "readFiles")
+      ? await getCampaignFile(db, campaign, character.sheetFileKey)
+      : undefined;
   return {
     campaignId: campaign.id,
+    mayEdit: mayAlso(context, "editMaterial"),
     character: {
       id: character.id,
       characterName: character.characterName,
@@ -35,7 +40,7 @@ export async function loader({ context, params }: Route.LoaderArgs) {
 }
 
 export default function CharacterPage({ loaderData }: Route.ComponentProps) {
-  const { campaignId, character } = loaderData;
+  const { campaignId, mayEdit, character } = loaderData;
   const base = `/campaigns/${campaignId}/characters`;
   const { details } = character;
   const facts = [
@@ -59,9 +64,11 @@ export default function CharacterPage({ loaderData }: Route.ComponentProps) {
             {characterTypeLabels[character.characterType]} · {characterStatusLabels[character.status]}
           </p>
         </div>
-        <Link to={`${base}/${character.id}/edit`} className={linkButtonClass.secondary}>
-          Edit character
-        </Link>
+        {mayEdit ? (
+          <Link to={`${base}/${character.id}/edit`} className={linkButtonClass.secondary}>
+            Edit character
+          </Link>
+        ) : null}
       </header>
       {facts.length || details.stats.length ? (
         <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 rounded-lg border border-stone-300 bg-white p-4">
@@ -77,7 +84,7 @@ export default function CharacterPage({ loaderData }: Route.ComponentProps) {
         <p>
           Character sheet:{" "}
           <a
-            href={`/files/${character.sheet.fileKey}`}
+            href={fileLinks(campaignId).bytes(character.sheet.fileKey)}
             target="_blank"
             rel="noopener"
             className="text-ember-700 underline"

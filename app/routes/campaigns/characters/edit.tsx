@@ -14,7 +14,7 @@ import {
   updateCharacter,
 } from "~/server/campaigns/characters.server";
 import { VersionConflictError } from "~/server/campaigns/errors.server";
-import { getCampaignFromContext, parseRowId } from "~/server/campaigns/guards.server";
+import { parseRowId, requireCampaign } from "~/server/campaigns/guards.server";
 import { notFound, unknownIntent } from "~/server/http/responses.server";
 import { getServices } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
@@ -42,7 +42,7 @@ function formValues(character: Character): CharacterFormValues {
 }
 
 export async function loader({ context, params }: Route.LoaderArgs) {
-  const campaign = getCampaignFromContext(context);
+  const { campaign, role } = requireCampaign(context, "editMaterial");
   const { db } = getServices(context);
   const character = await getCharacter(db, campaign, parseRowId(params.characterId, "character"));
   if (!character) notFound("character");
@@ -51,12 +51,12 @@ export async function loader({ context, params }: Route.LoaderArgs) {
     characterId: character.id,
     version: character.version,
     values: formValues(character),
-    sheetOptions: await listSheetOptions(db, campaign),
+    sheetOptions: await listSheetOptions(db, campaign, role),
   };
 }
 
 export async function action({ request, context, params }: Route.ActionArgs) {
-  const campaign = getCampaignFromContext(context);
+  const { campaign, role } = requireCampaign(context, "editMaterial");
   const characterId = parseRowId(params.characterId, "character");
   const { db } = getServices(context);
   const formData = await request.formData();
@@ -81,7 +81,7 @@ export async function action({ request, context, params }: Route.ActionArgs) {
   }
   const { version, ...input } = submission.value;
   try {
-    const saved = await updateCharacter(db, campaign, characterId, version, input);
+    const saved = await updateCharacter(db, campaign, characterId, version, input, role);
     if (!saved) notFound("character");
     return redirectWithToast(context, request, `${base}/${characterId}`, `${saved.characterName} saved.`);
   } catch (error) {

@@ -4,14 +4,14 @@ import { FilterForm, FilterSelect } from "~/components/ui/filters";
 import { characterListQuerySchema } from "~/lib/campaign-schemas";
 import { characterStatusLabels, characterTypeLabels } from "~/lib/domain";
 import { listCharacters } from "~/server/campaigns/characters.server";
-import { getCampaignFromContext } from "~/server/campaigns/guards.server";
+import { requireCampaign } from "~/server/campaigns/guards.server";
 import { getServices } from "~/server/request.server";
 import type { Route } from "./+types/index";
 
 export const meta: Route.MetaFunction = () => [{ title: "Characters — LoreSmith AI" }];
 
 export async function loader({ request, context }: Route.LoaderArgs) {
-  const campaign = getCampaignFromContext(context);
+  const { campaign } = requireCampaign(context, "view");
   const filter = characterListQuerySchema.parse(Object.fromEntries(new URL(request.url).searchParams));
   const characters = await listCharacters(getServices(context).db, campaign, filter);
   return {

@@ -4,7 +4,7 @@ import { CharacterForm } from "~/components/character-form";
 import { characterSchema } from "~/lib/campaign-schemas";
 import { answerDraft } from "~/server/assistant/conversations.server";
 import { createCharacter, listSheetOptions, SheetNotFoundError } from "~/server/campaigns/characters.server";
-import { getCampaignFromContext } from "~/server/campaigns/guards.server";
+import { requireCampaign } from "~/server/campaigns/guards.server";
 import { QuotaExceeded } from "~/server/db/quota.server";
 import { getServices } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
@@ -13,19 +13,20 @@ import type { Route } from "./+types/new";
 export const meta: Route.MetaFunction = () => [{ title: "New character — LoreSmith AI" }];
 
 export async function loader({ request, context }: Route.LoaderArgs) {
-  const campaign = getCampaignFromContext(context);
+  const access = requireCampaign(context, "editMaterial");
+  const { campaign } = access;
   const { db } = getServices(context);
   // "Create NPC from this" on an assistant answer opens this form with the answer as backstory.
   const fromAnswer = new URL(request.url).searchParams.get("fromAnswer");
   const [sheetOptions, draft] = await Promise.all([
-    listSheetOptions(db, campaign),
-    answerDraft(db, campaign, fromAnswer),
+    listSheetOptions(db, campaign, access.role),
+    answerDraft(db, access, fromAnswer),
   ]);
   return { campaignId: campaign.id, sheetOptions, draft };
 }
 
 export async function action({ request, context }: Route.ActionArgs) {
-  const campaign = getCampaignFromContext(context);
+  const { campaign, role } = requireCampaign(context, "editMaterial");
   const submission = parseWithZod(await request.formData(), { schema: characterSchema });
   if (submission.status !== "success") {
     return data(submission.reply(), { status: submission.status === "error" ? 400 : 200 });
@@ -33,7 +34,7 @@ export async function action({ request, context }: Route.ActionArgs) {
   let character: Awaited<ReturnType<typeof createCharacter>>;
   try {
     const { db, limits } = getServices(context);
-    character = await createCharacter(db, campaign, submission.value, limits.rows.characters);
+    character = await createCharacter(db, campaign, submission.value, limits.rows.characters, role);
   } catch (error) {
     if (error instanceof QuotaExceeded) {
       return data(submission.reply({ formErrors: [error.message] }), { status: error.status });

@@ -7,7 +7,7 @@ import { contextEntryUpdateSchema } from "~/lib/campaign-schemas";
 import { contextTypeLabels } from "~/lib/domain";
 import { deleteContextEntry, getContextEntry, updateContextEntry } from "~/server/campaigns/context-entries.server";
 import { decodeTags, VersionConflictError } from "~/server/campaigns/errors.server";
-import { getCampaignFromContext, parseRowId } from "~/server/campaigns/guards.server";
+import { parseRowId, requireCampaign } from "~/server/campaigns/guards.server";
 import { notFound, unknownIntent } from "~/server/http/responses.server";
 import { getServices } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
@@ -28,14 +28,14 @@ function formValues(entry: { contextType: string; title: string; content: string
 }
 
 export async function loader({ context, params }: Route.LoaderArgs) {
-  const campaign = getCampaignFromContext(context);
+  const { campaign } = requireCampaign(context, "editMaterial");
   const entry = await getContextEntry(getServices(context).db, campaign, parseRowId(params.entryId, "entry"));
   if (!entry) notFound("entry");
   return { campaignId: campaign.id, entryId: entry.id, version: entry.version, values: formValues(entry) };
 }
 
 export async function action({ request, context, params }: Route.ActionArgs) {
-  const campaign = getCampaignFromContext(context);
+  const { campaign } = requireCampaign(context, "editMaterial");
   const entryId = parseRowId(params.entryId, "entry");
   const { db } = getServices(context);
   const formData = await request.formData();

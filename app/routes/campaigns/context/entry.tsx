@@ -4,7 +4,7 @@ import { linkButtonClass } from "~/components/ui/button";
 import { contextTypeLabels } from "~/lib/domain";
 import { formatRelative } from "~/lib/format";
 import { getContextEntry } from "~/server/campaigns/context-entries.server";
-import { getCampaignFromContext, parseRowId } from "~/server/campaigns/guards.server";
+import { mayAlso, parseRowId, requireCampaign } from "~/server/campaigns/guards.server";
 import { notFound } from "~/server/http/responses.server";
 import { renderMarkdown } from "~/server/markdown.server";
 import { getServices } from "~/server/request.server";
@@ -15,11 +15,12 @@ export const meta: Route.MetaFunction = ({ loaderData }) => [
 ];
 
 export async function loader({ context, params }: Route.LoaderArgs) {
-  const campaign = getCampaignFromContext(context);
+  const { campaign } = requireCampaign(context, "view");
   const entry = await getContextEntry(getServices(context).db, campaign, parseRowId(params.entryId, "entry"));
   if (!entry) notFound("entry");
   return {
     campaignId: campaign.id,
+    mayEdit: mayAlso(context, "editMaterial"),
     entry: {
       id: entry.id,
       title: entry.title,
@@ -34,7 +35,7 @@ export async function loader({ context, params }: Route.LoaderArgs) {
 }
 
 export default function ContextEntryPage({ loaderData }: Route.ComponentProps) {
-  const { campaignId, entry, now } = loaderData;
+  const { campaignId, mayEdit, entry, now } = loaderData;
   const base = `/campaigns/${campaignId}/context`;
   return (
     <article className="max-w-3xl space-y-4">
@@ -51,9 +52,11 @@ export default function ContextEntryPage({ loaderData }: Route.ComponentProps) {
             {entry.gmOnly ? " · GM only" : ""} · updated {formatRelative(entry.updatedAt, now)}
           </p>
         </div>
-        <Link to={`${base}/${entry.id}/edit`} className={linkButtonClass.secondary}>
-          Edit entry
-        </Link>
+        {mayEdit ? (
+          <Link to={`${base}/${entry.id}/edit`} className={linkButtonClass.secondary}>
+            Edit entry
+          </Link>
+        ) : null}
       </header>
       {entry.tags.length ? (
         <ul className="flex flex-wrap gap-2" aria-label="Tags">

@@ -5,7 +5,7 @@ import { contextListQuerySchema } from "~/lib/campaign-schemas";
 import { contextTypeLabels } from "~/lib/domain";
 import { formatRelative } from "~/lib/format";
 import { listContextEntries, listContextTags } from "~/server/campaigns/context-entries.server";
-import { getCampaignFromContext } from "~/server/campaigns/guards.server";
+import { requireCampaign } from "~/server/campaigns/guards.server";
 import { markdownToPlainText } from "~/server/markdown.server";
 import { getServices } from "~/server/request.server";
 import type { Route } from "./+types/index";
@@ -13,7 +13,7 @@ import type { Route } from "./+types/index";
 export const meta: Route.MetaFunction = () => [{ title: "Lore & context — LoreSmith AI" }];
 
 export async function loader({ request, context }: Route.LoaderArgs) {
-  const campaign = getCampaignFromContext(context);
+  const { campaign } = requireCampaign(context, "view");
   const filter = contextListQuerySchema.parse(Object.fromEntries(new URL(request.url).searchParams));
   const { db } = getServices(context);
   const [entries, tags] = await Promise.all([listContextEntries(db, campaign, filter), listContextTags(db, campaign)]);

@@ -5,7 +5,7 @@ import { contextEntrySchema } from "~/lib/campaign-schemas";
 import { contextTypes } from "~/lib/domain";
 import { answerDraft } from "~/server/assistant/conversations.server";
 import { createContextEntry } from "~/server/campaigns/context-entries.server";
-import { getCampaignFromContext } from "~/server/campaigns/guards.server";
+import { requireCampaign } from "~/server/campaigns/guards.server";
 import { QuotaExceeded } from "~/server/db/quota.server";
 import { getServices } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
@@ -14,14 +14,15 @@ import type { Route } from "./+types/new";
 export const meta: Route.MetaFunction = () => [{ title: "New entry — LoreSmith AI" }];
 
 export async function loader({ request, context }: Route.LoaderArgs) {
-  const campaign = getCampaignFromContext(context);
+  const access = requireCampaign(context, "editMaterial");
+  const { campaign } = access;
   // "Save as context entry" from an assistant answer opens this form filled in.
   const fromAnswer = new URL(request.url).searchParams.get("fromAnswer");
-  return { campaignId: campaign.id, draft: await answerDraft(getServices(context).db, campaign, fromAnswer) };
+  return { campaignId: campaign.id, draft: await answerDraft(getServices(context).db, access, fromAnswer) };
 }
 
 export async function action({ request, context }: Route.ActionArgs) {
-  const campaign = getCampaignFromContext(context);
+  const { campaign } = requireCampaign(context, "editMaterial");
   const submission = parseWithZod(await request.formData(), { schema: contextEntrySchema });
   if (submission.status !== "success") {
     return data(submission.reply(), { status: submission.status === "error" ? 400 : 200 });

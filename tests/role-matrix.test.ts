@@ -1,0 +1,418 @@
+import type { RouterContextProvider } from "react-router";
+import { beforeAll, describe, expect, it } from "vitest";
+import { createConversation } from "~/server/assistant/conversations.server";
+import { createCampaign } from "~/server/campaigns/campaigns.server";
+import { createCharacter } from "~/server/campaigns/characters.server";
+import { createContextEntry } from "~/server/campaigns/context-entries.server";
+import { policyDecisions, requireCampaignMiddleware } from "~/server/campaigns/guards.server";
+import { createInvite } from "~/server/campaigns/members.server";
+import { campaignAccess } from "~/server/campaigns/policy.server";
+import { attachFile } from "~/server/campaigns/resources.server";
+import { type Campaign, campaignMembers, type User } from "~/server/db/schema";
+import { getFile, uploadFile } from "~/server/files/files.server";
+import { requireFileMiddleware } from "~/server/files/guards.server";
+import type { FileRow } from "~/server/files/library.server";
+import { startMultipartUpload } from "~/server/files/multipart.server";
+import { db, fileStores, newRouterContext, newUser, ownerAccess, sessionCookieFor } from "./helpers";
+import { allRoutes, callRoute, loadRouteModule, routeAt } from "./route-walk";
+
+/**
+ * The role matrix (ADR 0026): for every route of the real route table and every role —
+ * the campaign's owner, a co-GM, a player, a viewer, and a stranger (signed in, not in the
+ * campaign) — the status each loader and action answers. Anything a role may not see
+ * answers 404, never 403. A route missing from the table fails; so does a campaign route
+ * whose handler never asks the policy, and any answer that differs from its row.
+ *
+ * Players and viewers can see nothing yet: their material arrives with audiences (ADR
+ * 0026, step 2), and the matrix holds them to 404 until then.
+ */
+
+const roles = ["owner", "co-gm", "player", "viewer", "stranger"] as const;
+type Role = (typeof roles)[number];
+type Row = Record<Role, number>;
+
+const only = (allowed: Role[], ok: number): Row =>
+  Object.fromEntries(roles.map((role) => [role, allowed.includes(role) ? ok : 404])) as Row;
+const gms = (ok: number) => only(["owner", "co-gm"], ok);
+const ownerOnly = (ok: number) => only(["owner"], ok);
+const everyone = (status: number) => only([...roles], status);
+
+/** One world per action probe: an action may delete or hand over what the next probe needs. */
+interface World {
+  campaign: Campaign;
+  entryId: number;
+  characterId: number;
+  inviteId: string;
+  token: string;
+  /** The caller's own conversation in the campaign (the owner's for anyone without one). */
+  chatOf: Record<Role, string>;
+}
+
+interface Probe {
+  kind: "loader" | "action";
+  /** The action's form fields. */
+  form?: (world: World) => Record<string, string>;
+  query?: string;
+  expect: Row;
+}
+
+const loader = (expect: Row, query?: string): Probe => ({ kind: "loader", expect, query });
+const action = (expect: Row, form: Probe["form"] = () => ({})): Probe => ({ kind: "action", expect, form });
+
+const people = {} as Record<Role, User>;
+let file: FileRow;
+let uploadId: string;
+
+/**
+ * Every route's expected answers. Account-wide pages (no campaign or file in the URL)
+ * answer every signed-in user alike and only their own account's data, which the
+ * account tests check; their row here says they answer everyone the same.
+ */
+const matrix: Record<string, Probe[]> = {
+  "/": [],
+  "/login": [loader(everyone(302))],
+  "/signup": [loader(everyone(302))],
+  "/logout": [loader(everyone(302))],
+  "/recover": [loader(everyone(302))],
+  "/home": [loader(everyone(200))],
+  "/campaigns": [loader(everyone(200))],
+  "/campaigns/new": [loader(everyone(200))],
+  "/library": [loader(everyone(200))],
+  "/search": [
+    loader(everyone(200), "?q=lair"),
+    loader(gms(200), "?q=lair&campaignId=:campaignId"),
+    loader(gms(200), "?q=lair&campaignId=:campaignId&fileKey=:fileKey"),
+    loader(ownerOnly(200), "?q=lair&fileKey=:fileKey"),
+  ],
+  "/assistant": [loader(everyone(200))],
+  "/settings": [loader(everyone(200))],
+  "/settings/recovery-codes": [loader(everyone(200))],
+  "/join/:token": [
+    loader(everyone(200)),
+    // Everyone already in is sent to the campaign; the stranger joins (and is sent there too).
+    action(everyone(302)),
+  ],
+  "/campaigns/:campaignId": [loader(gms(200))],
+  "/campaigns/:campaignId/edit": [
+    loader(gms(200)),
+    action(gms(302), (w) => ({
+      intent: "save",
+      version: String(w.campaign.version),
+      name: "Renamed",
+      status: "active",
+    })),
+    action(gms(302), (w) => ({ intent: "archive", version: String(w.campaign.version) })),
+    action(ownerOnly(302), () => ({ intent: "delete" })),
+  ],
+  "/campaigns/:campaignId/files": [
+    loader(gms(200)),
+    action(ownerOnly(302), () => ({ intent: "attach", fileKey: file.fileKey, description: "Handout" })),
+    action(ownerOnly(302), () => ({ intent: "detach", fileKey: file.fileKey })),
+  ],
+  "/campaigns/:campaignId/files/:fileKey/read": [loader(gms(200))],
+  "/campaigns/:campaignId/files/:fileKey/download": [loader(gms(200))],
+  "/campaigns/:campaignId/members": [
+    loader(gms(200)),
+    action(ownerOnly(200), () => ({ intent: "invite", role: "co-gm", lifetimeDays: "7", maxUses: "1" })),
+    action(ownerOnly(302), (w) => ({ intent: "revoke", inviteId: w.inviteId })),
+    action(ownerOnly(302), () => ({ intent: "role", accountId: people["co-gm"].id, role: "co-gm" })),
+    action(ownerOnly(302), () => ({ intent: "remove", accountId: people.viewer.id })),
+    action(ownerOnly(302), () => ({ intent: "transfer", accountId: people["co-gm"].id })),
+    action(only(["co-gm"], 302), () => ({ intent: "leave" })),
+  ],
+  "/campaigns/:campaignId/context": [loader(gms(200))],
+  "/campaigns/:campaignId/context/new": [
+    loader(gms(200)),
+    action(gms(302), () => ({ contextType: "lore", title: "A new rumour", content: "" })),
+  ],
+  "/campaigns/:campaignId/context/:entryId": [loader(gms(200))],
+  "/campaigns/:campaignId/context/:entryId/edit": [
+    loader(gms(200)),
+    action(gms(302), () => ({ intent: "save", version: "1", contextType: "location", title: "Lair", content: "" })),
+    action(gms(302), () => ({ intent: "delete" })),
+  ],
+  "/campaigns/:campaignId/characters": [loader(gms(200))],
+  "/campaigns/:campaignId/characters/new": [
+    loader(gms(200)),
+    action(gms(302), () => ({ characterName: "Brother Aldous", characterType: "npc", status: "alive" })),
+  ],
+  "/campaigns/:campaignId/characters/:characterId": [loader(gms(200))],
+  "/campaigns/:campaignId/characters/:characterId/edit": [
+    loader(gms(200)),
+    action(gms(302), () => ({
+      intent: "save",
+      version: "1",
+      characterName: "Villain",
+      characterType: "npc",
+      status: "dead",
+    })),
+    action(gms(302), () => ({ intent: "delete" })),
+  ],
+  "/campaigns/:campaignId/assistant": [loader(gms(200)), action(gms(302))],
+  "/campaigns/:campaignId/assistant/:chatId": [
+    loader(gms(200)),
+    action(gms(302), () => ({ intent: "rename", title: "Lair questions" })),
+    action(gms(302), () => ({ intent: "delete" })),
+  ],
+  "/api/campaigns/:campaignId": [loader(gms(200))],
+  "/api/campaigns/:campaignId/chats/:chatId/ask": [action(gms(200), () => ({ question: "Where is the lair?" }))],
+  "/api/files": [],
+  "/api/files/:fileKey/chunks": [loader(ownerOnly(200))],
+  "/api/jobs": [loader(everyone(200))],
+  "/api/search": [
+    loader(everyone(200), "?q=lair"),
+    loader(gms(200), "?q=lair&campaignId=:campaignId"),
+    loader(ownerOnly(200), "?q=lair&fileKey=:fileKey"),
+  ],
+  "/api/uploads": [],
+  "/api/uploads/:uploadId": [loader(ownerOnly(200)), action(ownerOnly(409))],
+  "/api/uploads/:uploadId/parts/:partNumber": [action(ownerOnly(405))],
+  "/library/:fileKey": [
+    loader(ownerOnly(200)),
+    action(ownerOnly(302), () => ({ intent: "retry", returnTo: "/library" })),
+  ],
+  "/library/:fileKey/read": [loader(ownerOnly(200))],
+  "/files/:fileKey": [loader(ownerOnly(200))],
+  "/*": [loader(everyone(404))],
+};
+
+const cookies = {} as Record<Role, string>;
+
+async function newWorld(): Promise<World> {
+  const owner = people.owner;
+  const input = { name: "Owner's campaign", description: "", status: "active" as const, tags: [] };
+  const campaign = await createCampaign(db, owner.username, input);
+  const entry = await createContextEntry(db, campaign, {
+    contextType: "location",
+    title: "Secret lair",
+    content: "The lair is under the mill.",
+    tags: [],
+    gmOnly: true,
+  });
+  const character = await createCharacter(db, campaign, {
+    characterName: "Hidden villain",
+    characterType: "npc",
+    status: "alive",
+    backstory: "",
+    stats: [],
+  });
+  await attachFile(db, campaign, file, { description: "", tags: [] });
+  await db.insert(campaignMembers).values(
+    (["co-gm", "player", "viewer"] as const).map((role) => ({
+      campaignId: campaign.id,
+      accountId: people[role].id,
+      role,
+      addedBy: owner.id,
+    })),
+  );
+  const asOwner = await ownerAccess(owner, campaign);
+  const asCoGm = await campaignAccess(db, people["co-gm"], campaign.id);
+  if (!asCoGm) throw new Error("the co-GM is not in the campaign");
+  const ownerChat = (await createConversation(db, asOwner)).id;
+  const coGmChat = (await createConversation(db, asCoGm)).id;
+  const { token, invite } = await createInvite(db, asOwner, { role: "co-gm", lifetimeDays: 7, maxUses: null });
+  return {
+    campaign,
+    entryId: entry.id,
+    characterId: character.id,
+    inviteId: invite.id,
+    token,
+    chatOf: { owner: ownerChat, "co-gm": coGmChat, player: ownerChat, viewer: ownerChat, stranger: ownerChat },
+  };
+}
+
+function paramsOf(world: World, role: Role): Record<string, string> {
+  return {
+    campaignId: world.campaign.id,
+    entryId: String(world.entryId),
+    characterId: String(world.characterId),
+    chatId: world.chatOf[role],
+    fileKey: file.fileKey,
+    uploadId,
+    partNumber: "1",
+    token: world.token,
+  };
+}
+
+const fill = (path: string, params: Record<string, string>) =>
+  path.replace(/:(\w+)\??/g, (_, name: string) => {
+    const value = params[name];
+    if (!value) throw new Error(`The role matrix has no value for :${name} in ${path}: add one.`);
+    return value;
+  });
+
+/** Routes a URL can reach (layouts share their index route's path; the deepest answers). */
+const leafRoutes = [...new Map(allRoutes.map((route) => [route.path, routeAt(route.path)])).values()];
+
+describe("the role matrix: every route, every role", () => {
+  let shared: World;
+
+  beforeAll(async () => {
+    for (const role of roles) people[role] = await newUser(role.replace("-", ""));
+    for (const role of roles) cookies[role] = await sessionCookieFor(people[role]);
+    const uploaded = await uploadFile(fileStores({ maxFileBytes: 1e6, maxUserBytes: 1e7 }), people.owner, {
+      fileName: "secret notes.md",
+      size: 14,
+      body: new Blob(["# Secret lair\n"]).stream(),
+    });
+    const row = await getFile(db, people.owner.username, uploaded.file.fileKey);
+    if (!row) throw new Error("upload failed");
+    file = row;
+    const upload = await startMultipartUpload(fileStores({ maxFileBytes: 1e9, maxUserBytes: 1e10 }), people.owner, {
+      fileName: "big secret.pdf",
+      size: 60 * 1024 * 1024,
+    });
+    uploadId = upload.uploadId;
+    shared = await newWorld();
+  });
+
+  it("lists every route of the route table", () => {
+    const listed = Object.keys(matrix);
+    expect(leafRoutes.map((route) => route.path).filter((path) => !listed.includes(path))).toEqual([]);
+    expect(listed.filter((path) => !leafRoutes.some((route) => route.path === path))).toEqual([]);
+  });
+
+  it("probes every loader and action a route has", async () => {
+    const missing: string[] = [];
+    for (const route of leafRoutes) {
+      const module = (await loadRouteModule(route.files.at(-1) ?? "")) ?? {};
+      for (const kind of ["loader", "action"] as const) {
+        if (module[kind] && !matrix[route.path]?.some((probe) => probe.kind === kind)) {
+          // The JSON endpoints without ids answer only the caller's own account (upload, file, job tests).
+          if (route.path === "/api/files" || route.path === "/api/uploads") continue;
+          // Account pages' actions act on the caller's own account only (auth and settings tests).
+          if (!route.path.includes("/:") && kind === "action") continue;
+          missing.push(`${kind} ${route.path}`);
+        }
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it("loads every campaign and file in the URL through its guard, before any handler runs", async () => {
+    for (const route of leafRoutes.filter((r) => r.path.includes("/:"))) {
+      const chain = (await Promise.all(route.files.map(loadRouteModule))).flatMap((module) => module.middleware ?? []);
+      if (route.path.includes(":campaignId")) expect(chain, route.path).toContain(requireCampaignMiddleware);
+      else if (route.path.includes(":fileKey")) expect(chain, route.path).toContain(requireFileMiddleware);
+    }
+  });
+
+  it("answers each role as its row says, and every campaign handler asks the policy", async () => {
+    const failures: string[] = [];
+    let probes = 0;
+    for (const route of leafRoutes) {
+      for (const probe of matrix[route.path] ?? []) {
+        for (const role of roles) {
+          const world = probe.kind === "action" ? await newWorld() : shared;
+          const params = paramsOf(world, role);
+          const url = `http://localhost${fill(route.path, params)}${probe.query ? fill(probe.query, params) : ""}`;
+          const context: RouterContextProvider = newRouterContext();
+          const response = await callRoute(route, probe.kind, url, {
+            cookie: cookies[role],
+            params,
+            form: probe.form?.(world) ?? {},
+            context,
+          });
+          probes += 1;
+          const label = `${probe.kind} ${route.path}${probe.query ?? ""} ${JSON.stringify(probe.form?.(world).intent ?? "")} as ${role}`;
+          if (!response) {
+            failures.push(`${label}: no such handler`);
+            continue;
+          }
+          if (response.status !== probe.expect[role]) {
+            failures.push(`${label}: answered ${response.status}, expected ${probe.expect[role]}`);
+          }
+          // A campaign route's handler decides with the policy, beyond the layout's "may open it".
+          if (route.path.includes(":campaignId") && role === "owner" && policyDecisions(context).length === 0) {
+            failures.push(`${label}: never asked the policy`);
+          }
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+    // Routes × roles × their loaders and actions: the size the closing note reports.
+    console.info(`role matrix: ${leafRoutes.length} routes, ${roles.length} roles, ${probes} probes`);
+    expect(probes).toBeGreaterThanOrEqual(leafRoutes.length * roles.length);
+  });
+
+  it("answers 404 for ids that do not exist at all, as it does for hidden ones", async () => {
+    const missing: Record<string, string> = {
+      chatId: crypto.randomUUID(),
+      campaignId: crypto.randomUUID(),
+      entryId: "999999",
+      characterId: "999999",
+      fileKey: "0".repeat(32),
+      uploadId: crypto.randomUUID(),
+      partNumber: "1",
+      token: "0".repeat(32),
+    };
+    for (const route of leafRoutes.filter((r) => r.path.includes("/:"))) {
+      const response = await callRoute(route, "loader", `http://localhost${fill(route.path, missing)}`, {
+        cookie: cookies.owner,
+        params: missing,
+      });
+      if (response) expect(response.status, `loader ${route.path}`).toBe(404);
+    }
+  });
+
+  it("lists only the caller's own jobs", async () => {
+    const jobsOf = async (role: Role) => {
+      const response = await callRoute(routeAt("/api/jobs"), "loader", "http://localhost/api/jobs", {
+        cookie: cookies[role],
+        params: {},
+      });
+      if (!response) throw new Error("/api/jobs has no loader");
+      const { jobs } = (await response.json()) as { jobs: { fileKey: string }[] };
+      return jobs.map((job) => job.fileKey);
+    };
+    expect(await jobsOf("owner")).toContain(file.fileKey);
+    for (const role of ["co-gm", "stranger"] as const) expect(await jobsOf(role)).toEqual([]);
+  });
+
+  it("answers the JSON API with 401 when signed out, and sends pages to sign in", async () => {
+    const params = paramsOf(shared, "owner");
+    const api = routeAt("/api/campaigns/:campaignId");
+    const page = routeAt("/campaigns/:campaignId");
+    expect(
+      (await callRoute(api, "loader", `http://localhost${fill(api.path, params)}`, { cookie: "", params }))?.status,
+    ).toBe(401);
+    const signedOut = await callRoute(page, "loader", `http://localhost${fill(page.path, params)}`, {
+      cookie: "",
+      params,
+    });
+    expect(signedOut?.status).toBe(302);
+    expect(signedOut?.headers.get("Location")).toMatch(/^\/login\?redirectTo=/);
+  });
+});
+
+describe("account pages without ids answer only for the signed-in account", () => {
+  it("sends a signed-out visitor of the recovery codes to sign in, shows a user only their own count, and lets anyone reach /recover", async () => {
+    const owner = await newUser("codes-owner");
+    const other = await newUser("codes-other");
+    const codes = routeAt("/settings/recovery-codes");
+    const signedOut = await callRoute(codes, "loader", "http://localhost/settings/recovery-codes", {
+      cookie: "",
+      params: {},
+    });
+    expect(signedOut?.status).toBe(302);
+    expect(signedOut?.headers.get("Location")).toMatch(/^\/login/);
+    const regenerate = await callRoute(codes, "action", "http://localhost/settings/recovery-codes", {
+      cookie: "",
+      params: {},
+      form: { intent: "regenerate" },
+    });
+    expect(regenerate?.status).toBe(302);
+    const page = await callRoute(codes, "loader", "http://localhost/settings/recovery-codes", {
+      cookie: await sessionCookieFor(other),
+      params: {},
+    });
+    const body = await page?.json();
+    expect(body).toMatchObject({ username: other.username, codes: null });
+    expect(JSON.stringify(body)).not.toContain(owner.username);
+    const recover = await callRoute(routeAt("/recover"), "loader", "http://localhost/recover", {
+      cookie: "",
+      params: {},
+    });
+    expect(recover?.status).toBe(200);
+  });
+});
