@@ -315,7 +315,7 @@ function InviteSection({
           </div>
         </div>
       ) : null}
-      <Form method="post" {...getFormProps(form)} className="grid gap-4 sm:grid-cols-3 sm:items-end">
+      <Form method="post" {...getFormProps(form)} className="grid gap-4 sm:grid-cols-3 sm:items-start">
         <input type="hidden" name="intent" value="invite" />
         <div className="sm:col-span-3">
           <FormErrors id={form.errorId} errors={form.errors} />
