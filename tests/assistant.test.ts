@@ -64,7 +64,7 @@ async function campaignWithLore() {
     title: "Where the phylactery is",
     content: "The phylactery hides inside the drowned bell of the abbey.",
     tags: [],
-    gmOnly: true,
+    audience: "gm",
   });
   const access = await ownerAccess(gm, campaign);
   return { gm, campaign, access, conversation: await createConversation(db, access) };
@@ -639,7 +639,7 @@ describe("the extractive answer (no model configured)", () => {
     const done = events.at(-1);
     if (sources?.type !== "sources" || done?.type !== "done") throw new Error("missing events");
     // The sources are search's results, in search's order.
-    const { results } = await search(services.search, gm, { query: question, k: 12, campaign });
+    const { results } = await search(services.search, gm, { query: question, k: 12, campaign: access });
     const ranked = relevantSources(question, results);
     expect(sources.citations.map((c) => c.href)).toEqual(ranked.map((r) => r.href));
     const quotes = quotesOf(done.content);

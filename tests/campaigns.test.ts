@@ -27,7 +27,7 @@ import {
   updateContextEntry,
 } from "~/server/campaigns/context-entries.server";
 import { VersionConflictError } from "~/server/campaigns/errors.server";
-import { db, newUser } from "./helpers";
+import { db, newUser, ownerAccess } from "./helpers";
 
 const campaignInput = (name: string, extra: Partial<Record<string, unknown>> = {}) =>
   campaignSchema.parse({ name, status: "planning", ...extra });
@@ -115,10 +115,11 @@ describe("campaigns", () => {
   it("builds the overview: entries, characters and recent changes, newest first", async () => {
     const gm = await newUser();
     const campaign = await createCampaign(db, gm.username, campaignInput("Overview"));
+    const reader = await ownerAccess(gm, campaign);
     await createContextEntry(db, campaign, entryInput("Zeta", { contextType: "location" }));
     await createContextEntry(db, campaign, entryInput("alpha", { contextType: "faction" }));
     await createCharacter(db, campaign, characterInput("Vessa", { characterType: "pc" }));
-    const overview = await getCampaignOverview(db, campaign);
+    const overview = await getCampaignOverview(db, reader);
     expect(overview.entries.map((e) => e.title)).toEqual(["alpha", "Zeta"]);
     expect(overview.characters.map((c) => c.characterName)).toEqual(["Vessa"]);
     expect(overview.resources).toEqual([]);
@@ -131,6 +132,7 @@ describe("context entries", () => {
   it("filters by type and whole tag, keeps FTS current, and detects conflicts", async () => {
     const gm = await newUser();
     const campaign = await createCampaign(db, gm.username, campaignInput("Lore"));
+    const reader = await ownerAccess(gm, campaign);
     const abbey = await createContextEntry(
       db,
       campaign,
@@ -138,14 +140,14 @@ describe("context entries", () => {
     );
     await createContextEntry(db, campaign, entryInput("Rule of cool", { contextType: "house_rule", tags: "act 10" }));
 
-    expect((await listContextEntries(db, campaign, { type: "location", tag: "" })).map((e) => e.title)).toEqual([
+    expect((await listContextEntries(db, reader, { type: "location", tag: "" })).map((e) => e.title)).toEqual([
       "Drowned Abbey",
     ]);
     // A tag matches whole: "act 1" finds "Act 1" but not "act 10".
-    expect((await listContextEntries(db, campaign, { type: "all", tag: "act 1" })).map((e) => e.title)).toEqual([
+    expect((await listContextEntries(db, reader, { type: "all", tag: "act 1" })).map((e) => e.title)).toEqual([
       "Drowned Abbey",
     ]);
-    expect(await listContextTags(db, campaign)).toEqual(["Act 1", "act 10", "undead"]);
+    expect(await listContextTags(db, reader)).toEqual(["Act 1", "act 10", "undead"]);
     expect(await ftsTitles("campaign_context_fts", "lichwater")).toContain(abbey.id);
 
     const updated = await updateContextEntry(
@@ -164,19 +166,20 @@ describe("context entries", () => {
     expect(conflict.current.content).toBe("Brine and bones");
 
     expect(await deleteContextEntry(db, campaign, abbey.id)).toBe(true);
-    expect(await getContextEntry(db, campaign, abbey.id)).toBeUndefined();
+    expect(await getContextEntry(db, reader, abbey.id)).toBeUndefined();
     expect(await ftsTitles("campaign_context_fts", "brine")).not.toContain(abbey.id);
   });
 
   it("cannot reach an entry through someone else's campaign", async () => {
     const gm = await newUser();
     const mine = await createCampaign(db, gm.username, campaignInput("Mine"));
-    const theirs = await createCampaign(db, (await newUser()).username, campaignInput("Theirs"));
+    const them = await newUser();
+    const theirs = await createCampaign(db, them.username, campaignInput("Theirs"));
     const secret = await createContextEntry(db, theirs, entryInput("Their secret"));
-    expect(await getContextEntry(db, mine, secret.id)).toBeUndefined();
+    expect(await getContextEntry(db, await ownerAccess(gm, mine), secret.id)).toBeUndefined();
     expect(await updateContextEntry(db, mine, secret.id, 1, entryInput("Mine now"))).toBeUndefined();
     expect(await deleteContextEntry(db, mine, secret.id)).toBe(false);
-    expect((await getContextEntry(db, theirs, secret.id))?.title).toBe("Their secret");
+    expect((await getContextEntry(db, await ownerAccess(them, theirs), secret.id))?.title).toBe("Their secret");
   });
 });
 
@@ -184,6 +187,7 @@ describe("characters", () => {
   it("stores details and stats, filters by kind and status, keeps FTS current, detects conflicts", async () => {
     const gm = await newUser();
     const campaign = await createCampaign(db, gm.username, campaignInput("Cast"));
+    const reader = await ownerAccess(gm, campaign);
     const maren = await createCharacter(
       db,
       campaign,
@@ -198,17 +202,17 @@ describe("characters", () => {
       }),
     );
     await createCharacter(db, campaign, characterInput("Vessa", { characterType: "pc", status: "missing" }));
-    expect((await getCharacter(db, campaign, maren.id))?.details).toMatchObject({
+    expect((await getCharacter(db, reader, maren.id))?.details).toMatchObject({
       level: 5,
       characterClass: "Cleric",
       stats: [{ key: "AC", value: "15" }],
     });
-    expect((await listCharacters(db, campaign, { kind: "pc", status: "all" })).map((c) => c.characterName)).toEqual([
+    expect((await listCharacters(db, reader, { kind: "pc", status: "all" })).map((c) => c.characterName)).toEqual([
       "Vessa",
     ]);
-    expect(
-      (await listCharacters(db, campaign, { kind: "all", status: "missing" })).map((c) => c.characterName),
-    ).toEqual(["Vessa"]);
+    expect((await listCharacters(db, reader, { kind: "all", status: "missing" })).map((c) => c.characterName)).toEqual([
+      "Vessa",
+    ]);
     expect(await ftsTitles("campaign_characters_fts", "reliquary")).toContain(maren.id);
 
     await updateCharacter(db, campaign, maren.id, 1, characterInput("Mother Maren", { backstory: "Abbess now" }));
@@ -244,9 +248,10 @@ describe("deleting a campaign", () => {
     const doomedEntry = await createContextEntry(db, doomed, entryInput("Obsidian gate", { content: "obsidian" }));
     const keptEntry = await createContextEntry(db, kept, entryInput("Obsidian mirror", { content: "obsidian" }));
     const doomedNpc = await createCharacter(db, doomed, characterInput("Obsidian knight"));
+    const asOwner = await ownerAccess(gm, doomed);
     expect(await deleteCampaign(db, gm.username, doomed.id)).toBe(true);
-    expect(await getContextEntry(db, doomed, doomedEntry.id)).toBeUndefined();
-    expect(await getCharacter(db, doomed, doomedNpc.id)).toBeUndefined();
+    expect(await getContextEntry(db, asOwner, doomedEntry.id)).toBeUndefined();
+    expect(await getCharacter(db, asOwner, doomedNpc.id)).toBeUndefined();
     const hits = await ftsTitles("campaign_context_fts", "obsidian");
     expect(hits).toContain(keptEntry.id);
     expect(hits).not.toContain(doomedEntry.id);

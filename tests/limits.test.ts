@@ -9,7 +9,13 @@ import { newUser, ownerAccess, services, signIn, uniqueName } from "./helpers";
 import { callRoute, routeAt } from "./route-walk";
 
 const campaignInput = (name: string) => ({ name, description: "", status: "active" as const, tags: [] });
-const entryInput = (title: string) => ({ contextType: "lore" as const, title, content: "", tags: [], gmOnly: false });
+const entryInput = (title: string) => ({
+  contextType: "lore" as const,
+  title,
+  content: "",
+  tags: [],
+  audience: "campaign" as const,
+});
 
 describe("rate limits", () => {
   it("refuse a kind's requests past its limit, per key, with 429 and Retry-After", async () => {

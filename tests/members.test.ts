@@ -218,8 +218,8 @@ describe("members", () => {
     const { owner: newOwner, members } = await listMembers(db, handedOver.campaign);
     expect(newOwner?.username).toBe(coGm.username);
     expect(members.map((m) => [m.username, m.role])).toEqual([[owner.username, "co-gm"]]);
-    expect(await listCampaignResources(db, campaign)).toEqual([]);
-    expect((await getCharacter(db, campaign, character.id))?.sheetFileKey).toBeNull();
+    expect(await listCampaignResources(db, handedOver)).toEqual([]);
+    expect((await getCharacter(db, handedOver, character.id))?.sheetFileKey).toBeNull();
     expect(await getFile(db, owner.username, row.fileKey)).toBeDefined();
   });
 
@@ -275,7 +275,11 @@ describe("a co-GM in the owner's campaign", () => {
     const { coGm, campaign, coGmAccess, shared, privateFile } = await table();
     const scope = await resolveScope(db, coGm, { campaignId: campaign.id });
     expect(scope?.owner.id).toBe(coGmAccess.owner.id);
-    const { results } = await search(services.search, coGmAccess.owner, { query: "bell", k: 10, campaign });
+    const { results } = await search(services.search, coGmAccess.owner, {
+      query: "bell",
+      k: 10,
+      campaign: coGmAccess,
+    });
     expect(results.map((r) => r.source.kind === "chunk" && r.source.fileKey)).toEqual([shared.fileKey]);
     expect(results[0]?.href).toBe(`/campaigns/${campaign.id}/files/${shared.fileKey}/read#passage-0`);
     // The owner's other files cannot be named as a scope inside the campaign, nor outside it.

@@ -11,7 +11,7 @@ import {
 } from "~/server/campaigns/resources.server";
 import { campaignsUsingFile, deleteFile, uploadFile } from "~/server/files/files.server";
 import type { Account, FileStores } from "~/server/files/library.server";
-import { db, fileStores, newUser } from "./helpers";
+import { db, fileStores, newUser, ownerAccess } from "./helpers";
 
 const stores: FileStores = fileStores();
 const upload = async (account: Account, name: string, text: string) =>
@@ -24,21 +24,22 @@ describe("campaign files", () => {
     const other = await createCampaign(db, gm.username, campaignSchema.parse({ name: "Other", status: "active" }));
     const module = await upload(gm, "Tomb of Ash.md", "# The tomb");
     const handout = await upload(gm, "Handout.md", "# A letter");
+    const reader = await ownerAccess(gm, campaign);
 
     expect((await listAttachableFiles(db, campaign)).map((f) => f.fileName)).toEqual(["Handout.md", "Tomb of Ash.md"]);
     await attachFile(db, campaign, module, { description: "Chapter 3 is the abbey", tags: ["module"] });
     await attachFile(db, campaign, module, { description: "Chapter 4 now", tags: [] }); // re-describes, no duplicate
-    expect(await listCampaignResources(db, campaign)).toMatchObject([
+    expect(await listCampaignResources(db, reader)).toMatchObject([
       { fileName: "Tomb of Ash.md", description: "Chapter 4 now" },
     ]);
     expect((await listAttachableFiles(db, campaign)).map((f) => f.fileName)).toEqual(["Handout.md"]);
     expect((await listCampaignsWithoutFile(db, module)).map((c) => c.name)).toEqual(["Other"]);
     expect((await campaignsUsingFile(db, gm.username, module.fileKey)).map((c) => c.name)).toEqual(["Tomb"]);
-    expect((await getCampaignOverview(db, campaign)).resources).toHaveLength(1);
+    expect((await getCampaignOverview(db, reader)).resources).toHaveLength(1);
 
     expect(await detachFile(db, other, module.fileKey)).toBe(false);
     expect(await detachFile(db, campaign, module.fileKey)).toBe(true);
-    expect(await listCampaignResources(db, campaign)).toEqual([]);
+    expect(await listCampaignResources(db, reader)).toEqual([]);
     expect((await listAttachableFiles(db, campaign)).map((f) => f.fileName)).toContain("Tomb of Ash.md");
     expect(handout.fileName).toBe("Handout.md");
   });

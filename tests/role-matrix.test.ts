@@ -23,8 +23,9 @@ import { allRoutes, callRoute, loadRouteModule, routeAt } from "./route-walk";
  * answers 404, never 403. A route missing from the table fails; so does a campaign route
  * whose handler never asks the policy, and any answer that differs from its row.
  *
- * Players and viewers can see nothing yet: their material arrives with audiences (ADR
- * 0026, step 2), and the matrix holds them to 404 until then.
+ * The world's entry, character and file are GM-only (the default), so players and viewers
+ * open the campaign and answer 404 for each of them; what they see once something is
+ * shared is the secret-marker tests' subject (secrets.test.ts).
  */
 
 const roles = ["owner", "co-gm", "player", "viewer", "stranger"] as const;
@@ -34,6 +35,10 @@ type Row = Record<Role, number>;
 const only = (allowed: Role[], ok: number): Row =>
   Object.fromEntries(roles.map((role) => [role, allowed.includes(role) ? ok : 404])) as Row;
 const gms = (ok: number) => only(["owner", "co-gm"], ok);
+/** Everyone in the campaign: what is open to all its members (its GM-only material stays hidden). */
+const members = (ok: number) => only(["owner", "co-gm", "player", "viewer"], ok);
+/** Those who may ask the assistant: not viewers. */
+const askers = (ok: number) => only(["owner", "co-gm", "player"], ok);
 const ownerOnly = (ok: number) => only(["owner"], ok);
 const everyone = (status: number) => only([...roles], status);
 
@@ -80,7 +85,7 @@ const matrix: Record<string, Probe[]> = {
   "/library": [loader(everyone(200))],
   "/search": [
     loader(everyone(200), "?q=lair"),
-    loader(gms(200), "?q=lair&campaignId=:campaignId"),
+    loader(members(200), "?q=lair&campaignId=:campaignId"),
     loader(gms(200), "?q=lair&campaignId=:campaignId&fileKey=:fileKey"),
     loader(ownerOnly(200), "?q=lair&fileKey=:fileKey"),
   ],
@@ -92,7 +97,7 @@ const matrix: Record<string, Probe[]> = {
     // Everyone already in is sent to the campaign; the stranger joins (and is sent there too).
     action(everyone(302)),
   ],
-  "/campaigns/:campaignId": [loader(gms(200))],
+  "/campaigns/:campaignId": [loader(members(200))],
   "/campaigns/:campaignId/edit": [
     loader(gms(200)),
     action(gms(302), (w) => ({
@@ -105,22 +110,22 @@ const matrix: Record<string, Probe[]> = {
     action(ownerOnly(302), () => ({ intent: "delete" })),
   ],
   "/campaigns/:campaignId/files": [
-    loader(gms(200)),
+    loader(members(200)),
     action(ownerOnly(302), () => ({ intent: "attach", fileKey: file.fileKey, description: "Handout" })),
     action(ownerOnly(302), () => ({ intent: "detach", fileKey: file.fileKey })),
   ],
   "/campaigns/:campaignId/files/:fileKey/read": [loader(gms(200))],
   "/campaigns/:campaignId/files/:fileKey/download": [loader(gms(200))],
   "/campaigns/:campaignId/members": [
-    loader(gms(200)),
+    loader(members(200)),
     action(ownerOnly(200), () => ({ intent: "invite", role: "co-gm", lifetimeDays: "7", maxUses: "1" })),
     action(ownerOnly(302), (w) => ({ intent: "revoke", inviteId: w.inviteId })),
     action(ownerOnly(302), () => ({ intent: "role", accountId: people["co-gm"].id, role: "co-gm" })),
     action(ownerOnly(302), () => ({ intent: "remove", accountId: people.viewer.id })),
     action(ownerOnly(302), () => ({ intent: "transfer", accountId: people["co-gm"].id })),
-    action(only(["co-gm"], 302), () => ({ intent: "leave" })),
+    action(only(["co-gm", "player", "viewer"], 302), () => ({ intent: "leave" })),
   ],
-  "/campaigns/:campaignId/context": [loader(gms(200))],
+  "/campaigns/:campaignId/context": [loader(members(200))],
   "/campaigns/:campaignId/context/new": [
     loader(gms(200)),
     action(gms(302), () => ({ contextType: "lore", title: "A new rumour", content: "" })),
@@ -131,7 +136,7 @@ const matrix: Record<string, Probe[]> = {
     action(gms(302), () => ({ intent: "save", version: "1", contextType: "location", title: "Lair", content: "" })),
     action(gms(302), () => ({ intent: "delete" })),
   ],
-  "/campaigns/:campaignId/characters": [loader(gms(200))],
+  "/campaigns/:campaignId/characters": [loader(members(200))],
   "/campaigns/:campaignId/characters/new": [
     loader(gms(200)),
     action(gms(302), () => ({ characterName: "Brother Aldous", characterType: "npc", status: "alive" })),
@@ -148,20 +153,20 @@ const matrix: Record<string, Probe[]> = {
     })),
     action(gms(302), () => ({ intent: "delete" })),
   ],
-  "/campaigns/:campaignId/assistant": [loader(gms(200)), action(gms(302))],
+  "/campaigns/:campaignId/assistant": [loader(askers(200)), action(askers(302))],
   "/campaigns/:campaignId/assistant/:chatId": [
-    loader(gms(200)),
-    action(gms(302), () => ({ intent: "rename", title: "Lair questions" })),
-    action(gms(302), () => ({ intent: "delete" })),
+    loader(askers(200)),
+    action(askers(302), () => ({ intent: "rename", title: "Lair questions" })),
+    action(askers(302), () => ({ intent: "delete" })),
   ],
-  "/api/campaigns/:campaignId": [loader(gms(200))],
-  "/api/campaigns/:campaignId/chats/:chatId/ask": [action(gms(200), () => ({ question: "Where is the lair?" }))],
+  "/api/campaigns/:campaignId": [loader(members(200))],
+  "/api/campaigns/:campaignId/chats/:chatId/ask": [action(askers(200), () => ({ question: "Where is the lair?" }))],
   "/api/files": [],
   "/api/files/:fileKey/chunks": [loader(ownerOnly(200))],
   "/api/jobs": [loader(everyone(200))],
   "/api/search": [
     loader(everyone(200), "?q=lair"),
-    loader(gms(200), "?q=lair&campaignId=:campaignId"),
+    loader(members(200), "?q=lair&campaignId=:campaignId"),
     loader(ownerOnly(200), "?q=lair&fileKey=:fileKey"),
   ],
   "/api/uploads": [],
@@ -187,7 +192,7 @@ async function newWorld(): Promise<World> {
     title: "Secret lair",
     content: "The lair is under the mill.",
     tags: [],
-    gmOnly: true,
+    audience: "gm",
   });
   const character = await createCharacter(db, campaign, {
     characterName: "Hidden villain",
@@ -206,10 +211,14 @@ async function newWorld(): Promise<World> {
     })),
   );
   const asOwner = await ownerAccess(owner, campaign);
-  const asCoGm = await campaignAccess(db, people["co-gm"], campaign.id);
-  if (!asCoGm) throw new Error("the co-GM is not in the campaign");
+  const chatOfMember = async (role: "co-gm" | "player") => {
+    const access = await campaignAccess(db, people[role], campaign.id);
+    if (!access) throw new Error(`the ${role} is not in the campaign`);
+    return (await createConversation(db, access)).id;
+  };
   const ownerChat = (await createConversation(db, asOwner)).id;
-  const coGmChat = (await createConversation(db, asCoGm)).id;
+  const coGmChat = await chatOfMember("co-gm");
+  const playerChat = await chatOfMember("player");
   const { token, invite } = await createInvite(db, asOwner, { role: "co-gm", lifetimeDays: 7, maxUses: null });
   return {
     campaign,
@@ -217,7 +226,7 @@ async function newWorld(): Promise<World> {
     characterId: character.id,
     inviteId: invite.id,
     token,
-    chatOf: { owner: ownerChat, "co-gm": coGmChat, player: ownerChat, viewer: ownerChat, stranger: ownerChat },
+    chatOf: { owner: ownerChat, "co-gm": coGmChat, player: playerChat, viewer: ownerChat, stranger: ownerChat },
   };
 }
 

@@ -11,7 +11,7 @@ import { ftsAnyTerm, ftsNearPairs, queryTerms, reciprocalRankFusion } from "~/se
 import { resolveScope, type SearchOptions, search as searchPage } from "~/server/search/search.server";
 import combat from "../../shared/corpus/srd5/07-combat.md?raw";
 import spellcasting from "../../shared/corpus/srd5/08-spellcasting.md?raw";
-import { db, newUser, services } from "./helpers";
+import { db, newUser, ownerAccess, services } from "./helpers";
 import { drain, storeFile, withQueue } from "./ingest-helpers";
 import { bookPages, buildPdf } from "./pdf-fixtures";
 
@@ -67,14 +67,14 @@ async function world() {
     title: "Who wants the crown",
     content: "The harbour master wants the sunken crown for himself.",
     tags: ["crown"],
-    gmOnly: true,
+    audience: "gm",
   });
   await createContextEntry(db, ash, {
     contextType: "location",
     title: "The ash crown",
     content: "A crown of cinders sits on the volcano throne.",
     tags: [],
-    gmOnly: false,
+    audience: "campaign",
   });
   await createCharacter(db, tide, {
     characterName: "Maren the Harbour Master",
@@ -88,7 +88,7 @@ async function world() {
     title: "The rival's crown",
     content: "Another crown, in another GM's campaign.",
     tags: [],
-    gmOnly: false,
+    audience: "campaign",
   });
   return { gm, rival, lich, crown, loose, tide, ash };
 }
@@ -300,14 +300,14 @@ describe("hybrid search", () => {
 
   it("keeps a campaign search inside the campaign: its files, entries and characters only", async () => {
     const { gm, tide, ash } = await world();
-    const results = await search(gm, { query: "crown tavern eel", k: 20, campaign: tide });
+    const results = await search(gm, { query: "crown tavern eel", k: 20, campaign: await ownerAccess(gm, tide) });
     expect(titles(results)).toEqual(
       expect.arrayContaining(["Sunken crown.md", "Who wants the crown", "Maren the Harbour Master"]),
     );
     // Not attached to this campaign, or in the other campaign.
     expect(titles(results)).not.toContain("Tavern menu.md");
     expect(titles(results)).not.toContain("The ash crown");
-    const other = await search(gm, { query: "crown", k: 20, campaign: ash });
+    const other = await search(gm, { query: "crown", k: 20, campaign: await ownerAccess(gm, ash) });
     expect(titles(other)).toEqual(["The ash crown"]);
   });
 
@@ -362,6 +362,8 @@ describe("hybrid search", () => {
     const { gm, rival, lich, tide } = await world();
     expect(await resolveScope(db, rival, { campaignId: tide.id })).toBeNull();
     expect(await resolveScope(db, rival, { fileKey: lich?.fileKey })).toBeNull();
-    expect(await resolveScope(db, gm, { campaignId: tide.id })).toMatchObject({ campaign: { id: tide.id } });
+    expect(await resolveScope(db, gm, { campaignId: tide.id })).toMatchObject({
+      campaign: { campaign: { id: tide.id }, role: "owner" },
+    });
   });
 });

@@ -2,6 +2,7 @@ import { getFormProps, getInputProps, getSelectProps, type SubmissionResult, use
 import { Form } from "react-router";
 import { characterSchema } from "~/lib/campaign-schemas";
 import { characterStatusLabels, characterTypeLabels } from "~/lib/domain";
+import { audienceLabels, SECRET_BLOCK_HINT } from "~/lib/members";
 import { MARKDOWN_HINT, SelectField, TextArea, TextField } from "./ui/controls";
 import { Field, FieldErrors, FormErrors, inputClass } from "./ui/field";
 import { SaveButton, SaveFields, schemaValidation } from "./ui/form-kit";
@@ -18,6 +19,7 @@ export interface CharacterFormValues {
   backstory: string;
   stats: { key: string; value: string }[];
   sheetFileKey?: string;
+  audience?: string;
 }
 
 /** Spare empty stat rows so the form works without JavaScript too. */
@@ -45,6 +47,7 @@ export function CharacterForm({
     defaultValue: {
       characterType: "npc",
       status: "alive",
+      audience: "gm",
       ...defaultValue,
       stats: [...stats, ...Array.from({ length: SPARE_STAT_ROWS }, () => ({ key: "", value: "" }))],
     },
@@ -106,12 +109,18 @@ export function CharacterForm({
           Add a stat
         </button>
       </fieldset>
-      <TextArea field={fields.backstory} label="Backstory" hint={MARKDOWN_HINT} rows={10} />
+      <TextArea field={fields.backstory} label="Backstory" hint={`${MARKDOWN_HINT} ${SECRET_BLOCK_HINT}`} rows={10} />
+      <SelectField
+        field={fields.audience}
+        label="Who can see this character"
+        options={audienceLabels}
+        hint="GMs only until you share it: players and viewers never see, search or get answers from it."
+      />
       <Field
         label="Character sheet"
         id={fields.sheetFileKey.id}
         errors={fields.sheetFileKey.errors}
-        hint="A file from your Library: a JSON sheet, a PDF, an image."
+        hint="A file from your Library (a JSON sheet, a PDF, an image); a co-GM chooses from the campaign's files."
       >
         <select {...getSelectProps(fields.sheetFileKey)} className={inputClass}>
           <option value="">No sheet</option>

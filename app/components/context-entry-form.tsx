@@ -2,7 +2,8 @@ import { getFormProps, type SubmissionResult, useForm } from "@conform-to/react"
 import { Form } from "react-router";
 import { contextEntrySchema } from "~/lib/campaign-schemas";
 import { contextTypeLabels } from "~/lib/domain";
-import { CheckboxField, MARKDOWN_HINT, SelectField, TextArea, TextField } from "./ui/controls";
+import { audienceLabels, SECRET_BLOCK_HINT } from "~/lib/members";
+import { MARKDOWN_HINT, SelectField, TextArea, TextField } from "./ui/controls";
 import { FormErrors } from "./ui/field";
 import { SaveButton, SaveFields, schemaValidation } from "./ui/form-kit";
 
@@ -11,7 +12,7 @@ export interface ContextEntryFormValues {
   title: string;
   content: string;
   tags: string;
-  gmOnly: boolean;
+  audience: string;
 }
 
 export function ContextEntryForm({
@@ -30,7 +31,7 @@ export function ContextEntryForm({
   const [form, fields] = useForm({
     id: "context-entry",
     lastResult,
-    defaultValue: { contextType: "lore", ...defaultValue, gmOnly: defaultValue?.gmOnly ? "on" : undefined },
+    defaultValue: { contextType: "lore", audience: "gm", ...defaultValue },
     ...schemaValidation(contextEntrySchema),
   });
   return (
@@ -41,9 +42,14 @@ export function ContextEntryForm({
         <SelectField field={fields.contextType} label="Type" options={contextTypeLabels} />
         <TextField field={fields.title} label="Title" />
       </div>
-      <TextArea field={fields.content} label="Content" hint={MARKDOWN_HINT} rows={12} />
+      <TextArea field={fields.content} label="Content" hint={`${MARKDOWN_HINT} ${SECRET_BLOCK_HINT}`} rows={12} />
       <TextField field={fields.tags} label="Tags" hint="Separate tags with commas, e.g. undead, act 2." />
-      <CheckboxField field={fields.gmOnly} label="GM only" hint="Secrets for your eyes: kept out of any player view." />
+      <SelectField
+        field={fields.audience}
+        label="Who can see this"
+        options={audienceLabels}
+        hint="GMs only until you share it: players and viewers never see, search or get answers from it."
+      />
       <SaveButton label={submitLabel} conflict={conflict} />
     </Form>
   );

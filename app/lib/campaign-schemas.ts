@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { campaignStatuses, characterStatuses, characterTypes, contextTypes } from "./domain";
+import { type Audience, audienceSchema } from "./members";
 
 /**
  * Form schemas for campaigns, context entries and characters: the same schema validates
@@ -66,13 +67,11 @@ export const contextEntrySchema = z.object({
   title: z.string({ error: "Give the entry a title." }).trim().min(1, "Give the entry a title.").max(200),
   content: markdownField,
   tags: tagsField,
-  gmOnly: z
-    .boolean()
-    .optional()
-    .transform((value) => value ?? false),
+  audience: audienceSchema,
 });
 export const contextEntryUpdateSchema = contextEntrySchema.extend({ version: versionField });
-export type ContextEntryInput = z.output<typeof contextEntrySchema>;
+/** An entry as saved; who sees it defaults to the GMs only. */
+export type ContextEntryInput = Omit<z.output<typeof contextEntrySchema>, "audience"> & { audience?: Audience };
 
 const statSchema = z.object({
   key: z.string().trim().max(40, "Stat names are at most 40 characters.").optional(),
@@ -102,9 +101,11 @@ export const characterSchema = z.object({
     .string()
     .regex(/^[0-9a-f]{32}$/, "Choose a file from the list.")
     .optional(),
+  audience: audienceSchema,
 });
 export const characterUpdateSchema = characterSchema.extend({ version: versionField });
-export type CharacterInput = z.output<typeof characterSchema>;
+/** A character as saved; who sees it defaults to the GMs only. */
+export type CharacterInput = Omit<z.output<typeof characterSchema>, "audience"> & { audience?: Audience };
 
 export const campaignListQuerySchema = z.object({
   status: z.enum([...campaignStatuses, "all"]).catch("all"),
@@ -135,7 +136,11 @@ export const attachFileSchema = z.object({
   fileKey: fileKeyField,
   description: z.string().trim().max(500, "Keep the note under 500 characters.").optional(),
   tags: tagsField,
+  audience: audienceSchema,
 });
+
+/** Shares an attached file with the campaign, or keeps it for the GMs. */
+export const fileAudienceSchema = z.object({ fileKey: fileKeyField, audience: audienceSchema });
 
 export const attachToCampaignSchema = z.object({
   intent: z.literal("attach"),

@@ -24,11 +24,20 @@ export const roleDescriptions: Record<MemberRole, string> = {
 };
 
 /**
- * The roles an invite or a role change may give today. Players and viewers need the
- * secrets-by-audience layer (ADR 0026, building order step 2) before they can see
- * anything, so until it lands the only role anyone can be given is co-GM.
+ * Who sees an entry, a character or an attached file (ADR 0026): the GMs (owner and
+ * co-GMs) only, which is the default, or everyone in the campaign.
  */
-export const grantableRoles = ["co-gm"] as const satisfies readonly MemberRole[];
+export const audiences = ["gm", "campaign"] as const;
+export type Audience = (typeof audiences)[number];
+export const audienceLabels: Record<Audience, string> = {
+  gm: "GMs only",
+  campaign: "Everyone in the campaign",
+};
+export const audienceSchema = z.enum(audiences, { error: "Choose who can see it." }).default("gm");
+
+/** How a GM writes a secret inside Markdown: a fenced block only GMs ever see. */
+export const SECRET_BLOCK_HINT =
+  "A block fenced with ```secret … ``` stays hidden from players even when the rest is shared.";
 
 /** How long an invite link works. */
 export const inviteLifetimes = { "1": "1 day", "7": "7 days", "30": "30 days" } as const;
@@ -39,7 +48,7 @@ export const MAX_MEMBERS = 50;
 export const MAX_OPEN_INVITES = 20;
 
 export const inviteSchema = z.object({
-  role: z.enum(grantableRoles, { error: "Choose a role for the people you invite." }),
+  role: z.enum(memberRoles, { error: "Choose a role for the people you invite." }),
   lifetimeDays: z.enum(["1", "7", "30"], { error: "Choose how long the link works." }),
   maxUses: z.enum(["1", "5", ""]).default(""),
 });
@@ -49,8 +58,10 @@ export const memberTargetSchema = z.object({
 });
 
 export const roleChangeSchema = memberTargetSchema.extend({
-  role: z.enum(grantableRoles, { error: "Choose a role." }),
+  role: z.enum(memberRoles, { error: "Choose a role." }),
 });
+
+export const inviteTargetSchema = z.object({ inviteId: z.uuid() });
 
 /** An invite link's token: 128 random bits as 32 hex digits. */
 export const inviteTokenSchema = z.string().regex(/^[0-9a-f]{32}$/);

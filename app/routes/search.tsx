@@ -34,6 +34,7 @@ export async function loader({ request, context }: Route.LoaderArgs) {
           offset: (params.page - 1) * params.k,
           campaign: scope.campaign,
           fileKey: scope.fileKey,
+          explain: false,
           prefix: true,
         })
       : Promise.resolve({ results: [], more: false }),

@@ -57,14 +57,19 @@ export function SelectField({
   field,
   label,
   options,
+  hint,
 }: {
   field: FieldMetadata<string | undefined>;
   label: ReactNode;
   options: Record<string, string>;
+  hint?: ReactNode;
 }) {
   return (
-    <Field label={label} id={field.id} errors={field.errors}>
-      <select {...getSelectProps(field)} className={inputClass}>
+    <Field label={label} id={field.id} errors={field.errors} hint={hint}>
+      <select
+        {...getSelectProps(field, { ariaDescribedBy: hint ? `${field.id}-hint` : undefined })}
+        className={inputClass}
+      >
         {Object.entries(options).map(([value, text]) => (
           <option key={value} value={value}>
             {text}
@@ -72,26 +77,6 @@ export function SelectField({
         ))}
       </select>
     </Field>
-  );
-}
-
-export function CheckboxField({
-  field,
-  label,
-  hint,
-}: {
-  field: FieldMetadata<boolean | undefined>;
-  label: ReactNode;
-  hint?: ReactNode;
-}) {
-  return (
-    <div>
-      <label className="flex min-h-11 items-center gap-3">
-        <input {...getInputProps(field, { type: "checkbox" })} className="size-5" />
-        <span className="font-medium">{label}</span>
-      </label>
-      {hint ? <p className="text-sm text-stone-600">{hint}</p> : null}
-    </div>
   );
 }
 

@@ -32,6 +32,7 @@ export async function loader({ request, context }: Route.LoaderArgs) {
         offset: (params.page - 1) * params.k,
         campaign: scope.campaign,
         fileKey: scope.fileKey,
+        explain: params.explain && scope.mayExplain,
       },
       timings,
     );

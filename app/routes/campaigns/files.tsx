@@ -3,18 +3,21 @@ import { parseWithZod } from "@conform-to/zod/v4";
 import { useCallback } from "react";
 import { data, Form, Link, useNavigation } from "react-router";
 import { Button } from "~/components/ui/button";
+import { SelectField } from "~/components/ui/controls";
 import { Field, FormErrors, inputClass } from "~/components/ui/field";
 import { schemaValidation } from "~/components/ui/form-kit";
 import { UploadPanel } from "~/components/upload-panel";
-import { attachFileSchema } from "~/lib/campaign-schemas";
+import { attachFileSchema, fileAudienceSchema } from "~/lib/campaign-schemas";
 import { NO_SCRIPT_UPLOAD_LIMIT } from "~/lib/file-kinds";
 import { fileLinks } from "~/lib/file-links";
+import { audienceLabels } from "~/lib/members";
 import { mayAlso, requireCampaign } from "~/server/campaigns/guards.server";
 import {
   attachFile,
   detachFile,
   listAttachableFiles,
   listCampaignResources,
+  setResourceAudience,
 } from "~/server/campaigns/resources.server";
 import { getFile } from "~/server/files/files.server";
 import { notFound, unknownIntent } from "~/server/http/responses.server";
@@ -25,15 +28,23 @@ import type { Route } from "./+types/files";
 export const meta: Route.MetaFunction = () => [{ title: "Campaign files — LoreSmith AI" }];
 
 export async function loader({ context }: Route.LoaderArgs) {
-  const { campaign } = requireCampaign(context, "readFiles");
+  const access = requireCampaign(context, "readFiles");
+  const { campaign } = access;
   const { db, limits } = getServices(context);
   // Attaching picks from the owner's library, which only the owner sees.
   const manages = mayAlso(context, "manageFiles");
   const [attached, attachable] = await Promise.all([
-    listCampaignResources(db, campaign),
+    listCampaignResources(db, access),
     manages ? listAttachableFiles(db, campaign) : [],
   ]);
-  return { campaignId: campaign.id, attached, attachable, manages, limits };
+  return {
+    campaignId: campaign.id,
+    attached,
+    attachable,
+    manages,
+    seesSecrets: mayAlso(context, "seeSecrets"),
+    limits,
+  };
 }
 
 export async function action({ request, context }: Route.ActionArgs) {
@@ -57,8 +68,23 @@ export async function action({ request, context }: Route.ActionArgs) {
       await attachFile(db, campaign, file, {
         description: submission.value.description ?? "",
         tags: submission.value.tags,
+        audience: submission.value.audience,
       });
       return redirectWithToast(context, request, here, `“${file.fileName}” attached.`);
+    }
+    case "share": {
+      const parsed = fileAudienceSchema.safeParse(Object.fromEntries(formData));
+      if (!parsed.success || !(await setResourceAudience(db, campaign, parsed.data.fileKey, parsed.data.audience))) {
+        notFound("file link");
+      }
+      return redirectWithToast(
+        context,
+        request,
+        here,
+        parsed.data.audience === "campaign"
+          ? "Shared: everyone in the campaign can read it, search it and get answers from it."
+          : "Kept for the GMs: players and viewers no longer see it.",
+      );
     }
     default:
       unknownIntent(intent);
@@ -66,7 +92,7 @@ export async function action({ request, context }: Route.ActionArgs) {
 }
 
 export default function CampaignFiles({ loaderData, actionData }: Route.ComponentProps) {
-  const { campaignId, attached, attachable, manages, limits } = loaderData;
+  const { campaignId, attached, attachable, manages, seesSecrets, limits } = loaderData;
   const links = fileLinks(campaignId);
   // Files uploaded here go to the Library and are attached to this campaign.
   const attachUploaded = useCallback(
@@ -83,6 +109,7 @@ export default function CampaignFiles({ loaderData, actionData }: Route.Componen
   const [form, fields] = useForm({
     id: "attach-file",
     lastResult: actionData,
+    defaultValue: { audience: "gm" },
     ...schemaValidation(attachFileSchema),
   });
   return (
@@ -127,15 +154,27 @@ export default function CampaignFiles({ loaderData, actionData }: Route.Componen
                   {resource.fileName}
                 </Link>
                 {resource.description ? <p className="text-sm text-stone-700">{resource.description}</p> : null}
+                {seesSecrets ? <p className="text-sm text-stone-700">{audienceLabels[resource.audience]}</p> : null}
               </div>
               {manages ? (
-                <Form method="post">
-                  <input type="hidden" name="intent" value="detach" />
-                  <input type="hidden" name="fileKey" value={resource.fileKey} />
-                  <Button type="submit" variant="secondary" pending={busy === "detach"}>
-                    Detach<span className="sr-only"> {resource.fileName}</span>
-                  </Button>
-                </Form>
+                <div className="flex flex-wrap gap-2">
+                  <Form method="post">
+                    <input type="hidden" name="intent" value="share" />
+                    <input type="hidden" name="fileKey" value={resource.fileKey} />
+                    <input type="hidden" name="audience" value={resource.audience === "campaign" ? "gm" : "campaign"} />
+                    <Button type="submit" variant="secondary" pending={busy === "share"}>
+                      {resource.audience === "campaign" ? "Keep for GMs" : "Share with everyone"}
+                      <span className="sr-only"> {resource.fileName}</span>
+                    </Button>
+                  </Form>
+                  <Form method="post">
+                    <input type="hidden" name="intent" value="detach" />
+                    <input type="hidden" name="fileKey" value={resource.fileKey} />
+                    <Button type="submit" variant="secondary" pending={busy === "detach"}>
+                      Detach<span className="sr-only"> {resource.fileName}</span>
+                    </Button>
+                  </Form>
+                </div>
               ) : (
                 <a href={links.bytes(resource.fileKey)} className="text-ember-700 underline">
                   Open<span className="sr-only"> {resource.fileName}</span>
@@ -180,6 +219,12 @@ export default function CampaignFiles({ loaderData, actionData }: Route.Componen
               >
                 <input {...getInputProps(fields.description, { type: "text" })} className={inputClass} />
               </Field>
+              <SelectField
+                field={fields.audience}
+                label="Who can read it"
+                options={audienceLabels}
+                hint="Kept for the GMs unless you share it; players’ search and assistant use shared files only."
+              />
               <Field label="Tags" id={fields.tags.id} errors={fields.tags.errors} hint="Separate tags with commas.">
                 <input {...getInputProps(fields.tags, { type: "text" })} className={inputClass} />
               </Field>

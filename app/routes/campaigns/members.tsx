@@ -7,10 +7,11 @@ import { Field, FormErrors, inputClass } from "~/components/ui/field";
 import { schemaValidation } from "~/components/ui/form-kit";
 import { formatRelative } from "~/lib/format";
 import {
-  grantableRoles,
   inviteLifetimes,
   inviteSchema,
+  inviteTargetSchema,
   inviteUseLimits,
+  memberRoles,
   memberTargetSchema,
   roleChangeSchema,
   roleDescriptions,
@@ -21,6 +22,7 @@ import {
   CampaignFull,
   changeMemberRole,
   createInvite,
+  leaveCampaign,
   listMembers,
   listOpenInvites,
   removeMember,
@@ -62,8 +64,9 @@ export async function action({ request, context }: Route.ActionArgs) {
   const intent = formData.get("intent");
   const { db, limits } = getServices(context);
   if (intent === "leave") {
-    const { campaign, account } = requireCampaign(context, "leave");
-    if (!(await removeMember(db, campaign, account.id))) notFound("membership");
+    const access = requireCampaign(context, "leave");
+    const { campaign } = access;
+    if (!(await leaveCampaign(db, access))) notFound("membership");
     return redirectWithToast(context, request, "/campaigns", `You left “${campaign.name}”.`);
   }
   const access = requireCampaign(context, "manageMembers");
@@ -95,7 +98,8 @@ export async function action({ request, context }: Route.ActionArgs) {
       }
     }
     case "revoke": {
-      if (!(await revokeInvite(db, campaign, String(formData.get("inviteId") ?? "")))) notFound("invite");
+      const parsed = inviteTargetSchema.safeParse(Object.fromEntries(formData));
+      if (!parsed.success || !(await revokeInvite(db, campaign, parsed.data.inviteId))) notFound("invite");
       return redirectWithToast(context, request, here, "Invite link revoked. Nobody else can join with it.");
     }
     case "role": {
@@ -107,7 +111,12 @@ export async function action({ request, context }: Route.ActionArgs) {
     case "remove": {
       const parsed = memberTargetSchema.safeParse(Object.fromEntries(formData));
       if (!parsed.success || !(await removeMember(db, campaign, parsed.data.accountId))) notFound("member");
-      return redirectWithToast(context, request, here, "Member removed. Their link to this campaign is gone.");
+      return redirectWithToast(
+        context,
+        request,
+        here,
+        "Member removed. The invite links that still worked were revoked too, so they cannot come back with one.",
+      );
     }
     case "transfer": {
       const parsed = memberTargetSchema.safeParse(Object.fromEntries(formData));
@@ -176,25 +185,23 @@ export default function Members({ loaderData, actionData }: Route.ComponentProps
               </div>
               {manages ? (
                 <div className="flex flex-wrap items-end gap-2">
-                  {grantableRoles.length > 1 ? (
-                    <Form method="post" className="flex items-end gap-2">
-                      <input type="hidden" name="intent" value="role" />
-                      <input type="hidden" name="accountId" value={member.accountId} />
-                      <label className="text-sm">
-                        <span className="block font-medium">Role of {member.username}</span>
-                        <select name="role" defaultValue={member.role} className={inputClass}>
-                          {grantableRoles.map((role) => (
-                            <option key={role} value={role}>
-                              {roleLabels[role]}
-                            </option>
-                          ))}
-                        </select>
-                      </label>
-                      <Button type="submit" variant="secondary" pending={busy === "role"}>
-                        Change role
-                      </Button>
-                    </Form>
-                  ) : null}
+                  <Form method="post" className="flex items-end gap-2">
+                    <input type="hidden" name="intent" value="role" />
+                    <input type="hidden" name="accountId" value={member.accountId} />
+                    <label className="text-sm">
+                      <span className="block font-medium">Role of {member.username}</span>
+                      <select name="role" defaultValue={member.role} className={inputClass}>
+                        {memberRoles.map((role) => (
+                          <option key={role} value={role}>
+                            {roleLabels[role]}
+                          </option>
+                        ))}
+                      </select>
+                    </label>
+                    <Button type="submit" variant="secondary" pending={busy === "role"}>
+                      Change role
+                    </Button>
+                  </Form>
                   <Form method="post">
                     <input type="hidden" name="intent" value="remove" />
                     <input type="hidden" name="accountId" value={member.accountId} />
@@ -275,7 +282,7 @@ function InviteSection({
   const [form, fields] = useForm({
     id: "invite",
     lastResult: actionData && "result" in actionData ? actionData.result : null,
-    defaultValue: { role: grantableRoles[0], lifetimeDays: "7", maxUses: "1" },
+    defaultValue: { role: "player", lifetimeDays: "7", maxUses: "1" },
     ...schemaValidation(inviteSchema),
   });
   return (
@@ -320,9 +327,9 @@ function InviteSection({
         <div className="sm:col-span-3">
           <FormErrors id={form.errorId} errors={form.errors} />
         </div>
-        <Field label="Role" id={fields.role.id} errors={fields.role.errors} hint={roleDescriptions[grantableRoles[0]]}>
+        <Field label="Role" id={fields.role.id} errors={fields.role.errors}>
           <select {...getSelectProps(fields.role)} className={inputClass}>
-            {grantableRoles.map((role) => (
+            {memberRoles.map((role) => (
               <option key={role} value={role}>
                 {roleLabels[role]}
               </option>
@@ -353,8 +360,17 @@ function InviteSection({
           </Button>
         </div>
       </Form>
+      <dl className="grid gap-x-3 gap-y-1 text-sm text-stone-700 sm:grid-cols-[auto_1fr]">
+        {memberRoles.map((role) => (
+          <div key={role} className="contents">
+            <dt className="font-medium text-ink">{roleLabels[role]}</dt>
+            <dd>{roleDescriptions[role]}</dd>
+          </div>
+        ))}
+      </dl>
       <p className="text-sm text-stone-700">
-        Players and viewers arrive with the campaign’s sharing settings; until then the only role to invite is co-GM.
+        Everything is for GMs only until you share it: choose “Everyone in the campaign” on an entry, a character or a
+        file.
       </p>
       {invites.length ? (
         <div>

@@ -5,7 +5,7 @@ import { fileLinks } from "~/lib/file-links";
 import { formatDate, formatRelative } from "~/lib/format";
 import { getCampaignOverview } from "~/server/campaigns/campaigns.server";
 import { mayAlso, requireCampaign } from "~/server/campaigns/guards.server";
-import { renderMarkdown } from "~/server/markdown.server";
+import { renderForReader } from "~/server/campaigns/secrets.server";
 import { getServices } from "~/server/request.server";
 import type { Route } from "./+types/overview";
 
@@ -14,15 +14,19 @@ export const meta: Route.MetaFunction = ({ loaderData }) => [
 ];
 
 export async function loader({ context }: Route.LoaderArgs) {
-  const { campaign } = requireCampaign(context, "view");
-  const overview = await getCampaignOverview(getServices(context).db, campaign);
+  const access = requireCampaign(context, "view");
+  const { campaign } = access;
+  const overview = await getCampaignOverview(getServices(context).db, access);
+  const seesSecrets = mayAlso(context, "seeSecrets");
   return {
     campaign: {
       id: campaign.id,
       name: campaign.name,
       metadata: campaign.metadata,
-      descriptionHtml: renderMarkdown(campaign.description),
+      descriptionHtml: renderForReader(campaign.description, access),
     },
+    seesSecrets,
+    mayEdit: mayAlso(context, "editMaterial"),
     ...overview,
     managesFiles: mayAlso(context, "manageFiles"),
     now: Date.now(),
@@ -33,7 +37,7 @@ const addLinkClass =
   "inline-flex min-h-11 items-center rounded-md border border-stone-400 bg-white px-3 font-medium hover:bg-stone-100";
 
 export default function CampaignOverview({ loaderData }: Route.ComponentProps) {
-  const { campaign, entries, characters, resources, recent, managesFiles, now } = loaderData;
+  const { campaign, entries, characters, resources, recent, managesFiles, seesSecrets, mayEdit, now } = loaderData;
   const base = `/campaigns/${campaign.id}`;
   const byType = contextTypes
     .map((type) => ({ type, items: entries.filter((entry) => entry.contextType === type) }))
@@ -63,7 +67,10 @@ export default function CampaignOverview({ loaderData }: Route.ComponentProps) {
           <h2 id="description-heading" className="sr-only">
             Description
           </h2>
-          <MarkdownView html={campaign.descriptionHtml} empty="No description yet. Add one from Edit campaign." />
+          <MarkdownView
+            html={campaign.descriptionHtml}
+            empty={mayEdit ? "No description yet. Add one from Edit campaign." : "No description yet."}
+          />
         </section>
 
         <section aria-labelledby="context-heading" className="space-y-3">
@@ -71,12 +78,18 @@ export default function CampaignOverview({ loaderData }: Route.ComponentProps) {
             <h2 id="context-heading" className="font-serif text-2xl font-semibold">
               Lore &amp; context <span className="text-base text-stone-600">({entries.length})</span>
             </h2>
-            <Link to={`${base}/context/new`} className={addLinkClass}>
-              Add entry
-            </Link>
+            {mayEdit ? (
+              <Link to={`${base}/context/new`} className={addLinkClass}>
+                Add entry
+              </Link>
+            ) : null}
           </div>
           {byType.length === 0 ? (
-            <p className="text-stone-700">No entries yet: locations, factions, plot hooks and house rules go here.</p>
+            <p className="text-stone-700">
+              {mayEdit
+                ? "No entries yet: locations, factions, plot hooks and house rules go here."
+                : "Nothing has been shared with you yet. Your GM decides what you see."}
+            </p>
           ) : (
             byType.map((group) => (
               <div key={group.type}>
@@ -93,7 +106,9 @@ export default function CampaignOverview({ loaderData }: Route.ComponentProps) {
                         className="inline-flex min-h-11 items-center rounded-md border border-stone-300 bg-white px-3 hover:border-ember-600"
                       >
                         {entry.title}
-                        {entry.gmOnly ? <span className="ml-2 text-stone-600 text-xs">GM only</span> : null}
+                        {seesSecrets && entry.audience === "gm" ? (
+                          <span className="ml-2 text-stone-600 text-xs">GMs only</span>
+                        ) : null}
                       </Link>
                     </li>
                   ))}
@@ -108,12 +123,18 @@ export default function CampaignOverview({ loaderData }: Route.ComponentProps) {
             <h2 id="characters-heading" className="font-serif text-2xl font-semibold">
               Characters <span className="text-base text-stone-600">({characters.length})</span>
             </h2>
-            <Link to={`${base}/characters/new`} className={addLinkClass}>
-              Add character
-            </Link>
+            {mayEdit ? (
+              <Link to={`${base}/characters/new`} className={addLinkClass}>
+                Add character
+              </Link>
+            ) : null}
           </div>
           {characters.length === 0 ? (
-            <p className="text-stone-700">No characters yet: add the party and the NPCs they meet.</p>
+            <p className="text-stone-700">
+              {mayEdit
+                ? "No characters yet: add the party and the NPCs they meet."
+                : "No character has been shared with you yet."}
+            </p>
           ) : (
             <ul className="grid gap-2 sm:grid-cols-2">
               {characters.map((character) => (
@@ -141,7 +162,9 @@ export default function CampaignOverview({ loaderData }: Route.ComponentProps) {
             Files
           </h2>
           {resources.length === 0 ? (
-            <p className="mt-1 text-sm text-stone-700">No files attached yet.</p>
+            <p className="mt-1 text-sm text-stone-700">
+              {seesSecrets ? "No files attached yet." : "No files shared with you yet."}
+            </p>
           ) : (
             <ul className="mt-2 space-y-1">
               {resources.map((resource) => (
@@ -174,7 +197,9 @@ export default function CampaignOverview({ loaderData }: Route.ComponentProps) {
                 <Link
                   to={
                     change.kind === "campaign"
-                      ? `${base}/edit`
+                      ? mayEdit
+                        ? `${base}/edit`
+                        : base
                       : `${base}/${change.kind === "context" ? "context" : "characters"}/${change.id}`
                   }
                   className="font-medium hover:underline"

@@ -202,14 +202,15 @@ export interface AskDeps {
 }
 
 /**
- * Asks in a conversation: saves the question, retrieves from the campaign (its files,
- * lore, characters, GM-only included), streams the answer and saves it. Nothing relevant
+ * Asks in a conversation: saves the question, retrieves from the campaign what the asker
+ * may see (its files, lore, characters; GM-only material for GMs only), streams the
+ * answer and saves it. Nothing relevant
  * → says so without calling a model. A model that fails mid-way is replaced by the
  * extractive answer, with a note.
  */
 export async function* ask(
   deps: AskDeps,
-  access: Pick<CampaignAccess, "campaign" | "account" | "owner">,
+  access: Pick<CampaignAccess, "campaign" | "role" | "account" | "owner">,
   conversation: Conversation,
   question: string,
 ): AsyncGenerator<Exclude<AskEvent, { type: "error" }>> {
@@ -235,7 +236,13 @@ export async function* ask(
     );
   }
   // The campaign's material is its owner's: their passages are in the owner's tracker.
-  const { results } = await search(deps.search, owner, { query: question, k: 12, campaign, foldSubsections: false });
+  // …and only what the asker may see of it: a player's sources, and so the prompt, hold no secret.
+  const { results } = await search(deps.search, owner, {
+    query: question,
+    k: 12,
+    campaign: access,
+    foldSubsections: false,
+  });
   // The passages that answer, in search's order: [n] is the n-th, for a model and for quotes alike.
   const sources = relevantSources(question, results);
   const citations = citationsFor(sources, question);

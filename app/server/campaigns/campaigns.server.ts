@@ -6,7 +6,14 @@ import { DEFAULT_ROW_LIMITS, insertWithinQuota, QuotaExceeded } from "../db/quot
 import { type Campaign, campaignCharacters, campaignContext, campaigns } from "../db/schema";
 import type { Account } from "../files/library.server";
 import { likeContains, VersionConflictError } from "./errors.server";
-import { campaignsWhere, roleColumn } from "./policy.server";
+import {
+  type CampaignReader,
+  campaignsWhere,
+  roleColumn,
+  visibleCharacters,
+  visibleCount,
+  visibleEntries,
+} from "./policy.server";
 import { campaignResourcesQuery } from "./resources.server";
 
 export type { Campaign };
@@ -26,14 +33,6 @@ export async function getCampaign(db: Db, username: string, campaignId: string):
 
 /** The campaigns the user runs and those they are in, with their role in each. */
 export async function listCampaigns(db: Db, account: Account, query: CampaignListQuery) {
-  const contextCount = db
-    .select({ n: count() })
-    .from(campaignContext)
-    .where(eq(campaignContext.campaignId, campaigns.id));
-  const characterCount = db
-    .select({ n: count() })
-    .from(campaignCharacters)
-    .where(eq(campaignCharacters.campaignId, campaigns.id));
   const order =
     query.sort === "name"
       ? [asc(sql`${campaigns.name} COLLATE NOCASE`)]
@@ -49,8 +48,9 @@ export async function listCampaigns(db: Db, account: Account, query: CampaignLis
       updatedAt: campaigns.updatedAt,
       owner: campaigns.username,
       role: roleColumn(account),
-      contextCount: sql<number>`(${contextCount})`,
-      characterCount: sql<number>`(${characterCount})`,
+      // What the account may see of each: a player's count says nothing of hidden material.
+      contextCount: visibleCount(account, "campaign_context"),
+      characterCount: visibleCount(account, "campaign_characters"),
     })
     .from(campaigns)
     .where(
@@ -182,19 +182,20 @@ export interface RecentChange {
   updatedAt: number;
 }
 
-/** Everything the overview page shows, in one round trip to D1. */
-export async function getCampaignOverview(db: Db, campaign: Campaign) {
+/** Everything the overview page shows of what the reader may see, in one round trip to D1. */
+export async function getCampaignOverview(db: Db, reader: CampaignReader) {
+  const { campaign } = reader;
   const [entries, characters, resources] = await db.batch([
     db
       .select({
         id: campaignContext.id,
         contextType: campaignContext.contextType,
         title: campaignContext.title,
-        gmOnly: campaignContext.gmOnly,
+        audience: campaignContext.audience,
         updatedAt: campaignContext.updatedAt,
       })
       .from(campaignContext)
-      .where(eq(campaignContext.campaignId, campaign.id))
+      .where(and(eq(campaignContext.campaignId, campaign.id), visibleEntries(reader)))
       .orderBy(asc(sql`${campaignContext.title} COLLATE NOCASE`)),
     db
       .select({
@@ -202,12 +203,13 @@ export async function getCampaignOverview(db: Db, campaign: Campaign) {
         characterName: campaignCharacters.characterName,
         characterType: campaignCharacters.characterType,
         status: campaignCharacters.status,
+        audience: campaignCharacters.audience,
         updatedAt: campaignCharacters.updatedAt,
       })
       .from(campaignCharacters)
-      .where(eq(campaignCharacters.campaignId, campaign.id))
+      .where(and(eq(campaignCharacters.campaignId, campaign.id), visibleCharacters(reader)))
       .orderBy(asc(sql`${campaignCharacters.characterName} COLLATE NOCASE`)),
-    campaignResourcesQuery(db, campaign),
+    campaignResourcesQuery(db, reader),
   ]);
 
   const recent: RecentChange[] = [

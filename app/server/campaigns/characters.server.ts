@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, sql } from "drizzle-orm";
 import type { CharacterInput } from "~/lib/campaign-schemas";
 import type { CharacterStatus, CharacterType } from "~/lib/domain";
 import type { CampaignRole } from "~/lib/members";
@@ -7,7 +7,9 @@ import { DEFAULT_ROW_LIMITS, insertWithinQuota, QuotaExceeded } from "../db/quot
 import { type Campaign, campaignCharacters, fileMetadata } from "../db/schema";
 import { touchCampaign } from "./campaigns.server";
 import { VersionConflictError } from "./errors.server";
+import { audienceTokensOf, type CampaignReader, can, visibleCharacters } from "./policy.server";
 import { campaignFileCondition } from "./resources.server";
+import { withoutSecrets } from "./secrets.server";
 
 export interface CharacterDetails {
   playerName?: string;
@@ -27,17 +29,25 @@ function withDetails(row: CharacterRow): Character {
   return { ...rest, details: { ...details, stats: Array.isArray(details.stats) ? details.stats : [] } };
 }
 
+/** A reader's columns of a character: the backstory without secret blocks unless they may see secrets. */
+function readableColumns(reader: CampaignReader) {
+  const { backstory, ...columns } = getTableColumns(campaignCharacters);
+  return { ...columns, backstory: can(reader.role, "seeSecrets") ? backstory : campaignCharacters.backstoryPublic };
+}
+
+/** The characters the reader may see (visibleCharacters), as they may read them. */
 export async function listCharacters(
   db: Db,
-  campaign: Campaign,
+  reader: CampaignReader,
   filter: { kind: CharacterType | "all"; status: CharacterStatus | "all" },
 ) {
   const rows = await db
-    .select()
+    .select(readableColumns(reader))
     .from(campaignCharacters)
     .where(
       and(
-        eq(campaignCharacters.campaignId, campaign.id),
+        eq(campaignCharacters.campaignId, reader.campaign.id),
+        visibleCharacters(reader),
         filter.kind === "all" ? undefined : eq(campaignCharacters.characterType, filter.kind),
         filter.status === "all" ? undefined : eq(campaignCharacters.status, filter.status),
       ),
@@ -46,10 +56,21 @@ export async function listCharacters(
   return rows.map(withDetails);
 }
 
-export async function getCharacter(db: Db, campaign: Campaign, characterId: number): Promise<Character | undefined> {
-  const row = await db.query.campaignCharacters.findFirst({
-    where: and(eq(campaignCharacters.id, characterId), eq(campaignCharacters.campaignId, campaign.id)),
-  });
+export async function getCharacter(
+  db: Db,
+  reader: CampaignReader,
+  characterId: number,
+): Promise<Character | undefined> {
+  const [row] = await db
+    .select(readableColumns(reader))
+    .from(campaignCharacters)
+    .where(
+      and(
+        eq(campaignCharacters.id, characterId),
+        eq(campaignCharacters.campaignId, reader.campaign.id),
+        visibleCharacters(reader),
+      ),
+    );
   return row ? withDetails(row) : undefined;
 }
 
@@ -67,6 +88,9 @@ function toColumns(input: CharacterInput) {
     characterType: input.characterType,
     status: input.status,
     backstory: input.backstory,
+    backstoryPublic: withoutSecrets(input.backstory),
+    audience: input.audience ?? "gm",
+    audienceTokens: audienceTokensOf(input.audience ?? "gm"),
     metadata: details as unknown as Record<string, unknown>,
     sheetFileKey: input.sheetFileKey ?? null,
   };
@@ -74,11 +98,11 @@ function toColumns(input: CharacterInput) {
 
 /**
  * The files a character's sheet may be, for whoever edits it: the owner picks from their
- * whole library; anyone else (a co-GM) only from the campaign's files, as the rest of the
- * owner's library is not theirs to see.
+ * whole library; anyone else (a co-GM) only from the campaign's attached files, as the
+ * rest of the owner's library is not theirs to see.
  */
 function sheetFiles(campaign: Campaign, editor: CampaignRole) {
-  return editor === "owner" ? eq(fileMetadata.username, campaign.username) : campaignFileCondition(campaign);
+  return editor === "owner" ? eq(fileMetadata.username, campaign.username) : campaignFileCondition(campaign, editor);
 }
 
 async function assertSheet(db: Db, campaign: Campaign, input: CharacterInput, editor: CampaignRole): Promise<void> {
@@ -152,8 +176,10 @@ export async function updateCharacter(
     touchCampaign(db, campaign, now),
   ]);
   if (updated) return withDetails(updated);
-  const current = await getCharacter(db, campaign, characterId);
-  if (current) throw new VersionConflictError(current);
+  const current = await db.query.campaignCharacters.findFirst({
+    where: and(eq(campaignCharacters.id, characterId), eq(campaignCharacters.campaignId, campaign.id)),
+  });
+  if (current) throw new VersionConflictError(withDetails(current));
   return undefined;
 }
 

@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, sql } from "drizzle-orm";
 import type { ContextEntryInput } from "~/lib/campaign-schemas";
 import type { ContextType } from "~/lib/domain";
 import type { Db } from "../db/db.server";
@@ -6,14 +6,24 @@ import { DEFAULT_ROW_LIMITS, insertWithinQuota, QuotaExceeded } from "../db/quot
 import { type Campaign, campaignContext } from "../db/schema";
 import { touchCampaign } from "./campaigns.server";
 import { decodeTags, encodeTags, likeContains, VersionConflictError } from "./errors.server";
+import { audienceTokensOf, type CampaignReader, can, visibleEntries } from "./policy.server";
+import { withoutSecrets } from "./secrets.server";
 
 export type ContextEntry = typeof campaignContext.$inferSelect;
 
-/** Every function takes the campaign row, which the caller fetched scoped to its owner. */
+/**
+ * Reads take the reader (their campaign access) and answer only what the policy lets them
+ * see (visibleEntries), with the public text for anyone who may not see secrets. Writes,
+ * which only GMs reach, take the campaign row.
+ */
+
+/** The text a reader sees of an entry: all of it for a GM, without secret blocks for anyone else. */
+const readableContent = (reader: CampaignReader) =>
+  can(reader.role, "seeSecrets") ? campaignContext.content : campaignContext.contentPublic;
 
 export async function listContextEntries(
   db: Db,
-  campaign: Campaign,
+  reader: CampaignReader,
   filter: { type: ContextType | "all"; tag: string },
 ) {
   const rows = await db
@@ -21,15 +31,17 @@ export async function listContextEntries(
       id: campaignContext.id,
       contextType: campaignContext.contextType,
       title: campaignContext.title,
-      excerpt: sql<string>`substr(${campaignContext.content}, 1, 240)`,
+      // The public text for everyone: a list never shows a secret block's fences or words.
+      excerpt: sql<string>`substr(${campaignContext.contentPublic}, 1, 240)`,
       tags: campaignContext.tags,
-      gmOnly: campaignContext.gmOnly,
+      audience: campaignContext.audience,
       updatedAt: campaignContext.updatedAt,
     })
     .from(campaignContext)
     .where(
       and(
-        eq(campaignContext.campaignId, campaign.id),
+        eq(campaignContext.campaignId, reader.campaign.id),
+        visibleEntries(reader),
         filter.type === "all" ? undefined : eq(campaignContext.contextType, filter.type),
         filter.tag ? sql`${campaignContext.tags} LIKE ${likeContains(`|${filter.tag}|`)} ESCAPE '\\'` : undefined,
       ),
@@ -38,21 +50,35 @@ export async function listContextEntries(
   return rows.map((row) => ({ ...row, tags: decodeTags(row.tags) }));
 }
 
-/** All tags used in the campaign's entries, for the tag filter. */
-export async function listContextTags(db: Db, campaign: Campaign): Promise<string[]> {
+/** All tags used in the entries the reader sees, for the tag filter. */
+export async function listContextTags(db: Db, reader: CampaignReader): Promise<string[]> {
   const rows = await db
     .select({ tags: campaignContext.tags })
     .from(campaignContext)
-    .where(and(eq(campaignContext.campaignId, campaign.id), sql`${campaignContext.tags} != ''`));
+    .where(
+      and(
+        eq(campaignContext.campaignId, reader.campaign.id),
+        visibleEntries(reader),
+        sql`${campaignContext.tags} != ''`,
+      ),
+    );
   const tags = new Map<string, string>();
   for (const row of rows) for (const tag of decodeTags(row.tags)) tags.set(tag.toLowerCase(), tag);
   return [...tags.values()].sort((a, b) => a.localeCompare(b));
 }
 
-export async function getContextEntry(db: Db, campaign: Campaign, entryId: number) {
-  const row = await db.query.campaignContext.findFirst({
-    where: and(eq(campaignContext.id, entryId), eq(campaignContext.campaignId, campaign.id)),
-  });
+/**
+ * The entry if the reader may see it; its `content` is what they may read of it (D1 never
+ * sends the full text of an entry with secrets to a reader who may not see them).
+ */
+export async function getContextEntry(db: Db, reader: CampaignReader, entryId: number) {
+  const { content: _full, ...columns } = getTableColumns(campaignContext);
+  const [row] = await db
+    .select({ ...columns, content: readableContent(reader) })
+    .from(campaignContext)
+    .where(
+      and(eq(campaignContext.id, entryId), eq(campaignContext.campaignId, reader.campaign.id), visibleEntries(reader)),
+    );
   return row ? { ...row, tagList: decodeTags(row.tags) } : undefined;
 }
 
@@ -61,8 +87,10 @@ function toColumns(input: ContextEntryInput) {
     contextType: input.contextType,
     title: input.title,
     content: input.content,
+    contentPublic: withoutSecrets(input.content),
     tags: encodeTags(input.tags),
-    gmOnly: input.gmOnly,
+    audience: input.audience ?? "gm",
+    audienceTokens: audienceTokensOf(input.audience ?? "gm"),
   };
 }
 
@@ -109,7 +137,9 @@ export async function updateContextEntry(
     touchCampaign(db, campaign, now),
   ]);
   if (updated) return updated;
-  const current = await getContextEntry(db, campaign, entryId);
+  const current = await db.query.campaignContext.findFirst({
+    where: and(eq(campaignContext.id, entryId), eq(campaignContext.campaignId, campaign.id)),
+  });
   if (current) throw new VersionConflictError(current);
   return undefined;
 }

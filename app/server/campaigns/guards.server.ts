@@ -68,7 +68,7 @@ export async function requireCampaignFile(
   fileKey: string | undefined,
 ): Promise<{ access: CampaignAccess; file: FileRow }> {
   const access = requireCampaign(context, "readFiles");
-  const file = await getCampaignFile(getServices(context).db, access.campaign, fileKey ?? "");
+  const file = await getCampaignFile(getServices(context).db, access, fileKey ?? "");
   if (!file) notFound("file");
   return { access, file };
 }

@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, type SQL, sql } from "drizzle-orm";
 import { MAX_MEMBERS, MAX_OPEN_INVITES, type MemberRole } from "~/lib/members";
 import type { Db } from "../db/db.server";
 import { DEFAULT_ROW_LIMITS, insertWithinQuota, QuotaExceeded } from "../db/quota.server";
@@ -28,6 +28,13 @@ const hex = (bytes: ArrayBuffer | Uint8Array) =>
 async function tokenHash(token: string): Promise<string> {
   return hex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)));
 }
+
+/**
+ * The campaign is still `owner`'s: every write of member management holds it in its own
+ * statement, so a request that began before a hand-over cannot act after it.
+ */
+const stillOwnedBy = (campaign: Campaign, ownerUsername: string) =>
+  sql`EXISTS (SELECT 1 FROM campaigns WHERE id = ${campaign.id} AND username = ${ownerUsername})`;
 
 /** An invite that still lets people in at `now`. */
 const openAt = (now: number) =>
@@ -61,8 +68,9 @@ export async function createInvite(
     createdBy: access.account.id,
     createdAt: now,
   };
-  const held = sql`(SELECT count(*) FROM campaign_invites WHERE campaign_id = ${access.campaign.id}
-    AND ${openAt(now)})`;
+  // Past the limit, or no longer the owner's campaign: the count a refused insert sees.
+  const held = sql`(CASE WHEN ${stillOwnedBy(access.campaign, access.owner.username)} THEN (SELECT count(*)
+    FROM campaign_invites WHERE campaign_id = ${access.campaign.id} AND ${openAt(now)}) ELSE ${MAX_OPEN_INVITES} END)`;
   const invite = await insertWithinQuota(db, campaignInvites, values, held, MAX_OPEN_INVITES);
   if (!invite) {
     throw new QuotaExceeded(
@@ -98,10 +106,19 @@ export async function revokeInvite(db: Db, campaign: Campaign, inviteId: string,
         eq(campaignInvites.id, inviteId),
         eq(campaignInvites.campaignId, campaign.id),
         sql`${campaignInvites.revokedAt} IS NULL`,
+        stillOwnedBy(campaign, campaign.username),
       ),
     )
     .returning({ id: campaignInvites.id });
   return revoked.length > 0;
+}
+
+/** Every link of the campaign that still works stops working, while `condition` holds (a removal, a hand-over). */
+function revokeOpenInvites(db: Db, campaign: Campaign, now: number, condition: SQL) {
+  return db
+    .update(campaignInvites)
+    .set({ revokedAt: now })
+    .where(and(eq(campaignInvites.campaignId, campaign.id), sql`${campaignInvites.revokedAt} IS NULL`, condition));
 }
 
 /** What an invite page shows: the campaign and the role, only while the link still works. */
@@ -191,22 +208,53 @@ export async function listMembers(db: Db, campaign: Campaign) {
   return { owner: owner[0] ?? null, members };
 }
 
+/** The owner gives a member another role; false when they are not a member (or it is no longer the owner's campaign). */
 export async function changeMemberRole(db: Db, campaign: Campaign, accountId: string, role: MemberRole) {
   const changed = await db
     .update(campaignMembers)
     .set({ role })
-    .where(and(eq(campaignMembers.campaignId, campaign.id), eq(campaignMembers.accountId, accountId)))
+    .where(
+      and(
+        eq(campaignMembers.campaignId, campaign.id),
+        eq(campaignMembers.accountId, accountId),
+        stillOwnedBy(campaign, campaign.username),
+      ),
+    )
     .returning({ accountId: campaignMembers.accountId });
   return changed.length > 0;
 }
 
-/** Removes a member (or, with the caller's own id, leaves). Their conversations stay theirs, unread by anyone. */
+/**
+ * The owner removes a member. In the same batch every open invite link stops working: the
+ * member saw them (or could have), and a link they kept must not let them back in. Their
+ * conversations stay theirs, read by nobody.
+ */
 export async function removeMember(db: Db, campaign: Campaign, accountId: string): Promise<boolean> {
-  const removed = await db
-    .delete(campaignMembers)
-    .where(and(eq(campaignMembers.campaignId, campaign.id), eq(campaignMembers.accountId, accountId)))
-    .returning({ accountId: campaignMembers.accountId });
+  const isMember = sql`EXISTS (SELECT 1 FROM campaign_members WHERE campaign_id = ${campaign.id}
+    AND account_id = ${accountId})`;
+  const [, removed] = await db.batch([
+    revokeOpenInvites(db, campaign, Date.now(), sql`${isMember} AND ${stillOwnedBy(campaign, campaign.username)}`),
+    db
+      .delete(campaignMembers)
+      .where(
+        and(
+          eq(campaignMembers.campaignId, campaign.id),
+          eq(campaignMembers.accountId, accountId),
+          stillOwnedBy(campaign, campaign.username),
+        ),
+      )
+      .returning({ accountId: campaignMembers.accountId }),
+  ]);
   return removed.length > 0;
+}
+
+/** A member leaves; the campaign's links keep working for everyone else. */
+export async function leaveCampaign(db: Db, access: CampaignAccess): Promise<boolean> {
+  const left = await db
+    .delete(campaignMembers)
+    .where(and(eq(campaignMembers.campaignId, access.campaign.id), eq(campaignMembers.accountId, access.account.id)))
+    .returning({ accountId: campaignMembers.accountId });
+  return left.length > 0;
 }
 
 export class TransferRefused extends Refusal {
@@ -215,9 +263,10 @@ export class TransferRefused extends Refusal {
 
 /**
  * Hands the campaign to one of its co-GMs, in one batch: the owner becomes a co-GM, the
- * co-GM the owner. The campaign's files are the old owner's library files, so they are
- * detached (they stay in that library) and character sheets from it are unset: nothing of
- * one library stays reachable through a campaign someone else owns. Refused when the
+ * co-GM the owner, and the open invite links stop working. The campaign's files are the
+ * old owner's library files, so they are detached (they stay in that library) and
+ * character sheets from it are unset: nothing of one library stays reachable through a
+ * campaign someone else owns. Refused when the
  * target is not a co-GM or already holds as many campaigns as an account may.
  */
 export async function transferOwnership(
@@ -257,6 +306,8 @@ export async function transferOwnership(
     db
       .delete(campaignMembers)
       .where(and(eq(campaignMembers.campaignId, campaign.id), eq(campaignMembers.accountId, toAccountId), handedOver)),
+    // The old owner made and saw every link: the new owner starts with none.
+    revokeOpenInvites(db, campaign, now, handedOver),
     db
       .delete(campaignResources)
       .where(

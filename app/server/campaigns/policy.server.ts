@@ -1,8 +1,17 @@
 import { and, eq, type SQL, sql } from "drizzle-orm";
-import { type CampaignRole, memberRoles } from "~/lib/members";
+import { type Audience, type CampaignRole, memberRoles } from "~/lib/members";
 import type { Db } from "../db/db.server";
-import { type Campaign, campaignMembers, campaigns, users } from "../db/schema";
+import {
+  type Campaign,
+  campaignCharacters,
+  campaignContext,
+  campaignMembers,
+  campaignResources,
+  campaigns,
+  users,
+} from "../db/schema";
 import type { Account } from "../files/library.server";
+import { AUDIENCE_ALL, AUDIENCE_GM, memberAudienceToken } from "../search/query.server";
 
 /**
  * The one place that decides what a signed-in user may do in a campaign (ADR 0026).
@@ -29,31 +38,32 @@ export const campaignActions = [
   "leave",
   /** Ask the assistant, in conversations of their own. */
   "useAssistant",
-  /** Read and download the files attached to the campaign. */
+  /** Read and download the files attached to the campaign (those shared with them, for players and viewers). */
   "readFiles",
+  /** See what is for GMs only: GM-only entries, characters and files, and secret blocks. */
+  "seeSecrets",
 ] as const;
 export type CampaignAction = (typeof campaignActions)[number];
 
 const everything = new Set<CampaignAction>(campaignActions.filter((action) => action !== "leave"));
-const coGm = new Set<CampaignAction>([
-  "view",
-  "editMaterial",
-  "editCampaign",
-  "seeMembers",
-  "leave",
-  "useAssistant",
-  "readFiles",
-]);
-
 /**
- * Who may do what. Players and viewers may do nothing yet: what they see is decided by
- * audiences (ADR 0026, step 2), and until those exist nobody can be given either role.
+ * Who may do what. What players and viewers may read is narrowed further by audience (the
+ * conditions below): they open the campaign, but only its shared material.
  */
 const allowed: Record<CampaignRole, ReadonlySet<CampaignAction>> = {
   owner: everything,
-  "co-gm": coGm,
-  player: new Set<CampaignAction>(["leave"]),
-  viewer: new Set<CampaignAction>(["leave"]),
+  "co-gm": new Set([
+    "view",
+    "editMaterial",
+    "editCampaign",
+    "seeMembers",
+    "leave",
+    "useAssistant",
+    "readFiles",
+    "seeSecrets",
+  ]),
+  player: new Set(["view", "seeMembers", "leave", "useAssistant", "readFiles"]),
+  viewer: new Set(["view", "seeMembers", "leave", "readFiles"]),
 };
 
 export function can(role: CampaignRole, action: CampaignAction): boolean {
@@ -90,6 +100,14 @@ export async function campaignAccess(db: Db, account: Account, campaignId: strin
   return { campaign: row.campaign, role, account, owner: { id: row.ownerId, username: row.campaign.username } };
 }
 
+/**
+ * The outer `campaigns` row's columns, qualified: these conditions also run inside
+ * subqueries of a select list, where drizzle writes a column without its table and an
+ * inner table's own `id` would win.
+ */
+const outerCampaignId = sql.raw(`"campaigns"."id"`);
+const outerOwner = sql.raw(`"campaigns"."username"`);
+
 /** The member roles that `action` is open to, as an SQL list. */
 function rolesThatCan(action: CampaignAction): SQL {
   const roles = memberRoles.filter((role) => can(role, action));
@@ -107,12 +125,57 @@ function rolesThatCan(action: CampaignAction): SQL {
  * user sees (campaigns, search scopes, the assistant) is built from it.
  */
 export function campaignsWhere(account: Account, action: CampaignAction): SQL {
-  return sql`(${campaigns.username} = ${account.username} OR EXISTS (SELECT 1 FROM campaign_members m
-    WHERE m.campaign_id = ${campaigns.id} AND m.account_id = ${account.id} AND m.role IN (${rolesThatCan(action)})))`;
+  return sql`(${outerOwner} = ${account.username} OR EXISTS (SELECT 1 FROM campaign_members m
+    WHERE m.campaign_id = ${outerCampaignId} AND m.account_id = ${account.id} AND m.role IN (${rolesThatCan(action)})))`;
 }
 
 /** The account's role in each listed campaign, as a column beside `campaignsWhere`. */
 export function roleColumn(account: Account): SQL<CampaignRole> {
-  return sql<CampaignRole>`CASE WHEN ${campaigns.username} = ${account.username} THEN 'owner' ELSE (SELECT m.role
-    FROM campaign_members m WHERE m.campaign_id = ${campaigns.id} AND m.account_id = ${account.id}) END`;
+  return sql<CampaignRole>`CASE WHEN ${outerOwner} = ${account.username} THEN 'owner' ELSE (SELECT m.role
+    FROM campaign_members m WHERE m.campaign_id = ${outerCampaignId} AND m.account_id = ${account.id}) END`;
+}
+
+/** Who is reading campaign material: enough of a CampaignAccess to decide what they see. */
+export type CampaignReader = Pick<CampaignAccess, "campaign" | "role" | "account">;
+
+/**
+ * What a reader may read of a campaign's material, as SQL conditions on each table: null
+ * for a GM (everything), else what is shared with the whole campaign. Every list and page
+ * of campaign material and every search builds its WHERE from these; no route writes its
+ * own. `undefined` in a drizzle `and()` adds nothing, so a GM's query is unchanged.
+ */
+export function visibleEntries(reader: CampaignReader): SQL | undefined {
+  return can(reader.role, "seeSecrets") ? undefined : eq(campaignContext.audience, "campaign");
+}
+
+export function visibleCharacters(reader: CampaignReader): SQL | undefined {
+  return can(reader.role, "seeSecrets") ? undefined : eq(campaignCharacters.audience, "campaign");
+}
+
+export function visibleResources(reader: CampaignReader): SQL | undefined {
+  return can(reader.role, "seeSecrets") ? undefined : eq(campaignResources.audience, "campaign");
+}
+
+/**
+ * What a reader's full-text searches may match (search.server.ts): null for a GM, else
+ * the audience tokens a row must carry one of (shared with everyone, or with them). A
+ * search with tokens also reads only the columns without secret blocks.
+ */
+export function searchAudience(reader: CampaignReader): string[] | null {
+  return can(reader.role, "seeSecrets") ? null : [AUDIENCE_ALL, memberAudienceToken(reader.account.id)];
+}
+
+/**
+ * How many entries or characters of each listed campaign `account` may see, as a column
+ * beside `campaignsWhere` (the Campaigns list): all of them where they see secrets, else
+ * those shared with the campaign.
+ */
+export function visibleCount(account: Account, table: "campaign_context" | "campaign_characters"): SQL<number> {
+  return sql<number>`(SELECT count(*) FROM ${sql.identifier(table)} x WHERE x.campaign_id = ${outerCampaignId}
+    AND (${campaignsWhere(account, "seeSecrets")} OR x.audience = 'campaign'))`;
+}
+
+/** The audience tokens a row is indexed with (schema.ts, audienceColumns). */
+export function audienceTokensOf(audience: Audience): string {
+  return audience === "campaign" ? AUDIENCE_ALL : AUDIENCE_GM;
 }

@@ -1,8 +1,10 @@
 import { and, asc, eq, notInArray, sql } from "drizzle-orm";
+import type { Audience, CampaignRole } from "~/lib/members";
 import type { Db } from "../db/db.server";
 import { type Campaign, campaignResources, campaigns, fileMetadata } from "../db/schema";
 import { FILE_KEY_PATTERN } from "../files/keys.server";
 import type { FileRow } from "../files/library.server";
+import { type CampaignReader, can, visibleResources } from "./policy.server";
 
 /**
  * Links between campaigns and library files (`campaign_resources`), with a per-campaign
@@ -10,8 +12,8 @@ import type { FileRow } from "../files/library.server";
  * ever join the user's own campaign to the user's own file.
  */
 
-/** The campaign's attached files; a query, so the overview can run it inside its batch. */
-export function campaignResourcesQuery(db: Db, campaign: Campaign) {
+/** The attached files the reader may see (visibleResources); a query, so the overview can run it inside its batch. */
+export function campaignResourcesQuery(db: Db, reader: CampaignReader) {
   return db
     .select({
       id: campaignResources.id,
@@ -20,15 +22,16 @@ export function campaignResourcesQuery(db: Db, campaign: Campaign) {
       description: campaignResources.description,
       contentType: fileMetadata.contentType,
       status: fileMetadata.status,
+      audience: campaignResources.audience,
     })
     .from(campaignResources)
     .innerJoin(fileMetadata, eq(fileMetadata.fileKey, campaignResources.fileKey))
-    .where(eq(campaignResources.campaignId, campaign.id))
+    .where(and(eq(campaignResources.campaignId, reader.campaign.id), visibleResources(reader)))
     .orderBy(asc(fileMetadata.fileName));
 }
 
-export async function listCampaignResources(db: Db, campaign: Campaign) {
-  return campaignResourcesQuery(db, campaign);
+export async function listCampaignResources(db: Db, reader: CampaignReader) {
+  return campaignResourcesQuery(db, reader);
 }
 
 /** The user's files not yet attached to the campaign, for the attach picker. */
@@ -62,7 +65,7 @@ export async function attachFile(
   db: Db,
   campaign: Campaign,
   file: FileRow,
-  note: { description: string; tags: string[] },
+  note: { description: string; tags: string[]; audience?: Audience },
 ): Promise<void> {
   if (campaign.username !== file.username) throw new Error("A campaign and a file of different users");
   const now = Date.now();
@@ -82,6 +85,16 @@ export async function attachFile(
     });
 }
 
+/** Shares an attached file with the players, or keeps it for the GMs; false when it is not attached. */
+export async function setResourceAudience(db: Db, campaign: Campaign, fileKey: string, audience: Audience) {
+  const changed = await db
+    .update(campaignResources)
+    .set({ audience, updatedAt: Date.now() })
+    .where(and(eq(campaignResources.campaignId, campaign.id), eq(campaignResources.fileKey, fileKey)))
+    .returning({ id: campaignResources.id });
+  return changed.length > 0;
+}
+
 export async function detachFile(db: Db, campaign: Campaign, fileKey: string): Promise<boolean> {
   const removed = await db
     .delete(campaignResources)
@@ -91,22 +104,24 @@ export async function detachFile(db: Db, campaign: Campaign, fileKey: string): P
 }
 
 /**
- * The campaign's files: its owner's files that are attached to it or are the sheet of one
- * of its characters. What its members may read (ADR 0026); as an SQL condition on
- * `file_metadata`, so every reader of campaign files asks the same question.
+ * The campaign's files a role may read (ADR 0026): its owner's files attached to it, and
+ * for anyone who may not see secrets only those shared with the campaign. Only while
+ * attached: a detached file is nobody's but its owner's again, even if it is still some
+ * character's sheet. An SQL condition on `file_metadata`, so every reader of campaign
+ * files asks the same question.
  */
-export function campaignFileCondition(campaign: Campaign) {
-  return sql`(${fileMetadata.username} = ${campaign.username} AND (
-    EXISTS (SELECT 1 FROM campaign_resources r WHERE r.campaign_id = ${campaign.id} AND r.file_key = ${fileMetadata.fileKey})
-    OR EXISTS (SELECT 1 FROM campaign_characters p WHERE p.campaign_id = ${campaign.id} AND p.sheet_file_key = ${fileMetadata.fileKey})))`;
+export function campaignFileCondition(campaign: Campaign, role: CampaignRole) {
+  const shared = can(role, "seeSecrets") ? sql`` : sql`AND r.audience = 'campaign'`;
+  return sql`(${fileMetadata.username} = ${campaign.username} AND EXISTS (SELECT 1 FROM campaign_resources r
+    WHERE r.campaign_id = ${campaign.id} AND r.file_key = ${fileMetadata.fileKey} ${shared}))`;
 }
 
-/** One of the campaign's files (campaignFileCondition), or undefined. */
-export async function getCampaignFile(db: Db, campaign: Campaign, fileKey: string): Promise<FileRow | undefined> {
+/** One of the campaign's files the reader may read (campaignFileCondition), or undefined. */
+export async function getCampaignFile(db: Db, reader: CampaignReader, fileKey: string): Promise<FileRow | undefined> {
   if (!FILE_KEY_PATTERN.test(fileKey)) return undefined;
   const [file] = await db
     .select()
     .from(fileMetadata)
-    .where(and(eq(fileMetadata.fileKey, fileKey), campaignFileCondition(campaign)));
+    .where(and(eq(fileMetadata.fileKey, fileKey), campaignFileCondition(reader.campaign, reader.role)));
   return file;
 }

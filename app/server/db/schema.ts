@@ -18,7 +18,7 @@ import { sql } from "drizzle-orm";
 import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { campaignStatuses, characterStatuses, characterTypes, contextTypes } from "../../lib/domain";
 import { fileStatuses } from "../../lib/jobs";
-import { memberRoles } from "../../lib/members";
+import { audiences, memberRoles } from "../../lib/members";
 
 /** `column IN ('a','b')` as a CHECK, so bad values cannot reach D1 even past the zod layer. */
 const oneOf = (column: string, values: readonly string[]) =>
@@ -147,6 +147,17 @@ export interface CampaignMetadata {
   tags?: string[];
 }
 
+/**
+ * Who may read a row of campaign material (ADR 0026): `audience` is the GMs only (the
+ * default) or the whole campaign; `audience_tokens` says the same to FTS5, whose MATCH
+ * for a player names the tokens they hold (query.server.ts, audienceToken), so a hidden
+ * row is never scored, counted or echoed in a snippet.
+ */
+const audienceColumns = () => ({
+  audience: text("audience", { enum: audiences }).notNull().default("gm"),
+  audienceTokens: text("audience_tokens").notNull().default("zgm0"),
+});
+
 export const campaignContext = sqliteTable(
   "campaign_context",
   {
@@ -160,9 +171,11 @@ export const campaignContext = sqliteTable(
     title: text("title").notNull(),
     /** Markdown. */
     content: text("content").notNull().default(""),
+    /** `content` without its secret blocks (secrets.server.ts): what players read, and their search. */
+    contentPublic: text("content_public").notNull().default(""),
     /** Space-joined tags, searchable by FTS; the array lives in metadata. */
     tags: text("tags").notNull().default(""),
-    gmOnly: integer("gm_only", { mode: "boolean" }).notNull().default(false),
+    ...audienceColumns(),
     metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
     version: rowVersion(),
     createdAt: createdAt(),
@@ -172,6 +185,7 @@ export const campaignContext = sqliteTable(
     index("campaign_context_campaign_type_idx").on(t.campaignId, t.contextType),
     index("campaign_context_campaign_updated_idx").on(t.campaignId, t.updatedAt),
     check("campaign_context_type_check", oneOf("context_type", contextTypes)),
+    check("campaign_context_audience_check", oneOf("audience", audiences)),
   ],
 );
 
@@ -189,6 +203,9 @@ export const campaignCharacters = sqliteTable(
     status: text("status", { enum: characterStatuses }).notNull().default("alive"),
     /** Markdown. */
     backstory: text("backstory").notNull().default(""),
+    /** `backstory` without its secret blocks: what players read, and their search. */
+    backstoryPublic: text("backstory_public").notNull().default(""),
+    ...audienceColumns(),
     /** { playerName, ancestry, class, level, alignment, stats: [{key, value}] } */
     metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
     /** Optional character sheet from the library. */
@@ -203,6 +220,7 @@ export const campaignCharacters = sqliteTable(
     index("campaign_characters_sheet_idx").on(t.sheetFileKey),
     check("campaign_characters_type_check", oneOf("character_type", characterTypes)),
     check("campaign_characters_status_check", oneOf("status", characterStatuses)),
+    check("campaign_characters_audience_check", oneOf("audience", audiences)),
   ],
 );
 
@@ -310,12 +328,15 @@ export const campaignResources = sqliteTable(
     description: text("description").notNull().default(""),
     tags: text("tags", { mode: "json" }).$type<string[]>().notNull().default([]),
     status: text("status").notNull().default("active"),
+    /** Shared with the players, or kept for the GMs (the default). */
+    audience: text("audience", { enum: audiences }).notNull().default("gm"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     uniqueIndex("campaign_resources_campaign_file_idx").on(t.campaignId, t.fileKey),
     index("campaign_resources_file_idx").on(t.fileKey),
+    check("campaign_resources_audience_check", oneOf("audience", audiences)),
   ],
 );
 

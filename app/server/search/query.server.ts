@@ -146,6 +146,14 @@ const hex = (text: string) => [...new TextEncoder().encode(text)].map((b) => b.t
 /** Must match the generated columns `owner_token` and `campaign_token` (schema.ts). */
 export const ownerToken = (username: string) => `u${hex(username)}0`;
 export const campaignToken = (campaignId: string) => `c${hex(campaignId)}0`;
+/**
+ * Audience tokens of entries and characters (ADR 0026; policy.server.ts decides who holds
+ * which): the GMs only, everyone in the campaign, one member it was revealed to. Letters
+ * and digits only, ending in a digit, so the tokenizer and the stemmer keep them whole.
+ */
+export const AUDIENCE_GM = "zgm0";
+export const AUDIENCE_ALL = "zall0";
+export const memberAudienceToken = (accountId: string) => `z${hex(accountId)}0`;
 
 /**
  * One test per term: does a lower-cased word count as that term? A word matches when it

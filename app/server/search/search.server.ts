@@ -3,9 +3,16 @@ import { fileKinds, kindOfContentType, mediaType, type SearchableKind } from "~/
 import { type FileLinks, fileLinks } from "~/lib/file-links";
 import { isProcessing } from "~/lib/jobs";
 import { isFileKindFilter, type SearchParams, type SearchResult, type SearchType } from "~/lib/search";
-import type { Campaign } from "../campaigns/campaigns.server";
 import { likeContains } from "../campaigns/errors.server";
-import { campaignAccess, campaignsWhere, can } from "../campaigns/policy.server";
+import {
+  type CampaignAccess,
+  type CampaignReader,
+  campaignAccess,
+  campaignsWhere,
+  can,
+  searchAudience,
+  visibleResources,
+} from "../campaigns/policy.server";
 import { getCampaignFile } from "../campaigns/resources.server";
 import type { Db } from "../db/db.server";
 import { campaignResources, campaigns, fileMetadata } from "../db/schema";
@@ -35,7 +42,12 @@ export interface SearchOptions {
   k: number;
   /** Results to skip (later pages). */
   offset?: number;
-  campaign?: Campaign | null;
+  /**
+   * One campaign, as the reader sees it (their access): a player's search matches only
+   * what the policy shows them (searchAudience, visibleResources). Null: the owner's own
+   * library and campaigns, all of it.
+   */
+  campaign?: CampaignReader | null;
   fileKey?: string | null;
   type?: SearchType | null;
   tag?: string | null;
@@ -77,13 +89,11 @@ export async function resolveScope(
   db: Db,
   account: Account,
   params: Partial<Pick<SearchParams, "campaignId" | "fileKey">>,
-): Promise<{ campaign: Campaign | null; fileKey: string | null; owner: Account } | null> {
-  let campaign: Campaign | null = null;
-  let owner = account;
+): Promise<{ campaign: CampaignReader | null; fileKey: string | null; owner: Account; mayExplain: boolean } | null> {
+  let campaign: CampaignAccess | null = null;
   if (params.campaignId) {
-    const access = await campaignAccess(db, account, params.campaignId);
-    if (!access || !can(access.role, "view")) return null;
-    ({ campaign, owner } = access);
+    campaign = await campaignAccess(db, account, params.campaignId);
+    if (!campaign || !can(campaign.role, "view")) return null;
   }
   if (params.fileKey) {
     const file = campaign
@@ -91,7 +101,9 @@ export async function resolveScope(
       : await getFile(db, account.username, params.fileKey);
     if (!file) return null;
   }
-  return { campaign, fileKey: params.fileKey ?? null, owner };
+  const owner = campaign?.owner ?? account;
+  // `explain` shows which words are common across the owner's whole library: theirs alone to see.
+  return { campaign, fileKey: params.fileKey ?? null, owner, mayExplain: owner.id === account.id };
 }
 
 /** What the search page offers to narrow by: campaigns, files (for the file scope), tags. */
@@ -147,10 +159,15 @@ const LOOSE_MATCH = 0.15;
 /** At most this many neighbouring passages of one section are shown as one result. */
 const MAX_MERGED = 3;
 
-/** Files of one kind (file-kinds.ts): its media type, with or without parameters such as charset. */
+/**
+ * Files of one kind (file-kinds.ts): its media type, with or without parameters such as
+ * charset. A prefix compare, not LIKE: D1 refuses LIKE patterns over 50 characters, and
+ * Word's media type is longer.
+ */
 function kindCondition(kind: SearchableKind): SQL {
   const type = mediaType(fileKinds[kind].contentType);
-  return sql`(${fileMetadata.contentType} = ${type} OR ${fileMetadata.contentType} LIKE ${`${type};%`})`;
+  const withParameters = `${type};`;
+  return sql`(${fileMetadata.contentType} = ${type} OR substr(${fileMetadata.contentType}, 1, ${withParameters.length}) = ${withParameters})`;
 }
 
 interface EntryRow {
@@ -212,26 +229,33 @@ export async function search(
     return matches.filter((match) => match.score >= deps.embedder.minSimilarity);
   };
 
+  // A reader who may not see secrets matches only rows that carry one of their audience
+  // tokens, and only in the text without secret blocks: hidden rows are never scored.
+  const audience = options.campaign ? searchAudience(options.campaign) : null;
+  const audienceFilter = audience ? ` AND ${ftsTokenFilter("audience_tokens", audience)}` : "";
   const ftsEntries = async (campaignIds: string[]): Promise<EntryRow[]> => {
     if (!searchesEntries || campaignIds.length === 0) return [];
-    const match = `${ftsTokenFilter("campaign_token", campaignIds.map(campaignToken))} AND ${ftsAnyTerm(terms, ["title", "content", "tags"], options.prefix)}`;
+    const columns = ["title", audience ? "content_public" : "content", "tags"];
+    const match = `${ftsTokenFilter("campaign_token", campaignIds.map(campaignToken))}${audienceFilter} AND ${ftsAnyTerm(terms, columns, options.prefix)}`;
     return db.all<EntryRow>(sql`SELECT e.id, e.campaign_id AS campaignId, k.name AS campaignName, e.title,
-        e.content AS text, e.context_type AS label, e.gm_only AS gmOnly
+        ${audience ? sql`e.content_public` : sql`e.content`} AS text, e.context_type AS label, e.audience = 'gm' AS gmOnly
       FROM campaign_context_fts JOIN campaign_context e ON e.id = campaign_context_fts.rowid
         JOIN campaigns k ON k.id = e.campaign_id
       WHERE campaign_context_fts MATCH ${match} AND k.username = ${owner.username}
         ${options.tag ? sql`AND e.tags LIKE ${likeContains(`|${options.tag}|`)} ESCAPE '\\'` : sql``}
-      ORDER BY bm25(campaign_context_fts, 4.0, 1.0, 2.0) LIMIT ${CANDIDATES}`);
+      ORDER BY bm25(campaign_context_fts, 4.0, 1.0, 1.0, 2.0) LIMIT ${CANDIDATES}`);
   };
   const ftsCharacters = async (campaignIds: string[]): Promise<EntryRow[]> => {
     if (!searchesCharacters || campaignIds.length === 0) return [];
-    const match = `${ftsTokenFilter("campaign_token", campaignIds.map(campaignToken))} AND ${ftsAnyTerm(terms, ["character_name", "backstory"], options.prefix)}`;
+    const columns = ["character_name", audience ? "backstory_public" : "backstory"];
+    const match = `${ftsTokenFilter("campaign_token", campaignIds.map(campaignToken))}${audienceFilter} AND ${ftsAnyTerm(terms, columns, options.prefix)}`;
     return db.all<EntryRow>(sql`SELECT p.id, p.campaign_id AS campaignId, k.name AS campaignName,
-        p.character_name AS title, p.backstory AS text, p.character_type AS label, 0 AS gmOnly
+        p.character_name AS title, ${audience ? sql`p.backstory_public` : sql`p.backstory`} AS text,
+        p.character_type AS label, p.audience = 'gm' AS gmOnly
       FROM campaign_characters_fts JOIN campaign_characters p ON p.id = campaign_characters_fts.rowid
         JOIN campaigns k ON k.id = p.campaign_id
       WHERE campaign_characters_fts MATCH ${match} AND k.username = ${owner.username}
-      ORDER BY bm25(campaign_characters_fts, 4.0, 1.0) LIMIT ${CANDIDATES}`);
+      ORDER BY bm25(campaign_characters_fts, 4.0, 1.0, 1.0) LIMIT ${CANDIDATES}`);
   };
 
   const [rankings, meaningFirst, entries, characters] = await Promise.all([
@@ -258,7 +282,7 @@ export async function search(
 
   return timings.time("results", async () => {
     // Inside a campaign, files open through the campaign's routes (its members read them there).
-    const links = fileLinks(options.campaign?.id);
+    const links = fileLinks(options.campaign?.campaign.id);
     const candidates = new Map<string, Candidate>();
     for (const passage of passages.values())
       candidates.set(passage.id, chunkResult(passage, matchedBy(passage.id), links));
@@ -426,7 +450,13 @@ async function scopeFileKeys(
         .select({ fileKey: campaignResources.fileKey })
         .from(campaignResources)
         .innerJoin(fileMetadata, eq(fileMetadata.fileKey, campaignResources.fileKey))
-        .where(and(eq(campaignResources.campaignId, options.campaign.id), ...filters))
+        .where(
+          and(
+            eq(campaignResources.campaignId, options.campaign.campaign.id),
+            visibleResources(options.campaign),
+            ...filters,
+          ),
+        )
     : await db
         .select({ fileKey: fileMetadata.fileKey })
         .from(fileMetadata)
@@ -435,7 +465,7 @@ async function scopeFileKeys(
 }
 
 async function scopeCampaignIds(db: Db, username: string, options: SearchOptions): Promise<string[]> {
-  if (options.campaign) return [options.campaign.id];
+  if (options.campaign) return [options.campaign.campaign.id];
   const rows = await db.select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.username, username));
   return rows.map((row) => row.id);
 }

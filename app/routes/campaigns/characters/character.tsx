@@ -3,11 +3,13 @@ import { MarkdownView } from "~/components/markdown";
 import { linkButtonClass } from "~/components/ui/button";
 import { characterStatusLabels, characterTypeLabels } from "~/lib/domain";
 import { fileLinks } from "~/lib/file-links";
+import { audienceLabels } from "~/lib/members";
 import { getCharacter } from "~/server/campaigns/characters.server";
 import { mayAlso, parseRowId, requireCampaign } from "~/server/campaigns/guards.server";
 import { getCampaignFile } from "~/server/campaigns/resources.server";
+import { renderForReader } from "~/server/campaigns/secrets.server";
+import { getFile } from "~/server/files/files.server";
 import { notFound } from "~/server/http/responses.server";
-import { renderMarkdown } from "~/server/markdown.server";
 import { getServices } from "~/server/request.server";
 import type { Route } from "./+types/character";
 
@@ -16,31 +18,40 @@ export const meta: Route.MetaFunction = ({ loaderData }) => [
 ];
 
 export async function loader({ context, params }: Route.LoaderArgs) {
-  const { campaign } = requireCampaign(context, "view");
+  const access = requireCampaign(context, "view");
+  const { campaign } = access;
   const { db } = getServices(context);
-  const character = await getCharacter(db, campaign, parseRowId(params.characterId, "character"));
+  const character = await getCharacter(db, access, parseRowId(params.characterId, "character"));
   if (!character) notFound("character");
-  const sheet =
-    character.sheetFileKey && mayAlso(context, "readFiles")
-      ? await getCampaignFile(db, campaign, character.sheetFileKey)
-      : undefined;
+  // The owner opens the sheet in their library; anyone else only if it is a campaign file they may read.
+  const ownLibrary = mayAlso(context, "manageFiles");
+  const sheet = !character.sheetFileKey
+    ? undefined
+    : ownLibrary
+      ? await getFile(db, campaign.username, character.sheetFileKey)
+      : mayAlso(context, "readFiles")
+        ? await getCampaignFile(db, access, character.sheetFileKey)
+        : undefined;
+  const links = fileLinks(ownLibrary ? null : campaign.id);
+  const seesSecrets = mayAlso(context, "seeSecrets");
   return {
     campaignId: campaign.id,
     mayEdit: mayAlso(context, "editMaterial"),
+    audience: seesSecrets ? character.audience : null,
     character: {
       id: character.id,
       characterName: character.characterName,
       characterType: character.characterType,
       status: character.status,
       details: character.details,
-      backstoryHtml: renderMarkdown(character.backstory),
-      sheet: sheet ? { fileKey: sheet.fileKey, fileName: sheet.fileName } : null,
+      backstoryHtml: renderForReader(character.backstory, access),
+      sheet: sheet ? { href: links.bytes(sheet.fileKey), fileName: sheet.fileName } : null,
     },
   };
 }
 
 export default function CharacterPage({ loaderData }: Route.ComponentProps) {
-  const { campaignId, mayEdit, character } = loaderData;
+  const { campaignId, mayEdit, audience, character } = loaderData;
   const base = `/campaigns/${campaignId}/characters`;
   const { details } = character;
   const facts = [
@@ -62,6 +73,7 @@ export default function CharacterPage({ loaderData }: Route.ComponentProps) {
           <h1 className="font-serif text-3xl font-semibold">{character.characterName}</h1>
           <p className="text-stone-700">
             {characterTypeLabels[character.characterType]} · {characterStatusLabels[character.status]}
+            {audience ? ` · ${audienceLabels[audience]}` : ""}
           </p>
         </div>
         {mayEdit ? (
@@ -83,12 +95,7 @@ export default function CharacterPage({ loaderData }: Route.ComponentProps) {
       {character.sheet ? (
         <p>
           Character sheet:{" "}
-          <a
-            href={fileLinks(campaignId).bytes(character.sheet.fileKey)}
-            target="_blank"
-            rel="noopener"
-            className="text-ember-700 underline"
-          >
+          <a href={character.sheet.href} target="_blank" rel="noopener" className="text-ember-700 underline">
             {character.sheet.fileName}
           </a>
         </p>

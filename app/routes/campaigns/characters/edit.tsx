@@ -38,13 +38,15 @@ function formValues(character: Character): CharacterFormValues {
     backstory: character.backstory,
     stats: details.stats,
     sheetFileKey: character.sheetFileKey ?? undefined,
+    audience: character.audience,
   };
 }
 
 export async function loader({ context, params }: Route.LoaderArgs) {
-  const { campaign, role } = requireCampaign(context, "editMaterial");
+  const access = requireCampaign(context, "editMaterial");
+  const { campaign, role } = access;
   const { db } = getServices(context);
-  const character = await getCharacter(db, campaign, parseRowId(params.characterId, "character"));
+  const character = await getCharacter(db, access, parseRowId(params.characterId, "character"));
   if (!character) notFound("character");
   return {
     campaignId: campaign.id,
@@ -56,7 +58,8 @@ export async function loader({ context, params }: Route.LoaderArgs) {
 }
 
 export async function action({ request, context, params }: Route.ActionArgs) {
-  const { campaign, role } = requireCampaign(context, "editMaterial");
+  const access = requireCampaign(context, "editMaterial");
+  const { campaign, role } = access;
   const characterId = parseRowId(params.characterId, "character");
   const { db } = getServices(context);
   const formData = await request.formData();
@@ -65,7 +68,7 @@ export async function action({ request, context, params }: Route.ActionArgs) {
   const intent = formData.get("intent");
   switch (intent) {
     case "delete": {
-      const character = await getCharacter(db, campaign, characterId);
+      const character = await getCharacter(db, access, characterId);
       if (!character || !(await deleteCharacter(db, campaign, characterId))) notFound("character");
       return redirectWithToast(context, request, base, `${character.characterName} deleted.`);
     }

@@ -4,18 +4,20 @@ import { FilterForm, FilterSelect } from "~/components/ui/filters";
 import { characterListQuerySchema } from "~/lib/campaign-schemas";
 import { characterStatusLabels, characterTypeLabels } from "~/lib/domain";
 import { listCharacters } from "~/server/campaigns/characters.server";
-import { requireCampaign } from "~/server/campaigns/guards.server";
+import { mayAlso, requireCampaign } from "~/server/campaigns/guards.server";
 import { getServices } from "~/server/request.server";
 import type { Route } from "./+types/index";
 
 export const meta: Route.MetaFunction = () => [{ title: "Characters — LoreSmith AI" }];
 
 export async function loader({ request, context }: Route.LoaderArgs) {
-  const { campaign } = requireCampaign(context, "view");
+  const access = requireCampaign(context, "view");
   const filter = characterListQuerySchema.parse(Object.fromEntries(new URL(request.url).searchParams));
-  const characters = await listCharacters(getServices(context).db, campaign, filter);
+  const characters = await listCharacters(getServices(context).db, access, filter);
+  const seesSecrets = mayAlso(context, "seeSecrets");
   return {
-    campaignId: campaign.id,
+    campaignId: access.campaign.id,
+    mayEdit: mayAlso(context, "editMaterial"),
     filter,
     characters: characters.map((c) => ({
       id: c.id,
@@ -26,20 +28,23 @@ export async function loader({ request, context }: Route.LoaderArgs) {
         .filter(Boolean)
         .join(" · "),
       playerName: c.details.playerName,
+      gmOnly: seesSecrets && c.audience === "gm",
     })),
   };
 }
 
 export default function Characters({ loaderData }: Route.ComponentProps) {
-  const { campaignId, filter, characters } = loaderData;
+  const { campaignId, mayEdit, filter, characters } = loaderData;
   const base = `/campaigns/${campaignId}/characters`;
   return (
     <>
       <div className="mb-4 flex flex-wrap items-center justify-between gap-3">
         <h1 className="font-serif text-3xl font-semibold">Characters</h1>
-        <Link to={`${base}/new`} className={linkButtonClass.primary}>
-          New character
-        </Link>
+        {mayEdit ? (
+          <Link to={`${base}/new`} className={linkButtonClass.primary}>
+            New character
+          </Link>
+        ) : null}
       </div>
       <FilterForm>
         <FilterSelect
@@ -64,7 +69,9 @@ export default function Characters({ loaderData }: Route.ComponentProps) {
       {characters.length === 0 ? (
         <p className="rounded-lg border border-stone-300 border-dashed bg-white p-6 text-center">
           {filter.kind === "all" && filter.status === "all"
-            ? "No characters yet. Add the party and the people they meet."
+            ? mayEdit
+              ? "No characters yet. Add the party and the people they meet."
+              : "No character has been shared with you here yet."
             : "No character matches these filters."}
         </p>
       ) : (
@@ -80,6 +87,7 @@ export default function Characters({ loaderData }: Route.ComponentProps) {
                   <span className="text-sm text-stone-700">
                     {characterTypeLabels[character.characterType]}
                     {character.status !== "alive" ? ` · ${characterStatusLabels[character.status]}` : ""}
+                    {character.gmOnly ? " · GMs only" : ""}
                   </span>
                 </span>
                 {character.summary ? <span className="block text-stone-700">{character.summary}</span> : null}

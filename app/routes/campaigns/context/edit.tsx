@@ -5,7 +5,13 @@ import { ContextEntryForm, type ContextEntryFormValues } from "~/components/cont
 import { DeleteDisclosure } from "~/components/delete-disclosure";
 import { contextEntryUpdateSchema } from "~/lib/campaign-schemas";
 import { contextTypeLabels } from "~/lib/domain";
-import { deleteContextEntry, getContextEntry, updateContextEntry } from "~/server/campaigns/context-entries.server";
+import { type Audience, audienceLabels } from "~/lib/members";
+import {
+  type ContextEntry,
+  deleteContextEntry,
+  getContextEntry,
+  updateContextEntry,
+} from "~/server/campaigns/context-entries.server";
 import { decodeTags, VersionConflictError } from "~/server/campaigns/errors.server";
 import { parseRowId, requireCampaign } from "~/server/campaigns/guards.server";
 import { notFound, unknownIntent } from "~/server/http/responses.server";
@@ -17,25 +23,27 @@ export const meta: Route.MetaFunction = ({ loaderData }) => [
   { title: `Edit ${loaderData?.values.title ?? "entry"} — LoreSmith AI` },
 ];
 
-function formValues(entry: { contextType: string; title: string; content: string; tags: string; gmOnly: boolean }) {
+function formValues(entry: { contextType: string; title: string; content: string; tags: string; audience: string }) {
   return {
     contextType: entry.contextType,
     title: entry.title,
     content: entry.content,
     tags: decodeTags(entry.tags).join(", "),
-    gmOnly: entry.gmOnly,
+    audience: entry.audience,
   } satisfies ContextEntryFormValues;
 }
 
 export async function loader({ context, params }: Route.LoaderArgs) {
-  const { campaign } = requireCampaign(context, "editMaterial");
-  const entry = await getContextEntry(getServices(context).db, campaign, parseRowId(params.entryId, "entry"));
+  const access = requireCampaign(context, "editMaterial");
+  const { campaign } = access;
+  const entry = await getContextEntry(getServices(context).db, access, parseRowId(params.entryId, "entry"));
   if (!entry) notFound("entry");
   return { campaignId: campaign.id, entryId: entry.id, version: entry.version, values: formValues(entry) };
 }
 
 export async function action({ request, context, params }: Route.ActionArgs) {
-  const { campaign } = requireCampaign(context, "editMaterial");
+  const access = requireCampaign(context, "editMaterial");
+  const { campaign } = access;
   const entryId = parseRowId(params.entryId, "entry");
   const { db } = getServices(context);
   const formData = await request.formData();
@@ -44,7 +52,7 @@ export async function action({ request, context, params }: Route.ActionArgs) {
   const intent = formData.get("intent");
   switch (intent) {
     case "delete": {
-      const entry = await getContextEntry(db, campaign, entryId);
+      const entry = await getContextEntry(db, access, entryId);
       if (!entry || !(await deleteContextEntry(db, campaign, entryId))) notFound("entry");
       return redirectWithToast(context, request, base, `Entry “${entry.title}” deleted.`);
     }
@@ -65,7 +73,7 @@ export async function action({ request, context, params }: Route.ActionArgs) {
     return redirectWithToast(context, request, `${base}/${entryId}`, "Entry saved.");
   } catch (error) {
     if (!(error instanceof VersionConflictError)) throw error;
-    const current = error.current as Awaited<ReturnType<typeof getContextEntry>> & {};
+    const current = error.current as ContextEntry;
     return data(
       { result: submission.reply(), conflict: { version: current.version, values: formValues(current) } },
       { status: 409 },
@@ -93,7 +101,7 @@ export default function EditContextEntry({ loaderData, actionData }: Route.Compo
             { label: "Type", saved: contextTypeLabels[conflict.values.contextType as keyof typeof contextTypeLabels] },
             { label: "Title", saved: conflict.values.title },
             { label: "Tags", saved: conflict.values.tags },
-            { label: "GM only", saved: conflict.values.gmOnly ? "Yes" : "No" },
+            { label: "Who can see it", saved: audienceLabels[conflict.values.audience as Audience] },
             { label: "Content", saved: conflict.values.content },
           ]}
         />

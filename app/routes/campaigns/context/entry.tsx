@@ -3,10 +3,11 @@ import { MarkdownView } from "~/components/markdown";
 import { linkButtonClass } from "~/components/ui/button";
 import { contextTypeLabels } from "~/lib/domain";
 import { formatRelative } from "~/lib/format";
+import { audienceLabels } from "~/lib/members";
 import { getContextEntry } from "~/server/campaigns/context-entries.server";
 import { mayAlso, parseRowId, requireCampaign } from "~/server/campaigns/guards.server";
+import { renderForReader } from "~/server/campaigns/secrets.server";
 import { notFound } from "~/server/http/responses.server";
-import { renderMarkdown } from "~/server/markdown.server";
 import { getServices } from "~/server/request.server";
 import type { Route } from "./+types/entry";
 
@@ -15,27 +16,29 @@ export const meta: Route.MetaFunction = ({ loaderData }) => [
 ];
 
 export async function loader({ context, params }: Route.LoaderArgs) {
-  const { campaign } = requireCampaign(context, "view");
-  const entry = await getContextEntry(getServices(context).db, campaign, parseRowId(params.entryId, "entry"));
+  const access = requireCampaign(context, "view");
+  const entry = await getContextEntry(getServices(context).db, access, parseRowId(params.entryId, "entry"));
   if (!entry) notFound("entry");
+  const seesSecrets = mayAlso(context, "seeSecrets");
   return {
-    campaignId: campaign.id,
+    campaignId: access.campaign.id,
     mayEdit: mayAlso(context, "editMaterial"),
+    // Who sees it is the GMs' business; a player only ever opens what is shared with them.
+    audience: seesSecrets ? entry.audience : null,
     entry: {
       id: entry.id,
       title: entry.title,
       contextType: entry.contextType,
       tags: entry.tagList,
-      gmOnly: entry.gmOnly,
       updatedAt: entry.updatedAt,
-      html: renderMarkdown(entry.content),
+      html: renderForReader(entry.content, access),
     },
     now: Date.now(),
   };
 }
 
 export default function ContextEntryPage({ loaderData }: Route.ComponentProps) {
-  const { campaignId, mayEdit, entry, now } = loaderData;
+  const { campaignId, mayEdit, audience, entry, now } = loaderData;
   const base = `/campaigns/${campaignId}/context`;
   return (
     <article className="max-w-3xl space-y-4">
@@ -49,7 +52,7 @@ export default function ContextEntryPage({ loaderData }: Route.ComponentProps) {
           <h1 className="font-serif text-3xl font-semibold">{entry.title}</h1>
           <p className="text-sm text-stone-700">
             {contextTypeLabels[entry.contextType]}
-            {entry.gmOnly ? " · GM only" : ""} · updated {formatRelative(entry.updatedAt, now)}
+            {audience ? ` · ${audienceLabels[audience]}` : ""} · updated {formatRelative(entry.updatedAt, now)}
           </p>
         </div>
         {mayEdit ? (

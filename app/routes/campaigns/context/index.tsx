@@ -5,7 +5,7 @@ import { contextListQuerySchema } from "~/lib/campaign-schemas";
 import { contextTypeLabels } from "~/lib/domain";
 import { formatRelative } from "~/lib/format";
 import { listContextEntries, listContextTags } from "~/server/campaigns/context-entries.server";
-import { requireCampaign } from "~/server/campaigns/guards.server";
+import { mayAlso, requireCampaign } from "~/server/campaigns/guards.server";
 import { markdownToPlainText } from "~/server/markdown.server";
 import { getServices } from "~/server/request.server";
 import type { Route } from "./+types/index";
@@ -13,12 +13,13 @@ import type { Route } from "./+types/index";
 export const meta: Route.MetaFunction = () => [{ title: "Lore & context — LoreSmith AI" }];
 
 export async function loader({ request, context }: Route.LoaderArgs) {
-  const { campaign } = requireCampaign(context, "view");
+  const access = requireCampaign(context, "view");
   const filter = contextListQuerySchema.parse(Object.fromEntries(new URL(request.url).searchParams));
   const { db } = getServices(context);
-  const [entries, tags] = await Promise.all([listContextEntries(db, campaign, filter), listContextTags(db, campaign)]);
+  const [entries, tags] = await Promise.all([listContextEntries(db, access, filter), listContextTags(db, access)]);
   return {
-    campaignId: campaign.id,
+    campaignId: access.campaign.id,
+    mayEdit: mayAlso(context, "editMaterial"),
     filter,
     tags,
     entries: entries.map(({ excerpt, ...entry }) => ({ ...entry, excerpt: markdownToPlainText(excerpt, 160) })),
@@ -27,18 +28,20 @@ export async function loader({ request, context }: Route.LoaderArgs) {
 }
 
 export default function ContextEntries({ loaderData }: Route.ComponentProps) {
-  const { campaignId, filter, tags, entries, now } = loaderData;
+  const { campaignId, mayEdit, filter, tags, entries, now } = loaderData;
   const base = `/campaigns/${campaignId}/context`;
   return (
     <>
       <div className="mb-4 flex flex-wrap items-center justify-between gap-3">
         <h1 className="font-serif text-3xl font-semibold">Lore &amp; context</h1>
-        <Link
-          to={`${base}/new${filter.type !== "all" ? `?type=${filter.type}` : ""}`}
-          className={linkButtonClass.primary}
-        >
-          New entry
-        </Link>
+        {mayEdit ? (
+          <Link
+            to={`${base}/new${filter.type !== "all" ? `?type=${filter.type}` : ""}`}
+            className={linkButtonClass.primary}
+          >
+            New entry
+          </Link>
+        ) : null}
       </div>
       <FilterForm>
         <FilterSelect
@@ -59,7 +62,9 @@ export default function ContextEntries({ loaderData }: Route.ComponentProps) {
       {entries.length === 0 ? (
         <p className="rounded-lg border border-stone-300 border-dashed bg-white p-6 text-center">
           {filter.type === "all" && !filter.tag
-            ? "No entries yet. Add the places, factions, secrets and rules of your world."
+            ? mayEdit
+              ? "No entries yet. Add the places, factions, secrets and rules of your world."
+              : "Nothing has been shared with you here yet. Your GM decides what you see."
             : "No entry matches these filters."}
         </p>
       ) : (
@@ -73,7 +78,7 @@ export default function ContextEntries({ loaderData }: Route.ComponentProps) {
                 <span className="flex flex-wrap items-baseline gap-2">
                   <span className="font-semibold text-lg">{entry.title}</span>
                   <span className="text-sm text-stone-700">{contextTypeLabels[entry.contextType]}</span>
-                  {entry.gmOnly ? (
+                  {entry.audience === "gm" ? (
                     <span className="rounded bg-stone-800 px-1.5 py-0.5 text-white text-xs">GM only</span>
                   ) : null}
                 </span>

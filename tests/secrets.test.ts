@@ -1,0 +1,517 @@
+import { exports } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { MemberRole } from "~/lib/members";
+import { parseSearchParams, searchTypes } from "~/lib/search";
+import type { ChatModel } from "~/server/assistant/chat-model.server";
+import { ask, createConversation } from "~/server/assistant/conversations.server";
+import { createCampaign } from "~/server/campaigns/campaigns.server";
+import { createCharacter } from "~/server/campaigns/characters.server";
+import { createContextEntry, updateContextEntry } from "~/server/campaigns/context-entries.server";
+import { createInvite, joinWithInvite } from "~/server/campaigns/members.server";
+import { type CampaignAccess, campaignAccess } from "~/server/campaigns/policy.server";
+import { attachFile } from "~/server/campaigns/resources.server";
+import { withoutSecrets } from "~/server/campaigns/secrets.server";
+import { type Campaign, campaignMembers, type User } from "~/server/db/schema";
+import { getFile } from "~/server/files/files.server";
+import { resolveScope, search } from "~/server/search/search.server";
+import { db, newUser, ownerAccess, services, sessionCookieFor } from "./helpers";
+import { drain, storeFile, withQueue } from "./ingest-helpers";
+import { allRoutes, callRoute, routeAt } from "./route-walk";
+
+/**
+ * Secrets stay secret (ADR 0026). A unique marker word is planted in every kind of hidden
+ * material; then every surface a player (and a viewer) can reach is asked for it — every
+ * page and API route of the route table, search with every filter, the assistant quoting
+ * and with a stand-in model that echoes its whole prompt, the live socket — and none may
+ * contain any marker. The GMs find every marker through the same surfaces (so an absence
+ * means something), and sharing an entry makes exactly that entry appear.
+ */
+
+const MARKERS = {
+  gmEntry: "quillmarkgmentry",
+  gmEntryTag: "quillmarktag",
+  secretBlock: "quillmarksecretblock",
+  gmCharacter: "quillmarkgmchar",
+  backstorySecret: "quillmarkbackstory",
+  gmFile: "quillmarkgmfile",
+  libraryFile: "quillmarklibrary",
+  descriptionSecret: "quillmarkdesc",
+  otherPlayersChat: "quillmarkotherchat",
+} as const;
+const markerWords = Object.values(MARKERS);
+
+/** Questions a player might ask that hidden material answers, in words without markers. */
+const QUESTIONS = [
+  "Who poisoned the well?",
+  "What does the bell ringer do?",
+  "Who forged the bishop's seal?",
+  "What does Maren owe the smugglers?",
+  "Where is the relic hidden?",
+  "When will the town burn?",
+  "Where is the lighthouse?",
+];
+
+const leaks = (text: string) => markerWords.filter((marker) => text.toLowerCase().includes(marker));
+
+interface Table {
+  owner: User;
+  coGm: User;
+  player: User;
+  otherPlayer: User;
+  viewer: User;
+  campaign: Campaign;
+  gmEntryId: number;
+  sharedEntryId: number;
+  gmCharacterId: number;
+  sharedCharacterId: number;
+  files: { gm: string; shared: string; library: string };
+  chats: { player: string; otherPlayer: string };
+  token: string;
+  /** More accounts of each role, to share out the searches' rate limit (everySearch). */
+  pools: Record<"coGms" | "players" | "playersAfterSharing" | "viewers", User[]>;
+}
+
+let table: Table;
+
+async function accessOf(user: User): Promise<CampaignAccess> {
+  const access = await campaignAccess(db, user, table.campaign.id);
+  if (!access) throw new Error(`${user.username} is not in the campaign`);
+  return access;
+}
+
+beforeAll(async () => {
+  const owner = await newUser("gm");
+  const bytes = (text: string) => new TextEncoder().encode(text);
+  const stored = {
+    gm: await storeFile(
+      owner.username,
+      "Abbot diary.md",
+      bytes(`# Diary\n\nI hid the relic beneath the altar. ${MARKERS.gmFile}\n`),
+      "text/markdown",
+    ),
+    shared: await storeFile(
+      owner.username,
+      "Harbour map.md",
+      bytes("# Harbour map\n\nThe lighthouse stands north of the harbour.\n"),
+      "text/markdown",
+    ),
+    library: await storeFile(
+      owner.username,
+      "Private notes.md",
+      bytes(`# Notes\n\nThe relic is cursed and the well is poisoned. ${MARKERS.libraryFile}\n`),
+      "text/markdown",
+    ),
+  };
+  await withQueue(owner.id, async (queue) => {
+    for (const file of Object.values(stored)) await queue.enqueue(file);
+    await drain(queue);
+  });
+  const campaign = await createCampaign(db, owner.username, {
+    name: "Saltmarsh",
+    description: `A harbour town.\n\n\`\`\`secret\nThe town will burn in act three. ${MARKERS.descriptionSecret}\n\`\`\`\n`,
+    status: "active",
+    tags: [],
+  });
+  for (const [key, audience] of [
+    ["gm", "gm"],
+    ["shared", "campaign"],
+  ] as const) {
+    const row = await getFile(db, owner.username, stored[key].fileKey);
+    if (!row) throw new Error("no file");
+    await attachFile(db, campaign, row, { description: "", tags: [], audience });
+  }
+  const gmEntry = await createContextEntry(db, campaign, {
+    contextType: "plot_hook",
+    title: "The abbot's crime",
+    content: `The abbot poisoned the well at midnight. ${MARKERS.gmEntry}`,
+    tags: [MARKERS.gmEntryTag],
+  });
+  const sharedEntry = await createContextEntry(db, campaign, {
+    contextType: "lore",
+    title: "Harbour gossip",
+    content: `Sailors say the harbour bell rings at dawn.\n\n\`\`\`secret\nThe bell ringer is a smuggler. ${MARKERS.secretBlock}\n\`\`\`\n\nFish is cheap this week.`,
+    tags: ["gossip"],
+    audience: "campaign",
+  });
+  const gmCharacter = await createCharacter(db, campaign, {
+    characterName: "Brother Vane",
+    characterType: "npc",
+    status: "alive",
+    backstory: `Vane forged the bishop's seal. ${MARKERS.gmCharacter}`,
+    stats: [],
+  });
+  const sharedCharacter = await createCharacter(db, campaign, {
+    characterName: "Maren",
+    characterType: "npc",
+    status: "alive",
+    backstory: `Maren runs the harbour.\n\n~~~secret\nMaren owes the smugglers gold. ${MARKERS.backstorySecret}\n~~~\n`,
+    stats: [],
+    audience: "campaign",
+  });
+
+  const [coGm, player, otherPlayer, viewer] = [
+    await newUser("cogm"),
+    await newUser("player"),
+    await newUser("player"),
+    await newUser("viewer"),
+  ];
+  const asOwner = await ownerAccess(owner, campaign);
+  const { token } = await createInvite(db, asOwner, { role: "player", lifetimeDays: 7, maxUses: null });
+  await joinWithInvite(db, player, token);
+  await joinWithInvite(db, otherPlayer, token);
+  await db.insert(campaignMembers).values([
+    { campaignId: campaign.id, accountId: coGm.id, role: "co-gm", addedBy: owner.id },
+    { campaignId: campaign.id, accountId: viewer.id, role: "viewer", addedBy: owner.id },
+  ]);
+  const pool = async (role: MemberRole, first: User) => {
+    const more = await Promise.all(Array.from({ length: 5 }, () => newUser(role.replace("-", ""))));
+    await db
+      .insert(campaignMembers)
+      .values(more.map((user) => ({ campaignId: campaign.id, accountId: user.id, role, addedBy: owner.id })));
+    return [first, ...more];
+  };
+  const pools = {
+    coGms: await pool("co-gm", coGm),
+    players: await pool("player", player),
+    playersAfterSharing: await pool("player", otherPlayer),
+    viewers: await pool("viewer", viewer),
+  };
+  table = {
+    owner,
+    coGm,
+    player,
+    otherPlayer,
+    viewer,
+    campaign,
+    gmEntryId: gmEntry.id,
+    sharedEntryId: sharedEntry.id,
+    gmCharacterId: gmCharacter.id,
+    sharedCharacterId: sharedCharacter.id,
+    files: { gm: stored.gm.fileKey, shared: stored.shared.fileKey, library: stored.library.fileKey },
+    chats: { player: "", otherPlayer: "" },
+    token,
+    pools,
+  };
+  // The other player's conversation, with a question that carries a marker.
+  const theirs = await accessOf(otherPlayer);
+  const theirChat = await createConversation(db, theirs);
+  for await (const _ of ask(
+    { ...services.assistant, model: null },
+    theirs,
+    theirChat,
+    `Where is the lighthouse? ${MARKERS.otherPlayersChat}`,
+  )) {
+    // saved by the last step
+  }
+  table.chats = { player: (await createConversation(db, await accessOf(player))).id, otherPlayer: theirChat.id };
+});
+
+/** Every value each kind of id in a URL takes: the hidden and the shared, the player's own and another's. */
+function idChoices(): Record<string, string[]> {
+  return {
+    campaignId: [table.campaign.id],
+    entryId: [String(table.gmEntryId), String(table.sharedEntryId)],
+    characterId: [String(table.gmCharacterId), String(table.sharedCharacterId)],
+    fileKey: Object.values(table.files),
+    chatId: [table.chats.player, table.chats.otherPlayer],
+    token: [table.token],
+    uploadId: [crypto.randomUUID()],
+    partNumber: ["1"],
+  };
+}
+
+/** Each way to fill a route's ids from idChoices (the product over its parameters). */
+function fillings(path: string): Record<string, string>[] {
+  const names = [...path.matchAll(/:(\w+)/g)].map((m) => m[1] ?? "");
+  const choices = idChoices();
+  return names.reduce<Record<string, string>[]>(
+    (all, name) => all.flatMap((params) => (choices[name] ?? []).map((value) => ({ ...params, [name]: value }))),
+    [{}],
+  );
+}
+
+const leafRoutes = [...new Map(allRoutes.map((route) => [route.path, routeAt(route.path)])).values()];
+
+async function bodyOf(response: Response | null): Promise<string> {
+  return response ? response.text() : "";
+}
+
+/** Every loader of the route table, every way its ids can be filled, as `user`. */
+async function everyPage(user: User): Promise<{ surfaces: number; found: string[] }> {
+  const cookie = await sessionCookieFor(user);
+  const found: string[] = [];
+  let surfaces = 0;
+  for (const route of leafRoutes) {
+    for (const params of fillings(route.path)) {
+      const url = `http://localhost${route.path.replace(/:(\w+)/g, (_, name: string) => params[name] ?? "")}`;
+      const response = await callRoute(route, "loader", url, { cookie, params });
+      if (!response) continue;
+      surfaces += 1;
+      for (const marker of leaks(await bodyOf(response)))
+        found.push(`${route.path} ${JSON.stringify(params)}: ${marker}`);
+    }
+  }
+  return { surfaces, found };
+}
+
+/** What a player might type: every marker at once, their common prefix, the hidden material's own words. */
+const SEARCHES = [
+  markerWords.join(" "),
+  "quillmark",
+  "abbot poisoned well midnight smuggler bell ringer forged bishop seal relic altar owes gold town burn",
+];
+
+/** Every filter a search takes, over the campaign (and, for the API, over the searcher's own library too). */
+function searchFilters(): string[] {
+  const { files } = table;
+  return [
+    "",
+    ...searchTypes.map((type) => `&type=${type}`),
+    `&tag=${MARKERS.gmEntryTag}`,
+    "&tag=gossip",
+    `&fileKey=${files.shared}`,
+    `&fileKey=${files.gm}`,
+    "&prefix=1",
+    "&explain=1",
+    "&page=2",
+  ];
+}
+
+function searchUrls(): string[] {
+  return SEARCHES.flatMap((q) =>
+    searchFilters().flatMap((filter) => {
+      const search = `q=${encodeURIComponent(q)}&campaignId=${table.campaign.id}${filter}`;
+      return [`/api/search?${search}`, `/search?${search}`, `/api/search?q=${encodeURIComponent(q)}${filter}`];
+    }),
+  );
+}
+
+/** Searches allowed per account and window (wrangler.toml SEARCH_LIMITER is 30 in 10 s): a pool shares them out. */
+const SEARCHES_PER_ACCOUNT = 25;
+
+/**
+ * Every search URL, each asked by the next account of `pool` (members of one role), as
+ * the page and the API answer it. Every answer must be a real one: 200, or 404 for a
+ * file scope the role may not read; a 429 would make the check vacuous.
+ */
+async function everySearch(pool: User[]): Promise<{ surfaces: number; found: string[] }> {
+  const urls = searchUrls();
+  if (urls.length > pool.length * SEARCHES_PER_ACCOUNT) throw new Error("the pool is too small for the searches");
+  const cookies = await Promise.all(pool.map(sessionCookieFor));
+  const found: string[] = [];
+  for (const [i, url] of urls.entries()) {
+    const route = routeAt(url.split("?")[0] ?? "");
+    const cookie = cookies[i % cookies.length] ?? "";
+    const response = await callRoute(route, "loader", `http://localhost${url}`, { cookie, params: {} });
+    expect([200, 404], url).toContain(response?.status);
+    // Everything it answers but the echo of what was typed (a marker asked for is no leak).
+    const body = await bodyOf(response);
+    // Over the searcher's own library, `explain` shows their own query's FTS expressions: an echo too. Over
+    // someone else's campaign it must not exist at all (it would tell which words their library is full of).
+    const json = response?.ok ? JSON.parse(body) : null;
+    const ownLibrary = !url.includes("campaignId=");
+    const answered = json
+      ? JSON.stringify({ ...json, query: null, params: null, ...(ownLibrary ? { explain: null } : {}) })
+      : body;
+    for (const marker of leaks(answered)) found.push(`${url}: ${marker}`);
+  }
+  return { surfaces: urls.length, found };
+}
+
+/** The same searches through search() itself, as the API calls it, with every question too (no rate limit there). */
+async function everyServiceSearch(user: User): Promise<{ surfaces: number; found: string[] }> {
+  const found: string[] = [];
+  let surfaces = 0;
+  for (const q of [...SEARCHES, ...markerWords, ...QUESTIONS]) {
+    for (const filter of searchFilters()) {
+      const parsed = parseSearchParams(
+        new URLSearchParams(`q=${encodeURIComponent(q)}&campaignId=${table.campaign.id}${filter}`),
+      );
+      if (!parsed.success) throw new Error(`bad search ${filter}`);
+      const params = parsed.data;
+      const scope = await resolveScope(db, user, params);
+      surfaces += 1;
+      if (!scope) continue;
+      const page = await search(services.search, scope.owner, {
+        ...params,
+        query: params.q,
+        offset: (params.page - 1) * params.k,
+        campaign: scope.campaign,
+        fileKey: scope.fileKey,
+        explain: params.explain && scope.mayExplain,
+      });
+      // The owner's `explain` is their own query's FTS expressions (an echo); nobody else gets one.
+      const answered = scope.mayExplain ? { ...page, explain: null } : page;
+      for (const marker of leaks(JSON.stringify(answered))) found.push(`${q} ${filter}: ${marker}`);
+    }
+  }
+  return { surfaces, found };
+}
+
+/** A stand-in model at the network boundary that answers with its whole prompt. */
+const echoingModel: ChatModel = {
+  provider: "openai-compatible",
+  label: "echo",
+  async *stream(messages) {
+    yield JSON.stringify(messages);
+  },
+};
+
+describe("secrets stay secret", () => {
+  it("the GMs find every marker, so the players' silence below is the policy's", async () => {
+    const searches = await everySearch(table.pools.coGms);
+    const pages = await everyPage(table.coGm);
+    const seen = new Set([...searches.found, ...pages.found].map((line) => line.split(": ").at(-1)));
+    // The other player's conversation is theirs alone, even for the GMs; the owner's other files are not the campaign's.
+    expect([...seen].sort()).toEqual(
+      markerWords.filter((m) => m !== MARKERS.otherPlayersChat && m !== MARKERS.libraryFile).sort(),
+    );
+    // The owner finds that file in their own library.
+    const own = await everyServiceSearch(table.owner);
+    expect(own.found.filter((line) => line.endsWith(MARKERS.libraryFile))).toEqual([]);
+    const library = await callRoute(
+      routeAt("/api/search"),
+      "loader",
+      `http://localhost/api/search?q=${MARKERS.libraryFile}`,
+      {
+        cookie: await sessionCookieFor(table.owner),
+        params: {},
+      },
+    );
+    expect(leaks(await bodyOf(library))).toEqual([MARKERS.libraryFile]);
+  });
+
+  it("no page or API route answers a player or a viewer anything hidden", async () => {
+    for (const user of [table.player, table.viewer]) {
+      const { surfaces, found } = await everyPage(user);
+      expect(found, user.username).toEqual([]);
+      expect(surfaces).toBeGreaterThanOrEqual(50);
+    }
+  });
+
+  it("no search of a player or a viewer matches, counts or echoes anything hidden, with any filter", async () => {
+    for (const pool of [table.pools.players, table.pools.viewers]) {
+      const routes = await everySearch(pool);
+      expect(routes.found).toEqual([]);
+      expect(routes.surfaces).toBeGreaterThan(100);
+      const service = await everyServiceSearch(pool[0] ?? table.player);
+      expect(service.found).toEqual([]);
+      expect(service.surfaces).toBeGreaterThan(250);
+    }
+    // Counts too: the shared entry is the only one of the campaign's entries a player's search can return.
+    const cookie = await sessionCookieFor(table.player);
+    const response = await callRoute(
+      routeAt("/api/search"),
+      "loader",
+      `http://localhost/api/search?q=harbour+abbot+well+seal&campaignId=${table.campaign.id}&type=context`,
+      { cookie, params: {} },
+    );
+    if (response?.status !== 200) throw new Error(`search answered ${response?.status}`);
+    const { results } = (await response.json()) as { results: { id: string }[] };
+    expect(results.map((r) => r.id)).toEqual([`context:${table.sharedEntryId}`]);
+  });
+
+  it("the assistant quotes, cites and prompts a player with nothing hidden, and answers from what is shared", async () => {
+    const access = await accessOf(table.player);
+    const conversation = await createConversation(db, access);
+    let cited: string[] = [];
+    for (const model of [null, echoingModel]) {
+      for (const question of QUESTIONS) {
+        let text = "";
+        for await (const event of ask({ ...services.assistant, model }, access, conversation, question)) {
+          text += JSON.stringify(event);
+          if (event.type === "sources" && question.includes("lighthouse")) cited = event.citations.map((c) => c.href);
+        }
+        expect(leaks(text), `${model?.label ?? "extractive"}: ${question}`).toEqual([]);
+      }
+    }
+    expect(cited).toEqual([
+      expect.stringMatching(new RegExp(`/campaigns/${table.campaign.id}/files/${table.files.shared}/`)),
+    ]);
+    // The same through the API a browser streams from, and the page that shows the conversation.
+    const cookie = await sessionCookieFor(table.player);
+    const params = { campaignId: table.campaign.id, chatId: table.chats.player };
+    for (const question of QUESTIONS) {
+      const streamed = await callRoute(
+        routeAt("/api/campaigns/:campaignId/chats/:chatId/ask"),
+        "action",
+        `http://localhost/api/campaigns/${params.campaignId}/chats/${params.chatId}/ask`,
+        { cookie, params, form: { question } },
+      );
+      expect(leaks(await bodyOf(streamed)), question).toEqual([]);
+    }
+    const page = await callRoute(
+      routeAt("/campaigns/:campaignId/assistant/:chatId"),
+      "loader",
+      `http://localhost/campaigns/${params.campaignId}/assistant/${params.chatId}`,
+      { cookie, params },
+    );
+    expect(leaks(await bodyOf(page))).toEqual([]);
+  });
+
+  it("the live socket sends a player only their own jobs", async () => {
+    const response = await exports.default.fetch("http://localhost/ws", {
+      headers: { Upgrade: "websocket", Origin: "http://localhost", Cookie: await sessionCookieFor(table.player) },
+    });
+    const ws = response.webSocket;
+    if (!ws) throw new Error("no WebSocket");
+    const snapshot = new Promise<string>((resolve) =>
+      ws.addEventListener("message", (event) => resolve(String(event.data)), { once: true }),
+    );
+    ws.accept();
+    const first = await snapshot;
+    ws.close();
+    expect(JSON.parse(first)).toMatchObject({ type: "snapshot", jobs: [] });
+    expect(leaks(first)).toEqual([]);
+  });
+
+  it("sharing an entry makes exactly that entry appear, and its secret block still not", async () => {
+    await updateContextEntry(db, table.campaign, table.gmEntryId, 1, {
+      contextType: "plot_hook",
+      title: "The abbot's crime",
+      content: `The abbot poisoned the well at midnight. ${MARKERS.gmEntry}\n\n\`\`\`secret\nHe did it for the bishop. ${MARKERS.secretBlock}\n\`\`\``,
+      tags: [MARKERS.gmEntryTag],
+      audience: "campaign",
+    });
+    const pages = await everyPage(table.player);
+    const searches = await everySearch(table.pools.playersAfterSharing);
+    const seen = new Set([...pages.found, ...searches.found].map((line) => line.split(": ").at(-1)));
+    expect([...seen].sort()).toEqual([MARKERS.gmEntry, MARKERS.gmEntryTag].sort());
+  });
+});
+
+describe("secret blocks", () => {
+  it("are cut from the public text, fences and all, and only fences the renderer knows count", () => {
+    const text = [
+      "Open.",
+      "```secret",
+      "Hidden one.",
+      "```",
+      "> ```secret",
+      "> quoted code is not a secret block",
+      "> ```",
+      "```js",
+      "```secret",
+      "```",
+      "~~~~ Secret extra",
+      "Hidden two, closed only by four tildes.",
+      "~~~",
+      "~~~~",
+      "After.",
+      "```secret",
+      "unclosed runs to the end",
+    ].join("\n");
+    expect(withoutSecrets(text)).toBe(
+      [
+        "Open.",
+        "> ```secret",
+        "> quoted code is not a secret block",
+        "> ```",
+        "```js",
+        "```secret",
+        "```",
+        "After.",
+      ].join("\n"),
+    );
+  });
+});
