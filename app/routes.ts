@@ -21,6 +21,7 @@ export default [
       route("files", "routes/campaigns/files.tsx"),
       route("files/:fileKey/read", "routes/campaigns/file-read.tsx"),
       route("members", "routes/campaigns/members.tsx"),
+      route("ledger", "routes/campaigns/ledger.tsx"),
       route("context", "routes/campaigns/context/index.tsx"),
       route("context/new", "routes/campaigns/context/new.tsx"),
       route("context/:entryId", "routes/campaigns/context/entry.tsx"),

@@ -319,9 +319,9 @@ describe("a co-GM in the owner's campaign", () => {
   });
 
   it("chooses character sheets only from the campaign's files", async () => {
-    const { campaign, shared, privateFile } = await table();
-    expect((await listSheetOptions(db, campaign, "co-gm")).map((f) => f.fileKey)).toEqual([shared.fileKey]);
-    expect((await listSheetOptions(db, campaign, "owner")).map((f) => f.fileKey).sort()).toEqual(
+    const { campaign, access, coGmAccess, shared, privateFile } = await table();
+    expect((await listSheetOptions(db, coGmAccess)).map((f) => f.fileKey)).toEqual([shared.fileKey]);
+    expect((await listSheetOptions(db, access)).map((f) => f.fileKey).sort()).toEqual(
       [shared.fileKey, privateFile.fileKey].sort(),
     );
     const npc = {
@@ -332,10 +332,10 @@ describe("a co-GM in the owner's campaign", () => {
       stats: [],
     };
     await expect(
-      createCharacter(db, campaign, { ...npc, sheetFileKey: privateFile.fileKey }, undefined, "co-gm"),
+      createCharacter(db, campaign, { ...npc, sheetFileKey: privateFile.fileKey }, undefined, coGmAccess),
     ).rejects.toBeInstanceOf(SheetNotFoundError);
     await expect(
-      createCharacter(db, campaign, { ...npc, sheetFileKey: shared.fileKey }, undefined, "co-gm"),
+      createCharacter(db, campaign, { ...npc, sheetFileKey: shared.fileKey }, undefined, coGmAccess),
     ).resolves.toMatchObject({
       sheetFileKey: shared.fileKey,
     });

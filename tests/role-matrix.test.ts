@@ -130,7 +130,11 @@ const matrix: Record<string, Probe[]> = {
     loader(gms(200)),
     action(gms(302), () => ({ contextType: "lore", title: "A new rumour", content: "" })),
   ],
-  "/campaigns/:campaignId/context/:entryId": [loader(gms(200))],
+  "/campaigns/:campaignId/context/:entryId": [
+    loader(gms(200)),
+    action(gms(302), () => ({ intent: "reveal", to: people.player.id, sessionLabel: "Session 1" })),
+    action(gms(302), () => ({ intent: "reveal", everyone: "1" })),
+  ],
   "/campaigns/:campaignId/context/:entryId/edit": [
     loader(gms(200)),
     action(gms(302), () => ({ intent: "save", version: "1", contextType: "location", title: "Lair", content: "" })),
@@ -141,7 +145,11 @@ const matrix: Record<string, Probe[]> = {
     loader(gms(200)),
     action(gms(302), () => ({ characterName: "Brother Aldous", characterType: "npc", status: "alive" })),
   ],
-  "/campaigns/:campaignId/characters/:characterId": [loader(gms(200))],
+  "/campaigns/:campaignId/characters/:characterId": [
+    loader(gms(200)),
+    action(gms(302), () => ({ intent: "reveal", to: people.player.id })),
+  ],
+  "/campaigns/:campaignId/ledger": [loader(gms(200))],
   "/campaigns/:campaignId/characters/:characterId/edit": [
     loader(gms(200)),
     action(gms(302), () => ({

@@ -10,6 +10,7 @@ import { createContextEntry, updateContextEntry } from "~/server/campaigns/conte
 import { createInvite, joinWithInvite } from "~/server/campaigns/members.server";
 import { type CampaignAccess, campaignAccess } from "~/server/campaigns/policy.server";
 import { attachFile } from "~/server/campaigns/resources.server";
+import { hideFrom, knowledgeLedger, reveal } from "~/server/campaigns/reveals.server";
 import { withoutSecrets } from "~/server/campaigns/secrets.server";
 import { type Campaign, campaignMembers, type User } from "~/server/db/schema";
 import { getFile } from "~/server/files/files.server";
@@ -477,6 +478,51 @@ describe("secrets stay secret", () => {
     const searches = await everySearch(table.pools.playersAfterSharing);
     const seen = new Set([...pages.found, ...searches.found].map((line) => line.split(": ").at(-1)));
     expect([...seen].sort()).toEqual([MARKERS.gmEntry, MARKERS.gmEntryTag].sort());
+  });
+});
+
+describe("revealing to chosen players", () => {
+  it("shows a character and a file to exactly the players they were revealed to, in pages, search and the ledger", async () => {
+    const gm = await ownerAccess(table.owner, table.campaign);
+    const [chosen, other] = [table.pools.players[1], table.pools.players[2]];
+    if (!chosen || !other) throw new Error("no players");
+    const character = { kind: "character", id: String(table.gmCharacterId) } as const;
+    expect(await reveal(db, gm, character, [chosen.id, table.coGm.id, table.owner.id], "Session 3")).toBe(1);
+    expect(await reveal(db, gm, { kind: "file", id: table.files.gm }, [chosen.id], null)).toBe(1);
+    // Again: nobody is recorded twice.
+    expect(await reveal(db, gm, character, [chosen.id], null)).toBe(0);
+
+    const findIn = async (user: User) => {
+      const access = await accessOf(user);
+      const { results } = await search(services.search, access.owner, {
+        query: "forged bishop seal relic altar",
+        k: 20,
+        campaign: access,
+      });
+      const page = await callRoute(
+        routeAt("/campaigns/:campaignId/characters/:characterId"),
+        "loader",
+        `http://localhost/campaigns/${table.campaign.id}/characters/${table.gmCharacterId}`,
+        {
+          cookie: await sessionCookieFor(user),
+          params: { campaignId: table.campaign.id, characterId: String(table.gmCharacterId) },
+        },
+      );
+      return { found: leaks(JSON.stringify(results)).sort(), page: page?.status };
+    };
+    expect(await findIn(chosen)).toEqual({ found: [MARKERS.gmCharacter, MARKERS.gmFile].sort(), page: 200 });
+    expect(await findIn(other)).toEqual({ found: [], page: 404 });
+
+    const ledger = await knowledgeLedger(db, gm);
+    expect(ledger.slice(0, 2).map((row) => [row.subjectKind, row.to, row.sessionLabel])).toEqual([
+      ["file", chosen.username, null],
+      ["character", chosen.username, "Session 3"],
+    ]);
+    expect(await knowledgeLedger(db, await accessOf(chosen))).toEqual([]);
+
+    // Hidden again: gone for them too.
+    expect(await hideFrom(db, gm, character, chosen.id)).toBe(true);
+    expect((await findIn(chosen)).found).toEqual([MARKERS.gmFile]);
   });
 });
 

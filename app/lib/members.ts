@@ -35,6 +35,16 @@ export const audienceLabels: Record<Audience, string> = {
 };
 export const audienceSchema = z.enum(audiences, { error: "Choose who can see it." }).default("gm");
 
+/** What a GM can reveal to chosen members (the knowledge ledger). */
+export const revealSubjects = ["entry", "character", "file"] as const;
+export type RevealSubject = (typeof revealSubjects)[number];
+
+export const revealSchema = z.object({
+  /** Account ids of members; none means everyone. */
+  to: z.array(z.string().min(1).max(64)).max(50, "Choose at most 50 people.").default([]),
+  sessionLabel: z.string().trim().max(80, "Keep the session's name under 80 characters.").optional(),
+});
+
 /** How a GM writes a secret inside Markdown: a fenced block only GMs ever see. */
 export const SECRET_BLOCK_HINT =
   "A block fenced with ```secret … ``` stays hidden from players even when the rest is shared.";

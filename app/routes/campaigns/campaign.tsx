@@ -17,6 +17,7 @@ export function loader({ context }: Route.LoaderArgs) {
     tabs: {
       assistant: mayAlso(context, "useAssistant"),
       members: mayAlso(context, "seeMembers"),
+      ledger: mayAlso(context, "reveal"),
       edit: mayAlso(context, "editCampaign"),
     },
   };
@@ -78,6 +79,13 @@ export default function CampaignLayout({ loaderData }: Route.ComponentProps) {
             <li>
               <NavLink to={`${base}/members`} className={tabClass}>
                 Members
+              </NavLink>
+            </li>
+          ) : null}
+          {tabs.ledger ? (
+            <li>
+              <NavLink to={`${base}/ledger`} className={tabClass}>
+                Ledger
               </NavLink>
             </li>
           ) : null}

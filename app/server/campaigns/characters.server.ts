@@ -1,14 +1,14 @@
 import { and, desc, eq, getTableColumns, sql } from "drizzle-orm";
 import type { CharacterInput } from "~/lib/campaign-schemas";
 import type { CharacterStatus, CharacterType } from "~/lib/domain";
-import type { CampaignRole } from "~/lib/members";
 import type { Db } from "../db/db.server";
 import { DEFAULT_ROW_LIMITS, insertWithinQuota, QuotaExceeded } from "../db/quota.server";
 import { type Campaign, campaignCharacters, fileMetadata } from "../db/schema";
 import { touchCampaign } from "./campaigns.server";
 import { VersionConflictError } from "./errors.server";
-import { audienceTokensOf, type CampaignReader, can, visibleCharacters } from "./policy.server";
+import { audienceTokensSql, type CampaignReader, can, newRowAudienceTokens, visibleCharacters } from "./policy.server";
 import { campaignFileCondition } from "./resources.server";
+import { forgetReveals } from "./reveals.server";
 import { withoutSecrets } from "./secrets.server";
 
 export interface CharacterDetails {
@@ -90,7 +90,6 @@ function toColumns(input: CharacterInput) {
     backstory: input.backstory,
     backstoryPublic: withoutSecrets(input.backstory),
     audience: input.audience ?? "gm",
-    audienceTokens: audienceTokensOf(input.audience ?? "gm"),
     metadata: details as unknown as Record<string, unknown>,
     sheetFileKey: input.sheetFileKey ?? null,
   };
@@ -98,18 +97,21 @@ function toColumns(input: CharacterInput) {
 
 /**
  * The files a character's sheet may be, for whoever edits it: the owner picks from their
- * whole library; anyone else (a co-GM) only from the campaign's attached files, as the
- * rest of the owner's library is not theirs to see.
+ * whole library; anyone else only from the campaign's files they may read, as the rest
+ * of the owner's library is not theirs to see.
  */
-function sheetFiles(campaign: Campaign, editor: CampaignRole) {
-  return editor === "owner" ? eq(fileMetadata.username, campaign.username) : campaignFileCondition(campaign, editor);
+function sheetFiles(campaign: Campaign, editor: CampaignReader | null) {
+  return !editor || editor.role === "owner"
+    ? eq(fileMetadata.username, campaign.username)
+    : campaignFileCondition(editor);
 }
 
-async function assertSheet(db: Db, campaign: Campaign, input: CharacterInput, editor: CampaignRole): Promise<void> {
+async function assertSheet(db: Db, campaign: Campaign, input: CharacterInput, editor: CampaignReader | null) {
   if (!input.sheetFileKey) return;
-  const file = await db.query.fileMetadata.findFirst({
-    where: and(eq(fileMetadata.fileKey, input.sheetFileKey), sheetFiles(campaign, editor)),
-  });
+  const [file] = await db
+    .select({ fileKey: fileMetadata.fileKey })
+    .from(fileMetadata)
+    .where(and(eq(fileMetadata.fileKey, input.sheetFileKey), sheetFiles(campaign, editor)));
   if (!file) throw new SheetNotFoundError();
 }
 
@@ -121,26 +123,37 @@ export class SheetNotFoundError extends Error {
 }
 
 /** The files `editor` may choose as a character sheet (sheetFiles). */
-export async function listSheetOptions(db: Db, campaign: Campaign, editor: CampaignRole) {
+export async function listSheetOptions(db: Db, editor: CampaignReader) {
   return db
     .select({ fileKey: fileMetadata.fileKey, fileName: fileMetadata.fileName })
     .from(fileMetadata)
-    .where(sheetFiles(campaign, editor))
+    .where(sheetFiles(editor.campaign, editor))
     .orderBy(fileMetadata.fileName);
 }
 
+/**
+ * Creates a character. `editor`, who writes it, decides which files its sheet may be
+ * (the routes always say; without one, the owner: their library).
+ */
 export async function createCharacter(
   db: Db,
   campaign: Campaign,
   input: CharacterInput,
   limit = DEFAULT_ROW_LIMITS.characters,
-  editor: CampaignRole = "owner",
+  editor: CampaignReader | null = null,
 ): Promise<Character> {
   await assertSheet(db, campaign, input, editor);
   const now = Date.now();
   const held = sql`(SELECT count(*) FROM campaign_characters p JOIN campaigns c ON c.id = p.campaign_id
     WHERE c.username = ${campaign.username})`;
-  const values = { campaignId: campaign.id, ...toColumns(input), createdAt: now, updatedAt: now };
+  const columns = toColumns(input);
+  const values = {
+    campaignId: campaign.id,
+    ...columns,
+    audienceTokens: newRowAudienceTokens(columns.audience),
+    createdAt: now,
+    updatedAt: now,
+  };
   const created = await insertWithinQuota(db, campaignCharacters, values, held, limit);
   if (!created) {
     throw new QuotaExceeded(
@@ -157,14 +170,19 @@ export async function updateCharacter(
   characterId: number,
   version: number,
   input: CharacterInput,
-  editor: CampaignRole = "owner",
+  editor: CampaignReader | null = null,
 ): Promise<Character | undefined> {
   await assertSheet(db, campaign, input, editor);
   const now = Date.now();
   const [[updated]] = await db.batch([
     db
       .update(campaignCharacters)
-      .set({ ...toColumns(input), version: sql`${campaignCharacters.version} + 1`, updatedAt: now })
+      .set({
+        ...toColumns(input),
+        audienceTokens: audienceTokensSql("character", characterId, input.audience ?? "gm"),
+        version: sql`${campaignCharacters.version} + 1`,
+        updatedAt: now,
+      })
       .where(
         and(
           eq(campaignCharacters.id, characterId),
@@ -189,6 +207,7 @@ export async function deleteCharacter(db: Db, campaign: Campaign, characterId: n
       .delete(campaignCharacters)
       .where(and(eq(campaignCharacters.id, characterId), eq(campaignCharacters.campaignId, campaign.id)))
       .returning({ id: campaignCharacters.id }),
+    forgetReveals(db, campaign, { kind: "character", id: String(characterId) }),
     touchCampaign(db, campaign, Date.now()),
   ]);
   return deleted.length > 0;

@@ -6,7 +6,8 @@ import { DEFAULT_ROW_LIMITS, insertWithinQuota, QuotaExceeded } from "../db/quot
 import { type Campaign, campaignContext } from "../db/schema";
 import { touchCampaign } from "./campaigns.server";
 import { decodeTags, encodeTags, likeContains, VersionConflictError } from "./errors.server";
-import { audienceTokensOf, type CampaignReader, can, visibleEntries } from "./policy.server";
+import { audienceTokensSql, type CampaignReader, can, newRowAudienceTokens, visibleEntries } from "./policy.server";
+import { forgetReveals } from "./reveals.server";
 import { withoutSecrets } from "./secrets.server";
 
 export type ContextEntry = typeof campaignContext.$inferSelect;
@@ -90,7 +91,6 @@ function toColumns(input: ContextEntryInput) {
     contentPublic: withoutSecrets(input.content),
     tags: encodeTags(input.tags),
     audience: input.audience ?? "gm",
-    audienceTokens: audienceTokensOf(input.audience ?? "gm"),
   };
 }
 
@@ -103,7 +103,14 @@ export async function createContextEntry(
   const now = Date.now();
   const held = sql`(SELECT count(*) FROM campaign_context e JOIN campaigns c ON c.id = e.campaign_id
     WHERE c.username = ${campaign.username})`;
-  const values = { campaignId: campaign.id, ...toColumns(input), createdAt: now, updatedAt: now };
+  const columns = toColumns(input);
+  const values = {
+    campaignId: campaign.id,
+    ...columns,
+    audienceTokens: newRowAudienceTokens(columns.audience),
+    createdAt: now,
+    updatedAt: now,
+  };
   const created = await insertWithinQuota(db, campaignContext, values, held, limit);
   if (!created) {
     throw new QuotaExceeded(
@@ -125,7 +132,13 @@ export async function updateContextEntry(
   const [[updated]] = await db.batch([
     db
       .update(campaignContext)
-      .set({ ...toColumns(input), version: sql`${campaignContext.version} + 1`, updatedAt: now })
+      .set({
+        ...toColumns(input),
+        // Its tokens follow its new audience and who it was revealed to.
+        audienceTokens: audienceTokensSql("entry", entryId, input.audience ?? "gm"),
+        version: sql`${campaignContext.version} + 1`,
+        updatedAt: now,
+      })
       .where(
         and(
           eq(campaignContext.id, entryId),
@@ -151,6 +164,7 @@ export async function deleteContextEntry(db: Db, campaign: Campaign, entryId: nu
       .delete(campaignContext)
       .where(and(eq(campaignContext.id, entryId), eq(campaignContext.campaignId, campaign.id)))
       .returning({ id: campaignContext.id }),
+    forgetReveals(db, campaign, { kind: "entry", id: String(entryId) }),
     touchCampaign(db, campaign, now),
   ]);
   return deleted.length > 0;

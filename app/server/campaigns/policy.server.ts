@@ -1,15 +1,7 @@
 import { and, eq, type SQL, sql } from "drizzle-orm";
-import { type Audience, type CampaignRole, memberRoles } from "~/lib/members";
+import { type Audience, type CampaignRole, memberRoles, type RevealSubject } from "~/lib/members";
 import type { Db } from "../db/db.server";
-import {
-  type Campaign,
-  campaignCharacters,
-  campaignContext,
-  campaignMembers,
-  campaignResources,
-  campaigns,
-  users,
-} from "../db/schema";
+import { type Campaign, campaignMembers, campaigns, users } from "../db/schema";
 import type { Account } from "../files/library.server";
 import { AUDIENCE_ALL, AUDIENCE_GM, memberAudienceToken } from "../search/query.server";
 
@@ -42,6 +34,8 @@ export const campaignActions = [
   "readFiles",
   /** See what is for GMs only: GM-only entries, characters and files, and secret blocks. */
   "seeSecrets",
+  /** Reveal material to chosen members or share it with everyone, and read the knowledge ledger. */
+  "reveal",
 ] as const;
 export type CampaignAction = (typeof campaignActions)[number];
 
@@ -61,6 +55,7 @@ const allowed: Record<CampaignRole, ReadonlySet<CampaignAction>> = {
     "useAssistant",
     "readFiles",
     "seeSecrets",
+    "reveal",
   ]),
   player: new Set(["view", "seeMembers", "leave", "useAssistant", "readFiles"]),
   viewer: new Set(["view", "seeMembers", "leave", "readFiles"]),
@@ -144,16 +139,33 @@ export type CampaignReader = Pick<CampaignAccess, "campaign" | "role" | "account
  * of campaign material and every search builds its WHERE from these; no route writes its
  * own. `undefined` in a drizzle `and()` adds nothing, so a GM's query is unchanged.
  */
+/**
+ * A row of `table` (its subject kind in the ledger, its id column written out qualified)
+ * is visible to `accountId`: shared with the campaign, or revealed to them.
+ */
+function sharedOrRevealed(table: string, kind: RevealSubject, idColumn: string, accountId: string): SQL {
+  const row = (column: string) => sql.raw(`"${table}"."${column}"`);
+  return sql`(${row("audience")} = 'campaign' OR EXISTS (SELECT 1 FROM campaign_reveals r
+    WHERE r.campaign_id = ${row("campaign_id")} AND r.subject_kind = ${kind}
+      AND r.subject_id = CAST(${row(idColumn)} AS TEXT) AND r.to_account_id = ${accountId}))`;
+}
+
 export function visibleEntries(reader: CampaignReader): SQL | undefined {
-  return can(reader.role, "seeSecrets") ? undefined : eq(campaignContext.audience, "campaign");
+  return can(reader.role, "seeSecrets")
+    ? undefined
+    : sharedOrRevealed("campaign_context", "entry", "id", reader.account.id);
 }
 
 export function visibleCharacters(reader: CampaignReader): SQL | undefined {
-  return can(reader.role, "seeSecrets") ? undefined : eq(campaignCharacters.audience, "campaign");
+  return can(reader.role, "seeSecrets")
+    ? undefined
+    : sharedOrRevealed("campaign_characters", "character", "id", reader.account.id);
 }
 
 export function visibleResources(reader: CampaignReader): SQL | undefined {
-  return can(reader.role, "seeSecrets") ? undefined : eq(campaignResources.audience, "campaign");
+  return can(reader.role, "seeSecrets")
+    ? undefined
+    : sharedOrRevealed("campaign_resources", "file", "file_key", reader.account.id);
 }
 
 /**
@@ -171,11 +183,24 @@ export function searchAudience(reader: CampaignReader): string[] | null {
  * those shared with the campaign.
  */
 export function visibleCount(account: Account, table: "campaign_context" | "campaign_characters"): SQL<number> {
-  return sql<number>`(SELECT count(*) FROM ${sql.identifier(table)} x WHERE x.campaign_id = ${outerCampaignId}
-    AND (${campaignsWhere(account, "seeSecrets")} OR x.audience = 'campaign'))`;
+  const kind: RevealSubject = table === "campaign_context" ? "entry" : "character";
+  return sql<number>`(SELECT count(*) FROM ${sql.identifier(table)} WHERE ${sql.raw(`"${table}"."campaign_id"`)} = ${outerCampaignId}
+    AND (${campaignsWhere(account, "seeSecrets")} OR ${sharedOrRevealed(table, kind, "id", account.id)}))`;
 }
 
-/** The audience tokens a row is indexed with (schema.ts, audienceColumns). */
-export function audienceTokensOf(audience: Audience): string {
+/**
+ * The audience tokens an entry or character row is indexed with (schema.ts,
+ * audienceColumns), as the SQL that computes them from its audience and the ledger: the
+ * one token for everyone, or the GMs' token and one per member it was revealed to. Every
+ * write that changes either sets `audience_tokens` to this, in its own statement.
+ */
+/** The same for a row that does not exist yet, so has no reveals: what a create writes. */
+export function newRowAudienceTokens(audience: Audience): string {
   return audience === "campaign" ? AUDIENCE_ALL : AUDIENCE_GM;
+}
+
+export function audienceTokensSql(kind: "entry" | "character", rowId: SQL | number, audience: SQL | Audience): SQL {
+  return sql`(CASE WHEN ${audience} = 'campaign' THEN ${AUDIENCE_ALL} ELSE ${AUDIENCE_GM} || coalesce((
+    SELECT group_concat(' z' || lower(hex(r.to_account_id)) || '0', '') FROM campaign_reveals r
+    WHERE r.subject_kind = ${kind} AND r.subject_id = CAST(${rowId} AS TEXT) AND r.to_account_id IS NOT NULL), '') END)`;
 }

@@ -1,10 +1,11 @@
-import { and, asc, eq, notInArray, sql } from "drizzle-orm";
-import type { Audience, CampaignRole } from "~/lib/members";
+import { and, asc, eq, notInArray, type SQL, sql } from "drizzle-orm";
+import type { Audience } from "~/lib/members";
 import type { Db } from "../db/db.server";
 import { type Campaign, campaignResources, campaigns, fileMetadata } from "../db/schema";
 import { FILE_KEY_PATTERN } from "../files/keys.server";
 import type { FileRow } from "../files/library.server";
-import { type CampaignReader, can, visibleResources } from "./policy.server";
+import { type CampaignReader, visibleResources } from "./policy.server";
+import { forgetReveals } from "./reveals.server";
 
 /**
  * Links between campaigns and library files (`campaign_resources`), with a per-campaign
@@ -95,25 +96,32 @@ export async function setResourceAudience(db: Db, campaign: Campaign, fileKey: s
   return changed.length > 0;
 }
 
+/** Detaches a file; who it was revealed to goes with the link (attached again, it starts for the GMs only). */
 export async function detachFile(db: Db, campaign: Campaign, fileKey: string): Promise<boolean> {
-  const removed = await db
-    .delete(campaignResources)
-    .where(and(eq(campaignResources.campaignId, campaign.id), eq(campaignResources.fileKey, fileKey)))
-    .returning({ id: campaignResources.id });
+  const [removed] = await db.batch([
+    db
+      .delete(campaignResources)
+      .where(and(eq(campaignResources.campaignId, campaign.id), eq(campaignResources.fileKey, fileKey)))
+      .returning({ id: campaignResources.id }),
+    forgetReveals(db, campaign, { kind: "file", id: fileKey }),
+  ]);
   return removed.length > 0;
 }
 
 /**
- * The campaign's files a role may read (ADR 0026): its owner's files attached to it, and
- * for anyone who may not see secrets only those shared with the campaign. Only while
- * attached: a detached file is nobody's but its owner's again, even if it is still some
- * character's sheet. An SQL condition on `file_metadata`, so every reader of campaign
- * files asks the same question.
+ * The campaign's files a reader may read (ADR 0026): its owner's files attached to it, and
+ * for anyone who may not see secrets only those shared with the campaign or revealed to
+ * them (visibleResources). Only while attached: a detached file is nobody's but its
+ * owner's again, even if it is still some character's sheet. An SQL condition on
+ * `file_metadata`, so every reader of campaign files asks the same question.
  */
-export function campaignFileCondition(campaign: Campaign, role: CampaignRole) {
-  const shared = can(role, "seeSecrets") ? sql`` : sql`AND r.audience = 'campaign'`;
-  return sql`(${fileMetadata.username} = ${campaign.username} AND EXISTS (SELECT 1 FROM campaign_resources r
-    WHERE r.campaign_id = ${campaign.id} AND r.file_key = ${fileMetadata.fileKey} ${shared}))`;
+export function campaignFileCondition(reader: CampaignReader): SQL {
+  const { campaign } = reader;
+  const visible = visibleResources(reader);
+  // Written out qualified: inside the subquery an unqualified file_key would be the link's own.
+  return sql`("file_metadata"."username" = ${campaign.username} AND EXISTS (SELECT 1 FROM campaign_resources
+    WHERE "campaign_resources"."campaign_id" = ${campaign.id}
+      AND "campaign_resources"."file_key" = "file_metadata"."file_key" ${visible ? sql`AND ${visible}` : sql``}))`;
 }
 
 /** One of the campaign's files the reader may read (campaignFileCondition), or undefined. */
@@ -122,6 +130,6 @@ export async function getCampaignFile(db: Db, reader: CampaignReader, fileKey: s
   const [file] = await db
     .select()
     .from(fileMetadata)
-    .where(and(eq(fileMetadata.fileKey, fileKey), campaignFileCondition(reader.campaign, reader.role)));
+    .where(and(eq(fileMetadata.fileKey, fileKey), campaignFileCondition(reader)));
   return file;
 }

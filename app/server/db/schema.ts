@@ -18,7 +18,7 @@ import { sql } from "drizzle-orm";
 import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { campaignStatuses, characterStatuses, characterTypes, contextTypes } from "../../lib/domain";
 import { fileStatuses } from "../../lib/jobs";
-import { audiences, memberRoles } from "../../lib/members";
+import { audiences, memberRoles, revealSubjects } from "../../lib/members";
 
 /** `column IN ('a','b')` as a CHECK, so bad values cannot reach D1 even past the zod layer. */
 const oneOf = (column: string, values: readonly string[]) =>
@@ -398,6 +398,34 @@ export const campaignInvites = sqliteTable(
   ],
 );
 
+/**
+ * The campaign's knowledge ledger (ADR 0026): who learned what, when, and in which session.
+ * A row reveals an entry, a character or an attached file to one member; sharing with
+ * everyone is the subject's `audience`, and is recorded here too, with no member.
+ */
+export const campaignReveals = sqliteTable(
+  "campaign_reveals",
+  {
+    id: integer("id", { mode: "number" }).primaryKey({ autoIncrement: true }),
+    campaignId: text("campaign_id")
+      .notNull()
+      .references(() => campaigns.id, { onDelete: "cascade" }),
+    subjectKind: text("subject_kind", { enum: revealSubjects }).notNull(),
+    /** The entry's or character's id, or the file's key. */
+    subjectId: text("subject_id").notNull(),
+    /** The member it was revealed to; null: everyone in the campaign. */
+    toAccountId: text("to_account_id").references(() => users.id, { onDelete: "cascade" }),
+    sessionLabel: text("session_label"),
+    revealedBy: text("revealed_by").notNull(),
+    revealedAt: integer("revealed_at", { mode: "number" }).notNull(),
+  },
+  (t) => [
+    index("campaign_reveals_subject_idx").on(t.campaignId, t.subjectKind, t.subjectId, t.toAccountId),
+    index("campaign_reveals_campaign_time_idx").on(t.campaignId, t.revealedAt),
+    check("campaign_reveals_subject_check", oneOf("subject_kind", revealSubjects)),
+  ],
+);
+
 export const chatSessions = sqliteTable(
   "chat_sessions",
   {
@@ -440,3 +468,4 @@ export type Device = typeof userDevices.$inferSelect;
 export type Campaign = typeof campaigns.$inferSelect;
 export type CampaignMember = typeof campaignMembers.$inferSelect;
 export type CampaignInvite = typeof campaignInvites.$inferSelect;
+export type CampaignReveal = typeof campaignReveals.$inferSelect;

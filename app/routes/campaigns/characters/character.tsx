@@ -1,5 +1,6 @@
 import { Link } from "react-router";
 import { MarkdownView } from "~/components/markdown";
+import { RevealPanel } from "~/components/reveal-panel";
 import { linkButtonClass } from "~/components/ui/button";
 import { characterStatusLabels, characterTypeLabels } from "~/lib/domain";
 import { fileLinks } from "~/lib/file-links";
@@ -7,10 +8,12 @@ import { audienceLabels } from "~/lib/members";
 import { getCharacter } from "~/server/campaigns/characters.server";
 import { mayAlso, parseRowId, requireCampaign } from "~/server/campaigns/guards.server";
 import { getCampaignFile } from "~/server/campaigns/resources.server";
+import { handleRevealForm, revealPanelData } from "~/server/campaigns/reveals.server";
 import { renderForReader } from "~/server/campaigns/secrets.server";
 import { getFile } from "~/server/files/files.server";
 import { notFound } from "~/server/http/responses.server";
 import { getServices } from "~/server/request.server";
+import { redirectWithToast } from "~/server/toast.server";
 import type { Route } from "./+types/character";
 
 export const meta: Route.MetaFunction = ({ loaderData }) => [
@@ -34,9 +37,12 @@ export async function loader({ context, params }: Route.LoaderArgs) {
         : undefined;
   const links = fileLinks(ownLibrary ? null : campaign.id);
   const seesSecrets = mayAlso(context, "seeSecrets");
+  const subject = { kind: "character", id: String(character.id) } as const;
   return {
     campaignId: campaign.id,
     mayEdit: mayAlso(context, "editMaterial"),
+    reveals: await revealPanelData(db, access, subject, character.audience),
+    now: Date.now(),
     audience: seesSecrets ? character.audience : null,
     character: {
       id: character.id,
@@ -50,8 +56,18 @@ export async function loader({ context, params }: Route.LoaderArgs) {
   };
 }
 
+/** The GMs reveal the character to chosen players, share it with everyone, or hide it again (RevealPanel). */
+export async function action({ request, context, params }: Route.ActionArgs) {
+  const access = requireCampaign(context, "reveal");
+  const characterId = parseRowId(params.characterId, "character");
+  const subject = { kind: "character", id: String(characterId) } as const;
+  const message = await handleRevealForm(getServices(context).db, access, subject, await request.formData());
+  if (!message) notFound("character");
+  return redirectWithToast(context, request, `/campaigns/${access.campaign.id}/characters/${characterId}`, message);
+}
+
 export default function CharacterPage({ loaderData }: Route.ComponentProps) {
-  const { campaignId, mayEdit, audience, character } = loaderData;
+  const { campaignId, mayEdit, audience, reveals, now, character } = loaderData;
   const base = `/campaigns/${campaignId}/characters`;
   const { details } = character;
   const facts = [
@@ -106,6 +122,7 @@ export default function CharacterPage({ loaderData }: Route.ComponentProps) {
         </h2>
         <MarkdownView html={character.backstoryHtml} empty="No backstory yet." />
       </section>
+      {reveals ? <RevealPanel data={reveals} what="character" now={now} /> : null}
     </article>
   );
 }

@@ -44,7 +44,7 @@ function formValues(character: Character): CharacterFormValues {
 
 export async function loader({ context, params }: Route.LoaderArgs) {
   const access = requireCampaign(context, "editMaterial");
-  const { campaign, role } = access;
+  const { campaign } = access;
   const { db } = getServices(context);
   const character = await getCharacter(db, access, parseRowId(params.characterId, "character"));
   if (!character) notFound("character");
@@ -53,13 +53,13 @@ export async function loader({ context, params }: Route.LoaderArgs) {
     characterId: character.id,
     version: character.version,
     values: formValues(character),
-    sheetOptions: await listSheetOptions(db, campaign, role),
+    sheetOptions: await listSheetOptions(db, access),
   };
 }
 
 export async function action({ request, context, params }: Route.ActionArgs) {
   const access = requireCampaign(context, "editMaterial");
-  const { campaign, role } = access;
+  const { campaign } = access;
   const characterId = parseRowId(params.characterId, "character");
   const { db } = getServices(context);
   const formData = await request.formData();
@@ -84,7 +84,7 @@ export async function action({ request, context, params }: Route.ActionArgs) {
   }
   const { version, ...input } = submission.value;
   try {
-    const saved = await updateCharacter(db, campaign, characterId, version, input, role);
+    const saved = await updateCharacter(db, campaign, characterId, version, input, access);
     if (!saved) notFound("character");
     return redirectWithToast(context, request, `${base}/${characterId}`, `${saved.characterName} saved.`);
   } catch (error) {

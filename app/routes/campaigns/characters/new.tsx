@@ -18,15 +18,13 @@ export async function loader({ request, context }: Route.LoaderArgs) {
   const { db } = getServices(context);
   // "Create NPC from this" on an assistant answer opens this form with the answer as backstory.
   const fromAnswer = new URL(request.url).searchParams.get("fromAnswer");
-  const [sheetOptions, draft] = await Promise.all([
-    listSheetOptions(db, campaign, access.role),
-    answerDraft(db, access, fromAnswer),
-  ]);
+  const [sheetOptions, draft] = await Promise.all([listSheetOptions(db, access), answerDraft(db, access, fromAnswer)]);
   return { campaignId: campaign.id, sheetOptions, draft };
 }
 
 export async function action({ request, context }: Route.ActionArgs) {
-  const { campaign, role } = requireCampaign(context, "editMaterial");
+  const access = requireCampaign(context, "editMaterial");
+  const { campaign } = access;
   const submission = parseWithZod(await request.formData(), { schema: characterSchema });
   if (submission.status !== "success") {
     return data(submission.reply(), { status: submission.status === "error" ? 400 : 200 });
@@ -34,7 +32,7 @@ export async function action({ request, context }: Route.ActionArgs) {
   let character: Awaited<ReturnType<typeof createCharacter>>;
   try {
     const { db, limits } = getServices(context);
-    character = await createCharacter(db, campaign, submission.value, limits.rows.characters, role);
+    character = await createCharacter(db, campaign, submission.value, limits.rows.characters, access);
   } catch (error) {
     if (error instanceof QuotaExceeded) {
       return data(submission.reply({ formErrors: [error.message] }), { status: error.status });

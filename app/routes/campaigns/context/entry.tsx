@@ -1,14 +1,17 @@
 import { Link } from "react-router";
 import { MarkdownView } from "~/components/markdown";
+import { RevealPanel } from "~/components/reveal-panel";
 import { linkButtonClass } from "~/components/ui/button";
 import { contextTypeLabels } from "~/lib/domain";
 import { formatRelative } from "~/lib/format";
 import { audienceLabels } from "~/lib/members";
 import { getContextEntry } from "~/server/campaigns/context-entries.server";
 import { mayAlso, parseRowId, requireCampaign } from "~/server/campaigns/guards.server";
+import { handleRevealForm, revealPanelData } from "~/server/campaigns/reveals.server";
 import { renderForReader } from "~/server/campaigns/secrets.server";
 import { notFound } from "~/server/http/responses.server";
 import { getServices } from "~/server/request.server";
+import { redirectWithToast } from "~/server/toast.server";
 import type { Route } from "./+types/entry";
 
 export const meta: Route.MetaFunction = ({ loaderData }) => [
@@ -20,9 +23,11 @@ export async function loader({ context, params }: Route.LoaderArgs) {
   const entry = await getContextEntry(getServices(context).db, access, parseRowId(params.entryId, "entry"));
   if (!entry) notFound("entry");
   const seesSecrets = mayAlso(context, "seeSecrets");
+  const subject = { kind: "entry", id: String(entry.id) } as const;
   return {
     campaignId: access.campaign.id,
     mayEdit: mayAlso(context, "editMaterial"),
+    reveals: await revealPanelData(getServices(context).db, access, subject, entry.audience),
     // Who sees it is the GMs' business; a player only ever opens what is shared with them.
     audience: seesSecrets ? entry.audience : null,
     entry: {
@@ -37,8 +42,18 @@ export async function loader({ context, params }: Route.LoaderArgs) {
   };
 }
 
+/** The GMs reveal the entry to chosen players, share it with everyone, or hide it again (RevealPanel). */
+export async function action({ request, context, params }: Route.ActionArgs) {
+  const access = requireCampaign(context, "reveal");
+  const entryId = parseRowId(params.entryId, "entry");
+  const subject = { kind: "entry", id: String(entryId) } as const;
+  const message = await handleRevealForm(getServices(context).db, access, subject, await request.formData());
+  if (!message) notFound("entry");
+  return redirectWithToast(context, request, `/campaigns/${access.campaign.id}/context/${entryId}`, message);
+}
+
 export default function ContextEntryPage({ loaderData }: Route.ComponentProps) {
-  const { campaignId, mayEdit, audience, entry, now } = loaderData;
+  const { campaignId, mayEdit, audience, reveals, entry, now } = loaderData;
   const base = `/campaigns/${campaignId}/context`;
   return (
     <article className="max-w-3xl space-y-4">
@@ -78,6 +93,7 @@ export default function ContextEntryPage({ loaderData }: Route.ComponentProps) {
       <div className="rounded-lg border border-stone-300 bg-white p-4">
         <MarkdownView html={entry.html} />
       </div>
+      {reveals ? <RevealPanel data={reveals} what="entry" now={now} /> : null}
     </article>
   );
 }
