@@ -22,6 +22,7 @@ export default [
       route("files/:fileKey/read", "routes/campaigns/file-read.tsx"),
       route("members", "routes/campaigns/members.tsx"),
       route("ledger", "routes/campaigns/ledger.tsx"),
+      route("preview", "routes/campaigns/preview.ts"),
       route("context", "routes/campaigns/context/index.tsx"),
       route("context/new", "routes/campaigns/context/new.tsx"),
       route("context/:entryId", "routes/campaigns/context/entry.tsx"),

@@ -150,6 +150,7 @@ const matrix: Record<string, Probe[]> = {
     action(gms(302), () => ({ intent: "reveal", to: people.player.id })),
   ],
   "/campaigns/:campaignId/ledger": [loader(gms(200))],
+  "/campaigns/:campaignId/preview": [action(gms(302), () => ({ accountId: people.player.id }))],
   "/campaigns/:campaignId/characters/:characterId/edit": [
     loader(gms(200)),
     action(gms(302), () => ({

@@ -526,6 +526,110 @@ describe("revealing to chosen players", () => {
   });
 });
 
+describe("a GM looking at the campaign as a player", () => {
+  /**
+   * A loader's answer without what differs from one request to the next (clocks, timings)
+   * and the one control that would act as the player (leaving their campaign).
+   */
+  const stable = async (response: Response | null | undefined) =>
+    JSON.parse(await bodyOf(response ?? null), (key, value) =>
+      ["now", "tookMs", "timings", "mayLeave"].includes(key) ? undefined : value,
+    );
+
+  it("sees exactly what that player sees, can change nothing meanwhile, and comes back", async () => {
+    const gmCookie = await sessionCookieFor(table.coGm);
+    const playerCookie = await sessionCookieFor(table.player);
+    const id = table.campaign.id;
+    const preview = routeAt("/campaigns/:campaignId/preview");
+    const start = await callRoute(preview, "action", `http://localhost/campaigns/${id}/preview`, {
+      cookie: gmCookie,
+      params: { campaignId: id },
+      form: { accountId: table.player.id },
+    });
+    expect(start?.status).toBe(302);
+
+    const pages: [string, Record<string, string>][] = [
+      ["/campaigns/:campaignId", {}],
+      ["/campaigns/:campaignId/context", {}],
+      ["/campaigns/:campaignId/context/:entryId", { entryId: String(table.gmEntryId) }],
+      ["/campaigns/:campaignId/context/:entryId", { entryId: String(table.sharedEntryId) }],
+      ["/campaigns/:campaignId/characters", {}],
+      ["/campaigns/:campaignId/characters/:characterId", { characterId: String(table.gmCharacterId) }],
+      ["/campaigns/:campaignId/characters/:characterId", { characterId: String(table.sharedCharacterId) }],
+      ["/campaigns/:campaignId/files", {}],
+      ["/campaigns/:campaignId/files/:fileKey/read", { fileKey: table.files.gm }],
+      ["/campaigns/:campaignId/members", {}],
+      ["/api/campaigns/:campaignId", {}],
+    ];
+    for (const [path, ids] of pages) {
+      const params = { campaignId: id, ...ids };
+      const url = `http://localhost${path.replace(/:(\w+)/g, (_, name: string) => params[name as keyof typeof params] ?? "")}`;
+      const [asPlayer, asPreview] = await Promise.all(
+        [playerCookie, gmCookie].map((cookie) => callRoute(routeAt(path), "loader", url, { cookie, params })),
+      );
+      expect(asPreview?.status, url).toBe(asPlayer?.status);
+      expect(await stable(asPreview), url).toEqual(await stable(asPlayer));
+    }
+    const search = `http://localhost/api/search?q=abbot+well+bell+seal+lighthouse&campaignId=${id}`;
+    const [playerSearch, previewSearch] = await Promise.all(
+      [playerCookie, gmCookie].map((cookie) =>
+        callRoute(routeAt("/api/search"), "loader", search, { cookie, params: {} }),
+      ),
+    );
+    expect(await stable(previewSearch)).toEqual(await stable(playerSearch));
+
+    // Read only: no edit, no reveal, no conversation as the player.
+    const edit = await callRoute(
+      routeAt("/campaigns/:campaignId/context/new"),
+      "action",
+      `http://localhost/campaigns/${id}/context/new`,
+      {
+        cookie: gmCookie,
+        params: { campaignId: id },
+        form: { contextType: "lore", title: "Written in preview" },
+      },
+    );
+    expect(edit?.status).toBe(404);
+    const chats = await callRoute(
+      routeAt("/campaigns/:campaignId/assistant"),
+      "loader",
+      `http://localhost/campaigns/${id}/assistant`,
+      { cookie: gmCookie, params: { campaignId: id } },
+    );
+    expect(chats?.status).toBe(404);
+
+    const stop = await callRoute(preview, "action", `http://localhost/campaigns/${id}/preview`, {
+      cookie: gmCookie,
+      params: { campaignId: id },
+      form: { intent: "stop" },
+    });
+    expect(stop?.status).toBe(302);
+    const hidden = await callRoute(
+      routeAt("/campaigns/:campaignId/context/:entryId"),
+      "loader",
+      `http://localhost/campaigns/${id}/context/${table.gmEntryId}`,
+      { cookie: gmCookie, params: { campaignId: id, entryId: String(table.gmEntryId) } },
+    );
+    expect(hidden?.status).toBe(200);
+  });
+
+  it("is for GMs only, and only as a player or viewer of that campaign", async () => {
+    const id = table.campaign.id;
+    const preview = routeAt("/campaigns/:campaignId/preview");
+    const ask = async (user: User, accountId: string) =>
+      (
+        await callRoute(preview, "action", `http://localhost/campaigns/${id}/preview`, {
+          cookie: await sessionCookieFor(user),
+          params: { campaignId: id },
+          form: { accountId },
+        })
+      )?.status;
+    expect(await ask(table.player, table.otherPlayer.id)).toBe(404);
+    expect(await ask(table.owner, table.coGm.id)).toBe(404);
+    expect(await ask(table.owner, (await newUser("outsider")).id)).toBe(404);
+  });
+});
+
 describe("secret blocks", () => {
   it("are cut from the public text, fences and all, and only fences the renderer knows count", () => {
     const text = [

@@ -6,7 +6,7 @@ import { Button } from "~/components/ui/button";
 import { inputClass } from "~/components/ui/field";
 import { MAX_SEARCH_PAGE, parseSearchParams, searchTypeLabels, searchTypes } from "~/lib/search";
 import { httpError, notFound } from "~/server/http/responses.server";
-import { getServices, limitRequest, requireUser } from "~/server/request.server";
+import { getRequestState, getServices, limitRequest, requireUser } from "~/server/request.server";
 import { listSearchScopes, resolveScope, search } from "~/server/search/search.server";
 import type { Route } from "./+types/search";
 
@@ -23,7 +23,7 @@ export async function loader({ request, context }: Route.LoaderArgs) {
   const params = parsed.data;
   if (params.q) await limitRequest(context, request, "search");
   const services = getServices(context);
-  const scope = await resolveScope(services.db, user, params);
+  const scope = await resolveScope(services.db, user, params, getRequestState(context).session.get("previewAs"));
   if (!scope) notFound("campaign or file");
   const [scopes, found] = await Promise.all([
     listSearchScopes(services.db, user),

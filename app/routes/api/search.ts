@@ -20,7 +20,9 @@ export async function loader({ request, context }: Route.LoaderArgs) {
     const parsed = parseSearchParams(new URL(request.url).searchParams);
     if (!parsed.success) return httpError(400, parsed.error.issues[0]?.message ?? "That search is not valid.");
     const params = parsed.data;
-    const scope = await timings.time("scope", () => resolveScope(services.db, user, params));
+    const scope = await timings.time("scope", () =>
+      resolveScope(services.db, user, params, getRequestState(context).session.get("previewAs")),
+    );
     if (!scope) notFound("campaign or file");
     const started = performance.now();
     const { results, more, explain } = await search(

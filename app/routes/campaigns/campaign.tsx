@@ -1,16 +1,19 @@
-import { NavLink, Outlet } from "react-router";
+import { Form, NavLink, Outlet } from "react-router";
 import { ErrorPage } from "~/components/error-page";
 import { StatusBadge } from "~/components/status-badge";
 import { roleLabels } from "~/lib/members";
-import { mayAlso, requireCampaign, requireCampaignMiddleware } from "~/server/campaigns/guards.server";
+import { mayAlso, previewingGm, requireCampaign, requireCampaignMiddleware } from "~/server/campaigns/guards.server";
 import type { Route } from "./+types/campaign";
 
 /** Layout of one campaign: its guard (404 unless the signed-in user is in it) and the tabs their role opens. */
 export const middleware: Route.MiddlewareFunction[] = [requireCampaignMiddleware];
 
 export function loader({ context }: Route.LoaderArgs) {
-  const { campaign, role, owner } = requireCampaign(context, "view");
+  const { campaign, role, owner, account } = requireCampaign(context, "view");
+  const gm = previewingGm(context);
   return {
+    // A GM looking as a player: whose eyes, and the way back.
+    preview: gm ? { username: account.username, role } : null,
     campaign: { id: campaign.id, name: campaign.name, status: campaign.status },
     role,
     ownerUsername: owner.username,
@@ -29,7 +32,7 @@ const tabClass = ({ isActive }: { isActive: boolean }) =>
   }`;
 
 export default function CampaignLayout({ loaderData }: Route.ComponentProps) {
-  const { campaign, role, ownerUsername, tabs } = loaderData;
+  const { campaign, role, ownerUsername, tabs, preview } = loaderData;
   const base = `/campaigns/${campaign.id}`;
   return (
     <>
@@ -40,12 +43,32 @@ export default function CampaignLayout({ loaderData }: Route.ComponentProps) {
         <span aria-hidden="true">/</span>
         <span className="font-medium">{campaign.name}</span>
         <StatusBadge status={campaign.status} />
-        {role === "owner" ? null : (
+        {role === "owner" || preview ? null : (
           <span className="text-stone-700">
             {roleLabels[role]} in {ownerUsername}’s campaign
           </span>
         )}
       </div>
+      {preview ? (
+        <div
+          role="status"
+          className="mb-3 flex flex-wrap items-center justify-between gap-2 rounded-lg border-2 border-violet-700 bg-violet-50 p-3"
+        >
+          <p>
+            You see the campaign as <span className="font-semibold">{preview.username}</span> (
+            {roleLabels[preview.role]}) sees it. Nothing can be changed meanwhile.
+          </p>
+          <Form method="post" action={`${base}/preview`}>
+            <input type="hidden" name="intent" value="stop" />
+            <button
+              type="submit"
+              className="min-h-11 rounded-md border border-stone-400 bg-white px-4 font-medium hover:bg-stone-100"
+            >
+              Back to my view
+            </button>
+          </Form>
+        </div>
+      ) : null}
       <nav aria-label="Campaign sections" className="-mx-4 mb-6 overflow-x-auto border-stone-300 border-b px-4">
         <ul className="flex gap-1">
           <li>

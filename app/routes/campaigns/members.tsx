@@ -55,6 +55,7 @@ export async function loader({ context }: Route.LoaderArgs) {
     invites,
     manages,
     mayLeave: mayAlso(context, "leave"),
+    mayPreview: mayAlso(context, "reveal"),
     now: Date.now(),
   };
 }
@@ -143,7 +144,7 @@ const dateTime = (ms: number) =>
   new Date(ms).toLocaleString("en", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
 
 export default function Members({ loaderData, actionData }: Route.ComponentProps) {
-  const { campaignName, me, owner, members, invites, manages, mayLeave, now } = loaderData;
+  const { campaignId, campaignName, me, owner, members, invites, manages, mayLeave, mayPreview, now } = loaderData;
   const navigation = useNavigation();
   const busy = navigation.state === "submitting" ? navigation.formData?.get("intent") : null;
   const coGms = members.filter((member) => member.role === "co-gm");
@@ -183,6 +184,14 @@ export default function Members({ loaderData, actionData }: Route.ComponentProps
                 </span>
                 <span className="rounded-full bg-stone-100 px-2 py-0.5 text-sm">{roleLabels[member.role]}</span>
               </div>
+              {mayPreview && member.role !== "co-gm" ? (
+                <Form method="post" action={`/campaigns/${campaignId}/preview`}>
+                  <input type="hidden" name="accountId" value={member.accountId} />
+                  <Button type="submit" variant="secondary">
+                    See the campaign as {member.username}
+                  </Button>
+                </Form>
+              ) : null}
               {manages ? (
                 <div className="flex flex-wrap items-end gap-2">
                   <Form method="post" className="flex items-end gap-2">

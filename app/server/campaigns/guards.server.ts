@@ -1,8 +1,15 @@
 import { createContext, type MiddlewareFunction, type RouterContextProvider } from "react-router";
 import type { FileRow } from "../files/library.server";
 import { notFound } from "../http/responses.server";
-import { getServices, requireUser } from "../request.server";
-import { type CampaignAccess, type CampaignAction, campaignAccess, can } from "./policy.server";
+import { getRequestState, getServices, requireUser } from "../request.server";
+import {
+  type CampaignAccess,
+  type CampaignAction,
+  campaignAccess,
+  can,
+  canInPreview,
+  previewAccess,
+} from "./policy.server";
 import { getCampaignFile } from "./resources.server";
 
 /** Route ids of entries and characters are integers; anything else is simply not found. */
@@ -12,7 +19,10 @@ export function parseRowId(param: string | undefined, what: string): number {
 }
 
 interface CampaignRequest {
+  /** What the request may do: the caller's own access, or while a GM previews, the player's. */
   access: CampaignAccess;
+  /** The signed-in GM's own access while they preview the campaign as a player; else null. */
+  previewedBy: CampaignAccess | null;
   /** Every action this request asked the policy about (the role-matrix test reads them). */
   decisions: CampaignAction[];
 }
@@ -26,10 +36,33 @@ const campaignRequestContext = createContext<CampaignRequest>();
  */
 export const requireCampaignMiddleware: MiddlewareFunction<Response> = async ({ request, context, params }) => {
   const user = requireUser(context, request);
-  const access = params.campaignId ? await campaignAccess(getServices(context).db, user, params.campaignId) : null;
-  if (!access || !can(access.role, "view")) notFound("campaign");
-  context.set(campaignRequestContext, { access, decisions: [] });
+  const actual = params.campaignId ? await campaignAccess(getServices(context).db, user, params.campaignId) : null;
+  if (!actual || !can(actual.role, "view")) notFound("campaign");
+  const previewed = await previewedAccess(context, actual);
+  context.set(campaignRequestContext, {
+    access: previewed ?? actual,
+    previewedBy: previewed ? actual : null,
+    decisions: [],
+  });
 };
+
+/**
+ * The access a GM who previews this campaign as a player (the session's previewAs) reads
+ * with: that player's, computed by the same policy; null when not previewing it.
+ */
+export async function previewedAccess(
+  context: Readonly<RouterContextProvider>,
+  actual: CampaignAccess,
+): Promise<CampaignAccess | null> {
+  const previewAs = getRequestState(context).session.get("previewAs");
+  if (previewAs?.campaignId !== actual.campaign.id) return null;
+  return previewAccess(getServices(context).db, actual, previewAs.accountId);
+}
+
+/** While a GM previews a campaign as a player, only reading is allowed (canInPreview). */
+function allows(state: CampaignRequest, action: CampaignAction): boolean {
+  return state.previewedBy ? canInPreview(state.access.role, action) : can(state.access.role, action);
+}
 
 /**
  * What every campaign loader and action starts with: the campaign and the caller's
@@ -39,15 +72,22 @@ export const requireCampaignMiddleware: MiddlewareFunction<Response> = async ({ 
 export function requireCampaign(context: Readonly<RouterContextProvider>, action: CampaignAction): CampaignAccess {
   const state = context.get(campaignRequestContext);
   state.decisions.push(action);
-  if (!can(state.access.role, action)) notFound("campaign");
+  if (!allows(state, action)) notFound("campaign");
   return state.access;
+}
+
+/** The GM's own access while they preview as a player, or null: for the banner and for stopping it. */
+export function previewingGm(context: Readonly<RouterContextProvider>): CampaignAccess | null {
+  const state = context.get(campaignRequestContext);
+  state.decisions.push("reveal");
+  return state.previewedBy;
 }
 
 /** Whether the caller may also do `action` (to offer or hide a button); recorded like a requirement. */
 export function mayAlso(context: Readonly<RouterContextProvider>, action: CampaignAction): boolean {
   const state = context.get(campaignRequestContext);
   state.decisions.push(action);
-  return can(state.access.role, action);
+  return allows(state, action);
 }
 
 /** The policy questions this request asked, in order (empty when it never reached a campaign). */

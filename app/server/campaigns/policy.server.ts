@@ -65,6 +65,32 @@ export function can(role: CampaignRole, action: CampaignAction): boolean {
   return allowed[role].has(action);
 }
 
+/**
+ * What a GM may do while looking at the campaign as a player (previewAs): read what that
+ * player reads, and nothing that writes or that is the player's own (their conversations).
+ */
+const previewActions = new Set<CampaignAction>(["view", "seeMembers", "readFiles"]);
+
+export function canInPreview(role: CampaignRole, action: CampaignAction): boolean {
+  return previewActions.has(action) && can(role, action);
+}
+
+/**
+ * The campaign as one of its players or viewers sees it, for a GM who asks (`actual` may
+ * reveal): the same role and reveals as theirs, through the same conditions. Null when
+ * the GM may not, or the account is no such member.
+ */
+export async function previewAccess(db: Db, actual: CampaignAccess, accountId: string): Promise<CampaignAccess | null> {
+  if (!can(actual.role, "reveal")) return null;
+  const [member] = await db
+    .select({ role: campaignMembers.role, username: users.username })
+    .from(campaignMembers)
+    .innerJoin(users, eq(users.id, campaignMembers.accountId))
+    .where(and(eq(campaignMembers.campaignId, actual.campaign.id), eq(campaignMembers.accountId, accountId)));
+  if (!member || can(member.role, "seeSecrets")) return null;
+  return { ...actual, role: member.role, account: { id: accountId, username: member.username } };
+}
+
 /** A signed-in user's standing in one campaign. */
 export interface CampaignAccess {
   campaign: Campaign;

@@ -10,6 +10,7 @@ import {
   campaignAccess,
   campaignsWhere,
   can,
+  previewAccess,
   searchAudience,
   visibleResources,
 } from "../campaigns/policy.server";
@@ -89,11 +90,15 @@ export async function resolveScope(
   db: Db,
   account: Account,
   params: Partial<Pick<SearchParams, "campaignId" | "fileKey">>,
+  /** A GM previewing a campaign as a player (their session's previewAs) searches it as that player. */
+  previewAs?: { campaignId: string; accountId: string },
 ): Promise<{ campaign: CampaignReader | null; fileKey: string | null; owner: Account; mayExplain: boolean } | null> {
   let campaign: CampaignAccess | null = null;
   if (params.campaignId) {
     campaign = await campaignAccess(db, account, params.campaignId);
     if (!campaign || !can(campaign.role, "view")) return null;
+    if (previewAs?.campaignId === campaign.campaign.id)
+      campaign = (await previewAccess(db, campaign, previewAs.accountId)) ?? campaign;
   }
   if (params.fileKey) {
     const file = campaign

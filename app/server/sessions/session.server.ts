@@ -13,6 +13,8 @@ export interface SessionData {
   remember: boolean;
   /** When the TTL was last extended (ms); extended at most every REFRESH_EVERY_MS. */
   refreshedAt: number;
+  /** A GM looking at one campaign as one of its players sees it (ADR 0026, guards.server.ts). */
+  previewAs: { campaignId: string; accountId: string };
 }
 
 /** Read once, then gone: new recovery codes on their way to the page that shows them. */
