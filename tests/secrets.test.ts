@@ -386,6 +386,7 @@ describe("secrets stay secret", () => {
     for (const user of [table.player, table.viewer]) {
       const { surfaces, found } = await everyPage(user);
       expect(found, user.username).toEqual([]);
+      console.info(`secret markers: ${markerWords.length} markers x ${surfaces} page and API answers`);
       expect(surfaces).toBeGreaterThanOrEqual(50);
     }
   });
@@ -397,6 +398,7 @@ describe("secrets stay secret", () => {
       expect(routes.surfaces).toBeGreaterThan(100);
       const service = await everyServiceSearch(pool[0] ?? table.player);
       expect(service.found).toEqual([]);
+      console.info(`secret markers: ${routes.surfaces} search answers, ${service.surfaces} search() calls`);
       expect(service.surfaces).toBeGreaterThan(250);
     }
     // Counts too: the shared entry is the only one of the campaign's entries a player's search can return.
