@@ -1,6 +1,7 @@
 import {
   createAccountViaHttp,
   createCampaignViaHttp,
+  createContextEntryViaHttp,
   expect,
   expectNoHorizontalOverflow,
   expectToast,
@@ -33,6 +34,7 @@ test("a GM invites a co-GM by link, who signs up from it on a phone without Java
   await page.goto(`/campaigns/${campaignId}/members`);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Members");
   await expect(page.getByLabel("Who can use it")).toHaveValue("1");
+  await page.getByLabel("Role").selectOption("co-gm");
   await page.getByRole("button", { name: "Make an invite link" }).click();
   const link = await page.getByLabel("Invite link").inputValue();
   expect(link).toMatch(/\/join\/[0-9a-f]{32}$/);
@@ -81,6 +83,75 @@ test("a GM invites a co-GM by link, who signs up from it on a phone without Java
     expect(dead?.status()).toBe(404);
     await expect(latecomer.getByRole("heading", { level: 1 })).toHaveText("This invite no longer works");
     await expect(latecomer.getByText(name)).toBeHidden();
+  } finally {
+    await phone.close();
+  }
+});
+
+test("a player joins on a phone without JavaScript, sees only what the GM reveals, and the assistant answers from it", async ({
+  page,
+  browser,
+  baseURL,
+  isMobile,
+}) => {
+  test.skip(isMobile, "The journey drives a desktop GM and a phone-sized player itself.");
+  const gm = uniqueUsername("gm");
+  await createAccountViaHttp(page.request, baseURL, gm, uniquePassword());
+  const campaignId = await createCampaignViaHttp(page.request, baseURL, { name: `Saltmarsh ${uniqueUsername("c")}` });
+  const entryId = await createContextEntryViaHttp(page.request, baseURL, campaignId, {
+    title: "The lighthouse keeper",
+    content:
+      "The lighthouse keeper signals the smugglers with a green lamp.\n\n```secret\nHe is the abbot's brother.\n```",
+  });
+  await page.goto(`/campaigns/${campaignId}/members`);
+  await page.getByLabel("Role").selectOption("player");
+  await page.getByRole("button", { name: "Make an invite link" }).click();
+  const link = await page.getByLabel("Invite link").inputValue();
+
+  const phone = await browser.newContext({
+    baseURL,
+    viewport: { width: 375, height: 812 },
+    isMobile: true,
+    hasTouch: true,
+    javaScriptEnabled: false,
+    extraHTTPHeaders: { "CF-Connecting-IP": randomClientIp() },
+  });
+  try {
+    const player = await phone.newPage();
+    const name = uniqueUsername("player");
+    await createAccountViaHttp(player.request, baseURL, name, uniquePassword());
+    await player.goto(link);
+    await player.getByRole("button", { name: /^Join/ }).click();
+    await expectToast(player, "Welcome! You joined as Player.");
+    await player.goto(`/campaigns/${campaignId}/context`);
+    await expect(player.getByText("Nothing has been shared with you here yet.")).toBeVisible();
+    expect((await player.goto(`/campaigns/${campaignId}/context/${entryId}`))?.status()).toBe(404);
+
+    // The GM reveals the entry to this player, at the session's table.
+    await page.goto(`/campaigns/${campaignId}/context/${entryId}`);
+    await page.getByRole("checkbox", { name: new RegExp(name) }).check();
+    await page.getByLabel("Session (optional)").fill("Session 1");
+    await page.getByRole("button", { name: "Reveal to the chosen" }).click();
+    await expectToast(page, "Revealed to one person.");
+    await expect(page.getByText(`${name} learned it just now · Session 1`)).toBeVisible();
+
+    await player.goto(`/campaigns/${campaignId}/context/${entryId}`);
+    await expect(player.getByRole("heading", { level: 1 })).toHaveText("The lighthouse keeper");
+    await expect(player.getByText("signals the smugglers with a green lamp")).toBeVisible();
+    await expect(player.getByText("abbot's brother")).toBeHidden();
+    await expectNoHorizontalOverflow(player, "a revealed entry at 375 px");
+
+    // The player asks; the answer cites the revealed entry, without its secret.
+    await player.goto(`/campaigns/${campaignId}/assistant`);
+    await player.getByRole("button", { name: /New conversation/ }).click();
+    await player.getByLabel("Ask about this campaign").fill("Who signals the smugglers?");
+    await player.getByRole("button", { name: "Ask" }).click();
+    const answer = player.getByRole("article", { name: "Answer" });
+    await expect(answer.getByRole("blockquote")).toContainText("signals the smugglers with a green lamp");
+    const source = answer.getByRole("region", { name: "Sources" }).getByRole("link");
+    await expect(source).toHaveAttribute("href", `/campaigns/${campaignId}/context/${entryId}`);
+    await expect(source).not.toContainText("GM only");
+    await expect(player.getByText("abbot's brother")).toBeHidden();
   } finally {
     await phone.close();
   }

@@ -510,6 +510,8 @@ describe("revealing to chosen players", () => {
           params: { campaignId: table.campaign.id, characterId: String(table.gmCharacterId) },
         },
       );
+      // Revealed to them, it is theirs to read: nothing in it says "GM only".
+      expect(results.filter((r) => r.source.kind !== "chunk" && r.source.gmOnly)).toEqual([]);
       return { found: leaks(JSON.stringify(results)).sort(), page: page?.status };
     };
     expect(await findIn(chosen)).toEqual({ found: [MARKERS.gmCharacter, MARKERS.gmFile].sort(), page: 200 });

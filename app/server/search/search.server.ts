@@ -243,7 +243,8 @@ export async function search(
     const columns = ["title", audience ? "content_public" : "content", "tags"];
     const match = `${ftsTokenFilter("campaign_token", campaignIds.map(campaignToken))}${audienceFilter} AND ${ftsAnyTerm(terms, columns, options.prefix)}`;
     return db.all<EntryRow>(sql`SELECT e.id, e.campaign_id AS campaignId, k.name AS campaignName, e.title,
-        ${audience ? sql`e.content_public` : sql`e.content`} AS text, e.context_type AS label, e.audience = 'gm' AS gmOnly
+        ${audience ? sql`e.content_public` : sql`e.content`} AS text, e.context_type AS label,
+        ${audience ? sql`0` : sql`e.audience = 'gm'`} AS gmOnly
       FROM campaign_context_fts JOIN campaign_context e ON e.id = campaign_context_fts.rowid
         JOIN campaigns k ON k.id = e.campaign_id
       WHERE campaign_context_fts MATCH ${match} AND k.username = ${owner.username}
@@ -256,7 +257,7 @@ export async function search(
     const match = `${ftsTokenFilter("campaign_token", campaignIds.map(campaignToken))}${audienceFilter} AND ${ftsAnyTerm(terms, columns, options.prefix)}`;
     return db.all<EntryRow>(sql`SELECT p.id, p.campaign_id AS campaignId, k.name AS campaignName,
         p.character_name AS title, ${audience ? sql`p.backstory_public` : sql`p.backstory`} AS text,
-        p.character_type AS label, p.audience = 'gm' AS gmOnly
+        p.character_type AS label, ${audience ? sql`0` : sql`p.audience = 'gm'`} AS gmOnly
       FROM campaign_characters_fts JOIN campaign_characters p ON p.id = campaign_characters_fts.rowid
         JOIN campaigns k ON k.id = p.campaign_id
       WHERE campaign_characters_fts MATCH ${match} AND k.username = ${owner.username}

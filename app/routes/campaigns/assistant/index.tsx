@@ -2,7 +2,7 @@ import { Form, Link, redirect, useNavigation } from "react-router";
 import { Button } from "~/components/ui/button";
 import { formatRelative } from "~/lib/format";
 import { createConversation, listConversations } from "~/server/assistant/conversations.server";
-import { requireCampaign } from "~/server/campaigns/guards.server";
+import { mayAlso, requireCampaign } from "~/server/campaigns/guards.server";
 import { QuotaExceeded } from "~/server/db/quota.server";
 import { httpError } from "~/server/http/responses.server";
 import { getServices } from "~/server/request.server";
@@ -16,6 +16,7 @@ export async function loader({ context }: Route.LoaderArgs) {
   const conversations = await listConversations(getServices(context).db, access);
   return {
     campaign: { id: campaign.id, name: campaign.name },
+    seesSecrets: mayAlso(context, "seeSecrets"),
     conversations: conversations.map(({ id, title, updatedAt }) => ({ id, title, updatedAt })),
     now: Date.now(),
   };
@@ -32,15 +33,18 @@ export async function action({ context }: Route.ActionArgs) {
 }
 
 export default function AssistantIndex({ loaderData }: Route.ComponentProps) {
-  const { campaign, conversations, now } = loaderData;
+  const { campaign, seesSecrets, conversations, now } = loaderData;
   const navigation = useNavigation();
   return (
     <div className="max-w-3xl space-y-6">
       <header className="space-y-2">
         <h1 className="font-serif text-3xl font-semibold">Assistant</h1>
         <p className="text-stone-700">
-          Ask about {campaign.name}: answers come from the files attached to it, its lore and its characters (GM-only
-          entries included), each claim cited.
+          Ask about {campaign.name}: answers come from{" "}
+          {seesSecrets
+            ? "the files attached to it, its lore and its characters (GM-only entries included)"
+            : "what you have been shown of it: shared files, lore and characters"}
+          , each claim cited.
         </p>
         <Form method="post">
           <Button type="submit" pending={navigation.state === "submitting"}>
