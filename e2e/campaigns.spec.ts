@@ -130,6 +130,7 @@ test("mobile-first journey: a campaign with lore, an NPC and a house rule; edits
       .getByLabel("Content")
       .fill("## Flooded nave\n\nWhat the party finds:\n\n- A cracked bell\n- Eel-priests at prayer");
     await page.getByLabel("Tags").fill("ruins, act 1");
+    await page.getByLabel("Who can see this").selectOption({ label: "Everyone in the campaign" });
     await page.getByRole("button", { name: "Add entry" }).click();
 
     await expect(page).toHaveURL(ENTRY_URL);
@@ -137,7 +138,7 @@ test("mobile-first journey: a campaign with lore, an NPC and a house rule; edits
     await expectToast(page, "Entry “Drowned Abbey” added.");
     const article = page.getByRole("article");
     await expect(article.getByRole("heading", { level: 1 })).toHaveText("Drowned Abbey");
-    await expect(article).toContainText(/Location · updated/);
+    await expect(article).toContainText(/Location · Everyone in the campaign · updated/);
     await expect(article.getByRole("heading", { level: 2 })).toHaveText("Flooded nave");
     await expect(article.getByRole("list").filter({ hasText: "A cracked bell" }).getByRole("listitem")).toHaveText([
       "A cracked bell",
@@ -197,12 +198,12 @@ test("mobile-first journey: a campaign with lore, an NPC and a house rule; edits
     await page.getByLabel("Type").selectOption({ label: "House rule" });
     await page.getByLabel("Title").fill("Flanking");
     await page.getByLabel("Content").fill("Flanking grants advantage.");
-    await page.getByLabel("GM only").check();
+    await expect(page.getByLabel("Who can see this"), "new entries are for the GMs until shared").toHaveValue("gm");
     await page.getByRole("button", { name: "Add entry" }).click();
 
     await expect(page).toHaveURL(ENTRY_URL);
     await expectToast(page, "Entry “Flanking” added.");
-    await expect(page.getByRole("article")).toContainText(/House rule · GM only · updated/);
+    await expect(page.getByRole("article")).toContainText(/House rule · GMs only · updated/);
   });
 
   await test.step("the overview groups the entries by type and lists the character", async () => {
@@ -211,7 +212,7 @@ test("mobile-first journey: a campaign with lore, an NPC and a house rule; edits
     const lore = page.getByRole("region", { name: /^Lore & context\s*\(2\)$/ });
     await expect(lore.getByRole("heading", { level: 3 })).toHaveText(["Location (1)", "House rule (1)"]);
     await expect(lore.getByRole("link", { name: "Drowned Abbey" })).toBeVisible();
-    await expect(lore.getByRole("link", { name: /^Flanking\s*GM only$/ })).toBeVisible();
+    await expect(lore.getByRole("link", { name: /^Flanking\s*GMs only$/ })).toBeVisible();
     const characters = page.getByRole("region", { name: /^Characters\s*\(1\)$/ });
     await expect(characters.getByRole("link", { name: /^Sister Maren\s*NPC$/ })).toBeVisible();
     const recent = page.getByRole("region", { name: "Recent changes" }).getByRole("link");
@@ -266,11 +267,11 @@ test("mobile-first journey: a campaign with lore, an NPC and a house rule; edits
     await page.getByLabel("PC or NPC").selectOption({ label: "NPCs" });
     await page.getByRole("button", { name: "Filter" }).click();
     await expect(page.getByRole("list", { name: "Characters" }).getByRole("link")).toContainText(
-      /Abbess Maren\s*NPC\s*Human · Cleric · level 8/,
+      /Abbess Maren\s*NPC · GMs only\s*Human · Cleric · level 8/,
     );
   });
 
-  await test.step("filter the entries by tag and by type, then edit the house rule (it stays GM only)", async () => {
+  await test.step("filter the entries by tag and by type, then edit the house rule (it stays for the GMs)", async () => {
     await openCampaignTab(page, "Lore & context");
     const entries = page.getByRole("list", { name: "Entries" }).getByRole("link");
     await expect(entries).toHaveCount(2);
@@ -284,18 +285,18 @@ test("mobile-first journey: a campaign with lore, an NPC and a house rule; edits
     await page.getByRole("button", { name: "Filter" }).click();
     await expect(page).toHaveURL(/\/context\?type=house_rule&tag=$/);
     await expect(entries).toHaveCount(1);
-    await expect(entries).toContainText(/Flanking\s*House rule\s*GM only/);
+    await expect(entries).toContainText(/Flanking\s*House rule\s*GMs only/);
 
     await entries.click();
     await page.getByRole("link", { name: "Edit entry" }).click();
-    await expect(page.getByLabel("GM only")).toBeChecked();
+    await expect(page.getByLabel("Who can see this")).toHaveValue("gm");
     await page.getByLabel("Content").fill("Flanking grants **+2** to hit, not advantage.");
     await page.getByRole("button", { name: "Save entry" }).click();
     await expect(page).toHaveURL(ENTRY_URL);
     const article = page.getByRole("article");
     await expect(article).toContainText("Flanking grants +2 to hit, not advantage.");
     await expect(article.locator("strong")).toHaveText("+2");
-    await expect(article).toContainText(/House rule · GM only/);
+    await expect(article).toContainText(/House rule · GMs only/);
   });
 
   await test.step("a save from another tab meanwhile: conflict, then keep mine", async () => {

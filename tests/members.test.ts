@@ -24,6 +24,7 @@ import {
 } from "~/server/campaigns/members.server";
 import { type CampaignAccess, campaignAccess } from "~/server/campaigns/policy.server";
 import { attachFile, listCampaignResources } from "~/server/campaigns/resources.server";
+import { reveal } from "~/server/campaigns/reveals.server";
 import { QuotaExceeded } from "~/server/db/quota.server";
 import { type Campaign, campaignInvites, campaignMembers, type User } from "~/server/db/schema";
 import { getFile } from "~/server/files/files.server";
@@ -209,6 +210,11 @@ describe("members", () => {
       stats: [],
       sheetFileKey: row.fileKey,
     });
+    const player = await newUser("player");
+    await db
+      .insert(campaignMembers)
+      .values({ campaignId: campaign.id, accountId: player.id, role: "player", addedBy: owner.id });
+    expect(await reveal(db, access, { kind: "file", id: row.fileKey }, [player.id], null)).toBe(1);
 
     expect(await transferOwnership(db, access, coGm.id)).toBe(true);
     const handedOver = await accessOf(coGm, campaign);
@@ -217,10 +223,23 @@ describe("members", () => {
     if (!handedOver) throw new Error("no access");
     const { owner: newOwner, members } = await listMembers(db, handedOver.campaign);
     expect(newOwner?.username).toBe(coGm.username);
-    expect(members.map((m) => [m.username, m.role])).toEqual([[owner.username, "co-gm"]]);
+    expect(members.map((m) => [m.username, m.role]).sort()).toEqual(
+      [
+        [owner.username, "co-gm"],
+        [player.username, "player"],
+      ].sort(),
+    );
     expect(await listCampaignResources(db, handedOver)).toEqual([]);
     expect((await getCharacter(db, handedOver, character.id))?.sheetFileKey).toBeNull();
     expect(await getFile(db, owner.username, row.fileKey)).toBeDefined();
+    // Handed back and the file attached again (for the GMs): what the player was shown before does not come back.
+    const asNewOwner = await ownerAccess(coGm, handedOver.campaign);
+    expect(await transferOwnership(db, asNewOwner, owner.id)).toBe(true);
+    const back = await ownerAccess(owner, handedOver.campaign);
+    await attachFile(db, back.campaign, row, { description: "", tags: [] });
+    const asPlayer = await accessOf(player, campaign);
+    if (!asPlayer) throw new Error("the player left");
+    expect(await listCampaignResources(db, asPlayer)).toEqual([]);
   });
 
   it("refuse to hand over to anyone but a co-GM, or to someone with no room for another campaign", async () => {

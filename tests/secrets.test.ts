@@ -1,4 +1,5 @@
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
+import { eq, sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { MemberRole } from "~/lib/members";
 import { parseSearchParams, searchTypes } from "~/lib/search";
@@ -11,9 +12,10 @@ import { createInvite, joinWithInvite } from "~/server/campaigns/members.server"
 import { type CampaignAccess, campaignAccess } from "~/server/campaigns/policy.server";
 import { attachFile } from "~/server/campaigns/resources.server";
 import { hideFrom, knowledgeLedger, reveal } from "~/server/campaigns/reveals.server";
-import { withoutSecrets } from "~/server/campaigns/secrets.server";
-import { type Campaign, campaignMembers, type User } from "~/server/db/schema";
+import { hasSecrets, renderWithSecrets, withoutSecrets } from "~/server/campaigns/secrets.server";
+import { type Campaign, campaignContext, campaignMembers, type User } from "~/server/db/schema";
 import { getFile } from "~/server/files/files.server";
+import { renderMarkdown } from "~/server/markdown.server";
 import { resolveScope, search } from "~/server/search/search.server";
 import { db, newUser, ownerAccess, services, sessionCookieFor } from "./helpers";
 import { drain, storeFile, withQueue } from "./ingest-helpers";
@@ -635,37 +637,64 @@ describe("a GM looking at the campaign as a player", () => {
 });
 
 describe("secret blocks", () => {
-  it("are cut from the public text, fences and all, and only fences the renderer knows count", () => {
-    const text = [
-      "Open.",
-      "```secret",
-      "Hidden one.",
-      "```",
-      "> ```secret",
-      "> quoted code is not a secret block",
-      "> ```",
-      "```js",
-      "```secret",
-      "```",
-      "~~~~ Secret extra",
-      "Hidden two, closed only by four tildes.",
-      "~~~",
-      "~~~~",
-      "After.",
-      "```secret",
-      "unclosed runs to the end",
-    ].join("\n");
-    expect(withoutSecrets(text)).toBe(
-      [
-        "Open.",
-        "> ```secret",
-        "> quoted code is not a secret block",
-        "> ```",
-        "```js",
-        "```secret",
-        "```",
-        "After.",
-      ].join("\n"),
-    );
+  it("are what the renderer's parser calls a secret code block, at any depth, and nothing of them is public", () => {
+    const secret = "zzhidden";
+    const shapes = {
+      topLevel: `Open.\n\n\`\`\`secret\n${secret}\n\`\`\`\n\nAfter.`,
+      tildes: `Open.\n\n~~~~ Secret extra\n${secret}\n~~~\n~~~~\n\nAfter.`,
+      spaced: `Open.\n\n\`\`\` secret\n${secret}\n\`\`\`\n`,
+      quoted: `> \`\`\`secret\n> ${secret}\n> \`\`\`\n\nAfter.`,
+      inList: `1. Roll:\n   \`\`\`secret\n   ${secret}\n   \`\`\`\n2. Next`,
+      // A list item's code fence never closed: the parser closes it where the item ends.
+      afterUnclosedListFence: `1. Roll:\n   \`\`\`\n   d20 + dex\n\nThe duke waits.\n\n\`\`\`secret\n${secret}\n\`\`\``,
+      afterHtml: `<div>\n\`\`\`\n</div>\n\n\`\`\`secret\n${secret}\n\`\`\``,
+      byteOrderMark: `\uFEFF\`\`\`secret\n${secret}\n\`\`\`\nPublic.`,
+      crlf: `Open.\r\n\r\n\`\`\`secret\r\n${secret}\r\n\`\`\`\r\nAfter.`,
+      unclosed: `Open.\n\n\`\`\`secret\n${secret}\nand the rest`,
+    };
+    for (const [shape, text] of Object.entries(shapes)) {
+      expect(hasSecrets(text), shape).toBe(true);
+      expect(withoutSecrets(text), shape).not.toContain(secret);
+      expect(renderMarkdown(withoutSecrets(text)), shape).not.toContain(secret);
+      expect(renderWithSecrets(text), shape).toContain(secret);
+      expect(renderWithSecrets(text), shape).toContain("hidden from players");
+    }
+    // A fence that only mentions `secret` inside another code block is that block's text.
+    const notSecret = "```js\n```secret\n```\nPublic.";
+    expect(hasSecrets(notSecret)).toBe(false);
+    expect(withoutSecrets(notSecret)).toBe(notSecret);
+  });
+
+  it("rows whose public text 0009 copied from a fence the scanner of then missed are emptied by 0011", async () => {
+    const entry = await createContextEntry(db, table.campaign, {
+      contextType: "lore",
+      title: "Old row",
+      tags: [],
+      content: "Public part.\n\n``` secret\nThe abbot is the killer.\n```",
+      audience: "campaign",
+    });
+    // As 0009 left such a row: its public text a copy of the full text.
+    await db.update(campaignContext).set({ contentPublic: sql`content` }).where(eq(campaignContext.id, entry.id));
+    const migration = env.TEST_MIGRATIONS.find((m) => m.name.startsWith("0011_"));
+    if (!migration) throw new Error("no migration 0011");
+    for (const query of migration.queries) await env.DB.prepare(query).run();
+    const [row] = await db.select().from(campaignContext).where(eq(campaignContext.id, entry.id));
+    expect(row?.contentPublic).toBe("");
+    // A later save computes it again, without the secret.
+    await updateContextEntry(db, table.campaign, entry.id, 1, {
+      contextType: "lore",
+      title: "Old row",
+      tags: [],
+      content: row?.content ?? "",
+      audience: "campaign",
+    });
+    const [saved] = await db.select().from(campaignContext).where(eq(campaignContext.id, entry.id));
+    expect(saved?.contentPublic).toBe("Public part.\n\n");
+  });
+
+  it("past the parser's budget, hide everything from the first secret fence on", () => {
+    const heavy = `${"[".repeat(3_000)}\n\n\`\`\`secret\nzzhidden\n\`\`\`\n\nPublic tail.`;
+    expect(withoutSecrets(heavy)).not.toContain("zzhidden");
+    expect(withoutSecrets(heavy)).not.toContain("Public tail");
   });
 });

@@ -21,7 +21,10 @@ export function RevealPanel({ data, what, now }: { data: RevealPanelData; what: 
   const knownBy = new Set(data.known.map((row) => row.accountId).filter(Boolean));
   const unaware = data.members.filter((member) => !knownBy.has(member.accountId));
   return (
-    <section aria-labelledby="reveal-heading" className="space-y-3 rounded-lg border border-violet-300 bg-white p-4">
+    <section
+      aria-labelledby="reveal-heading"
+      className="mt-4 max-w-3xl space-y-3 rounded-lg border border-violet-300 bg-white p-4"
+    >
       <h2 id="reveal-heading" className="font-serif text-xl font-semibold">
         Who knows about this
       </h2>

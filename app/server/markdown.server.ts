@@ -69,6 +69,34 @@ function rehypeLinks() {
 
 const markdownParser = unified().use(remarkParse).use(remarkGfm).freeze();
 
+/** A code block fenced as `secret` (ADR 0026), as the parser that renders the text sees it. */
+const isSecretBlock = (node: MdastNode) => node.type === "code" && node.lang?.trim().toLowerCase() === "secret";
+
+/**
+ * Runs before remark-rehype in the GMs' view: a secret block that is not at the top level
+ * (inside a list or a quote) becomes a quote that says it is hidden from players, with its
+ * content rendered (secrets.server.ts boxes the top-level ones itself).
+ */
+function remarkLabelSecrets() {
+  const label = (secret: MdastNode): MdastNode => ({
+    type: "blockquote",
+    children: [
+      { type: "paragraph", children: [{ type: "strong", children: [{ type: "text", value: SECRET_LABEL }] }] },
+      ...((markdownParser.parse(secret.value ?? "") as MdastNode).children ?? []),
+    ],
+  });
+  const visit = (node: MdastNode) => {
+    node.children = node.children?.map((child) => {
+      if (isSecretBlock(child)) return label(child);
+      visit(child);
+      return child;
+    });
+  };
+  return visit;
+}
+
+export const SECRET_LABEL = "Secret · hidden from players";
+
 const htmlProcessor = unified()
   .use(remarkParse)
   .use(remarkGfm)
@@ -80,6 +108,71 @@ const htmlProcessor = unified()
   .use(rehypeLinks)
   .use(rehypeStringify)
   .freeze();
+
+const labellingProcessor = unified()
+  .use(remarkParse)
+  .use(remarkGfm)
+  .use(remarkLabelSecrets)
+  .use(remarkRehype, { clobberPrefix: "" })
+  .use(rehypeSanitize, schema)
+  .use(rehypeLinks)
+  .use(rehypeStringify)
+  .freeze();
+
+/** A secret block's place in the (normalized) source: [start, end) offsets, and whether it is at the top level. */
+export interface SecretBlock {
+  start: number;
+  end: number;
+  topLevel: boolean;
+  /** Its content, without the fences. */
+  value: string;
+}
+
+/** A fence line that names `secret`: what fails closed past the parser's budget. */
+const SECRET_FENCE_LIKE = /^[ \t>*+\-\d.)]*(?:`{3,}|~{3,})[ \t]*secret/im;
+
+/**
+ * The secret blocks of campaign Markdown, found by the same parser that renders it, at any
+ * depth, in the source as the renderer reads it (line endings normalized, a byte-order
+ * mark dropped). Past the parser's budget nothing is parsed, so from the first line there
+ * that looks like a secret fence (or from a secret block that runs into it) everything is
+ * taken as secret: fail closed.
+ */
+export function findSecretBlocks(markdown: string): { source: string; blocks: SecretBlock[] } {
+  const source = normalizeLineEndings(cut(markdown, MARKDOWN_MAX_LENGTH)).replace(/^\uFEFF/, "");
+  const budgetEnd = markdownBudgetEnd(source);
+  let tree: MdastNode;
+  try {
+    tree = markdownParser.parse(source.slice(0, budgetEnd)) as MdastNode;
+  } catch {
+    return { source, blocks: [{ start: 0, end: source.length, topLevel: true, value: source }] };
+  }
+  const blocks: SecretBlock[] = [];
+  const visit = (node: MdastNode, topLevel: boolean) => {
+    for (const child of node.children ?? []) {
+      const start = child.position?.start.offset;
+      const end = child.position?.end.offset;
+      if (isSecretBlock(child) && start !== undefined && end !== undefined) {
+        blocks.push({ start, end, topLevel, value: child.value ?? "" });
+      } else visit(child, false);
+    }
+  };
+  visit(tree, true);
+  if (budgetEnd < source.length) {
+    const after = SECRET_FENCE_LIKE.exec(source.slice(budgetEnd));
+    const runsOn = blocks.find((block) => block.end >= budgetEnd);
+    const from = Math.min(
+      runsOn?.start ?? Number.POSITIVE_INFINITY,
+      after ? budgetEnd + after.index : Number.POSITIVE_INFINITY,
+    );
+    if (Number.isFinite(from)) {
+      const kept = blocks.filter((block) => block.end <= from);
+      kept.push({ start: from, end: source.length, topLevel: true, value: source.slice(from) });
+      return { source, blocks: kept };
+    }
+  }
+  return { source, blocks };
+}
 
 /** Cuts `text` to at most `max` UTF-16 units, without splitting a surrogate pair. */
 function cut(text: string, max: number): string {
@@ -188,13 +281,14 @@ const UNFORMATTED_NOTE = "<p><em>The rest of this entry is too complex to format
  * `MARKDOWN_MAX_LENGTH` is cut, with a note; a document that would cost the parser too
  * much is formatted up to that point, and the rest is shown as escaped plain text.
  */
-export function renderMarkdown(markdown: string): string {
+export function renderMarkdown(markdown: string, { labelSecrets = false } = {}): string {
   const source = normalizeLineEndings(cut(markdown, MARKDOWN_MAX_LENGTH));
   const budgetEnd = markdownBudgetEnd(source);
   let html: string;
   let rest = source.slice(budgetEnd);
   try {
-    html = String(htmlProcessor.processSync(source.slice(0, budgetEnd)));
+    const processor = labelSecrets ? labellingProcessor : htmlProcessor;
+    html = String(processor.processSync(source.slice(0, budgetEnd)));
   } catch {
     // Such as a stack overflow on a shape the budget does not foresee: show it all unformatted.
     html = "";
@@ -241,6 +335,8 @@ interface MdastNode {
   type: string;
   value?: string;
   alt?: string | null;
+  lang?: string | null;
+  position?: { start: { offset?: number }; end: { offset?: number } };
   children?: MdastNode[];
 }
 

@@ -9,6 +9,7 @@ import {
   campaignInvites,
   campaignMembers,
   campaignResources,
+  campaignReveals,
   campaigns,
   users,
 } from "../db/schema";
@@ -315,6 +316,17 @@ export async function transferOwnership(
           eq(campaignResources.campaignId, campaign.id),
           handedOver,
           sql`${campaignResources.fileKey} IN ${oldOwnersFiles}`,
+        ),
+      ),
+    // Whom those files were revealed to goes with the links (attached again, a file starts for the GMs only).
+    db
+      .delete(campaignReveals)
+      .where(
+        and(
+          eq(campaignReveals.campaignId, campaign.id),
+          eq(campaignReveals.subjectKind, "file"),
+          handedOver,
+          sql`${campaignReveals.subjectId} IN ${oldOwnersFiles}`,
         ),
       ),
     db

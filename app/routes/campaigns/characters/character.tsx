@@ -78,51 +78,53 @@ export default function CharacterPage({ loaderData }: Route.ComponentProps) {
     ["Alignment", details.alignment],
   ].filter((fact): fact is [string, string] => Boolean(fact[1]));
   return (
-    <article className="max-w-3xl space-y-4">
-      <p>
-        <Link to={base} className="text-ember-700 underline">
-          ← Characters
-        </Link>
-      </p>
-      <header className="flex flex-wrap items-start justify-between gap-3">
-        <div>
-          <h1 className="font-serif text-3xl font-semibold">{character.characterName}</h1>
-          <p className="text-stone-700">
-            {characterTypeLabels[character.characterType]} · {characterStatusLabels[character.status]}
-            {audience ? ` · ${audienceLabels[audience]}` : ""}
-          </p>
-        </div>
-        {mayEdit ? (
-          <Link to={`${base}/${character.id}/edit`} className={linkButtonClass.secondary}>
-            Edit character
-          </Link>
-        ) : null}
-      </header>
-      {facts.length || details.stats.length ? (
-        <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 rounded-lg border border-stone-300 bg-white p-4">
-          {[...facts, ...details.stats.map((s) => [s.key, s.value] as [string, string])].map(([label, value]) => (
-            <div key={`${label}:${value}`} className="contents">
-              <dt className="font-medium">{label}</dt>
-              <dd className="break-words">{value}</dd>
-            </div>
-          ))}
-        </dl>
-      ) : null}
-      {character.sheet ? (
+    <>
+      <article className="max-w-3xl space-y-4">
         <p>
-          Character sheet:{" "}
-          <a href={character.sheet.href} target="_blank" rel="noopener" className="text-ember-700 underline">
-            {character.sheet.fileName}
-          </a>
+          <Link to={base} className="text-ember-700 underline">
+            ← Characters
+          </Link>
         </p>
-      ) : null}
-      <section aria-labelledby="backstory-heading" className="rounded-lg border border-stone-300 bg-white p-4">
-        <h2 id="backstory-heading" className="mb-2 font-serif text-xl font-semibold">
-          Backstory
-        </h2>
-        <MarkdownView html={character.backstoryHtml} empty="No backstory yet." />
-      </section>
+        <header className="flex flex-wrap items-start justify-between gap-3">
+          <div>
+            <h1 className="font-serif text-3xl font-semibold">{character.characterName}</h1>
+            <p className="text-stone-700">
+              {characterTypeLabels[character.characterType]} · {characterStatusLabels[character.status]}
+              {audience ? ` · ${audienceLabels[audience]}` : ""}
+            </p>
+          </div>
+          {mayEdit ? (
+            <Link to={`${base}/${character.id}/edit`} className={linkButtonClass.secondary}>
+              Edit character
+            </Link>
+          ) : null}
+        </header>
+        {facts.length || details.stats.length ? (
+          <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 rounded-lg border border-stone-300 bg-white p-4">
+            {[...facts, ...details.stats.map((s) => [s.key, s.value] as [string, string])].map(([label, value]) => (
+              <div key={`${label}:${value}`} className="contents">
+                <dt className="font-medium">{label}</dt>
+                <dd className="break-words">{value}</dd>
+              </div>
+            ))}
+          </dl>
+        ) : null}
+        {character.sheet ? (
+          <p>
+            Character sheet:{" "}
+            <a href={character.sheet.href} target="_blank" rel="noopener" className="text-ember-700 underline">
+              {character.sheet.fileName}
+            </a>
+          </p>
+        ) : null}
+        <section aria-labelledby="backstory-heading" className="rounded-lg border border-stone-300 bg-white p-4">
+          <h2 id="backstory-heading" className="mb-2 font-serif text-xl font-semibold">
+            Backstory
+          </h2>
+          <MarkdownView html={character.backstoryHtml} empty="No backstory yet." />
+        </section>
+      </article>
       {reveals ? <RevealPanel data={reveals} what="character" now={now} /> : null}
-    </article>
+    </>
   );
 }

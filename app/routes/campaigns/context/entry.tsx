@@ -56,44 +56,46 @@ export default function ContextEntryPage({ loaderData }: Route.ComponentProps) {
   const { campaignId, mayEdit, audience, reveals, entry, now } = loaderData;
   const base = `/campaigns/${campaignId}/context`;
   return (
-    <article className="max-w-3xl space-y-4">
-      <p>
-        <Link to={`${base}?type=${entry.contextType}`} className="text-ember-700 underline">
-          ← {contextTypeLabels[entry.contextType]} entries
-        </Link>
-      </p>
-      <header className="flex flex-wrap items-start justify-between gap-3">
-        <div>
-          <h1 className="font-serif text-3xl font-semibold">{entry.title}</h1>
-          <p className="text-sm text-stone-700">
-            {contextTypeLabels[entry.contextType]}
-            {audience ? ` · ${audienceLabels[audience]}` : ""} · updated {formatRelative(entry.updatedAt, now)}
-          </p>
-        </div>
-        {mayEdit ? (
-          <Link to={`${base}/${entry.id}/edit`} className={linkButtonClass.secondary}>
-            Edit entry
+    <>
+      <article className="max-w-3xl space-y-4">
+        <p>
+          <Link to={`${base}?type=${entry.contextType}`} className="text-ember-700 underline">
+            ← {contextTypeLabels[entry.contextType]} entries
           </Link>
+        </p>
+        <header className="flex flex-wrap items-start justify-between gap-3">
+          <div>
+            <h1 className="font-serif text-3xl font-semibold">{entry.title}</h1>
+            <p className="text-sm text-stone-700">
+              {contextTypeLabels[entry.contextType]}
+              {audience ? ` · ${audienceLabels[audience]}` : ""} · updated {formatRelative(entry.updatedAt, now)}
+            </p>
+          </div>
+          {mayEdit ? (
+            <Link to={`${base}/${entry.id}/edit`} className={linkButtonClass.secondary}>
+              Edit entry
+            </Link>
+          ) : null}
+        </header>
+        {entry.tags.length ? (
+          <ul className="flex flex-wrap gap-2" aria-label="Tags">
+            {entry.tags.map((tag) => (
+              <li key={tag}>
+                <Link
+                  to={`${base}?tag=${encodeURIComponent(tag)}`}
+                  className="inline-flex min-h-11 items-center rounded-full bg-stone-200 px-3 text-sm hover:bg-stone-300"
+                >
+                  {tag}
+                </Link>
+              </li>
+            ))}
+          </ul>
         ) : null}
-      </header>
-      {entry.tags.length ? (
-        <ul className="flex flex-wrap gap-2" aria-label="Tags">
-          {entry.tags.map((tag) => (
-            <li key={tag}>
-              <Link
-                to={`${base}?tag=${encodeURIComponent(tag)}`}
-                className="inline-flex min-h-11 items-center rounded-full bg-stone-200 px-3 text-sm hover:bg-stone-300"
-              >
-                {tag}
-              </Link>
-            </li>
-          ))}
-        </ul>
-      ) : null}
-      <div className="rounded-lg border border-stone-300 bg-white p-4">
-        <MarkdownView html={entry.html} />
-      </div>
+        <div className="rounded-lg border border-stone-300 bg-white p-4">
+          <MarkdownView html={entry.html} />
+        </div>
+      </article>
       {reveals ? <RevealPanel data={reveals} what="entry" now={now} /> : null}
-    </article>
+    </>
   );
 }

@@ -79,7 +79,7 @@ export default function ContextEntries({ loaderData }: Route.ComponentProps) {
                   <span className="font-semibold text-lg">{entry.title}</span>
                   <span className="text-sm text-stone-700">{contextTypeLabels[entry.contextType]}</span>
                   {entry.audience === "gm" ? (
-                    <span className="rounded bg-stone-800 px-1.5 py-0.5 text-white text-xs">GM only</span>
+                    <span className="rounded bg-stone-800 px-1.5 py-0.5 text-white text-xs">GMs only</span>
                   ) : null}
                 </span>
                 {entry.excerpt ? <span className="mt-1 block text-stone-700">{entry.excerpt}</span> : null}
