@@ -12,10 +12,11 @@ import { createInvite, joinWithInvite } from "~/server/campaigns/members.server"
 import { type CampaignAccess, campaignAccess } from "~/server/campaigns/policy.server";
 import { attachFile } from "~/server/campaigns/resources.server";
 import { hideFrom, knowledgeLedger, reveal } from "~/server/campaigns/reveals.server";
-import { hasSecrets, renderWithSecrets, withoutSecrets } from "~/server/campaigns/secrets.server";
+import { renderWithSecrets, withoutSecrets } from "~/server/campaigns/secrets.server";
 import { type Campaign, campaignContext, campaignMembers, type User } from "~/server/db/schema";
 import { getFile } from "~/server/files/files.server";
-import { renderMarkdown } from "~/server/markdown.server";
+import { findSecretBlocks, renderMarkdown } from "~/server/markdown.server";
+
 import { resolveScope, search } from "~/server/search/search.server";
 import { db, newUser, ownerAccess, services, sessionCookieFor } from "./helpers";
 import { drain, storeFile, withQueue } from "./ingest-helpers";
@@ -29,6 +30,11 @@ import { allRoutes, callRoute, routeAt } from "./route-walk";
  * contain any marker. The GMs find every marker through the same surfaces (so an absence
  * means something), and sharing an entry makes exactly that entry appear.
  */
+
+const hasSecrets = (text: string) => findSecretBlocks(text).blocks.length > 0;
+
+/** The walks below make hundreds of requests: on a busy 2-core machine they need more than the default 30 s. */
+const WALK_TIMEOUT = 180_000;
 
 const MARKERS = {
   gmEntry: "quillmarkgmentry",
@@ -361,60 +367,72 @@ const echoingModel: ChatModel = {
 };
 
 describe("secrets stay secret", () => {
-  it("the GMs find every marker, so the players' silence below is the policy's", async () => {
-    const searches = await everySearch(table.pools.coGms);
-    const pages = await everyPage(table.coGm);
-    const seen = new Set([...searches.found, ...pages.found].map((line) => line.split(": ").at(-1)));
-    // The other player's conversation is theirs alone, even for the GMs; the owner's other files are not the campaign's.
-    expect([...seen].sort()).toEqual(
-      markerWords.filter((m) => m !== MARKERS.otherPlayersChat && m !== MARKERS.libraryFile).sort(),
-    );
-    // The owner finds that file in their own library.
-    const own = await everyServiceSearch(table.owner);
-    expect(own.found.filter((line) => line.endsWith(MARKERS.libraryFile))).toEqual([]);
-    const library = await callRoute(
-      routeAt("/api/search"),
-      "loader",
-      `http://localhost/api/search?q=${MARKERS.libraryFile}`,
-      {
-        cookie: await sessionCookieFor(table.owner),
-        params: {},
-      },
-    );
-    expect(leaks(await bodyOf(library))).toEqual([MARKERS.libraryFile]);
-  });
+  it(
+    "the GMs find every marker, so the players' silence below is the policy's",
+    async () => {
+      const searches = await everySearch(table.pools.coGms);
+      const pages = await everyPage(table.coGm);
+      const seen = new Set([...searches.found, ...pages.found].map((line) => line.split(": ").at(-1)));
+      // The other player's conversation is theirs alone, even for the GMs; the owner's other files are not the campaign's.
+      expect([...seen].sort()).toEqual(
+        markerWords.filter((m) => m !== MARKERS.otherPlayersChat && m !== MARKERS.libraryFile).sort(),
+      );
+      // The owner finds that file in their own library.
+      const own = await everyServiceSearch(table.owner);
+      expect(own.found.filter((line) => line.endsWith(MARKERS.libraryFile))).toEqual([]);
+      const library = await callRoute(
+        routeAt("/api/search"),
+        "loader",
+        `http://localhost/api/search?q=${MARKERS.libraryFile}`,
+        {
+          cookie: await sessionCookieFor(table.owner),
+          params: {},
+        },
+      );
+      expect(leaks(await bodyOf(library))).toEqual([MARKERS.libraryFile]);
+    },
+    WALK_TIMEOUT,
+  );
 
-  it("no page or API route answers a player or a viewer anything hidden", async () => {
-    for (const user of [table.player, table.viewer]) {
-      const { surfaces, found } = await everyPage(user);
-      expect(found, user.username).toEqual([]);
-      console.info(`secret markers: ${markerWords.length} markers x ${surfaces} page and API answers`);
-      expect(surfaces).toBeGreaterThanOrEqual(50);
-    }
-  });
+  it(
+    "no page or API route answers a player or a viewer anything hidden",
+    async () => {
+      for (const user of [table.player, table.viewer]) {
+        const { surfaces, found } = await everyPage(user);
+        expect(found, user.username).toEqual([]);
+        console.info(`secret markers: ${markerWords.length} markers x ${surfaces} page and API answers`);
+        expect(surfaces).toBeGreaterThanOrEqual(50);
+      }
+    },
+    WALK_TIMEOUT,
+  );
 
-  it("no search of a player or a viewer matches, counts or echoes anything hidden, with any filter", async () => {
-    for (const pool of [table.pools.players, table.pools.viewers]) {
-      const routes = await everySearch(pool);
-      expect(routes.found).toEqual([]);
-      expect(routes.surfaces).toBeGreaterThan(100);
-      const service = await everyServiceSearch(pool[0] ?? table.player);
-      expect(service.found).toEqual([]);
-      console.info(`secret markers: ${routes.surfaces} search answers, ${service.surfaces} search() calls`);
-      expect(service.surfaces).toBeGreaterThan(250);
-    }
-    // Counts too: the shared entry is the only one of the campaign's entries a player's search can return.
-    const cookie = await sessionCookieFor(table.player);
-    const response = await callRoute(
-      routeAt("/api/search"),
-      "loader",
-      `http://localhost/api/search?q=harbour+abbot+well+seal&campaignId=${table.campaign.id}&type=context`,
-      { cookie, params: {} },
-    );
-    if (response?.status !== 200) throw new Error(`search answered ${response?.status}`);
-    const { results } = (await response.json()) as { results: { id: string }[] };
-    expect(results.map((r) => r.id)).toEqual([`context:${table.sharedEntryId}`]);
-  });
+  it(
+    "no search of a player or a viewer matches, counts or echoes anything hidden, with any filter",
+    async () => {
+      for (const pool of [table.pools.players, table.pools.viewers]) {
+        const routes = await everySearch(pool);
+        expect(routes.found).toEqual([]);
+        expect(routes.surfaces).toBeGreaterThan(100);
+        const service = await everyServiceSearch(pool[0] ?? table.player);
+        expect(service.found).toEqual([]);
+        console.info(`secret markers: ${routes.surfaces} search answers, ${service.surfaces} search() calls`);
+        expect(service.surfaces).toBeGreaterThan(250);
+      }
+      // Counts too: the shared entry is the only one of the campaign's entries a player's search can return.
+      const cookie = await sessionCookieFor(table.player);
+      const response = await callRoute(
+        routeAt("/api/search"),
+        "loader",
+        `http://localhost/api/search?q=harbour+abbot+well+seal&campaignId=${table.campaign.id}&type=context`,
+        { cookie, params: {} },
+      );
+      if (response?.status !== 200) throw new Error(`search answered ${response?.status}`);
+      const { results } = (await response.json()) as { results: { id: string }[] };
+      expect(results.map((r) => r.id)).toEqual([`context:${table.sharedEntryId}`]);
+    },
+    WALK_TIMEOUT,
+  );
 
   it("the assistant quotes, cites and prompts a player with nothing hidden, and answers from what is shared", async () => {
     const access = await accessOf(table.player);
@@ -470,19 +488,23 @@ describe("secrets stay secret", () => {
     expect(leaks(first)).toEqual([]);
   });
 
-  it("sharing an entry makes exactly that entry appear, and its secret block still not", async () => {
-    await updateContextEntry(db, table.campaign, table.gmEntryId, 1, {
-      contextType: "plot_hook",
-      title: "The abbot's crime",
-      content: `The abbot poisoned the well at midnight. ${MARKERS.gmEntry}\n\n\`\`\`secret\nHe did it for the bishop. ${MARKERS.secretBlock}\n\`\`\``,
-      tags: [MARKERS.gmEntryTag],
-      audience: "campaign",
-    });
-    const pages = await everyPage(table.player);
-    const searches = await everySearch(table.pools.playersAfterSharing);
-    const seen = new Set([...pages.found, ...searches.found].map((line) => line.split(": ").at(-1)));
-    expect([...seen].sort()).toEqual([MARKERS.gmEntry, MARKERS.gmEntryTag].sort());
-  });
+  it(
+    "sharing an entry makes exactly that entry appear, and its secret block still not",
+    async () => {
+      await updateContextEntry(db, table.campaign, table.gmEntryId, 1, {
+        contextType: "plot_hook",
+        title: "The abbot's crime",
+        content: `The abbot poisoned the well at midnight. ${MARKERS.gmEntry}\n\n\`\`\`secret\nHe did it for the bishop. ${MARKERS.secretBlock}\n\`\`\``,
+        tags: [MARKERS.gmEntryTag],
+        audience: "campaign",
+      });
+      const pages = await everyPage(table.player);
+      const searches = await everySearch(table.pools.playersAfterSharing);
+      const seen = new Set([...pages.found, ...searches.found].map((line) => line.split(": ").at(-1)));
+      expect([...seen].sort()).toEqual([MARKERS.gmEntry, MARKERS.gmEntryTag].sort());
+    },
+    WALK_TIMEOUT,
+  );
 });
 
 describe("revealing to chosen players", () => {

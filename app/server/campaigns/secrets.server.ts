@@ -31,11 +31,6 @@ export function withoutSecrets(markdown: string): string {
   return findSecretBlocks(text).blocks.length === 0 ? text : "";
 }
 
-/** Whether the text has a secret block (the GMs' views box them). */
-export function hasSecrets(markdown: string): boolean {
-  return findSecretBlocks(markdown).blocks.length > 0;
-}
-
 /**
  * The GMs' view of campaign Markdown: each top-level secret block in a box marked as
  * hidden from players, one inside a list or a quote as a labelled quote. Players' pages
