@@ -118,7 +118,13 @@ export async function campaignAccess(db: Db, account: Account, campaignId: strin
   if (!row) return null;
   const role: CampaignRole | null = row.ownerId === account.id ? "owner" : row.memberRole;
   if (!role) return null;
-  return { campaign: row.campaign, role, account, owner: { id: row.ownerId, username: row.campaign.username } };
+  // Only who they are: a signed-in User row also carries its password hash, which no access should hold.
+  return {
+    campaign: row.campaign,
+    role,
+    account: { id: account.id, username: account.username },
+    owner: { id: row.ownerId, username: row.campaign.username },
+  };
 }
 
 /**
