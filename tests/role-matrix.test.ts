@@ -113,6 +113,7 @@ const matrix: Record<string, Probe[]> = {
     loader(members(200)),
     action(ownerOnly(302), () => ({ intent: "attach", fileKey: file.fileKey, description: "Handout" })),
     action(ownerOnly(302), () => ({ intent: "detach", fileKey: file.fileKey })),
+    action(gms(302), () => ({ intent: "reveal", fileKey: file.fileKey, to: people.player.id })),
   ],
   "/campaigns/:campaignId/files/:fileKey/read": [loader(gms(200))],
   "/campaigns/:campaignId/files/:fileKey/download": [loader(gms(200))],

@@ -15,18 +15,31 @@ export interface RevealPanelData {
  * the reveal itself (to chosen players, or to everyone), with the session it happened in.
  * Plain forms: it works without JavaScript.
  */
-export function RevealPanel({ data, what, now }: { data: RevealPanelData; what: string; now: number }) {
+export function RevealPanel({
+  data,
+  what,
+  now,
+  fileKey,
+}: {
+  data: RevealPanelData;
+  what: string;
+  now: number;
+  /** On the files tab, which file the forms are about. */
+  fileKey?: string;
+}) {
   const navigation = useNavigation();
   const busy = navigation.state === "submitting" ? navigation.formData?.get("intent") : null;
+  const subjectField = fileKey ? <input type="hidden" name="fileKey" value={fileKey} /> : null;
+  const headingId = `reveal-heading${fileKey ? `-${fileKey}` : ""}`;
   const knownBy = new Set(data.known.map((row) => row.accountId).filter(Boolean));
   const unaware = data.members.filter((member) => !knownBy.has(member.accountId));
   return (
     <section
-      aria-labelledby="reveal-heading"
+      aria-labelledby={headingId}
       className="mt-4 max-w-3xl space-y-3 rounded-lg border border-violet-300 bg-white p-4"
     >
-      <h2 id="reveal-heading" className="font-serif text-xl font-semibold">
-        Who knows about this
+      <h2 id={headingId} className="font-serif text-xl font-semibold">
+        Who knows about this {what}
       </h2>
       <p>
         <span className="font-medium">{audienceLabels[data.audience]}</span>
@@ -47,6 +60,7 @@ export function RevealPanel({ data, what, now }: { data: RevealPanelData; what: 
               {row.accountId && data.audience === "gm" ? (
                 <Form method="post">
                   <input type="hidden" name="intent" value="hide" />
+                  {subjectField}
                   <input type="hidden" name="accountId" value={row.accountId} />
                   <Button type="submit" variant="secondary" pending={busy === "hide"}>
                     Hide again<span className="sr-only"> from {row.username}</span>
@@ -60,6 +74,7 @@ export function RevealPanel({ data, what, now }: { data: RevealPanelData; what: 
       {data.audience === "gm" ? (
         <Form method="post" className="space-y-3">
           <input type="hidden" name="intent" value="reveal" />
+          {subjectField}
           {unaware.length ? (
             <fieldset>
               <legend className="font-medium text-sm">Reveal to</legend>

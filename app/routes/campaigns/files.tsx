@@ -2,6 +2,7 @@ import { getFormProps, getInputProps, getSelectProps, useForm } from "@conform-t
 import { parseWithZod } from "@conform-to/zod/v4";
 import { useCallback } from "react";
 import { data, Form, Link, useNavigation } from "react-router";
+import { RevealPanel } from "~/components/reveal-panel";
 import { Button } from "~/components/ui/button";
 import { SelectField } from "~/components/ui/controls";
 import { Field, FormErrors, inputClass } from "~/components/ui/field";
@@ -19,6 +20,7 @@ import {
   listCampaignResources,
   setResourceAudience,
 } from "~/server/campaigns/resources.server";
+import { handleRevealForm, revealPanelData } from "~/server/campaigns/reveals.server";
 import { getFile } from "~/server/files/files.server";
 import { notFound, unknownIntent } from "~/server/http/responses.server";
 import { getServices } from "~/server/request.server";
@@ -33,10 +35,17 @@ export async function loader({ context }: Route.LoaderArgs) {
   const { db, limits } = getServices(context);
   // Attaching picks from the owner's library, which only the owner sees.
   const manages = mayAlso(context, "manageFiles");
-  const [attached, attachable] = await Promise.all([
+  const [resources, attachable] = await Promise.all([
     listCampaignResources(db, access),
     manages ? listAttachableFiles(db, campaign) : [],
   ]);
+  // Each file's reveal panel, for the GMs (null for everyone else).
+  const attached = await Promise.all(
+    resources.map(async (resource) => ({
+      ...resource,
+      reveals: await revealPanelData(db, access, { kind: "file", id: resource.fileKey }, resource.audience),
+    })),
+  );
   return {
     campaignId: campaign.id,
     attached,
@@ -44,15 +53,25 @@ export async function loader({ context }: Route.LoaderArgs) {
     manages,
     seesSecrets: mayAlso(context, "seeSecrets"),
     limits,
+    now: Date.now(),
   };
 }
 
 export async function action({ request, context }: Route.ActionArgs) {
-  const { campaign } = requireCampaign(context, "manageFiles");
-  const { db } = getServices(context);
   const formData = await request.formData();
-  const here = `/campaigns/${campaign.id}/files`;
   const intent = formData.get("intent");
+  const { db } = getServices(context);
+  // Revealing a file to chosen players is the GMs'; attaching, sharing and detaching the owner's.
+  if (intent === "reveal" || intent === "hide") {
+    const access = requireCampaign(context, "reveal");
+    const fileKey = fileAudienceSchema.shape.fileKey.safeParse(formData.get("fileKey"));
+    const subject = { kind: "file", id: fileKey.data ?? "" } as const;
+    const message = fileKey.success ? await handleRevealForm(db, access, subject, formData) : null;
+    if (!message) notFound("file link");
+    return redirectWithToast(context, request, `/campaigns/${access.campaign.id}/files`, message);
+  }
+  const { campaign } = requireCampaign(context, "manageFiles");
+  const here = `/campaigns/${campaign.id}/files`;
   switch (intent) {
     case "detach": {
       const fileKey = String(formData.get("fileKey") ?? "");
@@ -92,7 +111,7 @@ export async function action({ request, context }: Route.ActionArgs) {
 }
 
 export default function CampaignFiles({ loaderData, actionData }: Route.ComponentProps) {
-  const { campaignId, attached, attachable, manages, seesSecrets, limits } = loaderData;
+  const { campaignId, attached, attachable, manages, seesSecrets, limits, now } = loaderData;
   const links = fileLinks(campaignId);
   // Files uploaded here go to the Library and are attached to this campaign.
   const attachUploaded = useCallback(
@@ -180,6 +199,14 @@ export default function CampaignFiles({ loaderData, actionData }: Route.Componen
                   Open<span className="sr-only"> {resource.fileName}</span>
                 </a>
               )}
+              {resource.reveals ? (
+                <details className="w-full">
+                  <summary className="flex min-h-11 cursor-pointer items-center text-sm font-medium text-ember-700">
+                    Reveal {resource.fileName} to players…
+                  </summary>
+                  <RevealPanel data={resource.reveals} what="file" now={now} fileKey={resource.fileKey} />
+                </details>
+              ) : null}
             </li>
           ))}
         </ul>
