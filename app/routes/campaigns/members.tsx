@@ -1,9 +1,10 @@
-import { getFormProps, getSelectProps, useForm } from "@conform-to/react";
+import { getFormProps, useForm } from "@conform-to/react";
 import { parseWithZod } from "@conform-to/zod/v4";
 import { useState } from "react";
 import { data, Form, useNavigation } from "react-router";
 import { Button } from "~/components/ui/button";
-import { Field, FormErrors, inputClass } from "~/components/ui/field";
+import { SelectField } from "~/components/ui/controls";
+import { FormErrors, inputClass } from "~/components/ui/field";
 import { schemaValidation } from "~/components/ui/form-kit";
 import { formatRelative } from "~/lib/format";
 import {
@@ -139,6 +140,9 @@ export async function action({ request, context }: Route.ActionArgs) {
       unknownIntent(intent);
   }
 }
+
+/** The roles an invite can give, with their labels (an invite never makes an owner). */
+const memberRoleLabels = Object.fromEntries(memberRoles.map((role) => [role, roleLabels[role]]));
 
 const dateTime = (ms: number) =>
   new Date(ms).toLocaleString("en", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
@@ -336,33 +340,9 @@ function InviteSection({
         <div className="sm:col-span-3">
           <FormErrors id={form.errorId} errors={form.errors} />
         </div>
-        <Field label="Role" id={fields.role.id} errors={fields.role.errors}>
-          <select {...getSelectProps(fields.role)} className={inputClass}>
-            {memberRoles.map((role) => (
-              <option key={role} value={role}>
-                {roleLabels[role]}
-              </option>
-            ))}
-          </select>
-        </Field>
-        <Field label="Link works for" id={fields.lifetimeDays.id} errors={fields.lifetimeDays.errors}>
-          <select {...getSelectProps(fields.lifetimeDays)} className={inputClass}>
-            {Object.entries(inviteLifetimes).map(([value, label]) => (
-              <option key={value} value={value}>
-                {label}
-              </option>
-            ))}
-          </select>
-        </Field>
-        <Field label="Who can use it" id={fields.maxUses.id} errors={fields.maxUses.errors}>
-          <select {...getSelectProps(fields.maxUses)} className={inputClass}>
-            {Object.entries(inviteUseLimits).map(([value, label]) => (
-              <option key={value} value={value}>
-                {label}
-              </option>
-            ))}
-          </select>
-        </Field>
+        <SelectField field={fields.role} label="Role" options={memberRoleLabels} />
+        <SelectField field={fields.lifetimeDays} label="Link works for" options={inviteLifetimes} />
+        <SelectField field={fields.maxUses} label="Who can use it" options={inviteUseLimits} />
         <div className="sm:col-span-3">
           <Button type="submit" pending={busy === "invite"}>
             {busy === "invite" ? "Making a link…" : "Make an invite link"}
