@@ -20,7 +20,7 @@ import {
   listCampaignResources,
   setResourceAudience,
 } from "~/server/campaigns/resources.server";
-import { handleRevealForm, revealPanelData } from "~/server/campaigns/reveals.server";
+import { handleRevealForm, revealPanels } from "~/server/campaigns/reveals.server";
 import { getFile } from "~/server/files/files.server";
 import { notFound, unknownIntent } from "~/server/http/responses.server";
 import { getServices } from "~/server/request.server";
@@ -40,12 +40,13 @@ export async function loader({ context }: Route.LoaderArgs) {
     manages ? listAttachableFiles(db, campaign) : [],
   ]);
   // Each file's reveal panel, for the GMs (null for everyone else).
-  const attached = await Promise.all(
-    resources.map(async (resource) => ({
-      ...resource,
-      reveals: await revealPanelData(db, access, { kind: "file", id: resource.fileKey }, resource.audience),
-    })),
+  const panels = await revealPanels(
+    db,
+    access,
+    "file",
+    resources.map((resource) => ({ id: resource.fileKey, audience: resource.audience })),
   );
+  const attached = resources.map((resource) => ({ ...resource, reveals: panels?.get(resource.fileKey) ?? null }));
   return {
     campaignId: campaign.id,
     attached,

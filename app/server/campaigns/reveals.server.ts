@@ -33,16 +33,30 @@ const subjectTable = {
   file: { table: campaignResources, idOf: (id: string) => eq(campaignResources.fileKey, id) },
 } as const;
 
-/** The subject's FTS audience tokens from its audience and the ledger (files have none: search filters them by key). */
+/**
+ * The statements that set the subject's FTS audience tokens from its audience and the
+ * ledger, for the end of a batch that changed either: none for a file (search filters
+ * files by key).
+ */
 function retoken(db: Db, campaign: Campaign, subject: RevealTarget) {
-  if (subject.kind === "file") return null;
+  if (subject.kind === "file") return [];
   const table = subject.kind === "entry" ? campaignContext : campaignCharacters;
   const self = sql.raw(`"${subject.kind === "entry" ? "campaign_context" : "campaign_characters"}"`);
-  return db
-    .update(table)
-    .set({ audienceTokens: audienceTokensSql(subject.kind, sql`${self}."id"`, sql`${self}."audience"`) })
-    .where(and(subjectTable[subject.kind].idOf(subject.id), eq(table.campaignId, campaign.id)));
+  return [
+    db
+      .update(table)
+      .set({ audienceTokens: audienceTokensSql(subject.kind, sql`${self}."id"`, sql`${self}."audience"`) })
+      .where(and(subjectTable[subject.kind].idOf(subject.id), eq(table.campaignId, campaign.id))),
+  ];
 }
+
+/** The ledger rows about one subject of the campaign. */
+const aboutSubject = (campaign: Campaign, subject: RevealTarget) =>
+  and(
+    eq(campaignReveals.campaignId, campaign.id),
+    eq(campaignReveals.subjectKind, subject.kind),
+    eq(campaignReveals.subjectId, subject.id),
+  );
 
 /**
  * Reveals the subject to the chosen members (players and viewers: GMs see it anyway), or
@@ -78,8 +92,7 @@ export async function reveal(
         revealedAt: now,
       }),
     ] as const;
-    const tokens = retoken(db, campaign, subject);
-    await (tokens ? db.batch([...statements, tokens]) : db.batch(statements));
+    await db.batch([...statements, ...retoken(db, campaign, subject)]);
     return 1;
   }
   const learners = sql`(SELECT m.account_id FROM campaign_members m
@@ -94,8 +107,7 @@ export async function reveal(
         FROM ${learners}`,
     )
     .returning({ id: campaignReveals.id });
-  const tokens = retoken(db, campaign, subject);
-  const [inserted] = tokens ? await db.batch([insert, tokens]) : await db.batch([insert]);
+  const [inserted] = await db.batch([insert, ...retoken(db, campaign, subject)]);
   return inserted.length;
 }
 
@@ -104,31 +116,15 @@ export async function hideFrom(db: Db, access: CampaignAccess, subject: RevealTa
   const { campaign } = access;
   const remove = db
     .delete(campaignReveals)
-    .where(
-      and(
-        eq(campaignReveals.campaignId, campaign.id),
-        eq(campaignReveals.subjectKind, subject.kind),
-        eq(campaignReveals.subjectId, subject.id),
-        eq(campaignReveals.toAccountId, accountId),
-      ),
-    )
+    .where(and(aboutSubject(campaign, subject), eq(campaignReveals.toAccountId, accountId)))
     .returning({ id: campaignReveals.id });
-  const tokens = retoken(db, campaign, subject);
-  const [removed] = tokens ? await db.batch([remove, tokens]) : await db.batch([remove]);
+  const [removed] = await db.batch([remove, ...retoken(db, campaign, subject)]);
   return removed.length > 0;
 }
 
 /** The ledger rows of a subject that is going (deleted, detached): a statement for the batch that removes it. */
 export function forgetReveals(db: Db, campaign: Campaign, subject: RevealTarget) {
-  return db
-    .delete(campaignReveals)
-    .where(
-      and(
-        eq(campaignReveals.campaignId, campaign.id),
-        eq(campaignReveals.subjectKind, subject.kind),
-        eq(campaignReveals.subjectId, subject.id),
-      ),
-    );
+  return db.delete(campaignReveals).where(aboutSubject(campaign, subject));
 }
 
 async function subjectExists(db: Db, campaign: Campaign, subject: RevealTarget): Promise<boolean> {
@@ -151,10 +147,11 @@ export async function revealableMembers(db: Db, campaign: Campaign) {
     .orderBy(users.username);
 }
 
-/** Who learned one subject, and when: what its page shows the GMs. */
-export async function revealsOf(db: Db, campaign: Campaign, subject: RevealTarget) {
+/** Who learned each of some subjects of one kind, and when: what their pages show the GMs. One query. */
+async function revealsOf(db: Db, campaign: Campaign, kind: RevealSubject, ids: string[]) {
   return db
     .select({
+      subjectId: campaignReveals.subjectId,
       accountId: campaignReveals.toAccountId,
       username: users.username,
       sessionLabel: campaignReveals.sessionLabel,
@@ -165,8 +162,8 @@ export async function revealsOf(db: Db, campaign: Campaign, subject: RevealTarge
     .where(
       and(
         eq(campaignReveals.campaignId, campaign.id),
-        eq(campaignReveals.subjectKind, subject.kind),
-        eq(campaignReveals.subjectId, subject.id),
+        eq(campaignReveals.subjectKind, kind),
+        inArray(campaignReveals.subjectId, ids),
       ),
     )
     .orderBy(desc(campaignReveals.revealedAt));
@@ -234,12 +231,34 @@ export async function handleRevealForm(
   return learned ? `Revealed to ${learned === 1 ? "one person" : `${learned} people`}.` : "They knew it already.";
 }
 
-/** What the GMs' reveal panel shows for a subject; null for anyone who may not reveal. */
-export async function revealPanelData(db: Db, access: CampaignAccess, subject: RevealTarget, audience: Audience) {
+/**
+ * What the GMs' reveal panels show for some subjects of one kind (a page's entry, or every
+ * file of the files tab), by subject id, in two queries; null for anyone who may not reveal.
+ */
+export async function revealPanels(
+  db: Db,
+  access: CampaignAccess,
+  kind: RevealSubject,
+  subjects: { id: string; audience: Audience }[],
+) {
   if (!can(access.role, "reveal")) return null;
   const [members, known] = await Promise.all([
     revealableMembers(db, access.campaign),
-    revealsOf(db, access.campaign, subject),
+    subjects.length
+      ? revealsOf(
+          db,
+          access.campaign,
+          kind,
+          subjects.map((s) => s.id),
+        )
+      : [],
   ]);
-  return { audience, members, known };
+  return new Map(
+    subjects.map(({ id, audience }) => [id, { audience, members, known: known.filter((row) => row.subjectId === id) }]),
+  );
+}
+
+/** The reveal panel of one subject (an entry's or a character's page); null for anyone who may not reveal. */
+export async function revealPanel(db: Db, access: CampaignAccess, subject: RevealTarget, audience: Audience) {
+  return (await revealPanels(db, access, subject.kind, [{ id: subject.id, audience }]))?.get(subject.id) ?? null;
 }

@@ -8,7 +8,7 @@ import { audienceLabels } from "~/lib/members";
 import { getCharacter } from "~/server/campaigns/characters.server";
 import { mayAlso, parseRowId, requireCampaign } from "~/server/campaigns/guards.server";
 import { getCampaignFile } from "~/server/campaigns/resources.server";
-import { handleRevealForm, revealPanelData } from "~/server/campaigns/reveals.server";
+import { handleRevealForm, revealPanel } from "~/server/campaigns/reveals.server";
 import { renderForReader } from "~/server/campaigns/secrets.server";
 import { getFile } from "~/server/files/files.server";
 import { notFound } from "~/server/http/responses.server";
@@ -37,11 +37,10 @@ export async function loader({ context, params }: Route.LoaderArgs) {
         : undefined;
   const links = fileLinks(ownLibrary ? null : campaign.id);
   const seesSecrets = mayAlso(context, "seeSecrets");
-  const subject = { kind: "character", id: String(character.id) } as const;
   return {
     campaignId: campaign.id,
     mayEdit: mayAlso(context, "editMaterial"),
-    reveals: await revealPanelData(db, access, subject, character.audience),
+    reveals: await revealPanel(db, access, { kind: "character", id: String(character.id) }, character.audience),
     now: Date.now(),
     audience: seesSecrets ? character.audience : null,
     character: {

@@ -7,7 +7,7 @@ import { formatRelative } from "~/lib/format";
 import { audienceLabels } from "~/lib/members";
 import { getContextEntry } from "~/server/campaigns/context-entries.server";
 import { mayAlso, parseRowId, requireCampaign } from "~/server/campaigns/guards.server";
-import { handleRevealForm, revealPanelData } from "~/server/campaigns/reveals.server";
+import { handleRevealForm, revealPanel } from "~/server/campaigns/reveals.server";
 import { renderForReader } from "~/server/campaigns/secrets.server";
 import { notFound } from "~/server/http/responses.server";
 import { getServices } from "~/server/request.server";
@@ -23,11 +23,15 @@ export async function loader({ context, params }: Route.LoaderArgs) {
   const entry = await getContextEntry(getServices(context).db, access, parseRowId(params.entryId, "entry"));
   if (!entry) notFound("entry");
   const seesSecrets = mayAlso(context, "seeSecrets");
-  const subject = { kind: "entry", id: String(entry.id) } as const;
   return {
     campaignId: access.campaign.id,
     mayEdit: mayAlso(context, "editMaterial"),
-    reveals: await revealPanelData(getServices(context).db, access, subject, entry.audience),
+    reveals: await revealPanel(
+      getServices(context).db,
+      access,
+      { kind: "entry", id: String(entry.id) },
+      entry.audience,
+    ),
     // Who sees it is the GMs' business; a player only ever opens what is shared with them.
     audience: seesSecrets ? entry.audience : null,
     entry: {
