@@ -1,3 +1,4 @@
+import type { Browser } from "@playwright/test";
 import {
   createAccountViaHttp,
   createCampaignViaHttp,
@@ -17,6 +18,18 @@ import {
  * it on a phone without JavaScript, signs up from it, joins, and lands in the campaign; the
  * link, single-use, then works for nobody else.
  */
+
+/** A browser context of its own (cookies, client address) at 375 px, with JavaScript off. */
+function phoneWithoutJavaScript(browser: Browser, baseURL: string | undefined) {
+  return browser.newContext({
+    baseURL,
+    viewport: { width: 375, height: 812 },
+    isMobile: true,
+    hasTouch: true,
+    javaScriptEnabled: false,
+    extraHTTPHeaders: { "CF-Connecting-IP": randomClientIp() },
+  });
+}
 
 test("a GM invites a co-GM by link, who signs up from it on a phone without JavaScript and joins", async ({
   page,
@@ -39,14 +52,7 @@ test("a GM invites a co-GM by link, who signs up from it on a phone without Java
   const link = await page.getByLabel("Invite link").inputValue();
   expect(link).toMatch(/\/join\/[0-9a-f]{32}$/);
 
-  const phone = await browser.newContext({
-    baseURL,
-    viewport: { width: 375, height: 812 },
-    isMobile: true,
-    hasTouch: true,
-    javaScriptEnabled: false,
-    extraHTTPHeaders: { "CF-Connecting-IP": randomClientIp() },
-  });
+  const phone = await phoneWithoutJavaScript(browser, baseURL);
   try {
     const invitee = await phone.newPage();
     const player = uniqueUsername("cogm");
@@ -108,14 +114,7 @@ test("a player joins on a phone without JavaScript, sees only what the GM reveal
   await page.getByRole("button", { name: "Make an invite link" }).click();
   const link = await page.getByLabel("Invite link").inputValue();
 
-  const phone = await browser.newContext({
-    baseURL,
-    viewport: { width: 375, height: 812 },
-    isMobile: true,
-    hasTouch: true,
-    javaScriptEnabled: false,
-    extraHTTPHeaders: { "CF-Connecting-IP": randomClientIp() },
-  });
+  const phone = await phoneWithoutJavaScript(browser, baseURL);
   try {
     const player = await phone.newPage();
     const name = uniqueUsername("player");
