@@ -17,7 +17,7 @@ import { type Campaign, campaignContext, campaignMembers, type User } from "~/se
 import { getFile } from "~/server/files/files.server";
 import { findSecretBlocks, renderMarkdown } from "~/server/markdown.server";
 
-import { resolveScope, search } from "~/server/search/search.server";
+import { resolveScope, scopedSearchOptions, search } from "~/server/search/search.server";
 import { db, newUser, ownerAccess, services, sessionCookieFor } from "./helpers";
 import { drain, storeFile, withQueue } from "./ingest-helpers";
 import { allRoutes, callRoute, routeAt } from "./route-walk";
@@ -341,14 +341,7 @@ async function everyServiceSearch(user: User): Promise<{ surfaces: number; found
       const scope = await resolveScope(db, user, params);
       surfaces += 1;
       if (!scope) continue;
-      const page = await search(services.search, scope.owner, {
-        ...params,
-        query: params.q,
-        offset: (params.page - 1) * params.k,
-        campaign: scope.campaign,
-        fileKey: scope.fileKey,
-        explain: params.explain && scope.mayExplain,
-      });
+      const page = await search(services.search, scope.owner, scopedSearchOptions(params, scope));
       // The owner's `explain` is their own query's FTS expressions (an echo); nobody else gets one.
       const answered = scope.mayExplain ? { ...page, explain: null } : page;
       for (const marker of leaks(JSON.stringify(answered))) found.push(`${q} ${filter}: ${marker}`);

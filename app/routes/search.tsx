@@ -7,7 +7,7 @@ import { inputClass } from "~/components/ui/field";
 import { MAX_SEARCH_PAGE, parseSearchParams, searchTypeLabels, searchTypes } from "~/lib/search";
 import { httpError, notFound } from "~/server/http/responses.server";
 import { getRequestState, getServices, limitRequest, requireUser } from "~/server/request.server";
-import { listSearchScopes, resolveScope, search } from "~/server/search/search.server";
+import { listSearchScopes, resolveScope, scopedSearchOptions, search } from "~/server/search/search.server";
 import type { Route } from "./+types/search";
 
 export const meta: Route.MetaFunction = ({ loaderData }) => [
@@ -28,15 +28,7 @@ export async function loader({ request, context }: Route.LoaderArgs) {
   const [scopes, found] = await Promise.all([
     listSearchScopes(services.db, user),
     params.q
-      ? search(services.search, scope.owner, {
-          ...params,
-          query: params.q,
-          offset: (params.page - 1) * params.k,
-          campaign: scope.campaign,
-          fileKey: scope.fileKey,
-          explain: false,
-          prefix: true,
-        })
+      ? search(services.search, scope.owner, { ...scopedSearchOptions(params, scope), explain: false, prefix: true })
       : Promise.resolve({ results: [], more: false }),
   ]);
   return {

@@ -3,7 +3,7 @@ import { parseSearchParams } from "~/lib/search";
 import { jsonApi } from "~/server/http/api.server";
 import { httpError, notFound } from "~/server/http/responses.server";
 import { getRequestState, limitRequest } from "~/server/request.server";
-import { resolveScope, search } from "~/server/search/search.server";
+import { resolveScope, scopedSearchOptions, search } from "~/server/search/search.server";
 import type { Route } from "./+types/search";
 
 /**
@@ -28,14 +28,7 @@ export async function loader({ request, context }: Route.LoaderArgs) {
     const { results, more, explain } = await search(
       services.search,
       scope.owner,
-      {
-        ...params,
-        query: params.q,
-        offset: (params.page - 1) * params.k,
-        campaign: scope.campaign,
-        fileKey: scope.fileKey,
-        explain: params.explain && scope.mayExplain,
-      },
+      scopedSearchOptions(params, scope),
       timings,
     );
     return {

@@ -111,6 +111,20 @@ export async function resolveScope(
   return { campaign, fileKey: params.fileKey ?? null, owner, mayExplain: owner.id === account.id };
 }
 
+export type ResolvedScope = NonNullable<Awaited<ReturnType<typeof resolveScope>>>;
+
+/** A parsed search request over its resolved scope, as `search` takes it (the page and the API alike). */
+export function scopedSearchOptions(params: SearchParams, scope: ResolvedScope): SearchOptions {
+  return {
+    ...params,
+    query: params.q,
+    offset: (params.page - 1) * params.k,
+    campaign: scope.campaign,
+    fileKey: scope.fileKey,
+    explain: params.explain && scope.mayExplain,
+  };
+}
+
 /** What the search page offers to narrow by: campaigns, files (for the file scope), tags. */
 export async function listSearchScopes(db: Db, account: Account) {
   const [campaignRows, fileRows] = await Promise.all([
