@@ -179,7 +179,7 @@ export async function updateCharacter(
       .update(campaignCharacters)
       .set({
         ...toColumns(input),
-        audienceTokens: audienceTokensSql("character", characterId, input.audience ?? "gm"),
+        audienceTokens: audienceTokensSql(campaign, "character", characterId, input.audience ?? "gm"),
         version: sql`${campaignCharacters.version} + 1`,
         updatedAt: now,
       })

@@ -135,7 +135,7 @@ export async function updateContextEntry(
       .set({
         ...toColumns(input),
         // Its tokens follow its new audience and who it was revealed to.
-        audienceTokens: audienceTokensSql("entry", entryId, input.audience ?? "gm"),
+        audienceTokens: audienceTokensSql(campaign, "entry", entryId, input.audience ?? "gm"),
         version: sql`${campaignContext.version} + 1`,
         updatedAt: now,
       })

@@ -231,8 +231,15 @@ export function newRowAudienceTokens(audience: Audience): string {
   return audience === "campaign" ? AUDIENCE_ALL : AUDIENCE_GM;
 }
 
-export function audienceTokensSql(kind: "entry" | "character", rowId: SQL | number, audience: SQL | Audience): SQL {
+export function audienceTokensSql(
+  campaign: Campaign,
+  kind: "entry" | "character",
+  rowId: SQL | number,
+  audience: SQL | Audience,
+): SQL {
+  // Led by the campaign, so the ledger's (campaign, kind, subject) index answers it on every save.
   return sql`(CASE WHEN ${audience} = 'campaign' THEN ${AUDIENCE_ALL} ELSE ${AUDIENCE_GM} || coalesce((
     SELECT group_concat(' z' || lower(hex(r.to_account_id)) || '0', '') FROM campaign_reveals r
-    WHERE r.subject_kind = ${kind} AND r.subject_id = CAST(${rowId} AS TEXT) AND r.to_account_id IS NOT NULL), '') END)`;
+    WHERE r.campaign_id = ${campaign.id} AND r.subject_kind = ${kind} AND r.subject_id = CAST(${rowId} AS TEXT)
+      AND r.to_account_id IS NOT NULL), '') END)`;
 }

@@ -45,7 +45,7 @@ function retoken(db: Db, campaign: Campaign, subject: RevealTarget) {
   return [
     db
       .update(table)
-      .set({ audienceTokens: audienceTokensSql(subject.kind, sql`${self}."id"`, sql`${self}."audience"`) })
+      .set({ audienceTokens: audienceTokensSql(campaign, subject.kind, sql`${self}."id"`, sql`${self}."audience"`) })
       .where(and(subjectTable[subject.kind].idOf(subject.id), eq(table.campaignId, campaign.id))),
   ];
 }
