@@ -4,6 +4,7 @@ import { runScheduled } from "../app/server/cron.server";
 import { beforeRouter } from "../app/server/http/before-router.server";
 import { createNonce, withSecurityHeaders } from "../app/server/http/security.server";
 
+export { CampaignRoom } from "./campaign-room";
 export { UserFileTracker } from "./user-file-tracker";
 
 const requestHandler = createRequestHandler(() => import("virtual:react-router/server-build"), import.meta.env.MODE);

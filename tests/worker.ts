@@ -8,6 +8,7 @@ import { runScheduled } from "~/server/cron.server";
 import { beforeRouter } from "~/server/http/before-router.server";
 import { createNonce, withSecurityHeaders } from "~/server/http/security.server";
 
+export { CampaignRoom } from "../functions/campaign-room";
 export { UserFileTracker } from "../functions/user-file-tracker";
 
 export default {

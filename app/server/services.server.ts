@@ -31,6 +31,8 @@ export interface Services {
   limits: Limits;
   /** An account's UserFileTracker Durable Object (by account id): ingestion queue and live updates. */
   tracker: (accountId: string) => Tracker;
+  /** A campaign's CampaignRoom Durable Object (by campaign id): presence and live changes. */
+  room: (campaignId: string) => CampaignRoomStub;
   fileStores: FileStores;
   search: SearchDeps;
   assistant: AskDeps;
@@ -53,6 +55,7 @@ export function createServices(env: Env): Services {
     cache: env.CACHE,
     limits,
     tracker,
+    room: (campaignId) => roomFor(env, campaignId),
     fileStores: { db, files: env.FILES, tracker, limits },
     search,
     assistant: { db, search, model: chatModel, messageLimit: limits.rows.messages },
@@ -84,6 +87,13 @@ export function createTrackerServices(env: Env, storage: DurableObjectStorage): 
 }
 
 /** One UserFileTracker per account, named by its immutable id (never by a reusable username). */
+/** A campaign's CampaignRoom Durable Object (functions/campaign-room.ts; ADR 0027). */
+export type CampaignRoomStub = ReturnType<Env["CAMPAIGN_ROOM"]["get"]>;
+
+export function roomFor(env: Env, campaignId: string): CampaignRoomStub {
+  return env.CAMPAIGN_ROOM.get(env.CAMPAIGN_ROOM.idFromName(campaignId));
+}
+
 export function trackerFor(env: Env, accountId: string): Tracker {
   return env.USER_FILE_TRACKER.get(env.USER_FILE_TRACKER.idFromName(accountId));
 }

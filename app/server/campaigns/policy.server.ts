@@ -201,6 +201,54 @@ export function visibleResources(reader: CampaignReader): SQL | undefined {
 }
 
 /**
+ * Who may hear that something changed (the campaign's live room, ADR 0027): the GMs
+ * always, and everyone or the listed members. The room sends a change only to the open
+ * pages of its audience, so a hidden entry's id never reaches a player's socket.
+ */
+export interface LiveAudience {
+  everyone: boolean;
+  accounts: string[];
+}
+
+export const GMS_ONLY: LiveAudience = { everyone: false, accounts: [] };
+export const EVERYONE: LiveAudience = { everyone: true, accounts: [] };
+
+/** Whether a member in `role` with `accountId` is in `audience`. */
+export function inAudience(audience: LiveAudience, role: CampaignRole, accountId: string): boolean {
+  return can(role, "seeSecrets") || audience.everyone || audience.accounts.includes(accountId);
+}
+
+/** Everyone either audience reaches: a change that narrows who sees something still tells who just lost it. */
+export function eitherAudience(a: LiveAudience, b: LiveAudience): LiveAudience {
+  return { everyone: a.everyone || b.everyone, accounts: [...new Set([...a.accounts, ...b.accounts])] };
+}
+
+const audienceTables = {
+  entry: { table: "campaign_context", id: "id" },
+  character: { table: "campaign_characters", id: "id" },
+  file: { table: "campaign_resources", id: "file_key" },
+} as const;
+
+/**
+ * Who may see one entry, character or attached file now, from its audience and the
+ * ledger, in one query (GMs only when it does not exist). The same conditions as
+ * `visibleEntries` & co., asked the other way round.
+ */
+export async function audienceOf(db: Db, campaign: Campaign, kind: RevealSubject, id: string): Promise<LiveAudience> {
+  if (kind !== "file" && !/^\d{1,15}$/.test(id)) return GMS_ONLY;
+  const { table, id: idColumn } = audienceTables[kind];
+  const row = (column: string) => sql.raw(`"${table}"."${column}"`);
+  const [found] = await db.all<{ audience: Audience; accounts: string }>(
+    sql`SELECT ${row("audience")} AS audience, (SELECT json_group_array(r.to_account_id) FROM campaign_reveals r
+        WHERE r.campaign_id = ${campaign.id} AND r.subject_kind = ${kind} AND r.subject_id = ${id}
+          AND r.to_account_id IS NOT NULL) AS accounts
+      FROM ${sql.identifier(table)} WHERE ${row("campaign_id")} = ${campaign.id} AND ${row(idColumn)} = ${kind === "file" ? id : Number(id)}`,
+  );
+  if (!found) return GMS_ONLY;
+  return { everyone: found.audience === "campaign", accounts: JSON.parse(found.accounts) as string[] };
+}
+
+/**
  * What a reader's full-text searches may match (search.server.ts): null for a GM, else
  * the audience tokens a row must carry one of (shared with everyone, or with them). A
  * search with tokens also reads only the columns without secret blocks.

@@ -1,3 +1,4 @@
+import { connectCampaignRoom, ROOM_PATH } from "../live/campaign-room.server";
 import { connectLiveUpdates } from "../live/live-updates.server";
 import { limitBody } from "./body-limits.server";
 import { rejectCrossSite } from "./security.server";
@@ -5,11 +6,14 @@ import { rejectCrossSite } from "./security.server";
 /**
  * What the Worker does with a request before React Router sees it, in both entries (the
  * real one and the tests'): refuse cross-site writes, hand `/ws` to the live-update
- * socket, bound the body. Answers the response to send, or the request to route.
+ * socket and `/ws/campaigns/:id` to the campaign's room, bound the body. Answers the response to send, or the request to route.
  */
 export async function beforeRouter(request: Request, env: Env): Promise<Request | Response> {
   const refused = rejectCrossSite(request);
   if (refused) return refused;
-  if (new URL(request.url).pathname === "/ws") return connectLiveUpdates(request, env);
+  const { pathname } = new URL(request.url);
+  if (pathname === "/ws") return connectLiveUpdates(request, env);
+  const room = ROOM_PATH.exec(pathname);
+  if (room?.[1]) return connectCampaignRoom(request, env, room[1]);
   return limitBody(request);
 }

@@ -1,4 +1,5 @@
 import { findSignedIn } from "../auth/devices.server";
+import type { Db } from "../db/db.server";
 import { createServices, sessionStoreFor } from "../services.server";
 
 /** The header that tells the tracker which signed-in device a socket belongs to. */
@@ -15,9 +16,7 @@ export async function connectLiveUpdates(request: Request, env: Env): Promise<Re
     return new Response("This endpoint only accepts WebSocket connections.", { status: 426 });
   }
   const services = createServices(env);
-  const session = await sessionStoreFor(env, request.url).getSession(request.headers.get("Cookie"));
-  const deviceId = session.get("deviceId");
-  const signedIn = deviceId ? await findSignedIn(services.db, deviceId) : null;
+  const signedIn = await signedInDevice(request, env, services.db);
   if (!signedIn) {
     return new Response("Sign in to receive live updates.", { status: 401 });
   }
@@ -25,4 +24,11 @@ export async function connectLiveUpdates(request: Request, env: Env): Promise<Re
   const headers = new Headers(request.headers);
   headers.set(DEVICE_HEADER, signedIn.device.id);
   return services.tracker(signedIn.user.id).fetch(new Request(request, { headers }));
+}
+
+/** The signed-in account and device a socket's request carries (its session cookie), or null. */
+export async function signedInDevice(request: Request, env: Env, db: Db) {
+  const session = await sessionStoreFor(env, request.url).getSession(request.headers.get("Cookie"));
+  const deviceId = session.get("deviceId");
+  return deviceId ? findSignedIn(db, deviceId) : null;
 }

@@ -1,0 +1,48 @@
+/**
+ * What a campaign's live room (the CampaignRoom Durable Object, ADR 0027) tells the open
+ * pages of that campaign. Browser-safe. A message names what changed and who changed it,
+ * never its content: a page that hears of a change asks its loader again, and the loader
+ * answers only what its reader may see.
+ */
+import type { CampaignRole } from "./members";
+
+/** What can change in a campaign: material (by id or file key), the campaign itself, the session log, its members. */
+export const liveSubjects = ["entry", "character", "file", "campaign", "log", "members"] as const;
+export type LiveSubject = (typeof liveSubjects)[number];
+
+export interface CampaignChange {
+  /** Unique per change: a tab that hears of it twice (socket and poll) acts once. */
+  eventId: string;
+  kind: LiveSubject;
+  /** The entry's or character's id, the file's key, the note's id; the campaign's own id for "campaign" and "members". */
+  id: string;
+  /** Who made the change (a username every member may see on the members page). */
+  by: string;
+  at: number;
+}
+
+/** Someone who has the campaign open now. */
+export interface PresentPerson {
+  username: string;
+  role: CampaignRole;
+}
+
+export type RoomMessage =
+  /** On connect and whenever someone arrives or leaves. */
+  { type: "presence"; people: PresentPerson[] } | { type: "change"; change: CampaignChange };
+
+/** GET /api/campaigns/:id/live?after=…: the polling fallback's answer. */
+export interface LivePoll {
+  changes: CampaignChange[];
+  people: PresentPerson[];
+  /** Pass as `after` next time. */
+  cursor: number;
+}
+
+/** Close codes the room sends: the page should not reconnect as it was. */
+export const ROOM_CLOSED = {
+  /** Removed from the campaign, or it was deleted. */
+  gone: 4004,
+  /** Role changed or signed out: reconnecting asks again who they are. */
+  recheck: 4003,
+} as const;
