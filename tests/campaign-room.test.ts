@@ -9,6 +9,7 @@ import { reveal } from "~/server/campaigns/reveals.server";
 import type { User } from "~/server/db/schema";
 import { announce, audienceNow, closeRoomSockets } from "~/server/live/campaign-room.server";
 import { db, newUser, ownerAccess, services, sessionCookieFor } from "./helpers";
+import { callRoute, routeAt } from "./route-walk";
 
 const app = () => exports.default;
 
@@ -118,5 +119,40 @@ describe("campaign room socket", () => {
     await closeRoomSockets(services, campaign.id, [player.id]);
     expect(await playerSocket.closed).toBe(4003);
     expect((await connect(campaign.id, await sessionCookieFor(player))).status).toBe(404);
+  });
+
+  it("hears the routes: a GM's reveal on the entry page reaches the player's open page, and removing them closes it", async () => {
+    const { gm, player, campaign } = await table();
+    const entry = await createContextEntry(db, campaign, {
+      contextType: "lore",
+      title: "The sealed door",
+      content: "",
+      tags: [],
+      audience: "gm",
+    });
+    const playerSocket = await open(campaign.id, player);
+    const cookie = await sessionCookieFor(gm);
+    const entryUrl = `http://localhost/campaigns/${campaign.id}/context/${entry.id}`;
+    const revealed = await callRoute(routeAt("/campaigns/:campaignId/context/:entryId"), "action", entryUrl, {
+      cookie,
+      params: { campaignId: campaign.id, entryId: String(entry.id) },
+      form: { intent: "reveal", to: player.id, sessionLabel: "Session 4" },
+    });
+    expect(revealed?.status).toBe(302);
+    await settle();
+    expect(changes(playerSocket.messages)).toMatchObject([{ kind: "entry", id: String(entry.id), by: gm.username }]);
+
+    const removed = await callRoute(
+      routeAt("/campaigns/:campaignId/members"),
+      "action",
+      `http://localhost/campaigns/${campaign.id}/members`,
+      {
+        cookie,
+        params: { campaignId: campaign.id },
+        form: { intent: "remove", accountId: player.id },
+      },
+    );
+    expect(removed?.status).toBe(302);
+    expect(await playerSocket.closed).toBe(4003);
   });
 });

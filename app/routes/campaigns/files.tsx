@@ -23,6 +23,7 @@ import {
 import { handleRevealForm, revealPanels } from "~/server/campaigns/reveals.server";
 import { getFile } from "~/server/files/files.server";
 import { notFound, unknownIntent } from "~/server/http/responses.server";
+import { announced } from "~/server/live/campaign-room.server";
 import { getServices } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
 import type { Route } from "./+types/files";
@@ -67,7 +68,9 @@ export async function action({ request, context }: Route.ActionArgs) {
     const access = requireCampaign(context, "reveal");
     const fileKey = fileAudienceSchema.shape.fileKey.safeParse(formData.get("fileKey"));
     const subject = { kind: "file", id: fileKey.data ?? "" } as const;
-    const message = fileKey.success ? await handleRevealForm(db, access, subject, formData) : null;
+    const message = fileKey.success
+      ? await announced(getServices(context), access, subject, () => handleRevealForm(db, access, subject, formData))
+      : null;
     if (!message) notFound("file link");
     return redirectWithToast(context, request, `/campaigns/${access.campaign.id}/files`, message);
   }

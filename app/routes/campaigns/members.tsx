@@ -33,6 +33,7 @@ import {
 } from "~/server/campaigns/members.server";
 import { QuotaExceeded } from "~/server/db/quota.server";
 import { notFound, unknownIntent } from "~/server/http/responses.server";
+import { closeRoomSockets } from "~/server/live/campaign-room.server";
 import { getServices } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
 import type { Route } from "./+types/members";
@@ -64,11 +65,13 @@ export async function loader({ context }: Route.LoaderArgs) {
 export async function action({ request, context }: Route.ActionArgs) {
   const formData = await request.formData();
   const intent = formData.get("intent");
-  const { db, limits } = getServices(context);
+  const services = getServices(context);
+  const { db, limits } = services;
   if (intent === "leave") {
     const access = requireCampaign(context, "leave");
     const { campaign } = access;
     if (!(await leaveCampaign(db, access))) notFound("membership");
+    await closeRoomSockets(services, campaign.id, [access.account.id]);
     return redirectWithToast(context, request, "/campaigns", `You left “${campaign.name}”.`);
   }
   const access = requireCampaign(context, "manageMembers");
@@ -108,11 +111,13 @@ export async function action({ request, context }: Route.ActionArgs) {
       const parsed = roleChangeSchema.safeParse(Object.fromEntries(formData));
       if (!parsed.success) notFound("member");
       if (!(await changeMemberRole(db, campaign, parsed.data.accountId, parsed.data.role))) notFound("member");
+      await closeRoomSockets(services, campaign.id, [parsed.data.accountId]);
       return redirectWithToast(context, request, here, `Role changed to ${roleLabels[parsed.data.role]}.`);
     }
     case "remove": {
       const parsed = memberTargetSchema.safeParse(Object.fromEntries(formData));
       if (!parsed.success || !(await removeMember(db, campaign, parsed.data.accountId))) notFound("member");
+      await closeRoomSockets(services, campaign.id, [parsed.data.accountId]);
       return redirectWithToast(
         context,
         request,
@@ -125,6 +130,7 @@ export async function action({ request, context }: Route.ActionArgs) {
       if (!parsed.success) notFound("member");
       try {
         if (!(await transferOwnership(db, access, parsed.data.accountId, limits.rows.campaigns))) notFound("member");
+        await closeRoomSockets(services, campaign.id, [access.account.id, parsed.data.accountId]);
       } catch (error) {
         if (!(error instanceof TransferRefused || error instanceof CampaignFull)) throw error;
         return redirectWithToast(context, request, here, error.message);

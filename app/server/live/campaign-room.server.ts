@@ -98,6 +98,22 @@ export async function announce(
   }
 }
 
+/**
+ * Runs a write to `subject` and, when it answers something (it happened), announces it to
+ * whoever could see the subject before the write or can after it.
+ */
+export async function announced<T>(
+  services: Pick<Services, "db" | "room">,
+  access: CampaignAccess,
+  subject: ChangedSubject,
+  write: () => Promise<T>,
+): Promise<T> {
+  const before = await audienceNow(services, access, subject);
+  const result = await write();
+  if (result) await announce(services, access, subject, before);
+  return result;
+}
+
 /** A change to the campaign as a whole (its name, its members): everyone in it may hear of it. */
 export const campaignWide = (access: CampaignAccess, kind: "campaign" | "members"): ChangedSubject => ({
   kind,

@@ -12,6 +12,7 @@ import { handleRevealForm, revealPanel } from "~/server/campaigns/reveals.server
 import { renderForReader } from "~/server/campaigns/secrets.server";
 import { getFile } from "~/server/files/files.server";
 import { notFound } from "~/server/http/responses.server";
+import { announced } from "~/server/live/campaign-room.server";
 import { getServices } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
 import type { Route } from "./+types/character";
@@ -60,7 +61,11 @@ export async function action({ request, context, params }: Route.ActionArgs) {
   const access = requireCampaign(context, "reveal");
   const characterId = parseRowId(params.characterId, "character");
   const subject = { kind: "character", id: String(characterId) } as const;
-  const message = await handleRevealForm(getServices(context).db, access, subject, await request.formData());
+  const services = getServices(context);
+  const formData = await request.formData();
+  const message = await announced(services, access, subject, () =>
+    handleRevealForm(services.db, access, subject, formData),
+  );
   if (!message) notFound("character");
   return redirectWithToast(context, request, `/campaigns/${access.campaign.id}/characters/${characterId}`, message);
 }

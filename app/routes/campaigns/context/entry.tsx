@@ -10,6 +10,7 @@ import { mayAlso, parseRowId, requireCampaign } from "~/server/campaigns/guards.
 import { handleRevealForm, revealPanel } from "~/server/campaigns/reveals.server";
 import { renderForReader } from "~/server/campaigns/secrets.server";
 import { notFound } from "~/server/http/responses.server";
+import { announced } from "~/server/live/campaign-room.server";
 import { getServices } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
 import type { Route } from "./+types/entry";
@@ -51,7 +52,11 @@ export async function action({ request, context, params }: Route.ActionArgs) {
   const access = requireCampaign(context, "reveal");
   const entryId = parseRowId(params.entryId, "entry");
   const subject = { kind: "entry", id: String(entryId) } as const;
-  const message = await handleRevealForm(getServices(context).db, access, subject, await request.formData());
+  const services = getServices(context);
+  const formData = await request.formData();
+  const message = await announced(services, access, subject, () =>
+    handleRevealForm(services.db, access, subject, formData),
+  );
   if (!message) notFound("entry");
   return redirectWithToast(context, request, `/campaigns/${access.campaign.id}/context/${entryId}`, message);
 }
