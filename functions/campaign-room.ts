@@ -19,7 +19,7 @@ interface SocketVisitor extends RoomVisitor {
 }
 
 /**
- * One per campaign, named by its id (ADR 0027): who has the campaign open now, and the
+ * One per campaign, named by its id (ADR 0026): who has the campaign open now, and the
  * changes to tell them. The Worker accepts a socket only after the policy let the
  * caller in, and hands every change over with its audience, computed by the policy; the
  * room sends a change only to sockets in that audience and never sends content. Sockets

@@ -1,5 +1,5 @@
 /**
- * What a campaign's live room (the CampaignRoom Durable Object, ADR 0027) tells the open
+ * What a campaign's live room (the CampaignRoom Durable Object, ADR 0026) tells the open
  * pages of that campaign. Browser-safe. A message names what changed and who changed it,
  * never its content: a page that hears of a change asks its loader again, and the loader
  * answers only what its reader may see.
@@ -31,18 +31,10 @@ export type RoomMessage =
   /** On connect and whenever someone arrives or leaves. */
   { type: "presence"; people: PresentPerson[] } | { type: "change"; change: CampaignChange };
 
-/** GET /api/campaigns/:id/live?after=…: the polling fallback's answer. */
-export interface LivePoll {
-  changes: CampaignChange[];
-  people: PresentPerson[];
-  /** Pass as `after` next time. */
-  cursor: number;
-}
-
 /** Close codes the room sends: the page should not reconnect as it was. */
 export const ROOM_CLOSED = {
-  /** Removed from the campaign, or it was deleted. */
+  /** Signed out, no longer in the campaign, or it was deleted. */
   gone: 4004,
-  /** Role changed or signed out: reconnecting asks again who they are. */
+  /** Their standing changed (removed, new role, handed over): reconnecting asks the policy again. */
   recheck: 4003,
 } as const;

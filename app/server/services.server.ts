@@ -87,7 +87,7 @@ export function createTrackerServices(env: Env, storage: DurableObjectStorage): 
 }
 
 /** One UserFileTracker per account, named by its immutable id (never by a reusable username). */
-/** A campaign's CampaignRoom Durable Object (functions/campaign-room.ts; ADR 0027). */
+/** A campaign's CampaignRoom Durable Object (functions/campaign-room.ts; ADR 0026). */
 export type CampaignRoomStub = ReturnType<Env["CAMPAIGN_ROOM"]["get"]>;
 
 export function roomFor(env: Env, campaignId: string): CampaignRoomStub {

@@ -201,7 +201,7 @@ export function visibleResources(reader: CampaignReader): SQL | undefined {
 }
 
 /**
- * Who may hear that something changed (the campaign's live room, ADR 0027): the GMs
+ * Who may hear that something changed (the campaign's live room, ADR 0026): the GMs
  * always, and everyone or the listed members. The room sends a change only to the open
  * pages of its audience, so a hidden entry's id never reaches a player's socket.
  */
