@@ -148,3 +148,17 @@ export const attachToCampaignSchema = z.object({
   description: z.string().trim().max(500, "Keep the note under 500 characters.").optional(),
   tags: tagsField,
 });
+
+/** A note in the session log (ADR 0026): short, for everyone unless a GM keeps it for the GMs. */
+export const LOG_NOTE_MAX = 500;
+export const logNoteSchema = z.object({
+  body: z
+    .string({ error: "Write the note first." })
+    .trim()
+    .min(1, "Write the note first.")
+    .max(LOG_NOTE_MAX, `Keep a note under ${LOG_NOTE_MAX} characters; add a second one for the rest.`),
+  gmOnly: z.literal("on").optional(),
+});
+export const logNoteTargetSchema = z.object({
+  noteId: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+});

@@ -36,6 +36,8 @@ export const campaignActions = [
   "seeSecrets",
   /** Reveal material to chosen members or share it with everyone, and read the knowledge ledger. */
   "reveal",
+  /** Add notes to the session log (and delete their own). */
+  "writeLog",
 ] as const;
 export type CampaignAction = (typeof campaignActions)[number];
 
@@ -56,8 +58,9 @@ const allowed: Record<CampaignRole, ReadonlySet<CampaignAction>> = {
     "readFiles",
     "seeSecrets",
     "reveal",
+    "writeLog",
   ]),
-  player: new Set(["view", "seeMembers", "leave", "useAssistant", "readFiles"]),
+  player: new Set(["view", "seeMembers", "leave", "useAssistant", "readFiles", "writeLog"]),
   viewer: new Set(["view", "seeMembers", "leave", "readFiles"]),
 };
 
@@ -198,6 +201,11 @@ export function visibleResources(reader: CampaignReader): SQL | undefined {
   return can(reader.role, "seeSecrets")
     ? undefined
     : sharedOrRevealed("campaign_resources", "file", "file_key", reader.account.id);
+}
+
+/** The session log's notes a reader sees: all of them for a GM, else those for everyone. */
+export function visibleLogNotes(reader: CampaignReader): SQL | undefined {
+  return can(reader.role, "seeSecrets") ? undefined : sql`"campaign_log_notes"."audience" = 'campaign'`;
 }
 
 /**

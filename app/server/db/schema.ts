@@ -444,6 +444,31 @@ export const chatSessions = sqliteTable(
   (t) => [index("chat_sessions_campaign_updated_idx").on(t.campaignId, t.updatedAt)],
 );
 
+/**
+ * The campaign's session log (ADR 0026): short notes GMs and players add at the table,
+ * which everyone with the campaign open sees appear. A GM may keep a note for the GMs.
+ */
+export const campaignLogNotes = sqliteTable(
+  "campaign_log_notes",
+  {
+    id: integer("id", { mode: "number" }).primaryKey({ autoIncrement: true }),
+    campaignId: text("campaign_id")
+      .notNull()
+      .references(() => campaigns.id, { onDelete: "cascade" }),
+    authorId: text("author_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    body: text("body").notNull(),
+    audience: text("audience", { enum: audiences }).notNull().default("campaign"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("campaign_log_notes_campaign_idx").on(t.campaignId, t.id),
+    check("campaign_log_notes_audience_check", oneOf("audience", audiences)),
+    check("campaign_log_notes_body_check", sql`length(body) BETWEEN 1 AND 500`),
+  ],
+);
+
 export const chatMessages = sqliteTable(
   "chat_messages",
   {
@@ -469,3 +494,4 @@ export type Campaign = typeof campaigns.$inferSelect;
 export type CampaignMember = typeof campaignMembers.$inferSelect;
 export type CampaignInvite = typeof campaignInvites.$inferSelect;
 export type CampaignReveal = typeof campaignReveals.$inferSelect;
+export type CampaignLogNote = typeof campaignLogNotes.$inferSelect;
