@@ -22,6 +22,7 @@ export default [
       route("files/:fileKey/read", "routes/campaigns/file-read.tsx"),
       route("members", "routes/campaigns/members.tsx"),
       route("ledger", "routes/campaigns/ledger.tsx"),
+      route("log", "routes/campaigns/log.tsx"),
       route("preview", "routes/campaigns/preview.ts"),
       route("context", "routes/campaigns/context/index.tsx"),
       route("context/new", "routes/campaigns/context/new.tsx"),
@@ -46,6 +47,7 @@ export default [
   // JSON endpoints: 401 when signed out (the layout's middleware), 404 for anything not the caller's.
   layout("routes/api/layout.ts", [
     route("api/campaigns/:campaignId", "routes/api/campaign.ts"),
+    route("api/campaigns/:campaignId/live", "routes/api/campaign-live.ts"),
     route("api/campaigns/:campaignId/chats/:chatId/ask", "routes/api/ask.ts"),
     route("api/files", "routes/api/files.ts"),
     route("api/files/:fileKey/chunks", "routes/api/file-chunks.ts"),

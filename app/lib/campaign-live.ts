@@ -38,3 +38,19 @@ export const ROOM_CLOSED = {
   /** Their standing changed (removed, new role, handed over): reconnecting asks the policy again. */
   recheck: 4003,
 } as const;
+
+/** What `GET /api/campaigns/:id/live?after=` answers a page whose WebSocket does not get through. */
+export interface RoomPoll {
+  changes: CampaignChange[];
+  people: PresentPerson[];
+  /** The server's clock: the next poll asks for what happened since (a little before) this. */
+  now: number;
+}
+
+/**
+ * A route's `handle.live`: how the campaign's open page treats a change it hears of.
+ * By default the page reloads its data. An edit form instead keeps what its writer typed
+ * and says who changed the thing being edited ("editing": the subject and the route
+ * param naming it); "ignore" keeps a page as it is (a conversation mid-answer).
+ */
+export type LiveHandle = { live: "ignore" } | { live: { editing: LiveSubject; param: string } };

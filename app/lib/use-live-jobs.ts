@@ -1,14 +1,7 @@
 import { useEffect, useRef, useState } from "react";
 import { useRevalidator } from "react-router";
 import type { JobProgress, LiveMessage } from "./jobs";
-
-export type LiveConnection = "connecting" | "live" | "polling";
-
-/** Reconnect back-off: 1 s doubling to 30 s, with jitter so tabs do not reconnect in step. */
-const backOff = (attempt: number) => Math.min(30_000, 1_000 * 2 ** attempt) * (0.75 + Math.random() / 2);
-/** After this many failed connections in a row, poll until the socket comes back. */
-const POLL_AFTER_FAILURES = 2;
-const POLL_INTERVAL_MS = 3_000;
+import { backOff, type LiveConnection, POLL_AFTER_FAILURES, POLL_INTERVAL_MS, socketUrl } from "./live-connection";
 
 /**
  * Live processing progress for the user's files: a WebSocket to the user's tracker,
@@ -63,8 +56,7 @@ export function useLiveJobs(initial: JobProgress[]): { jobs: Map<string, JobProg
       if (stopped) return;
       if (typeof WebSocket === "undefined") return startPolling();
       setConnection((state) => (state === "polling" ? state : "connecting"));
-      const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
-      socket = new WebSocket(url);
+      socket = new WebSocket(socketUrl("/ws"));
       socket.onopen = () => {
         failures = 0;
         stopPolling();

@@ -1,7 +1,10 @@
-import { Form, NavLink, Outlet } from "react-router";
+import { Form, Link, NavLink, Outlet, useLocation } from "react-router";
 import { ErrorPage } from "~/components/error-page";
 import { StatusBadge } from "~/components/status-badge";
+import type { CampaignChange, PresentPerson } from "~/lib/campaign-live";
+import type { LiveConnection } from "~/lib/live-connection";
 import { roleLabels } from "~/lib/members";
+import { useCampaignRoom } from "~/lib/use-campaign-room";
 import { mayAlso, previewingGm, requireCampaign, requireCampaignMiddleware } from "~/server/campaigns/guards.server";
 import type { Route } from "./+types/campaign";
 
@@ -9,13 +12,16 @@ import type { Route } from "./+types/campaign";
 export const middleware: Route.MiddlewareFunction[] = [requireCampaignMiddleware];
 
 export function loader({ context }: Route.LoaderArgs) {
-  const { campaign, role, owner, account } = requireCampaign(context, "view");
+  const access = requireCampaign(context, "view");
+  const { campaign, role, owner, account } = access;
   const gm = previewingGm(context);
   return {
     // A GM looking as a player: whose eyes, and the way back.
     preview: gm ? { username: account.username, role } : null,
     campaign: { id: campaign.id, name: campaign.name, status: campaign.status },
     role,
+    // Who this page is in the campaign's room: the GM themself while looking as a player.
+    me: (gm ?? access).account.username,
     ownerUsername: owner.username,
     tabs: {
       assistant: mayAlso(context, "useAssistant"),
@@ -32,8 +38,9 @@ const tabClass = ({ isActive }: { isActive: boolean }) =>
   }`;
 
 export default function CampaignLayout({ loaderData }: Route.ComponentProps) {
-  const { campaign, role, ownerUsername, tabs, preview } = loaderData;
+  const { campaign, role, ownerUsername, tabs, preview, me } = loaderData;
   const base = `/campaigns/${campaign.id}`;
+  const room = useCampaignRoom(campaign.id, me);
   return (
     <>
       <div className="mb-2 flex flex-wrap items-center gap-2 text-sm">
@@ -91,6 +98,11 @@ export default function CampaignLayout({ loaderData }: Route.ComponentProps) {
               Files
             </NavLink>
           </li>
+          <li>
+            <NavLink to={`${base}/log`} className={tabClass}>
+              Session log
+            </NavLink>
+          </li>
           {tabs.assistant ? (
             <li>
               <NavLink to={`${base}/assistant`} className={tabClass}>
@@ -121,8 +133,70 @@ export default function CampaignLayout({ loaderData }: Route.ComponentProps) {
           ) : null}
         </ul>
       </nav>
+      <Presence people={room.people} connection={room.connection} me={me} />
+      {room.changedWhileEditing ? <ChangedWhileEditing change={room.changedWhileEditing} /> : null}
       <Outlet />
     </>
+  );
+}
+
+const connectionNotes: Partial<Record<LiveConnection | "closed", string>> = {
+  connecting: "reconnecting…",
+  polling: "updates every few seconds",
+};
+
+/** Who has the campaign open now; shown once the room answers (never without JavaScript). */
+function Presence({
+  people,
+  connection,
+  me,
+}: {
+  people: PresentPerson[];
+  connection: LiveConnection | "closed";
+  me: string;
+}) {
+  if (!people.length) return null;
+  const note = connectionNotes[connection];
+  return (
+    <section
+      aria-label="Who is here now"
+      data-testid="presence"
+      data-connection={connection}
+      className="-mt-3 mb-4 flex flex-wrap items-center gap-x-2 gap-y-1 text-sm text-stone-700"
+    >
+      <span aria-hidden="true" className="inline-block size-2 rounded-full bg-emerald-600" />
+      <span>Here now:</span>
+      <ul className="contents">
+        {people.map((person) => (
+          <li key={person.username}>
+            <span className="font-medium text-stone-900">{person.username === me ? "you" : person.username}</span>
+            <span className="text-stone-600"> ({roleLabels[person.role]})</span>
+          </li>
+        ))}
+      </ul>
+      {note ? <span className="text-stone-600">· {note}</span> : null}
+    </section>
+  );
+}
+
+const editedThings: Record<string, string> = { entry: "entry", character: "character", campaign: "campaign" };
+
+/** On an edit form: someone else saved what is being edited. What was typed stays; saving will show both. */
+function ChangedWhileEditing({ change }: { change: CampaignChange }) {
+  const { pathname } = useLocation();
+  const thing = editedThings[change.kind] ?? "page";
+  return (
+    <div role="status" className="mb-4 max-w-2xl rounded-lg border-2 border-amber-600 bg-amber-50 p-3">
+      <p>
+        <span className="font-semibold">{change.by}</span> just changed this {thing}. What you typed is still here:
+        saving will show their version beside yours, to choose from.
+      </p>
+      <p className="mt-1">
+        <Link to={pathname} className="text-ember-700 underline">
+          Load their version instead (discards your changes)
+        </Link>
+      </p>
+    </div>
   );
 }
 

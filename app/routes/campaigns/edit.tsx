@@ -5,16 +5,22 @@ import { CampaignForm, type CampaignFormValues } from "~/components/campaign-for
 import { ConflictNotice } from "~/components/conflict-notice";
 import { DeleteDisclosure } from "~/components/delete-disclosure";
 import { Button } from "~/components/ui/button";
+import type { LiveHandle } from "~/lib/campaign-live";
 import { campaignUpdateSchema, versionField } from "~/lib/campaign-schemas";
 import { campaignStatusLabels } from "~/lib/domain";
 import { formatDate } from "~/lib/format";
 import { type Campaign, deleteCampaign, setCampaignStatus, updateCampaign } from "~/server/campaigns/campaigns.server";
 import { VersionConflictError } from "~/server/campaigns/errors.server";
 import { mayAlso, requireCampaign } from "~/server/campaigns/guards.server";
+import type { CampaignAccess } from "~/server/campaigns/policy.server";
 import { notFound, unknownIntent } from "~/server/http/responses.server";
+import { announce, campaignWide, closeRoom } from "~/server/live/campaign-room.server";
 import { getServices } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
 import type { Route } from "./+types/edit";
+
+/** Someone else saving the campaign shows a notice; the form keeps what was typed. */
+export const handle: LiveHandle = { live: { editing: "campaign", param: "campaignId" } };
 
 export const meta: Route.MetaFunction = ({ loaderData }) => [
   { title: `Edit ${loaderData?.campaign.name ?? "campaign"} — LoreSmith AI` },
@@ -42,8 +48,10 @@ export function loader({ context }: Route.LoaderArgs) {
 }
 
 export async function action({ request, context }: Route.ActionArgs) {
-  const { campaign, owner } = requireCampaign(context, "editCampaign");
-  const { db } = getServices(context);
+  const access = requireCampaign(context, "editCampaign");
+  const { campaign, owner } = access;
+  const services = getServices(context);
+  const { db } = services;
   const formData = await request.formData();
   const intent = formData.get("intent");
   const back = `/campaigns/${campaign.id}`;
@@ -52,6 +60,7 @@ export async function action({ request, context }: Route.ActionArgs) {
     case "delete":
       requireCampaign(context, "deleteCampaign");
       if (!(await deleteCampaign(db, owner.username, campaign.id))) notFound("campaign");
+      await closeRoom(services, campaign.id);
       return redirectWithToast(context, request, "/campaigns", `Campaign “${campaign.name}” deleted.`);
     case "archive":
     case "unarchive": {
@@ -60,6 +69,7 @@ export async function action({ request, context }: Route.ActionArgs) {
       try {
         const status = intent === "archive" ? "archived" : "active";
         await setCampaignStatus(db, owner.username, campaign.id, version.data, status);
+        await announce(services, access, campaignWide(access, "campaign"));
         return redirectWithToast(
           context,
           request,
@@ -77,7 +87,7 @@ export async function action({ request, context }: Route.ActionArgs) {
       }
     }
     case "save":
-      return saveCampaign(request, context, campaign, formData);
+      return saveCampaign(request, context, access, formData);
     default:
       unknownIntent(intent);
   }
@@ -86,17 +96,20 @@ export async function action({ request, context }: Route.ActionArgs) {
 async function saveCampaign(
   request: Request,
   context: Route.ActionArgs["context"],
-  campaign: Campaign,
+  access: CampaignAccess,
   formData: FormData,
 ) {
+  const { campaign } = access;
+  const services = getServices(context);
   const submission = parseWithZod(formData, { schema: campaignUpdateSchema });
   if (submission.status !== "success") {
     return data({ result: submission.reply(), conflict: null }, { status: submission.status === "error" ? 400 : 200 });
   }
   const { version, ...input } = submission.value;
   try {
-    const saved = await updateCampaign(getServices(context).db, campaign.username, campaign.id, version, input);
+    const saved = await updateCampaign(services.db, campaign.username, campaign.id, version, input);
     if (!saved) notFound("campaign");
+    await announce(services, access, campaignWide(access, "campaign"));
     return redirectWithToast(context, request, `/campaigns/${campaign.id}`, "Campaign saved.");
   } catch (error) {
     if (!(error instanceof VersionConflictError)) throw error;

@@ -23,7 +23,7 @@ import {
 import { handleRevealForm, revealPanels } from "~/server/campaigns/reveals.server";
 import { getFile } from "~/server/files/files.server";
 import { notFound, unknownIntent } from "~/server/http/responses.server";
-import { announced } from "~/server/live/campaign-room.server";
+import { announce, announced } from "~/server/live/campaign-room.server";
 import { getServices } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
 import type { Route } from "./+types/files";
@@ -62,24 +62,29 @@ export async function loader({ context }: Route.LoaderArgs) {
 export async function action({ request, context }: Route.ActionArgs) {
   const formData = await request.formData();
   const intent = formData.get("intent");
-  const { db } = getServices(context);
+  const services = getServices(context);
+  const { db } = services;
   // Revealing a file to chosen players is the GMs'; attaching, sharing and detaching the owner's.
   if (intent === "reveal" || intent === "hide") {
     const access = requireCampaign(context, "reveal");
     const fileKey = fileAudienceSchema.shape.fileKey.safeParse(formData.get("fileKey"));
     const subject = { kind: "file", id: fileKey.data ?? "" } as const;
     const message = fileKey.success
-      ? await announced(getServices(context), access, subject, () => handleRevealForm(db, access, subject, formData))
+      ? await announced(services, access, subject, () => handleRevealForm(db, access, subject, formData))
       : null;
     if (!message) notFound("file link");
     return redirectWithToast(context, request, `/campaigns/${access.campaign.id}/files`, message);
   }
-  const { campaign } = requireCampaign(context, "manageFiles");
+  const access = requireCampaign(context, "manageFiles");
+  const { campaign } = access;
   const here = `/campaigns/${campaign.id}/files`;
+  const fileSubject = (fileKey: string) => ({ kind: "file", id: fileKey }) as const;
   switch (intent) {
     case "detach": {
       const fileKey = String(formData.get("fileKey") ?? "");
-      if (!(await detachFile(db, campaign, fileKey))) notFound("file link");
+      if (!(await announced(services, access, fileSubject(fileKey), () => detachFile(db, campaign, fileKey)))) {
+        notFound("file link");
+      }
       return redirectWithToast(context, request, here, "File detached. It stays in your Library.");
     }
     case "attach": {
@@ -93,13 +98,17 @@ export async function action({ request, context }: Route.ActionArgs) {
         tags: submission.value.tags,
         audience: submission.value.audience,
       });
+      await announce(services, access, fileSubject(file.fileKey));
       return redirectWithToast(context, request, here, `“${file.fileName}” attached.`);
     }
     case "share": {
       const parsed = fileAudienceSchema.safeParse(Object.fromEntries(formData));
-      if (!parsed.success || !(await setResourceAudience(db, campaign, parsed.data.fileKey, parsed.data.audience))) {
-        notFound("file link");
-      }
+      const shared =
+        parsed.success &&
+        (await announced(services, access, fileSubject(parsed.data.fileKey), () =>
+          setResourceAudience(db, campaign, parsed.data.fileKey, parsed.data.audience),
+        ));
+      if (!parsed.success || !shared) notFound("file link");
       return redirectWithToast(
         context,
         request,

@@ -1,6 +1,6 @@
 import { and, eq, isNull, lt } from "drizzle-orm";
 import type { Db } from "../db/db.server";
-import { deletedAccounts, type User, userDevices, users } from "../db/schema";
+import { campaigns, deletedAccounts, type User, userDevices, users } from "../db/schema";
 import { userPrefix } from "../files/keys.server";
 import type { Tracker } from "../files/library.server";
 import { deleteR2Prefix } from "../files/r2.server";
@@ -162,6 +162,8 @@ export interface AccountStores {
   bucket: R2Bucket;
   cache: KVNamespace;
   tracker: (accountId: string) => Tracker;
+  /** A campaign's live room: the account's own campaigns close theirs when it goes. */
+  room: (campaignId: string) => { destroy(): Promise<void> };
 }
 
 /**
@@ -201,6 +203,11 @@ export async function deleteAccount(
 /** Removes a deleted account's storage everywhere, D1 last; safe to repeat. */
 async function purgeAccount(stores: AccountStores, account: { id: string; username: string }): Promise<void> {
   await stores.tracker(account.id).destroy(account);
+  const owned = await stores.db
+    .select({ id: campaigns.id })
+    .from(campaigns)
+    .where(eq(campaigns.username, account.username));
+  for (const { id } of owned) await stores.room(id).destroy();
   await deleteR2Prefix(stores.bucket, userPrefix(account.id));
   await deleteKvPrefix(stores.cache, `u:${account.id}:`);
   await stores.db.batch([

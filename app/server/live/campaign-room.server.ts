@@ -133,6 +133,15 @@ export async function closeRoomSockets(services: Pick<Services, "room">, campaig
   }
 }
 
+/** The campaign was deleted: its room closes every socket and forgets its changes. */
+export async function closeRoom(services: Pick<Services, "room">, campaignId: string) {
+  try {
+    await services.room(campaignId).destroy();
+  } catch (error) {
+    console.error("campaign room: could not close", error);
+  }
+}
+
 /**
  * For the room's periodic check: each of these devices that is still signed in, with its
  * account and that account's role in the campaign now (no entry: signed out, or no longer

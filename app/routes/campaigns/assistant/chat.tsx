@@ -12,6 +12,7 @@ import {
   type ProviderName,
   questionSchema,
 } from "~/lib/assistant";
+import type { LiveHandle } from "~/lib/campaign-live";
 import {
   ask,
   deleteConversation,
@@ -25,6 +26,9 @@ import { notFound, unknownIntent } from "~/server/http/responses.server";
 import { getServices, limitRequest } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
 import type { Route } from "./+types/chat";
+
+/** A conversation is private to its member: a change elsewhere must not reload it mid-answer. */
+export const handle: LiveHandle = { live: "ignore" };
 
 export const meta: Route.MetaFunction = ({ loaderData }) => [
   { title: `${loaderData?.conversation.title ?? "Conversation"} — Assistant — LoreSmith AI` },

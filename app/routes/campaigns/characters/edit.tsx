@@ -3,6 +3,7 @@ import { data, Link, useNavigation } from "react-router";
 import { CharacterForm, type CharacterFormValues } from "~/components/character-form";
 import { ConflictNotice } from "~/components/conflict-notice";
 import { DeleteDisclosure } from "~/components/delete-disclosure";
+import type { LiveHandle } from "~/lib/campaign-live";
 import { characterUpdateSchema } from "~/lib/campaign-schemas";
 import { characterStatusLabels, characterTypeLabels } from "~/lib/domain";
 import {
@@ -16,9 +17,13 @@ import {
 import { VersionConflictError } from "~/server/campaigns/errors.server";
 import { parseRowId, requireCampaign } from "~/server/campaigns/guards.server";
 import { notFound, unknownIntent } from "~/server/http/responses.server";
+import { announced } from "~/server/live/campaign-room.server";
 import { getServices } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
 import type { Route } from "./+types/edit";
+
+/** Someone else saving this character shows a notice; the form keeps what was typed. */
+export const handle: LiveHandle = { live: { editing: "character", param: "characterId" } };
 
 export const meta: Route.MetaFunction = ({ loaderData }) => [
   { title: `Edit ${loaderData?.values.characterName ?? "character"} — LoreSmith AI` },
@@ -61,15 +66,20 @@ export async function action({ request, context, params }: Route.ActionArgs) {
   const access = requireCampaign(context, "editMaterial");
   const { campaign } = access;
   const characterId = parseRowId(params.characterId, "character");
-  const { db } = getServices(context);
+  const services = getServices(context);
+  const { db } = services;
   const formData = await request.formData();
   const base = `/campaigns/${campaign.id}/characters`;
+  // Whoever could see the character hears that it changed (or went).
+  const subject = { kind: "character", id: String(characterId) } as const;
 
   const intent = formData.get("intent");
   switch (intent) {
     case "delete": {
       const character = await getCharacter(db, access, characterId);
-      if (!character || !(await deleteCharacter(db, campaign, characterId))) notFound("character");
+      const deleted =
+        character && (await announced(services, access, subject, () => deleteCharacter(db, campaign, characterId)));
+      if (!character || !deleted) notFound("character");
       return redirectWithToast(context, request, base, `${character.characterName} deleted.`);
     }
     case "save":
@@ -84,7 +94,9 @@ export async function action({ request, context, params }: Route.ActionArgs) {
   }
   const { version, ...input } = submission.value;
   try {
-    const saved = await updateCharacter(db, campaign, characterId, version, input, access);
+    const saved = await announced(services, access, subject, () =>
+      updateCharacter(db, campaign, characterId, version, input, access),
+    );
     if (!saved) notFound("character");
     return redirectWithToast(context, request, `${base}/${characterId}`, `${saved.characterName} saved.`);
   } catch (error) {

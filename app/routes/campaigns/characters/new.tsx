@@ -6,6 +6,7 @@ import { answerDraft } from "~/server/assistant/conversations.server";
 import { createCharacter, listSheetOptions, SheetNotFoundError } from "~/server/campaigns/characters.server";
 import { requireCampaign } from "~/server/campaigns/guards.server";
 import { QuotaExceeded } from "~/server/db/quota.server";
+import { announce } from "~/server/live/campaign-room.server";
 import { getServices } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
 import type { Route } from "./+types/new";
@@ -29,9 +30,10 @@ export async function action({ request, context }: Route.ActionArgs) {
   if (submission.status !== "success") {
     return data(submission.reply(), { status: submission.status === "error" ? 400 : 200 });
   }
+  const services = getServices(context);
   let character: Awaited<ReturnType<typeof createCharacter>>;
   try {
-    const { db, limits } = getServices(context);
+    const { db, limits } = services;
     character = await createCharacter(db, campaign, submission.value, limits.rows.characters, access);
   } catch (error) {
     if (error instanceof QuotaExceeded) {
@@ -40,6 +42,7 @@ export async function action({ request, context }: Route.ActionArgs) {
     if (!(error instanceof SheetNotFoundError)) throw error;
     return data(submission.reply({ fieldErrors: { sheetFileKey: [error.message] } }), { status: 400 });
   }
+  await announce(services, access, { kind: "character", id: String(character.id) });
   return redirectWithToast(
     context,
     request,

@@ -3,6 +3,7 @@ import { data, Link, useNavigation } from "react-router";
 import { ConflictNotice } from "~/components/conflict-notice";
 import { ContextEntryForm, type ContextEntryFormValues } from "~/components/context-entry-form";
 import { DeleteDisclosure } from "~/components/delete-disclosure";
+import type { LiveHandle } from "~/lib/campaign-live";
 import { contextEntryUpdateSchema } from "~/lib/campaign-schemas";
 import { contextTypeLabels } from "~/lib/domain";
 import { type Audience, audienceLabels } from "~/lib/members";
@@ -15,9 +16,13 @@ import {
 import { decodeTags, VersionConflictError } from "~/server/campaigns/errors.server";
 import { parseRowId, requireCampaign } from "~/server/campaigns/guards.server";
 import { notFound, unknownIntent } from "~/server/http/responses.server";
+import { announced } from "~/server/live/campaign-room.server";
 import { getServices } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
 import type { Route } from "./+types/edit";
+
+/** Someone else saving this entry shows a notice; the form keeps what was typed. */
+export const handle: LiveHandle = { live: { editing: "entry", param: "entryId" } };
 
 export const meta: Route.MetaFunction = ({ loaderData }) => [
   { title: `Edit ${loaderData?.values.title ?? "entry"} — LoreSmith AI` },
@@ -45,15 +50,20 @@ export async function action({ request, context, params }: Route.ActionArgs) {
   const access = requireCampaign(context, "editMaterial");
   const { campaign } = access;
   const entryId = parseRowId(params.entryId, "entry");
-  const { db } = getServices(context);
+  const services = getServices(context);
+  const { db } = services;
   const formData = await request.formData();
   const base = `/campaigns/${campaign.id}/context`;
+  // Whoever could see the entry hears that it changed (or went).
+  const subject = { kind: "entry", id: String(entryId) } as const;
 
   const intent = formData.get("intent");
   switch (intent) {
     case "delete": {
       const entry = await getContextEntry(db, access, entryId);
-      if (!entry || !(await deleteContextEntry(db, campaign, entryId))) notFound("entry");
+      const deleted =
+        entry && (await announced(services, access, subject, () => deleteContextEntry(db, campaign, entryId)));
+      if (!entry || !deleted) notFound("entry");
       return redirectWithToast(context, request, base, `Entry “${entry.title}” deleted.`);
     }
     case "save":
@@ -68,7 +78,9 @@ export async function action({ request, context, params }: Route.ActionArgs) {
   }
   const { version, ...input } = submission.value;
   try {
-    const saved = await updateContextEntry(db, campaign, entryId, version, input);
+    const saved = await announced(services, access, subject, () =>
+      updateContextEntry(db, campaign, entryId, version, input),
+    );
     if (!saved) notFound("entry");
     return redirectWithToast(context, request, `${base}/${entryId}`, "Entry saved.");
   } catch (error) {

@@ -7,6 +7,7 @@ import { answerDraft } from "~/server/assistant/conversations.server";
 import { createContextEntry } from "~/server/campaigns/context-entries.server";
 import { requireCampaign } from "~/server/campaigns/guards.server";
 import { QuotaExceeded } from "~/server/db/quota.server";
+import { announce } from "~/server/live/campaign-room.server";
 import { getServices } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
 import type { Route } from "./+types/new";
@@ -22,12 +23,14 @@ export async function loader({ request, context }: Route.LoaderArgs) {
 }
 
 export async function action({ request, context }: Route.ActionArgs) {
-  const { campaign } = requireCampaign(context, "editMaterial");
+  const access = requireCampaign(context, "editMaterial");
+  const { campaign } = access;
   const submission = parseWithZod(await request.formData(), { schema: contextEntrySchema });
   if (submission.status !== "success") {
     return data(submission.reply(), { status: submission.status === "error" ? 400 : 200 });
   }
-  const { db, limits } = getServices(context);
+  const services = getServices(context);
+  const { db, limits } = services;
   let entry: Awaited<ReturnType<typeof createContextEntry>>;
   try {
     entry = await createContextEntry(db, campaign, submission.value, limits.rows.entries);
@@ -35,6 +38,7 @@ export async function action({ request, context }: Route.ActionArgs) {
     if (!(error instanceof QuotaExceeded)) throw error;
     return data(submission.reply({ formErrors: [error.message] }), { status: error.status });
   }
+  await announce(services, access, { kind: "entry", id: String(entry.id) });
   return redirectWithToast(
     context,
     request,
