@@ -11,6 +11,7 @@ import {
   test,
   uniquePassword,
   uniqueUsername,
+  waitForHydration,
 } from "./fixtures";
 
 /**
@@ -19,14 +20,14 @@ import {
  * link, single-use, then works for nobody else.
  */
 
-/** A browser context of its own (cookies, client address) at 375 px, with JavaScript off. */
-function phoneWithoutJavaScript(browser: Browser, baseURL: string | undefined) {
+/** A browser context of its own (cookies, client address) at 375 px, with JavaScript off unless asked. */
+function phoneContext(browser: Browser, baseURL: string | undefined, { javaScript = false } = {}) {
   return browser.newContext({
     baseURL,
     viewport: { width: 375, height: 812 },
     isMobile: true,
     hasTouch: true,
-    javaScriptEnabled: false,
+    javaScriptEnabled: javaScript,
     extraHTTPHeaders: { "CF-Connecting-IP": randomClientIp() },
   });
 }
@@ -52,7 +53,7 @@ test("a GM invites a co-GM by link, who signs up from it on a phone without Java
   const link = await page.getByLabel("Invite link").inputValue();
   expect(link).toMatch(/\/join\/[0-9a-f]{32}$/);
 
-  const phone = await phoneWithoutJavaScript(browser, baseURL);
+  const phone = await phoneContext(browser, baseURL);
   try {
     const invitee = await phone.newPage();
     const player = uniqueUsername("cogm");
@@ -114,7 +115,7 @@ test("a player joins on a phone without JavaScript, sees only what the GM reveal
   await page.getByRole("button", { name: "Make an invite link" }).click();
   const link = await page.getByLabel("Invite link").inputValue();
 
-  const phone = await phoneWithoutJavaScript(browser, baseURL);
+  const phone = await phoneContext(browser, baseURL);
   try {
     const player = await phone.newPage();
     const name = uniqueUsername("player");
@@ -153,5 +154,146 @@ test("a player joins on a phone without JavaScript, sees only what the GM reveal
     await expect(player.getByText("abbot's brother")).toBeHidden();
   } finally {
     await phone.close();
+  }
+});
+
+test("at the table: the GM reveals an entry mid-session and it appears on the player's phone without a reload", async ({
+  page,
+  browser,
+  baseURL,
+  isMobile,
+}) => {
+  test.skip(isMobile, "The journey drives a desktop GM and a phone-sized player itself.");
+  const gm = uniqueUsername("gm");
+  await createAccountViaHttp(page.request, baseURL, gm, uniquePassword());
+  const campaignId = await createCampaignViaHttp(page.request, baseURL, { name: `Phandalin ${uniqueUsername("c")}` });
+  const entryId = await createContextEntryViaHttp(page.request, baseURL, campaignId, {
+    title: "The redbrand hideout",
+    content: "The redbrands hide in the cellars under Tresendar Manor.\n\n```secret\nGlasstaff is Iarno.\n```",
+  });
+  await createContextEntryViaHttp(page.request, baseURL, campaignId, {
+    title: "The wave echo cave",
+    content: "The forge of spells lies in the cave.",
+  });
+  await page.goto(`/campaigns/${campaignId}/members`);
+  await page.getByLabel("Role").selectOption("player");
+  await page.getByRole("button", { name: "Make an invite link" }).click();
+  const link = await page.getByLabel("Invite link").inputValue();
+
+  const table = await phoneContext(browser, baseURL, { javaScript: true });
+  try {
+    const player = await table.newPage();
+    const name = uniqueUsername("player");
+    await createAccountViaHttp(player.request, baseURL, name, uniquePassword());
+    await player.goto(link);
+    await player.getByRole("button", { name: /^Join/ }).click();
+    await expectToast(player, "Welcome! You joined as Player.");
+
+    // The player keeps the campaign's lore open; the GM opens the entry to reveal.
+    await player.goto(`/campaigns/${campaignId}/context`);
+    await waitForHydration(player);
+    await expect(player.getByText("Nothing has been shared with you here yet.")).toBeVisible();
+    await page.goto(`/campaigns/${campaignId}/context/${entryId}`);
+    const presence = player.getByRole("region", { name: "Who is here now" });
+    await expect(presence).toContainText(`${gm} (Owner)`);
+    await expect(presence).toContainText("you (Player)");
+    await expect(page.getByRole("region", { name: "Who is here now" })).toContainText(`${name} (Player)`);
+    await player.evaluate(() => Object.assign(globalThis, { stillTheSamePage: true }));
+
+    await page.getByRole("checkbox", { name: new RegExp(name) }).check();
+    await page.getByLabel("Session (optional)").fill("Session 2");
+    await page.getByRole("button", { name: "Reveal to the chosen" }).click();
+    await expectToast(page, "Revealed to one person.");
+
+    // Live on the phone: the entry appears in the list, and only that one.
+    const revealed = player.getByRole("link", { name: /The redbrand hideout/ });
+    await expect(revealed).toBeVisible();
+    await expect(player.getByText("The wave echo cave")).toBeHidden();
+    expect(await player.evaluate(() => (globalThis as { stillTheSamePage?: boolean }).stillTheSamePage)).toBe(true);
+    await expectNoHorizontalOverflow(player, "the live lore list at 375 px");
+
+    // The session log: the GM's note for everyone appears on the phone, the GM-only one never.
+    await page.goto(`/campaigns/${campaignId}/log`);
+    await player.goto(`/campaigns/${campaignId}/log`);
+    await waitForHydration(player);
+    await waitForHydration(page);
+    await page.getByLabel("Add a note").fill("Sildar asks the party to find Iarno.");
+    await page.getByRole("button", { name: "Add note" }).click();
+    await expect(page.getByLabel("Add a note")).toHaveValue("");
+    await page.getByLabel("Add a note").fill("Iarno is Glasstaff: reveal in session 3.");
+    await page.getByLabel("Keep for the GMs").check();
+    await page.getByRole("button", { name: "Add note" }).click();
+    await expect(page.getByText("Iarno is Glasstaff: reveal in session 3.")).toBeVisible();
+    const notes = player.getByRole("list", { name: "Notes, newest first" });
+    await expect(notes).toContainText("Sildar asks the party to find Iarno.");
+    await player.getByLabel("Add a note").fill("We head for Tresendar Manor.");
+    await player.getByRole("button", { name: "Add note" }).click();
+    await expect(page.getByRole("list", { name: "Notes, newest first" })).toContainText("We head for Tresendar Manor.");
+    await expect(notes.getByRole("listitem")).toHaveCount(2);
+    await expect(player.getByText("Glasstaff")).toBeHidden();
+    await expectNoHorizontalOverflow(player, "the session log at 375 px");
+
+    // The player asks; the answer cites the revealed entry, and nothing hidden.
+    await player.goto(`/campaigns/${campaignId}/assistant`);
+    await waitForHydration(player);
+    await player.getByRole("button", { name: /New conversation/ }).click();
+    await player.getByLabel("Ask about this campaign").fill("Where do the redbrands hide?");
+    await player.getByRole("button", { name: "Ask" }).click();
+    const answer = player.getByRole("article", { name: "Answer" });
+    await expect(answer.getByRole("blockquote")).toContainText("cellars under Tresendar Manor");
+    const sources = answer.getByRole("region", { name: "Sources" }).getByRole("link");
+    await expect(sources).toHaveCount(1);
+    await expect(sources).toHaveAttribute("href", `/campaigns/${campaignId}/context/${entryId}`);
+    await expect(player.getByText("Glasstaff")).toBeHidden();
+    await expect(player.getByText("forge of spells")).toBeHidden();
+  } finally {
+    await table.close();
+  }
+});
+
+test("at the table: a co-GM editing an entry sees who changed it meanwhile, and keeps what they typed", async ({
+  page,
+  browser,
+  baseURL,
+  isMobile,
+}) => {
+  test.skip(isMobile, "The journey drives two desktop GMs itself.");
+  const gm = uniqueUsername("gm");
+  await createAccountViaHttp(page.request, baseURL, gm, uniquePassword());
+  const campaignId = await createCampaignViaHttp(page.request, baseURL, { name: `Barovia ${uniqueUsername("c")}` });
+  const entryId = await createContextEntryViaHttp(page.request, baseURL, campaignId, {
+    title: "Castle Ravenloft",
+    content: "The castle looms over the village.",
+  });
+  await page.goto(`/campaigns/${campaignId}/members`);
+  await page.getByLabel("Role").selectOption("co-gm");
+  await page.getByRole("button", { name: "Make an invite link" }).click();
+  const link = await page.getByLabel("Invite link").inputValue();
+
+  const second = await browser.newContext({ baseURL, extraHTTPHeaders: { "CF-Connecting-IP": randomClientIp() } });
+  try {
+    const coGm = await second.newPage();
+    await createAccountViaHttp(coGm.request, baseURL, uniqueUsername("cogm"), uniquePassword());
+    await coGm.goto(link);
+    await coGm.getByRole("button", { name: /^Join/ }).click();
+    await expectToast(coGm, "Welcome! You joined as Co-GM.");
+    const edit = `/campaigns/${campaignId}/context/${entryId}/edit`;
+    await coGm.goto(edit);
+    await waitForHydration(coGm);
+    await expect(coGm.getByRole("region", { name: "Who is here now" })).toContainText("you (Co-GM)");
+    await coGm.getByLabel("Content").fill("The castle looms over the village. Strahd dines at midnight.");
+
+    await page.goto(edit);
+    await page.getByLabel("Title").fill("Castle Ravenloft, the count's seat");
+    await page.getByRole("button", { name: "Save entry" }).click();
+    await expectToast(page, "Entry saved.");
+
+    await expect(coGm.getByRole("status").filter({ hasText: `${gm} just changed this entry` })).toBeVisible();
+    await expect(coGm.getByLabel("Content")).toHaveValue(/Strahd dines at midnight/);
+    await coGm.getByRole("button", { name: "Save entry" }).click();
+    await expect(coGm.getByText("Castle Ravenloft, the count's seat")).toBeVisible();
+    await expect(coGm.getByRole("button", { name: "Save mine anyway" })).toBeVisible();
+  } finally {
+    await second.close();
   }
 });

@@ -1,40 +1,15 @@
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { RoomMessage } from "~/lib/campaign-live";
 import { createCampaign } from "~/server/campaigns/campaigns.server";
 import { createContextEntry } from "~/server/campaigns/context-entries.server";
 import { createInvite, joinWithInvite, removeMember } from "~/server/campaigns/members.server";
 import { type CampaignAccess, campaignAccess } from "~/server/campaigns/policy.server";
 import { reveal } from "~/server/campaigns/reveals.server";
-import type { User } from "~/server/db/schema";
 import { announce, audienceNow, closeRoomSockets } from "~/server/live/campaign-room.server";
 import { db, newUser, ownerAccess, services, sessionCookieFor } from "./helpers";
+import { connectRoom as connect, openRoom as open } from "./room-socket";
 import { callRoute, routeAt } from "./route-walk";
 
-const app = () => exports.default;
-
-function connect(campaignId: string, cookie?: string) {
-  return app().fetch(`http://localhost/ws/campaigns/${campaignId}`, {
-    headers: { Upgrade: "websocket", Origin: "http://localhost", ...(cookie ? { Cookie: cookie } : {}) },
-  });
-}
-
-/** An open socket and every message it has received so far. */
-async function open(campaignId: string, user: User) {
-  const response = await connect(campaignId, await sessionCookieFor(user));
-  expect(response.status).toBe(101);
-  const ws = response.webSocket;
-  if (!ws) throw new Error("no WebSocket");
-  const messages: RoomMessage[] = [];
-  const closed = new Promise<number>((resolve) => ws.addEventListener("close", (event) => resolve(event.code)));
-  ws.addEventListener("message", (event) => messages.push(JSON.parse(event.data as string)));
-  ws.accept();
-  return { ws, messages, closed };
-}
-
 const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
-const changes = (messages: RoomMessage[]) =>
-  messages.flatMap((message) => (message.type === "change" ? [message.change] : []));
 
 async function table() {
   const gm = await newUser("gm");
@@ -84,7 +59,7 @@ describe("campaign room socket", () => {
     });
     await announce(services, access, { kind: "entry", id: String(secret.id) });
     await settle();
-    expect(changes(gmSocket.messages).map((change) => change.id)).toEqual([String(secret.id)]);
+    expect(gmSocket.changes.map((change) => change.id)).toEqual([String(secret.id)]);
     expect(JSON.stringify(playerSocket.messages)).not.toContain(`"id":"${secret.id}"`);
 
     // Revealed to the player: now they hear of it, with who did it.
@@ -92,7 +67,7 @@ describe("campaign room socket", () => {
     await reveal(db, access, { kind: "entry", id: String(secret.id) }, [player.id], "Session 3");
     await announce(services, access, { kind: "entry", id: String(secret.id) }, before);
     await settle();
-    expect(changes(playerSocket.messages)).toMatchObject([{ kind: "entry", id: String(secret.id), by: gm.username }]);
+    expect(playerSocket.changes).toMatchObject([{ kind: "entry", id: String(secret.id), by: gm.username }]);
   });
 
   it("closes a removed member's socket, and the polling answer is filtered the same way", async () => {
@@ -140,7 +115,7 @@ describe("campaign room socket", () => {
     });
     expect(revealed?.status).toBe(302);
     await settle();
-    expect(changes(playerSocket.messages)).toMatchObject([{ kind: "entry", id: String(entry.id), by: gm.username }]);
+    expect(playerSocket.changes).toMatchObject([{ kind: "entry", id: String(entry.id), by: gm.username }]);
 
     const removed = await callRoute(
       routeAt("/campaigns/:campaignId/members"),
@@ -154,5 +129,96 @@ describe("campaign room socket", () => {
     );
     expect(removed?.status).toBe(302);
     expect(await playerSocket.closed).toBe(4003);
+  });
+
+  it("carries the session log: everyone present hears a note arrive, a GM-only note reaches only the GMs", async () => {
+    const { gm, player, campaign } = await table();
+    const gmSocket = await open(campaign.id, gm);
+    const playerSocket = await open(campaign.id, player);
+    const [gmCookie, playerCookie] = [await sessionCookieFor(gm), await sessionCookieFor(player)];
+    const logUrl = `http://localhost/campaigns/${campaign.id}/log`;
+    const log = routeAt("/campaigns/:campaignId/log");
+    const params = { campaignId: campaign.id };
+    const add = (cookie: string, form: Record<string, string>) =>
+      callRoute(log, "action", logUrl, { cookie, params, form: { intent: "add", ...form } });
+    const read = async (cookie: string) => (await callRoute(log, "loader", logUrl, { cookie, params }))?.text();
+
+    expect((await add(playerCookie, { body: "We owe the ferryman a silver coin." }))?.status).toBe(302);
+    // A player cannot keep a note for the GMs: asking for it still writes one for everyone.
+    expect((await add(playerCookie, { body: "Mirela flirted with the guard.", gmOnly: "on" }))?.status).toBe(302);
+    expect((await add(gmCookie, { body: "ZANTHOR-MARKER is the guard's true name.", gmOnly: "on" }))?.status).toBe(302);
+    // Too long: refused with what to do, and nothing is written.
+    const tooLong = await add(playerCookie, { body: "x".repeat(501) });
+    expect(tooLong?.status).toBe(400);
+    expect(await tooLong?.text()).toContain("Keep a note under 500 characters");
+    await settle();
+
+    expect(gmSocket.changes.map((change) => [change.kind, change.by])).toEqual([
+      ["log", player.username],
+      ["log", player.username],
+      ["log", gm.username],
+    ]);
+    expect(playerSocket.changes).toHaveLength(2);
+    const gmNoteId = gmSocket.changes[2]?.id;
+    expect(JSON.stringify(playerSocket.messages)).not.toContain(`"id":"${gmNoteId}"`);
+
+    const playerView = await read(playerCookie);
+    expect(playerView).toContain("We owe the ferryman a silver coin.");
+    expect(playerView).toContain("Mirela flirted with the guard.");
+    expect(playerView).not.toContain("ZANTHOR-MARKER");
+    const gmView = await read(gmCookie);
+    expect(gmView).toContain("ZANTHOR-MARKER");
+    expect(gmView?.match(/"audience":"gm"/g)).toHaveLength(1);
+
+    // The polling fallback answers the same: the player's poll never names the GM's note.
+    const poll = await callRoute(
+      routeAt("/api/campaigns/:campaignId/live"),
+      "loader",
+      `http://localhost/api/campaigns/${campaign.id}/live?after=0`,
+      { cookie: playerCookie, params },
+    );
+    const polled = (await poll?.json()) as { changes: { id: string }[]; people: { username: string }[] };
+    expect(polled.changes).toHaveLength(2);
+    expect(polled.changes.map((change) => change.id)).not.toContain(gmNoteId);
+    expect(polled.people.map((person) => person.username)).toContain(player.username);
+  });
+
+  it("tells whoever may see an entry that it was edited, and closes every socket when the campaign is deleted", async () => {
+    const { gm, player, campaign } = await table();
+    const entry = (audience: "gm" | "campaign", title: string) =>
+      createContextEntry(db, campaign, { contextType: "lore", title, content: "", tags: [], audience });
+    const [shared, hidden] = [await entry("campaign", "The ferry"), await entry("gm", "The lich")];
+    const playerSocket = await open(campaign.id, player);
+    const cookie = await sessionCookieFor(gm);
+    const save = (id: number, title: string) =>
+      callRoute(
+        routeAt("/campaigns/:campaignId/context/:entryId/edit"),
+        "action",
+        `http://localhost/campaigns/${campaign.id}/context/${id}/edit`,
+        {
+          cookie,
+          params: { campaignId: campaign.id, entryId: String(id) },
+          form: { intent: "save", version: "1", contextType: "lore", title, content: "", audience: "campaign" },
+        },
+      );
+    expect((await save(shared.id, "The ferry at dusk"))?.status).toBe(302);
+    await settle();
+    expect(playerSocket.changes).toMatchObject([{ kind: "entry", id: String(shared.id), by: gm.username }]);
+
+    // Saved as shared: the player hears of it now, and not before (no earlier message named it).
+    const hiddenBefore = JSON.stringify(playerSocket.messages).includes(`"id":"${hidden.id}"`);
+    expect(hiddenBefore).toBe(false);
+    expect((await save(hidden.id, "The lich, unveiled"))?.status).toBe(302);
+    await settle();
+    expect(playerSocket.changes.map((change) => change.id)).toEqual([String(shared.id), String(hidden.id)]);
+
+    const deleted = await callRoute(
+      routeAt("/campaigns/:campaignId/edit"),
+      "action",
+      `http://localhost/campaigns/${campaign.id}/edit`,
+      { cookie, params: { campaignId: campaign.id }, form: { intent: "delete" } },
+    );
+    expect(deleted?.status).toBe(302);
+    expect(await playerSocket.closed).toBe(4004);
   });
 });

@@ -8,6 +8,7 @@ import { policyDecisions, requireCampaignMiddleware } from "~/server/campaigns/g
 import { createInvite } from "~/server/campaigns/members.server";
 import { campaignAccess } from "~/server/campaigns/policy.server";
 import { attachFile } from "~/server/campaigns/resources.server";
+import { addLogNote } from "~/server/campaigns/session-log.server";
 import { type Campaign, campaignMembers, type User } from "~/server/db/schema";
 import { getFile, uploadFile } from "~/server/files/files.server";
 import { requireFileMiddleware } from "~/server/files/guards.server";
@@ -49,6 +50,8 @@ interface World {
   characterId: number;
   inviteId: string;
   token: string;
+  /** A session-log note the owner wrote, for everyone. */
+  noteId: number;
   /** The caller's own conversation in the campaign (the owner's for anyone without one). */
   chatOf: Record<Role, string>;
 }
@@ -151,6 +154,13 @@ const matrix: Record<string, Probe[]> = {
     action(gms(302), () => ({ intent: "reveal", to: people.player.id })),
   ],
   "/campaigns/:campaignId/ledger": [loader(gms(200))],
+  "/campaigns/:campaignId/log": [
+    loader(members(200)),
+    // Viewers read the log; those who play or run the campaign write in it.
+    action(askers(302), () => ({ intent: "add", body: "The party owes the ferryman a favour." })),
+    // The owner's note: the GMs may tidy it away, a player may not delete what they did not write.
+    action(gms(302), (w) => ({ intent: "delete", noteId: String(w.noteId) })),
+  ],
   "/campaigns/:campaignId/preview": [action(gms(302), () => ({ accountId: people.player.id }))],
   "/campaigns/:campaignId/characters/:characterId/edit": [
     loader(gms(200)),
@@ -170,6 +180,7 @@ const matrix: Record<string, Probe[]> = {
     action(askers(302), () => ({ intent: "delete" })),
   ],
   "/api/campaigns/:campaignId": [loader(members(200))],
+  "/api/campaigns/:campaignId/live": [loader(members(200), "?after=0")],
   "/api/campaigns/:campaignId/chats/:chatId/ask": [action(askers(200), () => ({ question: "Where is the lair?" }))],
   "/api/files": [],
   "/api/files/:fileKey/chunks": [loader(ownerOnly(200))],
@@ -230,12 +241,14 @@ async function newWorld(): Promise<World> {
   const coGmChat = await chatOfMember("co-gm");
   const playerChat = await chatOfMember("player");
   const { token, invite } = await createInvite(db, asOwner, { role: "co-gm", lifetimeDays: 7, maxUses: null });
+  const note = await addLogNote(db, asOwner, "We start at the mill.", false);
   return {
     campaign,
     entryId: entry.id,
     characterId: character.id,
     inviteId: invite.id,
     token,
+    noteId: note.id,
     chatOf: { owner: ownerChat, "co-gm": coGmChat, player: playerChat, viewer: ownerChat, stranger: ownerChat },
   };
 }

@@ -1,6 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { eq, sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { CampaignChange, RoomPoll } from "~/lib/campaign-live";
 import type { MemberRole } from "~/lib/members";
 import { parseSearchParams, searchTypes } from "~/lib/search";
 import type { ChatModel } from "~/server/assistant/chat-model.server";
@@ -13,20 +14,23 @@ import { type CampaignAccess, campaignAccess } from "~/server/campaigns/policy.s
 import { attachFile } from "~/server/campaigns/resources.server";
 import { hideFrom, knowledgeLedger, reveal } from "~/server/campaigns/reveals.server";
 import { renderWithSecrets, withoutSecrets } from "~/server/campaigns/secrets.server";
+import { addLogNote } from "~/server/campaigns/session-log.server";
 import { type Campaign, campaignContext, campaignMembers, type User } from "~/server/db/schema";
 import { getFile } from "~/server/files/files.server";
+import { announce } from "~/server/live/campaign-room.server";
 import { findSecretBlocks, renderMarkdown } from "~/server/markdown.server";
 
 import { resolveScope, scopedSearchOptions, search } from "~/server/search/search.server";
 import { db, newUser, ownerAccess, services, sessionCookieFor } from "./helpers";
 import { drain, storeFile, withQueue } from "./ingest-helpers";
+import { openRoom as open } from "./room-socket";
 import { allRoutes, callRoute, routeAt } from "./route-walk";
 
 /**
  * Secrets stay secret (ADR 0026). A unique marker word is planted in every kind of hidden
  * material; then every surface a player (and a viewer) can reach is asked for it — every
  * page and API route of the route table, search with every filter, the assistant quoting
- * and with a stand-in model that echoes its whole prompt, the live socket — and none may
+ * and with a stand-in model that echoes its whole prompt, the live sockets — and none may
  * contain any marker. The GMs find every marker through the same surfaces (so an absence
  * means something), and sharing an entry makes exactly that entry appear.
  */
@@ -46,6 +50,7 @@ const MARKERS = {
   libraryFile: "quillmarklibrary",
   descriptionSecret: "quillmarkdesc",
   otherPlayersChat: "quillmarkotherchat",
+  gmLogNote: "quillmarklognote",
 } as const;
 const markerWords = Object.values(MARKERS);
 
@@ -165,6 +170,8 @@ beforeAll(async () => {
     await newUser("viewer"),
   ];
   const asOwner = await ownerAccess(owner, campaign);
+  await addLogNote(db, asOwner, "The party reached the harbour at dusk.", false);
+  await addLogNote(db, asOwner, `The guard's true name is Zanthor. ${MARKERS.gmLogNote}`, true);
   const { token } = await createInvite(db, asOwner, { role: "player", lifetimeDays: 7, maxUses: null });
   await joinWithInvite(db, player, token);
   await joinWithInvite(db, otherPlayer, token);
@@ -479,6 +486,41 @@ describe("secrets stay secret", () => {
     ws.close();
     expect(JSON.parse(first)).toMatchObject({ type: "snapshot", jobs: [] });
     expect(leaks(first)).toEqual([]);
+  });
+
+  it("the campaign room tells a player's socket and poll of shared material only", async () => {
+    const player = await open(table.campaign.id, table.player);
+    const access = await accessOf(table.owner);
+    const subjects = [
+      { kind: "entry", id: String(table.gmEntryId) },
+      { kind: "entry", id: String(table.sharedEntryId) },
+      { kind: "character", id: String(table.gmCharacterId) },
+      { kind: "character", id: String(table.sharedCharacterId) },
+      { kind: "file", id: table.files.gm },
+      { kind: "file", id: table.files.shared },
+      // The owner's other file was never attached: nobody but the GMs hears its key.
+      { kind: "file", id: table.files.library },
+    ] as const;
+    for (const subject of subjects) await announce(services, access, subject);
+    const since = Date.now() - 1_000;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    player.ws.close();
+    const heard = (changes: CampaignChange[]) => changes.map((change) => `${change.kind}:${change.id}`);
+    const shared = [
+      `entry:${table.sharedEntryId}`,
+      `character:${table.sharedCharacterId}`,
+      `file:${table.files.shared}`,
+    ];
+    expect(heard(player.changes)).toEqual(shared);
+    expect(leaks(JSON.stringify(player.messages))).toEqual([]);
+    const poll = await callRoute(
+      routeAt("/api/campaigns/:campaignId/live"),
+      "loader",
+      `http://localhost/api/campaigns/${table.campaign.id}/live?after=${since}`,
+      { cookie: await sessionCookieFor(table.player), params: { campaignId: table.campaign.id } },
+    );
+    if (poll?.status !== 200) throw new Error(`the poll answered ${poll?.status}`);
+    expect(heard(((await poll.json()) as RoomPoll).changes)).toEqual(shared);
   });
 
   it(
