@@ -23,6 +23,7 @@ export default [
       route("members", "routes/campaigns/members.tsx"),
       route("ledger", "routes/campaigns/ledger.tsx"),
       route("log", "routes/campaigns/log.tsx"),
+      route("notes", "routes/campaigns/notes.tsx"),
       route("preview", "routes/campaigns/preview.ts"),
       route("context", "routes/campaigns/context/index.tsx"),
       route("context/new", "routes/campaigns/context/new.tsx"),

@@ -5,6 +5,7 @@ import { createCampaign } from "~/server/campaigns/campaigns.server";
 import { createCharacter } from "~/server/campaigns/characters.server";
 import { createContextEntry } from "~/server/campaigns/context-entries.server";
 import { policyDecisions, requireCampaignMiddleware } from "~/server/campaigns/guards.server";
+import { addMemberNote } from "~/server/campaigns/member-notes.server";
 import { createInvite } from "~/server/campaigns/members.server";
 import { campaignAccess } from "~/server/campaigns/policy.server";
 import { attachFile } from "~/server/campaigns/resources.server";
@@ -52,6 +53,8 @@ interface World {
   token: string;
   /** A session-log note the owner wrote, for everyone. */
   noteId: number;
+  /** The owner's own private note. */
+  ownNoteId: number;
   /** The caller's own conversation in the campaign (the owner's for anyone without one). */
   chatOf: Record<Role, string>;
 }
@@ -161,6 +164,14 @@ const matrix: Record<string, Probe[]> = {
     // The owner's note: the GMs may tidy it away, a player may not delete what they did not write.
     action(gms(302), (w) => ({ intent: "delete", noteId: String(w.noteId) })),
   ],
+  "/campaigns/:campaignId/notes": [
+    loader(askers(200)),
+    action(askers(302), () => ({ intent: "add", title: "Theories", body: "The miller lies." })),
+    // The owner's own note: nobody else may change, share or delete it, GMs included.
+    action(ownerOnly(302), (w) => ({ intent: "save", noteId: String(w.ownNoteId), title: "Mine", body: "" })),
+    action(ownerOnly(302), (w) => ({ intent: "share", noteId: String(w.ownNoteId), shared: "1" })),
+    action(ownerOnly(302), (w) => ({ intent: "delete", noteId: String(w.ownNoteId) })),
+  ],
   "/campaigns/:campaignId/preview": [action(gms(302), () => ({ accountId: people.player.id }))],
   "/campaigns/:campaignId/characters/:characterId/edit": [
     loader(gms(200)),
@@ -242,6 +253,7 @@ async function newWorld(): Promise<World> {
   const playerChat = await chatOfMember("player");
   const { token, invite } = await createInvite(db, asOwner, { role: "co-gm", lifetimeDays: 7, maxUses: null });
   const note = await addLogNote(db, asOwner, "We start at the mill.", false);
+  const ownNote = await addMemberNote(db, asOwner, { title: "Prep", body: "The mill burns in act two." });
   return {
     campaign,
     entryId: entry.id,
@@ -249,6 +261,7 @@ async function newWorld(): Promise<World> {
     inviteId: invite.id,
     token,
     noteId: note.id,
+    ownNoteId: ownNote.id,
     chatOf: { owner: ownerChat, "co-gm": coGmChat, player: playerChat, viewer: ownerChat, stranger: ownerChat },
   };
 }

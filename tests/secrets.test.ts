@@ -9,6 +9,7 @@ import { ask, createConversation } from "~/server/assistant/conversations.server
 import { createCampaign } from "~/server/campaigns/campaigns.server";
 import { createCharacter } from "~/server/campaigns/characters.server";
 import { createContextEntry, updateContextEntry } from "~/server/campaigns/context-entries.server";
+import { addMemberNote, shareMemberNote } from "~/server/campaigns/member-notes.server";
 import { createInvite, joinWithInvite } from "~/server/campaigns/members.server";
 import { type CampaignAccess, campaignAccess } from "~/server/campaigns/policy.server";
 import { attachFile } from "~/server/campaigns/resources.server";
@@ -51,6 +52,8 @@ const MARKERS = {
   descriptionSecret: "quillmarkdesc",
   otherPlayersChat: "quillmarkotherchat",
   gmLogNote: "quillmarklognote",
+  otherPlayersNote: "quillmarkothernote",
+  sharedWithGmsNote: "quillmarksharednote",
 } as const;
 const markerWords = Object.values(MARKERS);
 
@@ -219,6 +222,13 @@ beforeAll(async () => {
   )) {
     // saved by the last step
   }
+  // The other player's notebook: one note kept private, one shared with the GMs.
+  await addMemberNote(db, theirs, { title: "Hunch", body: `The abbot is lying. ${MARKERS.otherPlayersNote}` });
+  const shared = await addMemberNote(db, theirs, {
+    title: "For the GM",
+    body: `I want a duel. ${MARKERS.sharedWithGmsNote}`,
+  });
+  await shareMemberNote(db, theirs, shared.id, true);
   table.chats = { player: (await createConversation(db, await accessOf(player))).id, otherPlayer: theirChat.id };
 });
 
@@ -373,10 +383,9 @@ describe("secrets stay secret", () => {
       const searches = await everySearch(table.pools.coGms);
       const pages = await everyPage(table.coGm);
       const seen = new Set([...searches.found, ...pages.found].map((line) => line.split(": ").at(-1)));
-      // The other player's conversation is theirs alone, even for the GMs; the owner's other files are not the campaign's.
-      expect([...seen].sort()).toEqual(
-        markerWords.filter((m) => m !== MARKERS.otherPlayersChat && m !== MARKERS.libraryFile).sort(),
-      );
+      // The other player's conversation and private note are theirs alone, even for the GMs; the owner's other files are not the campaign's.
+      const theirsAlone: string[] = [MARKERS.otherPlayersChat, MARKERS.otherPlayersNote, MARKERS.libraryFile];
+      expect([...seen].sort()).toEqual(markerWords.filter((m) => !theirsAlone.includes(m)).sort());
       // The owner finds that file in their own library.
       const own = await everyServiceSearch(table.owner);
       expect(own.found.filter((line) => line.endsWith(MARKERS.libraryFile))).toEqual([]);

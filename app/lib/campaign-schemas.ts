@@ -162,3 +162,26 @@ export const logNoteSchema = z.object({
 export const logNoteTargetSchema = z.object({
   noteId: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER),
 });
+
+/** A member's own note (ADR 0026): private until they share it with the GMs. */
+export const MEMBER_NOTE_TITLE_MAX = 120;
+export const MEMBER_NOTE_BODY_MAX = 20_000;
+export const memberNoteSchema = z.object({
+  title: z
+    .string({ error: "Give the note a title." })
+    .trim()
+    .min(1, "Give the note a title.")
+    .max(MEMBER_NOTE_TITLE_MAX, `Keep the title under ${MEMBER_NOTE_TITLE_MAX} characters.`),
+  body: z
+    .string()
+    .max(
+      MEMBER_NOTE_BODY_MAX,
+      `Keep a note under ${MEMBER_NOTE_BODY_MAX.toLocaleString("en")} characters; start another for the rest.`,
+    )
+    .optional()
+    .default(""),
+});
+export const memberNoteTargetSchema = z.object({
+  noteId: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+});
+export const memberNoteShareSchema = memberNoteTargetSchema.extend({ shared: z.enum(["0", "1"]) });

@@ -28,6 +28,19 @@ export const roleDescriptions: Record<MemberRole, string> = {
  * co-GMs) only, which is the default, or everyone in the campaign.
  */
 export const audiences = ["gm", "campaign"] as const;
+
+/**
+ * What the GMs may let the player of a character change on it: its backstory (only while
+ * it holds no secret block, which the player cannot see), its details (ancestry, class,
+ * level, alignment) and its stats. Name, type, status, sheet and who sees it stay the GMs'.
+ */
+export const playerEditableFields = ["backstory", "details", "stats"] as const;
+export type PlayerEditableField = (typeof playerEditableFields)[number];
+export const playerFieldLabels: Record<PlayerEditableField, string> = {
+  backstory: "Backstory",
+  details: "Ancestry, class, level and alignment",
+  stats: "Stats",
+};
 export type Audience = (typeof audiences)[number];
 export const audienceLabels: Record<Audience, string> = {
   gm: "GMs only",

@@ -25,6 +25,7 @@ export function loader({ context }: Route.LoaderArgs) {
     ownerUsername: owner.username,
     tabs: {
       assistant: mayAlso(context, "useAssistant"),
+      notes: mayAlso(context, "keepNotes"),
       members: mayAlso(context, "seeMembers"),
       ledger: mayAlso(context, "reveal"),
       edit: mayAlso(context, "editCampaign"),
@@ -103,6 +104,13 @@ export default function CampaignLayout({ loaderData }: Route.ComponentProps) {
               Session log
             </NavLink>
           </li>
+          {tabs.notes ? (
+            <li>
+              <NavLink to={`${base}/notes`} className={tabClass}>
+                My notes
+              </NavLink>
+            </li>
+          ) : null}
           {tabs.assistant ? (
             <li>
               <NavLink to={`${base}/assistant`} className={tabClass}>

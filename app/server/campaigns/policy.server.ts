@@ -38,6 +38,8 @@ export const campaignActions = [
   "reveal",
   /** Add notes to the session log (and delete their own). */
   "writeLog",
+  /** Keep private notes of their own in the campaign, and share them with the GMs. */
+  "keepNotes",
 ] as const;
 export type CampaignAction = (typeof campaignActions)[number];
 
@@ -59,8 +61,9 @@ const allowed: Record<CampaignRole, ReadonlySet<CampaignAction>> = {
     "seeSecrets",
     "reveal",
     "writeLog",
+    "keepNotes",
   ]),
-  player: new Set(["view", "seeMembers", "leave", "useAssistant", "readFiles", "writeLog"]),
+  player: new Set(["view", "seeMembers", "leave", "useAssistant", "readFiles", "writeLog", "keepNotes"]),
   viewer: new Set(["view", "seeMembers", "leave", "readFiles"]),
 };
 
@@ -206,6 +209,12 @@ export function visibleResources(reader: CampaignReader): SQL | undefined {
 /** The session log's notes a reader sees: all of them for a GM, else those for everyone. */
 export function visibleLogNotes(reader: CampaignReader): SQL | undefined {
   return can(reader.role, "seeSecrets") ? undefined : sql`"campaign_log_notes"."audience" = 'campaign'`;
+}
+
+/** Members' own notes a reader sees: their own, and (for a GM) those their authors shared with the GMs. */
+export function visibleMemberNotes(reader: CampaignReader): SQL {
+  const own = sql`"member_notes"."author_id" = ${reader.account.id}`;
+  return can(reader.role, "seeSecrets") ? sql`(${own} OR "member_notes"."shared_with_gms" = 1)` : own;
 }
 
 /**

@@ -18,7 +18,7 @@ import { sql } from "drizzle-orm";
 import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { campaignStatuses, characterStatuses, characterTypes, contextTypes } from "../../lib/domain";
 import { fileStatuses } from "../../lib/jobs";
-import { audiences, memberRoles, revealSubjects } from "../../lib/members";
+import { audiences, memberRoles, type PlayerEditableField, revealSubjects } from "../../lib/members";
 
 /** `column IN ('a','b')` as a CHECK, so bad values cannot reach D1 even past the zod layer. */
 const oneOf = (column: string, values: readonly string[]) =>
@@ -210,6 +210,10 @@ export const campaignCharacters = sqliteTable(
     metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
     /** Optional character sheet from the library. */
     sheetFileKey: text("sheet_file_key").references(() => fileMetadata.fileKey, { onDelete: "set null" }),
+    /** The member who plays this character (a PC), by account id: they read it and edit `playerFields`. */
+    playerId: text("player_id").references(() => users.id, { onDelete: "set null" }),
+    /** What the GMs let that player change on it (playerEditableFields). */
+    playerFields: text("player_fields", { mode: "json" }).$type<PlayerEditableField[]>().notNull().default([]),
     version: rowVersion(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -218,6 +222,7 @@ export const campaignCharacters = sqliteTable(
     index("campaign_characters_campaign_type_idx").on(t.campaignId, t.characterType, t.status),
     index("campaign_characters_campaign_updated_idx").on(t.campaignId, t.updatedAt),
     index("campaign_characters_sheet_idx").on(t.sheetFileKey),
+    index("campaign_characters_player_idx").on(t.playerId),
     check("campaign_characters_type_check", oneOf("character_type", characterTypes)),
     check("campaign_characters_status_check", oneOf("status", characterStatuses)),
     check("campaign_characters_audience_check", oneOf("audience", audiences)),
@@ -437,6 +442,8 @@ export const chatSessions = sqliteTable(
       .notNull()
       .references(() => users.username, { onDelete: "cascade" }),
     title: text("title").notNull().default("New conversation"),
+    /** Its member shared it with the campaign's GMs, who may then read it (never write in it). */
+    sharedWithGms: integer("shared_with_gms", { mode: "boolean" }).notNull().default(false),
     version: rowVersion(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -469,6 +476,34 @@ export const campaignLogNotes = sqliteTable(
   ],
 );
 
+/**
+ * A member's own notes in a campaign (ADR 0026): private to their author until they share
+ * one with the GMs, who may then read it. Nobody else ever sees them.
+ */
+export const memberNotes = sqliteTable(
+  "member_notes",
+  {
+    id: integer("id", { mode: "number" }).primaryKey({ autoIncrement: true }),
+    campaignId: text("campaign_id")
+      .notNull()
+      .references(() => campaigns.id, { onDelete: "cascade" }),
+    authorId: text("author_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    title: text("title").notNull(),
+    /** Markdown. */
+    body: text("body").notNull().default(""),
+    sharedWithGms: integer("shared_with_gms", { mode: "boolean" }).notNull().default(false),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index("member_notes_campaign_author_idx").on(t.campaignId, t.authorId, t.updatedAt),
+    check("member_notes_title_check", sql`length(title) BETWEEN 1 AND 120`),
+    check("member_notes_body_check", sql`length(body) <= 20000`),
+  ],
+);
+
 export const chatMessages = sqliteTable(
   "chat_messages",
   {
@@ -495,3 +530,4 @@ export type CampaignMember = typeof campaignMembers.$inferSelect;
 export type CampaignInvite = typeof campaignInvites.$inferSelect;
 export type CampaignReveal = typeof campaignReveals.$inferSelect;
 export type CampaignLogNote = typeof campaignLogNotes.$inferSelect;
+export type MemberNote = typeof memberNotes.$inferSelect;
