@@ -33,6 +33,7 @@ export default [
       route("characters/new", "routes/campaigns/characters/new.tsx"),
       route("characters/:characterId", "routes/campaigns/characters/character.tsx"),
       route("characters/:characterId/edit", "routes/campaigns/characters/edit.tsx"),
+      route("characters/:characterId/play", "routes/campaigns/characters/play.tsx"),
       route("assistant", "routes/campaigns/assistant/index.tsx"),
       route("assistant/:chatId", "routes/campaigns/assistant/chat.tsx"),
     ]),

@@ -7,6 +7,7 @@ import { createContextEntry } from "~/server/campaigns/context-entries.server";
 import { policyDecisions, requireCampaignMiddleware } from "~/server/campaigns/guards.server";
 import { addMemberNote } from "~/server/campaigns/member-notes.server";
 import { createInvite } from "~/server/campaigns/members.server";
+import { assignPlayer } from "~/server/campaigns/player-characters.server";
 import { campaignAccess } from "~/server/campaigns/policy.server";
 import { attachFile } from "~/server/campaigns/resources.server";
 import { addLogNote } from "~/server/campaigns/session-log.server";
@@ -26,8 +27,9 @@ import { allRoutes, callRoute, loadRouteModule, routeAt } from "./route-walk";
  * whose handler never asks the policy, and any answer that differs from its row.
  *
  * The world's entry, character and file are GM-only (the default), so players and viewers
- * open the campaign and answer 404 for each of them; what they see once something is
- * shared is the secret-marker tests' subject (secrets.test.ts).
+ * open the campaign and answer 404 for each of them — but the player plays the character,
+ * which shows it to them; what they see once something is shared is the secret-marker
+ * tests' subject (secrets.test.ts).
  */
 
 const roles = ["owner", "co-gm", "player", "viewer", "stranger"] as const;
@@ -153,8 +155,14 @@ const matrix: Record<string, Probe[]> = {
     action(gms(302), () => ({ characterName: "Brother Aldous", characterType: "npc", status: "alive" })),
   ],
   "/campaigns/:campaignId/characters/:characterId": [
-    loader(gms(200)),
+    // The player plays the world's character: it is revealed to them.
+    loader(askers(200)),
     action(gms(302), () => ({ intent: "reveal", to: people.player.id })),
+    action(gms(302), () => ({ intent: "player", playerId: people.player.id, playerFields: "stats" })),
+  ],
+  "/campaigns/:campaignId/characters/:characterId/play": [
+    loader(only(["player"], 200)),
+    action(only(["player"], 302), () => ({ version: "1", backstory: "I was a sailor.", "stats[0].key": "HP" })),
   ],
   "/campaigns/:campaignId/ledger": [loader(gms(200))],
   "/campaigns/:campaignId/log": [
@@ -243,6 +251,7 @@ async function newWorld(): Promise<World> {
     })),
   );
   const asOwner = await ownerAccess(owner, campaign);
+  await assignPlayer(db, asOwner, character.id, people.player.id, ["backstory", "stats"]);
   const chatOfMember = async (role: "co-gm" | "player") => {
     const access = await campaignAccess(db, people[role], campaign.id);
     if (!access) throw new Error(`the ${role} is not in the campaign`);

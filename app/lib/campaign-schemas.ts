@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { campaignStatuses, characterStatuses, characterTypes, contextTypes } from "./domain";
-import { type Audience, audienceSchema } from "./members";
+import { type Audience, audienceSchema, playerEditableFields } from "./members";
 
 /**
  * Form schemas for campaigns, context entries and characters: the same schema validates
@@ -185,3 +185,19 @@ export const memberNoteTargetSchema = z.object({
   noteId: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER),
 });
 export const memberNoteShareSchema = memberNoteTargetSchema.extend({ shared: z.enum(["0", "1"]) });
+
+/** The GMs name who plays a character and what that player may change on it. */
+export const characterPlayerSchema = z.object({
+  playerId: z.string().min(1).max(64).optional(),
+  playerFields: z
+    .array(z.enum(playerEditableFields))
+    .max(playerEditableFields.length)
+    .optional()
+    .transform((fields) => [...new Set(fields ?? [])]),
+});
+
+/** What a player sends from their character's page: the allowed fields; the server keeps only those. */
+export const playerCharacterSchema = characterSchema
+  .pick({ ancestry: true, characterClass: true, level: true, alignment: true, backstory: true, stats: true })
+  .extend({ version: versionField });
+export type PlayerCharacterInput = z.output<typeof playerCharacterSchema>;

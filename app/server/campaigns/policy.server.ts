@@ -40,6 +40,8 @@ export const campaignActions = [
   "writeLog",
   /** Keep private notes of their own in the campaign, and share them with the GMs. */
   "keepNotes",
+  /** Change, on the character they play, the fields the GMs allow (mayPlay). */
+  "playCharacter",
 ] as const;
 export type CampaignAction = (typeof campaignActions)[number];
 
@@ -63,7 +65,16 @@ const allowed: Record<CampaignRole, ReadonlySet<CampaignAction>> = {
     "writeLog",
     "keepNotes",
   ]),
-  player: new Set(["view", "seeMembers", "leave", "useAssistant", "readFiles", "writeLog", "keepNotes"]),
+  player: new Set([
+    "view",
+    "seeMembers",
+    "leave",
+    "useAssistant",
+    "readFiles",
+    "writeLog",
+    "keepNotes",
+    "playCharacter",
+  ]),
   viewer: new Set(["view", "seeMembers", "leave", "readFiles"]),
 };
 
@@ -209,6 +220,19 @@ export function visibleResources(reader: CampaignReader): SQL | undefined {
 /** The session log's notes a reader sees: all of them for a GM, else those for everyone. */
 export function visibleLogNotes(reader: CampaignReader): SQL | undefined {
   return can(reader.role, "seeSecrets") ? undefined : sql`"campaign_log_notes"."audience" = 'campaign'`;
+}
+
+/**
+ * Whether the reader plays this character and may change some of it: a player the GMs
+ * named as its player, with at least one field left to them (the GMs edit all of it anyway).
+ */
+export function mayPlay(
+  reader: CampaignReader,
+  character: { playerId: string | null; playerFields: readonly string[] },
+): boolean {
+  return (
+    can(reader.role, "playCharacter") && character.playerId === reader.account.id && character.playerFields.length > 0
+  );
 }
 
 /** Members' own notes a reader sees: their own, and (for a GM) those their authors shared with the GMs. */

@@ -1,14 +1,18 @@
-import { Link } from "react-router";
+import { Form, Link, useNavigation } from "react-router";
 import { MarkdownView } from "~/components/markdown";
 import { RevealPanel } from "~/components/reveal-panel";
-import { linkButtonClass } from "~/components/ui/button";
+import { Button, linkButtonClass } from "~/components/ui/button";
+import { inputClass } from "~/components/ui/field";
+import { characterPlayerSchema } from "~/lib/campaign-schemas";
 import { characterStatusLabels, characterTypeLabels } from "~/lib/domain";
 import { fileLinks } from "~/lib/file-links";
-import { audienceLabels } from "~/lib/members";
+import { audienceLabels, playerEditableFields, playerFieldLabels } from "~/lib/members";
 import { getCharacter } from "~/server/campaigns/characters.server";
 import { mayAlso, parseRowId, requireCampaign } from "~/server/campaigns/guards.server";
+import { assignPlayer } from "~/server/campaigns/player-characters.server";
+import { mayPlay } from "~/server/campaigns/policy.server";
 import { getCampaignFile } from "~/server/campaigns/resources.server";
-import { handleRevealForm, revealPanel } from "~/server/campaigns/reveals.server";
+import { handleRevealForm, revealableMembers, revealPanel } from "~/server/campaigns/reveals.server";
 import { renderForReader } from "~/server/campaigns/secrets.server";
 import { getFile } from "~/server/files/files.server";
 import { notFound } from "~/server/http/responses.server";
@@ -38,9 +42,19 @@ export async function loader({ context, params }: Route.LoaderArgs) {
         : undefined;
   const links = fileLinks(ownLibrary ? null : campaign.id);
   const seesSecrets = mayAlso(context, "seeSecrets");
+  const mayEdit = mayAlso(context, "editMaterial");
   return {
     campaignId: campaign.id,
-    mayEdit: mayAlso(context, "editMaterial"),
+    mayEdit,
+    // The GMs choose who plays it and what that player may change; the player gets their edit page.
+    playedBy: mayEdit
+      ? {
+          playerId: character.playerId,
+          playerFields: character.playerFields,
+          players: (await revealableMembers(db, campaign)).filter((member) => member.role === "player"),
+        }
+      : null,
+    mayPlay: mayAlso(context, "playCharacter") && mayPlay(access, character),
     reveals: await revealPanel(db, access, { kind: "character", id: String(character.id) }, character.audience),
     now: Date.now(),
     audience: seesSecrets ? character.audience : null,
@@ -58,11 +72,30 @@ export async function loader({ context, params }: Route.LoaderArgs) {
 
 /** The GMs reveal the character to chosen players, share it with everyone, or hide it again (RevealPanel). */
 export async function action({ request, context, params }: Route.ActionArgs) {
-  const access = requireCampaign(context, "reveal");
   const characterId = parseRowId(params.characterId, "character");
   const subject = { kind: "character", id: String(characterId) } as const;
   const services = getServices(context);
   const formData = await request.formData();
+  if (formData.get("intent") === "player") {
+    const access = requireCampaign(context, "editMaterial");
+    const parsed = characterPlayerSchema.safeParse({
+      playerId: formData.get("playerId") || undefined,
+      playerFields: formData.getAll("playerFields"),
+    });
+    const assigned =
+      parsed.success &&
+      (await announced(services, access, subject, () =>
+        assignPlayer(services.db, access, characterId, parsed.data.playerId ?? null, parsed.data.playerFields),
+      ));
+    if (!assigned) notFound("character or player");
+    return redirectWithToast(
+      context,
+      request,
+      `/campaigns/${access.campaign.id}/characters/${characterId}`,
+      parsed.data.playerId ? "Player saved. They can open this character now." : "Nobody plays this character now.",
+    );
+  }
+  const access = requireCampaign(context, "reveal");
   const message = await announced(services, access, subject, () =>
     handleRevealForm(services.db, access, subject, formData),
   );
@@ -71,7 +104,7 @@ export async function action({ request, context, params }: Route.ActionArgs) {
 }
 
 export default function CharacterPage({ loaderData }: Route.ComponentProps) {
-  const { campaignId, mayEdit, audience, reveals, now, character } = loaderData;
+  const { campaignId, mayEdit, mayPlay, playedBy, audience, reveals, now, character } = loaderData;
   const base = `/campaigns/${campaignId}/characters`;
   const { details } = character;
   const facts = [
@@ -101,6 +134,10 @@ export default function CharacterPage({ loaderData }: Route.ComponentProps) {
             <Link to={`${base}/${character.id}/edit`} className={linkButtonClass.secondary}>
               Edit character
             </Link>
+          ) : mayPlay ? (
+            <Link to={`${base}/${character.id}/play`} className={linkButtonClass.secondary}>
+              Edit my character
+            </Link>
           ) : null}
         </header>
         {facts.length || details.stats.length ? (
@@ -128,7 +165,65 @@ export default function CharacterPage({ loaderData }: Route.ComponentProps) {
           <MarkdownView html={character.backstoryHtml} empty="No backstory yet." />
         </section>
       </article>
+      {playedBy ? <PlayedByPanel data={playedBy} /> : null}
       {reveals ? <RevealPanel data={reveals} what="character" now={now} /> : null}
     </>
+  );
+}
+
+type PlayedBy = NonNullable<Route.ComponentProps["loaderData"]["playedBy"]>;
+
+/** For the GMs: who plays this character, and what that player may change on it. */
+function PlayedByPanel({ data }: { data: PlayedBy }) {
+  const navigation = useNavigation();
+  const pending = navigation.state === "submitting" && navigation.formData?.get("intent") === "player";
+  return (
+    <section
+      aria-labelledby="played-by-heading"
+      className="mt-6 max-w-3xl space-y-3 rounded-lg border border-stone-300 bg-white p-4"
+    >
+      <h2 id="played-by-heading" className="font-serif text-xl font-semibold">
+        Played by
+      </h2>
+      {data.players.length ? (
+        <Form method="post" className="space-y-3">
+          <input type="hidden" name="intent" value="player" />
+          <label className="block space-y-1">
+            <span className="block font-medium text-sm">Player</span>
+            <select name="playerId" defaultValue={data.playerId ?? ""} className={inputClass}>
+              <option value="">Nobody (the GMs play it)</option>
+              {data.players.map((player) => (
+                <option key={player.accountId} value={player.accountId}>
+                  {player.username}
+                </option>
+              ))}
+            </select>
+          </label>
+          <fieldset className="space-y-1">
+            <legend className="font-medium text-sm">They may change</legend>
+            {playerEditableFields.map((field) => (
+              <label key={field} className="flex min-h-11 items-center gap-2">
+                <input
+                  type="checkbox"
+                  name="playerFields"
+                  value={field}
+                  defaultChecked={data.playerFields.includes(field)}
+                  className="size-5"
+                />
+                {playerFieldLabels[field]}
+              </label>
+            ))}
+            <p className="text-sm text-stone-600">
+              A backstory with a secret block stays yours to edit: the player cannot see all of it.
+            </p>
+          </fieldset>
+          <Button type="submit" variant="secondary" pending={pending}>
+            Save player
+          </Button>
+        </Form>
+      ) : (
+        <p className="text-stone-700">Invite a player from the Members tab to let them play this character.</p>
+      )}
+    </section>
   );
 }

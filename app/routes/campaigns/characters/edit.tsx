@@ -1,6 +1,6 @@
 import { parseWithZod } from "@conform-to/zod/v4";
 import { data, Link, useNavigation } from "react-router";
-import { CharacterForm, type CharacterFormValues } from "~/components/character-form";
+import { CharacterForm, characterFormValues } from "~/components/character-form";
 import { ConflictNotice } from "~/components/conflict-notice";
 import { DeleteDisclosure } from "~/components/delete-disclosure";
 import type { LiveHandle } from "~/lib/campaign-live";
@@ -29,24 +29,6 @@ export const meta: Route.MetaFunction = ({ loaderData }) => [
   { title: `Edit ${loaderData?.values.characterName ?? "character"} — LoreSmith AI` },
 ];
 
-function formValues(character: Character): CharacterFormValues {
-  const { details } = character;
-  return {
-    characterName: character.characterName,
-    characterType: character.characterType,
-    status: character.status,
-    playerName: details.playerName,
-    ancestry: details.ancestry,
-    characterClass: details.characterClass,
-    level: details.level === undefined ? undefined : String(details.level),
-    alignment: details.alignment,
-    backstory: character.backstory,
-    stats: details.stats,
-    sheetFileKey: character.sheetFileKey ?? undefined,
-    audience: character.audience,
-  };
-}
-
 export async function loader({ context, params }: Route.LoaderArgs) {
   const access = requireCampaign(context, "editMaterial");
   const { campaign } = access;
@@ -57,7 +39,7 @@ export async function loader({ context, params }: Route.LoaderArgs) {
     campaignId: campaign.id,
     characterId: character.id,
     version: character.version,
-    values: formValues(character),
+    values: characterFormValues(character),
     sheetOptions: await listSheetOptions(db, access),
   };
 }
@@ -109,7 +91,7 @@ export async function action({ request, context, params }: Route.ActionArgs) {
     if (!(error instanceof VersionConflictError)) throw error;
     const current = error.current as Character;
     return data(
-      { result: submission.reply(), conflict: { version: current.version, values: formValues(current) } },
+      { result: submission.reply(), conflict: { version: current.version, values: characterFormValues(current) } },
       { status: 409 },
     );
   }
