@@ -196,6 +196,7 @@ const matrix: Record<string, Probe[]> = {
   "/campaigns/:campaignId/assistant/:chatId": [
     loader(askers(200)),
     action(askers(302), () => ({ intent: "rename", title: "Lair questions" })),
+    action(askers(302), () => ({ intent: "share", shared: "1" })),
     action(askers(302), () => ({ intent: "delete" })),
   ],
   "/api/campaigns/:campaignId": [loader(members(200))],

@@ -5,7 +5,7 @@ import type { CampaignChange, RoomPoll } from "~/lib/campaign-live";
 import type { MemberRole } from "~/lib/members";
 import { parseSearchParams, searchTypes } from "~/lib/search";
 import type { ChatModel } from "~/server/assistant/chat-model.server";
-import { ask, createConversation } from "~/server/assistant/conversations.server";
+import { ask, createConversation, shareConversation } from "~/server/assistant/conversations.server";
 import { createCampaign } from "~/server/campaigns/campaigns.server";
 import { createCharacter } from "~/server/campaigns/characters.server";
 import { createContextEntry, updateContextEntry } from "~/server/campaigns/context-entries.server";
@@ -54,6 +54,7 @@ const MARKERS = {
   gmLogNote: "quillmarklognote",
   otherPlayersNote: "quillmarkothernote",
   sharedWithGmsNote: "quillmarksharednote",
+  sharedWithGmsChat: "quillmarksharedchat",
 } as const;
 const markerWords = Object.values(MARKERS);
 
@@ -82,7 +83,7 @@ interface Table {
   gmCharacterId: number;
   sharedCharacterId: number;
   files: { gm: string; shared: string; library: string };
-  chats: { player: string; otherPlayer: string };
+  chats: { player: string; otherPlayer: string; otherPlayerShared: string };
   token: string;
   /** More accounts of each role, to share out the searches' rate limit (everySearch). */
   pools: Record<"coGms" | "players" | "playersAfterSharing" | "viewers", User[]>;
@@ -207,7 +208,7 @@ beforeAll(async () => {
     gmCharacterId: gmCharacter.id,
     sharedCharacterId: sharedCharacter.id,
     files: { gm: stored.gm.fileKey, shared: stored.shared.fileKey, library: stored.library.fileKey },
-    chats: { player: "", otherPlayer: "" },
+    chats: { player: "", otherPlayer: "", otherPlayerShared: "" },
     token,
     pools,
   };
@@ -229,7 +230,22 @@ beforeAll(async () => {
     body: `I want a duel. ${MARKERS.sharedWithGmsNote}`,
   });
   await shareMemberNote(db, theirs, shared.id, true);
-  table.chats = { player: (await createConversation(db, await accessOf(player))).id, otherPlayer: theirChat.id };
+  // A second conversation of theirs, shared with the GMs: the GMs read it, nobody else.
+  const sharedChat = await createConversation(db, theirs);
+  for await (const _ of ask(
+    { ...services.assistant, model: null },
+    theirs,
+    sharedChat,
+    `Can I take the oath? ${MARKERS.sharedWithGmsChat}`,
+  )) {
+    // saved by the last step
+  }
+  await shareConversation(db, sharedChat, true);
+  table.chats = {
+    player: (await createConversation(db, await accessOf(player))).id,
+    otherPlayer: theirChat.id,
+    otherPlayerShared: sharedChat.id,
+  };
 });
 
 /** Every value each kind of id in a URL takes: the hidden and the shared, the player's own and another's. */
@@ -239,7 +255,7 @@ function idChoices(): Record<string, string[]> {
     entryId: [String(table.gmEntryId), String(table.sharedEntryId)],
     characterId: [String(table.gmCharacterId), String(table.sharedCharacterId)],
     fileKey: Object.values(table.files),
-    chatId: [table.chats.player, table.chats.otherPlayer],
+    chatId: [table.chats.player, table.chats.otherPlayer, table.chats.otherPlayerShared],
     token: [table.token],
     uploadId: [crypto.randomUUID()],
     partNumber: ["1"],

@@ -18,7 +18,7 @@ function withCitations(text: string, anchor: (n: number) => string, known: Set<n
 
 /**
  * An answer: paragraphs and quotes (lines starting "> ") with clickable citations, the
- * mode that wrote it, its sources, and what the GM can do with it.
+ * mode that wrote it, its sources, and (when `keepable`) links that turn it into an entry or an NPC.
  */
 export function AssistantAnswer({
   id,
@@ -26,6 +26,7 @@ export function AssistantAnswer({
   citations,
   provider,
   campaignId,
+  keepable,
   streaming = false,
 }: {
   id: string;
@@ -33,6 +34,8 @@ export function AssistantAnswer({
   citations: Citation[];
   provider: ProviderName;
   campaignId: string;
+  /** Whether the reader may save this answer as material: a GM, in their own conversation. */
+  keepable: boolean;
   streaming?: boolean;
 }) {
   const anchor = (n: number) => `answer-${id}-source-${n}`;
@@ -76,7 +79,7 @@ export function AssistantAnswer({
           </ol>
         </section>
       ) : null}
-      {streaming ? null : (
+      {streaming || !keepable ? null : (
         <p className="flex flex-wrap gap-2">
           <Link
             to={`/campaigns/${campaignId}/context/new?fromAnswer=${id}`}

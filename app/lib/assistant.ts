@@ -20,6 +20,9 @@ export const conversationTitleSchema = z.object({
   title: z.string({ error: "Give the conversation a name." }).trim().min(1, "Give the conversation a name.").max(120),
 });
 
+/** Sharing one's conversation with the campaign's GMs ("1") or taking it back ("0"). */
+export const conversationShareSchema = z.object({ shared: z.enum(["0", "1"]) });
+
 /** Which mode wrote an answer: a model, or quoting when generation is off. */
 export type ProviderName = "workers-ai" | "openai-compatible" | "extractive";
 

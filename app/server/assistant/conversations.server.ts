@@ -1,6 +1,11 @@
-import { and, asc, desc, eq, sql } from "drizzle-orm";
+import { and, asc, desc, eq, ne, sql } from "drizzle-orm";
 import type { AskEvent, Citation, ProviderName } from "~/lib/assistant";
-import { type CampaignAccess, campaignsWhere } from "../campaigns/policy.server";
+import {
+  type CampaignAccess,
+  type CampaignReader,
+  campaignsWhere,
+  visibleConversations,
+} from "../campaigns/policy.server";
 import type { Db } from "../db/db.server";
 import { DEFAULT_ROW_LIMITS, insertWithinQuota, QuotaExceeded } from "../db/quota.server";
 import { campaigns, chatMessages, chatSessions } from "../db/schema";
@@ -19,7 +24,8 @@ import {
  * Per-campaign conversations with the assistant, kept in D1, and the asking itself:
  * retrieve from the campaign's material, keep what is relevant, answer with citations
  * (streamed), save both turns. A conversation is its member's own (ADR 0026): every
- * function here takes the caller's campaign access and reads only their conversations.
+ * function here takes the caller's campaign access and reads only their conversations,
+ * except that a GM reads one a member shared with the GMs.
  */
 
 export type Conversation = typeof chatSessions.$inferSelect;
@@ -80,6 +86,49 @@ export async function createConversation(
     );
   }
   return row;
+}
+
+/**
+ * A conversation the reader may read: their own, or one another member shared with the
+ * GMs when the reader is a GM (policy: visibleConversations). Reading never lets them write in it.
+ */
+export async function readableConversation(db: Db, access: CampaignReader, chatId: string) {
+  const [conversation] = await db
+    .select()
+    .from(chatSessions)
+    .where(
+      and(eq(chatSessions.id, chatId), eq(chatSessions.campaignId, access.campaign.id), visibleConversations(access)),
+    );
+  return conversation ? { conversation, mine: conversation.username === access.account.username } : undefined;
+}
+
+/** For the GMs: the conversations other members shared with them in this campaign, newest first. */
+export async function sharedConversations(db: Db, access: CampaignReader) {
+  return db
+    .select({
+      id: chatSessions.id,
+      title: chatSessions.title,
+      updatedAt: chatSessions.updatedAt,
+      username: chatSessions.username,
+    })
+    .from(chatSessions)
+    .where(
+      and(
+        eq(chatSessions.campaignId, access.campaign.id),
+        visibleConversations(access),
+        ne(chatSessions.username, access.account.username),
+      ),
+    )
+    .orderBy(desc(chatSessions.updatedAt))
+    .limit(100);
+}
+
+/** Shares one's own conversation with the campaign's GMs (read only), or stops sharing it. */
+export async function shareConversation(db: Db, conversation: Conversation, shared: boolean) {
+  await db
+    .update(chatSessions)
+    .set({ sharedWithGms: shared, version: sql`${chatSessions.version} + 1` })
+    .where(eq(chatSessions.id, conversation.id));
 }
 
 /** The conversation, only if it is the caller's own in this campaign. */

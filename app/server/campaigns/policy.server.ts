@@ -235,6 +235,15 @@ export function mayPlay(
   );
 }
 
+/**
+ * Conversations with the assistant a reader may read: their own, and (for a GM) those
+ * their members shared with the GMs. A player's conversation is otherwise theirs alone.
+ */
+export function visibleConversations(reader: CampaignReader): SQL {
+  const own = sql`"chat_sessions"."username" = ${reader.account.username}`;
+  return can(reader.role, "seeSecrets") ? sql`(${own} OR "chat_sessions"."shared_with_gms" = 1)` : own;
+}
+
 /** Members' own notes a reader sees: their own, and (for a GM) those their authors shared with the GMs. */
 export function visibleMemberNotes(reader: CampaignReader): SQL {
   const own = sql`"member_notes"."author_id" = ${reader.account.id}`;

@@ -7,6 +7,7 @@ import { inputClass } from "~/components/ui/field";
 import {
   type AskEvent,
   type Citation,
+  conversationShareSchema,
   conversationTitleSchema,
   MAX_QUESTION_LENGTH,
   type ProviderName,
@@ -18,9 +19,11 @@ import {
   deleteConversation,
   getConversation,
   listMessages,
+  readableConversation,
   renameConversation,
+  shareConversation,
 } from "~/server/assistant/conversations.server";
-import { requireCampaign } from "~/server/campaigns/guards.server";
+import { mayAlso, requireCampaign } from "~/server/campaigns/guards.server";
 import { QuotaExceeded } from "~/server/db/quota.server";
 import { notFound, unknownIntent } from "~/server/http/responses.server";
 import { getServices, limitRequest } from "~/server/request.server";
@@ -41,12 +44,25 @@ async function requireConversation(context: Route.LoaderArgs["context"], chatId:
   return { access, campaign: access.campaign, conversation };
 }
 
+/** The member's own conversation, or (for a GM, read only) one a member shared with the GMs. */
 export async function loader({ context, params }: Route.LoaderArgs) {
-  const { campaign, conversation } = await requireConversation(context, params.chatId);
-  const messages = await listMessages(getServices(context).db, conversation);
+  const access = requireCampaign(context, "useAssistant");
+  const { db } = getServices(context);
+  const readable = await readableConversation(db, access, params.chatId);
+  if (!readable) notFound("conversation");
+  const { conversation, mine } = readable;
+  const messages = await listMessages(db, conversation);
   return {
-    campaignId: campaign.id,
-    conversation: { id: conversation.id, title: conversation.title },
+    campaignId: access.campaign.id,
+    conversation: {
+      id: conversation.id,
+      title: conversation.title,
+      sharedWithGms: conversation.sharedWithGms,
+      // Whose it is, when a GM reads a member's shared conversation.
+      sharedBy: mine ? null : conversation.username,
+    },
+    // Answers become entries or NPCs only for those who write material, from their own conversations.
+    mayKeepAnswers: mine && mayAlso(context, "editMaterial"),
     messages: messages.map(({ id, role, content, citations, provider }) => ({
       id,
       role,
@@ -71,6 +87,18 @@ export async function action({ request, context, params }: Route.ActionArgs) {
       if (!parsed.success) return data({ error: parsed.error.issues[0]?.message ?? "" }, { status: 400 });
       await renameConversation(db, conversation, parsed.data.title);
       return redirectWithToast(context, request, here, "Conversation renamed.");
+    }
+    case "share": {
+      const parsed = conversationShareSchema.safeParse(form);
+      if (!parsed.success) return data({ error: "Choose whether to share the conversation." }, { status: 400 });
+      const shared = parsed.data.shared === "1";
+      await shareConversation(db, conversation, shared);
+      return redirectWithToast(
+        context,
+        request,
+        here,
+        shared ? "Shared with the GMs: they can read this conversation." : "This conversation is yours alone again.",
+      );
     }
     case "ask": {
       await limitRequest(context, request, "ask");
@@ -100,7 +128,8 @@ interface Streaming {
 }
 
 export default function Conversation({ loaderData, actionData }: Route.ComponentProps) {
-  const { campaignId, conversation, messages } = loaderData;
+  const { campaignId, conversation, mayKeepAnswers, messages } = loaderData;
+  const readOnly = conversation.sharedBy !== null;
   const navigation = useNavigation();
   const revalidator = useRevalidator();
   const [streaming, setStreaming] = useState<Streaming | null>(null);
@@ -164,13 +193,19 @@ export default function Conversation({ loaderData, actionData }: Route.Component
         </Link>
       </p>
       <h1 className="break-words font-serif text-2xl font-semibold">{conversation.title}</h1>
+      {readOnly ? (
+        <p className="rounded-lg border border-stone-300 bg-stone-50 p-3 text-stone-800">
+          {conversation.sharedBy} shared this conversation with the GMs. You can read it; only they can ask in it,
+          rename it or stop sharing it.
+        </p>
+      ) : null}
 
       <ol className="space-y-4" aria-label="Messages">
         {messages.map((message, i) => (
           <li key={message.id} id={i === messages.length - 1 ? "latest" : undefined} className="scroll-mt-4">
             {message.role === "user" ? (
               <p className="ml-auto max-w-[85%] whitespace-pre-wrap break-words rounded-lg bg-ember-50 p-3">
-                <span className="sr-only">You asked: </span>
+                <span className="sr-only">{readOnly ? `${conversation.sharedBy} asked: ` : "You asked: "}</span>
                 {message.content}
               </p>
             ) : (
@@ -180,6 +215,7 @@ export default function Conversation({ loaderData, actionData }: Route.Component
                 citations={message.citations}
                 provider={message.provider}
                 campaignId={campaignId}
+                keepable={mayKeepAnswers}
               />
             )}
           </li>
@@ -198,6 +234,7 @@ export default function Conversation({ loaderData, actionData }: Route.Component
                 citations={streaming.citations}
                 provider={streaming.provider}
                 campaignId={campaignId}
+                keepable={false}
                 streaming
               />
             </li>
@@ -205,63 +242,89 @@ export default function Conversation({ loaderData, actionData }: Route.Component
         ) : null}
       </ol>
 
-      <Form
-        method="post"
-        ref={formRef}
-        onSubmit={onAsk}
-        className="space-y-2 rounded-lg border border-stone-300 bg-white p-4"
-      >
-        <input type="hidden" name="intent" value="ask" />
-        <label htmlFor="question" className="block font-medium">
-          Ask about this campaign
-        </label>
-        <textarea
-          id="question"
-          name="question"
-          rows={3}
-          required
-          maxLength={MAX_QUESTION_LENGTH}
-          aria-describedby={error || actionData?.error ? "question-error" : undefined}
-          className={inputClass}
-          placeholder="e.g. What does the lich need to come back?"
-        />
-        {error || actionData?.error ? (
-          <p id="question-error" role="alert" className="text-red-700 text-sm">
-            {error ?? actionData?.error}
-          </p>
-        ) : null}
-        <Button type="submit" pending={busy}>
-          {busy ? "Answering…" : "Ask"}
-        </Button>
-      </Form>
-
-      <details className="rounded-lg border border-stone-300 bg-white p-4">
-        <summary className="flex min-h-11 cursor-pointer items-center font-medium">Rename this conversation…</summary>
-        <Form method="post" className="mt-3 flex flex-col gap-2 sm:flex-row sm:items-end">
-          <input type="hidden" name="intent" value="rename" />
-          <div className="flex-1">
-            <label htmlFor="title" className="block font-medium text-sm">
-              Name
+      {readOnly ? null : (
+        <>
+          <Form
+            method="post"
+            ref={formRef}
+            onSubmit={onAsk}
+            className="space-y-2 rounded-lg border border-stone-300 bg-white p-4"
+          >
+            <input type="hidden" name="intent" value="ask" />
+            <label htmlFor="question" className="block font-medium">
+              Ask about this campaign
             </label>
-            <input
-              id="title"
-              name="title"
+            <textarea
+              id="question"
+              name="question"
+              rows={3}
               required
-              maxLength={120}
-              defaultValue={conversation.title}
+              maxLength={MAX_QUESTION_LENGTH}
+              aria-describedby={error || actionData?.error ? "question-error" : undefined}
               className={inputClass}
+              placeholder="e.g. What does the lich need to come back?"
             />
-          </div>
-          <Button type="submit" variant="secondary">
-            Rename
-          </Button>
-        </Form>
-      </details>
-      <DeleteDisclosure
-        what="this conversation"
-        detail="Its questions and answers are removed. Entries you saved from it stay."
-        pending={navigation.formData?.get("intent") === "delete"}
-      />
+            {error || actionData?.error ? (
+              <p id="question-error" role="alert" className="text-red-700 text-sm">
+                {error ?? actionData?.error}
+              </p>
+            ) : null}
+            <Button type="submit" pending={busy}>
+              {busy ? "Answering…" : "Ask"}
+            </Button>
+          </Form>
+
+          <details className="rounded-lg border border-stone-300 bg-white p-4">
+            <summary className="flex min-h-11 cursor-pointer items-center font-medium">
+              Rename this conversation…
+            </summary>
+            <Form method="post" className="mt-3 flex flex-col gap-2 sm:flex-row sm:items-end">
+              <input type="hidden" name="intent" value="rename" />
+              <div className="flex-1">
+                <label htmlFor="title" className="block font-medium text-sm">
+                  Name
+                </label>
+                <input
+                  id="title"
+                  name="title"
+                  required
+                  maxLength={120}
+                  defaultValue={conversation.title}
+                  className={inputClass}
+                />
+              </div>
+              <Button type="submit" variant="secondary">
+                Rename
+              </Button>
+            </Form>
+          </details>
+          <DeleteDisclosure
+            what="this conversation"
+            detail="Its questions and answers are removed. Entries you saved from it stay."
+            pending={navigation.formData?.get("intent") === "delete"}
+          />
+          <ShareWithGms shared={conversation.sharedWithGms} pending={navigation.formData?.get("intent") === "share"} />
+        </>
+      )}
     </div>
+  );
+}
+
+/** The owner of a conversation shares it with the campaign's GMs (read only), or stops. */
+function ShareWithGms({ shared, pending }: { shared: boolean; pending: boolean }) {
+  return (
+    <Form method="post" className="space-y-2 rounded-lg border border-stone-300 bg-white p-4">
+      <input type="hidden" name="intent" value="share" />
+      <input type="hidden" name="shared" value={shared ? "0" : "1"} />
+      <p className="font-medium">{shared ? "Shared with the GMs" : "Only you can read this conversation"}</p>
+      <p className="text-sm text-stone-700">
+        {shared
+          ? "The campaign's GMs can read it, not write in it. Stop sharing and it is yours alone again."
+          : "Share it and the campaign's GMs can read it (not write in it) — say, to show them what you asked."}
+      </p>
+      <Button type="submit" variant="secondary" pending={pending}>
+        {shared ? "Stop sharing" : "Share with the GMs"}
+      </Button>
+    </Form>
   );
 }

@@ -1,7 +1,7 @@
 import { Form, Link, redirect, useNavigation } from "react-router";
 import { Button } from "~/components/ui/button";
 import { formatRelative } from "~/lib/format";
-import { createConversation, listConversations } from "~/server/assistant/conversations.server";
+import { createConversation, listConversations, sharedConversations } from "~/server/assistant/conversations.server";
 import { mayAlso, requireCampaign } from "~/server/campaigns/guards.server";
 import { QuotaExceeded } from "~/server/db/quota.server";
 import { httpError } from "~/server/http/responses.server";
@@ -13,11 +13,23 @@ export const meta: Route.MetaFunction = () => [{ title: "Assistant — LoreSmith
 export async function loader({ context }: Route.LoaderArgs) {
   const access = requireCampaign(context, "useAssistant");
   const { campaign } = access;
-  const conversations = await listConversations(getServices(context).db, access);
+  const { db } = getServices(context);
+  const seesSecrets = mayAlso(context, "seeSecrets");
+  const [conversations, shared] = await Promise.all([
+    listConversations(db, access),
+    // Only the GMs read conversations their members shared with them.
+    seesSecrets ? sharedConversations(db, access) : [],
+  ]);
   return {
     campaign: { id: campaign.id, name: campaign.name },
-    seesSecrets: mayAlso(context, "seeSecrets"),
-    conversations: conversations.map(({ id, title, updatedAt }) => ({ id, title, updatedAt })),
+    seesSecrets,
+    conversations: conversations.map(({ id, title, updatedAt, sharedWithGms }) => ({
+      id,
+      title,
+      updatedAt,
+      sharedWithGms,
+    })),
+    shared,
     now: Date.now(),
   };
 }
@@ -33,7 +45,7 @@ export async function action({ context }: Route.ActionArgs) {
 }
 
 export default function AssistantIndex({ loaderData }: Route.ComponentProps) {
-  const { campaign, seesSecrets, conversations, now } = loaderData;
+  const { campaign, seesSecrets, conversations, shared, now } = loaderData;
   const navigation = useNavigation();
   return (
     <div className="max-w-3xl space-y-6">
@@ -68,12 +80,46 @@ export default function AssistantIndex({ loaderData }: Route.ComponentProps) {
                 className="flex min-h-11 flex-wrap items-center justify-between gap-2 px-4 py-3 hover:bg-stone-50"
               >
                 <span className="break-words font-medium text-ember-800">{conversation.title}</span>
-                <span className="text-sm text-stone-600">{formatRelative(conversation.updatedAt, now)}</span>
+                <span className="text-sm text-stone-600">
+                  {conversation.sharedWithGms ? (
+                    <span className="font-medium text-violet-800">Shared with the GMs · </span>
+                  ) : null}
+                  {formatRelative(conversation.updatedAt, now)}
+                </span>
               </Link>
             </li>
           ))}
         </ul>
       )}
+      {seesSecrets ? (
+        <section aria-labelledby="shared-conversations" className="space-y-3">
+          <h2 id="shared-conversations" className="font-serif text-xl font-semibold">
+            Shared with the GMs
+          </h2>
+          {shared.length ? (
+            <ul
+              className="divide-y divide-stone-200 rounded-lg border border-stone-300 bg-white"
+              aria-labelledby="shared-conversations"
+            >
+              {shared.map((conversation) => (
+                <li key={conversation.id}>
+                  <Link
+                    to={conversation.id}
+                    className="flex min-h-11 flex-wrap items-center justify-between gap-2 px-4 py-3 hover:bg-stone-50"
+                  >
+                    <span className="break-words font-medium text-ember-800">{conversation.title}</span>
+                    <span className="text-sm text-stone-600">
+                      {conversation.username} · {formatRelative(conversation.updatedAt, now)}
+                    </span>
+                  </Link>
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p className="text-stone-700">No member has shared a conversation with the GMs yet.</p>
+          )}
+        </section>
+      ) : null}
     </div>
   );
 }
