@@ -68,7 +68,8 @@ export function AssistantAnswer({
               <li key={citation.n} id={anchor(citation.n)} className="scroll-mt-4 target:bg-amber-50">
                 <span className="font-medium">[{citation.n}]</span>{" "}
                 <a href={citation.href} className="break-words text-ember-700 underline">
-                  {citation.label}
+                  {/* A file's label names it; an entry's or character's names only its kind, so lead with its title. */}
+                  {citation.kind === "chunk" ? citation.label : `${citation.title} · ${citation.label}`}
                 </a>
                 <details className="mt-1">
                   <summary className="cursor-pointer text-stone-600">Quoted text</summary>

@@ -195,8 +195,8 @@ export default function Conversation({ loaderData, actionData }: Route.Component
       <h1 className="break-words font-serif text-2xl font-semibold">{conversation.title}</h1>
       {readOnly ? (
         <p className="rounded-lg border border-stone-300 bg-stone-50 p-3 text-stone-800">
-          {conversation.sharedBy} shared this conversation with the GMs. You can read it; only they can ask in it,
-          rename it or stop sharing it.
+          {conversation.sharedBy} shared this conversation with the GMs. You can read it; only {conversation.sharedBy}{" "}
+          can ask in it, rename it or stop sharing it.
         </p>
       ) : null}
 
@@ -274,6 +274,7 @@ export default function Conversation({ loaderData, actionData }: Route.Component
             </Button>
           </Form>
 
+          <ShareWithGms shared={conversation.sharedWithGms} pending={navigation.formData?.get("intent") === "share"} />
           <details className="rounded-lg border border-stone-300 bg-white p-4">
             <summary className="flex min-h-11 cursor-pointer items-center font-medium">
               Rename this conversation…
@@ -303,7 +304,6 @@ export default function Conversation({ loaderData, actionData }: Route.Component
             detail="Its questions and answers are removed. Entries you saved from it stay."
             pending={navigation.formData?.get("intent") === "delete"}
           />
-          <ShareWithGms shared={conversation.sharedWithGms} pending={navigation.formData?.get("intent") === "share"} />
         </>
       )}
     </div>

@@ -188,9 +188,11 @@ function PlayedByPanel({ data }: { data: PlayedBy }) {
       {data.players.length ? (
         <Form method="post" className="space-y-3">
           <input type="hidden" name="intent" value="player" />
-          <label className="block space-y-1">
-            <span className="block font-medium text-sm">Player</span>
-            <select name="playerId" defaultValue={data.playerId ?? ""} className={inputClass}>
+          <div className="space-y-1">
+            <label htmlFor="player-id" className="block font-medium text-sm">
+              Player
+            </label>
+            <select id="player-id" name="playerId" defaultValue={data.playerId ?? ""} className={inputClass}>
               <option value="">Nobody (the GMs play it)</option>
               {data.players.map((player) => (
                 <option key={player.accountId} value={player.accountId}>
@@ -198,7 +200,7 @@ function PlayedByPanel({ data }: { data: PlayedBy }) {
                 </option>
               ))}
             </select>
-          </label>
+          </div>
           <fieldset className="space-y-1">
             <legend className="font-medium text-sm">They may change</legend>
             {playerEditableFields.map((field) => (
