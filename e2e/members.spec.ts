@@ -2,6 +2,7 @@ import type { Browser } from "@playwright/test";
 import {
   createAccountViaHttp,
   createCampaignViaHttp,
+  createCharacterViaHttp,
   createContextEntryViaHttp,
   expect,
   expectNoHorizontalOverflow,
@@ -295,5 +296,77 @@ test("at the table: a co-GM editing an entry sees who changed it meanwhile, and 
     await expect(coGm.getByRole("button", { name: "Save mine anyway" })).toBeVisible();
   } finally {
     await second.close();
+  }
+});
+
+test("a player writes their own character's backstory on a phone without JavaScript and shares a conversation the GM reads", async ({
+  page,
+  browser,
+  baseURL,
+  isMobile,
+}) => {
+  test.skip(isMobile, "The journey drives a desktop GM and a phone-sized player itself.");
+  const gm = uniqueUsername("gm");
+  await createAccountViaHttp(page.request, baseURL, gm, uniquePassword());
+  const campaignId = await createCampaignViaHttp(page.request, baseURL, { name: `Saltmarsh ${uniqueUsername("c")}` });
+  const characterId = await createCharacterViaHttp(page.request, baseURL, campaignId, {
+    characterName: "Wren Ashdown",
+    characterType: "pc",
+    backstory: "Grew up on the docks.",
+  });
+  await page.goto(`/campaigns/${campaignId}/members`);
+  await page.getByLabel("Role").selectOption("player");
+  await page.getByRole("button", { name: "Make an invite link" }).click();
+  const link = await page.getByLabel("Invite link").inputValue();
+
+  const phone = await phoneContext(browser, baseURL);
+  try {
+    const player = await phone.newPage();
+    const name = uniqueUsername("player");
+    await createAccountViaHttp(player.request, baseURL, name, uniquePassword());
+    await player.goto(link);
+    await player.getByRole("button", { name: /^Join/ }).click();
+    await expectToast(player, "Welcome! You joined as Player.");
+
+    // The GM names the player and lets them write the backstory.
+    await page.goto(`/campaigns/${campaignId}/characters/${characterId}`);
+    await page.getByLabel("Player", { exact: true }).selectOption({ label: name });
+    await page.getByRole("checkbox", { name: "Backstory" }).check();
+    await page.getByRole("button", { name: "Save player" }).click();
+    await expectToast(page, "Player saved. They can open this character now.");
+
+    await player.goto(`/campaigns/${campaignId}/characters/${characterId}`);
+    await player.getByRole("link", { name: "Edit my character" }).click();
+    await expect(player.getByRole("heading", { level: 1 })).toHaveText("Edit Wren Ashdown");
+    await expect(player.getByLabel("Name", { exact: true })).toBeHidden();
+    await expectNoHorizontalOverflow(player, "the player's character form at 375 px");
+    await player.getByLabel("Backstory").fill("Grew up on the docks. Owes the harbourmaster a favour.");
+    await player.getByRole("button", { name: "Save my character" }).click();
+    await expectToast(player, "Your character is saved.");
+    await expect(player.getByText("Owes the harbourmaster a favour.")).toBeVisible();
+
+    // The player asks without JavaScript, then shares the conversation with the GMs.
+    await player.goto(`/campaigns/${campaignId}/assistant`);
+    await player.getByRole("button", { name: "New conversation" }).click();
+    await player.getByLabel("Ask about this campaign").fill("Who do I owe a favour?");
+    await player.getByRole("button", { name: "Ask" }).click();
+    await expect(player.getByRole("article", { name: "Answer" })).toBeVisible();
+    await expect(player.getByRole("region", { name: "Sources" }).getByRole("link")).toHaveText(
+      /^Wren Ashdown · Player character in Saltmarsh/,
+    );
+    await expect(player.getByRole("link", { name: "Save as context entry" })).toBeHidden();
+    await player.getByRole("button", { name: "Share with the GMs" }).click();
+    await expectToast(player, "Shared with the GMs: they can read this conversation.");
+    await expectNoHorizontalOverflow(player, "a shared conversation at 375 px");
+
+    await page.goto(`/campaigns/${campaignId}/assistant`);
+    const shared = page.getByRole("list", { name: "Shared with the GMs" });
+    await shared.getByRole("link", { name: /^Who do I owe a favour\?/ }).click();
+    await expect(page.getByText(`${name} shared this conversation with the GMs.`)).toBeVisible();
+    await expect(page.getByRole("list", { name: "Messages" }).getByText("Who do I owe a favour?")).toBeVisible();
+    await expect(page.getByLabel("Ask about this campaign")).toBeHidden();
+    await expect(page.getByRole("link", { name: "Save as context entry" })).toBeHidden();
+  } finally {
+    await phone.close();
   }
 });
