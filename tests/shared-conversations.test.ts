@@ -136,7 +136,7 @@ describe("a player's conversation with the assistant", () => {
       `http://localhost/campaigns/${campaign.id}/assistant/${gmChat.id}`,
       { cookie: await sessionCookieFor(gm), params: { campaignId: campaign.id, chatId: gmChat.id } },
     );
-    expect(((await page?.json()) as ChatPage).mayKeepAnswers).toBe(true);
-    expect(((await (await open(player))?.json()) as ChatPage).mayKeepAnswers).toBe(false);
+    expect(((await page?.json()) as ChatPage | undefined)?.mayKeepAnswers).toBe(true);
+    expect(((await (await open(player))?.json()) as ChatPage | undefined)?.mayKeepAnswers).toBe(false);
   });
 });
