@@ -2,9 +2,11 @@ import { describe, expect, it } from "vitest";
 import type { CharacterInput } from "~/lib/campaign-schemas";
 import { createCampaign } from "~/server/campaigns/campaigns.server";
 import { createCharacter, getCharacter, updateCharacter } from "~/server/campaigns/characters.server";
+import { createContextEntry } from "~/server/campaigns/context-entries.server";
 import { createInvite, joinWithInvite, removeMember } from "~/server/campaigns/members.server";
 import { assignPlayer } from "~/server/campaigns/player-characters.server";
 import { type CampaignAccess, campaignAccess } from "~/server/campaigns/policy.server";
+import { reveal, revealPanel } from "~/server/campaigns/reveals.server";
 import type { User } from "~/server/db/schema";
 import { db, newUser, ownerAccess, sessionCookieFor } from "./helpers";
 import { callRoute, routeAt } from "./route-walk";
@@ -70,6 +72,29 @@ describe("players' characters", () => {
     expect(await getCharacter(db, asPlayer, character.id)).toMatchObject({ characterName: "Wren Ashdown" });
     const page = await callRoute(characterRoute, "loader", base, { cookie: await sessionCookieFor(player), params });
     expect(await page?.json()).toMatchObject({ mayPlay: true, playedBy: null });
+  });
+
+  it("the GM's reveal panel names each player by the character they play, in the choices and in who learned it", async () => {
+    const { player, other, access, character } = await table();
+    await assignPlayer(db, access, character.id, player.id, ["stats"]);
+    const entry = await createContextEntry(db, access.campaign, {
+      title: "The smugglers' cove",
+      content: "Below the lighthouse.",
+      contextType: "location",
+      tags: [],
+      audience: "gm",
+    });
+    const subject = { kind: "entry" as const, id: String(entry.id) };
+    const before = await revealPanel(db, access, subject, "gm");
+    expect(before?.members).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ accountId: player.id, plays: "Wren Ashdown" }),
+        expect.objectContaining({ accountId: other.id, plays: "" }),
+      ]),
+    );
+    await reveal(db, access, subject, [player.id], "Session 3");
+    const after = await revealPanel(db, access, subject, "gm");
+    expect(after?.known).toEqual([expect.objectContaining({ accountId: player.id, plays: "Wren Ashdown" })]);
   });
 
   it("a player changes only the fields the GM allows: the name, class and other fields stay the GM's", async () => {

@@ -6,13 +6,21 @@ import { inputClass } from "./ui/field";
 
 export interface RevealPanelData {
   audience: Audience;
-  members: { accountId: string; username: string; role: "co-gm" | "player" | "viewer" }[];
-  known: { accountId: string | null; username: string | null; sessionLabel: string | null; revealedAt: number }[];
+  /** `plays`: the characters the member plays here, comma-separated ("" for none). */
+  members: { accountId: string; username: string; role: "co-gm" | "player" | "viewer"; plays: string }[];
+  known: {
+    accountId: string | null;
+    username: string | null;
+    plays: string;
+    sessionLabel: string | null;
+    revealedAt: number;
+  }[];
 }
 
 /**
  * The GMs' panel on an entry or a character: who can see it, who learned it when, and
- * the reveal itself (to chosen players, or to everyone), with the session it happened in.
+ * the reveal itself (to chosen players — named with the characters they play — or to
+ * everyone), with the session it happened in.
  * Plain forms: it works without JavaScript.
  */
 export function RevealPanel({
@@ -53,8 +61,8 @@ export function RevealPanel({
               className="flex flex-wrap items-center justify-between gap-2 py-2"
             >
               <span>
-                <span className="font-medium">{row.username ?? "Everyone"}</span> learned it{" "}
-                {formatRelative(row.revealedAt, now)}
+                <span className="font-medium">{row.username ?? "Everyone"}</span>
+                {row.plays ? ` (${row.plays})` : ""} learned it {formatRelative(row.revealedAt, now)}
                 {row.sessionLabel ? ` · ${row.sessionLabel}` : ""}
               </span>
               {row.accountId && data.audience === "gm" ? (
@@ -84,6 +92,7 @@ export function RevealPanel({
                     <label className="flex min-h-11 items-center gap-3">
                       <input type="checkbox" name="to" value={member.accountId} className="size-5" />
                       <span>
+                        {member.plays ? <span className="font-medium">{member.plays} · </span> : null}
                         {member.username} <span className="text-sm text-stone-600">({roleLabels[member.role]})</span>
                       </span>
                     </label>

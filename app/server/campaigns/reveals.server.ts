@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import { type Audience, memberTargetSchema, type RevealSubject, revealSchema } from "~/lib/members";
 import type { Db } from "../db/db.server";
 import {
@@ -137,10 +137,20 @@ async function subjectExists(db: Db, campaign: Campaign, subject: RevealTarget):
   return row !== undefined;
 }
 
-/** The members a GM can reveal something to: the players and viewers. */
+/** The characters an account plays in the campaign, by name ("" for none): how a GM knows a player at the table. */
+const charactersPlayedBy = (campaign: Campaign, accountId: SQL | typeof campaignMembers.accountId) =>
+  sql<string>`coalesce((SELECT group_concat(c.character_name, ', ') FROM campaign_characters c
+    WHERE c.campaign_id = ${campaign.id} AND c.player_id = ${accountId}), '')`;
+
+/** The members a GM can reveal something to: the players and viewers, with the characters they play. */
 export async function revealableMembers(db: Db, campaign: Campaign) {
   return db
-    .select({ accountId: campaignMembers.accountId, username: users.username, role: campaignMembers.role })
+    .select({
+      accountId: campaignMembers.accountId,
+      username: users.username,
+      role: campaignMembers.role,
+      plays: charactersPlayedBy(campaign, campaignMembers.accountId),
+    })
     .from(campaignMembers)
     .innerJoin(users, eq(users.id, campaignMembers.accountId))
     .where(and(eq(campaignMembers.campaignId, campaign.id), inArray(campaignMembers.role, ["player", "viewer"])))
@@ -154,6 +164,7 @@ async function revealsOf(db: Db, campaign: Campaign, kind: RevealSubject, ids: s
       subjectId: campaignReveals.subjectId,
       accountId: campaignReveals.toAccountId,
       username: users.username,
+      plays: charactersPlayedBy(campaign, sql`${campaignReveals.toAccountId}`),
       sessionLabel: campaignReveals.sessionLabel,
       revealedAt: campaignReveals.revealedAt,
     })
