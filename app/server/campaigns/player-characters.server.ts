@@ -7,7 +7,7 @@ import { findSecretBlocks } from "../markdown.server";
 import { touchCampaign } from "./campaigns.server";
 import type { CharacterDetails } from "./characters.server";
 import { VersionConflictError } from "./errors.server";
-import { type CampaignAccess, mayPlay } from "./policy.server";
+import { type CampaignAccess, mayPlay, visibleCharacters } from "./policy.server";
 import { reveal } from "./reveals.server";
 import { withoutSecrets } from "./secrets.server";
 
@@ -36,7 +36,12 @@ export async function assignPlayer(
     : null;
   const [updated] = await db
     .update(campaignCharacters)
-    .set({ playerId: player ?? null, playerFields: player ? playerFields : [] })
+    // A new version: a player's form loaded before this change is a conflict, not a save of fields no longer theirs.
+    .set({
+      playerId: player ?? null,
+      playerFields: player ? playerFields : [],
+      version: sql`${campaignCharacters.version} + 1`,
+    })
     .where(
       and(
         eq(campaignCharacters.id, characterId),
@@ -53,30 +58,46 @@ export async function assignPlayer(
 /** Whether a backstory is one its player may edit: it holds no secret block they cannot see. */
 export const backstoryIsPlayers = (backstory: string) => findSecretBlocks(backstory).blocks.length === 0;
 
-/** The fields the player may change on this character now (backstory only while it has no secret). */
-export async function playableFields(
-  db: Db,
-  access: CampaignAccess,
-  characterId: number,
-): Promise<{ fields: PlayerEditableField[]; version: number } | null> {
+/** The character as its player may change it now, or null when they may not (not theirs, hidden from them). */
+async function playable(db: Db, access: CampaignAccess, characterId: number) {
   const [row] = await db
     .select({
       playerId: campaignCharacters.playerId,
       playerFields: campaignCharacters.playerFields,
       backstory: campaignCharacters.backstory,
+      metadata: campaignCharacters.metadata,
       version: campaignCharacters.version,
     })
     .from(campaignCharacters)
-    .where(and(eq(campaignCharacters.id, characterId), eq(campaignCharacters.campaignId, access.campaign.id)));
+    .where(
+      and(
+        eq(campaignCharacters.id, characterId),
+        eq(campaignCharacters.campaignId, access.campaign.id),
+        visibleCharacters(access),
+      ),
+    );
   if (!row || !mayPlay(access, row)) return null;
+  // The backstory only while it holds no secret block.
   const fields = row.playerFields.filter((field) => field !== "backstory" || backstoryIsPlayers(row.backstory));
-  return { fields, version: row.version };
+  return { fields, version: row.version, metadata: row.metadata as Partial<CharacterDetails> };
+}
+
+/** The fields the player may change on this character now, and the version they see. */
+export async function playableFields(
+  db: Db,
+  access: CampaignAccess,
+  characterId: number,
+): Promise<{ fields: PlayerEditableField[]; version: number } | null> {
+  const found = await playable(db, access, characterId);
+  return found && { fields: found.fields, version: found.version };
 }
 
 /**
- * Saves what the player may change, as of `version` (a GM's or their own newer save is a
- * conflict): the row is written only while they still play it. Answers false when they
- * may not (404); throws VersionConflictError on a newer version.
+ * Saves what the player may change, as of `version`. Any change since (a GM's save, new
+ * allowed fields, a secret added, their own newer save) is a conflict. The row is
+ * written only at the version read, while it is still theirs and shown to them, so
+ * nothing checked here can change before the write. Answers false when they may not
+ * (404); throws VersionConflictError on a newer version.
  */
 export async function updateAsPlayer(
   db: Db,
@@ -84,14 +105,11 @@ export async function updateAsPlayer(
   characterId: number,
   input: PlayerCharacterInput,
 ): Promise<boolean> {
-  const allowed = await playableFields(db, access, characterId);
-  if (!allowed?.fields.length) return false;
-  const may = new Set(allowed.fields);
-  const [current] = await db
-    .select({ metadata: campaignCharacters.metadata })
-    .from(campaignCharacters)
-    .where(eq(campaignCharacters.id, characterId));
-  const details = { ...(current?.metadata as Partial<CharacterDetails>) };
+  const found = await playable(db, access, characterId);
+  if (!found?.fields.length) return false;
+  if (found.version !== input.version) throw new VersionConflictError(null);
+  const may = new Set(found.fields);
+  const details = { ...found.metadata };
   if (may.has("details")) {
     Object.assign(details, {
       ancestry: input.ancestry || undefined,
@@ -118,11 +136,8 @@ export async function updateAsPlayer(
           eq(campaignCharacters.id, characterId),
           eq(campaignCharacters.campaignId, access.campaign.id),
           eq(campaignCharacters.playerId, access.account.id),
-          eq(campaignCharacters.version, input.version),
-          // Still no secret in it: a GM may have added one since the page loaded.
-          may.has("backstory")
-            ? sql`${campaignCharacters.backstory} = ${campaignCharacters.backstoryPublic}`
-            : undefined,
+          eq(campaignCharacters.version, found.version),
+          visibleCharacters(access),
         ),
       )
       .returning({ id: campaignCharacters.id }),

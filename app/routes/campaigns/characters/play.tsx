@@ -1,13 +1,13 @@
 import { parseWithZod } from "@conform-to/zod/v4";
 import { data, Link } from "react-router";
-import { CharacterForm, characterFormValues } from "~/components/character-form";
+import { CharacterForm, type CharacterFormValues, characterFormValues } from "~/components/character-form";
 import type { LiveHandle } from "~/lib/campaign-live";
 import { playerCharacterSchema } from "~/lib/campaign-schemas";
-import { playerFieldLabels } from "~/lib/members";
+import { type PlayerEditableField, playerFieldLabels } from "~/lib/members";
 import { getCharacter } from "~/server/campaigns/characters.server";
 import { VersionConflictError } from "~/server/campaigns/errors.server";
 import { parseRowId, requireCampaign } from "~/server/campaigns/guards.server";
-import { playableFields, updateAsPlayer } from "~/server/campaigns/player-characters.server";
+import { backstoryIsPlayers, playableFields, updateAsPlayer } from "~/server/campaigns/player-characters.server";
 import { notFound } from "~/server/http/responses.server";
 import { announced } from "~/server/live/campaign-room.server";
 import { getServices } from "~/server/request.server";
@@ -38,7 +38,21 @@ export async function loader({ context, params }: Route.LoaderArgs) {
     fields: playable.fields,
     // The backstory was left to them but holds a GM's secret: it stays the GMs' for now.
     backstoryKept: character.playerFields.includes("backstory") && !playable.fields.includes("backstory"),
-    values: characterFormValues(character),
+    values: playerFormValues(characterFormValues(character), playable.fields),
+  };
+}
+
+/** Only what the player may change leaves the server, beside the name the heading shows. */
+function playerFormValues(
+  all: CharacterFormValues,
+  fields: readonly PlayerEditableField[],
+): Partial<CharacterFormValues> & { characterName: string } {
+  const { characterName, ancestry, characterClass, level, alignment, stats, backstory } = all;
+  return {
+    characterName,
+    ...(fields.includes("details") ? { ancestry, characterClass, level, alignment } : {}),
+    ...(fields.includes("stats") ? { stats } : {}),
+    ...(fields.includes("backstory") ? { backstory } : {}),
   };
 }
 
@@ -49,6 +63,13 @@ export async function action({ request, context, params }: Route.ActionArgs) {
   const submission = parseWithZod(await request.formData(), { schema: playerCharacterSchema });
   if (submission.status !== "success") {
     return data({ result: submission.reply(), version: null }, { status: 400 });
+  }
+  if (!backstoryIsPlayers(submission.value.backstory)) {
+    // Their own secret block would hide their words from themselves: the fence is the GMs'.
+    const reply = submission.reply({
+      fieldErrors: { backstory: ["Secret blocks are for the GMs: remove the ```secret fence and save again."] },
+    });
+    return data({ result: reply, version: null }, { status: 400 });
   }
   try {
     const saved = await announced(services, access, { kind: "character", id: String(characterId) }, () =>
