@@ -11,6 +11,8 @@ import {
   campaignResources,
   campaignReveals,
   campaigns,
+  chatSessions,
+  memberNotes,
   users,
 } from "../db/schema";
 import type { Account } from "../files/library.server";
@@ -230,6 +232,37 @@ export async function changeMemberRole(db: Db, campaign: Campaign, accountId: st
  * member saw them (or could have), and a link they kept must not let them back in. Their
  * conversations stay theirs, read by nobody.
  */
+/**
+ * What a member who is gone leaves behind, for the end of the batch that removed them (a
+ * no-op while they are still in): the GMs stop reading what they shared (their
+ * conversations and notes), as they can no longer take it back; and they stop playing
+ * their characters, so joining again does not hand those back.
+ */
+function afterMemberLeft(db: Db, campaign: Campaign, accountId: string) {
+  const gone = sql`NOT EXISTS (SELECT 1 FROM campaign_members WHERE campaign_id = ${campaign.id}
+    AND account_id = ${accountId})`;
+  return [
+    db
+      .update(chatSessions)
+      .set({ sharedWithGms: false })
+      .where(
+        and(
+          eq(chatSessions.campaignId, campaign.id),
+          sql`${chatSessions.username} = (SELECT username FROM users WHERE id = ${accountId})`,
+          gone,
+        ),
+      ),
+    db
+      .update(memberNotes)
+      .set({ sharedWithGms: false })
+      .where(and(eq(memberNotes.campaignId, campaign.id), eq(memberNotes.authorId, accountId), gone)),
+    db
+      .update(campaignCharacters)
+      .set({ playerId: null, playerFields: [], version: sql`${campaignCharacters.version} + 1` })
+      .where(and(eq(campaignCharacters.campaignId, campaign.id), eq(campaignCharacters.playerId, accountId), gone)),
+  ] as const;
+}
+
 export async function removeMember(db: Db, campaign: Campaign, accountId: string): Promise<boolean> {
   const isMember = sql`EXISTS (SELECT 1 FROM campaign_members WHERE campaign_id = ${campaign.id}
     AND account_id = ${accountId})`;
@@ -245,16 +278,20 @@ export async function removeMember(db: Db, campaign: Campaign, accountId: string
         ),
       )
       .returning({ accountId: campaignMembers.accountId }),
+    ...afterMemberLeft(db, campaign, accountId),
   ]);
   return removed.length > 0;
 }
 
 /** A member leaves; the campaign's links keep working for everyone else. */
 export async function leaveCampaign(db: Db, access: CampaignAccess): Promise<boolean> {
-  const left = await db
-    .delete(campaignMembers)
-    .where(and(eq(campaignMembers.campaignId, access.campaign.id), eq(campaignMembers.accountId, access.account.id)))
-    .returning({ accountId: campaignMembers.accountId });
+  const [left] = await db.batch([
+    db
+      .delete(campaignMembers)
+      .where(and(eq(campaignMembers.campaignId, access.campaign.id), eq(campaignMembers.accountId, access.account.id)))
+      .returning({ accountId: campaignMembers.accountId }),
+    ...afterMemberLeft(db, access.campaign, access.account.id),
+  ]);
   return left.length > 0;
 }
 
