@@ -4,7 +4,11 @@ import type { loader as rootLoader } from "~/root";
 
 /** Shows the one-shot message a redirect carried ("Campaign saved."), politely announced. */
 export function ToastMessage() {
-  const toast = useRouteLoaderData<typeof rootLoader>("root")?.toast;
+  const latest = useRouteLoaderData<typeof rootLoader>("root")?.toast;
+  // Kept until it times out or is dismissed: a reload moments later (a live change in the
+  // campaign room) answers without the one-shot message and must not wipe it off the screen.
+  const [toast, setToast] = useState(latest);
+  if (latest && latest.id !== toast?.id) setToast(latest);
   const [dismissed, setDismissed] = useState<string | null>(null);
   useEffect(() => {
     if (!toast) return;
