@@ -8,7 +8,7 @@ import {
   type RoomMessage,
   type RoomPoll,
 } from "./campaign-live";
-import { backOff, type LiveConnection, POLL_AFTER_FAILURES, POLL_INTERVAL_MS, socketUrl } from "./live-connection";
+import { type LiveConnection, openLiveSocket } from "./live-connection";
 
 /** Changes arriving within this window reload the page once. */
 const RELOAD_DEBOUNCE_MS = 250;
@@ -50,13 +50,7 @@ export function useCampaignRoom(campaignId: string, me: string): CampaignRoomSta
   currentMatches.current = matches;
 
   useEffect(() => {
-    let socket: WebSocket | null = null;
-    let failures = 0;
-    let wasOpen = false;
-    let stopped = false;
-    let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
     let reloadTimer: ReturnType<typeof setTimeout> | undefined;
-    let pollTimer: ReturnType<typeof setInterval> | undefined;
     let pollAfter = Date.now() - POLL_OVERLAP_MS;
     const heard = new Set<string>();
 
@@ -78,80 +72,46 @@ export function useCampaignRoom(campaignId: string, me: string): CampaignRoomSta
         setHeld({ change, page: currentPage.current });
       }
     };
-    const stop = () => {
-      stopped = true;
-      setConnection("closed");
-      setPeople([]);
-      stopPolling();
-      revalidate.current();
-    };
 
-    const poll = async () => {
-      try {
+    const close = openLiveSocket({
+      path: `/ws/campaigns/${campaignId}`,
+      onState: setConnection,
+      onMessage: (data) => {
+        const message = JSON.parse(data) as RoomMessage;
+        if (message.type === "presence") setPeople(message.people);
+        else hear(message.change);
+      },
+      poll: async () => {
         const response = await fetch(`/api/campaigns/${campaignId}/live?after=${pollAfter}`, {
           headers: { Accept: "application/json" },
         });
-        if (response.status === 401 || response.status === 404) return stop();
-        if (!response.ok) return;
+        if (response.status === 401 || response.status === 404) return "stop";
+        if (!response.ok) return undefined;
         const answer = (await response.json()) as RoomPoll;
         pollAfter = answer.now - POLL_OVERLAP_MS;
         setPeople(answer.people);
         for (const change of answer.changes) hear(change);
-      } catch {
-        // Offline for a moment: the next poll tries again.
-      }
-    };
-    const startPolling = () => {
-      setConnection("polling");
-      if (pollTimer) return;
-      void poll();
-      pollTimer = setInterval(poll, POLL_INTERVAL_MS);
-    };
-    const stopPolling = () => {
-      clearInterval(pollTimer);
-      pollTimer = undefined;
-    };
-
-    const connect = () => {
-      if (stopped) return;
-      if (typeof WebSocket === "undefined") return startPolling();
-      setConnection((state) => (state === "polling" ? state : "connecting"));
-      socket = new WebSocket(socketUrl(`/ws/campaigns/${campaignId}`));
-      socket.onopen = () => {
-        failures = 0;
-        stopPolling();
-        setConnection("live");
-        // What changed while the page was not listening.
-        if (wasOpen) reload();
-        wasOpen = true;
-      };
-      socket.onmessage = (event) => {
-        const message = JSON.parse(String(event.data)) as RoomMessage;
-        if (message.type === "presence") setPeople(message.people);
-        else hear(message.change);
-      };
-      socket.onclose = (event) => {
-        socket = null;
-        if (stopped) return;
-        if (event.code === ROOM_CLOSED.gone) return stop();
-        if (event.code === ROOM_CLOSED.recheck) {
-          // Their standing changed: come back in as the policy now sees them (or be refused).
-          reload();
-          reconnectTimer = setTimeout(connect, backOff(0));
-          return;
-        }
-        failures += 1;
-        if (failures >= POLL_AFTER_FAILURES) startPolling();
-        reconnectTimer = setTimeout(connect, backOff(failures));
-      };
-    };
-    connect();
+        return undefined;
+      },
+      // What changed while the page was not listening.
+      onReopen: reload,
+      closeAction: (code) => {
+        if (code === ROOM_CLOSED.gone) return "stop";
+        if (code !== ROOM_CLOSED.recheck) return undefined;
+        // Their standing changed: come back in as the policy now sees them (or be refused).
+        reload();
+        return "now";
+      },
+      // Signed out, removed, campaign deleted: one reload shows the page its reader may now see.
+      onStop: () => {
+        setConnection("closed");
+        setPeople([]);
+        revalidate.current();
+      },
+    });
     return () => {
-      stopped = true;
-      clearTimeout(reconnectTimer);
       clearTimeout(reloadTimer);
-      stopPolling();
-      socket?.close(1000, "page closed");
+      close();
     };
   }, [campaignId, me]);
 

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "react";
 import { useRevalidator } from "react-router";
 import type { JobProgress, LiveMessage } from "./jobs";
-import { backOff, type LiveConnection, POLL_AFTER_FAILURES, POLL_INTERVAL_MS, socketUrl } from "./live-connection";
+import { type LiveConnection, openLiveSocket } from "./live-connection";
 
 /**
  * Live processing progress for the user's files: a WebSocket to the user's tracker,
@@ -24,65 +24,25 @@ export function useLiveJobs(initial: JobProgress[]): { jobs: Map<string, JobProg
   }, [initial]);
 
   useEffect(() => {
-    let socket: WebSocket | null = null;
-    let failures = 0;
-    let stopped = false;
-    let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-    let pollTimer: ReturnType<typeof setInterval> | undefined;
-
     const apply = (list: JobProgress[], replace: boolean) => {
       if (list.some((job) => !known.current.has(job.fileKey))) revalidate.current();
       setJobs((previous) => merge(replace ? new Map() : previous, list));
     };
-    const poll = async () => {
-      try {
-        const response = await fetch("/api/jobs", { headers: { Accept: "application/json" } });
-        if (response.ok) apply(((await response.json()) as { jobs: JobProgress[] }).jobs, true);
-      } catch {
-        // Offline for a moment: the next poll tries again.
-      }
-    };
-    const startPolling = () => {
-      setConnection("polling");
-      if (pollTimer) return;
-      void poll();
-      pollTimer = setInterval(poll, POLL_INTERVAL_MS);
-    };
-    const stopPolling = () => {
-      clearInterval(pollTimer);
-      pollTimer = undefined;
-    };
-    const connect = () => {
-      if (stopped) return;
-      if (typeof WebSocket === "undefined") return startPolling();
-      setConnection((state) => (state === "polling" ? state : "connecting"));
-      socket = new WebSocket(socketUrl("/ws"));
-      socket.onopen = () => {
-        failures = 0;
-        stopPolling();
-        setConnection("live");
-      };
-      socket.onmessage = (event) => {
-        const message = JSON.parse(String(event.data)) as LiveMessage;
+    return openLiveSocket({
+      path: "/ws",
+      onState: setConnection,
+      onMessage: (data) => {
+        const message = JSON.parse(data) as LiveMessage;
         if (message.type === "snapshot") apply(message.jobs, true);
         else if (message.type === "job") apply([message.job], false);
         else if (message.type === "deleted") revalidate.current();
-      };
-      socket.onclose = () => {
-        socket = null;
-        if (stopped) return;
-        failures += 1;
-        if (failures >= POLL_AFTER_FAILURES) startPolling();
-        reconnectTimer = setTimeout(connect, backOff(failures));
-      };
-    };
-    connect();
-    return () => {
-      stopped = true;
-      clearTimeout(reconnectTimer);
-      stopPolling();
-      socket?.close(1000, "page closed");
-    };
+      },
+      poll: async () => {
+        const response = await fetch("/api/jobs", { headers: { Accept: "application/json" } });
+        if (response.ok) apply(((await response.json()) as { jobs: JobProgress[] }).jobs, true);
+        return undefined;
+      },
+    });
   }, []);
 
   return { jobs, connection };
