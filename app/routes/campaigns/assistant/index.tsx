@@ -1,3 +1,4 @@
+import type { ReactNode } from "react";
 import { Form, Link, redirect, useNavigation } from "react-router";
 import { Button } from "~/components/ui/button";
 import { formatRelative } from "~/lib/format";
@@ -69,27 +70,16 @@ export default function AssistantIndex({ loaderData }: Route.ComponentProps) {
           No conversations yet. Start one and ask, say, “Who knows where the crown is?”
         </p>
       ) : (
-        <ul
-          className="divide-y divide-stone-200 rounded-lg border border-stone-300 bg-white"
-          aria-label="Conversations"
-        >
-          {conversations.map((conversation) => (
-            <li key={conversation.id}>
-              <Link
-                to={conversation.id}
-                className="flex min-h-11 flex-wrap items-center justify-between gap-2 px-4 py-3 hover:bg-stone-50"
-              >
-                <span className="break-words font-medium text-ember-800">{conversation.title}</span>
-                <span className="text-sm text-stone-600">
-                  {conversation.sharedWithGms ? (
-                    <span className="font-medium text-violet-800">Shared with the GMs · </span>
-                  ) : null}
-                  {formatRelative(conversation.updatedAt, now)}
-                </span>
-              </Link>
-            </li>
-          ))}
-        </ul>
+        <ConversationList
+          label={{ "aria-label": "Conversations" }}
+          items={conversations.map((conversation) => ({
+            ...conversation,
+            about: conversation.sharedWithGms ? (
+              <span className="font-medium text-violet-800">Shared with the GMs · </span>
+            ) : null,
+          }))}
+          now={now}
+        />
       )}
       {seesSecrets ? (
         <section aria-labelledby="shared-conversations" className="space-y-3">
@@ -97,29 +87,46 @@ export default function AssistantIndex({ loaderData }: Route.ComponentProps) {
             Shared with the GMs
           </h2>
           {shared.length ? (
-            <ul
-              className="divide-y divide-stone-200 rounded-lg border border-stone-300 bg-white"
-              aria-labelledby="shared-conversations"
-            >
-              {shared.map((conversation) => (
-                <li key={conversation.id}>
-                  <Link
-                    to={conversation.id}
-                    className="flex min-h-11 flex-wrap items-center justify-between gap-2 px-4 py-3 hover:bg-stone-50"
-                  >
-                    <span className="break-words font-medium text-ember-800">{conversation.title}</span>
-                    <span className="text-sm text-stone-600">
-                      {conversation.username} · {formatRelative(conversation.updatedAt, now)}
-                    </span>
-                  </Link>
-                </li>
-              ))}
-            </ul>
+            <ConversationList
+              label={{ "aria-labelledby": "shared-conversations" }}
+              items={shared.map((conversation) => ({ ...conversation, about: `${conversation.username} · ` }))}
+              now={now}
+            />
           ) : (
             <p className="text-stone-700">No member has shared a conversation with the GMs yet.</p>
           )}
         </section>
       ) : null}
     </div>
+  );
+}
+
+/** Conversations as links, each with its title, a note about it, and when it last changed. */
+function ConversationList({
+  label,
+  items,
+  now,
+}: {
+  label: { "aria-label": string } | { "aria-labelledby": string };
+  items: { id: string; title: string; updatedAt: number; about: ReactNode }[];
+  now: number;
+}) {
+  return (
+    <ul className="divide-y divide-stone-200 rounded-lg border border-stone-300 bg-white" {...label}>
+      {items.map((conversation) => (
+        <li key={conversation.id}>
+          <Link
+            to={conversation.id}
+            className="flex min-h-11 flex-wrap items-center justify-between gap-2 px-4 py-3 hover:bg-stone-50"
+          >
+            <span className="break-words font-medium text-ember-800">{conversation.title}</span>
+            <span className="text-sm text-stone-600">
+              {conversation.about}
+              {formatRelative(conversation.updatedAt, now)}
+            </span>
+          </Link>
+        </li>
+      ))}
+    </ul>
   );
 }
