@@ -1,7 +1,7 @@
 import { getFormProps, getInputProps, getSelectProps, type SubmissionResult, useForm } from "@conform-to/react";
 import { Form } from "react-router";
 import { characterSchema, playerCharacterSchema } from "~/lib/campaign-schemas";
-import { characterStatusLabels, characterTypeLabels } from "~/lib/domain";
+import { type CharacterDetails, characterStatusLabels, characterTypeLabels } from "~/lib/domain";
 import { audienceLabels, type PlayerEditableField, SECRET_BLOCK_HINT } from "~/lib/members";
 import { MARKDOWN_HINT, SelectField, TextArea, TextField } from "./ui/controls";
 import { Field, FieldErrors, FormErrors, inputClass } from "./ui/field";
@@ -30,14 +30,7 @@ interface SavedCharacter {
   backstory: string;
   sheetFileKey: string | null;
   audience: string;
-  details: {
-    playerName?: string;
-    ancestry?: string;
-    characterClass?: string;
-    level?: number;
-    alignment?: string;
-    stats: { key: string; value: string }[];
-  };
+  details: CharacterDetails;
 }
 
 /** A saved character as the form's values. */

@@ -39,6 +39,16 @@ export const characterTypes = ["pc", "npc"] as const;
 export type CharacterType = (typeof characterTypes)[number];
 export const characterTypeLabels: Record<CharacterType, string> = { pc: "Player character", npc: "NPC" };
 
+/** What a character keeps beside its name and backstory (its metadata column). */
+export interface CharacterDetails {
+  playerName?: string;
+  ancestry?: string;
+  characterClass?: string;
+  level?: number;
+  alignment?: string;
+  stats: { key: string; value: string }[];
+}
+
 export const characterStatuses = ["alive", "dead", "missing"] as const;
 export type CharacterStatus = (typeof characterStatuses)[number];
 export const characterStatusLabels: Record<CharacterStatus, string> = {

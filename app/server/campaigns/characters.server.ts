@@ -1,6 +1,6 @@
 import { and, desc, eq, getTableColumns, sql } from "drizzle-orm";
 import type { CharacterInput } from "~/lib/campaign-schemas";
-import type { CharacterStatus, CharacterType } from "~/lib/domain";
+import type { CharacterDetails, CharacterStatus, CharacterType } from "~/lib/domain";
 import type { Db } from "../db/db.server";
 import { DEFAULT_ROW_LIMITS, insertWithinQuota, QuotaExceeded } from "../db/quota.server";
 import { type Campaign, campaignCharacters, fileMetadata } from "../db/schema";
@@ -10,15 +10,6 @@ import { audienceTokensSql, type CampaignReader, can, newRowAudienceTokens, visi
 import { campaignFileCondition } from "./resources.server";
 import { forgetReveals } from "./reveals.server";
 import { withoutSecrets } from "./secrets.server";
-
-export interface CharacterDetails {
-  playerName?: string;
-  ancestry?: string;
-  characterClass?: string;
-  level?: number;
-  alignment?: string;
-  stats: { key: string; value: string }[];
-}
 
 type CharacterRow = typeof campaignCharacters.$inferSelect;
 export type Character = Omit<CharacterRow, "metadata"> & { details: CharacterDetails };

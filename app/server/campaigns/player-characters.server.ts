@@ -1,11 +1,11 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { PlayerCharacterInput } from "~/lib/campaign-schemas";
+import type { CharacterDetails } from "~/lib/domain";
 import type { PlayerEditableField } from "~/lib/members";
 import type { Db } from "../db/db.server";
 import { campaignCharacters } from "../db/schema";
 import { findSecretBlocks } from "../markdown.server";
 import { touchCampaign } from "./campaigns.server";
-import type { CharacterDetails } from "./characters.server";
 import { VersionConflictError } from "./errors.server";
 import { type CampaignAccess, mayPlay, visibleCharacters } from "./policy.server";
 import { reveal } from "./reveals.server";
