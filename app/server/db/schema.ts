@@ -285,6 +285,8 @@ export const fileVersions = sqliteTable(
   (t) => [
     primaryKey({ columns: [t.fileKey, t.versionNumber] }),
     index("file_versions_content_hash_idx").on(t.contentHash),
+    // The storage audit asks which listed objects a version names.
+    index("file_versions_r2_key_idx").on(t.r2Key),
   ],
 );
 
@@ -315,7 +317,11 @@ export const fileUploads = sqliteTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [index("file_uploads_username_idx").on(t.username), index("file_uploads_name_idx").on(t.username, t.fileName)],
+  (t) => [
+    index("file_uploads_username_idx").on(t.username),
+    index("file_uploads_name_idx").on(t.username, t.fileName),
+    index("file_uploads_r2_key_idx").on(t.r2Key),
+  ],
 );
 
 export const campaignResources = sqliteTable(
@@ -522,6 +528,17 @@ export const chatMessages = sqliteTable(
   },
   (t) => [index("chat_messages_session_created_idx").on(t.sessionId, t.createdAt)],
 );
+
+/**
+ * Where the cron's bounded, resumable maintenance passes stopped (the storage audit's
+ * R2 listing cursor, the last file version it checked): one row per pass.
+ */
+export const maintenanceCursors = sqliteTable("maintenance_cursors", {
+  name: text("name").primaryKey(),
+  /** Opaque to everyone but its pass; null: start again from the beginning. */
+  cursor: text("cursor"),
+  updatedAt: updatedAt(),
+});
 
 export type User = typeof users.$inferSelect;
 export type Device = typeof userDevices.$inferSelect;

@@ -1,0 +1,76 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { getFileVersions, uploadFile } from "~/server/files/files.server";
+import { objectKey, userPrefix } from "~/server/files/keys.server";
+import type { Account } from "~/server/files/library.server";
+import { auditStorage, ORPHAN_GRACE_MS } from "~/server/files/storage-audit.server";
+import { reserveUpload } from "~/server/files/uploads.server";
+import { db, fileStores, newUser } from "./helpers";
+
+const stores = fileStores();
+const later = () => Date.now() + ORPHAN_GRACE_MS + 60_000;
+const keysOf = async (account: Account) =>
+  (await env.FILES.list({ prefix: userPrefix(account.id) })).objects.map((object) => object.key).sort();
+
+async function storeNote(account: Account, fileName: string, text: string) {
+  const bytes = new TextEncoder().encode(text);
+  const result = await uploadFile(stores, account, { fileName, size: bytes.length, body: new Blob([bytes]).stream() });
+  return (await getFileVersions(db, result.file)).map((version) => version.r2Key);
+}
+
+describe("the storage audit", () => {
+  it("deletes objects no version or upload names once they are old, and nothing else", async () => {
+    const gm = await newUser();
+    const stored = await storeNote(gm, "Session 1.md", "# Session 1\n\nThe party met at the mill.\n");
+    // An upload in flight: its row names its key before its bytes arrive.
+    const inFlight = await reserveUpload(stores, gm, { fileName: "Map.md", size: 5 });
+    await env.FILES.put(inFlight.r2Key, "# Map");
+    // Bytes a crashed server wrote and never recorded.
+    const orphan = objectKey(gm.id, crypto.randomUUID(), "Lost.md");
+    await env.FILES.put(orphan, "# Lost");
+
+    // Too young to tell from a cancel in progress: kept.
+    const now = await auditStorage(stores, { accountId: gm.id });
+    expect(now.orphansDeleted).toEqual([]);
+    expect(await keysOf(gm)).toContain(orphan);
+
+    const audit = await auditStorage(stores, { accountId: gm.id, now: later() });
+    expect(audit.orphansDeleted).toEqual([orphan]);
+    expect(await keysOf(gm)).toEqual([...stored, inFlight.r2Key].sort());
+    // Repeating it finds nothing more to do.
+    expect((await auditStorage(stores, { accountId: gm.id, now: later() })).orphansDeleted).toEqual([]);
+  });
+
+  it("reports a version whose bytes are gone, and leaves its rows for the GM to see", async () => {
+    const gm = await newUser();
+    const [kept] = await storeNote(gm, "Kept.md", "# Kept\n\nStill here.\n");
+    const [lost] = await storeNote(gm, "Lost.md", "# Lost\n\nGone from R2.\n");
+    await env.FILES.delete(lost ?? "");
+
+    const audit = await auditStorage(stores, { accountId: gm.id });
+    expect(audit.versionsChecked).toBe(2);
+    expect(audit.missingBytes).toEqual([expect.objectContaining({ r2Key: lost, versionNumber: 1 })]);
+    expect(await keysOf(gm)).toEqual([kept]);
+  });
+
+  it("works in bounded slices that resume where the last run stopped and start over at the end", async () => {
+    const gm = await newUser();
+    const stored: string[] = [];
+    for (const n of [1, 2, 3]) stored.push(...(await storeNote(gm, `Note ${n}.md`, `# Note ${n}\n\nText ${n}.\n`)));
+    const orphans = [1, 2, 3].map((n) => objectKey(gm.id, crypto.randomUUID(), `Orphan ${n}.md`));
+    for (const key of orphans) await env.FILES.put(key, "# Orphan");
+    for (const key of stored.slice(0, 2)) await env.FILES.delete(key);
+
+    const limits = { objects: 2, versions: 2 };
+    const runs = [];
+    for (let run = 0; run < 3; run++) runs.push(await auditStorage(stores, { accountId: gm.id, now: later(), limits }));
+    // Four objects in two slices, then from the beginning again (the one left).
+    expect(runs.map((run) => run.objectsChecked)).toEqual([2, 2, 1]);
+    expect(runs.flatMap((run) => run.orphansDeleted).sort()).toEqual(orphans.sort());
+    // Three versions in two slices, then from the beginning again.
+    expect(runs.map((run) => run.versionsChecked)).toEqual([2, 1, 2]);
+    const reported = runs.slice(0, 2).flatMap((run) => run.missingBytes.map((missing) => missing.r2Key));
+    expect(reported.sort()).toEqual(stored.slice(0, 2).sort());
+    expect(await keysOf(gm)).toEqual([stored[2]]);
+  });
+});
