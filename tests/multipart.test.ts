@@ -156,7 +156,7 @@ describe("resumable multipart uploads", () => {
     const stored = await startMultipartUpload(stores, gm, { fileName: "Kept.pdf", size: bytes.length });
     for (const n of [1, 2]) await uploadPart(stores, gm, stored.uploadId, n, part(bytes, n));
     const kept = await completeMultipartUpload(stores, gm, stored.uploadId);
-    // A resumable upload abandoned a week and a day ago, one paused an hour ago (still resumable).
+    // A resumable upload abandoned two days ago, one paused an hour ago (still resumable).
     const abandoned = await startMultipartUpload(stores, gm, { fileName: "Abandoned.pdf", size: bytes.length + 1 });
     await uploadPart(stores, gm, abandoned.uploadId, 1, part(bigPdf(PART_SIZE + 11), 1));
     await backdate(abandoned.uploadId, MULTIPART_UPLOAD_STALE_MS + 86_400_000);

@@ -21,8 +21,8 @@ export type UploadRow = typeof fileUploads.$inferSelect;
 
 /** A single streamed upload that has not finished within this time is not counted any more. */
 export const SINGLE_UPLOAD_STALE_MS = 60 * 60_000;
-/** A resumable upload may pause this long between parts before it stops counting. */
-export const MULTIPART_UPLOAD_STALE_MS = 7 * 24 * 60 * 60_000;
+/** A resumable upload may pause this long between parts before it stops counting and is aborted (ADR 0027). */
+export const MULTIPART_UPLOAD_STALE_MS = 24 * 60 * 60_000;
 
 const MAX_NAME_LENGTH = 255;
 
