@@ -1,10 +1,11 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { getFileVersions, uploadFile } from "~/server/files/files.server";
+import { getFileVersions, storageUsed, uploadFile } from "~/server/files/files.server";
 import { objectKey, userPrefix } from "~/server/files/keys.server";
-import type { Account } from "~/server/files/library.server";
+import type { Account, FileRow } from "~/server/files/library.server";
 import { auditStorage, ORPHAN_GRACE_MS } from "~/server/files/storage-audit.server";
 import { reserveUpload } from "~/server/files/uploads.server";
+import { pruneOldVersions } from "~/server/files/version-retention.server";
 import { db, fileStores, newUser } from "./helpers";
 
 const stores = fileStores();
@@ -72,5 +73,37 @@ describe("the storage audit", () => {
     const reported = runs.slice(0, 2).flatMap((run) => run.missingBytes.map((missing) => missing.r2Key));
     expect(reported.sort()).toEqual(stored.slice(0, 2).sort());
     expect(await keysOf(gm)).toEqual([stored[2]]);
+  });
+});
+
+describe("keeping the newest versions of a file", () => {
+  it("deletes the rows and bytes of versions older than the newest N, bounded per run, and nothing else", async () => {
+    const gm = await newUser();
+    const versionsOf = async (file: FileRow) => (await getFileVersions(db, file)).map((v) => v.versionNumber).sort();
+    let result: Awaited<ReturnType<typeof uploadFile>> | undefined;
+    for (const n of [1, 2, 3, 4, 5, 6, 7]) {
+      const bytes = new TextEncoder().encode(`# Prep\n\nDraft ${n}.\n`);
+      result = await uploadFile(stores, gm, {
+        fileName: "Prep.md",
+        size: bytes.length,
+        body: new Blob([bytes]).stream(),
+      });
+    }
+    const prep = result?.file as FileRow;
+    const other = await storeNote(gm, "Map notes.md", "# Map\n\nOne version.\n");
+    const before = await getFileVersions(db, prep);
+    const usedBefore = await storageUsed(db, gm.username);
+
+    // Bounded: one version a run, then the other; then nothing is left to do.
+    const mine = { username: gm.username };
+    expect(await pruneOldVersions(stores, 5, { ...mine, limit: 1 })).toHaveLength(1);
+    expect(await pruneOldVersions(stores, 5, { ...mine, limit: 1 })).toHaveLength(1);
+    expect(await pruneOldVersions(stores, 5, mine)).toEqual([]);
+
+    expect(await versionsOf(prep)).toEqual([3, 4, 5, 6, 7]);
+    const kept = before.filter((v) => v.versionNumber >= 3).map((v) => v.r2Key);
+    expect(await keysOf(gm)).toEqual([...kept, ...other].sort());
+    const freed = before.filter((v) => v.versionNumber < 3).reduce((sum, v) => sum + v.fileSize, 0);
+    expect(await storageUsed(db, gm.username)).toBe(usedBefore - freed);
   });
 });

@@ -4,6 +4,7 @@ import { type KnownDeviceCookie, knownDeviceCookie } from "./auth/known-device.s
 import { createDb, type Db } from "./db/db.server";
 import { DEFAULT_ROW_LIMITS, type RowLimits } from "./db/quota.server";
 import type { FileStores, Tracker, UploadLimits } from "./files/library.server";
+import { DEFAULT_KEEP_FILE_VERSIONS } from "./files/version-retention.server";
 import type { RateLimiters } from "./http/rate-limits.server";
 import type { QueueDeps } from "./ingest/queue.server";
 import { PassageStore } from "./passages/passage-store.server";
@@ -134,9 +135,9 @@ export function aiAdapters(
 }
 
 /** Upload sizes and the storage quota, and how many rows of each kind an account may hold. */
-export type Limits = UploadLimits & { rows: RowLimits };
+export type Limits = UploadLimits & { rows: RowLimits; keepFileVersions: number };
 
-/** From the vars; a row limit that is unset (or not a positive number) keeps its default. */
+/** From the vars; a row limit (or versions kept) that is unset or not a positive number keeps its default. */
 export function configuredLimits(env: Env): Limits {
   const row = (value: string | undefined, fallback: number) => {
     const n = Number(value);
@@ -145,6 +146,7 @@ export function configuredLimits(env: Env): Limits {
   return {
     maxFileBytes: Number(env.MAX_FILE_BYTES),
     maxUserBytes: Number(env.MAX_USER_BYTES),
+    keepFileVersions: row(env.KEEP_FILE_VERSIONS, DEFAULT_KEEP_FILE_VERSIONS),
     rows: {
       campaigns: row(env.MAX_CAMPAIGNS, DEFAULT_ROW_LIMITS.campaigns),
       entries: row(env.MAX_ENTRIES, DEFAULT_ROW_LIMITS.entries),

@@ -1,0 +1,49 @@
+import { sql } from "drizzle-orm";
+import { fileVersions } from "../db/schema";
+import type { FileStores } from "./library.server";
+
+/** How many versions of a file are kept when the var says nothing usable. */
+export const DEFAULT_KEEP_FILE_VERSIONS = 5;
+
+/** Old versions removed per run, so one cron run stays short. */
+const PRUNED_PER_RUN = 100;
+
+/**
+ * Keeps the newest `keep` versions of every file (ADR 0027): older versions lose their
+ * row, then their bytes. The current version is never among them, and no campaign links
+ * to a version (campaigns, sheets and citations name the file), so nothing that links
+ * anywhere loses its target. Rows go first, in one statement that hands them to this run
+ * alone; bytes whose delete fails are left to the storage audit, which finds objects no
+ * row names. Bounded per run and safe to repeat. Answers the versions removed.
+ */
+export async function pruneOldVersions(
+  stores: Pick<FileStores, "db" | "files">,
+  keep: number,
+  { limit = PRUNED_PER_RUN, username }: { limit?: number; username?: string } = {},
+): Promise<{ fileKey: string; versionNumber: number; fileSize: number }[]> {
+  // Every account's files (the cron), or one account's (a GM's own clean-up).
+  const ofAccount = username ? sql`AND m.username = ${username}` : sql``;
+  const removed = await stores.db
+    .delete(fileVersions)
+    .where(
+      sql`(file_key, version_number) IN (
+        SELECT v.file_key, v.version_number FROM file_versions v
+        JOIN file_metadata m ON m.file_key = v.file_key
+        WHERE v.version_number <= m.current_version - ${keep} AND v.version_number <> m.current_version ${ofAccount}
+        LIMIT ${limit})`,
+    )
+    .returning({
+      fileKey: fileVersions.fileKey,
+      versionNumber: fileVersions.versionNumber,
+      fileSize: fileVersions.fileSize,
+      r2Key: fileVersions.r2Key,
+    });
+  if (removed.length) {
+    try {
+      await stores.files.delete(removed.map((version) => version.r2Key));
+    } catch (error) {
+      console.error("could not delete the bytes of old versions (the storage audit will):", error);
+    }
+  }
+  return removed.map(({ fileKey, versionNumber, fileSize }) => ({ fileKey, versionNumber, fileSize }));
+}
