@@ -38,7 +38,7 @@ export const middleware: Route.MiddlewareFunction[] = [requireFileMiddleware];
 export async function loader({ request, context }: Route.LoaderArgs) {
   const user = requireUser(context, request);
   const file = getFileFromContext(context);
-  const { db, fileStores } = getServices(context);
+  const { db, fileStores, limits } = getServices(context);
   const [versions, usedBy, otherCampaigns, jobs] = await Promise.all([
     getFileVersions(db, file),
     campaignsUsingFile(db, file.username, file.fileKey),
@@ -61,6 +61,7 @@ export async function loader({ request, context }: Route.LoaderArgs) {
     },
     jobs: jobs.filter((job) => job.fileKey === file.fileKey),
     versions: versions.map((v) => ({ number: v.versionNumber, size: v.fileSize, createdAt: v.createdAt })),
+    keepVersions: limits.keepFileVersions,
     usedBy,
     otherCampaigns,
     now: Date.now(),
@@ -135,7 +136,7 @@ async function saveDetails(request: Request, context: Route.ActionArgs["context"
 }
 
 export default function FilePage({ loaderData, actionData }: Route.ComponentProps) {
-  const { file, versions, usedBy, otherCampaigns, now } = loaderData;
+  const { file, versions, keepVersions, usedBy, otherCampaigns, now } = loaderData;
   const { jobs } = useLiveJobs(loaderData.jobs);
   const navigation = useNavigation();
   const busy = navigation.state === "submitting" ? navigation.formData?.get("intent") : null;
@@ -249,7 +250,10 @@ export default function FilePage({ loaderData, actionData }: Route.ComponentProp
         <h2 id="versions-heading" className="mb-2 font-serif text-xl font-semibold">
           Versions
         </h2>
-        <p className="mb-2 text-sm text-stone-700">Upload a file with the same name to add a new version.</p>
+        <p className="mb-2 text-sm text-stone-700">
+          Upload a file with the same name to add a new version. The newest {keepVersions} versions are kept; older ones
+          are deleted, so download any you want to keep.
+        </p>
         <ol className="space-y-1">
           {versions.map((version) => (
             <li key={version.number} className="flex flex-wrap items-center justify-between gap-2">
