@@ -177,3 +177,43 @@ test("uploading from a campaign's Files tab stores the file and attaches it", as
   await page.goto("/library");
   await expect(page.getByRole("list", { name: "Files" }).getByText("used by 1 campaign")).toBeVisible();
 });
+
+test("Settings shows what the library stores and deletes old versions, without JavaScript too", async ({
+  browser,
+  baseURL,
+  isMobile,
+}) => {
+  const context = await browser.newContext({
+    baseURL,
+    javaScriptEnabled: false,
+    ...(isMobile ? { viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true } : {}),
+  });
+  try {
+    const page = await context.newPage();
+    await signUp(page, uniqueUsername("gm"), uniquePassword());
+    // A new file (201), then a second version of it (200).
+    for (const [draft, status] of [
+      ["# Prep\n\nThe mill burns.", 201],
+      ["# Prep\n\nThe mill burns. The miller escapes by boat.", 200],
+    ] as const) {
+      const upload = await page.request.put(`/api/files?name=${encodeURIComponent("Prep.md")}`, {
+        headers: { Origin: originOf(baseURL) },
+        data: Buffer.from(draft),
+      });
+      expect(upload.status()).toBe(status);
+    }
+    await page.goto("/settings");
+    const storage = page.getByRole("region", { name: "Storage" });
+    await expect(storage).toContainText(/of 1\.0 GB used \(0%\), in 1 file\./);
+    await expect(storage.getByRole("row", { name: /Prep\.md/ })).toContainText("1 · ");
+    await expectNoHorizontalOverflow(page, "the storage section");
+
+    await storage.getByText("Delete old versions…").click();
+    await storage.getByRole("button", { name: "Yes, delete old versions" }).click();
+    await expectToast(page, "Deleted 1 old version, freeing 23 B. Every file keeps its current version.");
+    await expect(storage).toContainText("No old versions: every file holds only its current version.");
+    await expect(storage.getByRole("row", { name: /Prep\.md/ })).toContainText("—");
+  } finally {
+    await context.close();
+  }
+});

@@ -5,8 +5,10 @@ import { objectKey, userPrefix } from "~/server/files/keys.server";
 import type { Account, FileRow } from "~/server/files/library.server";
 import { auditStorage, ORPHAN_GRACE_MS } from "~/server/files/storage-audit.server";
 import { reserveUpload } from "~/server/files/uploads.server";
+import type { StorageUsage } from "~/server/files/usage.server";
 import { pruneOldVersions } from "~/server/files/version-retention.server";
-import { db, fileStores, newUser } from "./helpers";
+import { db, fileStores, newUser, sessionCookieFor } from "./helpers";
+import { callRoute, routeAt } from "./route-walk";
 
 const stores = fileStores();
 const later = () => Date.now() + ORPHAN_GRACE_MS + 60_000;
@@ -105,5 +107,53 @@ describe("keeping the newest versions of a file", () => {
     expect(await keysOf(gm)).toEqual([...kept, ...other].sort());
     const freed = before.filter((v) => v.versionNumber < 3).reduce((sum, v) => sum + v.fileSize, 0);
     expect(await storageUsed(db, gm.username)).toBe(usedBefore - freed);
+  });
+});
+
+describe("a GM's own storage, in Settings", () => {
+  const settings = routeAt("/settings");
+  async function twoVersions(account: Account, fileName: string) {
+    let result: Awaited<ReturnType<typeof uploadFile>> | undefined;
+    for (const n of [1, 2]) {
+      const bytes = new TextEncoder().encode(`# ${fileName}\n\nDraft ${n}.\n`.repeat(n * 10));
+      result = await uploadFile(stores, account, { fileName, size: bytes.length, body: new Blob([bytes]).stream() });
+    }
+    return getFileVersions(db, result?.file as FileRow);
+  }
+
+  it("shows the quota, the largest files and what old versions cost, and deletes only the GM's old versions", async () => {
+    const gm = await newUser();
+    const other = await newUser();
+    const versions = await twoVersions(gm, "Prep.md");
+    const theirs = await twoVersions(other, "Prep.md");
+    const [old, current] = [...versions].sort((a, b) => a.versionNumber - b.versionNumber);
+    const cookie = await sessionCookieFor(gm);
+
+    const page = (await (
+      await callRoute(settings, "loader", "http://localhost/settings", { cookie, params: {} })
+    )?.json()) as {
+      storage: StorageUsage;
+    };
+    expect(page.storage).toMatchObject({
+      usedBytes: (old?.fileSize ?? 0) + (current?.fileSize ?? 0),
+      quotaBytes: Number(env.MAX_USER_BYTES),
+      fileCount: 1,
+      oldVersions: 1,
+      oldBytes: old?.fileSize,
+      files: [{ fileName: "Prep.md", currentBytes: current?.fileSize, oldVersions: 1, oldBytes: old?.fileSize }],
+    });
+
+    const deleted = await callRoute(settings, "action", "http://localhost/settings", {
+      cookie,
+      params: {},
+      form: { intent: "delete-old-versions" },
+    });
+    expect(deleted?.status).toBe(302);
+    expect((await getFileVersions(db, { fileKey: current?.fileKey } as FileRow)).map((v) => v.versionNumber)).toEqual([
+      current?.versionNumber,
+    ]);
+    expect(await storageUsed(db, gm.username)).toBe(current?.fileSize);
+    // The other GM's versions are theirs to keep.
+    expect(await getFileVersions(db, { fileKey: theirs[0]?.fileKey } as FileRow)).toHaveLength(2);
   });
 });

@@ -5,14 +5,25 @@ import { Button } from "./ui/button";
  * Two-step delete that works without JavaScript: the first click only opens the
  * disclosure, the second (inside it) posts the delete.
  */
-export function DeleteDisclosure({ what, detail, pending }: { what: string; detail: string; pending?: boolean }) {
+export function DeleteDisclosure({
+  what,
+  detail,
+  pending,
+  intent = "delete",
+}: {
+  what: string;
+  detail: string;
+  pending?: boolean;
+  /** The action's intent, where a page deletes more than one kind of thing. */
+  intent?: string;
+}) {
   return (
     <details className="rounded-lg border border-red-300 bg-white p-4">
       <summary className="flex min-h-11 cursor-pointer items-center font-medium text-red-800">Delete {what}…</summary>
       <div className="mt-3 space-y-3">
         <p className="text-stone-700">{detail}</p>
         <Form method="post">
-          <input type="hidden" name="intent" value="delete" />
+          <input type="hidden" name="intent" value={intent} />
           <Button type="submit" variant="danger" pending={pending}>
             {pending ? "Deleting…" : `Yes, delete ${what}`}
           </Button>

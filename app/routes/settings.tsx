@@ -2,6 +2,7 @@ import { getFormProps, getInputProps, useForm } from "@conform-to/react";
 import { parseWithZod } from "@conform-to/zod/v4";
 import { data, Form, Link, redirect, useNavigation, useSearchParams } from "react-router";
 import { PageHeader } from "~/components/app-shell";
+import { DeleteDisclosure } from "~/components/delete-disclosure";
 import { Button, linkButtonClass } from "~/components/ui/button";
 import { Field, FormErrors, inputClass } from "~/components/ui/field";
 import { schemaValidation } from "~/components/ui/form-kit";
@@ -11,12 +12,14 @@ import {
   MIN_PASSWORD_LENGTH,
   signOutDeviceSchema,
 } from "~/lib/auth-schemas";
-import { formatRelative } from "~/lib/format";
+import { formatBytes, formatRelative } from "~/lib/format";
 import { AccountError, changePassword, deleteAccount } from "~/server/auth/accounts.server";
 import { listDevices, removeDevice, removeOtherDevices } from "~/server/auth/devices.server";
 import { remainingRecoveryCodes } from "~/server/auth/recovery.server";
 import { attemptOrigin, closeDeviceSockets, endSession, startSession } from "~/server/auth/sign-in.server";
 import type { User } from "~/server/db/schema";
+import { type StorageUsage, storageUsage } from "~/server/files/usage.server";
+import { deleteOldVersions } from "~/server/files/version-retention.server";
 import { notFound, unknownIntent } from "~/server/http/responses.server";
 import { getRequestState, getServices, requireUser } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
@@ -28,8 +31,13 @@ export async function loader({ request, context }: Route.LoaderArgs) {
   const user = requireUser(context, request);
   const { db } = getServices(context);
   const { device } = getRequestState(context);
-  const [devices, codesLeft] = await Promise.all([listDevices(db, user), remainingRecoveryCodes(db, user)]);
+  const [devices, codesLeft, storage] = await Promise.all([
+    listDevices(db, user),
+    remainingRecoveryCodes(db, user),
+    storageUsage(getServices(context).fileStores, user),
+  ]);
   return {
+    storage,
     username: user.username,
     createdAt: user.createdAt,
     devices: devices.map((d) => ({ ...d, current: d.id === device?.id })),
@@ -51,6 +59,17 @@ export async function action({ request, context }: Route.ActionArgs) {
       return signOutOthersAction(request, context, user);
     case "delete-account":
       return deleteAccountAction(request, context, user, formData);
+    case "delete-old-versions": {
+      const { versions, bytes } = await deleteOldVersions(getServices(context).fileStores, user.username);
+      return redirectWithToast(
+        context,
+        request,
+        "/settings#storage",
+        versions
+          ? `Deleted ${versions} old version${versions === 1 ? "" : "s"}, freeing ${formatBytes(bytes)}. Every file keeps its current version.`
+          : "There were no old versions to delete.",
+      );
+    }
     default:
       unknownIntent(intent);
   }
@@ -174,6 +193,8 @@ export default function Settings({ loaderData, actionData }: Route.ComponentProp
           Your password was changed. Every other device was signed out.
         </p>
       ) : null}
+
+      <StorageSection storage={loaderData.storage} busy={submittingIntent} />
 
       <DevicesSection devices={loaderData.devices} now={loaderData.now} busy={submittingIntent} />
 
@@ -328,6 +349,95 @@ function DevicesSection({ devices, now, busy }: { devices: DeviceRow[]; now: num
           </Button>
         </Form>
       ) : null}
+    </section>
+  );
+}
+
+/** What the GM stores: the quota as a bar, the largest files, and what old versions cost. */
+function StorageSection({ storage, busy }: { storage: StorageUsage; busy: unknown }) {
+  const share = storage.quotaBytes > 0 ? Math.min(1, storage.usedBytes / storage.quotaBytes) : 0;
+  return (
+    <section
+      id="storage"
+      aria-labelledby="storage-heading"
+      className="mb-6 space-y-4 rounded-lg border border-stone-300 bg-white p-5"
+    >
+      <h2 id="storage-heading" className="font-serif text-xl font-semibold">
+        Storage
+      </h2>
+      <div className="space-y-1">
+        <p id="storage-used">
+          <strong>{formatBytes(storage.usedBytes)}</strong> of {formatBytes(storage.quotaBytes)} used (
+          {Math.round(share * 100)}%), in {storage.fileCount} file{storage.fileCount === 1 ? "" : "s"}.
+        </p>
+        <progress
+          aria-labelledby="storage-used"
+          className="h-2 w-full accent-ember-600"
+          max={storage.quotaBytes}
+          value={storage.usedBytes}
+        />
+      </div>
+      {storage.oldVersions ? (
+        <DeleteDisclosure
+          what="old versions"
+          intent="delete-old-versions"
+          detail={`${storage.oldVersions} older version${storage.oldVersions === 1 ? " of your files takes" : "s of your files take"} ${formatBytes(storage.oldBytes)}. Deleting them keeps every file's current version, its passages and the campaigns it is in; only the older downloads go.`}
+          pending={busy === "delete-old-versions"}
+        />
+      ) : (
+        <p className="text-sm text-stone-700">No old versions: every file holds only its current version.</p>
+      )}
+      {storage.files.length ? (
+        <div className="overflow-x-auto">
+          <table className="w-full text-left text-sm">
+            <caption className="mb-2 text-left text-stone-700">
+              {storage.fileCount > storage.files.length
+                ? `Your ${storage.files.length} largest files, of ${storage.fileCount}`
+                : "Your files, largest first"}
+            </caption>
+            <thead>
+              <tr className="border-stone-300 border-b">
+                <th scope="col" className="py-2 pr-3 font-medium">
+                  File
+                </th>
+                <th scope="col" className="py-2 pr-3 text-right font-medium">
+                  Current
+                </th>
+                <th scope="col" className="py-2 pr-3 text-right font-medium">
+                  Old versions
+                </th>
+                <th scope="col" className="py-2 text-right font-medium">
+                  Passages
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {storage.files.map((file) => (
+                <tr key={file.fileKey} className="border-stone-200 border-b last:border-0">
+                  <th scope="row" className="break-all py-2 pr-3 font-normal sm:break-words">
+                    <Link to={`/library/${file.fileKey}`} className="text-ember-700 underline">
+                      {file.fileName}
+                    </Link>
+                  </th>
+                  <td className="py-2 pr-3 text-right">{formatBytes(file.currentBytes)}</td>
+                  <td className="py-2 pr-3 text-right">
+                    {file.oldVersions ? `${file.oldVersions} · ${formatBytes(file.oldBytes)}` : "—"}
+                  </td>
+                  <td className="py-2 text-right">{file.passages ?? "—"}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : (
+        <p className="text-sm text-stone-700">
+          No files yet.{" "}
+          <Link to="/library" className="text-ember-700 underline">
+            Upload one in the Library
+          </Link>
+          .
+        </p>
+      )}
     </section>
   );
 }

@@ -76,6 +76,11 @@ export default function Library({ loaderData }: Route.ComponentProps) {
           Storage: {formatBytes(used)} of {formatBytes(limits.maxUserBytes)} used ({share}%)
         </h2>
         <progress className="mt-1 h-2 w-full accent-ember-600" max={limits.maxUserBytes} value={used} />
+        <p className="mt-1 text-sm">
+          <Link to="/settings#storage" className="text-ember-700 underline">
+            What takes the space, and old versions
+          </Link>
+        </p>
       </section>
       {actionData?.errors?.length ? (
         <div role="alert" className="mb-4 rounded-md border border-red-300 bg-red-50 p-3 text-red-800">

@@ -47,3 +47,23 @@ export async function pruneOldVersions(
   }
   return removed.map(({ fileKey, versionNumber, fileSize }) => ({ fileKey, versionNumber, fileSize }));
 }
+
+/**
+ * A GM's own clean-up: deletes every old version of their files, keeping each file's
+ * current one. Runs the bounded prune until nothing is left (or a ceiling is reached,
+ * then the cron finishes it). Answers how many versions went and the bytes freed.
+ */
+export async function deleteOldVersions(
+  stores: Pick<FileStores, "db" | "files">,
+  username: string,
+): Promise<{ versions: number; bytes: number }> {
+  let versions = 0;
+  let bytes = 0;
+  for (let run = 0; run < 20; run++) {
+    const removed = await pruneOldVersions(stores, 1, { username });
+    versions += removed.length;
+    bytes += removed.reduce((total, version) => total + version.fileSize, 0);
+    if (removed.length < PRUNED_PER_RUN) break;
+  }
+  return { versions, bytes };
+}
