@@ -1,16 +1,40 @@
 import { env } from "cloudflare:workers";
+import { and, eq, lt } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { fileVersions } from "~/server/db/schema";
 import { getFileVersions, storageUsed, uploadFile } from "~/server/files/files.server";
-import { objectKey, userPrefix } from "~/server/files/keys.server";
+import { newFileKey, objectKey, userPrefix } from "~/server/files/keys.server";
 import type { Account, FileRow } from "~/server/files/library.server";
 import { auditStorage, ORPHAN_GRACE_MS } from "~/server/files/storage-audit.server";
 import { reserveUpload } from "~/server/files/uploads.server";
 import type { StorageUsage } from "~/server/files/usage.server";
-import { pruneOldVersions } from "~/server/files/version-retention.server";
+import { deleteOldVersions, pruneOldVersions } from "~/server/files/version-retention.server";
 import { db, fileStores, newUser, sessionCookieFor } from "./helpers";
+import { storeFile } from "./ingest-helpers";
 import { callRoute, routeAt } from "./route-walk";
 
 const stores = fileStores();
+/**
+ * A file with `count` versions, stored as uploads leave them but kept from the tracker
+ * (storeFile), so no job rewrites the statuses a test sets.
+ */
+async function versionsStored(account: Account, fileName: string, count: number) {
+  const fileKey = newFileKey();
+  for (let n = 1; n <= count; n++) {
+    await storeFile(
+      account.username,
+      fileName,
+      new TextEncoder().encode(`# ${fileName}\n\nDraft ${n}.\n`.repeat(n)),
+      "text/markdown",
+      fileKey,
+    );
+  }
+  return { fileKey } as FileRow;
+}
+
+/** Every version of the file processed, as the tracker leaves them once each was ready in turn. */
+const markReady = (fileKey: string) =>
+  db.update(fileVersions).set({ status: "ready" }).where(eq(fileVersions.fileKey, fileKey));
 const later = () => Date.now() + ORPHAN_GRACE_MS + 60_000;
 const keysOf = async (account: Account) =>
   (await env.FILES.list({ prefix: userPrefix(account.id) })).objects.map((object) => object.key).sort();
@@ -42,6 +66,17 @@ describe("the storage audit", () => {
     expect(await keysOf(gm)).toEqual([...stored, inFlight.r2Key].sort());
     // Repeating it finds nothing more to do.
     expect((await auditStorage(stores, { accountId: gm.id, now: later() })).orphansDeleted).toEqual([]);
+  });
+
+  it("deletes nothing when most of a slice has no row, as when D1 is not this bucket's", async () => {
+    const gm = await newUser();
+    await storeNote(gm, "Kept.md", "# Kept\n\nStill here.\n");
+    const unnamed = Array.from({ length: 12 }, (_, n) => objectKey(gm.id, crypto.randomUUID(), `Restored ${n}.md`));
+    for (const key of unnamed) await env.FILES.put(key, "# Restored");
+
+    const audit = await auditStorage(stores, { accountId: gm.id, now: later() });
+    expect(audit).toMatchObject({ objectsChecked: 13, orphansDeleted: [], suspicious: true });
+    expect(await keysOf(gm)).toHaveLength(13);
   });
 
   it("reports a version whose bytes are gone, and leaves its rows for the GM to see", async () => {
@@ -82,16 +117,9 @@ describe("keeping the newest versions of a file", () => {
   it("deletes the rows and bytes of versions older than the newest N, bounded per run, and nothing else", async () => {
     const gm = await newUser();
     const versionsOf = async (file: FileRow) => (await getFileVersions(db, file)).map((v) => v.versionNumber).sort();
-    let result: Awaited<ReturnType<typeof uploadFile>> | undefined;
-    for (const n of [1, 2, 3, 4, 5, 6, 7]) {
-      const bytes = new TextEncoder().encode(`# Prep\n\nDraft ${n}.\n`);
-      result = await uploadFile(stores, gm, {
-        fileName: "Prep.md",
-        size: bytes.length,
-        body: new Blob([bytes]).stream(),
-      });
-    }
-    const prep = result?.file as FileRow;
+    const prep = await versionsStored(gm, "Prep.md", 7);
+    // As once the tracker has processed each of them in turn.
+    await markReady(prep.fileKey);
     const other = await storeNote(gm, "Map notes.md", "# Map\n\nOne version.\n");
     const before = await getFileVersions(db, prep);
     const usedBefore = await storageUsed(db, gm.username);
@@ -103,22 +131,40 @@ describe("keeping the newest versions of a file", () => {
     expect(await pruneOldVersions(stores, 5, mine)).toEqual([]);
 
     expect(await versionsOf(prep)).toEqual([3, 4, 5, 6, 7]);
-    const kept = before.filter((v) => v.versionNumber >= 3).map((v) => v.r2Key);
-    expect(await keysOf(gm)).toEqual([...kept, ...other].sort());
+    const stillStored = async (key: string) => (await env.FILES.head(key)) !== null;
+    expect(await Promise.all(before.map((v) => stillStored(v.r2Key)))).toEqual(before.map((v) => v.versionNumber >= 3));
+    expect(await Promise.all(other.map(stillStored))).toEqual([true]);
     const freed = before.filter((v) => v.versionNumber < 3).reduce((sum, v) => sum + v.fileSize, 0);
     expect(await storageUsed(db, gm.username)).toBe(usedBefore - freed);
+  });
+});
+
+describe("the version search still serves", () => {
+  it("is kept while a newer version is processed, even by Delete old versions", async () => {
+    const gm = await newUser();
+    const { fileKey } = await versionsStored(gm, "Lore.md", 3);
+    // Versions 1 and 2 were ready in turn; version 3 (current) is still being processed.
+    await db
+      .update(fileVersions)
+      .set({ status: "ready" })
+      .where(and(eq(fileVersions.fileKey, fileKey), lt(fileVersions.versionNumber, 3)));
+    await db
+      .update(fileVersions)
+      .set({ status: "embedding" })
+      .where(and(eq(fileVersions.fileKey, fileKey), eq(fileVersions.versionNumber, 3)));
+
+    expect(await deleteOldVersions(stores, gm.username)).toMatchObject({ versions: 1 });
+    const left = await getFileVersions(db, { fileKey } as FileRow);
+    expect(left.map((v) => v.versionNumber).sort()).toEqual([2, 3]);
   });
 });
 
 describe("a GM's own storage, in Settings", () => {
   const settings = routeAt("/settings");
   async function twoVersions(account: Account, fileName: string) {
-    let result: Awaited<ReturnType<typeof uploadFile>> | undefined;
-    for (const n of [1, 2]) {
-      const bytes = new TextEncoder().encode(`# ${fileName}\n\nDraft ${n}.\n`.repeat(n * 10));
-      result = await uploadFile(stores, account, { fileName, size: bytes.length, body: new Blob([bytes]).stream() });
-    }
-    return getFileVersions(db, result?.file as FileRow);
+    const file = await versionsStored(account, fileName, 2);
+    await markReady(file.fileKey);
+    return getFileVersions(db, file);
   }
 
   it("shows the quota, the largest files and what old versions cost, and deletes only the GM's old versions", async () => {

@@ -15,18 +15,56 @@ import { createServices } from "./services.server";
  */
 export async function runScheduled(env: Env): Promise<void> {
   const services = createServices(env);
-  const finished = await sweepDeletedAccounts(services);
-  if (finished) console.log(`cron: finished ${finished} interrupted account deletion(s)`);
-  const queued = await queueWaitingFiles(services.fileStores);
-  if (queued) console.log(`cron: queued ${queued} file(s) that were stored but never processed`);
-  const swept = await sweepStaleUploads(services.fileStores);
-  if (swept) console.log(`cron: removed ${swept} stale upload(s)`);
-  const pruned = await pruneOldVersions(services.fileStores, services.limits.keepFileVersions);
-  if (pruned.length)
-    console.log(`cron: deleted ${pruned.length} version(s) older than the newest ${services.limits.keepFileVersions}`);
-  const audit = await auditStorage(services.fileStores);
-  if (audit.orphansDeleted.length) console.log(`cron: deleted ${audit.orphansDeleted.length} orphaned object(s)`);
-  for (const lost of audit.missingBytes) {
-    console.error(`cron: file ${lost.fileKey} version ${lost.versionNumber} has no bytes in R2 (${lost.r2Key})`);
+  const { fileStores, limits } = services;
+  // Each task on its own: one that fails (a store down for a moment) must not stop the others.
+  const tasks: [string, () => Promise<string | null>][] = [
+    [
+      "account deletions",
+      async () => {
+        const finished = await sweepDeletedAccounts(services);
+        return finished ? `finished ${finished} interrupted account deletion(s)` : null;
+      },
+    ],
+    [
+      "waiting files",
+      async () => {
+        const queued = await queueWaitingFiles(fileStores);
+        return queued ? `queued ${queued} file(s) that were stored but never processed` : null;
+      },
+    ],
+    [
+      "stale uploads",
+      async () => {
+        const swept = await sweepStaleUploads(fileStores);
+        return swept ? `removed ${swept} stale upload(s)` : null;
+      },
+    ],
+    [
+      "old versions",
+      async () => {
+        const pruned = await pruneOldVersions(fileStores, limits.keepFileVersions);
+        return pruned.length
+          ? `deleted ${pruned.length} version(s) older than the newest ${limits.keepFileVersions}`
+          : null;
+      },
+    ],
+    [
+      "storage audit",
+      async () => {
+        const audit = await auditStorage(fileStores);
+        for (const lost of audit.missingBytes) {
+          console.error(`cron: file ${lost.fileKey} version ${lost.versionNumber} has no bytes in R2 (${lost.r2Key})`);
+        }
+        return audit.orphansDeleted.length ? `deleted ${audit.orphansDeleted.length} orphaned object(s)` : null;
+      },
+    ],
+  ];
+  for (const [name, task] of tasks) {
+    try {
+      const done = await task();
+      if (done) console.log(`cron: ${done}`);
+    } catch (error) {
+      console.error(`cron: ${name} failed (the next run tries again):`, error);
+    }
   }
 }

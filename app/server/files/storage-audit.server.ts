@@ -38,6 +38,8 @@ export interface MissingBytes {
 export interface StorageAudit {
   objectsChecked: number;
   orphansDeleted: string[];
+  /** Most of the slice had no row, so nothing was deleted (see looksWrong). */
+  suspicious: boolean;
   versionsChecked: number;
   missingBytes: MissingBytes[];
 }
@@ -75,7 +77,14 @@ async function auditObjects(
   limit: number,
 ) {
   const name = `storage-audit:objects:${scope}`;
-  const listing = await files.list({ prefix, cursor: (await cursorOf(db, name)) ?? undefined, limit });
+  let listing: R2Objects;
+  try {
+    listing = await files.list({ prefix, cursor: (await cursorOf(db, name)) ?? undefined, limit });
+  } catch (error) {
+    // A cursor R2 no longer accepts must not stall every later run: start over next time.
+    await saveCursor(db, name, null);
+    throw error;
+  }
   const keys = listing.objects.map((object) => object.key);
   const named = new Set(
     keys.length
@@ -87,12 +96,28 @@ async function auditObjects(
       : [],
   );
   const orphans = listing.objects
-    .filter((object) => !named.has(object.key) && object.uploaded.getTime() < now - ORPHAN_GRACE_MS)
+    .filter(
+      (object) =>
+        UPLOAD_KEY.test(object.key) && !named.has(object.key) && object.uploaded.getTime() < now - ORPHAN_GRACE_MS,
+    )
     .map((object) => object.key);
+  if (looksWrong(orphans.length, keys.length)) {
+    // Most of a slice unnamed is not crashes: this D1 is not this bucket's (a restore, a
+    // staging deploy on the production bucket). Delete nothing and say so.
+    console.error(`storage audit: ${orphans.length} of ${keys.length} objects have no row; deleting none (check D1)`);
+    await saveCursor(db, name, listing.truncated ? listing.cursor : null);
+    return { objectsChecked: keys.length, orphansDeleted: [], suspicious: true };
+  }
   if (orphans.length) await files.delete(orphans);
   await saveCursor(db, name, listing.truncated ? listing.cursor : null);
-  return { objectsChecked: keys.length, orphansDeleted: orphans };
+  return { objectsChecked: keys.length, orphansDeleted: orphans, suspicious: false };
 }
+
+/** The shape of every key uploads write: `uploads/<account>/<upload id>/<safe name>`. */
+const UPLOAD_KEY = /^uploads\/[^/]+\/[^/]+\/[^/]+$/;
+
+/** Orphans are rare (a crash, a cut-short deletion): most of a sizeable slice is a wrong database. */
+const looksWrong = (orphans: number, listed: number) => orphans >= 10 && orphans > listed / 2;
 
 async function auditVersions(
   { db, files }: Pick<FileStores, "db" | "files">,

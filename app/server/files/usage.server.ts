@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import type { Db } from "../db/db.server";
 import { listJobs } from "./files.server";
 import type { Account, FileStores } from "./library.server";
+import { prunable } from "./version-retention.server";
 
 /** Files listed by size on the usage page; the totals still count every file. */
 const LARGEST_FILES = 50;
@@ -10,6 +11,7 @@ export interface FileUsage {
   fileKey: string;
   fileName: string;
   currentBytes: number;
+  /** Versions Delete old versions would remove (not the one search serves meanwhile), and their bytes. */
   oldVersions: number;
   oldBytes: number;
   /** Searchable passages of the current version (null while it is not processed). */
@@ -41,12 +43,16 @@ export async function storageUsage(
     stores.db.all<Omit<FileUsage, "passages">>(sql`
       SELECT m.file_key AS fileKey, m.file_name AS fileName,
         coalesce(sum(CASE WHEN v.version_number = m.current_version THEN v.file_size END), 0) AS currentBytes,
-        count(CASE WHEN v.version_number <> m.current_version THEN 1 END) AS oldVersions,
-        coalesce(sum(CASE WHEN v.version_number <> m.current_version THEN v.file_size END), 0) AS oldBytes
+        count(CASE WHEN ${prunable(1)} THEN 1 END) AS oldVersions,
+        coalesce(sum(CASE WHEN ${prunable(1)} THEN v.file_size END), 0) AS oldBytes
       FROM file_metadata m JOIN file_versions v ON v.file_key = m.file_key
       WHERE m.username = ${account.username}
       GROUP BY m.file_key ORDER BY sum(v.file_size) DESC, m.file_name LIMIT ${LARGEST_FILES}`),
-    listJobs(stores, account),
+    // Passage counts are a nicety: a tracker that does not answer leaves them unknown.
+    listJobs(stores, account).catch((error) => {
+      console.error("storage usage: the tracker did not list jobs:", error);
+      return [];
+    }),
   ]);
   const passages = new Map(jobs.filter((job) => job.status === "ready").map((job) => [job.fileKey, job.chunksTotal]));
   return {
@@ -62,8 +68,8 @@ export async function storageUsage(
 function totalsOf(db: Db, username: string) {
   return db.all<{ usedBytes: number; fileCount: number; oldVersions: number; oldBytes: number }>(sql`
     SELECT coalesce(sum(v.file_size), 0) AS usedBytes, count(DISTINCT m.file_key) AS fileCount,
-      count(CASE WHEN v.version_number <> m.current_version THEN 1 END) AS oldVersions,
-      coalesce(sum(CASE WHEN v.version_number <> m.current_version THEN v.file_size END), 0) AS oldBytes
+      count(CASE WHEN ${prunable(1)} THEN 1 END) AS oldVersions,
+      coalesce(sum(CASE WHEN ${prunable(1)} THEN v.file_size END), 0) AS oldBytes
     FROM file_metadata m JOIN file_versions v ON v.file_key = m.file_key
     WHERE m.username = ${username}`);
 }

@@ -9,12 +9,23 @@ export const DEFAULT_KEEP_FILE_VERSIONS = 5;
 const PRUNED_PER_RUN = 100;
 
 /**
+ * Whether version `v` of file `m` (aliases in the caller's query) may go when `keep`
+ * versions are kept. Never the current version (the only one the tracker processes: a
+ * new version replaces an older one's job), nor the newest ready one, which search
+ * serves until a newer one is ready.
+ */
+export const prunable = (keep: number) => sql`v.version_number <= m.current_version - ${keep}
+  AND v.version_number <> m.current_version
+  AND v.version_number <> coalesce((SELECT max(r.version_number) FROM file_versions r
+    WHERE r.file_key = v.file_key AND r.status = 'ready'), 0)`;
+
+/**
  * Keeps the newest `keep` versions of every file (ADR 0027): older versions lose their
- * row, then their bytes. The current version is never among them, and no campaign links
- * to a version (campaigns, sheets and citations name the file), so nothing that links
- * anywhere loses its target. Rows go first, in one statement that hands them to this run
- * alone; bytes whose delete fails are left to the storage audit, which finds objects no
- * row names. Bounded per run and safe to repeat. Answers the versions removed.
+ * row, then their bytes (never those `prunable` keeps). No campaign links to a version
+ * (campaigns, sheets and citations name the file), so nothing that links anywhere loses
+ * its target. Rows go first, in one statement that hands them to this run alone; bytes
+ * whose delete fails are left to the storage audit, which finds objects no row names.
+ * Bounded per run and safe to repeat. Answers the versions removed.
  */
 export async function pruneOldVersions(
   stores: Pick<FileStores, "db" | "files">,
@@ -29,7 +40,7 @@ export async function pruneOldVersions(
       sql`(file_key, version_number) IN (
         SELECT v.file_key, v.version_number FROM file_versions v
         JOIN file_metadata m ON m.file_key = v.file_key
-        WHERE v.version_number <= m.current_version - ${keep} AND v.version_number <> m.current_version ${ofAccount}
+        WHERE ${prunable(keep)} ${ofAccount}
         LIMIT ${limit})`,
     )
     .returning({
@@ -50,7 +61,7 @@ export async function pruneOldVersions(
 
 /**
  * A GM's own clean-up: deletes every old version of their files, keeping each file's
- * current one. Runs the bounded prune until nothing is left (or a ceiling is reached,
+ * current one (and the one search serves while a newer one is processed). Runs the bounded prune until nothing is left (or a ceiling is reached,
  * then the cron finishes it). Answers how many versions went and the bytes freed.
  */
 export async function deleteOldVersions(
