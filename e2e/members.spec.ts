@@ -1,4 +1,4 @@
-import type { Browser } from "@playwright/test";
+import type { Browser, Page } from "@playwright/test";
 import {
   createAccountViaHttp,
   createCampaignViaHttp,
@@ -31,6 +31,30 @@ function phoneContext(browser: Browser, baseURL: string | undefined, { javaScrip
     javaScriptEnabled: javaScript,
     extraHTTPHeaders: { "CF-Connecting-IP": randomClientIp() },
   });
+}
+
+/** The GM makes an invite link for this role on the campaign's Members page. */
+async function inviteLink(page: Page, campaignId: string, role: "co-gm" | "player"): Promise<string> {
+  await page.goto(`/campaigns/${campaignId}/members`);
+  await page.getByLabel("Role").selectOption(role);
+  await page.getByRole("button", { name: "Make an invite link" }).click();
+  return page.getByLabel("Invite link").inputValue();
+}
+
+/** A new account, signed in on this page's context, joins by the link. Answers its username. */
+async function joinAsNewAccount(
+  page: Page,
+  baseURL: string | undefined,
+  link: string,
+  prefix: string,
+  roleLabel: "Player" | "Co-GM",
+): Promise<string> {
+  const name = uniqueUsername(prefix);
+  await createAccountViaHttp(page.request, baseURL, name, uniquePassword());
+  await page.goto(link);
+  await page.getByRole("button", { name: /^Join/ }).click();
+  await expectToast(page, `Welcome! You joined as ${roleLabel}.`);
+  return name;
 }
 
 test("a GM invites a co-GM by link, who signs up from it on a phone without JavaScript and joins", async ({
@@ -111,19 +135,12 @@ test("a player joins on a phone without JavaScript, sees only what the GM reveal
     content:
       "The lighthouse keeper signals the smugglers with a green lamp.\n\n```secret\nHe is the abbot's brother.\n```",
   });
-  await page.goto(`/campaigns/${campaignId}/members`);
-  await page.getByLabel("Role").selectOption("player");
-  await page.getByRole("button", { name: "Make an invite link" }).click();
-  const link = await page.getByLabel("Invite link").inputValue();
+  const link = await inviteLink(page, campaignId, "player");
 
   const phone = await phoneContext(browser, baseURL);
   try {
     const player = await phone.newPage();
-    const name = uniqueUsername("player");
-    await createAccountViaHttp(player.request, baseURL, name, uniquePassword());
-    await player.goto(link);
-    await player.getByRole("button", { name: /^Join/ }).click();
-    await expectToast(player, "Welcome! You joined as Player.");
+    const name = await joinAsNewAccount(player, baseURL, link, "player", "Player");
     await player.goto(`/campaigns/${campaignId}/context`);
     await expect(player.getByText("Nothing has been shared with you here yet.")).toBeVisible();
     expect((await player.goto(`/campaigns/${campaignId}/context/${entryId}`))?.status()).toBe(404);
@@ -176,19 +193,12 @@ test("at the table: the GM reveals an entry mid-session and it appears on the pl
     title: "The wave echo cave",
     content: "The forge of spells lies in the cave.",
   });
-  await page.goto(`/campaigns/${campaignId}/members`);
-  await page.getByLabel("Role").selectOption("player");
-  await page.getByRole("button", { name: "Make an invite link" }).click();
-  const link = await page.getByLabel("Invite link").inputValue();
+  const link = await inviteLink(page, campaignId, "player");
 
   const table = await phoneContext(browser, baseURL, { javaScript: true });
   try {
     const player = await table.newPage();
-    const name = uniqueUsername("player");
-    await createAccountViaHttp(player.request, baseURL, name, uniquePassword());
-    await player.goto(link);
-    await player.getByRole("button", { name: /^Join/ }).click();
-    await expectToast(player, "Welcome! You joined as Player.");
+    const name = await joinAsNewAccount(player, baseURL, link, "player", "Player");
 
     // The player keeps the campaign's lore open; the GM opens the entry to reveal.
     await player.goto(`/campaigns/${campaignId}/context`);
@@ -266,18 +276,12 @@ test("at the table: a co-GM editing an entry sees who changed it meanwhile, and 
     title: "Castle Ravenloft",
     content: "The castle looms over the village.",
   });
-  await page.goto(`/campaigns/${campaignId}/members`);
-  await page.getByLabel("Role").selectOption("co-gm");
-  await page.getByRole("button", { name: "Make an invite link" }).click();
-  const link = await page.getByLabel("Invite link").inputValue();
+  const link = await inviteLink(page, campaignId, "co-gm");
 
   const second = await browser.newContext({ baseURL, extraHTTPHeaders: { "CF-Connecting-IP": randomClientIp() } });
   try {
     const coGm = await second.newPage();
-    await createAccountViaHttp(coGm.request, baseURL, uniqueUsername("cogm"), uniquePassword());
-    await coGm.goto(link);
-    await coGm.getByRole("button", { name: /^Join/ }).click();
-    await expectToast(coGm, "Welcome! You joined as Co-GM.");
+    await joinAsNewAccount(coGm, baseURL, link, "cogm", "Co-GM");
     const edit = `/campaigns/${campaignId}/context/${entryId}/edit`;
     await coGm.goto(edit);
     await waitForHydration(coGm);
@@ -314,19 +318,12 @@ test("a player writes their own character's backstory on a phone without JavaScr
     characterType: "pc",
     backstory: "Grew up on the docks.",
   });
-  await page.goto(`/campaigns/${campaignId}/members`);
-  await page.getByLabel("Role").selectOption("player");
-  await page.getByRole("button", { name: "Make an invite link" }).click();
-  const link = await page.getByLabel("Invite link").inputValue();
+  const link = await inviteLink(page, campaignId, "player");
 
   const phone = await phoneContext(browser, baseURL);
   try {
     const player = await phone.newPage();
-    const name = uniqueUsername("player");
-    await createAccountViaHttp(player.request, baseURL, name, uniquePassword());
-    await player.goto(link);
-    await player.getByRole("button", { name: /^Join/ }).click();
-    await expectToast(player, "Welcome! You joined as Player.");
+    const name = await joinAsNewAccount(player, baseURL, link, "player", "Player");
 
     // The GM names the player and lets them write the backstory.
     await page.goto(`/campaigns/${campaignId}/characters/${characterId}`);
