@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "react";
-import { type UIMatch, useLocation, useMatches, useRevalidator } from "react-router";
+import { type UIMatch, useLocation, useMatches, useNavigation, useRevalidator } from "react-router";
 import {
   type CampaignChange,
   type LiveHandle,
@@ -45,6 +45,8 @@ export function useCampaignRoom(campaignId: string, me: string): CampaignRoomSta
   const revalidator = useRevalidator();
   const revalidate = useRef(revalidator.revalidate);
   revalidate.current = revalidator.revalidate;
+  const navigating = useRef(false);
+  navigating.current = useNavigation().state !== "idle";
   const matches = useMatches();
   const currentMatches = useRef(matches);
   currentMatches.current = matches;
@@ -57,6 +59,9 @@ export function useCampaignRoom(campaignId: string, me: string): CampaignRoomSta
     const reload = () => {
       clearTimeout(reloadTimer);
       reloadTimer = setTimeout(() => {
+        // Not in the middle of a navigation (a save's redirect): a reload racing it could
+        // read the one-shot toast the redirect left and be dropped. Once it lands, reload.
+        if (navigating.current) return reload();
         if (liveHandleOf(currentMatches.current) === undefined) revalidate.current();
       }, RELOAD_DEBOUNCE_MS);
     };
