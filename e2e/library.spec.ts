@@ -202,6 +202,15 @@ test("Settings shows what the library stores and deletes old versions, without J
       });
       expect(upload.status()).toBe(status);
     }
+    // Until the new version is ready, search serves the old one, and it is not offered for deletion.
+    await expect
+      .poll(async () => {
+        const { jobs } = (await (await page.request.get("/api/jobs")).json()) as {
+          jobs: { fileName: string; version: number; status: string }[];
+        };
+        return jobs.find((job) => job.fileName === "Prep.md" && job.version === 2)?.status;
+      })
+      .toBe("ready");
     await page.goto("/settings");
     const storage = page.getByRole("region", { name: "Storage" });
     await expect(storage).toContainText(/of 1\.0 GB used \(0%\), in 1 file\./);
