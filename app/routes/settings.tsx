@@ -29,12 +29,12 @@ export const meta: Route.MetaFunction = () => [{ title: "Settings — LoreSmith 
 
 export async function loader({ request, context }: Route.LoaderArgs) {
   const user = requireUser(context, request);
-  const { db } = getServices(context);
+  const { db, fileStores } = getServices(context);
   const { device } = getRequestState(context);
   const [devices, codesLeft, storage] = await Promise.all([
     listDevices(db, user),
     remainingRecoveryCodes(db, user),
-    storageUsage(getServices(context).fileStores, user),
+    storageUsage(fileStores, user),
   ]);
   return {
     storage,

@@ -7,6 +7,10 @@ import { prunable } from "./version-retention.server";
 /** Files listed by size on the usage page; the totals still count every file. */
 const LARGEST_FILES = 50;
 
+/** The versions Delete old versions would remove, counted and summed (aliases v and m). */
+const OLD_VERSIONS = sql`count(CASE WHEN ${prunable(1)} THEN 1 END) AS oldVersions,
+  coalesce(sum(CASE WHEN ${prunable(1)} THEN v.file_size END), 0) AS oldBytes`;
+
 export interface FileUsage {
   fileKey: string;
   fileName: string;
@@ -43,8 +47,7 @@ export async function storageUsage(
     stores.db.all<Omit<FileUsage, "passages">>(sql`
       SELECT m.file_key AS fileKey, m.file_name AS fileName,
         coalesce(sum(CASE WHEN v.version_number = m.current_version THEN v.file_size END), 0) AS currentBytes,
-        count(CASE WHEN ${prunable(1)} THEN 1 END) AS oldVersions,
-        coalesce(sum(CASE WHEN ${prunable(1)} THEN v.file_size END), 0) AS oldBytes
+        ${OLD_VERSIONS}
       FROM file_metadata m JOIN file_versions v ON v.file_key = m.file_key
       WHERE m.username = ${account.username}
       GROUP BY m.file_key ORDER BY sum(v.file_size) DESC, m.file_name LIMIT ${LARGEST_FILES}`),
@@ -68,8 +71,7 @@ export async function storageUsage(
 function totalsOf(db: Db, username: string) {
   return db.all<{ usedBytes: number; fileCount: number; oldVersions: number; oldBytes: number }>(sql`
     SELECT coalesce(sum(v.file_size), 0) AS usedBytes, count(DISTINCT m.file_key) AS fileCount,
-      count(CASE WHEN ${prunable(1)} THEN 1 END) AS oldVersions,
-      coalesce(sum(CASE WHEN ${prunable(1)} THEN v.file_size END), 0) AS oldBytes
+      ${OLD_VERSIONS}
     FROM file_metadata m JOIN file_versions v ON v.file_key = m.file_key
     WHERE m.username = ${username}`);
 }
