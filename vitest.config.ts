@@ -21,6 +21,9 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             AI_PROVIDER: "local",
             SESSION_SECRET: "test-session-secret",
+            // The operations page's operator and the /metrics token (tests/metrics.test.ts).
+            OPERATOR_USERNAMES: "ops-operator",
+            METRICS_TOKEN: "test-metrics-token",
           },
         },
       }),

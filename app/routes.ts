@@ -45,6 +45,8 @@ export default [
     route("assistant", "routes/assistant.tsx"),
     route("settings", "routes/settings.tsx"),
     route("settings/recovery-codes", "routes/recovery-codes.tsx"),
+    // Operators only (OPERATOR_USERNAMES); everyone else gets 404.
+    route("operations", "routes/operations.tsx"),
   ]),
   // JSON endpoints: 401 when signed out (the layout's middleware), 404 for anything not the caller's.
   layout("routes/api/layout.ts", [
@@ -59,6 +61,8 @@ export default [
     route("api/uploads/:uploadId", "routes/api/upload.ts"),
     route("api/uploads/:uploadId/parts/:partNumber", "routes/api/upload-part.ts"),
   ]),
+  // Prometheus text, behind the METRICS_TOKEN secret.
+  route("metrics", "routes/metrics.ts"),
   // File bytes, streamed from R2 with Range support (outside the layout: no HTML shell).
   route("files/:fileKey", "routes/library/download.ts"),
   route("campaigns/:campaignId/files/:fileKey/download", "routes/campaigns/file-download.ts"),

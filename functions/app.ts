@@ -3,8 +3,11 @@ import { cloudflareContext } from "../app/server/context.server";
 import { runScheduled } from "../app/server/cron.server";
 import { beforeRouter } from "../app/server/http/before-router.server";
 import { createNonce, withSecurityHeaders } from "../app/server/http/security.server";
+import { flushMetrics, metricsEnabled } from "../app/server/metrics/metrics.server";
+import { MetricsRecorder, requestName } from "../app/server/metrics/recorder.server";
 
 export { CampaignRoom } from "./campaign-room";
+export { MetricsStore } from "./metrics-store";
 export { UserFileTracker } from "./user-file-tracker";
 
 const requestHandler = createRequestHandler(() => import("virtual:react-router/server-build"), import.meta.env.MODE);
@@ -25,17 +28,36 @@ async function drainUnreadBody(request: Request): Promise<void> {
   await request.arrayBuffer().catch(() => undefined);
 }
 
+async function handle(request: Request, env: Env, ctx: ExecutionContext, metrics: MetricsRecorder | null) {
+  const nonce = createNonce();
+  const routed = await beforeRouter(request, env);
+  if (routed instanceof Response) return withSecurityHeaders(routed, request, nonce, import.meta.env.DEV);
+
+  const context = new RouterContextProvider();
+  context.set(cloudflareContext, { env, ctx, cspNonce: nonce, metrics });
+  const response = await requestHandler(routed, context);
+  await drainUnreadBody(routed);
+  return withSecurityHeaders(response, request, nonce, import.meta.env.DEV);
+}
+
 export default {
   async fetch(request, env, ctx) {
-    const nonce = createNonce();
-    const routed = await beforeRouter(request, env);
-    if (routed instanceof Response) return withSecurityHeaders(routed, request, nonce, import.meta.env.DEV);
-
-    const context = new RouterContextProvider();
-    context.set(cloudflareContext, { env, ctx, cspNonce: nonce });
-    const response = await requestHandler(routed, context);
-    await drainUnreadBody(routed);
-    return withSecurityHeaders(response, request, nonce, import.meta.env.DEV);
+    const started = performance.now();
+    const metrics = metricsEnabled(env) ? new MetricsRecorder() : null;
+    const response = await handle(request, env, ctx, metrics);
+    if (metrics) {
+      // Until the headers are ready: a streamed body (the assistant) is not waited for.
+      const ms = performance.now() - started;
+      metrics.observe(
+        "request",
+        requestName(request.method, metrics.route),
+        String(response.status),
+        ms,
+        response.status < 500,
+      );
+      ctx.waitUntil(flushMetrics(env, metrics));
+    }
+    return response;
   },
 
   async scheduled(_controller, env, ctx) {

@@ -2,6 +2,9 @@ import { DurableObject } from "cloudflare:workers";
 import type { JobProgress, LiveMessage } from "../app/lib/jobs";
 import { IngestionQueue, type IngestRequest, type IngestTimings, StepSession } from "../app/server/ingest/queue.server";
 import { DEVICE_HEADER } from "../app/server/live/live-updates.server";
+import { flushMetrics, metricsEnabled } from "../app/server/metrics/metrics.server";
+import { MetricsRecorder } from "../app/server/metrics/recorder.server";
+import { OBJECT_STORAGE_GAUGE } from "../app/server/metrics/store.server";
 import type {
   Passage,
   PassageRankingQuery,
@@ -35,10 +38,13 @@ export class UserFileTracker extends DurableObject<Env> {
    * briefly holds two whole-file buffers (pdf.js releases the old one lazily).
    */
   private readonly session = new StepSession();
+  /** What the alarms' steps did (D1, R2, ingestion), handed to the MetricsStore after each alarm. */
+  private readonly metrics: MetricsRecorder | null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    const services = createTrackerServices(env, ctx.storage);
+    this.metrics = metricsEnabled(env) ? new MetricsRecorder() : null;
+    const services = createTrackerServices(env, ctx.storage, this.metrics);
     this.passages = services.passages;
     this.vectors = services.vectorStore;
     this.queue = new IngestionQueue(
@@ -139,6 +145,14 @@ export class UserFileTracker extends DurableObject<Env> {
     // One line per alarm that did work: how late it ran, how long it took, and what it cost.
     const counts = this.queue.takeCounters();
     if (steps) console.log(`ingest alarm: ${JSON.stringify({ late, took: Date.now() - started, more, ...counts })}`);
+    if (this.metrics) {
+      this.metrics.gauge(
+        OBJECT_STORAGE_GAUGE,
+        `UserFileTracker ${this.ctx.id.toString().slice(0, 16)}`,
+        this.ctx.storage.sql.databaseSize,
+      );
+      await flushMetrics(this.env, this.metrics);
+    }
   }
 
   /**

@@ -9,6 +9,7 @@ import type { Db } from "~/server/db/db.server";
 import type { Campaign, User } from "~/server/db/schema";
 import type { FileStores, UploadLimits } from "~/server/files/library.server";
 import { getRequestState, type RequestState } from "~/server/request.server";
+import type { MetricsRecorder } from "~/server/metrics/recorder.server";
 import { createServices } from "~/server/services.server";
 
 /** The app's own composition root over the test's bindings: nothing is wired by hand. */
@@ -35,10 +36,10 @@ export async function newUser(prefix?: string) {
   return createAccount(db, uniqueName(prefix), PASSWORD);
 }
 
-/** A fresh router context as the Worker entry builds it. */
-export function newRouterContext(): RouterContextProvider {
+/** A fresh router context as the Worker entry builds it (with a recorder: as with METRICS on). */
+export function newRouterContext(metrics: MetricsRecorder | null = null): RouterContextProvider {
   const context = new RouterContextProvider();
-  context.set(cloudflareContext, { env, ctx: {} as ExecutionContext, cspNonce: "test-nonce" });
+  context.set(cloudflareContext, { env, ctx: {} as ExecutionContext, cspNonce: "test-nonce", metrics });
   return context;
 }
 

@@ -100,6 +100,10 @@ const matrix: Record<string, Probe[]> = {
   "/assistant": [loader(everyone(200))],
   "/settings": [loader(everyone(200))],
   "/settings/recovery-codes": [loader(everyone(200))],
+  // Operators only (none of these roles is one; tests/metrics.test.ts opens it as one).
+  "/operations": [loader(everyone(404))],
+  // The bearer token, not a session, opens it (tests/metrics.test.ts).
+  "/metrics": [loader(everyone(401))],
   "/join/:token": [
     loader(everyone(200)),
     // Everyone already in is sent to the campaign; the stranger joins (and is sent there too).

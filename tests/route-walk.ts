@@ -109,7 +109,7 @@ export async function callRoute(
     },
     body: kind === "action" ? new URLSearchParams(form) : undefined,
   });
-  const args = { request, context, params, unstable_pattern: route.path };
+  const args = { request, context, params, pattern: route.path, unstable_pattern: route.path };
   const middlewares = chain.flatMap((module) => module.middleware ?? []);
   const run = async (index: number): Promise<Response> => {
     try {

@@ -9,6 +9,7 @@ import { beforeRouter } from "~/server/http/before-router.server";
 import { createNonce, withSecurityHeaders } from "~/server/http/security.server";
 
 export { CampaignRoom } from "../functions/campaign-room";
+export { MetricsStore } from "../functions/metrics-store";
 export { UserFileTracker } from "../functions/user-file-tracker";
 
 export default {

@@ -3,6 +3,7 @@ import { queueWaitingFiles } from "./files/files.server";
 import { auditStorage } from "./files/storage-audit.server";
 import { sweepStaleUploads } from "./files/uploads.server";
 import { pruneOldVersions } from "./files/version-retention.server";
+import { recordStorageGauges, runAlerts } from "./metrics/operations.server";
 import { createServices } from "./services.server";
 
 /**
@@ -10,7 +11,8 @@ import { createServices } from "./services.server";
  * crash or deploy interrupted, queue stored files that never reached their tracker, and
  * remove uploads that went stale (their rows and their own unfinished bytes), delete
  * versions beyond the newest KEEP_FILE_VERSIONS of each file, and audit a
- * slice of storage (orphaned objects deleted, versions without bytes reported).
+ * slice of storage (orphaned objects deleted, versions without bytes reported); then
+ * sample what R2 holds and evaluate the alerts (ADR 0030).
  * Each task is safe to repeat and bounded per run.
  */
 export async function runScheduled(env: Env): Promise<void> {
@@ -56,6 +58,21 @@ export async function runScheduled(env: Env): Promise<void> {
           console.error(`cron: file ${lost.fileKey} version ${lost.versionNumber} has no bytes in R2 (${lost.r2Key})`);
         }
         return audit.orphansDeleted.length ? `deleted ${audit.orphansDeleted.length} orphaned object(s)` : null;
+      },
+    ],
+    [
+      "storage metrics",
+      async () => {
+        await recordStorageGauges(env, services.db);
+        return null;
+      },
+    ],
+    [
+      "alerts",
+      async () => {
+        const { alerts, notified } = await runAlerts(services.operations);
+        const firing = alerts.filter((a) => a.firing).map((a) => a.rule);
+        return firing.length ? `alerts firing: ${firing.join(", ")} (${notified.length} posted now)` : null;
       },
     ],
   ];

@@ -7,6 +7,9 @@ import type { FileStores, Tracker, UploadLimits } from "./files/library.server";
 import { DEFAULT_KEEP_FILE_VERSIONS } from "./files/version-retention.server";
 import type { RateLimiters } from "./http/rate-limits.server";
 import type { QueueDeps } from "./ingest/queue.server";
+import { instrumentD1, instrumentKv, instrumentR2 } from "./metrics/instrument.server";
+import { type OperationsDeps, operationsDeps } from "./metrics/metrics.server";
+import type { MetricsRecorder } from "./metrics/recorder.server";
 import { PassageStore } from "./passages/passage-store.server";
 import type { SearchDeps } from "./search/search.server";
 import { createSessionStore, type SessionStore } from "./sessions/session.server";
@@ -38,26 +41,31 @@ export interface Services {
   search: SearchDeps;
   assistant: AskDeps;
   rateLimits: RateLimiters;
+  /** The app's own metrics and alerts (the operations page, `/metrics`, the cron). */
+  operations: OperationsDeps;
 }
 
-/** Built once per request by the session middleware. */
-export function createServices(env: Env): Services {
-  const db = createDb(env.DB);
+/**
+ * Built once per request by the session middleware. With a recorder, every D1 statement,
+ * KV and R2 call of the request is measured (ADR 0030).
+ */
+export function createServices(env: Env, metrics: MetricsRecorder | null = null): Services {
+  const { db, files, cache } = instrumentedStores(env, metrics);
   const limits = configuredLimits(env);
   const tracker = (accountId: string) => trackerFor(env, accountId);
   // Offline, an account's vectors live in its tracker (ADR 0020): an RPC away.
   const { embedder, vectors, reranker, chatModel } = aiAdapters(env, () => new TrackerVectorIndex(tracker));
   // Offline, embedding a query is cheaper than a KV read; a model's is not.
-  const queryEmbedder = embedder.semantic ? new CachedQueryEmbedder(embedder, env.CACHE) : embedder;
+  const queryEmbedder = embedder.semantic ? new CachedQueryEmbedder(embedder, cache) : embedder;
   const search: SearchDeps = { db, embedder: queryEmbedder, vectors, reranker, tracker };
   return {
     db,
-    bucket: env.FILES,
-    cache: env.CACHE,
+    bucket: files,
+    cache,
     limits,
     tracker,
     room: (campaignId) => roomFor(env, campaignId),
-    fileStores: { db, files: env.FILES, tracker, limits },
+    fileStores: { db, files, tracker, limits },
     search,
     assistant: { db, search, model: chatModel, messageLimit: limits.rows.messages },
     rateLimits: {
@@ -67,6 +75,7 @@ export function createServices(env: Env): Services {
       ask: env.ASK_LIMITER,
       write: env.WRITE_LIMITER,
     },
+    operations: operationsDeps(env),
   };
 }
 
@@ -78,13 +87,30 @@ export interface TrackerServices {
   ingestion: QueueDeps;
 }
 
-/** Built once per UserFileTracker, over its own storage. */
-export function createTrackerServices(env: Env, storage: DurableObjectStorage): TrackerServices {
-  const db = createDb(env.DB);
+/**
+ * Built once per UserFileTracker, over its own storage; with a recorder, its D1 and R2
+ * calls are measured (the object drains it after each alarm).
+ */
+export function createTrackerServices(
+  env: Env,
+  storage: DurableObjectStorage,
+  metrics: MetricsRecorder | null = null,
+): TrackerServices {
+  const { db, files } = instrumentedStores(env, metrics);
   const passages = new PassageStore(storage);
   const vectorStore = new TrackerVectorStore(storage.sql);
   const { embedder, vectors } = aiAdapters(env, () => new LocalVectorIndex(vectorStore));
-  return { passages, vectorStore, ingestion: { db, files: env.FILES, embedder, vectors, passages } };
+  return { passages, vectorStore, ingestion: { db, files, embedder, vectors, passages, metrics } };
+}
+
+/** D1 (through Drizzle), R2 and the cache, each measured when there is a recorder. */
+function instrumentedStores(env: Env, metrics: MetricsRecorder | null) {
+  if (!metrics) return { db: createDb(env.DB), files: env.FILES, cache: env.CACHE };
+  return {
+    db: createDb(instrumentD1(env.DB, metrics)),
+    files: instrumentR2(env.FILES, metrics),
+    cache: instrumentKv(env.CACHE, "CACHE", metrics),
+  };
 }
 
 /** One UserFileTracker per account, named by its immutable id (never by a reusable username). */
@@ -162,8 +188,9 @@ export function knownDeviceCookieFor(env: Env, requestUrl: string): KnownDeviceC
 }
 
 /** The session store for a request (cookies are Secure except on localhost). */
-export function sessionStoreFor(env: Env, requestUrl: string): SessionStore {
-  return createSessionStore(env.SESSIONS, sessionSecret(env), requestUrl);
+export function sessionStoreFor(env: Env, requestUrl: string, metrics: MetricsRecorder | null = null): SessionStore {
+  const kv = metrics ? instrumentKv(env.SESSIONS, "SESSIONS", metrics) : env.SESSIONS;
+  return createSessionStore(kv, sessionSecret(env), requestUrl);
 }
 
 export function sessionSecret(env: Pick<Env, "SESSION_SECRET">): string {

@@ -15,11 +15,12 @@ const MIN_REFRESH_REMAINING_MS = 2 * 60_000;
  * active session (sliding idle TTL, last seen) at most every REFRESH_EVERY_MS and clears
  * a cookie whose device was signed out (elsewhere, by a password change, by deletion).
  */
-export const sessionMiddleware: MiddlewareFunction<Response> = async ({ request, context }, next) => {
+export const sessionMiddleware: MiddlewareFunction<Response> = async ({ request, context, pattern }, next) => {
   const timings = new Timings();
-  const { env } = context.get(cloudflareContext);
-  const services = createServices(env);
-  const store = sessionStoreFor(env, request.url);
+  const { env, metrics } = context.get(cloudflareContext);
+  if (metrics) metrics.route = pattern;
+  const services = createServices(env, metrics);
+  const store = sessionStoreFor(env, request.url, metrics);
   const { session, deviceId, signedIn } = await timings.time("session", async () => {
     const session = await store.getSession(request.headers.get("Cookie"));
     const deviceId = session.get("deviceId");

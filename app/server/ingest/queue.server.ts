@@ -3,6 +3,7 @@ import { type Extractor, fileKinds, kindOfContentType } from "~/lib/file-kinds";
 import { type JobProgress, type JobStatus, processingStatuses } from "~/lib/jobs";
 import type { Db } from "../db/db.server";
 import { fileMetadata, fileVersions } from "../db/schema";
+import type { MetricsRecorder } from "../metrics/recorder.server";
 import type { PassageStore } from "../passages/passage-store.server";
 import type { Embedder, VectorIndex } from "../vectors/ports.server";
 import { type Chunk, Chunker, chunkBlocks, chunkId } from "./chunk.server";
@@ -133,6 +134,8 @@ export interface QueueDeps {
   vectors: VectorIndex;
   /** The account's passages, in the same object's storage. */
   passages: PassageStore;
+  /** Where each step's duration, pages and chunks are recorded (ADR 0030). */
+  metrics?: MetricsRecorder | null;
 }
 
 /** Step sizes, chosen so one step stays far below the Worker CPU and memory limits. */
@@ -412,6 +415,7 @@ export class IngestionQueue {
       return true;
     }
     const batch = this.batchFor(lead, due);
+    const kind = stepKindOf(lead);
     this.counters.jobSteps += batch.length;
     // Recorded before the step runs, and made durable: if the step kills the object, the
     // next start sees that it began and never finished (and runs each of its jobs alone).
@@ -459,6 +463,7 @@ export class IngestionQueue {
         await this.fail(job, outcome.error, now);
       }
     }
+    this.recordStep(kind, batch, outcomes, worked - synced);
     const share = (ms: number, i: number) => ms * (outcomes[i]?.share ?? 1 / batch.length);
     batch.forEach((job, i) => {
       if (outcomes[i] && "skipped" in outcomes[i]) return;
@@ -469,6 +474,29 @@ export class IngestionQueue {
     });
     await this.finishStep(batch);
     return true;
+  }
+
+  /**
+   * A step's duration (failed if any of its jobs failed), and the pages and chunks it got
+   * through. (workerd reports no memory use per step, so none is recorded.)
+   */
+  private recordStep(kind: StepKind, batch: JobRow[], outcomes: Outcome[], ms: number): void {
+    const metrics = this.deps.metrics;
+    if (!metrics) return;
+    let pages = 0;
+    let chunks = 0;
+    let failed = false;
+    for (const [i, job] of batch.entries()) {
+      const outcome = outcomes[i];
+      if (outcome && "update" in outcome) {
+        pages += Math.max(0, (outcome.update.pages_done ?? job.pages_done) - job.pages_done);
+        chunks += Math.max(0, (outcome.update.chunks_indexed ?? job.chunks_indexed) - job.chunks_indexed);
+      } else if (outcome && "shared" in outcome) failed = true;
+      else if (outcome && "error" in outcome && !(outcome.error instanceof StaleJob)) failed = true;
+    }
+    metrics.observe("ingest", kind, "", ms, !failed);
+    if (pages) metrics.add("ingest", kind, "pages", pages);
+    if (chunks) metrics.add("ingest", kind, "chunks", chunks);
   }
 
   /** Adds to a job's timings (see IngestTimings); its first step and its end are stamped too. */

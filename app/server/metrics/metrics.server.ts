@@ -1,0 +1,120 @@
+import type { User } from "../db/schema";
+import type { MetricsRecorder } from "./recorder.server";
+import type { AlertThresholds } from "./store.server";
+
+/** Analytics Engine takes at most this many data points per invocation. */
+const MAX_DATA_POINTS = 250;
+
+/** The one MetricsStore of the deployment (functions/metrics-store.ts). */
+export function metricsStore(env: Pick<Env, "METRICS_STORE">) {
+  return env.METRICS_STORE.get(env.METRICS_STORE.idFromName("global"));
+}
+
+export type MetricsStoreStub = ReturnType<typeof metricsStore>;
+
+/** What the operations page, `/metrics` and the alerts work with (built by the composition root). */
+export interface OperationsDeps {
+  store: MetricsStoreStub;
+  thresholds: AlertThresholds;
+  /** OPERATOR_USERNAMES. */
+  operators: string;
+  /** ALERT_WEBHOOK_URL (empty: none). */
+  webhookUrl: string;
+  /** METRICS_TOKEN (empty: `/metrics` answers 404). */
+  metricsToken: string;
+}
+
+export function operationsDeps(env: Env): OperationsDeps {
+  return {
+    store: metricsStore(env),
+    thresholds: alertThresholds(env),
+    operators: env.OPERATOR_USERNAMES ?? "",
+    webhookUrl: env.ALERT_WEBHOOK_URL ?? "",
+    metricsToken: env.METRICS_TOKEN ?? "",
+  };
+}
+
+/** `METRICS = "off"` records nothing (the overhead benchmark's baseline); anything else records. */
+export function metricsEnabled(env: Pick<Env, "METRICS">): boolean {
+  return env.METRICS !== "off";
+}
+
+/**
+ * Hands what a request or an alarm recorded to Analytics Engine (production; locally a
+ * no-op) and to the MetricsStore (what the app reads back). Called after the response,
+ * in `waitUntil`; a failure is logged and never reaches a user.
+ */
+export async function flushMetrics(
+  env: Pick<Env, "METRICS_STORE" | "ANALYTICS">,
+  recorder: MetricsRecorder,
+): Promise<void> {
+  const samples = recorder.drain();
+  if (!samples.length) return;
+  try {
+    for (const s of samples.slice(0, MAX_DATA_POINTS)) {
+      env.ANALYTICS?.writeDataPoint({
+        indexes: [s.kind],
+        blobs: [s.kind, s.name, s.label],
+        doubles: [s.count, s.errors, s.sumMs, s.maxMs, s.bytes, s.value],
+      });
+    }
+    await metricsStore(env).record(samples);
+  } catch (error) {
+    console.error("metrics: could not record (the app goes on):", error);
+  }
+}
+
+/** The four alerts' thresholds, from the vars (an unset or invalid one keeps its default). */
+export function alertThresholds(
+  env: Pick<Env, "ALERT_D1_P95_MS" | "ALERT_R2_BYTES" | "ALERT_KV_DAILY_OPERATIONS" | "ALERT_DO_STORAGE_BYTES">,
+): AlertThresholds {
+  const positive = (value: string | undefined, fallback: number) => {
+    const n = Number(value);
+    return Number.isFinite(n) && n > 0 ? n : fallback;
+  };
+  return {
+    d1P95Ms: positive(env.ALERT_D1_P95_MS, 250),
+    r2Bytes: positive(env.ALERT_R2_BYTES, 8 * 1024 ** 3),
+    kvDailyOperations: positive(env.ALERT_KV_DAILY_OPERATIONS, 80_000),
+    doStorageBytes: positive(env.ALERT_DO_STORAGE_BYTES, 5 * 1024 ** 3),
+  };
+}
+
+/**
+ * Whether a user may see the operations page. OPERATOR_USERNAMES lists usernames,
+ * comma-separated; an entry `name@u_…` also pins the account id, so that a username freed
+ * by a deleted account and taken again by someone else is not an operator (ADR 0030).
+ */
+export function isOperator(operators: string, user: Pick<User, "username" | "id"> | null): boolean {
+  if (!user) return false;
+  return operatorEntries(operators).some(
+    (e) => e.username === user.username && (e.accountId === null || e.accountId === user.id),
+  );
+}
+
+/** Whether the operator's entry names their account id (else the page suggests pinning it). */
+export function operatorPinned(operators: string, user: Pick<User, "username" | "id">): boolean {
+  return operatorEntries(operators).some((e) => e.username === user.username && e.accountId === user.id);
+}
+
+function operatorEntries(operators: string) {
+  return operators
+    .split(",")
+    .map((entry) => entry.trim().toLowerCase())
+    .filter(Boolean)
+    .map((entry) => {
+      const [username, accountId = null] = entry.split("@");
+      return { username, accountId };
+    });
+}
+
+/** Whether an `Authorization: Bearer …` header carries the token, compared in constant time (over digests, so lengths do not leak). */
+export async function metricsTokenMatches(token: string, authorization: string | null): Promise<boolean> {
+  const given = /^Bearer (.+)$/.exec(authorization ?? "")?.[1];
+  if (!token || !given) return false;
+  const digest = async (text: string) => crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  const [a, b] = (await Promise.all([digest(token), digest(given)])).map((d) => new Uint8Array(d));
+  let difference = 0;
+  for (const [i, byte] of (a ?? []).entries()) difference |= byte ^ (b?.[i] ?? 0);
+  return difference === 0;
+}
