@@ -37,7 +37,11 @@ if (!existsSync(join(stateDir, "v3", "d1"))) {
   process.exit(1);
 }
 
-const server = spawn(process.execPath, [serveScript, "--port", port], {
+// The operations page's operators (e2e/operations.spec.ts signs them up, one per project and
+// retry), and a KV threshold every run passes, so that an alert fires when the cron runs.
+const operators = ["desktop", "mobile"].flatMap((project) => [0, 1].map((retry) => `ops-${project}-${retry}`));
+const vars = [`OPERATOR_USERNAMES=${operators.join(",")}`, "ALERT_KV_DAILY_OPERATIONS=5"];
+const server = spawn(process.execPath, [serveScript, "--port", port, ...vars.flatMap((v) => ["--var", v])], {
   stdio: "inherit",
   env,
 });

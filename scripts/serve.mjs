@@ -5,9 +5,12 @@
 // workerd's socket directly (docs/decisions/0021). `npm start` runs it.
 //
 //   node scripts/serve.mjs [--host 127.0.0.1] [--port 4173] [--config build/server/wrangler.json]
+//       [--var NAME=value ...]
 //
 // LORESMITH_STATE_DIR moves the local D1/R2/KV/DO state, as for `vite preview`. --config
-// serves another copy of the build (the benchmarks change its vars); its .dev.vars applies.
+// serves another copy of the build; its .dev.vars applies. --var overrides one var for this
+// server only (the e2e suite names an operator, a benchmark turns metrics off). The cron
+// runs at start, every N minutes, and at once with `curl -X POST http://localhost:<port>/__cron`.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,8 +24,18 @@ const { values: options } = parseArgs({
     host: { type: "string", default: "127.0.0.1" },
     port: { type: "string", default: "4173" },
     config: { type: "string", default: resolve(ROOT, "build/server/wrangler.json") },
+    var: { type: "string", multiple: true, default: [] },
   },
 });
+const overrides = { LOCAL_CRON_TRIGGER: "on" };
+for (const entry of options.var) {
+  const match = /^([A-Z][A-Z0-9_]*)=(.*)$/s.exec(entry);
+  if (!match) {
+    console.error(`--var takes NAME=value (an upper-case var name), not "${entry}".`);
+    process.exit(2);
+  }
+  overrides[match[1]] = match[2];
+}
 const CONFIG = resolve(options.config);
 const port = Number(options.port);
 if (!Number.isInteger(port) || port < 0 || port > 65_535) {
@@ -70,6 +83,7 @@ function buildModules() {
 
 const miniflare = new Miniflare({
   ...localOptions,
+  bindings: { ...localOptions.bindings, ...overrides },
   name: "loresmith-ai",
   modulesRoot: serverDir,
   modules: buildModules(),

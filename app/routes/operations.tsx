@@ -172,7 +172,9 @@ export default function Operations({ loaderData }: Route.ComponentProps) {
         />
         <div>
           <h3 className="mb-2 font-medium">
-            Stored per user (total {formatBytes(stored.total)}, the {stored.users.length} largest)
+            {stored.users.length
+              ? `Stored per user: ${formatBytes(stored.total)} in all, the ${stored.users.length} largest`
+              : "Stored per user: no files stored yet"}
           </h3>
           <ul className="space-y-2 text-sm">
             {stored.users.map((u) => (
@@ -313,7 +315,7 @@ function Summary({
           {rows.length ? (
             rows.map((r) => (
               <tr key={`${r.name} ${r.label}`} className="border-stone-200 border-b last:border-0">
-                <th scope="row" className="break-all py-1.5 pr-3 font-normal">
+                <th scope="row" className="break-words py-1.5 pr-3 font-normal">
                   {r.name}
                 </th>
                 {labelHeader ? <td className="py-1.5 pr-3">{r.label}</td> : null}
@@ -346,5 +348,5 @@ function Th({ children, right = false }: { children: React.ReactNode; right?: bo
 }
 
 function Td({ children }: { children: React.ReactNode }) {
-  return <td className="py-1.5 pr-3 text-right tabular-nums">{children}</td>;
+  return <td className="whitespace-nowrap py-1.5 pr-3 text-right tabular-nums">{children}</td>;
 }

@@ -110,5 +110,6 @@ const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIO
  * Requests answered before routing (sockets, refusals) and unmatched ones are grouped.
  */
 export function requestName(method: string, route: string | null): string {
-  return `${METHODS.has(method) ? method : "OTHER"} ${route ?? "(not routed)"}`;
+  const path = route === null ? "(not routed)" : route.startsWith("/") ? route : `/${route}`;
+  return `${METHODS.has(method) ? method : "OTHER"} ${path}`;
 }
