@@ -81,7 +81,9 @@ export class PreviewServer {
   }
 
   /**
-   * @param {{ stateDir?: string, vars?: Record<string, string> }} [options]
+   * `vars` serves a copy of the build with those vars; `serveVars` sets vars (and secrets)
+   * for this server only through `scripts/serve.mjs --var`.
+   * @param {{ stateDir?: string, vars?: Record<string, string>, serveVars?: Record<string, string> }} [options]
    * @returns {Promise<string>} the base URL
    */
   async start(options = {}) {
@@ -118,6 +120,7 @@ export class PreviewServer {
 
     const configArgs = [];
     if (options.vars) configArgs.push("--config", this.copyBuildWithVars(options.vars));
+    for (const [name, value] of Object.entries(options.serveVars ?? {})) configArgs.push("--var", `${name}=${value}`);
 
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;

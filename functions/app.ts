@@ -3,7 +3,7 @@ import { cloudflareContext } from "../app/server/context.server";
 import { runScheduled } from "../app/server/cron.server";
 import { beforeRouter } from "../app/server/http/before-router.server";
 import { createNonce, withSecurityHeaders } from "../app/server/http/security.server";
-import { flushMetrics, metricsEnabled } from "../app/server/metrics/metrics.server";
+import { collectMetrics, metricsEnabled } from "../app/server/metrics/metrics.server";
 import { MetricsRecorder, requestName } from "../app/server/metrics/recorder.server";
 
 export { CampaignRoom } from "./campaign-room";
@@ -55,7 +55,7 @@ export default {
         ms,
         response.status < 500,
       );
-      ctx.waitUntil(flushMetrics(env, metrics));
+      collectMetrics(env, metrics, (work) => ctx.waitUntil(work));
     }
     return response;
   },

@@ -17,6 +17,7 @@ export async function loader({ request, context }: Route.LoaderArgs) {
       headers: { "WWW-Authenticate": 'Bearer realm="metrics"', "Content-Type": "text/plain; charset=utf-8" },
     });
   }
+  await operations.flush();
   return new Response(prometheusText(await operations.store.totals()), {
     headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8", "Cache-Control": "no-store" },
   });

@@ -1,9 +1,19 @@
+import type { MetricSample } from "~/lib/metrics";
 import type { User } from "../db/schema";
-import type { MetricsRecorder } from "./recorder.server";
+import { MetricsRecorder } from "./recorder.server";
 import type { AlertThresholds } from "./store.server";
 
 /** Analytics Engine takes at most this many data points per invocation. */
 const MAX_DATA_POINTS = 250;
+/**
+ * Requests hand their samples to this isolate's buffer; the buffer goes to the MetricsStore
+ * at most this often (and when it grows large), so a request costs a map update, not a
+ * Durable Object call (ADR 0030).
+ */
+export const FLUSH_EVERY_MS = 10_000;
+const MAX_BUFFERED_SERIES = 2_000;
+const buffered = new MetricsRecorder(MAX_BUFFERED_SERIES);
+let lastFlush = 0;
 
 /** The one MetricsStore of the deployment (functions/metrics-store.ts). */
 export function metricsStore(env: Pick<Env, "METRICS_STORE">) {
@@ -22,6 +32,8 @@ export interface OperationsDeps {
   webhookUrl: string;
   /** METRICS_TOKEN (empty: `/metrics` answers 404). */
   metricsToken: string;
+  /** Hands this isolate's buffered samples to the store (before reading it). */
+  flush: () => Promise<void>;
 }
 
 export function operationsDeps(env: Env): OperationsDeps {
@@ -31,6 +43,7 @@ export function operationsDeps(env: Env): OperationsDeps {
     operators: env.OPERATOR_USERNAMES ?? "",
     webhookUrl: env.ALERT_WEBHOOK_URL ?? "",
     metricsToken: env.METRICS_TOKEN ?? "",
+    flush: () => flushBuffered(env),
   };
 }
 
@@ -39,28 +52,62 @@ export function metricsEnabled(env: Pick<Env, "METRICS">): boolean {
   return env.METRICS !== "off";
 }
 
+type MetricsEnv = Pick<Env, "METRICS_STORE" | "ANALYTICS">;
+
 /**
- * Hands what a request or an alarm recorded to Analytics Engine (production; locally a
- * no-op) and to the MetricsStore (what the app reads back). Called after the response,
- * in `waitUntil`; a failure is logged and never reaches a user.
+ * After a request: its samples go to Analytics Engine at once (production; locally a
+ * no-op) and into this isolate's buffer, which is handed to the MetricsStore when it is
+ * due (`waitUntil`). Nothing here can fail a request.
  */
-export async function flushMetrics(
-  env: Pick<Env, "METRICS_STORE" | "ANALYTICS">,
+export function collectMetrics(
+  env: MetricsEnv,
   recorder: MetricsRecorder,
-): Promise<void> {
+  waitUntil: (work: Promise<unknown>) => void,
+): void {
   const samples = recorder.drain();
+  try {
+    writeDataPoints(env, samples);
+  } catch (error) {
+    console.error("metrics: Analytics Engine refused a data point (the app goes on):", error);
+  }
+  buffered.absorb(samples);
+  const now = Date.now();
+  if (now - lastFlush >= FLUSH_EVERY_MS || buffered.size >= MAX_BUFFERED_SERIES / 2) {
+    lastFlush = now;
+    waitUntil(flushBuffered(env));
+  }
+}
+
+/** Hands this isolate's buffered samples to the MetricsStore now (readers call it first). */
+export async function flushBuffered(env: MetricsEnv): Promise<void> {
+  const samples = buffered.drain();
   if (!samples.length) return;
   try {
-    for (const s of samples.slice(0, MAX_DATA_POINTS)) {
-      env.ANALYTICS?.writeDataPoint({
-        indexes: [s.kind],
-        blobs: [s.kind, s.name, s.label],
-        doubles: [s.count, s.errors, s.sumMs, s.maxMs, s.bytes, s.value],
-      });
-    }
     await metricsStore(env).record(samples);
   } catch (error) {
     console.error("metrics: could not record (the app goes on):", error);
+  }
+}
+
+/** What an alarm or the cron recorded, to Analytics Engine and the MetricsStore at once. */
+export async function flushMetrics(env: MetricsEnv, recorder: MetricsRecorder): Promise<void> {
+  const samples = recorder.drain();
+  if (!samples.length) return;
+  try {
+    writeDataPoints(env, samples);
+    await metricsStore(env).record(samples);
+  } catch (error) {
+    console.error("metrics: could not record (the app goes on):", error);
+  }
+}
+
+function writeDataPoints(env: MetricsEnv, samples: MetricSample[]): void {
+  for (const s of samples.slice(0, MAX_DATA_POINTS)) {
+    env.ANALYTICS?.writeDataPoint({
+      indexes: [s.kind],
+      blobs: [s.kind, s.name, s.label],
+      doubles: [s.count, s.errors, s.sumMs, s.maxMs, s.bytes, s.value],
+    });
   }
 }
 

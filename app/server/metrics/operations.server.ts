@@ -47,9 +47,10 @@ const webhookUrl = z
  * alert that keeps firing is not posted again. `send` is the network (a test's recorder).
  */
 export async function runAlerts(
-  { store, thresholds, webhookUrl: configured }: OperationsDeps,
+  { store, thresholds, webhookUrl: configured, flush }: OperationsDeps,
   send: typeof fetch = fetch,
 ): Promise<{ alerts: AlertView[]; notified: AlertView[]; failed: AlertView[] }> {
+  await flush();
   const { alerts, toNotify } = await store.evaluateAlerts(thresholds);
   const url = webhookUrl.safeParse(configured);
   const notified: AlertView[] = [];
@@ -103,6 +104,7 @@ function formatValue(value: number | null, unit: AlertView["unit"]): string {
 
 /** Everything the operations page shows. */
 export async function operationsView(deps: OperationsDeps, db: Db, window: Window) {
+  await deps.flush();
   const [dashboard, history, stored] = await Promise.all([
     deps.store.dashboard(window, deps.thresholds),
     deps.store.history(),

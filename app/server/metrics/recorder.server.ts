@@ -1,6 +1,6 @@
 import { bucketOf, emptyBuckets, type MetricKind, type MetricSample } from "~/lib/metrics";
 
-/** Distinct names one recorder keeps: a runaway label cannot grow a request's memory. */
+/** Distinct series a recorder keeps by default: a runaway label cannot grow memory. */
 const MAX_SERIES = 500;
 
 /**
@@ -12,6 +12,28 @@ export class MetricsRecorder {
   private readonly series = new Map<string, MetricSample>();
   /** The matched route pattern, set by the root middleware. */
   route: string | null = null;
+
+  constructor(private readonly maxSeries = MAX_SERIES) {}
+
+  /** Distinct series held now. */
+  get size(): number {
+    return this.series.size;
+  }
+
+  /** Adds samples another recorder drained (a gauge keeps the latest value). */
+  absorb(samples: MetricSample[]): void {
+    for (const s of samples) {
+      const into = this.sampleFor(s.kind, s.name, s.label);
+      if (!into) continue;
+      into.count += s.count;
+      into.errors += s.errors;
+      into.sumMs += s.sumMs;
+      into.maxMs = Math.max(into.maxMs, s.maxMs);
+      into.bytes += s.bytes;
+      if (s.kind === "gauge") into.value = s.value;
+      for (const [i, n] of s.buckets.entries()) into.buckets[i] = (into.buckets[i] ?? 0) + n;
+    }
+  }
 
   /** One timed operation; `bytes` counts what it moved. */
   observe(kind: MetricKind, name: string, label: string, ms: number, ok: boolean, bytes = 0): void {
@@ -66,7 +88,7 @@ export class MetricsRecorder {
     const key = `${kind}\u0000${name}\u0000${label}`;
     let sample = this.series.get(key);
     if (!sample) {
-      if (this.series.size >= MAX_SERIES) return null;
+      if (this.series.size >= this.maxSeries) return null;
       sample = {
         kind,
         name,
@@ -91,6 +113,18 @@ export class MetricsRecorder {
  * the schema (the SQL is the code's, never a user's), so it is safe as a label.
  */
 export function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (name === undefined) {
+    name = nameOf(sql);
+    // The code has a bounded set of statements; the bound only guards against surprises.
+    if (statementNames.size < 2000) statementNames.set(sql, name);
+  }
+  return name;
+}
+
+const statementNames = new Map<string, string>();
+
+function nameOf(sql: string): string {
   const text = sql.replace(/\s+/g, " ").trim().toLowerCase();
   const verb = /^(with|select|insert|update|delete|replace|pragma|create|drop|alter)\b/.exec(text)?.[1] ?? "other";
   const table =
