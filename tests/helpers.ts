@@ -8,8 +8,8 @@ import { cloudflareContext } from "~/server/context.server";
 import type { Db } from "~/server/db/db.server";
 import type { Campaign, User } from "~/server/db/schema";
 import type { FileStores, UploadLimits } from "~/server/files/library.server";
-import { getRequestState, type RequestState } from "~/server/request.server";
 import type { MetricsRecorder } from "~/server/metrics/recorder.server";
+import { getRequestState, type RequestState } from "~/server/request.server";
 import { createServices } from "~/server/services.server";
 
 /** The app's own composition root over the test's bindings: nothing is wired by hand. */
@@ -49,11 +49,12 @@ export function newRouterContext(metrics: MetricsRecorder | null = null): Router
  */
 export async function withSession(
   cookie: string | null,
-  handler?: (state: RequestState, request: Request) => Promise<Response>,
-  init: { url?: string; headers?: Record<string, string> } = {},
+  handler?: (state: RequestState, request: Request, context: RouterContextProvider) => Promise<Response>,
+  init: { url?: string; headers?: Record<string, string>; method?: string } = {},
 ) {
   const context = newRouterContext();
   const request = new Request(init.url ?? "http://localhost/", {
+    method: init.method ?? "GET",
     headers: { ...(cookie ? { Cookie: cookie } : {}), ...init.headers },
   });
   let state: RequestState | undefined;
@@ -61,7 +62,7 @@ export async function withSession(
     { request, context, params: {}, unstable_pattern: "/" } as never,
     async () => {
       state = getRequestState(context);
-      return handler ? handler(state, request) : new Response("ok");
+      return handler ? handler(state, request, context) : new Response("ok");
     },
   )) as Response;
   if (!state) throw new Error("middleware did not call next()");

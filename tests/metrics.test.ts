@@ -21,7 +21,17 @@ function ownStore() {
 }
 
 function sample(partial: Partial<MetricSample> & Pick<MetricSample, "kind" | "name">): MetricSample {
-  return { label: "", count: 0, errors: 0, sumMs: 0, maxMs: 0, buckets: emptyBuckets(), bytes: 0, value: 0, ...partial };
+  return {
+    label: "",
+    count: 0,
+    errors: 0,
+    sumMs: 0,
+    maxMs: 0,
+    buckets: emptyBuckets(),
+    bytes: 0,
+    value: 0,
+    ...partial,
+  };
 }
 
 /** `n` D1 statements of `ms` each, as one request's recorder would hand them over. */
@@ -82,7 +92,15 @@ describe("metrics while the app runs", () => {
       tables.record(
         [
           sample({ kind: "request", name: "GET /home", label: "200", count: 3, sumMs: 30, buckets: bucketsAt(10, 3) }),
-          sample({ kind: "request", name: "GET /home", label: "500", count: 1, errors: 1, sumMs: 5, buckets: bucketsAt(5, 1) }),
+          sample({
+            kind: "request",
+            name: "GET /home",
+            label: "500",
+            count: 1,
+            errors: 1,
+            sumMs: 5,
+            buckets: bucketsAt(5, 1),
+          }),
           sample({ kind: "kv", name: "CACHE", label: "hit", count: 3, buckets: bucketsAt(1, 3) }),
           sample({ kind: "kv", name: "CACHE", label: "miss", count: 1, buckets: bucketsAt(1, 1) }),
           sample({ kind: "gauge", name: "r2_bytes_stored", count: 1, value: 12_345 }),
@@ -107,7 +125,10 @@ describe("metrics while the app runs", () => {
       expect(tables.dashboard("hour", thresholds, later).requests.p50.every((p) => p.value === null)).toBe(true);
       expect(tables.dashboard("day", thresholds, later).requests.errorRate.some((p) => p.value === 0.25)).toBe(true);
       // A write after the retention removes the old minutes (the totals stay, for /metrics).
-      tables.record([sample({ kind: "d1", name: "select users", count: 1, buckets: bucketsAt(1, 1) })], now + (RETENTION_MINUTES + 1) * 60_000);
+      tables.record(
+        [sample({ kind: "d1", name: "select users", count: 1, buckets: bucketsAt(1, 1) })],
+        now + (RETENTION_MINUTES + 1) * 60_000,
+      );
       const rows = state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM minutes").one().n;
       expect(rows).toBe(1);
       expect(tables.totals().series.find((s) => s.name === "GET /home" && s.label === "200")?.count).toBe(3);
@@ -117,7 +138,12 @@ describe("metrics while the app runs", () => {
   it("records each ingestion step and the tracker's storage size when its alarm runs", async () => {
     const gm = await newUser();
     const tracker = env.USER_FILE_TRACKER.get(env.USER_FILE_TRACKER.idFromName(gm.id));
-    const request = await storeFile(gm.username, "notes.md", new TextEncoder().encode("# Notes\n\nThe duke owes a favour.\n"), "text/markdown");
+    const request = await storeFile(
+      gm.username,
+      "notes.md",
+      new TextEncoder().encode("# Notes\n\nThe duke owes a favour.\n"),
+      "text/markdown",
+    );
     await runInDurableObject(tracker, async (_instance, state) => {
       const { ingestion } = createTrackerServices(env, state.storage);
       await new IngestionQueue(state.storage.sql, ingestion, () => {}).enqueue(request);
@@ -130,7 +156,8 @@ describe("metrics while the app runs", () => {
       totals.series.find((s) => s.kind === "ingest" && s.name === name && s.label === "")?.count ?? 0;
     expect(steps(after, "extract") - steps(before, "extract")).toBe(1);
     expect(steps(after, "index") - steps(before, "index")).toBeGreaterThanOrEqual(1);
-    const chunks = (t: typeof after) => t.series.find((s) => s.kind === "ingest" && s.name === "index" && s.label === "chunks")?.bytes ?? 0;
+    const chunks = (t: typeof after) =>
+      t.series.find((s) => s.kind === "ingest" && s.name === "index" && s.label === "chunks")?.bytes ?? 0;
     expect(chunks(after) - chunks(before)).toBeGreaterThan(0);
     const trackerId = tracker.id.toString().slice(0, 16);
     expect(after.objects.find((o) => o.object === `UserFileTracker ${trackerId}`)?.bytes).toBeGreaterThan(0);
@@ -150,7 +177,12 @@ function bucketsAt(ms: number, n: number): number[] {
 describe("alerts", () => {
   /** The operations deps over a store of the test's own, with a webhook. */
   function depsWith(overrides: Partial<OperationsDeps> = {}): OperationsDeps {
-    return { ...operationsDeps(env), store: ownStore(), webhookUrl: "https://hooks.example.com/loresmith", ...overrides };
+    return {
+      ...operationsDeps(env),
+      store: ownStore(),
+      webhookUrl: "https://hooks.example.com/loresmith",
+      ...overrides,
+    };
   }
   function webhook(status = 200) {
     const posts: { url: string; body: Record<string, unknown> }[] = [];
@@ -280,10 +312,13 @@ describe("the operations page and /metrics", () => {
     expect(scraped?.headers.get("Content-Type")).toContain("text/plain; version=0.0.4");
     const text = (await scraped?.text()) ?? "";
     expect(text).toContain("# TYPE loresmith_d1_statement_duration_seconds histogram");
-    expect(text).toMatch(/loresmith_d1_statement_duration_seconds_bucket\{statement="select campaigns",le="0.005"\} \d+/);
+    expect(text).toMatch(
+      /loresmith_d1_statement_duration_seconds_bucket\{statement="select campaigns",le="0.005"\} \d+/,
+    );
     expect(text).toMatch(/loresmith_d1_statement_duration_seconds_count\{statement="select campaigns"\} \d+/);
     expect(text).toContain("loresmith_r2_bytes_stored ");
     // Every line is a comment or `name{labels} value`.
-    for (const line of text.trim().split("\n")) expect(line).toMatch(/^(# (HELP|TYPE) .+|[a-z0-9_]+(\{.*\})? -?[\d.e+]+)$/);
+    for (const line of text.trim().split("\n"))
+      expect(line).toMatch(/^(# (HELP|TYPE) .+|[a-z0-9_]+(\{.*\})? -?[\d.e+]+)$/);
   });
 });

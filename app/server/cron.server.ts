@@ -16,7 +16,8 @@ import { createServices } from "./services.server";
  * Each task is safe to repeat and bounded per run.
  */
 export async function runScheduled(env: Env): Promise<void> {
-  const services = createServices(env);
+  // From the primary: what the tasks delete is decided on rows no replica lags behind.
+  const services = createServices(env, null, "first-primary");
   const { fileStores, limits } = services;
   // Each task on its own: one that fails (a store down for a moment) must not stop the others.
   const tasks: [string, () => Promise<string | null>][] = [

@@ -1,6 +1,7 @@
 import { type ChatModel, OpenAiCompatibleChatModel, WorkersAiChatModel } from "./assistant/chat-model.server";
 import type { AskDeps } from "./assistant/conversations.server";
 import { type KnownDeviceCookie, knownDeviceCookie } from "./auth/known-device.server";
+import { d1Session } from "./db/d1-session.server";
 import { createDb, type Db } from "./db/db.server";
 import { DEFAULT_ROW_LIMITS, type RowLimits } from "./db/quota.server";
 import type { FileStores, Tracker, UploadLimits } from "./files/library.server";
@@ -27,7 +28,10 @@ import { LocalVectorIndex, TrackerVectorIndex, TrackerVectorStore } from "./vect
  * receive what they need as arguments and never import this file.
  */
 export interface Services {
+  /** D1 through this request's D1 session (read replication; ADR 0031). */
   db: Db;
+  /** The bookmark this request's D1 session has reached (null before its first query). */
+  d1Bookmark: () => string | null;
   /** File bytes (R2). */
   bucket: R2Bucket;
   /** Cache-aside copies of read models (KV). */
@@ -49,8 +53,17 @@ export interface Services {
  * Built once per request by the session middleware. With a recorder, every D1 statement,
  * KV and R2 call of the request is measured (ADR 0030).
  */
-export function createServices(env: Env, metrics: MetricsRecorder | null = null): Services {
-  const { db, files, cache } = instrumentedStores(env, metrics);
+export function createServices(
+  env: Env,
+  metrics: MetricsRecorder | null = null,
+  /**
+   * Where the request's D1 session starts: the device's bookmark (its cookie), so reads see
+   * at least what it wrote; "first-primary" for the cron; null: the nearest replica.
+   */
+  bookmark: string | null = null,
+): Services {
+  const session = d1Session(env.DB, bookmark);
+  const { db, files, cache } = instrumentedStores(env, metrics, session);
   const limits = configuredLimits(env);
   const tracker = (accountId: string) => trackerFor(env, accountId);
   // Offline, an account's vectors live in its tracker (ADR 0020): an RPC away.
@@ -60,6 +73,7 @@ export function createServices(env: Env, metrics: MetricsRecorder | null = null)
   const search: SearchDeps = { db, embedder: queryEmbedder, vectors, reranker, tracker };
   return {
     db,
+    d1Bookmark: () => session.getBookmark(),
     bucket: files,
     cache,
     limits,
@@ -103,11 +117,16 @@ export function createTrackerServices(
   return { passages, vectorStore, ingestion: { db, files, embedder, vectors, passages, metrics } };
 }
 
-/** D1 (through Drizzle), R2 and the cache, each measured when there is a recorder. */
-function instrumentedStores(env: Env, metrics: MetricsRecorder | null) {
-  if (!metrics) return { db: createDb(env.DB), files: env.FILES, cache: env.CACHE };
+/**
+ * D1 (through Drizzle; through a D1 session when given one), R2 and the cache, each
+ * measured when there is a recorder.
+ */
+function instrumentedStores(env: Env, metrics: MetricsRecorder | null, session?: D1DatabaseSession) {
+  // Drizzle asks of its client only `prepare` and `batch`, which a D1 session has.
+  const d1 = (session ?? env.DB) as D1Database;
+  if (!metrics) return { db: createDb(d1), files: env.FILES, cache: env.CACHE };
   return {
-    db: createDb(instrumentD1(env.DB, metrics)),
+    db: createDb(instrumentD1(d1, metrics)),
     files: instrumentR2(env.FILES, metrics),
     cache: instrumentKv(env.CACHE, "CACHE", metrics),
   };

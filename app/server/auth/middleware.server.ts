@@ -1,5 +1,6 @@
 import type { MiddlewareFunction } from "react-router";
 import { cloudflareContext } from "../context.server";
+import { bookmarkOf, bookmarkSetCookie } from "../db/d1-session.server";
 import { Timings } from "../http/timing.server";
 import { requestStateContext, servicesContext } from "../request.server";
 import { createServices, knownDeviceCookieFor, sessionStoreFor } from "../services.server";
@@ -19,7 +20,8 @@ export const sessionMiddleware: MiddlewareFunction<Response> = async ({ request,
   const timings = new Timings();
   const { env, metrics } = context.get(cloudflareContext);
   if (metrics) metrics.route = pattern;
-  const services = createServices(env, metrics);
+  const bookmark = await bookmarkOf(request);
+  const services = createServices(env, metrics, bookmark);
   const store = sessionStoreFor(env, request.url, metrics);
   const { session, deviceId, signedIn } = await timings.time("session", async () => {
     const session = await store.getSession(request.headers.get("Cookie"));
@@ -37,6 +39,8 @@ export const sessionMiddleware: MiddlewareFunction<Response> = async ({ request,
   });
 
   const response = await next();
+  const moved = await bookmarkSetCookie(request, bookmark, services.d1Bookmark());
+  if (moved) response.headers.append("Set-Cookie", moved);
   // A route that already set the session cookie (sign-in, sign-out) has the last word.
   const sessionCookie = `${cookieName("session", request.url)}=`;
   if (response.headers.getSetCookie().some((c) => c.startsWith(sessionCookie))) return response;
