@@ -57,7 +57,7 @@ export function createServices(env: Env): Services {
     limits,
     tracker,
     room: (campaignId) => roomFor(env, campaignId),
-    fileStores: { db, files: env.FILES, tracker, limits },
+    fileStores: { db, files: env.FILES, tracker, limits, compressText: env.COMPRESS_TEXT_FILES !== "false" },
     search,
     assistant: { db, search, model: chatModel, messageLimit: limits.rows.messages },
     rateLimits: {
