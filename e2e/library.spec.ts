@@ -99,6 +99,9 @@ test("upload several files with progress, refuse bad ones, version, attach, down
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Sunken Crown notes.md");
   await expect(page.getByText("Version 2 (current)")).toBeVisible();
   await expect(page.getByRole("link", { name: "Download version 1" })).toBeVisible();
+  // Version 1 is long, repetitive Markdown: stored compressed, and the page gives both sizes (ADR 0028).
+  await expect(page.getByText(/^Version 1 · 133 KB \(\d+(\.\d)? (B|KB) stored\) ·/)).toBeVisible();
+  if (isMobile) await expectNoHorizontalOverflow(page, "the file page");
   await page.getByLabel("Attach to a campaign").selectOption({ label: "The Sunken Crown" });
   await page.getByRole("button", { name: "Attach", exact: true }).click();
   await expectToast(page, "Attached to “The Sunken Crown”.");
@@ -121,7 +124,15 @@ test("upload several files with progress, refuse bad ones, version, attach, down
   expect(range.headers()["content-disposition"]).toContain("filename*=UTF-8''Tomb%20of%20Ash.pdf");
   const old = await page.request.get(`/files/${fileKey}?v=1&download=1`);
   expect(old.status()).toBe(200);
-  expect(await old.text()).toContain("The abbey bells ring at low tide.");
+  expect(await old.text()).toBe(`# The Sunken Crown\n\n${"The abbey bells ring at low tide.\n".repeat(4000)}`);
+  // The compressed version: a range of the uploaded bytes, and a revalidation that answers 304.
+  const slice = await page.request.get(`/files/${fileKey}?v=1`, { headers: { Range: "bytes=20-52" } });
+  expect(slice.status()).toBe(206);
+  expect(await slice.text()).toBe("The abbey bells ring at low tide.");
+  const etag = old.headers().etag ?? "";
+  expect(old.headers()["cache-control"]).toBe("private, max-age=0, must-revalidate");
+  const again = await page.request.get(`/files/${fileKey}?v=1&download=1`, { headers: { "If-None-Match": etag } });
+  expect(again.status()).toBe(304);
 
   // Delete: the page says which campaign uses it, then everything goes.
   await page.goto(fileUrl);

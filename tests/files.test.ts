@@ -59,8 +59,10 @@ describe("uploads", () => {
     const [version] = await getFileVersions(db, result.file);
     expect(version?.r2Key).toMatch(new RegExp(`^${userPrefix(gm.id)}[0-9a-f-]{36}/session-notes\\.md$`));
     expect(await objectsOf(gm)).toEqual([version?.r2Key]);
+    // Text is stored gzip-compressed (ADR 0028): the object decompresses to exactly the bytes sent.
     const stored = await env.FILES.get(version?.r2Key ?? "");
-    expect(new Uint8Array((await stored?.arrayBuffer()) ?? new ArrayBuffer(0))).toEqual(bytes);
+    const gunzipped = stored?.body.pipeThrough(new DecompressionStream("gzip"));
+    expect(new Uint8Array(await new Response(gunzipped).arrayBuffer())).toEqual(bytes);
     expect(await tracker(gm.id).listJobs()).toMatchObject([{ fileKey: result.file.fileKey, version: 1 }]);
     expect(await storageUsed(db, gm.username)).toBe(bytes.length);
   });

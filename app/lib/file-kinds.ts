@@ -19,16 +19,26 @@ interface FileKindInfo {
   extractor: Extractor | null;
   /** The search page's "kind of material" option, for searchable kinds. */
   searchLabel: string | null;
+  /** Text-like: stored gzip-compressed in R2 when that saves bytes (ADR 0028); served and read decompressed. */
+  compressed: boolean;
 }
 
 export const fileKinds = {
-  pdf: { label: "PDF", contentType: "application/pdf", extensions: [".pdf"], extractor: "pdf", searchLabel: "PDFs" },
+  pdf: {
+    label: "PDF",
+    contentType: "application/pdf",
+    extensions: [".pdf"],
+    extractor: "pdf",
+    searchLabel: "PDFs",
+    compressed: false,
+  },
   markdown: {
     label: "Markdown",
     contentType: "text/markdown; charset=utf-8",
     extensions: [".md", ".markdown"],
     extractor: "markdown",
     searchLabel: "Markdown notes",
+    compressed: true,
   },
   text: {
     label: "Text",
@@ -36,6 +46,7 @@ export const fileKinds = {
     extensions: [".txt", ".text"],
     extractor: "text",
     searchLabel: "Text files",
+    compressed: true,
   },
   json: {
     label: "JSON",
@@ -43,6 +54,7 @@ export const fileKinds = {
     extensions: [".json"],
     extractor: "json",
     searchLabel: "Character sheets (JSON)",
+    compressed: true,
   },
   docx: {
     label: "Word document",
@@ -50,16 +62,32 @@ export const fileKinds = {
     extensions: [".docx"],
     extractor: "docx",
     searchLabel: "Word documents",
+    compressed: false,
   },
-  png: { label: "PNG image", contentType: "image/png", extensions: [".png"], extractor: null, searchLabel: null },
+  png: {
+    label: "PNG image",
+    contentType: "image/png",
+    extensions: [".png"],
+    extractor: null,
+    searchLabel: null,
+    compressed: false,
+  },
   jpeg: {
     label: "JPEG image",
     contentType: "image/jpeg",
     extensions: [".jpg", ".jpeg"],
     extractor: null,
     searchLabel: null,
+    compressed: false,
   },
-  webp: { label: "WebP image", contentType: "image/webp", extensions: [".webp"], extractor: null, searchLabel: null },
+  webp: {
+    label: "WebP image",
+    contentType: "image/webp",
+    extensions: [".webp"],
+    extractor: null,
+    searchLabel: null,
+    compressed: false,
+  },
 } as const satisfies Record<string, FileKindInfo>;
 
 export type FileKind = keyof typeof fileKinds;
@@ -79,6 +107,19 @@ export function mediaType(contentType: string): string {
 export function kindOfContentType(contentType: string): FileKind | null {
   const wanted = mediaType(contentType);
   return allKinds.find((kind) => mediaType(fileKinds[kind].contentType) === wanted) ?? null;
+}
+
+/** How a stored version's R2 object may be encoded; null (not listed) is "as uploaded". */
+export const contentEncodings = ["gzip"] as const;
+export type ContentEncoding = (typeof contentEncodings)[number];
+
+/**
+ * Whether a file of this type and size is stored compressed: text-like kinds sent in one
+ * request (resumable multipart uploads are stored as sent, ADR 0028).
+ */
+export function isCompressible(contentType: string, size: number): boolean {
+  const kind = kindOfContentType(contentType);
+  return kind !== null && fileKinds[kind].compressed && size <= MULTIPART_THRESHOLD;
 }
 
 export function kindOfExtension(extension: string): FileKind | null {

@@ -30,3 +30,9 @@ export function formatBytes(bytes: number): string {
   }
   return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
+
+/** A file's size, and what it takes in storage when that differs (a text file stored compressed): "12.4 KB (3.1 KB stored)". */
+export function formatStoredBytes(bytes: number, storedBytes: number | null): string {
+  if (storedBytes === null || storedBytes === bytes) return formatBytes(bytes);
+  return `${formatBytes(bytes)} (${formatBytes(storedBytes)} stored)`;
+}

@@ -79,7 +79,7 @@ export function createServices(
     limits,
     tracker,
     room: (campaignId) => roomFor(env, campaignId),
-    fileStores: { db, files, tracker, limits },
+    fileStores: { db, files, tracker, limits, compressText: env.COMPRESS_TEXT_FILES !== "false" },
     search,
     assistant: { db, search, model: chatModel, messageLimit: limits.rows.messages },
     rateLimits: {

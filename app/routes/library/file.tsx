@@ -7,7 +7,7 @@ import { Field, FormErrors, inputClass } from "~/components/ui/field";
 import { schemaValidation } from "~/components/ui/form-kit";
 import { fileDetailsSchema } from "~/lib/campaign-schemas";
 import { kindLabel } from "~/lib/file-kinds";
-import { formatBytes, formatRelative } from "~/lib/format";
+import { formatRelative, formatStoredBytes } from "~/lib/format";
 import { useLiveJobs } from "~/lib/use-live-jobs";
 import { getCampaign } from "~/server/campaigns/campaigns.server";
 import { VersionConflictError } from "~/server/campaigns/errors.server";
@@ -60,7 +60,12 @@ export async function loader({ request, context }: Route.LoaderArgs) {
       currentVersion: file.currentVersion,
     },
     jobs: jobs.filter((job) => job.fileKey === file.fileKey),
-    versions: versions.map((v) => ({ number: v.versionNumber, size: v.fileSize, createdAt: v.createdAt })),
+    versions: versions.map((v) => ({
+      number: v.versionNumber,
+      size: v.fileSize,
+      storedSize: v.storedSize,
+      createdAt: v.createdAt,
+    })),
     keepVersions: limits.keepFileVersions,
     usedBy,
     otherCampaigns,
@@ -138,6 +143,7 @@ async function saveDetails(request: Request, context: Route.ActionArgs["context"
 export default function FilePage({ loaderData, actionData }: Route.ComponentProps) {
   const { file, versions, keepVersions, usedBy, otherCampaigns, now } = loaderData;
   const { jobs } = useLiveJobs(loaderData.jobs);
+  const current = versions.find((version) => version.number === file.currentVersion);
   const navigation = useNavigation();
   const busy = navigation.state === "submitting" ? navigation.formData?.get("intent") : null;
   const [form, fields] = useForm({
@@ -156,7 +162,8 @@ export default function FilePage({ loaderData, actionData }: Route.ComponentProp
       <header className="space-y-1">
         <h1 className="break-all font-serif text-3xl font-semibold">{file.fileName}</h1>
         <p className="text-stone-700">
-          {formatBytes(file.fileSize)} · {kindLabel(file.contentType)} · version {file.currentVersion}
+          {formatStoredBytes(file.fileSize, current?.storedSize ?? null)} · {kindLabel(file.contentType)} · version{" "}
+          {file.currentVersion}
         </p>
         <div className="flex flex-wrap gap-2 pt-2">
           <a href={`/files/${file.fileKey}`} target="_blank" rel="noopener" className={linkButtonClass.primary}>
@@ -259,8 +266,8 @@ export default function FilePage({ loaderData, actionData }: Route.ComponentProp
             <li key={version.number} className="flex flex-wrap items-center justify-between gap-2">
               <span>
                 Version {version.number}
-                {version.number === file.currentVersion ? " (current)" : ""} · {formatBytes(version.size)} ·{" "}
-                {formatRelative(version.createdAt, now)}
+                {version.number === file.currentVersion ? " (current)" : ""} ·{" "}
+                {formatStoredBytes(version.size, version.storedSize)} · {formatRelative(version.createdAt, now)}
               </span>
               <a
                 href={`/files/${file.fileKey}?v=${version.number}&download=1`}

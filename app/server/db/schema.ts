@@ -17,6 +17,7 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { campaignStatuses, characterStatuses, characterTypes, contextTypes } from "../../lib/domain";
+import { contentEncodings } from "../../lib/file-kinds";
 import { fileStatuses } from "../../lib/jobs";
 import { audiences, memberRoles, type PlayerEditableField, revealSubjects } from "../../lib/members";
 
@@ -276,6 +277,14 @@ export const fileVersions = sqliteTable(
      * hex for uploads before migration 0007.
      */
     contentHash: text("content_hash"),
+    /**
+     * How the R2 object is stored (ADR 0028): "gzip" for a text file compressed on upload,
+     * null for bytes stored exactly as uploaded. `fileSize` and `contentHash` always mean the
+     * uploaded bytes, which is what downloads serve and the quota counts.
+     */
+    contentEncoding: text("content_encoding", { enum: contentEncodings }),
+    /** Bytes of the R2 object (the compressed size for gzip); null only for rows stored before migration 0015 wrote it. */
+    storedSize: integer("stored_size", { mode: "number" }),
     pageCount: integer("page_count", { mode: "number" }),
     status: text("status", { enum: fileStatuses }).notNull().default("uploaded"),
     error: text("error"),

@@ -1,10 +1,20 @@
 import { httpError } from "../http/responses.server";
+import { decodedBody, sized, sliceOf } from "./compression.server";
 import type { FileRow, FileVersionRow } from "./library.server";
 
 /**
  * Streams a stored file from R2 with what browsers need to view it well: its type, a
- * disposition carrying the original name, an ETag for caching, and HTTP Range support
+ * disposition carrying the original name, validators for caching, and HTTP Range support
  * (so the PDF viewer can open a 600-page book at page N without fetching it all).
+ *
+ * Every answer is about the uploaded bytes, however the version is stored (ADR 0028): a
+ * compressed text file is decompressed, and a range is cut from the decompressed bytes,
+ * so sizes, Content-Range, 206 and 416 are exactly those of the file as uploaded.
+ *
+ * Caching (ADR 0028): the ETag is the version's content hash, which names the uploaded
+ * bytes and never changes for a version; a matching If-None-Match is answered 304 without
+ * reading R2. The callers run the same authorization before this as before a full
+ * download, and the response is `private`: no shared cache may keep it.
  */
 export async function streamFile(
   bucket: R2Bucket,
@@ -13,36 +23,89 @@ export async function streamFile(
   version: FileVersionRow,
   { download }: { download: boolean },
 ): Promise<Response> {
-  const range = parseRange(request.headers.get("Range"), version.fileSize);
+  const size = version.fileSize;
+  const etag = await etagOf(version);
+  const lastModified = new Date(version.createdAt).toUTCString();
+  const validators = new Headers();
+  validators.set("ETag", etag);
+  validators.set("Last-Modified", lastModified);
+  validators.set("Cache-Control", "private, max-age=0, must-revalidate");
+  // Who asks decides what is answered (a 404 for anyone else): no cache may answer one cookie with another's response.
+  validators.set("Vary", "Cookie");
+
+  const preconditions = evaluatePreconditions(request.headers, etag, version.createdAt);
+  if (preconditions !== null) return new Response(null, { status: preconditions, headers: validators });
+
+  const range = ifRangeHolds(request.headers.get("If-Range"), etag, lastModified)
+    ? parseRange(request.headers.get("Range"), size)
+    : null;
   if (range === "unsatisfiable") {
-    return httpError(416, "That byte range is not in this file.", { "Content-Range": `bytes */${version.fileSize}` });
+    return httpError(416, "That byte range is not in this file.", { "Content-Range": `bytes */${size}` });
   }
-  const object = await bucket.get(version.r2Key, { range: range ?? undefined, onlyIf: request.headers });
+  const compressed = version.contentEncoding === "gzip";
+  // A compressed object is read whole and cut after decompressing: its byte offsets are not the file's.
+  const object = await bucket.get(version.r2Key, compressed ? {} : { range: range ?? undefined });
   if (!object) {
     return httpError(404, "The stored bytes of this file are missing. Delete it and upload it again.");
   }
-  const headers = new Headers();
+  const headers = new Headers(validators);
   headers.set("Content-Type", version.contentType);
   headers.set("Content-Disposition", contentDisposition(file.fileName, download));
-  headers.set("ETag", object.httpEtag);
   headers.set("Accept-Ranges", "bytes");
-  headers.set("Cache-Control", "private, max-age=0, must-revalidate");
   // Only accepted types are served (no HTML or SVG), and never sniffed as anything else.
   // No CSP here: Chromium's PDF viewer does not render under a restrictive one.
   headers.set("X-Content-Type-Options", "nosniff");
+  const length = range ? range.length : size;
+  headers.set("Content-Length", String(length));
+  if (range) headers.set("Content-Range", `bytes ${range.offset}-${range.offset + range.length - 1}/${size}`);
+  let body: ReadableStream<Uint8Array> = object.body;
+  if (compressed) {
+    const decoded = decodedBody(object);
+    body = range ? sliceOf(decoded, range.offset, range.length) : sized(decoded, size);
+  }
+  return new Response(body, { status: range ? 206 : 200, headers });
+}
 
-  if (!("body" in object)) {
-    // onlyIf failed: If-None-Match matched (304) or a precondition failed (412).
-    const status = request.headers.has("If-None-Match") || request.headers.has("If-Modified-Since") ? 304 : 412;
-    return new Response(null, { status, headers });
+/**
+ * A strong ETag from the version's content hash, which names the uploaded bytes (not how
+ * they are stored): the same for every reader allowed to read it, and it changes whenever
+ * another version is served at the same URL. A row without a hash (seeded in tests, or
+ * written before hashes existed) falls back to its R2 key, equally immutable.
+ */
+async function etagOf(version: FileVersionRow): Promise<string> {
+  if (version.contentHash) return `"${version.contentHash}"`;
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(version.r2Key));
+  const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `"key-${hex.slice(0, 32)}"`;
+}
+
+/** The entity tags of an If-Match/If-None-Match header; "*" matches any. */
+function entityTags(header: string): string[] {
+  return header.split(",").map((tag) => tag.trim().replace(/^W\//, ""));
+}
+
+/**
+ * RFC 9110 §13.2.2, for a GET of an existing representation: 412 when If-Match names
+ * none of its tags, 304 when If-None-Match names one (or, without it, when it has not
+ * changed since If-Modified-Since), null to answer in full.
+ */
+function evaluatePreconditions(headers: Headers, etag: string, createdAt: number): 304 | 412 | null {
+  const ifMatch = headers.get("If-Match");
+  if (ifMatch !== null && !entityTags(ifMatch).some((tag) => tag === "*" || tag === etag)) return 412;
+  const ifNoneMatch = headers.get("If-None-Match");
+  if (ifNoneMatch !== null) {
+    return entityTags(ifNoneMatch).some((tag) => tag === "*" || tag === etag) ? 304 : null;
   }
-  if (range) {
-    headers.set("Content-Range", `bytes ${range.offset}-${range.offset + range.length - 1}/${object.size}`);
-    headers.set("Content-Length", String(range.length));
-    return new Response(object.body, { status: 206, headers });
-  }
-  headers.set("Content-Length", String(object.size));
-  return new Response(object.body, { status: 200, headers });
+  const since = Date.parse(headers.get("If-Modified-Since") ?? "");
+  if (Number.isFinite(since) && Math.floor(createdAt / 1000) * 1000 <= since) return 304;
+  return null;
+}
+
+/** If-Range: the range applies only to the representation it names (strongly), else the whole file is sent. */
+function ifRangeHolds(ifRange: string | null, etag: string, lastModified: string): boolean {
+  if (ifRange === null) return true;
+  const value = ifRange.trim();
+  return value.startsWith('"') ? value === etag : value === lastModified;
 }
 
 /** RFC 6266: an ASCII fallback plus the exact UTF-8 name. */

@@ -1,8 +1,10 @@
 import { and, desc, eq, lt, notExists, sql, sum } from "drizzle-orm";
 import { data } from "react-router";
+import { isCompressible } from "~/lib/file-kinds";
 import { VersionConflictError } from "../campaigns/errors.server";
 import type { Db } from "../db/db.server";
 import { campaignResources, campaigns, deletedAccounts, fileMetadata, fileVersions, users } from "../db/schema";
+import { gzipAll, putText } from "./compression.server";
 import { detectFileType, SNIFF_BYTES } from "./detect.server";
 import { FILE_KEY_PATTERN } from "./keys.server";
 import { type Account, type FileRow, type FileStores, type FileVersionRow, UploadRefused } from "./library.server";
@@ -153,6 +155,8 @@ export interface UploadResult {
   file: FileRow;
   version: number;
   created: boolean;
+  /** Bytes of the R2 object: fewer than the file's for a text file stored compressed. */
+  storedSize: number;
 }
 
 /** What the upload endpoints answer once a file is stored. */
@@ -164,6 +168,8 @@ export function uploadResultJson(result: UploadResult) {
       fileName: name,
       version: result.version,
       created: result.created,
+      size: result.file.fileSize,
+      storedSize: result.storedSize,
       message: result.created ? `“${name}” uploaded.` : `“${name}” uploaded as version ${result.version}.`,
     },
     { status: result.created ? 201 : 200 },
@@ -190,10 +196,15 @@ export async function uploadFile(
       await rest.cancel();
       throw new UploadRefused(detected.reason, 415);
     }
-    let stored: R2Object;
+    const { contentType } = detected;
+    // Text goes into R2 compressed (ADR 0028); everything else exactly as it arrives.
+    const compress = stores.compressText && isCompressible(contentType, upload.size);
+    let arrived: { gzip: ArrayBuffer } | { stored: R2Object };
     try {
-      stored = await pipeSized(read, rest, upload.size, (body) =>
-        stores.files.put(reservation.r2Key, body, { httpMetadata: { contentType: detected.contentType } }),
+      arrived = await pipeSized(read, rest, upload.size, async (body) =>
+        compress
+          ? { gzip: await gzipAll(body) }
+          : { stored: await stores.files.put(reservation.r2Key, body, { httpMetadata: { contentType } }) },
       );
     } catch {
       throw new UploadRefused(
@@ -201,10 +212,17 @@ export async function uploadFile(
         400,
       );
     }
-    return await finishUpload(stores, account, reservation, {
-      contentType: detected.contentType,
-      contentHash: await contentHashOf(stores.files, stored),
-    });
+    const object =
+      "gzip" in arrived
+        ? await putText(stores.files, reservation.r2Key, arrived.gzip, upload.size, contentType, (stored) =>
+            contentHashOf(stores.files, stored),
+          )
+        : {
+            contentHash: await contentHashOf(stores.files, arrived.stored),
+            contentEncoding: null,
+            storedSize: upload.size,
+          };
+    return await finishUpload(stores, account, reservation, { contentType, ...object });
   } catch (error) {
     // This attempt's own key and reservation, never anything another upload wrote.
     await stores.files.delete(reservation.r2Key);
@@ -264,7 +282,7 @@ export async function finishUpload(
 ): Promise<UploadResult> {
   const { file, version } = await recordUpload(stores, account, reservation, bytes);
   await queueIngestion(stores, account, file, reservation.r2Key, reservation.totalSize);
-  return { file, version, created: version === 1 };
+  return { file, version, created: version === 1, storedSize: bytes.storedSize };
 }
 
 /**

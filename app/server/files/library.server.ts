@@ -14,6 +14,8 @@ export interface FileStores {
   /** By account id. */
   tracker: (accountId: string) => Tracker;
   limits: UploadLimits;
+  /** Whether text files are stored compressed (COMPRESS_TEXT_FILES, default on; ADR 0028). */
+  compressText: boolean;
 }
 
 export interface UploadLimits {

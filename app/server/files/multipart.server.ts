@@ -160,7 +160,13 @@ export async function completeMultipartUpload(
     // hash identically, which is what duplicate detection needs.
     const joined = new TextEncoder().encode(parts.map((p) => p.sha256 ?? p.etag).join(""));
     const treeHash = `parts-${toHex(await crypto.subtle.digest("SHA-256", joined))}`;
-    return await finishUpload(stores, account, row, { contentType: detected.contentType, contentHash: treeHash });
+    // Stored as sent: parts are compressed by nobody (ADR 0028).
+    return await finishUpload(stores, account, row, {
+      contentType: detected.contentType,
+      contentHash: treeHash,
+      contentEncoding: null,
+      storedSize: row.totalSize,
+    });
   } catch (error) {
     // The completed object is this upload's own; nothing else is touched.
     await stores.files.delete(row.r2Key);

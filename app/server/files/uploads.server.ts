@@ -1,4 +1,5 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
+import type { ContentEncoding } from "~/lib/file-kinds";
 import { formatBytes } from "~/lib/format";
 import { fileMetadata, fileUploads, fileVersions } from "../db/schema";
 import { newFileKey, objectKey } from "./keys.server";
@@ -139,7 +140,11 @@ export async function releaseUpload(stores: Pick<FileStores, "db">, uploadId: st
 
 export interface StoredBytes {
   contentType: string;
+  /** Of the uploaded bytes, whatever their encoding in R2. */
   contentHash: string;
+  contentEncoding: ContentEncoding | null;
+  /** Bytes of the R2 object. */
+  storedSize: number;
 }
 
 /**
@@ -191,12 +196,22 @@ export async function recordUpload(
     // The version, numbered by the row above — only if that statement wrote it.
     d1
       .prepare(
-        `INSERT INTO file_versions (file_key, version_number, r2_key, file_size, content_type, content_hash, status,
-          created_at, updated_at)
-        SELECT file_key, current_version, ?1, ?2, ?3, ?4, 'uploaded', ?5, ?5
+        `INSERT INTO file_versions (file_key, version_number, r2_key, file_size, content_type, content_hash,
+          content_encoding, stored_size, status, created_at, updated_at)
+        SELECT file_key, current_version, ?1, ?2, ?3, ?4, ?8, ?9, 'uploaded', ?5, ?5
         FROM file_metadata WHERE username = ?6 AND file_name = ?7 AND changes() > 0`,
       )
-      .bind(upload.r2Key, upload.totalSize, bytes.contentType, bytes.contentHash, now, user, upload.fileName),
+      .bind(
+        upload.r2Key,
+        upload.totalSize,
+        bytes.contentType,
+        bytes.contentHash,
+        now,
+        user,
+        upload.fileName,
+        bytes.contentEncoding,
+        bytes.storedSize,
+      ),
     d1.prepare("DELETE FROM file_uploads WHERE id = ?1").bind(upload.id),
   ]);
   if (!upserted?.meta.changes) {

@@ -3,6 +3,7 @@ import { type Extractor, fileKinds, kindOfContentType } from "~/lib/file-kinds";
 import { type JobProgress, type JobStatus, processingStatuses } from "~/lib/jobs";
 import type { Db } from "../db/db.server";
 import { fileMetadata, fileVersions } from "../db/schema";
+import { decodedBody } from "../files/compression.server";
 import type { MetricsRecorder } from "../metrics/recorder.server";
 import type { PassageStore } from "../passages/passage-store.server";
 import type { Embedder, VectorIndex } from "../vectors/ports.server";
@@ -729,11 +730,13 @@ export class IngestionQueue {
       if (batch.length >= CHUNKS_PER_STAGE_BATCH) stageBatch();
     });
     const addBlock = (block: TextBlock) => chunker.push(block);
-    if (kind === "markdown" || kind === "text") await readTextStream(object.body, kind, addBlock);
+    // The uploaded bytes, decompressed if the text was stored compressed (ADR 0028).
+    const body = decodedBody(object);
+    if (kind === "markdown" || kind === "text") await readTextStream(body, kind, addBlock);
     else {
       // These hold the whole file (and more) at once: let go of an open PDF first.
       await session.close();
-      const bytes = new Uint8Array(await object.arrayBuffer());
+      const bytes = new Uint8Array(await new Response(body).arrayBuffer());
       const blocks = kind === "docx" ? await extractDocx(bytes) : extractJson(decodeText(bytes));
       for (const block of blocks) addBlock(block);
     }
@@ -1027,7 +1030,10 @@ function toProgress(row: JobRow): JobProgress {
   };
 }
 
-/** A PDF read from R2 by byte ranges, so only the pages being extracted are fetched. */
+/**
+ * A PDF read from R2 by byte ranges, so only the pages being extracted are fetched. PDFs
+ * are stored as uploaded (never compressed, ADR 0028), so the object's offsets are the file's.
+ */
 export function r2ByteSource(files: R2Bucket, key: string, length: number): ByteSource {
   return {
     length,

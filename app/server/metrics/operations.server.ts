@@ -12,13 +12,14 @@ const WEBHOOK_TIMEOUT_MS = 5_000;
 /** Users listed by bytes stored on the operations page. */
 const TOP_USERS = 10;
 
+/** A version's bytes in R2: compressed text is smaller than what was uploaded (ADR 0028). */
+const storedSize = sql<number>`coalesce(${fileVersions.storedSize}, ${fileVersions.fileSize})`;
+
 /** What the library holds in R2: every stored version's bytes, in total and for the largest users. */
 export async function storedBytes(db: Db): Promise<{ total: number; users: { username: string; bytes: number }[] }> {
-  const [total] = await db
-    .select({ bytes: sql<number>`coalesce(sum(${fileVersions.fileSize}), 0)` })
-    .from(fileVersions);
+  const [total] = await db.select({ bytes: sql<number>`coalesce(sum(${storedSize}), 0)` }).from(fileVersions);
   const users = await db
-    .select({ username: fileMetadata.username, bytes: sql<number>`sum(${fileVersions.fileSize})` })
+    .select({ username: fileMetadata.username, bytes: sql<number>`sum(${storedSize})` })
     .from(fileVersions)
     .innerJoin(fileMetadata, sql`${fileMetadata.fileKey} = ${fileVersions.fileKey}`)
     .groupBy(fileMetadata.username)
