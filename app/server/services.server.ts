@@ -1,6 +1,7 @@
 import { type ChatModel, OpenAiCompatibleChatModel, WorkersAiChatModel } from "./assistant/chat-model.server";
 import type { AskDeps } from "./assistant/conversations.server";
 import { type KnownDeviceCookie, knownDeviceCookie } from "./auth/known-device.server";
+import { type CacheRead, ReadModelCache } from "./cache/read-models.server";
 import { createDb, type Db } from "./db/db.server";
 import { DEFAULT_ROW_LIMITS, type RowLimits } from "./db/quota.server";
 import type { FileStores, Tracker, UploadLimits } from "./files/library.server";
@@ -27,8 +28,10 @@ export interface Services {
   db: Db;
   /** File bytes (R2). */
   bucket: R2Bucket;
-  /** Cache-aside copies of read models (KV). */
+  /** The CACHE namespace (KV): cached query embeddings, and the read models below. */
   cache: KVNamespace;
+  /** Cache-aside copies of hot read models in CACHE, keyed by D1 generations (ADR 0029). */
+  readModels: ReadModelCache;
   limits: Limits;
   /** An account's UserFileTracker Durable Object (by account id): ingestion queue and live updates. */
   tracker: (accountId: string) => Tracker;
@@ -40,8 +43,19 @@ export interface Services {
   rateLimits: RateLimiters;
 }
 
+export interface ServiceOptions {
+  /**
+   * Whether this request may read and fill the read-model cache: only reads (GET, HEAD).
+   * A POST's loaders run after its action, with the generations its middleware read
+   * before the write: they read D1 (ADR 0029).
+   */
+  cacheReads?: boolean;
+  /** Every read through the read-model cache (for metrics). */
+  observeCache?: (read: CacheRead) => void;
+}
+
 /** Built once per request by the session middleware. */
-export function createServices(env: Env): Services {
+export function createServices(env: Env, options: ServiceOptions = {}): Services {
   const db = createDb(env.DB);
   const limits = configuredLimits(env);
   const tracker = (accountId: string) => trackerFor(env, accountId);
@@ -54,6 +68,10 @@ export function createServices(env: Env): Services {
     db,
     bucket: env.FILES,
     cache: env.CACHE,
+    readModels: new ReadModelCache(env.CACHE, {
+      enabled: env.READ_MODEL_CACHE !== "off" && (options.cacheReads ?? true),
+      observe: options.observeCache,
+    }),
     limits,
     tracker,
     room: (campaignId) => roomFor(env, campaignId),

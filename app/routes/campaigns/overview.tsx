@@ -3,9 +3,8 @@ import { MarkdownView } from "~/components/markdown";
 import { characterStatusLabels, contextTypeLabels, contextTypes } from "~/lib/domain";
 import { fileLinks } from "~/lib/file-links";
 import { formatDate, formatRelative } from "~/lib/format";
-import { getCampaignOverview } from "~/server/campaigns/campaigns.server";
+import { campaignOverviewModel } from "~/server/campaigns/campaigns.server";
 import { mayAlso, requireCampaign } from "~/server/campaigns/guards.server";
-import { renderForReader } from "~/server/campaigns/secrets.server";
 import { getServices } from "~/server/request.server";
 import type { Route } from "./+types/overview";
 
@@ -16,15 +15,10 @@ export const meta: Route.MetaFunction = ({ loaderData }) => [
 export async function loader({ context }: Route.LoaderArgs) {
   const access = requireCampaign(context, "view");
   const { campaign } = access;
-  const overview = await getCampaignOverview(getServices(context).db, access);
+  const { descriptionHtml, ...overview } = await campaignOverviewModel(getServices(context), access);
   const seesSecrets = mayAlso(context, "seeSecrets");
   return {
-    campaign: {
-      id: campaign.id,
-      name: campaign.name,
-      metadata: campaign.metadata,
-      descriptionHtml: renderForReader(campaign.description, access),
-    },
+    campaign: { id: campaign.id, name: campaign.name, metadata: campaign.metadata, descriptionHtml },
     seesSecrets,
     mayEdit: mayAlso(context, "editMaterial"),
     ...overview,

@@ -18,7 +18,7 @@ const MIN_REFRESH_REMAINING_MS = 2 * 60_000;
 export const sessionMiddleware: MiddlewareFunction<Response> = async ({ request, context }, next) => {
   const timings = new Timings();
   const { env } = context.get(cloudflareContext);
-  const services = createServices(env);
+  const services = createServices(env, { cacheReads: request.method === "GET" || request.method === "HEAD" });
   const store = sessionStoreFor(env, request.url);
   const { session, deviceId, signedIn } = await timings.time("session", async () => {
     const session = await store.getSession(request.headers.get("Cookie"));

@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, sql } from "drizzle-orm";
 import type { CampaignInput } from "~/lib/campaign-schemas";
 import { type CampaignStatus, campaignStatuses } from "~/lib/domain";
+import { campaignKey, DEFAULT_TTL_SECONDS, type ReadModelCache } from "../cache/read-models.server";
 import type { Db } from "../db/db.server";
 import { DEFAULT_ROW_LIMITS, insertWithinQuota, QuotaExceeded } from "../db/quota.server";
 import { type Campaign, campaignCharacters, campaignContext, campaigns } from "../db/schema";
@@ -15,6 +16,7 @@ import {
   visibleEntries,
 } from "./policy.server";
 import { campaignResourcesQuery } from "./resources.server";
+import { renderForReader } from "./secrets.server";
 
 export type { Campaign };
 
@@ -228,4 +230,15 @@ export async function getCampaignOverview(db: Db, reader: CampaignReader) {
     .slice(0, 8);
 
   return { entries, characters, resources, recent };
+}
+
+/**
+ * The overview as the reader sees it, its description rendered: from the read-model cache
+ * when this campaign generation's copy for this viewer is there, else from D1 (ADR 0029).
+ */
+export async function campaignOverviewModel(stores: { db: Db; readModels: ReadModelCache }, reader: CampaignReader) {
+  return stores.readModels.readThrough(campaignKey("overview", reader), DEFAULT_TTL_SECONDS, async () => ({
+    descriptionHtml: renderForReader(reader.campaign.description, reader),
+    ...(await getCampaignOverview(stores.db, reader)),
+  }));
 }
