@@ -203,6 +203,7 @@ async function main() {
       (await client.submit("/campaigns/new", { intent: "save", name, status: "active" }, /^\/campaigns\/([^/]+)$/))[1];
     const fullId = await createCampaign("Benchmark: The Drowned Lantern");
     const emptyId = await createCampaign("Benchmark: Empty campaign");
+    const savesId = await createCampaign("Benchmark: Save then view");
 
     log(
       `adding ${options.entries} context entries and ${options.characters} characters (${SETUP_CONCURRENCY} at once)`,
@@ -245,6 +246,7 @@ async function main() {
     //    only) with it off: the same state folder served by a copy of the build whose
     //    READ_MODEL_CACHE is "off". Within a phase the variants are interleaved.
     const phases = [{ cache: "warm", ...(await measure(client, fullId, emptyId, options.requests)) }];
+    const saves = await saveThenView(client, savesId);
     if (startedOwnServer) {
       await server.stop();
       server = new PreviewServer();
@@ -308,6 +310,7 @@ async function main() {
         p95: round(r.p95),
         mean: round(r.mean),
       })),
+      saveThenView: saves,
       totalSeconds: 0,
     };
 
@@ -319,6 +322,36 @@ async function main() {
     // Our own server's state folder is removed whole when it stops (run() in lib.mjs).
     if (!startedOwnServer) await client.deleteAccount(account);
   }
+}
+
+/** Saves made, each followed at once by a view of the overview, with the cache on. */
+const SAVES = 20;
+
+/**
+ * Read-your-own-writes with the cache on (ADR 0029): the overview is viewed (so cached),
+ * then each save is followed at once by a view of the document and of its .data; each
+ * must show what was just saved (the newest change heads "Recent changes"). Throws if not.
+ * @param {Client} client @param {string} campaignId
+ */
+async function saveThenView(client, campaignId) {
+  const paths = [`/campaigns/${campaignId}`, `/campaigns/${campaignId}.data`];
+  for (const path of paths) await client.timedGet(path);
+  let views = 0;
+  for (let i = 0; i < SAVES; i++) {
+    const title = `Saved then viewed ${i + 1}`;
+    await client.submit(
+      `/campaigns/${campaignId}/context/new`,
+      { ...entryFields(i), title },
+      /^\/campaigns\/[^/]+\/context\/[^/]+$/,
+    );
+    for (const path of paths) {
+      const { text } = await client.timedGet(path);
+      views++;
+      if (!text.includes(title)) throw new Error(`${path} did not show “${title}” right after it was saved`);
+    }
+  }
+  log(`save then view: ${SAVES} saves, ${views} views, each showed what was just saved`);
+  return { saves: SAVES, views, stale: 0 };
 }
 
 /**
@@ -409,6 +442,8 @@ function printTable(result) {
       (/** @type {any} */ r) =>
         `${r.label.padEnd(22)}  ${r.request.padEnd(8)}  p50 ×${r.p50.toFixed(2)}   p95 ×${r.p95.toFixed(2)}   mean ×${r.mean.toFixed(2)}`,
     ),
+    "",
+    `Save then view (cache on): ${result.saveThenView.saves} saves, each followed at once by ${result.saveThenView.views / result.saveThenView.saves} views; stale views: ${result.saveThenView.stale}.`,
     "",
     `Seeding took ${result.seedSeconds} s, measuring ${result.measureSeconds} s; the whole run ${result.totalSeconds} s.`,
     "",

@@ -228,6 +228,18 @@ describe("the campaign overview from the cache", () => {
     expect(page).not.toContain("Maren Two-Coins");
   });
 
+  it("caches a summary: the first entries of each type and characters, with their counts", async () => {
+    const { gm, campaign } = await gmCampaign();
+    for (let i = 0; i < 8; i++) {
+      await createContextEntry(db, campaign, { contextType: "lore", title: `Lore ${i}`, content: "", tags: [] });
+    }
+    const page = JSON.parse((await overview(gm, campaign)).split("\n").slice(1).join("\n"));
+    expect(page.entryCount).toBe(8);
+    expect(page.entryGroups).toMatchObject([{ type: "lore", count: 8 }]);
+    expect(page.entryGroups[0].items).toHaveLength(6);
+    expect(page.entryGroups[0].items[0]).toEqual({ id: expect.any(Number), title: "Lore 0", audience: "gm" });
+  });
+
   it("a campaign edit shows its new description, rendered once and cached rendered", async () => {
     const { gm, campaign } = await gmCampaign("Plain words.");
     await warm(() => overview(gm, campaign), overviewPrefix(campaign), markOverview);
@@ -246,7 +258,7 @@ describe("the campaign overview from the cache", () => {
     expect(cached?.descriptionHtml).toContain("<strong>bolder</strong>");
   });
 
-  it("attaching, sharing, processing and detaching a file each show at once (to a player too)", async () => {
+  it("attaching, processing, revealing, hiding, sharing and detaching a file each show at once", async () => {
     const { gm, campaign } = await gmCampaign();
     const player = await member(campaign, "player", gm);
     const stored = await storeFile(gm.username, "Harbour map.md", bytes("# Map\n\nNorth.\n"), "text/markdown");
@@ -270,7 +282,20 @@ describe("the campaign overview from the cache", () => {
     expect(page).not.toContain(SENTINEL);
     expect(page).toContain('"status":"ready"');
 
+    // A file revealed to one player (the ledger only), then hidden from them again.
+    const asGm = await ownerAccess(gm, await fresh(campaign));
     expect(await overview(player, campaign)).not.toContain("Harbour map.md");
+    await warm(() => overview(player, campaign), overviewPrefix(campaign), markOverview);
+    await reveal(db, asGm, { kind: "file", id: file.fileKey }, [player.id], null);
+    page = await overview(player, campaign);
+    expect(page).not.toContain(SENTINEL);
+    expect(page).toContain("Harbour map.md");
+    await warm(() => overview(player, campaign), overviewPrefix(campaign), markOverview);
+    await hideFrom(db, asGm, { kind: "file", id: file.fileKey }, player.id);
+    page = await overview(player, campaign);
+    expect(page).not.toContain(SENTINEL);
+    expect(page).not.toContain("Harbour map.md");
+
     await warm(() => overview(player, campaign), overviewPrefix(campaign), markOverview);
     await setResourceAudience(db, campaign, file.fileKey, "campaign");
     page = await overview(player, campaign);
