@@ -5,7 +5,7 @@ import { isProcessing } from "~/lib/jobs";
 import type { MemberRole } from "~/lib/members";
 import { createAccount, deleteAccount } from "~/server/auth/accounts.server";
 import { type CacheRead, ReadModelCache } from "~/server/cache/read-models.server";
-import { createCampaign, updateCampaign } from "~/server/campaigns/campaigns.server";
+import { createCampaign, deleteCampaign, updateCampaign } from "~/server/campaigns/campaigns.server";
 import { deleteCharacter, updateCharacter } from "~/server/campaigns/characters.server";
 import { createContextEntry, deleteContextEntry, updateContextEntry } from "~/server/campaigns/context-entries.server";
 import { changeMemberRole, removeMember } from "~/server/campaigns/members.server";
@@ -468,7 +468,7 @@ describe("the library, search scopes and downloads from the cache", () => {
     expect(page).toContain('"campaignCount":0');
   });
 
-  it("a campaign created, renamed, joined and left shows in the scopes of its owner and members", async () => {
+  it("a campaign created, renamed, joined, left and deleted shows in the scopes of its owner and members", async () => {
     const gm = await newUser("gm");
     const player = await newUser("player");
     await warm(() => scopes(gm), accountPrefix("scopes", gm), markScopes);
@@ -505,6 +505,12 @@ describe("the library, search scopes and downloads from the cache", () => {
     await warm(() => scopes(player), accountPrefix("scopes", player), markScopes);
     await removeMember(db, await fresh(campaign), player.id);
     page = await scopes(player);
+    expect(page).not.toContain(SENTINEL);
+    expect(page).not.toContain("New name");
+
+    await warm(() => scopes(gm), accountPrefix("scopes", gm), markScopes);
+    expect(await deleteCampaign(db, gm.username, campaign.id)).toBe(true);
+    page = await scopes(gm);
     expect(page).not.toContain(SENTINEL);
     expect(page).not.toContain("New name");
   });
