@@ -11,9 +11,11 @@
 // uses that running server, and deletes its throwaway account (and so its data) at the end.
 //
 // Dependency-free: Node 20 built-ins only; the shared helpers are in bench/lib.mjs.
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import { Client, intOption, log, PreviewServer, percentile, round, run } from "./lib.mjs";
+import { Client, intOption, log, PreviewServer, percentile, ROOT, round, run } from "./lib.mjs";
 
 const OVERALL_TIMEOUT_MS = 10 * 60_000;
 const SETUP_CONCURRENCY = 4;
@@ -65,7 +67,21 @@ function parseOptions() {
 // ---------------------------------------------------------------------------------------
 // The app under test: built app on a fresh state folder (unless --url; see lib.mjs)
 
-const server = new PreviewServer();
+let server = new PreviewServer();
+/** Both phases' servers run on this folder (each in turn); removed at the end. */
+const stateDir = join(ROOT, ".wrangler", `bench-state-${process.pid}`);
+const removeState = () => rmSync(stateDir, { recursive: true, force: true });
+/**
+ * Both phases run a copy of the build: with the cache on or off, and a write limit that
+ * lets the seeding's 250 saves through (the app's is 60 a minute per account).
+ * @param {"on" | "off"} cache
+ */
+const serverOptions = (cache) => ({
+  stateDir,
+  keepState: true,
+  vars: { READ_MODEL_CACHE: cache },
+  ratelimits: { WRITE_LIMITER: { limit: 100_000, period: 60 } },
+});
 
 // ---------------------------------------------------------------------------------------
 // Invented campaign content (deterministic, ~1 KB of Markdown per entry)
@@ -173,7 +189,8 @@ function summarise(samples) {
 async function main() {
   const options = parseOptions();
   const t0 = performance.now();
-  const base = options.url ?? (await server.start());
+  if (!options.url) removeState();
+  const base = options.url ?? (await server.start(serverOptions("on")));
   const client = new Client(base);
   const startedOwnServer = !options.url;
 
@@ -186,6 +203,7 @@ async function main() {
       (await client.submit("/campaigns/new", { intent: "save", name, status: "active" }, /^\/campaigns\/([^/]+)$/))[1];
     const fullId = await createCampaign("Benchmark: The Drowned Lantern");
     const emptyId = await createCampaign("Benchmark: Empty campaign");
+    const savesId = await createCampaign("Benchmark: Save then view");
 
     log(
       `adding ${options.entries} context entries and ${options.characters} characters (${SETUP_CONCURRENCY} at once)`,
@@ -224,72 +242,57 @@ async function main() {
     }
     log(`seeded in ${seedSeconds.toFixed(1)} s; verified via /api/campaigns/:id`);
 
-    // 4. Measure. Each round runs every variant once, sequentially; the full/empty order
-    //    flips every round so neither always follows the other.
-    const variants = /** @type {const} */ ([
-      { request: "document", campaign: "full", path: `/campaigns/${fullId}` },
-      { request: "document", campaign: "empty", path: `/campaigns/${emptyId}` },
-      { request: ".data", campaign: "full", path: `/campaigns/${fullId}.data` },
-      { request: ".data", campaign: "empty", path: `/campaigns/${emptyId}.data` },
+    // 4. Measure, with the read-model cache on (warm after the warm-up), then (own server
+    //    only) with it off: the same state folder served by a copy of the build whose
+    //    READ_MODEL_CACHE is "off". Within a phase the variants are interleaved.
+    const phases = [{ cache: "warm", ...(await measure(client, fullId, emptyId, options.requests)) }];
+    const saves = await saveThenView(client, savesId);
+    if (startedOwnServer) {
+      await server.stop();
+      server = new PreviewServer();
+      const offBase = await server.start(serverOptions("off"));
+      phases.push({ cache: "off", ...(await measure(client.withBase(offBase), fullId, emptyId, options.requests)) });
+    } else {
+      log("--url: the cache-off variant needs the benchmark's own server (it changes a var); skipped");
+    }
+
+    const rows = phases.flatMap((phase) => phase.rows.map((r) => ({ cache: phase.cache, ...r })));
+    /** @param {string} cache @param {string} request @param {string} campaign */
+    const row = (cache, request, campaign) => {
+      const found = rows.find((r) => r.cache === cache && r.request === request && r.campaign === campaign);
+      if (!found) throw new Error("unreachable");
+      return found;
+    };
+    /** @param {string} label @param {any} a @param {any} b */
+    const ratio = (label, a, b) => ({ label, p50: a.p50 / b.p50, p95: a.p95 / b.p95, mean: a.mean / b.mean });
+    const ratios = ["document", ".data"].flatMap((request) => [
+      { request, ...ratio("full warm / empty warm", row("warm", request, "full"), row("warm", request, "empty")) },
+      ...(phases.length > 1
+        ? [
+            { request, ...ratio("full off / empty off", row("off", request, "full"), row("off", request, "empty")) },
+            { request, ...ratio("full warm / full off", row("warm", request, "full"), row("off", request, "full")) },
+          ]
+        : []),
     ]);
-    /** @type {number[][]} */
-    const samples = variants.map(() => []);
-    /** @type {number[]} */
-    const sizes = variants.map(() => 0);
-    /** @type {string[]} */
-    const types = variants.map(() => "");
-    const orderA = [0, 1, 2, 3];
-    const orderB = [1, 0, 3, 2];
-
-    log(`warming up (${WARMUP} requests per variant)`);
-    for (let round = 0; round < WARMUP; round++) {
-      for (const v of round % 2 ? orderB : orderA) {
-        const r = await client.timedGet(variants[v].path);
-        sizes[v] = r.bytes;
-        types[v] = r.contentType;
-      }
-    }
-    if (!types[0].startsWith("text/html") || !types[1].startsWith("text/html")) {
-      throw new Error(`the overview document is not HTML (${types[0]}, ${types[1]})`);
-    }
-
-    log(`measuring (${options.requests} requests per variant, interleaved, one at a time)`);
-    const tMeasure = performance.now();
-    for (let round = 0; round < options.requests; round++) {
-      for (const v of round % 2 ? orderB : orderA) {
-        const r = await client.timedGet(variants[v].path);
-        samples[v].push(r.ms);
-        sizes[v] = r.bytes;
-      }
-    }
-    const measureSeconds = (performance.now() - tMeasure) / 1_000;
-
-    const rows = variants.map((v, i) => ({
-      request: v.request,
-      campaign: v.campaign,
-      path: v.path,
-      bytes: sizes[i],
-      ...summarise(samples[i]),
-    }));
-    const ratios = ["document", ".data"].map((request) => {
-      const full = rows.find((r) => r.request === request && r.campaign === "full");
-      const empty = rows.find((r) => r.request === request && r.campaign === "empty");
-      if (!full || !empty) throw new Error("unreachable");
-      return { request, p50: full.p50 / empty.p50, p95: full.p95 / empty.p95, mean: full.mean / empty.mean };
-    });
 
     const result = {
       benchmark: "campaign-overview",
-      note: "Wall-clock times on loopback from a client on the same machine (server time + loopback), sequential requests, measured in the same run.",
+      note: "Wall-clock times on loopback from a client on the same machine (server time + loopback), sequential requests; the variants of a phase interleaved, the phases (cache warm, cache off) one after the other on the same data.",
       date: new Date().toISOString(),
       node: process.version,
-      server: startedOwnServer ? "scripts/serve.mjs (built app, workerd), fresh local state" : base,
+      server: startedOwnServer
+        ? "scripts/serve.mjs (built app, workerd), fresh local state; cache off: a copy of the build with READ_MODEL_CACHE=off on the same state"
+        : base,
       full: { entries: options.entries, characters: options.characters },
       requestsPerVariant: options.requests,
       warmupPerVariant: WARMUP,
       seedSeconds: round(seedSeconds, 1),
-      measureSeconds: round(measureSeconds, 1),
+      measureSeconds: round(
+        phases.reduce((sum, phase) => sum + phase.seconds, 0),
+        1,
+      ),
       rows: rows.map((r) => ({
+        cache: r.cache,
         request: r.request,
         campaign: r.campaign,
         n: r.n,
@@ -302,10 +305,12 @@ async function main() {
       })),
       ratios: ratios.map((r) => ({
         request: r.request,
+        label: r.label,
         p50: round(r.p50),
         p95: round(r.p95),
         mean: round(r.mean),
       })),
+      saveThenView: saves,
       totalSeconds: 0,
     };
 
@@ -319,11 +324,96 @@ async function main() {
   }
 }
 
+/** Saves made, each followed at once by a view of the overview, with the cache on. */
+const SAVES = 20;
+
+/**
+ * Read-your-own-writes with the cache on (ADR 0029): the overview is viewed (so cached),
+ * then each save is followed at once by a view of the document and of its .data; each
+ * must show what was just saved (the newest change heads "Recent changes"). Throws if not.
+ * @param {Client} client @param {string} campaignId
+ */
+async function saveThenView(client, campaignId) {
+  const paths = [`/campaigns/${campaignId}`, `/campaigns/${campaignId}.data`];
+  for (const path of paths) await client.timedGet(path);
+  let views = 0;
+  for (let i = 0; i < SAVES; i++) {
+    const title = `Saved then viewed ${i + 1}`;
+    await client.submit(
+      `/campaigns/${campaignId}/context/new`,
+      { ...entryFields(i), title },
+      /^\/campaigns\/[^/]+\/context\/[^/]+$/,
+    );
+    for (const path of paths) {
+      const { text } = await client.timedGet(path);
+      views++;
+      if (!text.includes(title)) throw new Error(`${path} did not show “${title}” right after it was saved`);
+    }
+  }
+  log(`save then view: ${SAVES} saves, ${views} views, each showed what was just saved`);
+  return { saves: SAVES, views, stale: 0 };
+}
+
+/**
+ * Warm-up, then `requests` timed GETs of each variant (document and .data of both
+ * campaigns), interleaved, the full/empty order flipping every round.
+ * @param {Client} client @param {string} fullId @param {string} emptyId @param {number} requests
+ */
+async function measure(client, fullId, emptyId, requests) {
+  const variants = /** @type {const} */ ([
+    { request: "document", campaign: "full", path: `/campaigns/${fullId}` },
+    { request: "document", campaign: "empty", path: `/campaigns/${emptyId}` },
+    { request: ".data", campaign: "full", path: `/campaigns/${fullId}.data` },
+    { request: ".data", campaign: "empty", path: `/campaigns/${emptyId}.data` },
+  ]);
+  /** @type {number[][]} */
+  const samples = variants.map(() => []);
+  /** @type {number[]} */
+  const sizes = variants.map(() => 0);
+  /** @type {string[]} */
+  const types = variants.map(() => "");
+  const orderA = [0, 1, 2, 3];
+  const orderB = [1, 0, 3, 2];
+
+  log(`warming up (${WARMUP} requests per variant)`);
+  for (let round = 0; round < WARMUP; round++) {
+    for (const v of round % 2 ? orderB : orderA) {
+      const r = await client.timedGet(variants[v].path);
+      sizes[v] = r.bytes;
+      types[v] = r.contentType;
+    }
+  }
+  if (!types[0].startsWith("text/html") || !types[1].startsWith("text/html")) {
+    throw new Error(`the overview document is not HTML (${types[0]}, ${types[1]})`);
+  }
+
+  log(`measuring (${requests} requests per variant, interleaved, one at a time)`);
+  const tMeasure = performance.now();
+  for (let round = 0; round < requests; round++) {
+    for (const v of round % 2 ? orderB : orderA) {
+      const r = await client.timedGet(variants[v].path);
+      samples[v].push(r.ms);
+      sizes[v] = r.bytes;
+    }
+  }
+  return {
+    seconds: (performance.now() - tMeasure) / 1_000,
+    rows: variants.map((v, i) => ({
+      request: v.request,
+      campaign: v.campaign,
+      path: v.path,
+      bytes: sizes[i],
+      ...summarise(samples[i]),
+    })),
+  };
+}
+
 /** @param {any} result */
 function printTable(result) {
   const label = `${result.full.entries} entries + ${result.full.characters} characters`;
-  const header = ["request", "campaign", "n", "p50 ms", "p95 ms", "mean ms", "size KB"];
+  const header = ["cache", "request", "campaign", "n", "p50 ms", "p95 ms", "mean ms", "size KB"];
   const body = result.rows.map((/** @type {any} */ r) => [
+    r.cache,
     r.request === "document" ? "document  /campaigns/:id" : ".data     /campaigns/:id.data",
     r.campaign === "full" ? label : "empty",
     String(r.n),
@@ -334,12 +424,13 @@ function printTable(result) {
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((/** @type {string[]} */ row) => row[i].length)));
   const line = (/** @type {string[]} */ cells) =>
-    cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+    cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
   const out = [
     "",
     `Campaign overview benchmark — ${result.date}, Node ${result.node}`,
     `Server: ${result.server}`,
-    `${result.requestsPerVariant} requests per variant after ${result.warmupPerVariant} warm-up requests; the four variants interleaved, one request at a time.`,
+    `${result.requestsPerVariant} requests per variant after ${result.warmupPerVariant} warm-up requests; in each phase (cache warm, cache off)`,
+    "the four variants interleaved, one request at a time; the phases one after the other on the same data.",
     "Times are wall-clock on loopback from a client on the same machine (server time + loopback),",
     "from request start to the last body byte, all measured in the same run.",
     "",
@@ -349,8 +440,10 @@ function printTable(result) {
     "",
     ...result.ratios.map(
       (/** @type {any} */ r) =>
-        `full/empty ${r.request.padEnd(8)}  p50 ×${r.p50.toFixed(2)}   p95 ×${r.p95.toFixed(2)}   mean ×${r.mean.toFixed(2)}`,
+        `${r.label.padEnd(22)}  ${r.request.padEnd(8)}  p50 ×${r.p50.toFixed(2)}   p95 ×${r.p95.toFixed(2)}   mean ×${r.mean.toFixed(2)}`,
     ),
+    "",
+    `Save then view (cache on): ${result.saveThenView.saves} saves, each followed at once by ${result.saveThenView.views / result.saveThenView.saves} views; stale views: ${result.saveThenView.stale}.`,
     "",
     `Seeding took ${result.seedSeconds} s, measuring ${result.measureSeconds} s; the whole run ${result.totalSeconds} s.`,
     "",
@@ -360,6 +453,12 @@ function printTable(result) {
 
 await run(main, {
   timeoutMs: OVERALL_TIMEOUT_MS,
-  stop: () => server.stop(),
-  stopSync: () => server.stopSync(),
+  stop: async () => {
+    await server.stop();
+    removeState();
+  },
+  stopSync: () => {
+    server.stopSync();
+    removeState();
+  },
 });

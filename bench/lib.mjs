@@ -78,12 +78,18 @@ export class PreviewServer {
     this.output = "";
     /** @type {Promise<void> | null} */
     this.stopped = null;
+    /** Whether stopping removes the state folder (not when it was handed over: `keepState`). */
+    this.ownsState = true;
   }
 
   /**
    * `vars` serves a copy of the build with those vars; `serveVars` sets vars (and secrets)
    * for this server only through `scripts/serve.mjs --var`.
-   * @param {{ stateDir?: string, vars?: Record<string, string>, serveVars?: Record<string, string> }} [options]
+   * `keepState`: start on `stateDir` as another server left it (same data and sessions),
+   * and leave it in place when stopping; whoever created it removes it.
+   * `ratelimits` replaces the `simple` setting of the named rate limits in the copy (with `vars`).
+   * @param {{ stateDir?: string, vars?: Record<string, string>, serveVars?: Record<string, string>,
+   *   keepState?: boolean, ratelimits?: Record<string, { limit: number, period: number }> }} [options]
    * @returns {Promise<string>} the base URL
    */
   async start(options = {}) {
@@ -95,7 +101,8 @@ export class PreviewServer {
     }
     const stateDir = options.stateDir ?? join(ROOT, ".wrangler", `bench-state-${process.pid}`);
     this.stateDir = stateDir;
-    rmSync(stateDir, { recursive: true, force: true });
+    this.ownsState = !options.keepState;
+    if (this.ownsState) rmSync(stateDir, { recursive: true, force: true });
     const env = {
       ...process.env,
       CI: "1",
@@ -119,7 +126,7 @@ export class PreviewServer {
     }
 
     const configArgs = [];
-    if (options.vars) configArgs.push("--config", this.copyBuildWithVars(options.vars));
+    if (options.vars) configArgs.push("--config", this.copyBuildWithVars(options.vars, options.ratelimits));
     for (const [name, value] of Object.entries(options.serveVars ?? {})) configArgs.push("--var", `${name}=${value}`);
 
     const port = await freePort();
@@ -166,13 +173,20 @@ export class PreviewServer {
   /**
    * Copies the build (the Worker and its assets) to a temporary folder with `vars` replaced
    * in its wrangler.json; returns the copy's wrangler.json for `scripts/serve.mjs --config`.
+   * and `ratelimits` (by name) given a new `simple` setting.
    * @param {Record<string, string>} vars
+   * @param {Record<string, { limit: number, period: number }>} [ratelimits]
    */
-  copyBuildWithVars(vars) {
+  copyBuildWithVars(vars, ratelimits = {}) {
     const configPath = join(ROOT, "build/server/wrangler.json");
     const config = JSON.parse(readFileSync(configPath, "utf8"));
     for (const name of Object.keys(vars)) {
       if (!(name in (config.vars ?? {}))) throw new Error(`the build's wrangler.json has no var ${name}`);
+    }
+    /** @type {{ name: string, simple?: unknown }[]} */
+    const limits = config.ratelimits ?? [];
+    for (const name of Object.keys(ratelimits)) {
+      if (!limits.some((l) => l.name === name)) throw new Error(`the build's wrangler.json has no rate limit ${name}`);
     }
     const root = mkdtempSync(join(tmpdir(), "loresmith-bench-build-"));
     this.previewRoot = root;
@@ -186,6 +200,7 @@ export class PreviewServer {
         ...config,
         assets: { ...config.assets, directory: "../client" },
         vars: { ...config.vars, ...vars },
+        ratelimits: limits.map((l) => (l.name in ratelimits ? { ...l, simple: ratelimits[l.name] } : l)),
       }),
     );
     // A .dev.vars entry would override a var of the same name: drop those lines.
@@ -245,7 +260,9 @@ export class PreviewServer {
   }
 
   removeFolders() {
-    for (const dir of [this.stateDir, this.previewRoot]) if (dir) rmSync(dir, { recursive: true, force: true });
+    for (const dir of [this.ownsState ? this.stateDir : null, this.previewRoot]) {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    }
     this.stateDir = null;
     this.previewRoot = null;
   }

@@ -4,7 +4,7 @@
  */
 
 /** What a sample measures. */
-export type MetricKind = "request" | "d1" | "kv" | "r2" | "ingest" | "gauge";
+export type MetricKind = "request" | "d1" | "kv" | "cache" | "r2" | "ingest" | "gauge";
 
 /**
  * Upper bounds (ms) of the latency histogram's buckets; the last bucket is everything
@@ -15,7 +15,10 @@ export const LATENCY_BUCKETS_MS = [0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000
 /** One aggregated measurement: everything one name and label did in a request (or a minute). */
 export interface MetricSample {
   kind: MetricKind;
-  /** A D1 statement ("select campaigns"), a route pattern, a KV namespace, an R2 operation, an ingestion step, a gauge. */
+  /**
+   * A D1 statement ("select campaigns"), a route pattern, a KV namespace, a cached read
+   * model ("overview"), an R2 operation, an ingestion step, a gauge.
+   */
   name: string;
   /** A second dimension: a status class, hit or miss, an object id; "" when none. */
   label: string;

@@ -134,33 +134,8 @@ export default function Operations({ loaderData }: Route.ComponentProps) {
           yMax={1}
           lines={[{ label: "hit rate", points: d.kv.hitRate, className: "text-emerald-700" }]}
         />
-        <div className="overflow-x-auto">
-          <table className="w-full text-left text-sm">
-            <caption className="mb-2 text-left text-stone-700">Reads by namespace</caption>
-            <thead>
-              <tr className="border-stone-300 border-b">
-                <Th>Namespace</Th>
-                <Th right>Reads</Th>
-                <Th right>Hit rate</Th>
-                <Th right>p50</Th>
-                <Th right>p95</Th>
-              </tr>
-            </thead>
-            <tbody>
-              {d.kv.namespaces.map((n) => (
-                <tr key={n.name} className="border-stone-200 border-b last:border-0">
-                  <th scope="row" className="py-1.5 pr-3 font-normal">
-                    {n.name}
-                  </th>
-                  <Td>{count(n.count)}</Td>
-                  <Td>{n.count ? percent(n.hits / n.count) : "—"}</Td>
-                  <Td>{n.p50 === null ? "—" : ms(n.p50)}</Td>
-                  <Td>{n.p95 === null ? "—" : ms(n.p95)}</Td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <HitTable caption="Reads by namespace" nameHeader="Namespace" rows={d.kv.namespaces} />
+        <HitTable caption="Read models (cache-aside in CACHE)" nameHeader="Model" rows={d.kv.readModels} />
       </Section>
 
       <Section id="r2" title="R2">
@@ -269,6 +244,54 @@ function AlertCard({ alert, now, webhookConfigured }: { alert: AlertView; now: n
         <p className="text-sm text-stone-700">{alert.notified ? "Posted to the webhook." : "Not posted yet."}</p>
       ) : null}
     </li>
+  );
+}
+
+function HitTable({
+  caption,
+  nameHeader,
+  rows,
+}: {
+  caption: string;
+  nameHeader: string;
+  rows: (LatencySummary & { hits: number })[];
+}) {
+  return (
+    <div className="min-w-0 overflow-x-auto">
+      <table className="w-full text-left text-sm">
+        <caption className="mb-2 text-left text-stone-700">{caption}</caption>
+        <thead>
+          <tr className="border-stone-300 border-b">
+            <Th>{nameHeader}</Th>
+            <Th right>Reads</Th>
+            <Th right>Hit rate</Th>
+            <Th right>p50</Th>
+            <Th right>p95</Th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.length ? (
+            rows.map((n) => (
+              <tr key={n.name} className="border-stone-200 border-b last:border-0">
+                <th scope="row" className="break-words py-1.5 pr-3 font-normal">
+                  {n.name}
+                </th>
+                <Td>{count(n.count)}</Td>
+                <Td>{n.count ? percent(n.hits / n.count) : "—"}</Td>
+                <Td>{n.p50 === null ? "—" : ms(n.p50)}</Td>
+                <Td>{n.p95 === null ? "—" : ms(n.p95)}</Td>
+              </tr>
+            ))
+          ) : (
+            <tr>
+              <td colSpan={5} className="py-2 text-stone-700">
+                Nothing read in this window.
+              </td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+    </div>
   );
 }
 

@@ -7,7 +7,7 @@ import { inputClass } from "~/components/ui/field";
 import { MAX_SEARCH_PAGE, parseSearchParams, searchTypeLabels, searchTypes } from "~/lib/search";
 import { httpError, notFound } from "~/server/http/responses.server";
 import { getRequestState, getServices, limitRequest, requireUser } from "~/server/request.server";
-import { listSearchScopes, resolveScope, scopedSearchOptions, search } from "~/server/search/search.server";
+import { resolveScope, scopedSearchOptions, search, searchScopesModel } from "~/server/search/search.server";
 import type { Route } from "./+types/search";
 
 export const meta: Route.MetaFunction = ({ loaderData }) => [
@@ -26,7 +26,7 @@ export async function loader({ request, context }: Route.LoaderArgs) {
   const scope = await resolveScope(services.db, user, params, getRequestState(context).session.get("previewAs"));
   if (!scope) notFound("campaign or file");
   const [scopes, found] = await Promise.all([
-    listSearchScopes(services.db, user),
+    searchScopesModel(services, user),
     params.q
       ? search(services.search, scope.owner, { ...scopedSearchOptions(params, scope), explain: false, prefix: true })
       : Promise.resolve({ results: [], more: false }),

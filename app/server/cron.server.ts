@@ -17,7 +17,7 @@ import { createServices } from "./services.server";
  */
 export async function runScheduled(env: Env): Promise<void> {
   // From the primary: what the tasks delete is decided on rows no replica lags behind.
-  const services = createServices(env, null, "first-primary");
+  const services = createServices(env, { bookmark: "first-primary" });
   const { fileStores, limits } = services;
   // Each task on its own: one that fails (a store down for a moment) must not stop the others.
   const tasks: [string, () => Promise<string | null>][] = [

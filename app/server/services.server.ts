@@ -1,6 +1,7 @@
 import { type ChatModel, OpenAiCompatibleChatModel, WorkersAiChatModel } from "./assistant/chat-model.server";
 import type { AskDeps } from "./assistant/conversations.server";
 import { type KnownDeviceCookie, knownDeviceCookie } from "./auth/known-device.server";
+import { type CacheRead, ReadModelCache } from "./cache/read-models.server";
 import { d1Session } from "./db/d1-session.server";
 import { createDb, type Db } from "./db/db.server";
 import { DEFAULT_ROW_LIMITS, type RowLimits } from "./db/quota.server";
@@ -34,8 +35,10 @@ export interface Services {
   d1Bookmark: () => string | null;
   /** File bytes (R2). */
   bucket: R2Bucket;
-  /** Cache-aside copies of read models (KV). */
+  /** The CACHE namespace (KV): cached query embeddings, and the read models below. */
   cache: KVNamespace;
+  /** Cache-aside copies of hot read models in CACHE, keyed by D1 generations (ADR 0029). */
+  readModels: ReadModelCache;
   limits: Limits;
   /** An account's UserFileTracker Durable Object (by account id): ingestion queue and live updates. */
   tracker: (accountId: string) => Tracker;
@@ -49,20 +52,26 @@ export interface Services {
   operations: OperationsDeps;
 }
 
-/**
- * Built once per request by the session middleware. With a recorder, every D1 statement,
- * KV and R2 call of the request is measured (ADR 0030).
- */
-export function createServices(
-  env: Env,
-  metrics: MetricsRecorder | null = null,
+export interface ServiceOptions {
   /**
-   * Where the request's D1 session starts: the device's bookmark (its cookie), so reads see
-   * at least what it wrote; "first-primary" for the cron; null: the nearest replica.
+   * Whether this request may read and fill the read-model cache: only reads (GET, HEAD).
+   * A POST's loaders run after its action, with the generations its middleware read
+   * before the write: they read D1 (ADR 0029).
    */
-  bookmark: string | null = null,
-): Services {
-  const session = d1Session(env.DB, bookmark);
+  cacheReads?: boolean;
+  /** Every D1 statement, KV and R2 call (and read-model read) is measured into it (ADR 0030). */
+  metrics?: MetricsRecorder | null;
+  /**
+   * Where the request's D1 session starts (ADR 0031): the device's bookmark (its cookie),
+   * so reads see at least what it wrote; "first-primary" for the cron; none: the nearest replica.
+   */
+  bookmark?: string | null;
+}
+
+/** Built once per request by the session middleware. */
+export function createServices(env: Env, options: ServiceOptions = {}): Services {
+  const metrics = options.metrics ?? null;
+  const session = d1Session(env.DB, options.bookmark ?? null);
   const { db, files, cache } = instrumentedStores(env, metrics, session);
   const limits = configuredLimits(env);
   const tracker = (accountId: string) => trackerFor(env, accountId);
@@ -76,6 +85,12 @@ export function createServices(
     d1Bookmark: () => session.getBookmark(),
     bucket: files,
     cache,
+    readModels: new ReadModelCache(cache, {
+      enabled: env.READ_MODEL_CACHE !== "off" && (options.cacheReads ?? true),
+      observe: metrics
+        ? (read: CacheRead) => metrics.observe("cache", read.model, read.hit ? "hit" : "miss", read.ms, true)
+        : undefined,
+    }),
     limits,
     tracker,
     room: (campaignId) => roomFor(env, campaignId),

@@ -1,11 +1,10 @@
 import { Link } from "react-router";
 import { MarkdownView } from "~/components/markdown";
-import { characterStatusLabels, contextTypeLabels, contextTypes } from "~/lib/domain";
+import { characterStatusLabels, contextTypeLabels } from "~/lib/domain";
 import { fileLinks } from "~/lib/file-links";
 import { formatDate, formatRelative } from "~/lib/format";
-import { getCampaignOverview } from "~/server/campaigns/campaigns.server";
+import { campaignOverviewModel } from "~/server/campaigns/campaigns.server";
 import { mayAlso, requireCampaign } from "~/server/campaigns/guards.server";
-import { renderForReader } from "~/server/campaigns/secrets.server";
 import { getServices } from "~/server/request.server";
 import type { Route } from "./+types/overview";
 
@@ -16,15 +15,10 @@ export const meta: Route.MetaFunction = ({ loaderData }) => [
 export async function loader({ context }: Route.LoaderArgs) {
   const access = requireCampaign(context, "view");
   const { campaign } = access;
-  const overview = await getCampaignOverview(getServices(context).db, access);
+  const { descriptionHtml, ...overview } = await campaignOverviewModel(getServices(context), access);
   const seesSecrets = mayAlso(context, "seeSecrets");
   return {
-    campaign: {
-      id: campaign.id,
-      name: campaign.name,
-      metadata: campaign.metadata,
-      descriptionHtml: renderForReader(campaign.description, access),
-    },
+    campaign: { id: campaign.id, name: campaign.name, metadata: campaign.metadata, descriptionHtml },
     seesSecrets,
     mayEdit: mayAlso(context, "editMaterial"),
     ...overview,
@@ -37,11 +31,20 @@ const addLinkClass =
   "inline-flex min-h-11 items-center rounded-md border border-stone-400 bg-white px-3 font-medium hover:bg-stone-100";
 
 export default function CampaignOverview({ loaderData }: Route.ComponentProps) {
-  const { campaign, entries, characters, resources, recent, managesFiles, seesSecrets, mayEdit, now } = loaderData;
+  const {
+    campaign,
+    entryCount,
+    entryGroups,
+    characterCount,
+    characters,
+    resources,
+    recent,
+    managesFiles,
+    seesSecrets,
+    mayEdit,
+    now,
+  } = loaderData;
   const base = `/campaigns/${campaign.id}`;
-  const byType = contextTypes
-    .map((type) => ({ type, items: entries.filter((entry) => entry.contextType === type) }))
-    .filter((group) => group.items.length > 0);
   const facts = [
     ["Game system", campaign.metadata.system],
     ["Setting", campaign.metadata.setting],
@@ -76,7 +79,7 @@ export default function CampaignOverview({ loaderData }: Route.ComponentProps) {
         <section aria-labelledby="context-heading" className="space-y-3">
           <div className="flex flex-wrap items-center justify-between gap-2">
             <h2 id="context-heading" className="font-serif text-2xl font-semibold">
-              Lore &amp; context <span className="text-base text-stone-600">({entries.length})</span>
+              Lore &amp; context <span className="text-base text-stone-600">({entryCount})</span>
             </h2>
             {mayEdit ? (
               <Link to={`${base}/context/new`} className={addLinkClass}>
@@ -84,18 +87,18 @@ export default function CampaignOverview({ loaderData }: Route.ComponentProps) {
               </Link>
             ) : null}
           </div>
-          {byType.length === 0 ? (
+          {entryGroups.length === 0 ? (
             <p className="text-stone-700">
               {mayEdit
                 ? "No entries yet: locations, factions, plot hooks and house rules go here."
                 : "Nothing has been shared with you yet. Your GM decides what you see."}
             </p>
           ) : (
-            byType.map((group) => (
+            entryGroups.map((group) => (
               <div key={group.type}>
                 <h3 className="font-semibold">
                   <Link to={`${base}/context?type=${group.type}`} className="hover:underline">
-                    {contextTypeLabels[group.type]} ({group.items.length})
+                    {contextTypeLabels[group.type]} ({group.count})
                   </Link>
                 </h3>
                 <ul className="mt-1 flex flex-wrap gap-2">
@@ -112,6 +115,17 @@ export default function CampaignOverview({ loaderData }: Route.ComponentProps) {
                       </Link>
                     </li>
                   ))}
+                  {group.count > group.items.length ? (
+                    <li>
+                      <Link
+                        to={`${base}/context?type=${group.type}`}
+                        aria-label={`All ${group.count} ${contextTypeLabels[group.type]} entries`}
+                        className="inline-flex min-h-11 items-center px-3 text-ember-700 underline"
+                      >
+                        See all {group.count}
+                      </Link>
+                    </li>
+                  ) : null}
                 </ul>
               </div>
             ))
@@ -121,7 +135,7 @@ export default function CampaignOverview({ loaderData }: Route.ComponentProps) {
         <section aria-labelledby="characters-heading" className="space-y-3">
           <div className="flex flex-wrap items-center justify-between gap-2">
             <h2 id="characters-heading" className="font-serif text-2xl font-semibold">
-              Characters <span className="text-base text-stone-600">({characters.length})</span>
+              Characters <span className="text-base text-stone-600">({characterCount})</span>
             </h2>
             {mayEdit ? (
               <Link to={`${base}/characters/new`} className={addLinkClass}>
@@ -153,6 +167,11 @@ export default function CampaignOverview({ loaderData }: Route.ComponentProps) {
               ))}
             </ul>
           )}
+          {characterCount > characters.length ? (
+            <Link to={`${base}/characters`} className="inline-flex min-h-11 items-center text-ember-700 underline">
+              All {characterCount} characters
+            </Link>
+          ) : null}
         </section>
       </div>
 

@@ -7,7 +7,7 @@ import { NO_SCRIPT_UPLOAD_LIMIT } from "~/lib/file-kinds";
 import { formatBytes, formatRelative } from "~/lib/format";
 import type { LiveConnection } from "~/lib/live-connection";
 import { useLiveJobs } from "~/lib/use-live-jobs";
-import { listFiles, listJobs, storageUsed, uploadFile } from "~/server/files/files.server";
+import { libraryModel, listJobs, uploadFile } from "~/server/files/files.server";
 import { UploadRefused } from "~/server/files/library.server";
 import { getServices, limitRequest, requireUser } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
@@ -17,12 +17,9 @@ export const meta: Route.MetaFunction = () => [{ title: "Library — LoreSmith A
 
 export async function loader({ request, context }: Route.LoaderArgs) {
   const user = requireUser(context, request);
-  const { db, fileStores, limits } = getServices(context);
-  const [files, used, jobs] = await Promise.all([
-    listFiles(db, user.username),
-    storageUsed(db, user.username),
-    listJobs(fileStores, user),
-  ]);
+  const services = getServices(context);
+  const { fileStores, limits } = services;
+  const [{ files, used }, jobs] = await Promise.all([libraryModel(services, user), listJobs(fileStores, user)]);
   return { files, used, jobs, limits, now: Date.now() };
 }
 

@@ -1,4 +1,5 @@
 import { and, eq, isNull, lt } from "drizzle-orm";
+import { accountModels, readModels } from "../cache/read-models.server";
 import type { Db } from "../db/db.server";
 import { campaigns, deletedAccounts, type User, userDevices, users } from "../db/schema";
 import { userPrefix } from "../files/keys.server";
@@ -207,9 +208,14 @@ async function purgeAccount(stores: AccountStores, account: { id: string; userna
     .select({ id: campaigns.id })
     .from(campaigns)
     .where(eq(campaigns.username, account.username));
-  for (const { id } of owned) await stores.room(id).destroy();
+  for (const { id } of owned) {
+    await stores.room(id).destroy();
+    await deleteKvPrefix(stores.cache, `${readModels.overview}:${id}:`);
+  }
   await deleteR2Prefix(stores.bucket, userPrefix(account.id));
   await deleteKvPrefix(stores.cache, `u:${account.id}:`);
+  // Cached read models (ADR 0029): keyed by the id, so never another account's anyway.
+  for (const model of accountModels) await deleteKvPrefix(stores.cache, `${readModels[model]}:${account.id}:`);
   await stores.db.batch([
     stores.db.delete(users).where(eq(users.id, account.id)),
     stores.db.delete(deletedAccounts).where(eq(deletedAccounts.id, account.id)),

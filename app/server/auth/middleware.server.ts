@@ -21,7 +21,11 @@ export const sessionMiddleware: MiddlewareFunction<Response> = async ({ request,
   const { env, metrics } = context.get(cloudflareContext);
   if (metrics) metrics.route = pattern;
   const bookmark = await bookmarkOf(request);
-  const services = createServices(env, metrics, bookmark);
+  const services = createServices(env, {
+    cacheReads: request.method === "GET" || request.method === "HEAD",
+    metrics,
+    bookmark,
+  });
   const store = sessionStoreFor(env, request.url, metrics);
   const { session, deviceId, signedIn } = await timings.time("session", async () => {
     const session = await store.getSession(request.headers.get("Cookie"));

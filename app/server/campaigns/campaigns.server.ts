@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, sql } from "drizzle-orm";
 import type { CampaignInput } from "~/lib/campaign-schemas";
-import { type CampaignStatus, campaignStatuses } from "~/lib/domain";
+import { type CampaignStatus, campaignStatuses, contextTypes } from "~/lib/domain";
+import { campaignKey, DEFAULT_TTL_SECONDS, type ReadModelCache } from "../cache/read-models.server";
 import type { Db } from "../db/db.server";
 import { DEFAULT_ROW_LIMITS, insertWithinQuota, QuotaExceeded } from "../db/quota.server";
 import { type Campaign, campaignCharacters, campaignContext, campaigns } from "../db/schema";
@@ -15,6 +16,7 @@ import {
   visibleEntries,
 } from "./policy.server";
 import { campaignResourcesQuery } from "./resources.server";
+import { renderForReader } from "./secrets.server";
 
 export type { Campaign };
 
@@ -228,4 +230,40 @@ export async function getCampaignOverview(db: Db, reader: CampaignReader) {
     .slice(0, 8);
 
   return { entries, characters, resources, recent };
+}
+
+/** The overview shows this many entries of each type, and this many characters; their lists show all. */
+export const OVERVIEW_ENTRIES_PER_TYPE = 6;
+export const OVERVIEW_CHARACTERS = 12;
+
+/**
+ * The overview as the reader sees it: its description rendered, the first entries of each
+ * type and the first characters with how many there are, its files and recent changes.
+ * From the read-model cache when this campaign generation's copy for this viewer is there,
+ * else from D1 (ADR 0029). A summary, not the index: 250 links cost more to render and
+ * send than everything else on the page (bench/README.md), and the lists show them all.
+ */
+export async function campaignOverviewModel(stores: { db: Db; readModels: ReadModelCache }, reader: CampaignReader) {
+  return stores.readModels.readThrough(campaignKey("overview", reader), DEFAULT_TTL_SECONDS, async () => {
+    const { entries, characters, resources, recent } = await getCampaignOverview(stores.db, reader);
+    const entryGroups = contextTypes
+      .map((type) => {
+        const ofType = entries.filter((entry) => entry.contextType === type);
+        return {
+          type,
+          count: ofType.length,
+          items: ofType.slice(0, OVERVIEW_ENTRIES_PER_TYPE).map(({ id, title, audience }) => ({ id, title, audience })),
+        };
+      })
+      .filter((group) => group.count > 0);
+    return {
+      descriptionHtml: renderForReader(reader.campaign.description, reader),
+      entryCount: entries.length,
+      entryGroups,
+      characterCount: characters.length,
+      characters: characters.slice(0, OVERVIEW_CHARACTERS).map(({ updatedAt: _updatedAt, ...character }) => character),
+      resources,
+      recent,
+    };
+  });
 }

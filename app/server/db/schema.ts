@@ -44,6 +44,12 @@ export const users = sqliteTable(
     /** Immutable, case-folded, 3–32 of [a-z0-9_-]; D1 rows key on it (and cascade from it). */
     username: text("username").primaryKey(),
     passwordHash: text("password_hash").notNull(),
+    /**
+     * Bumped (by the triggers of migration 0016) by every write to what the account's
+     * cached read models show: its files, versions, attachments, campaigns and
+     * memberships. Part of those models' KV keys (app/server/cache, ADR 0029).
+     */
+    cacheGeneration: integer("cache_generation", { mode: "number" }).notNull().default(0),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -131,6 +137,12 @@ export const campaigns = sqliteTable(
     /** { system, setting, nextSessionAt, tags } */
     metadata: text("metadata", { mode: "json" }).$type<CampaignMetadata>().notNull().default({}),
     version: rowVersion(),
+    /**
+     * Bumped (by the triggers of migration 0016) by every write to the campaign or to
+     * what its pages show: entries, characters, attachments, reveals, members. Part of its
+     * cached read models' KV keys (app/server/cache, ADR 0029).
+     */
+    cacheGeneration: integer("cache_generation", { mode: "number" }).notNull().default(0),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

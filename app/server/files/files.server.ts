@@ -1,6 +1,7 @@
 import { and, desc, eq, lt, notExists, sql, sum } from "drizzle-orm";
 import { data } from "react-router";
 import { isCompressible } from "~/lib/file-kinds";
+import { accountKey, DEFAULT_TTL_SECONDS, type ReadModelCache } from "../cache/read-models.server";
 import { VersionConflictError } from "../campaigns/errors.server";
 import type { Db } from "../db/db.server";
 import { campaignResources, campaigns, deletedAccounts, fileMetadata, fileVersions, users } from "../db/schema";
@@ -47,6 +48,39 @@ export async function getFileVersions(db: Db, file: FileRow): Promise<FileVersio
     .from(fileVersions)
     .where(eq(fileVersions.fileKey, file.fileKey))
     .orderBy(desc(fileVersions.versionNumber));
+}
+
+/** An account with its cache generation (the row the session middleware loaded). */
+export type CachedAccount = Account & { cacheGeneration: number };
+
+/**
+ * The library page's files and storage used, from the read-model cache when this account
+ * generation's copy is there (ADR 0029); the jobs in flight are live and never cached.
+ */
+export async function libraryModel(stores: { db: Db; readModels: ReadModelCache }, account: CachedAccount) {
+  return stores.readModels.readThrough(accountKey("library", account), DEFAULT_TTL_SECONDS, async () => {
+    const [files, used] = await Promise.all([
+      listFiles(stores.db, account.username),
+      storageUsed(stores.db, account.username),
+    ]);
+    return { files, used };
+  });
+}
+
+/**
+ * A file and its versions, as its routes' guard loads them (serving its bytes needs
+ * both), cached per account generation (ADR 0029). Undefined for anyone else's file or a made-up key (never cached).
+ */
+export async function fileWithVersions(
+  stores: { db: Db; readModels: ReadModelCache },
+  account: CachedAccount,
+  fileKey: string,
+): Promise<{ file: FileRow; versions: FileVersionRow[] } | undefined> {
+  if (!FILE_KEY_PATTERN.test(fileKey)) return undefined;
+  return stores.readModels.readThrough(accountKey("download", account, fileKey), DEFAULT_TTL_SECONDS, async () => {
+    const file = await getFile(stores.db, account.username, fileKey);
+    return file ? { file, versions: await getFileVersions(stores.db, file) } : undefined;
+  });
 }
 
 export async function listFiles(db: Db, username: string) {

@@ -18,6 +18,11 @@ const FAMILIES: Record<Exclude<MetricKind, "gauge">, { metric: string; help: str
     help: "KV operations by namespace and result (hit, miss, put, delete).",
     labels: ["namespace", "result"],
   },
+  cache: {
+    metric: "loresmith_read_model_duration_seconds",
+    help: "Reads through the read-model cache (ADR 0029) by model and result (hit, miss).",
+    labels: ["model", "result"],
+  },
   r2: { metric: "loresmith_r2_operation_duration_seconds", help: "R2 operations.", labels: ["operation", ""] },
   ingest: { metric: "loresmith_ingest_step_duration_seconds", help: "Ingestion steps by kind.", labels: ["step", ""] },
 };

@@ -53,7 +53,12 @@ export interface Dashboard {
   to: number;
   requests: { p50: SeriesPoint[]; p95: SeriesPoint[]; errorRate: SeriesPoint[]; routes: LatencySummary[] };
   d1: { p50: SeriesPoint[]; p95: SeriesPoint[]; statements: LatencySummary[] };
-  kv: { hitRate: SeriesPoint[]; namespaces: (LatencySummary & { hits: number; misses: number })[] };
+  kv: {
+    hitRate: SeriesPoint[];
+    namespaces: (LatencySummary & { hits: number; misses: number })[];
+    /** The read-model cache (ADR 0029), per model. */
+    readModels: (LatencySummary & { hits: number; misses: number })[];
+  };
   r2: { bytesStored: SeriesPoint[]; operations: LatencySummary[] };
   ingest: { pages: SeriesPoint[]; chunks: SeriesPoint[]; failures: SeriesPoint[]; steps: LatencySummary[] };
   durableObjects: { totalBytes: SeriesPoint[]; largest: { object: string; bytes: number; at: number }[] };
@@ -282,13 +287,15 @@ export class MetricsTables {
         if (r.label === "hit") acc.hits += r.count;
       },
     );
-    const namespaces = summarize(
-      kvRows.filter((r) => r.label === "hit" || r.label === "miss"),
-      (r) => r.name,
-    ).map((s) => {
-      const hits = kvRows.filter((r) => r.name === s.name && r.label === "hit").reduce((n, r) => n + r.count, 0);
-      return { ...s, label: "", hits, misses: s.count - hits };
-    });
+    const hitsAndMisses = (selected: Row[]) =>
+      summarize(
+        selected.filter((r) => r.label === "hit" || r.label === "miss"),
+        (r) => r.name,
+      ).map((s) => {
+        const hits = selected.filter((r) => r.name === s.name && r.label === "hit").reduce((n, r) => n + r.count, 0);
+        return { ...s, label: "", hits, misses: s.count - hits };
+      });
+    const namespaces = hitsAndMisses(kvRows);
     const ingest = of("ingest");
     const objects = this.sql
       .exec<{ object: string; bytes: number; at: number }>(
@@ -309,6 +316,7 @@ export class MetricsTables {
       kv: {
         hitRate: kvReads.map((c, i) => ({ at: at(i), value: c.reads ? c.hits / c.reads : null })),
         namespaces,
+        readModels: hitsAndMisses(of("cache")),
       },
       r2: { bytesStored: lastGauge("r2_bytes_stored"), operations: summarize(of("r2"), (r) => r.name) },
       ingest: {

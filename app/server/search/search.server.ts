@@ -3,6 +3,7 @@ import { fileKinds, kindOfContentType, mediaType, type SearchableKind } from "~/
 import { type FileLinks, fileLinks } from "~/lib/file-links";
 import { isProcessing } from "~/lib/jobs";
 import { isFileKindFilter, type SearchParams, type SearchResult, type SearchType } from "~/lib/search";
+import { accountKey, DEFAULT_TTL_SECONDS, type ReadModelCache } from "../cache/read-models.server";
 import { likeContains } from "../campaigns/errors.server";
 import {
   type CampaignAccess,
@@ -126,6 +127,16 @@ export function scopedSearchOptions(params: SearchParams, scope: ResolvedScope):
 }
 
 /** What the search page offers to narrow by: campaigns, files (for the file scope), tags. */
+/** The search page's scopes, cached per account generation (ADR 0029). */
+export async function searchScopesModel(
+  stores: { db: Db; readModels: ReadModelCache },
+  account: Account & { cacheGeneration: number },
+) {
+  return stores.readModels.readThrough(accountKey("searchScopes", account), DEFAULT_TTL_SECONDS, () =>
+    listSearchScopes(stores.db, account),
+  );
+}
+
 export async function listSearchScopes(db: Db, account: Account) {
   const [campaignRows, fileRows] = await Promise.all([
     db
