@@ -4,7 +4,7 @@ import { runScheduled } from "../app/server/cron.server";
 import { beforeRouter } from "../app/server/http/before-router.server";
 import { createNonce, withSecurityHeaders } from "../app/server/http/security.server";
 import { collectMetrics, metricsEnabled } from "../app/server/metrics/metrics.server";
-import { MetricsRecorder, requestName } from "../app/server/metrics/recorder.server";
+import { MetricsRecorder, requestName, statusClass } from "../app/server/metrics/recorder.server";
 
 export { CampaignRoom } from "./campaign-room";
 export { MetricsStore } from "./metrics-store";

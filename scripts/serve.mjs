@@ -10,7 +10,8 @@
 // LORESMITH_STATE_DIR moves the local D1/R2/KV/DO state, as for `vite preview`. --config
 // serves another copy of the build; its .dev.vars applies. --var overrides one var for this
 // server only (the e2e suite names an operator, a benchmark turns metrics off). The cron
-// runs at start, every N minutes, and at once with `curl -X POST http://localhost:<port>/__cron`.
+// runs at start, every N minutes, and at once with
+// `curl -X POST -H 'Origin: http://localhost:<port>' http://localhost:<port>/__cron`.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";

@@ -114,12 +114,20 @@ export const contentEncodings = ["gzip"] as const;
 export type ContentEncoding = (typeof contentEncodings)[number];
 
 /**
- * Whether a file of this type and size is stored compressed: text-like kinds sent in one
- * request (resumable multipart uploads are stored as sent, ADR 0028).
+ * The largest text file stored compressed. It is compressed whole in the Worker's memory
+ * (R2 needs the length first), and a Range request decompresses it from the start: both
+ * are bounded by this, whatever a hostile upload holds after its first bytes (ADR 0028
+ * addendum). Larger text is stored as sent.
+ */
+export const COMPRESS_MAX_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Whether a file of this type and size is stored compressed: text-like kinds up to
+ * COMPRESS_MAX_BYTES (resumable multipart uploads are stored as sent, ADR 0028).
  */
 export function isCompressible(contentType: string, size: number): boolean {
   const kind = kindOfContentType(contentType);
-  return kind !== null && fileKinds[kind].compressed && size <= MULTIPART_THRESHOLD;
+  return kind !== null && fileKinds[kind].compressed && size <= Math.min(COMPRESS_MAX_BYTES, MULTIPART_THRESHOLD);
 }
 
 export function kindOfExtension(extension: string): FileKind | null {

@@ -1,3 +1,4 @@
+import { notFound } from "~/server/http/responses.server";
 import { metricsTokenMatches } from "~/server/metrics/metrics.server";
 import { prometheusText } from "~/server/metrics/prometheus.server";
 import { getServices } from "~/server/request.server";
@@ -10,11 +11,15 @@ import type { Route } from "./+types/metrics";
  */
 export async function loader({ request, context }: Route.LoaderArgs) {
   const { operations } = getServices(context);
-  if (!operations.metricsToken) throw new Response("Not found", { status: 404 });
+  if (!operations.metricsToken) notFound();
   if (!(await metricsTokenMatches(operations.metricsToken, request.headers.get("Authorization")))) {
     return new Response("Send the METRICS_TOKEN secret as `Authorization: Bearer <token>`.\n", {
       status: 401,
-      headers: { "WWW-Authenticate": 'Bearer realm="metrics"', "Content-Type": "text/plain; charset=utf-8" },
+      headers: {
+        "WWW-Authenticate": 'Bearer realm="metrics"',
+        "Content-Type": "text/plain; charset=utf-8",
+        "Cache-Control": "no-store",
+      },
     });
   }
   await operations.flush();

@@ -61,6 +61,8 @@ export interface ServiceOptions {
   cacheReads?: boolean;
   /** Every D1 statement, KV and R2 call (and read-model read) is measured into it (ADR 0030). */
   metrics?: MetricsRecorder | null;
+  /** Told of every read through the read-model cache (the middleware's Server-Timing). */
+  onCacheRead?: (read: CacheRead) => void;
   /**
    * Where the request's D1 session starts (ADR 0031): the device's bookmark (its cookie),
    * so reads see at least what it wrote; "first-primary" for the cron; none: the nearest replica.

@@ -1,4 +1,5 @@
 import type { MiddlewareFunction } from "react-router";
+import type { CacheRead } from "../cache/read-models.server";
 import { cloudflareContext } from "../context.server";
 import { bookmarkOf, bookmarkSetCookie } from "../db/d1-session.server";
 import { Timings } from "../http/timing.server";
@@ -20,11 +21,16 @@ export const sessionMiddleware: MiddlewareFunction<Response> = async ({ request,
   const timings = new Timings();
   const { env, metrics } = context.get(cloudflareContext);
   if (metrics) metrics.route = pattern;
+  const reading = request.method === "GET" || request.method === "HEAD";
   const bookmark = await bookmarkOf(request);
+  const cacheReads: CacheRead[] = [];
   const services = createServices(env, {
-    cacheReads: request.method === "GET" || request.method === "HEAD",
+    cacheReads: reading,
     metrics,
-    bookmark,
+    // A request that may write reads from the primary: who may do it (its device, its role)
+    // is decided on rows no replica lags behind (ADR 0031 addendum).
+    bookmark: reading ? bookmark : "first-primary",
+    onCacheRead: (read) => cacheReads.push(read),
   });
   const store = sessionStoreFor(env, request.url, metrics);
   const { session, deviceId, signedIn } = await timings.time("session", async () => {
@@ -43,6 +49,13 @@ export const sessionMiddleware: MiddlewareFunction<Response> = async ({ request,
   });
 
   const response = await next();
+  // Which read models this answer came from (the browser's network panel; the hit-rate benchmark counts them).
+  for (const read of cacheReads) {
+    response.headers.append(
+      "Server-Timing",
+      `cache-${read.model};desc=${read.hit ? "hit" : "miss"};dur=${read.ms.toFixed(1)}`,
+    );
+  }
   const moved = await bookmarkSetCookie(request, bookmark, services.d1Bookmark());
   if (moved) response.headers.append("Set-Cookie", moved);
   // A route that already set the session cookie (sign-in, sign-out) has the last word.

@@ -17,10 +17,17 @@ export async function beforeRouter(request: Request, env: Env): Promise<Request 
   if (pathname === "/ws") return connectLiveUpdates(request, env);
   const room = ROOM_PATH.exec(pathname);
   if (room?.[1]) return connectCampaignRoom(request, env, room[1]);
-  if (pathname === "/__cron" && env.LOCAL_CRON_TRIGGER === "on" && request.method === "POST") {
-    // Local only: scripts/serve.mjs sets the var; crons never fire by themselves there.
+  if (pathname === "/__cron" && env.LOCAL_CRON_TRIGGER === "on" && request.method === "POST" && isLoopback(request)) {
+    // Local only: scripts/serve.mjs sets the var (crons never fire by themselves there), and
+    // only for a loopback host — not a LAN address, not a rebound DNS name.
     await runScheduled(env);
     return new Response("The cron ran.\n", { headers: { "Content-Type": "text/plain; charset=utf-8" } });
   }
   return limitBody(request);
+}
+
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+function isLoopback(request: Request): boolean {
+  return LOOPBACK_HOSTS.has(new URL(request.url).hostname);
 }

@@ -15,7 +15,8 @@ export async function connectLiveUpdates(request: Request, env: Env): Promise<Re
   if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
     return new Response("This endpoint only accepts WebSocket connections.", { status: 426 });
   }
-  const services = createServices(env);
+  // From the primary: a device signed out a moment ago must not reconnect from a lagging replica.
+  const services = createServices(env, { bookmark: "first-primary" });
   const signedIn = await signedInDevice(request, env, services.db);
   if (!signedIn) {
     return new Response("Sign in to receive live updates.", { status: 401 });

@@ -40,7 +40,7 @@ export async function recordStorageGauges(env: Env, db: Db): Promise<number> {
 const webhookUrl = z
   .string()
   .url()
-  .refine((u) => u.startsWith("https://") || /^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?\//.test(u), "https only");
+  .refine((u) => u.startsWith("https://"), "https only");
 
 /**
  * Evaluates the alert rules (in the MetricsStore, atomically) and POSTs each newly firing
@@ -62,18 +62,27 @@ export async function runAlerts(
   }
   for (const alert of toNotify) {
     if (alert.since === null) continue;
+    let delivered = false;
     try {
       const response = await send(url.data, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify(webhookPayload(alert)),
         signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+        // An https URL must not be redirected elsewhere (or to plain http).
+        redirect: "error",
       });
+      await response.body?.cancel();
       if (!response.ok) throw new Error(`the webhook answered ${response.status}`);
-      await store.alertNotified(alert.rule, alert.since);
-      notified.push(alert);
+      delivered = true;
     } catch (error) {
       console.error(`alerts: could not post ${alert.rule} (tried again on a later run):`, error);
+    }
+    // Recorded apart from the delivery: a store that fails here must not make a delivered alert look undelivered.
+    if (delivered) {
+      await store.alertNotified(alert.rule, alert.since);
+      notified.push(alert);
+    } else {
       await store.alertNotifyFailed(alert.rule, alert.since);
       failed.push(alert);
     }

@@ -143,7 +143,12 @@ const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIO
  * ("GET /campaigns/:campaignId"), never the path itself (unbounded, and it names things).
  * Requests answered before routing (sockets, refusals) and unmatched ones are grouped.
  */
-export function requestName(method: string, route: string | null): string {
-  const path = route === null ? "(not routed)" : route.startsWith("/") ? route : `/${route}`;
+export function requestName(method: string, route: string | null | undefined): string {
+  const path = route == null ? "(not routed)" : route.startsWith("/") ? route : `/${route}`;
   return `${METHODS.has(method) ? method : "OTHER"} ${path}`;
+}
+
+/** A response's status for its metrics: its class ("2xx" … "5xx"), which bounds the label. */
+export function statusClass(status: number): string {
+  return status >= 100 && status < 600 ? `${Math.floor(status / 100)}xx` : "other";
 }

@@ -24,10 +24,16 @@ const NOTIFY_RETRY_MS = 5 * MINUTE_MS;
 export const OBJECT_STORAGE_GAUGE = "do_storage";
 
 export type Window = "hour" | "day";
-const WINDOWS: Record<Window, { intervals: number; minutes: number }> = {
-  hour: { intervals: 60, minutes: 1 },
-  day: { intervals: 96, minutes: 15 },
+/** The hour is charted from the minutes, the day from the quarter-hour rollup (a row per 15 minutes). */
+const WINDOWS: Record<Window, { intervals: number; minutes: number; table: "minutes" | "quarters" }> = {
+  hour: { intervals: 60, minutes: 1, table: "minutes" },
+  day: { intervals: 96, minutes: 15, table: "quarters" },
 };
+/**
+ * New series one minute takes; beyond it a sample is folded into "(other)", so no mix of
+ * methods, routes and statuses can grow the store without bound.
+ */
+export const MAX_SERIES_PER_MINUTE = 2_000;
 
 export interface AlertThresholds {
   d1P95Ms: number;
@@ -99,6 +105,8 @@ type Row = {
  */
 export class MetricsTables {
   private prunedMinute = 0;
+  /** Series the current minute holds (counted as they are added; reset each minute). */
+  private seriesThisMinute = 0;
 
   constructor(private readonly sql: SqlStorage) {
     sql.exec(`
@@ -109,6 +117,12 @@ export class MetricsTables {
         PRIMARY KEY (minute, kind, name, label)
       ) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS minutes_kind_idx ON minutes (kind, minute);
+      CREATE TABLE IF NOT EXISTS quarters (
+        minute INTEGER NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, label TEXT NOT NULL,
+        count INTEGER NOT NULL, errors INTEGER NOT NULL, sum_ms REAL NOT NULL, max_ms REAL NOT NULL,
+        buckets TEXT NOT NULL, bytes INTEGER NOT NULL, value REAL NOT NULL,
+        PRIMARY KEY (minute, kind, name, label)
+      ) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS totals (
         kind TEXT NOT NULL, name TEXT NOT NULL, label TEXT NOT NULL,
         count INTEGER NOT NULL, errors INTEGER NOT NULL, sum_ms REAL NOT NULL,
@@ -141,8 +155,10 @@ export class MetricsTables {
         objectsChanged = true;
         continue;
       }
-      this.merge("minutes", minute, sample);
-      this.merge("totals", null, sample);
+      const kept = this.withinSeriesCap(minute, sample);
+      this.merge("minutes", minute, kept);
+      this.merge("quarters", quarterOf(minute), kept);
+      this.merge("totals", null, kept);
     }
     if (objectsChanged) {
       this.sql.exec("DELETE FROM objects WHERE at < ?", now - OBJECT_STALE_MS);
@@ -151,21 +167,49 @@ export class MetricsTables {
         .one().total;
       const gauge = { ...blank("gauge", "do_storage_total", ""), count: 1, value: total };
       this.merge("minutes", minute, gauge);
+      this.merge("quarters", quarterOf(minute), gauge);
       this.merge("totals", null, gauge);
     }
     if (minute !== this.prunedMinute) {
       this.prunedMinute = minute;
+      this.seriesThisMinute = this.sql
+        .exec<{ n: number }>("SELECT count(*) AS n FROM minutes WHERE minute = ?", minute)
+        .one().n;
       this.sql.exec("DELETE FROM minutes WHERE minute < ?", minute - RETENTION_MINUTES);
+      this.sql.exec("DELETE FROM quarters WHERE minute < ?", quarterOf(minute - RETENTION_MINUTES));
     }
   }
 
-  private merge(table: "minutes" | "totals", minute: number | null, s: MetricSample): void {
+  /** The sample as recorded: as "(other)" once the minute holds MAX_SERIES_PER_MINUTE series. */
+  private withinSeriesCap(minute: number, sample: MetricSample): MetricSample {
+    if (minute !== this.prunedMinute) {
+      this.seriesThisMinute = this.sql
+        .exec<{ n: number }>("SELECT count(*) AS n FROM minutes WHERE minute = ?", minute)
+        .one().n;
+    }
+    const exists =
+      this.sql
+        .exec(
+          "SELECT 1 FROM minutes WHERE minute = ? AND kind = ? AND name = ? AND label = ?",
+          minute,
+          sample.kind,
+          sample.name,
+          sample.label,
+        )
+        .toArray().length > 0;
+    if (exists) return sample;
+    if (this.seriesThisMinute >= MAX_SERIES_PER_MINUTE) return { ...sample, name: "(other)", label: "" };
+    this.seriesThisMinute++;
+    return sample;
+  }
+
+  private merge(table: "minutes" | "quarters" | "totals", minute: number | null, s: MetricSample): void {
     const where = "kind = ? AND name = ? AND label = ?";
     const key = [s.kind, s.name, s.label];
     const existing =
-      table === "minutes"
-        ? this.sql.exec<Row>(`SELECT * FROM minutes WHERE minute = ? AND ${where}`, minute, ...key).toArray()[0]
-        : this.sql.exec<Row>(`SELECT * FROM totals WHERE ${where}`, ...key).toArray()[0];
+      table === "totals"
+        ? this.sql.exec<Row>(`SELECT * FROM totals WHERE ${where}`, ...key).toArray()[0]
+        : this.sql.exec<Row>(`SELECT * FROM ${table} WHERE minute = ? AND ${where}`, minute, ...key).toArray()[0];
     const buckets = existing ? (JSON.parse(existing.buckets) as number[]) : emptyBuckets();
     for (const [i, n] of s.buckets.entries()) buckets[i] = (buckets[i] ?? 0) + n;
     const merged = {
@@ -177,9 +221,9 @@ export class MetricsTables {
       // A gauge keeps its latest value; counters have none.
       value: s.kind === "gauge" ? s.value : 0,
     };
-    if (table === "minutes") {
+    if (table !== "totals") {
       this.sql.exec(
-        "INSERT OR REPLACE INTO minutes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        `INSERT OR REPLACE INTO ${table} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         minute,
         ...key,
         merged.count,
@@ -228,10 +272,18 @@ export class MetricsTables {
 
   /** Everything the operations page charts, for the last hour or day. */
   dashboard(window: Window, thresholds: AlertThresholds, now = Date.now()): Dashboard {
-    const { intervals, minutes } = WINDOWS[window];
+    const { intervals, minutes, table } = WINDOWS[window];
     const last = Math.floor(now / MINUTE_MS);
-    const first = last - intervals * minutes + 1;
-    const rows = this.sql.exec<Row>("SELECT * FROM minutes WHERE minute >= ? AND minute <= ?", first, last).toArray();
+    // The day's intervals are whole quarter-hours, the last one the current (partial) quarter.
+    const first = table === "quarters" ? (quarterOf(last) - intervals + 1) * 15 : last - intervals + 1;
+    const rows = this.sql
+      .exec<Row>(
+        `SELECT * FROM ${table} WHERE minute >= ? AND minute <= ?`,
+        table === "quarters" ? quarterOf(first) : first,
+        table === "quarters" ? quarterOf(last) : last,
+      )
+      .toArray()
+      .map((r) => (table === "quarters" ? { ...r, minute: r.minute * 15 } : r));
     const slot = (minute: number) => Math.floor((minute - first) / minutes);
     const at = (i: number) => (first + i * minutes) * MINUTE_MS;
     const of = (kind: MetricKind, name?: string) => rows.filter((r) => r.kind === kind && (!name || r.name === name));
@@ -471,6 +523,11 @@ function thresholdOf(rule: AlertRule, t: AlertThresholds): number {
     case "do_storage":
       return t.doStorageBytes;
   }
+}
+
+/** The quarter-hour a minute falls in (minutes since the epoch, divided by 15). */
+function quarterOf(minute: number): number {
+  return Math.floor(minute / 15);
 }
 
 function blank(kind: MetricKind, name: string, label: string): MetricSample {
