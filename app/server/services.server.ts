@@ -89,9 +89,10 @@ export function createServices(env: Env, options: ServiceOptions = {}): Services
     cache,
     readModels: new ReadModelCache(cache, {
       enabled: env.READ_MODEL_CACHE !== "off" && (options.cacheReads ?? true),
-      observe: metrics
-        ? (read: CacheRead) => metrics.observe("cache", read.model, read.hit ? "hit" : "miss", read.ms, true)
-        : undefined,
+      observe: (read: CacheRead) => {
+        metrics?.observe("cache", read.model, read.hit ? "hit" : "miss", read.ms, true);
+        options.onCacheRead?.(read);
+      },
     }),
     limits,
     tracker,
