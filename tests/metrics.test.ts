@@ -7,8 +7,13 @@ import { createCampaign } from "~/server/campaigns/campaigns.server";
 import { IngestionQueue } from "~/server/ingest/queue.server";
 import { isOperator, type OperationsDeps, operationsDeps } from "~/server/metrics/metrics.server";
 import { runAlerts } from "~/server/metrics/operations.server";
-import { MetricsRecorder, statementName } from "~/server/metrics/recorder.server";
-import { D1_ALERT_MIN_STATEMENTS, MetricsTables, RETENTION_MINUTES } from "~/server/metrics/store.server";
+import { MetricsRecorder, requestName, statementName, statusClass } from "~/server/metrics/recorder.server";
+import {
+  D1_ALERT_MIN_STATEMENTS,
+  MAX_SERIES_PER_MINUTE,
+  MetricsTables,
+  RETENTION_MINUTES,
+} from "~/server/metrics/store.server";
 import { createTrackerServices } from "~/server/services.server";
 import type { MetricsStore } from "../functions/metrics-store";
 import { db, newRouterContext, newUser, PASSWORD, sessionCookieFor } from "./helpers";
@@ -50,6 +55,61 @@ describe("metrics while the app runs", () => {
     expect(statementName('update "context_entries" set "title" = ? where id = ?')).toBe("update context_entries");
     expect(statementName('delete from "campaigns" where "id" = ?')).toBe("delete campaigns");
     expect(statementName("WITH x AS (SELECT 1) SELECT * FROM x")).toBe("with x");
+  });
+
+  it("names requests by method, route pattern and status class, so a client cannot mint labels", () => {
+    expect(requestName("GET", "campaigns/:campaignId")).toBe("GET /campaigns/:campaignId");
+    expect(requestName("BREW", "/home")).toBe("OTHER /home");
+    expect(requestName("POST", null)).toBe("POST (not routed)");
+    expect([200, 302, 404, 418, 503, 999].map(statusClass)).toEqual(["2xx", "3xx", "4xx", "4xx", "5xx", "other"]);
+  });
+
+  it("folds series beyond the per-minute cap into one", async () => {
+    await runInDurableObject(ownStore(), async (_instance: MetricsStore, state) => {
+      const tables = new MetricsTables(state.storage.sql);
+      const now = Date.UTC(2026, 11, 3, 13, 0, 0);
+      const many = Array.from({ length: MAX_SERIES_PER_MINUTE + 50 }, (_, i) =>
+        sample({ kind: "d1", name: `select t${i}`, count: 1, buckets: bucketsAt(1, 1) }),
+      );
+      tables.record(many, now);
+      const rows = state.storage.sql.exec<{ name: string; count: number }>("SELECT name, count FROM minutes").toArray();
+      expect(rows).toHaveLength(MAX_SERIES_PER_MINUTE + 1);
+      expect(rows.find((r) => r.name === "(other)")?.count).toBe(50);
+      // A series the minute already holds still counts as itself.
+      tables.record([sample({ kind: "d1", name: "select t0", count: 1, buckets: bucketsAt(1, 1) })], now);
+      expect(
+        state.storage.sql.exec<{ count: number }>("SELECT count FROM minutes WHERE name = 'select t0'").one().count,
+      ).toBe(2);
+    });
+  });
+
+  it("tells the browser which read models an answer came from (Server-Timing), and records them", async () => {
+    const gm = await newUser();
+    const campaign = await createCampaign(db, gm.username, {
+      name: "Cached",
+      description: "",
+      status: "active",
+    } as never);
+    const cookie = await sessionCookieFor(gm);
+    const view = async () => {
+      const recorder = new MetricsRecorder();
+      const response = await callRoute(
+        routeAt("/campaigns/:campaignId"),
+        "loader",
+        `http://localhost/campaigns/${campaign.id}`,
+        {
+          cookie,
+          params: { campaignId: campaign.id },
+          context: newRouterContext(recorder),
+        },
+      );
+      return { timing: response?.headers.get("Server-Timing") ?? "", samples: recorder.drain() };
+    };
+    const first = await view();
+    expect(first.timing).toMatch(/cache-overview;desc=miss;dur=[\d.]+/);
+    const second = await view();
+    expect(second.timing).toMatch(/cache-overview;desc=hit;dur=[\d.]+/);
+    expect(second.samples.find((s) => s.kind === "cache" && s.name === "overview" && s.label === "hit")?.count).toBe(1);
   });
 
   it("reads percentiles from the histogram to within a bucket", () => {
