@@ -5,7 +5,7 @@ import { bucketOf, emptyBuckets, LATENCY_BUCKETS_MS, type MetricSample, quantile
 import { createAccount } from "~/server/auth/accounts.server";
 import { createCampaign } from "~/server/campaigns/campaigns.server";
 import { IngestionQueue } from "~/server/ingest/queue.server";
-import { isOperator, type OperationsDeps, operationsDeps } from "~/server/metrics/metrics.server";
+import { isOperator, type OperationsDeps, operationsDeps, unpinnedOperators } from "~/server/metrics/metrics.server";
 import { runAlerts } from "~/server/metrics/operations.server";
 import { MetricsRecorder, requestName, statementName, statusClass } from "~/server/metrics/recorder.server";
 import {
@@ -349,6 +349,8 @@ describe("the operations page and /metrics", () => {
     expect(isOperator(`ops@${first.id}`, later)).toBe(false);
     expect(isOperator(" other , ops@u_00000000000000000000000000000001 ", first)).toBe(true);
     expect(isOperator("", first)).toBe(false);
+    // The cron warns of the unpinned ones.
+    expect(unpinnedOperators(`ops, other@${first.id}, third`)).toEqual(["ops", "third"]);
     expect(isOperator("ops", null)).toBe(false);
   });
 

@@ -3,6 +3,7 @@ import { queueWaitingFiles } from "./files/files.server";
 import { auditStorage } from "./files/storage-audit.server";
 import { sweepStaleUploads } from "./files/uploads.server";
 import { pruneOldVersions } from "./files/version-retention.server";
+import { unpinnedOperators } from "./metrics/metrics.server";
 import { recordStorageGauges, runAlerts } from "./metrics/operations.server";
 import { createServices } from "./services.server";
 
@@ -71,6 +72,12 @@ export async function runScheduled(env: Env): Promise<void> {
     [
       "alerts",
       async () => {
+        const unpinned = unpinnedOperators(services.operations.operators);
+        if (unpinned.length) {
+          console.warn(
+            `cron: OPERATOR_USERNAMES names ${unpinned.join(", ")} without an account id; pin each as name@u_… (the operations page shows the entry), so a reused username is not an operator.`,
+          );
+        }
         const { alerts, notified } = await runAlerts(services.operations);
         const firing = alerts.filter((a) => a.firing).map((a) => a.rule);
         return firing.length ? `alerts firing: ${firing.join(", ")} (${notified.length} posted now)` : null;

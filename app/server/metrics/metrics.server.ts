@@ -144,13 +144,20 @@ export function operatorPinned(operators: string, user: Pick<User, "username" | 
   return operatorEntries(operators).some((e) => e.username === user.username && e.accountId === user.id);
 }
 
+/** The entries of OPERATOR_USERNAMES that name no account id (the cron warns of them). */
+export function unpinnedOperators(operators: string): string[] {
+  return operatorEntries(operators)
+    .filter((e) => e.accountId === null)
+    .map((e) => e.username);
+}
+
 function operatorEntries(operators: string) {
   return operators
     .split(",")
     .map((entry) => entry.trim().toLowerCase())
     .filter(Boolean)
     .map((entry) => {
-      const [username, accountId = null] = entry.split("@");
+      const [username = "", accountId = null] = entry.split("@");
       return { username, accountId };
     });
 }
