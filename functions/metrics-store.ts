@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import type { MetricSample } from "../app/lib/metrics";
+import { emptySample, type MetricSample } from "../app/lib/metrics";
 import {
   type AlertThresholds,
   type Dashboard,
@@ -26,15 +26,8 @@ export class MetricsStore extends DurableObject<Env> {
       ...samples,
       // Its own database is one of the Durable Objects an operator watches.
       {
-        kind: "gauge",
-        name: OBJECT_STORAGE_GAUGE,
-        label: "MetricsStore",
+        ...emptySample("gauge", OBJECT_STORAGE_GAUGE, "MetricsStore"),
         count: 1,
-        errors: 0,
-        sumMs: 0,
-        maxMs: 0,
-        buckets: [],
-        bytes: 0,
         value: this.ctx.storage.sql.databaseSize,
       },
     ]);

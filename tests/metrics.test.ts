@@ -1,7 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { bucketOf, emptyBuckets, LATENCY_BUCKETS_MS, type MetricSample, quantile } from "~/lib/metrics";
+import { bucketOf, emptyBuckets, emptySample, LATENCY_BUCKETS_MS, type MetricSample, quantile } from "~/lib/metrics";
 import { createAccount } from "~/server/auth/accounts.server";
 import { createCampaign } from "~/server/campaigns/campaigns.server";
 import { IngestionQueue } from "~/server/ingest/queue.server";
@@ -26,17 +26,7 @@ function ownStore() {
 }
 
 function sample(partial: Partial<MetricSample> & Pick<MetricSample, "kind" | "name">): MetricSample {
-  return {
-    label: "",
-    count: 0,
-    errors: 0,
-    sumMs: 0,
-    maxMs: 0,
-    buckets: emptyBuckets(),
-    bytes: 0,
-    value: 0,
-    ...partial,
-  };
+  return { ...emptySample(partial.kind, partial.name), ...partial };
 }
 
 /** `n` D1 statements of `ms` each, as one request's recorder would hand them over. */

@@ -88,3 +88,8 @@ export function quantile(buckets: readonly number[], q: number): number | null {
 export function emptyBuckets(): number[] {
   return new Array(LATENCY_BUCKETS_MS.length + 1).fill(0);
 }
+
+/** A sample that has measured nothing yet. */
+export function emptySample(kind: MetricKind, name: string, label = ""): MetricSample {
+  return { kind, name, label, count: 0, errors: 0, sumMs: 0, maxMs: 0, buckets: emptyBuckets(), bytes: 0, value: 0 };
+}

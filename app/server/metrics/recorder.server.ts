@@ -1,4 +1,4 @@
-import { bucketOf, emptyBuckets, type MetricKind, type MetricSample } from "~/lib/metrics";
+import { bucketOf, emptySample, type MetricKind, type MetricSample } from "~/lib/metrics";
 
 /** Distinct series a recorder keeps by default: a runaway label cannot grow memory. */
 const MAX_SERIES = 500;
@@ -89,18 +89,7 @@ export class MetricsRecorder {
     let sample = this.series.get(key);
     if (!sample) {
       if (this.series.size >= this.maxSeries) return null;
-      sample = {
-        kind,
-        name,
-        label,
-        count: 0,
-        errors: 0,
-        sumMs: 0,
-        maxMs: 0,
-        buckets: emptyBuckets(),
-        bytes: 0,
-        value: 0,
-      };
+      sample = emptySample(kind, name, label);
       this.series.set(key, sample);
     }
     return sample;

@@ -3,6 +3,7 @@ import {
   type AlertRule,
   type AlertView,
   emptyBuckets,
+  emptySample,
   type MetricKind,
   type MetricSample,
   quantile,
@@ -71,17 +72,8 @@ export interface Dashboard {
   alerts: AlertView[];
 }
 
-export interface Totals {
-  kind: MetricKind;
-  name: string;
-  label: string;
-  count: number;
-  errors: number;
-  sumMs: number;
-  buckets: number[];
-  bytes: number;
-  value: number;
-}
+/** A series' running total since the store began. */
+export type Totals = Omit<MetricSample, "maxMs">;
 
 type Row = {
   minute: number;
@@ -165,7 +157,7 @@ export class MetricsTables {
       const total = this.sql
         .exec<{ total: number }>("SELECT coalesce(sum(bytes), 0) AS total FROM objects")
         .one().total;
-      const gauge = { ...blank("gauge", "do_storage_total", ""), count: 1, value: total };
+      const gauge = { ...emptySample("gauge", "do_storage_total"), count: 1, value: total };
       this.merge("minutes", minute, gauge);
       this.merge("quarters", quarterOf(minute), gauge);
       this.merge("totals", null, gauge);
@@ -528,10 +520,6 @@ function thresholdOf(rule: AlertRule, t: AlertThresholds): number {
 /** The quarter-hour a minute falls in (minutes since the epoch, divided by 15). */
 function quarterOf(minute: number): number {
   return Math.floor(minute / 15);
-}
-
-function blank(kind: MetricKind, name: string, label: string): MetricSample {
-  return { kind, name, label, count: 0, errors: 0, sumMs: 0, maxMs: 0, buckets: emptyBuckets(), bytes: 0, value: 0 };
 }
 
 function addBuckets(into: number[], json: string): void {
