@@ -1,3 +1,4 @@
+import type { RouterContextProvider } from "react-router";
 import { describe, expect, it } from "vitest";
 import { createCampaign, getCampaign } from "~/server/campaigns/campaigns.server";
 import { bookmarkOf } from "~/server/db/d1-session.server";
@@ -41,6 +42,22 @@ describe("D1 sessions with the device's bookmark", () => {
     expect(await page.json()).toBe("The Sunken Crown");
     // A read does not hand out a new bookmark.
     expect(bookmarkCookie(page)).toBeUndefined();
+  });
+
+  it("gives no bookmark to an anonymous client's writes, nor to a refusal", async () => {
+    const write = (status: number) => async (_state: unknown, _request: Request, context: RouterContextProvider) => {
+      const gm = await newUser();
+      await createCampaign(getServices(context).db, gm.username, {
+        name: "Elsewhere",
+        description: "",
+        status: "active",
+      } as never);
+      return new Response(null, { status });
+    };
+    const anonymous = await withSession(null, write(302), { method: "POST" });
+    expect(bookmarkCookie(anonymous.response)).toBeUndefined();
+    const refused = await withSession(await sessionCookieFor(await newUser()), write(429), { method: "POST" });
+    expect(bookmarkCookie(refused.response)).toBeUndefined();
   });
 
   it("ignores a bookmark cookie that is not one, and serves the request", async () => {

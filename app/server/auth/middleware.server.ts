@@ -56,11 +56,17 @@ export const sessionMiddleware: MiddlewareFunction<Response> = async ({ request,
       `cache-${read.model};desc=${read.hit ? "hit" : "miss"};dur=${read.ms.toFixed(1)}`,
     );
   }
-  const moved = await bookmarkSetCookie(request, bookmark, services.d1Bookmark());
-  if (moved) response.headers.append("Set-Cookie", moved);
-  // A route that already set the session cookie (sign-in, sign-out) has the last word.
   const sessionCookie = `${cookieName("session", request.url)}=`;
-  if (response.headers.getSetCookie().some((c) => c.startsWith(sessionCookie))) return response;
+  const setsSession = response.headers.getSetCookie().some((c) => c.startsWith(sessionCookie));
+  // The device's own writes, to read back (ADR 0031): a signed-in device's, and a new
+  // session's (its device row must be there when the next page looks it up). Not for a
+  // refusal, nor for what an anonymous client wrote (sign-in attempts).
+  if ((signedIn || setsSession) && response.status < 400) {
+    const moved = await bookmarkSetCookie(request, bookmark, services.d1Bookmark());
+    if (moved) response.headers.append("Set-Cookie", moved);
+  }
+  // A route that already set the session cookie (sign-in, sign-out) has the last word.
+  if (setsSession) return response;
   const now = Date.now();
   if (deviceId && !signedIn) {
     response.headers.append("Set-Cookie", await store.destroySession(session));
