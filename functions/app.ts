@@ -51,7 +51,7 @@ export default {
       metrics.observe(
         "request",
         requestName(request.method, metrics.route),
-        String(response.status),
+        statusClass(response.status),
         ms,
         response.status < 500,
       );
