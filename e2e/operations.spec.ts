@@ -41,6 +41,7 @@ test("an operator sees charts, tables and a firing alert; anyone else gets 404",
   await expect(latency).toBeVisible();
   await expect(page.getByRole("img", { name: /^D1 statement latency: p50: latest/ })).toBeVisible();
   await expect(page.getByRole("img", { name: /^KV hit rate: hit rate: latest \d+%/ })).toBeVisible();
+  await expect(page.getByRole("img", { name: /^p95 of the busiest statements: select / })).toBeVisible();
   await expect(page.getByRole("table", { name: "Statements, by total time" })).toContainText("select user_devices");
   // Named by route pattern and status class (other tests' traffic shares the server: any route will do).
   await expect(page.getByRole("table", { name: "Busiest routes" })).toContainText(/(GET|POST) \/\S*\s*[2-5]xx/);

@@ -154,6 +154,8 @@ describe("metrics while the app runs", () => {
           sample({ kind: "kv", name: "CACHE", label: "hit", count: 3, buckets: bucketsAt(1, 3) }),
           sample({ kind: "kv", name: "CACHE", label: "miss", count: 1, buckets: bucketsAt(1, 1) }),
           sample({ kind: "gauge", name: "r2_bytes_stored", count: 1, value: 12_345 }),
+          sample({ kind: "d1", name: "select campaigns", count: 4, sumMs: 400, buckets: bucketsAt(100, 4) }),
+          sample({ kind: "d1", name: "select users", count: 4, sumMs: 4, buckets: bucketsAt(1, 4) }),
           sample({ kind: "gauge", name: "do_storage", label: "UserFileTracker a", count: 1, value: 4096 }),
         ],
         now,
@@ -161,6 +163,9 @@ describe("metrics while the app runs", () => {
       const hour = tables.dashboard("hour", thresholds, now);
       const latest = <T>(points: { value: T }[]) => points.at(-1)?.value;
       expect(hour.requests.p50).toHaveLength(60);
+      // Statements one by one, the busiest first, each with its p95 over time.
+      expect(hour.d1.busiest.map((st) => st.name)).toEqual(["select campaigns", "select users"]);
+      expect(latest(hour.d1.busiest[0]?.p95 ?? [])).toBeGreaterThan(50);
       expect(latest(hour.requests.errorRate)).toBe(0.25);
       expect(latest(hour.kv.hitRate)).toBe(0.75);
       expect(latest(hour.r2.bytesStored)).toBe(12_345);

@@ -123,6 +123,16 @@ export default function Operations({ loaderData }: Route.ComponentProps) {
             { label: "p95", points: d.d1.p95, className: "text-ember-700" },
           ]}
         />
+        <LineChart
+          title="p95 of the busiest statements"
+          format={ms}
+          formatTime={time}
+          lines={d.d1.busiest.map((st, i) => ({
+            label: st.name,
+            points: st.p95,
+            className: ["text-ember-700", "text-sky-700", "text-violet-700"][i] ?? "text-stone-700",
+          }))}
+        />
         <Summary caption="Statements, by total time" nameHeader="Statement" rows={d.d1.statements} />
       </Section>
 

@@ -35,6 +35,8 @@ const WINDOWS: Record<Window, { intervals: number; minutes: number; table: "minu
  * methods, routes and statuses can grow the store without bound.
  */
 export const MAX_SERIES_PER_MINUTE = 2_000;
+/** Statements charted one by one (the busiest by total time); the table lists more. */
+const BUSIEST_STATEMENTS = 3;
 
 export interface AlertThresholds {
   d1P95Ms: number;
@@ -59,7 +61,13 @@ export interface Dashboard {
   from: number;
   to: number;
   requests: { p50: SeriesPoint[]; p95: SeriesPoint[]; errorRate: SeriesPoint[]; routes: LatencySummary[] };
-  d1: { p50: SeriesPoint[]; p95: SeriesPoint[]; statements: LatencySummary[] };
+  d1: {
+    p50: SeriesPoint[];
+    p95: SeriesPoint[];
+    statements: LatencySummary[];
+    /** The p95 over time of the statements that took the most time. */
+    busiest: { name: string; p95: SeriesPoint[] }[];
+  };
   kv: {
     hitRate: SeriesPoint[];
     namespaces: (LatencySummary & { hits: number; misses: number })[];
@@ -313,6 +321,7 @@ export class MetricsTables {
         },
       ).map((v, i) => ({ at: at(i), value: v.value }));
 
+    const statements = summarize(of("d1"), (r) => r.name);
     const requests = of("request");
     const reqCounts = perInterval(
       requests,
@@ -356,7 +365,13 @@ export class MetricsTables {
         errorRate: reqCounts.map((c, i) => ({ at: at(i), value: c.n ? c.failed / c.n : null })),
         routes: summarize(requests, (r) => `${r.name}\u0000${r.label}`).slice(0, 20),
       },
-      d1: { ...latency(of("d1")), statements: summarize(of("d1"), (r) => r.name).slice(0, 20) },
+      d1: {
+        ...latency(of("d1")),
+        statements: statements.slice(0, 20),
+        busiest: statements
+          .slice(0, BUSIEST_STATEMENTS)
+          .map((st) => ({ name: st.name, p95: latency(of("d1", st.name)).p95 })),
+      },
       kv: {
         hitRate: kvReads.map((c, i) => ({ at: at(i), value: c.reads ? c.hits / c.reads : null })),
         namespaces,
