@@ -95,7 +95,7 @@ async function main() {
     r.text(),
   );
   const recorded = Number(
-    /loresmith_request_duration_seconds_count\{route="GET \/campaigns\/:campaignId",status="200"\} (\d+)/.exec(
+    /loresmith_request_duration_seconds_count\{route="GET \/campaigns\/:campaignId",status="2xx"\} (\d+)/.exec(
       metricsText,
     )?.[1] ?? 0,
   );
