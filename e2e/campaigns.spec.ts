@@ -224,10 +224,16 @@ test("mobile-first journey: a campaign with lore, an NPC and a house rule; edits
   });
 
   await test.step("edit the location's title", async () => {
+    // The overview's entry links are plain anchors with one click listener (useDelegatedLinks):
+    // following one is still a client-side navigation, so this page's state survives it.
+    await waitForHydration(page);
+    await page.evaluate(() => Object.assign(globalThis, { stillThisDocument: true }));
     await page
       .getByRole("region", { name: /^Lore & context/ })
       .getByRole("link", { name: "Drowned Abbey" })
       .click();
+    await expect(page.getByRole("link", { name: "Edit entry" })).toBeVisible();
+    expect(await page.evaluate(() => (globalThis as { stillThisDocument?: boolean }).stillThisDocument)).toBe(true);
     await page.getByRole("link", { name: "Edit entry" }).click();
     await expect(page).toHaveURL(new RegExp(`${abbeyEditUrl}$`));
     await expect(page.getByLabel("Type")).toHaveValue("location");

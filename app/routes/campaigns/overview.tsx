@@ -1,8 +1,10 @@
+import { useRef } from "react";
 import { Link } from "react-router";
 import { MarkdownView } from "~/components/markdown";
 import { characterStatusLabels, contextTypeLabels } from "~/lib/domain";
 import { fileLinks } from "~/lib/file-links";
 import { formatDate, formatRelative } from "~/lib/format";
+import { useDelegatedLinks } from "~/lib/use-delegated-links";
 import { campaignOverviewModel } from "~/server/campaigns/campaigns.server";
 import { mayAlso, requireCampaign } from "~/server/campaigns/guards.server";
 import { getServices } from "~/server/request.server";
@@ -45,6 +47,10 @@ export default function CampaignOverview({ loaderData }: Route.ComponentProps) {
     now,
   } = loaderData;
   const base = `/campaigns/${campaign.id}`;
+  const entryLinks = useRef<HTMLElement>(null);
+  const characterLinks = useRef<HTMLElement>(null);
+  useDelegatedLinks(entryLinks);
+  useDelegatedLinks(characterLinks);
   const facts = [
     ["Game system", campaign.metadata.system],
     ["Setting", campaign.metadata.setting],
@@ -76,7 +82,8 @@ export default function CampaignOverview({ loaderData }: Route.ComponentProps) {
           />
         </section>
 
-        <section aria-labelledby="context-heading" className="space-y-3">
+        {/* The entries' and characters' links are plain anchors navigated by one listener (useDelegatedLinks). */}
+        <section aria-labelledby="context-heading" className="space-y-3" ref={entryLinks}>
           <div className="flex flex-wrap items-center justify-between gap-2">
             <h2 id="context-heading" className="font-serif text-2xl font-semibold">
               Lore &amp; context <span className="text-base text-stone-600">({entryCount})</span>
@@ -104,15 +111,15 @@ export default function CampaignOverview({ loaderData }: Route.ComponentProps) {
                 <ul className="mt-1 flex flex-wrap gap-2">
                   {group.items.map((entry) => (
                     <li key={entry.id}>
-                      <Link
-                        to={`${base}/context/${entry.id}`}
+                      <a
+                        href={`${base}/context/${entry.id}`}
                         className="inline-flex min-h-11 items-center rounded-md border border-stone-300 bg-white px-3 hover:border-ember-600"
                       >
                         {entry.title}
                         {seesSecrets && entry.audience === "gm" ? (
                           <span className="ml-2 text-stone-600 text-xs">GMs only</span>
                         ) : null}
-                      </Link>
+                      </a>
                     </li>
                   ))}
                   {group.count > group.items.length ? (
@@ -132,7 +139,7 @@ export default function CampaignOverview({ loaderData }: Route.ComponentProps) {
           )}
         </section>
 
-        <section aria-labelledby="characters-heading" className="space-y-3">
+        <section aria-labelledby="characters-heading" className="space-y-3" ref={characterLinks}>
           <div className="flex flex-wrap items-center justify-between gap-2">
             <h2 id="characters-heading" className="font-serif text-2xl font-semibold">
               Characters <span className="text-base text-stone-600">({characterCount})</span>
@@ -153,8 +160,8 @@ export default function CampaignOverview({ loaderData }: Route.ComponentProps) {
             <ul className="grid gap-2 sm:grid-cols-2">
               {characters.map((character) => (
                 <li key={character.id}>
-                  <Link
-                    to={`${base}/characters/${character.id}`}
+                  <a
+                    href={`${base}/characters/${character.id}`}
                     className="flex min-h-11 items-center justify-between gap-2 rounded-md border border-stone-300 bg-white px-3 py-2 hover:border-ember-600"
                   >
                     <span className="font-medium">{character.characterName}</span>
@@ -162,7 +169,7 @@ export default function CampaignOverview({ loaderData }: Route.ComponentProps) {
                       {character.characterType === "pc" ? "PC" : "NPC"}
                       {character.status !== "alive" ? ` · ${characterStatusLabels[character.status]}` : ""}
                     </span>
-                  </Link>
+                  </a>
                 </li>
               ))}
             </ul>
