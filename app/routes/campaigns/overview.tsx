@@ -51,6 +51,8 @@ export default function CampaignOverview({ loaderData }: Route.ComponentProps) {
   const characterLinks = useRef<HTMLElement>(null);
   useDelegatedLinks(entryLinks);
   useDelegatedLinks(characterLinks);
+  const recentLinks = useRef<HTMLElement>(null);
+  useDelegatedLinks(recentLinks);
   const facts = [
     ["Game system", campaign.metadata.system],
     ["Setting", campaign.metadata.setting],
@@ -82,7 +84,7 @@ export default function CampaignOverview({ loaderData }: Route.ComponentProps) {
           />
         </section>
 
-        {/* The entries' and characters' links are plain anchors navigated by one listener (useDelegatedLinks). */}
+        {/* The links to entries, characters and recent changes are plain anchors navigated by one listener each (useDelegatedLinks). */}
         <section aria-labelledby="context-heading" className="space-y-3" ref={entryLinks}>
           <div className="flex flex-wrap items-center justify-between gap-2">
             <h2 id="context-heading" className="font-serif text-2xl font-semibold">
@@ -104,9 +106,9 @@ export default function CampaignOverview({ loaderData }: Route.ComponentProps) {
             entryGroups.map((group) => (
               <div key={group.type}>
                 <h3 className="font-semibold">
-                  <Link to={`${base}/context?type=${group.type}`} className="hover:underline">
+                  <a href={`${base}/context?type=${group.type}`} className="hover:underline">
                     {contextTypeLabels[group.type]} ({group.count})
-                  </Link>
+                  </a>
                 </h3>
                 <ul className="mt-1 flex flex-wrap gap-2">
                   {group.items.map((entry) => (
@@ -124,13 +126,13 @@ export default function CampaignOverview({ loaderData }: Route.ComponentProps) {
                   ))}
                   {group.count > group.items.length ? (
                     <li>
-                      <Link
-                        to={`${base}/context?type=${group.type}`}
+                      <a
+                        href={`${base}/context?type=${group.type}`}
                         aria-label={`All ${group.count} ${contextTypeLabels[group.type]} entries`}
                         className="inline-flex min-h-11 items-center px-3 text-ember-700 underline"
                       >
                         See all {group.count}
-                      </Link>
+                      </a>
                     </li>
                   ) : null}
                 </ul>
@@ -213,15 +215,19 @@ export default function CampaignOverview({ loaderData }: Route.ComponentProps) {
                 : "Attach files from your Library"}
           </Link>
         </section>
-        <section aria-labelledby="recent-heading" className="rounded-lg border border-stone-300 bg-white p-4">
+        <section
+          aria-labelledby="recent-heading"
+          className="rounded-lg border border-stone-300 bg-white p-4"
+          ref={recentLinks}
+        >
           <h2 id="recent-heading" className="font-serif text-xl font-semibold">
             Recent changes
           </h2>
           <ol className="mt-2 space-y-2">
             {recent.map((change) => (
               <li key={`${change.kind}-${change.id}`} className="text-sm">
-                <Link
-                  to={
+                <a
+                  href={
                     change.kind === "campaign"
                       ? mayEdit
                         ? `${base}/edit`
@@ -231,7 +237,7 @@ export default function CampaignOverview({ loaderData }: Route.ComponentProps) {
                   className="font-medium hover:underline"
                 >
                   {change.title}
-                </Link>
+                </a>
                 <span className="block text-stone-600">
                   {change.kind === "campaign" ? "Campaign" : change.kind === "context" ? "Entry" : "Character"} ·{" "}
                   {formatRelative(change.updatedAt, now)}
