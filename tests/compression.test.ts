@@ -5,7 +5,7 @@ import { getFileVersions, storageUsed, uploadFile } from "~/server/files/files.s
 import { userPrefix } from "~/server/files/keys.server";
 import { type Account, type FileRow, type FileStores, UploadRefused } from "~/server/files/library.server";
 import combat from "../../shared/corpus/srd5/07-combat.md?raw";
-import { fileStores, newUser, sessionCookieFor, trackerOf } from "./helpers";
+import { chunkedStream, fileStores, newUser, sessionCookieFor, trackerOf } from "./helpers";
 import { chunksOf } from "./ingest-helpers";
 import { callRoute, routeAt } from "./route-walk";
 
@@ -20,17 +20,7 @@ const encoder = new TextEncoder();
 /** A real SRD chapter (read from ../shared/corpus, never copied): 42 KB of Markdown. */
 const chapter = encoder.encode(combat);
 
-/** A body that arrives in several chunks, like a network stream. */
-function streamOf(bytes: Uint8Array, chunk = 4096): ReadableStream<Uint8Array> {
-  let offset = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (offset >= bytes.length) return controller.close();
-      controller.enqueue(bytes.slice(offset, offset + chunk));
-      offset += chunk;
-    },
-  });
-}
+const streamOf = (bytes: Uint8Array, chunk = 4096) => chunkedStream(bytes, chunk);
 
 const upload = (account: Account, fileName: string, bytes: Uint8Array, stores = compressing(), size = bytes.length) =>
   uploadFile(stores, account, { fileName, size, body: streamOf(bytes) });

@@ -7,23 +7,13 @@ import { deleteFile, getFile, getFileVersions, storageUsed, uploadFile } from "~
 import { safeFileName, userPrefix } from "~/server/files/keys.server";
 import { type Account, type FileStores, UploadRefused } from "~/server/files/library.server";
 import { startMultipartUpload } from "~/server/files/multipart.server";
-import { db, fileStores, newUser, trackerOf } from "./helpers";
+import { chunkedStream, db, fileStores, newUser, trackerOf } from "./helpers";
 import { chunksOf, seedPassages, vectorIdsOf } from "./ingest-helpers";
 
 const MB = 1024 * 1024;
 const stores = (limits = { maxFileBytes: 20 * MB, maxUserBytes: 50 * MB }): FileStores => fileStores(limits);
 
-/** A body that arrives in several chunks, like a network stream. */
-function streamOf(bytes: Uint8Array, chunk = 1000): ReadableStream<Uint8Array> {
-  let offset = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (offset >= bytes.length) return controller.close();
-      controller.enqueue(bytes.slice(offset, offset + chunk));
-      offset += chunk;
-    },
-  });
-}
+const streamOf = (bytes: Uint8Array, chunk = 1000) => chunkedStream(bytes, chunk);
 
 const text = (s: string) => new TextEncoder().encode(s);
 const upload = (account: Account, fileName: string, bytes: Uint8Array, s = stores(), size = bytes.length) =>

@@ -99,3 +99,15 @@ export async function ownerAccess(owner: User, campaign: Campaign): Promise<Camp
   if (access?.role !== "owner") throw new Error(`${owner.username} does not own ${campaign.name}`);
   return access;
 }
+
+/** A body that arrives in several chunks, like a network stream. */
+export function chunkedStream(bytes: Uint8Array, chunk: number): ReadableStream<Uint8Array> {
+  let offset = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (offset >= bytes.length) return controller.close();
+      controller.enqueue(bytes.slice(offset, offset + chunk));
+      offset += chunk;
+    },
+  });
+}
