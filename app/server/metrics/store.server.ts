@@ -109,20 +109,18 @@ export class MetricsTables {
   private seriesThisMinute = 0;
 
   constructor(private readonly sql: SqlStorage) {
+    // The minutes and their quarter-hour rollup have one shape ("minute" holds the quarter's number there).
+    const perInterval = (table: string) => `
+      CREATE TABLE IF NOT EXISTS ${table} (
+        minute INTEGER NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, label TEXT NOT NULL,
+        count INTEGER NOT NULL, errors INTEGER NOT NULL, sum_ms REAL NOT NULL, max_ms REAL NOT NULL,
+        buckets TEXT NOT NULL, bytes INTEGER NOT NULL, value REAL NOT NULL,
+        PRIMARY KEY (minute, kind, name, label)
+      ) WITHOUT ROWID;`;
     sql.exec(`
-      CREATE TABLE IF NOT EXISTS minutes (
-        minute INTEGER NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, label TEXT NOT NULL,
-        count INTEGER NOT NULL, errors INTEGER NOT NULL, sum_ms REAL NOT NULL, max_ms REAL NOT NULL,
-        buckets TEXT NOT NULL, bytes INTEGER NOT NULL, value REAL NOT NULL,
-        PRIMARY KEY (minute, kind, name, label)
-      ) WITHOUT ROWID;
+      ${perInterval("minutes")}
       CREATE INDEX IF NOT EXISTS minutes_kind_idx ON minutes (kind, minute);
-      CREATE TABLE IF NOT EXISTS quarters (
-        minute INTEGER NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, label TEXT NOT NULL,
-        count INTEGER NOT NULL, errors INTEGER NOT NULL, sum_ms REAL NOT NULL, max_ms REAL NOT NULL,
-        buckets TEXT NOT NULL, bytes INTEGER NOT NULL, value REAL NOT NULL,
-        PRIMARY KEY (minute, kind, name, label)
-      ) WITHOUT ROWID;
+      ${perInterval("quarters")}
       CREATE TABLE IF NOT EXISTS totals (
         kind TEXT NOT NULL, name TEXT NOT NULL, label TEXT NOT NULL,
         count INTEGER NOT NULL, errors INTEGER NOT NULL, sum_ms REAL NOT NULL,
@@ -143,6 +141,14 @@ export class MetricsTables {
   /** Adds a request's (or an alarm's) samples to the current minute and the totals. */
   record(samples: MetricSample[], now = Date.now()): void {
     const minute = Math.floor(now / MINUTE_MS);
+    if (minute !== this.prunedMinute) {
+      this.prunedMinute = minute;
+      this.seriesThisMinute = this.sql
+        .exec<{ n: number }>("SELECT count(*) AS n FROM minutes WHERE minute = ?", minute)
+        .one().n;
+      this.sql.exec("DELETE FROM minutes WHERE minute < ?", minute - RETENTION_MINUTES);
+      this.sql.exec("DELETE FROM quarters WHERE minute < ?", quarterOf(minute - RETENTION_MINUTES));
+    }
     let objectsChanged = false;
     for (const sample of samples) {
       if (sample.kind === "gauge" && sample.name === OBJECT_STORAGE_GAUGE) {
@@ -155,38 +161,29 @@ export class MetricsTables {
         objectsChanged = true;
         continue;
       }
-      const kept = this.withinSeriesCap(minute, sample);
-      this.merge("minutes", minute, kept);
-      this.merge("quarters", quarterOf(minute), kept);
-      this.merge("totals", null, kept);
+      this.add(minute, this.withinSeriesCap(minute, sample));
     }
     if (objectsChanged) {
       this.sql.exec("DELETE FROM objects WHERE at < ?", now - OBJECT_STALE_MS);
       const total = this.sql
         .exec<{ total: number }>("SELECT coalesce(sum(bytes), 0) AS total FROM objects")
         .one().total;
-      const gauge = { ...emptySample("gauge", "do_storage_total"), count: 1, value: total };
-      this.merge("minutes", minute, gauge);
-      this.merge("quarters", quarterOf(minute), gauge);
-      this.merge("totals", null, gauge);
-    }
-    if (minute !== this.prunedMinute) {
-      this.prunedMinute = minute;
-      this.seriesThisMinute = this.sql
-        .exec<{ n: number }>("SELECT count(*) AS n FROM minutes WHERE minute = ?", minute)
-        .one().n;
-      this.sql.exec("DELETE FROM minutes WHERE minute < ?", minute - RETENTION_MINUTES);
-      this.sql.exec("DELETE FROM quarters WHERE minute < ?", quarterOf(minute - RETENTION_MINUTES));
+      this.add(minute, { ...emptySample("gauge", "do_storage_total"), count: 1, value: total });
     }
   }
 
-  /** The sample as recorded: as "(other)" once the minute holds MAX_SERIES_PER_MINUTE series. */
+  /** A sample into its minute, its quarter-hour and the running totals. */
+  private add(minute: number, sample: MetricSample): void {
+    this.merge("minutes", minute, sample);
+    this.merge("quarters", quarterOf(minute), sample);
+    this.merge("totals", null, sample);
+  }
+
+  /**
+   * The sample as recorded: as "(other)" once the minute holds MAX_SERIES_PER_MINUTE series
+   * (counted by `record` when the minute began, and as series are added).
+   */
   private withinSeriesCap(minute: number, sample: MetricSample): MetricSample {
-    if (minute !== this.prunedMinute) {
-      this.seriesThisMinute = this.sql
-        .exec<{ n: number }>("SELECT count(*) AS n FROM minutes WHERE minute = ?", minute)
-        .one().n;
-    }
     const exists =
       this.sql
         .exec(
