@@ -207,29 +207,17 @@ export default function Operations({ loaderData }: Route.ComponentProps) {
           formatTime={time}
           lines={[{ label: "total", points: d.durableObjects.totalBytes, className: "text-violet-700" }]}
         />
-        <div className="overflow-x-auto">
-          <table className="w-full text-left text-sm">
-            <caption className="mb-2 text-left text-stone-700">The largest, as last reported</caption>
-            <thead>
-              <tr className="border-stone-300 border-b">
-                <Th>Object</Th>
-                <Th right>Storage</Th>
-                <Th right>Reported</Th>
-              </tr>
-            </thead>
-            <tbody>
-              {d.durableObjects.largest.map((o) => (
-                <tr key={o.object} className="border-stone-200 border-b last:border-0">
-                  <th scope="row" className="break-all py-1.5 pr-3 font-normal">
-                    {o.object}
-                  </th>
-                  <Td>{formatBytes(o.bytes)}</Td>
-                  <Td>{formatRelative(o.at, now)}</Td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <MetricTable
+          caption="The largest, as last reported"
+          nameHeader="Object"
+          rows={d.durableObjects.largest}
+          nameOf={(o) => o.object}
+          columns={[
+            { header: "Storage", cell: (o) => formatBytes(o.bytes) },
+            { header: "Reported", cell: (o) => formatRelative(o.at, now) },
+          ]}
+          empty="No Durable Object has reported its storage yet."
+        />
       </Section>
     </>
   );
@@ -257,6 +245,7 @@ function AlertCard({ alert, now, webhookConfigured }: { alert: AlertView; now: n
   );
 }
 
+/** Reads by KV namespace or read model, with their hit rate. */
 function HitTable({
   caption,
   nameHeader,
@@ -267,41 +256,18 @@ function HitTable({
   rows: (LatencySummary & { hits: number })[];
 }) {
   return (
-    <div className="min-w-0 overflow-x-auto">
-      <table className="w-full text-left text-sm">
-        <caption className="mb-2 text-left text-stone-700">{caption}</caption>
-        <thead>
-          <tr className="border-stone-300 border-b">
-            <Th>{nameHeader}</Th>
-            <Th right>Reads</Th>
-            <Th right>Hit rate</Th>
-            <Th right>p50</Th>
-            <Th right>p95</Th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.length ? (
-            rows.map((n) => (
-              <tr key={n.name} className="border-stone-200 border-b last:border-0">
-                <th scope="row" className="break-words py-1.5 pr-3 font-normal">
-                  {n.name}
-                </th>
-                <Td>{count(n.count)}</Td>
-                <Td>{n.count ? percent(n.hits / n.count) : "—"}</Td>
-                <Td>{n.p50 === null ? "—" : ms(n.p50)}</Td>
-                <Td>{n.p95 === null ? "—" : ms(n.p95)}</Td>
-              </tr>
-            ))
-          ) : (
-            <tr>
-              <td colSpan={5} className="py-2 text-stone-700">
-                Nothing read in this window.
-              </td>
-            </tr>
-          )}
-        </tbody>
-      </table>
-    </div>
+    <MetricTable
+      caption={caption}
+      nameHeader={nameHeader}
+      rows={rows}
+      nameOf={(n) => n.name}
+      columns={[
+        { header: "Reads", cell: (n) => count(n.count) },
+        { header: "Hit rate", cell: (n) => (n.count ? percent(n.hits / n.count) : "—") },
+        ...percentileColumns,
+      ]}
+      empty="Nothing read in this window."
+    />
   );
 }
 
@@ -316,6 +282,7 @@ function Section({ id, title, children }: { id: string; title: string; children:
   );
 }
 
+/** Counts, errors and percentiles of routes, statements, operations or steps, across the section. */
 function Summary({
   caption,
   nameHeader,
@@ -329,40 +296,96 @@ function Summary({
   rows: LatencySummary[];
   showBytes?: boolean;
 }) {
+  const columns: Column<LatencySummary>[] = [
+    ...(labelHeader ? [{ header: labelHeader, cell: (r: LatencySummary) => r.label, text: true }] : []),
+    { header: "Count", cell: (r) => count(r.count) },
+    { header: "Errors", cell: (r) => count(r.errors) },
+    ...percentileColumns,
+    ...(showBytes ? [{ header: "Bytes", cell: (r: LatencySummary) => formatBytes(r.bytes) }] : []),
+  ];
   return (
-    <div className="min-w-0 overflow-x-auto lg:col-span-2">
+    <MetricTable
+      caption={caption}
+      nameHeader={nameHeader}
+      rows={rows}
+      nameOf={(r) => r.name}
+      keyOf={(r) => `${r.name} ${r.label}`}
+      columns={columns}
+      empty="Nothing recorded in this window."
+      wide
+    />
+  );
+}
+
+const percentileColumns: Column<Pick<LatencySummary, "p50" | "p95">>[] = [
+  { header: "p50", cell: (r) => (r.p50 === null ? "—" : ms(r.p50)) },
+  { header: "p95", cell: (r) => (r.p95 === null ? "—" : ms(r.p95)) },
+];
+
+interface Column<T> {
+  header: string;
+  cell: (row: T) => React.ReactNode;
+  /** A word (left-aligned) rather than a number. */
+  text?: boolean;
+}
+
+/** A table of named rows: the name as the row header, then one cell per column. */
+function MetricTable<T>({
+  caption,
+  nameHeader,
+  rows,
+  nameOf,
+  keyOf = nameOf,
+  columns,
+  empty,
+  wide = false,
+}: {
+  caption: string;
+  nameHeader: string;
+  rows: T[];
+  nameOf: (row: T) => string;
+  keyOf?: (row: T) => string;
+  columns: Column<T>[];
+  empty: string;
+  /** Spans both columns of the section's grid. */
+  wide?: boolean;
+}) {
+  return (
+    <div className={`min-w-0 overflow-x-auto ${wide ? "lg:col-span-2" : ""}`}>
       <table className="w-full text-left text-sm">
         <caption className="mb-2 text-left text-stone-700">{caption}</caption>
         <thead>
           <tr className="border-stone-300 border-b">
             <Th>{nameHeader}</Th>
-            {labelHeader ? <Th>{labelHeader}</Th> : null}
-            <Th right>Count</Th>
-            <Th right>Errors</Th>
-            <Th right>p50</Th>
-            <Th right>p95</Th>
-            {showBytes ? <Th right>Bytes</Th> : null}
+            {columns.map((c) => (
+              <Th key={c.header} right={!c.text}>
+                {c.header}
+              </Th>
+            ))}
           </tr>
         </thead>
         <tbody>
           {rows.length ? (
-            rows.map((r) => (
-              <tr key={`${r.name} ${r.label}`} className="border-stone-200 border-b last:border-0">
+            rows.map((row) => (
+              <tr key={keyOf(row)} className="border-stone-200 border-b last:border-0">
                 <th scope="row" className="break-words py-1.5 pr-3 font-normal">
-                  {r.name}
+                  {nameOf(row)}
                 </th>
-                {labelHeader ? <td className="py-1.5 pr-3">{r.label}</td> : null}
-                <Td>{count(r.count)}</Td>
-                <Td>{count(r.errors)}</Td>
-                <Td>{r.p50 === null ? "—" : ms(r.p50)}</Td>
-                <Td>{r.p95 === null ? "—" : ms(r.p95)}</Td>
-                {showBytes ? <Td>{formatBytes(r.bytes)}</Td> : null}
+                {columns.map((c) =>
+                  c.text ? (
+                    <td key={c.header} className="py-1.5 pr-3">
+                      {c.cell(row)}
+                    </td>
+                  ) : (
+                    <Td key={c.header}>{c.cell(row)}</Td>
+                  ),
+                )}
               </tr>
             ))
           ) : (
             <tr>
-              <td colSpan={7} className="py-2 text-stone-700">
-                Nothing recorded in this window.
+              <td colSpan={columns.length + 1} className="py-2 text-stone-700">
+                {empty}
               </td>
             </tr>
           )}
