@@ -24,6 +24,9 @@ export default defineConfig(async () => {
             // The operations page's operator and the /metrics token (tests/metrics.test.ts).
             OPERATOR_USERNAMES: "ops-operator",
             METRICS_TOKEN: "test-metrics-token",
+            // Two API token keys: the first signs, the second (a rotated-out key) still verifies.
+            API_TOKEN_KEYS:
+              "test-2:test-api-token-key-two-0123456789abcdef,test-1:test-api-token-key-one-0123456789abcdef",
           },
         },
       }),

@@ -5,10 +5,16 @@ import { beforeRouter } from "../app/server/http/before-router.server";
 import { createNonce, withSecurityHeaders } from "../app/server/http/security.server";
 import { collectMetrics, metricsEnabled } from "../app/server/metrics/metrics.server";
 import { MetricsRecorder, requestName, statusClass } from "../app/server/metrics/recorder.server";
+import { webhookServices } from "../app/server/services.server";
+import { deliverWebhooks, drainWebhookOutbox, recordDeadDeliveries } from "../app/server/webhooks/delivery.server";
 
 export { CampaignRoom } from "./campaign-room";
 export { MetricsStore } from "./metrics-store";
 export { UserFileTracker } from "./user-file-tracker";
+
+async function drainQuietly(env: Env): Promise<void> {
+  await drainWebhookOutbox(webhookServices(env)).catch((error) => console.error("webhooks: drain failed:", error));
+}
 
 const requestHandler = createRequestHandler(() => import("virtual:react-router/server-build"), import.meta.env.MODE);
 
@@ -57,7 +63,15 @@ export default {
       );
       collectMetrics(env, metrics, (work) => ctx.waitUntil(work));
     }
+    // A request that may have written may have left webhook events: fan them out now.
+    if (request.method !== "GET" && request.method !== "HEAD") ctx.waitUntil(drainQuietly(env));
     return response;
+  },
+
+  async queue(batch, env) {
+    const deps = webhookServices(env);
+    if (batch.queue.endsWith("-dlq")) await recordDeadDeliveries(batch, deps);
+    else await deliverWebhooks(batch, deps);
   },
 
   async scheduled(_controller, env, ctx) {

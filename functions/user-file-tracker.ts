@@ -11,9 +11,10 @@ import type {
   PassageRankings,
   PassageStore,
 } from "../app/server/passages/passage-store.server";
-import { createTrackerServices } from "../app/server/services.server";
+import { createTrackerServices, webhookServices } from "../app/server/services.server";
 import type { VectorMatch, VectorRecord } from "../app/server/vectors/ports.server";
 import type { TrackerVectorStore, VectorQuery } from "../app/server/vectors/tracker-index.server";
+import { drainWebhookOutbox } from "../app/server/webhooks/delivery.server";
 
 /**
  * One alarm runs steps for at most this long, then hands over to the next alarm. Short:
@@ -145,6 +146,10 @@ export class UserFileTracker extends DurableObject<Env> {
     // One line per alarm that did work: how late it ran, how long it took, and what it cost.
     const counts = this.queue.takeCounters();
     if (steps) console.log(`ingest alarm: ${JSON.stringify({ late, took: Date.now() - started, more, ...counts })}`);
+    // A file that became ready or failed left a webhook event (migration 0017): send it now.
+    await drainWebhookOutbox(webhookServices(this.env)).catch((error) =>
+      console.error("webhooks: drain failed:", error),
+    );
     if (this.metrics) {
       this.metrics.gauge(
         OBJECT_STORAGE_GAUGE,

@@ -7,6 +7,8 @@
 import { runScheduled } from "~/server/cron.server";
 import { beforeRouter } from "~/server/http/before-router.server";
 import { createNonce, withSecurityHeaders } from "~/server/http/security.server";
+import { webhookServices } from "~/server/services.server";
+import { deliverWebhooks, recordDeadDeliveries } from "~/server/webhooks/delivery.server";
 
 export { CampaignRoom } from "../functions/campaign-room";
 export { MetricsStore } from "../functions/metrics-store";
@@ -27,5 +29,12 @@ export default {
 
   async scheduled(_controller, env) {
     await runScheduled(env);
+  },
+
+  // The real consumers: what the tests produce to WEBHOOKS is delivered as in production.
+  async queue(batch, env) {
+    const deps = webhookServices(env);
+    if (batch.queue.endsWith("-dlq")) await recordDeadDeliveries(batch, deps);
+    else await deliverWebhooks(batch, deps);
   },
 } satisfies ExportedHandler<Env>;

@@ -3,9 +3,11 @@ import { queueWaitingFiles } from "./files/files.server";
 import { auditStorage } from "./files/storage-audit.server";
 import { sweepStaleUploads } from "./files/uploads.server";
 import { pruneOldVersions } from "./files/version-retention.server";
+import { pruneDailyUsage } from "./http/daily-quotas.server";
 import { unpinnedOperators } from "./metrics/metrics.server";
 import { recordStorageGauges, runAlerts } from "./metrics/operations.server";
-import { createServices } from "./services.server";
+import { createServices, webhookServices } from "./services.server";
+import { drainWebhookOutbox, pruneDeliveries, requeueStalledDeliveries } from "./webhooks/delivery.server";
 
 /**
  * What the Cron Trigger runs (`[triggers]` in wrangler.toml): finish account deletions a
@@ -13,7 +15,8 @@ import { createServices } from "./services.server";
  * remove uploads that went stale (their rows and their own unfinished bytes), delete
  * versions beyond the newest KEEP_FILE_VERSIONS of each file, and audit a
  * slice of storage (orphaned objects deleted, versions without bytes reported); then
- * sample what R2 holds and evaluate the alerts (ADR 0030).
+ * fan out webhook events and produce deliveries whose message was lost, prune old
+ * deliveries and quota days; then sample what R2 holds and evaluate the alerts (ADR 0030).
  * Each task is safe to repeat and bounded per run.
  */
 export async function runScheduled(env: Env): Promise<void> {
@@ -60,6 +63,28 @@ export async function runScheduled(env: Env): Promise<void> {
           console.error(`cron: file ${lost.fileKey} version ${lost.versionNumber} has no bytes in R2 (${lost.r2Key})`);
         }
         return audit.orphansDeleted.length ? `deleted ${audit.orphansDeleted.length} orphaned object(s)` : null;
+      },
+    ],
+    [
+      "webhooks",
+      async () => {
+        const deps = webhookServices(env);
+        const drained = await drainWebhookOutbox(deps);
+        const requeued = await requeueStalledDeliveries(deps);
+        const pruned = await pruneDeliveries(deps.db);
+        const parts = [
+          drained && `produced ${drained} webhook delivery(ies)`,
+          requeued && `produced ${requeued} stalled webhook delivery(ies) again`,
+          pruned && `removed ${pruned} webhook delivery(ies) older than 30 days`,
+        ].filter(Boolean);
+        return parts.length ? parts.join("; ") : null;
+      },
+    ],
+    [
+      "daily usage",
+      async () => {
+        const pruned = await pruneDailyUsage(services.db);
+        return pruned ? `removed ${pruned} day(s) of quota usage` : null;
       },
     ],
     [

@@ -1,3 +1,4 @@
+import { type SigningKey, signingKeys } from "./api/tokens.server";
 import { type ChatModel, OpenAiCompatibleChatModel, WorkersAiChatModel } from "./assistant/chat-model.server";
 import type { AskDeps } from "./assistant/conversations.server";
 import { type KnownDeviceCookie, knownDeviceCookie } from "./auth/known-device.server";
@@ -7,6 +8,7 @@ import { createDb, type Db } from "./db/db.server";
 import { DEFAULT_ROW_LIMITS, type RowLimits } from "./db/quota.server";
 import type { FileStores, Tracker, UploadLimits } from "./files/library.server";
 import { DEFAULT_KEEP_FILE_VERSIONS } from "./files/version-retention.server";
+import { configuredDailyQuotas, type DailyQuotas } from "./http/daily-quotas.server";
 import type { RateLimiters } from "./http/rate-limits.server";
 import type { QueueDeps } from "./ingest/queue.server";
 import { instrumentD1, instrumentKv, instrumentR2 } from "./metrics/instrument.server";
@@ -20,6 +22,8 @@ import { VectorizeVectorIndex, WorkersAiEmbedder, WorkersAiReranker } from "./ve
 import { HashingEmbedder } from "./vectors/local.server";
 import type { Embedder, Reranker, VectorIndex } from "./vectors/ports.server";
 import { LocalVectorIndex, TrackerVectorIndex, TrackerVectorStore } from "./vectors/tracker-index.server";
+import type { DeliveryDeps, DeliveryMessage, SendDeps } from "./webhooks/delivery.server";
+import { type WebhookRules, webhookRules } from "./webhooks/endpoints.server";
 
 /**
  * The composition root (docs/decisions/0015): the one place that turns bindings and
@@ -50,6 +54,12 @@ export interface Services {
   rateLimits: RateLimiters;
   /** The app's own metrics and alerts (the operations page, `/metrics`, the cron). */
   operations: OperationsDeps;
+  /** API tokens' signing keys (API_TOKEN_KEYS; ADR 0032), parsed on first use. */
+  apiKeys: () => SigningKey[];
+  /** The daily quotas (DAILY_* vars). */
+  dailyQuotas: DailyQuotas;
+  /** Webhook endpoints' rules and the WEBHOOKS queue deliveries are produced to (ADR 0033). */
+  webhooks: DeliveryDeps & { rules: WebhookRules };
 }
 
 export interface ServiceOptions {
@@ -106,8 +116,26 @@ export function createServices(env: Env, options: ServiceOptions = {}): Services
       search: env.SEARCH_LIMITER,
       ask: env.ASK_LIMITER,
       write: env.WRITE_LIMITER,
+      api: env.API_LIMITER,
     },
     operations: operationsDeps(env),
+    apiKeys: () => signingKeys(env.API_TOKEN_KEYS),
+    dailyQuotas: configuredDailyQuotas(env),
+    webhooks: { db, queue: env.WEBHOOKS as Queue<DeliveryMessage>, rules: webhookRules(env) },
+  };
+}
+
+/**
+ * What webhook delivery works with outside a request (the queue's consumers, the drain
+ * after a request and in the UserFileTracker): D1 from the primary, the WEBHOOKS queue,
+ * the address rules, and the outbound fetch to receivers.
+ */
+export function webhookServices(env: Env): DeliveryDeps & SendDeps {
+  return {
+    db: createDb(env.DB),
+    queue: env.WEBHOOKS as Queue<DeliveryMessage>,
+    rules: webhookRules(env),
+    fetch: (input, init) => fetch(input, init),
   };
 }
 

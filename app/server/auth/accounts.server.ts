@@ -1,4 +1,5 @@
 import { and, eq, isNull, lt } from "drizzle-orm";
+import { revokeAllApiTokens } from "../api/tokens.server";
 import { accountModels, readModels } from "../cache/read-models.server";
 import type { Db } from "../db/db.server";
 import { campaigns, deletedAccounts, type User, userDevices, users } from "../db/schema";
@@ -105,13 +106,16 @@ export async function confirmPassword(db: Db, user: User, password: string, from
   await verifyThrottled(db, user.username, from, "That password is not right.", "password", passwordOf(password));
 }
 
-/** Sets a new password and signs every device of the account out; answers the devices that were. */
+/**
+ * Sets a new password, revokes every API token (in the same transaction) and signs every
+ * device of the account out; answers the devices that were.
+ */
 async function replacePassword(db: Db, user: User, newPassword: string): Promise<{ user: User; signedOut: string[] }> {
-  const [updated] = await db
-    .update(users)
-    .set({ passwordHash: await hashPassword(newPassword), updatedAt: Date.now() })
-    .where(eq(users.id, user.id))
-    .returning();
+  const passwordHash = await hashPassword(newPassword);
+  const [[updated]] = await db.batch([
+    db.update(users).set({ passwordHash, updatedAt: Date.now() }).where(eq(users.id, user.id)).returning(),
+    revokeAllApiTokens(db, user),
+  ]);
   if (!updated) throw new AccountError("Your account no longer exists.", 404);
   return { user: updated, signedOut: await removeOtherDevices(db, updated) };
 }

@@ -16,6 +16,7 @@
  */
 import { sql } from "drizzle-orm";
 import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { type ApiScope, type DeliveryStatus, deliveryStatuses, type WebhookEvent } from "../../lib/api";
 import { campaignStatuses, characterStatuses, characterTypes, contextTypes } from "../../lib/domain";
 import { contentEncodings } from "../../lib/file-kinds";
 import { fileStatuses } from "../../lib/jobs";
@@ -561,6 +562,117 @@ export const maintenanceCursors = sqliteTable("maintenance_cursors", {
   updatedAt: updatedAt(),
 });
 
+/**
+ * API access tokens (ADR 0032): the JWT carries this row's id (`jti`), which every request
+ * looks up, so deleting the row revokes the token at once. Deleted with the account (cascade)
+ * and by a password change; a campaign-limited token goes with its campaign.
+ */
+export const apiTokens = sqliteTable(
+  "api_tokens",
+  {
+    /** "tok_" and 24 hex digits. */
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    scopes: text("scopes", { mode: "json" }).$type<ApiScope[]>().notNull(),
+    /** Only this campaign (null: every campaign the account may open, and the library). */
+    campaignId: text("campaign_id").references(() => campaigns.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+    expiresAt: integer("expires_at", { mode: "number" }).notNull(),
+    /** Updated at most once a minute (ADR 0032). */
+    lastUsedAt: integer("last_used_at", { mode: "number" }),
+  },
+  (t) => [index("api_tokens_user_idx").on(t.userId, t.createdAt)],
+);
+
+/**
+ * What an account used on one UTC day, against the daily quotas (DAILY_* vars): each is
+ * counted by one conditional upsert, so two requests cannot both take the last unit.
+ */
+export const dailyUsage = sqliteTable(
+  "daily_usage",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** "2026-12-03" (UTC). */
+    day: text("day").notNull(),
+    apiCalls: integer("api_calls", { mode: "number" }).notNull().default(0),
+    questions: integer("questions", { mode: "number" }).notNull().default(0),
+    uploadBytes: integer("upload_bytes", { mode: "number" }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.day] })],
+);
+
+/** Where an account's webhook events are POSTed (ADR 0033). */
+export const webhookEndpoints = sqliteTable(
+  "webhook_endpoints",
+  {
+    /** "wh_" and 24 hex digits. */
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    url: text("url").notNull(),
+    events: text("events", { mode: "json" }).$type<WebhookEvent[]>().notNull(),
+    /** "whsec_" and base64: signs every delivery (shown once, when the endpoint is made). */
+    secret: text("secret").notNull(),
+    /** Dead deliveries in a row (every retry used up); a delivered one resets it. */
+    consecutiveFailures: integer("consecutive_failures", { mode: "number" }).notNull().default(0),
+    /** Set when it kept failing (or by its owner); nothing is delivered to it until it is enabled again. */
+    disabledAt: integer("disabled_at", { mode: "number" }),
+    disabledReason: text("disabled_reason"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("webhook_endpoints_user_idx").on(t.userId)],
+);
+
+/**
+ * Changes waiting to be fanned out to endpoints: written by triggers (migration 0017) in
+ * the same statement as the change, so an event exists exactly when its change committed.
+ * Drained after each write request, by the UserFileTracker and by the cron.
+ */
+export const webhookOutbox = sqliteTable("webhook_outbox", {
+  seq: integer("seq", { mode: "number" }).primaryKey({ autoIncrement: true }),
+  /** "evt_…": the deliveries' `webhook-id`. */
+  id: text("id").notNull().unique("webhook_outbox_id_idx"),
+  userId: text("user_id").notNull(),
+  eventType: text("event_type").$type<WebhookEvent>().notNull(),
+  /** The event's `data` (JSON). */
+  data: text("data").notNull(),
+  createdAt: createdAt(),
+  /** A drain took it (another may take it again a minute later, if that one died). */
+  claimedAt: integer("claimed_at", { mode: "number" }),
+});
+
+/** One event for one endpoint: what the queue consumer sends, retries and records. */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    eventId: text("event_id").notNull(),
+    endpointId: text("endpoint_id")
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: "cascade" }),
+    eventType: text("event_type").$type<WebhookEvent>().notNull(),
+    /** The exact body sent (and signed), so every attempt sends the same bytes. */
+    body: text("body").notNull(),
+    status: text("status").$type<DeliveryStatus>().notNull().default("pending"),
+    attempts: integer("attempts", { mode: "number" }).notNull().default(0),
+    responseStatus: integer("response_status", { mode: "number" }),
+    lastError: text("last_error"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.eventId, t.endpointId] }),
+    index("webhook_deliveries_endpoint_idx").on(t.endpointId, t.createdAt),
+    index("webhook_deliveries_status_idx").on(t.status, t.updatedAt),
+    check("webhook_deliveries_status_check", oneOf("status", deliveryStatuses)),
+  ],
+);
+
 export type User = typeof users.$inferSelect;
 export type Device = typeof userDevices.$inferSelect;
 export type Campaign = typeof campaigns.$inferSelect;
@@ -569,3 +681,6 @@ export type CampaignInvite = typeof campaignInvites.$inferSelect;
 export type CampaignReveal = typeof campaignReveals.$inferSelect;
 export type CampaignLogNote = typeof campaignLogNotes.$inferSelect;
 export type MemberNote = typeof memberNotes.$inferSelect;
+export type ApiToken = typeof apiTokens.$inferSelect;
+export type WebhookEndpoint = typeof webhookEndpoints.$inferSelect;
+export type WebhookDelivery = typeof webhookDeliveries.$inferSelect;
