@@ -61,6 +61,8 @@ export default [
     route("api/uploads/:uploadId", "routes/api/upload.ts"),
     route("api/uploads/:uploadId/parts/:partNumber", "routes/api/upload-part.ts"),
   ]),
+  // The public API: bearer tokens only (never the cookie), its own error shape (ADR 0032).
+  route("api/v1/*", "routes/api/v1.ts"),
   // Prometheus text, behind the METRICS_TOKEN secret.
   route("metrics", "routes/metrics.ts"),
   // File bytes, streamed from R2 with Range support (outside the layout: no HTML shell).

@@ -1,9 +1,10 @@
-import type { AskEvent } from "~/lib/assistant";
 import { questionSchema } from "~/lib/assistant";
+import { askEventStream } from "~/server/assistant/ask-stream.server";
 import { ask, getConversation } from "~/server/assistant/conversations.server";
 import { requireCampaign, requireCampaignMiddleware } from "~/server/campaigns/guards.server";
 import { jsonApi } from "~/server/http/api.server";
-import { httpError, notFound, Refusal } from "~/server/http/responses.server";
+import { chargeDailyQuota } from "~/server/http/daily-quotas.server";
+import { httpError, notFound } from "~/server/http/responses.server";
 import { limitRequest } from "~/server/request.server";
 import type { Route } from "./+types/ask";
 
@@ -16,33 +17,14 @@ import type { Route } from "./+types/ask";
 export const middleware: Route.MiddlewareFunction[] = [requireCampaignMiddleware];
 
 export async function action({ request, context, params }: Route.ActionArgs) {
-  return jsonApi(context, async ({ services }) => {
+  return jsonApi(context, async ({ user, services }) => {
     await limitRequest(context, request, "ask");
     const access = requireCampaign(context, "useAssistant");
     const conversation = await getConversation(services.db, access, params.chatId);
     if (!conversation) notFound("conversation");
     const parsed = questionSchema.safeParse(Object.fromEntries(await request.formData()));
     if (!parsed.success) return httpError(400, parsed.error.issues[0]?.message ?? "Type a question.");
-
-    const events = ask(services.assistant, access, conversation, parsed.data.question);
-    const encoder = new TextEncoder();
-    const line = (event: AskEvent) => encoder.encode(`${JSON.stringify(event)}\n`);
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        try {
-          const next = await events.next();
-          if (next.done) return controller.close();
-          controller.enqueue(line(next.value));
-        } catch (error) {
-          if (!(error instanceof Refusal)) console.error("ask failed:", error);
-          const message = error instanceof Refusal ? error.message : "The answer failed. Try again.";
-          controller.enqueue(line({ type: "error", message }));
-          controller.close();
-        }
-      },
-    });
-    return new Response(body, {
-      headers: { "Content-Type": "application/x-ndjson; charset=utf-8", "Cache-Control": "no-store" },
-    });
+    await chargeDailyQuota(services, user.id, "questions");
+    return askEventStream(ask(services.assistant, access, conversation, parsed.data.question));
   });
 }

@@ -1,6 +1,7 @@
 import { uploadFile, uploadResultJson } from "~/server/files/files.server";
 import { UploadRefused } from "~/server/files/library.server";
 import { contentLength, jsonApi } from "~/server/http/api.server";
+import { withDailyQuota } from "~/server/http/daily-quotas.server";
 import { httpError } from "~/server/http/responses.server";
 import { limitRequest } from "~/server/request.server";
 import type { Route } from "./+types/files";
@@ -16,11 +17,10 @@ export async function action({ request, context }: Route.ActionArgs) {
     if (request.method !== "PUT" || !request.body) throw new UploadRefused("Upload the file's bytes with PUT.", 405);
     const fileName = new URL(request.url).searchParams.get("name") ?? "";
     const body = request.body;
-    const result = await uploadFile(services.fileStores, user, {
-      fileName,
-      size: contentLength(request),
-      body,
-    });
+    const size = contentLength(request);
+    const result = await withDailyQuota(services, user.id, "uploadBytes", size || 0, () =>
+      uploadFile(services.fileStores, user, { fileName, size, body }),
+    );
     return uploadResultJson(result);
   });
 }

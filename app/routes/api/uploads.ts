@@ -3,6 +3,7 @@ import { z } from "zod";
 import { UploadRefused } from "~/server/files/library.server";
 import { startMultipartUpload } from "~/server/files/multipart.server";
 import { jsonApi } from "~/server/http/api.server";
+import { withDailyQuota } from "~/server/http/daily-quotas.server";
 import { limitRequest } from "~/server/request.server";
 import type { Route } from "./+types/uploads";
 
@@ -14,6 +15,9 @@ export async function action({ request, context }: Route.ActionArgs) {
     await limitRequest(context, request, "upload");
     const parsed = startSchema.safeParse(await request.json().catch(() => null));
     if (!parsed.success) throw new UploadRefused("Send the file's name and size as JSON.", 400);
-    return data(await startMultipartUpload(services.fileStores, user, parsed.data), { status: 201 });
+    const upload = await withDailyQuota(services, user.id, "uploadBytes", parsed.data.size, () =>
+      startMultipartUpload(services.fileStores, user, parsed.data),
+    );
+    return data(upload, { status: 201 });
   });
 }

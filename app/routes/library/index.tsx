@@ -9,6 +9,7 @@ import type { LiveConnection } from "~/lib/live-connection";
 import { useLiveJobs } from "~/lib/use-live-jobs";
 import { libraryModel, listJobs, uploadFile } from "~/server/files/files.server";
 import { UploadRefused } from "~/server/files/library.server";
+import { DailyQuotaExceeded, withDailyQuota } from "~/server/http/daily-quotas.server";
 import { getServices, limitRequest, requireUser } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
 import type { Route } from "./+types/index";
@@ -40,19 +41,18 @@ export async function action({ request, context }: Route.ActionArgs) {
   const form = await request.formData();
   const files = form.getAll("files").filter((entry): entry is File => typeof entry !== "string" && entry.size > 0);
   if (files.length === 0) return data({ errors: ["Choose at least one file to upload."], done: [] }, { status: 400 });
-  const { fileStores } = getServices(context);
+  const services = getServices(context);
+  const { fileStores } = services;
   const done: string[] = [];
   const errors: string[] = [];
   for (const file of files) {
     try {
-      const result = await uploadFile(fileStores, user, {
-        fileName: file.name,
-        size: file.size,
-        body: file.stream(),
-      });
+      const result = await withDailyQuota(services, user.id, "uploadBytes", file.size, () =>
+        uploadFile(fileStores, user, { fileName: file.name, size: file.size, body: file.stream() }),
+      );
       done.push(result.created ? `“${file.name}”` : `“${file.name}” (version ${result.version})`);
     } catch (error) {
-      if (!(error instanceof UploadRefused)) throw error;
+      if (!(error instanceof UploadRefused || error instanceof DailyQuotaExceeded)) throw error;
       errors.push(error.message);
     }
   }

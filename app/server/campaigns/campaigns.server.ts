@@ -65,6 +65,29 @@ export async function listCampaigns(db: Db, account: Account, query: CampaignLis
     .orderBy(...order);
 }
 
+/**
+ * A page of the campaigns the account may open (only `campaignId`, for a token limited to
+ * it), with their role, in creation order after `after` (`limit + 1` rows; the API's cursor).
+ */
+export async function listCampaignsPage(
+  db: Db,
+  account: Account,
+  { after, limit, campaignId }: { after: [number, string] | null; limit: number; campaignId?: string | null },
+) {
+  return db
+    .select({ campaign: campaigns, role: roleColumn(account) })
+    .from(campaigns)
+    .where(
+      and(
+        campaignsWhere(account, "view"),
+        campaignId ? eq(campaigns.id, campaignId) : undefined,
+        after ? sql`(${campaigns.createdAt}, ${campaigns.id}) > (${after[0]}, ${after[1]})` : undefined,
+      ),
+    )
+    .orderBy(asc(campaigns.createdAt), asc(campaigns.id))
+    .limit(limit + 1);
+}
+
 /** How many campaigns the user runs or is in, in each status, for the filter tabs. */
 export async function countCampaignsByStatus(
   db: Db,

@@ -1,4 +1,4 @@
-import { and, desc, eq, getTableColumns, sql } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, gt, sql } from "drizzle-orm";
 import type { CharacterInput } from "~/lib/campaign-schemas";
 import type { CharacterDetails, CharacterStatus, CharacterType } from "~/lib/domain";
 import type { Db } from "../db/db.server";
@@ -44,6 +44,28 @@ export async function listCharacters(
       ),
     )
     .orderBy(desc(campaignCharacters.updatedAt));
+  return rows.map(withDetails);
+}
+
+/** A page of the characters the reader sees, in creation order after `afterId` (`limit + 1` rows; the API's cursor). */
+export async function listCharactersPage(
+  db: Db,
+  reader: CampaignReader,
+  { afterId, limit, kind }: { afterId: number; limit: number; kind?: CharacterType },
+) {
+  const rows = await db
+    .select(readableColumns(reader))
+    .from(campaignCharacters)
+    .where(
+      and(
+        eq(campaignCharacters.campaignId, reader.campaign.id),
+        visibleCharacters(reader),
+        gt(campaignCharacters.id, afterId),
+        kind ? eq(campaignCharacters.characterType, kind) : undefined,
+      ),
+    )
+    .orderBy(asc(campaignCharacters.id))
+    .limit(limit + 1);
   return rows.map(withDetails);
 }
 

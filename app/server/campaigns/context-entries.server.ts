@@ -1,4 +1,4 @@
-import { and, desc, eq, getTableColumns, sql } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, gt, sql } from "drizzle-orm";
 import type { ContextEntryInput } from "~/lib/campaign-schemas";
 import type { ContextType } from "~/lib/domain";
 import type { Db } from "../db/db.server";
@@ -49,6 +49,32 @@ export async function listContextEntries(
     )
     .orderBy(desc(campaignContext.updatedAt));
   return rows.map((row) => ({ ...row, tags: decodeTags(row.tags) }));
+}
+
+/**
+ * A page of the entries the reader sees, as they may read them, in creation order after
+ * `afterId` (the API's cursor): `limit + 1` rows, so the caller knows whether there is more.
+ */
+export async function listContextEntriesPage(
+  db: Db,
+  reader: CampaignReader,
+  { afterId, limit, type }: { afterId: number; limit: number; type?: ContextType },
+) {
+  const { content: _full, ...columns } = getTableColumns(campaignContext);
+  const rows = await db
+    .select({ ...columns, content: readableContent(reader) })
+    .from(campaignContext)
+    .where(
+      and(
+        eq(campaignContext.campaignId, reader.campaign.id),
+        visibleEntries(reader),
+        gt(campaignContext.id, afterId),
+        type ? eq(campaignContext.contextType, type) : undefined,
+      ),
+    )
+    .orderBy(asc(campaignContext.id))
+    .limit(limit + 1);
+  return rows.map((row) => ({ ...row, tagList: decodeTags(row.tags) }));
 }
 
 /** All tags used in the entries the reader sees, for the tag filter. */

@@ -108,6 +108,25 @@ export async function listFiles(db: Db, username: string) {
     .orderBy(desc(fileMetadata.updatedAt));
 }
 
+/** A page of the account's files in creation order after `after` (`limit + 1` rows; the API's cursor). */
+export async function listFilesPage(
+  db: Db,
+  username: string,
+  { after, limit }: { after: [number, string] | null; limit: number },
+): Promise<FileRow[]> {
+  return db
+    .select()
+    .from(fileMetadata)
+    .where(
+      and(
+        eq(fileMetadata.username, username),
+        after ? sql`(${fileMetadata.createdAt}, ${fileMetadata.fileKey}) > (${after[0]}, ${after[1]})` : undefined,
+      ),
+    )
+    .orderBy(fileMetadata.createdAt, fileMetadata.fileKey)
+    .limit(limit + 1);
+}
+
 /**
  * Reads the first bytes of a stream without losing them. Returns the sniffable head, every
  * byte read so far (`read`, to be sent first), and the body itself with its lock released,

@@ -33,7 +33,7 @@ export async function jsonApi<T>(
   try {
     return await handle({ user, services: getServices(context) });
   } catch (error) {
-    if (error instanceof Refusal) return httpError(error.status, error.message);
+    if (error instanceof Refusal) return httpError(error.status, error.message, error.headers);
     throw error;
   }
 }

@@ -28,6 +28,11 @@ const RULES: BodyRule[] = [
   { pattern: /^\/(login|signup|recover|logout)$/, limit: SMALL_BODY_LIMIT },
   { pattern: /^\/api\/uploads$/, limit: SMALL_BODY_LIMIT },
   { pattern: /^\/api\/campaigns\/[^/]+\/chats\/[^/]+\/ask$/, limit: SMALL_BODY_LIMIT },
+  // The public API (ADR 0032): the same bounds for the same work.
+  { pattern: /^\/api\/v1\/files$/, limit: null },
+  { pattern: /^\/api\/v1\/uploads\/[^/]+\/parts\/\d+$/, limit: PART_SIZE },
+  { pattern: /^\/api\/v1\/uploads$/, limit: SMALL_BODY_LIMIT },
+  { pattern: /^\/api\/v1\/campaigns\/[^/]+\/conversations(\/[^/]+\/messages)?$/, limit: SMALL_BODY_LIMIT },
 ];
 
 export function bodyLimitFor(pathname: string): number | null {

@@ -61,7 +61,7 @@ export interface QuotaCharge {
 export class DailyQuotaExceeded extends Refusal {
   override name = "DailyQuotaExceeded";
   constructor(readonly charge: QuotaCharge) {
-    super(quotaMessage(charge), 429);
+    super(quotaMessage(charge), 429, quotaExceededHeaders(charge));
   }
 }
 
@@ -78,17 +78,17 @@ function quotaMessage({ kind, limit, resetSeconds }: QuotaCharge): string {
 }
 
 /**
- * Counts `amount` against today's quota of `kind`, or throws DailyQuotaExceeded (nothing
- * counted) when it would go past `limit`.
+ * Counts `amount` against the account's quota of `kind` for today, or throws
+ * DailyQuotaExceeded (a 429; nothing counted) when it would go past the day's limit.
  */
 export async function chargeDailyQuota(
-  db: Db,
+  { db, dailyQuotas }: { db: Db; dailyQuotas: DailyQuotas },
   accountId: string,
   kind: DailyQuotaKind,
-  amount: number,
-  limit: number,
+  amount = 1,
   now = Date.now(),
 ): Promise<QuotaCharge> {
+  const limit = dailyQuotas[kind];
   const column = sql.raw(COLUMNS[kind]);
   const day = utcDay(now);
   const rows = await db.all<{ used: number }>(sql`
@@ -103,6 +103,32 @@ export async function chargeDailyQuota(
     throw new DailyQuotaExceeded({ kind, limit, used: usage[kind], resetSeconds });
   }
   return { kind, limit, used: row.used, resetSeconds };
+}
+
+/**
+ * Runs `work` with `amount` charged to today's quota of `kind`, and gives it back when the
+ * work is refused (an upload that is too large, a duplicate): only what was done counts.
+ */
+export async function withDailyQuota<T>(
+  stores: { db: Db; dailyQuotas: DailyQuotas },
+  accountId: string,
+  kind: DailyQuotaKind,
+  amount: number,
+  work: () => Promise<T>,
+  now = Date.now(),
+): Promise<T> {
+  await chargeDailyQuota(stores, accountId, kind, amount, now);
+  try {
+    return await work();
+  } catch (error) {
+    const column = sql.raw(COLUMNS[kind]);
+    await stores.db
+      .run(
+        sql`UPDATE daily_usage SET ${column} = max(0, ${column} - ${amount}) WHERE user_id = ${accountId} AND day = ${utcDay(now)}`,
+      )
+      .catch(() => undefined);
+    throw error;
+  }
 }
 
 /** What the account used today (zeros for a day with no row yet). */

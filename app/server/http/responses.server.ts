@@ -12,6 +12,8 @@ export class Refusal extends Error {
     message: string,
     /** The HTTP status the refusal answers with. */
     readonly status = 400,
+    /** Headers its answer carries (a 429's Retry-After). */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
   }

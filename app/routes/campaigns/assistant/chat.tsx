@@ -25,6 +25,7 @@ import {
 } from "~/server/assistant/conversations.server";
 import { mayAlso, requireCampaign } from "~/server/campaigns/guards.server";
 import { QuotaExceeded } from "~/server/db/quota.server";
+import { chargeDailyQuota, DailyQuotaExceeded } from "~/server/http/daily-quotas.server";
 import { notFound, unknownIntent } from "~/server/http/responses.server";
 import { getServices, limitRequest } from "~/server/request.server";
 import { redirectWithToast } from "~/server/toast.server";
@@ -105,13 +106,15 @@ export async function action({ request, context, params }: Route.ActionArgs) {
       // Asking without JavaScript: the whole answer is written, saved, then shown.
       const parsed = questionSchema.safeParse(form);
       if (!parsed.success) return data({ error: parsed.error.issues[0]?.message ?? "" }, { status: 400 });
+      const services = getServices(context);
       try {
-        for await (const _event of ask(getServices(context).assistant, access, conversation, parsed.data.question)) {
+        await chargeDailyQuota(services, access.account.id, "questions");
+        for await (const _event of ask(services.assistant, access, conversation, parsed.data.question)) {
           // Run to the end: the answer is saved by the last step.
         }
       } catch (error) {
-        if (!(error instanceof QuotaExceeded)) throw error;
-        return data({ error: error.message }, { status: error.status });
+        if (!(error instanceof QuotaExceeded || error instanceof DailyQuotaExceeded)) throw error;
+        return data({ error: error.message }, { status: error.status, headers: error.headers });
       }
       return redirect(`${here}#latest`);
     }
