@@ -6,6 +6,8 @@ export default [
   route("signup", "routes/signup.tsx"),
   route("logout", "routes/logout.tsx"),
   route("recover", "routes/recover.tsx"),
+  // The public API's reference, for anyone (read from the OpenAPI document).
+  route("docs/api", "routes/api-reference.tsx"),
   // Everything below requires a signed-in user (guarded by the layout's middleware).
   layout("routes/app-layout.tsx", [
     route("home", "routes/home.tsx"),

@@ -49,6 +49,8 @@ export async function api(method: string, path: string, call: ApiCall = {}): Pro
   const headers: Record<string, string> = {
     ...(call.token ? { Authorization: `Bearer ${call.token}` } : {}),
     ...(call.body !== undefined && !raw ? { "Content-Type": "application/json" } : {}),
+    // A browser or curl sends the length of bytes it knows; the upload routes require it.
+    ...(call.body instanceof Uint8Array ? { "Content-Length": String(call.body.byteLength) } : {}),
     ...call.headers,
   };
   const request = new Request(`http://localhost/api/v1${path}`, {

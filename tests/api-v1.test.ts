@@ -1,5 +1,6 @@
 import { env } from "cloudflare:test";
 import { eq, sql } from "drizzle-orm";
+import { decodeJwt, decodeProtectedHeader } from "jose";
 import { describe, expect, it } from "vitest";
 import { apiScopes } from "~/lib/api";
 import { authenticateToken, revokeApiToken, signingKeys } from "~/server/api/tokens.server";
@@ -35,7 +36,7 @@ describe("API tokens", () => {
     expect(response.status).toBe(200);
     const body = await json(response);
     expect(body).toMatchObject({ id: campaign.id, name: campaign.name, role: "owner" });
-    const payload = JSON.parse(atob(token.split(".")[1]!.replaceAll("-", "+").replaceAll("_", "/")));
+    const payload = decodeJwt(token);
     expect(payload.sub).toBe(gm.id);
     expect(payload.scope).toBe("read write files assistant");
   });
@@ -92,21 +93,21 @@ describe("API tokens", () => {
     const [current, older] = env.API_TOKEN_KEYS.split(",");
     // Signed while the older key was the signing one.
     const { token } = await tokenFor(gm, { keys: `${older},${current}` });
-    expect(JSON.parse(atob(token.split(".")[0]!)).kid).toBe("test-1");
+    expect(decodeProtectedHeader(token).kid).toBe("test-1");
     await expect(authenticateToken(db, keys, token)).resolves.toMatchObject({ user: { id: gm.id } });
     // The older key removed: the token no longer verifies.
     await expect(authenticateToken(db, signingKeys(current), token)).rejects.toThrow(/not valid/);
     // New tokens are signed with the current key.
     const fresh = await tokenFor(gm);
-    expect(JSON.parse(atob(fresh.token.split(".")[0]!)).kid).toBe("test-2");
+    expect(decodeProtectedHeader(fresh.token).kid).toBe("test-2");
   });
 
   it("refuse a token whose claims were altered (the signature no longer matches)", async () => {
     const { gm, campaign } = await gmWithCampaign();
     const other = await newUser("api");
     const { token } = await tokenFor(gm, { scopes: ["read"] });
-    const [header, payload, signature] = token.split(".");
-    const claims = JSON.parse(atob(payload!.replaceAll("-", "+").replaceAll("_", "/")));
+    const [header, , signature] = token.split(".");
+    const claims = decodeJwt(token);
     const forged = btoa(JSON.stringify({ ...claims, sub: other.id, scope: "read write files assistant" }))
       .replaceAll("+", "-")
       .replaceAll("/", "_")
@@ -206,7 +207,7 @@ describe("API v1 resources", () => {
     } while (cursor);
     expect(seen).toEqual(ids);
 
-    const first = ids[0]!;
+    const [first] = ids;
     const update = {
       contextType: "lore",
       title: "Rumour one, confirmed",
@@ -341,5 +342,127 @@ describe("limits and quotas", () => {
     expect(body.error.message).toMatch(/midnight UTC/);
     expect(Number(refused.headers.get("Retry-After"))).toBeGreaterThan(0);
     expect(Number(refused.headers.get("Retry-After"))).toBeLessThanOrEqual(86_400);
+  });
+});
+
+describe("files, search and the assistant through the API", () => {
+  it("uploads in one request, reads the details, downloads with Range, and deletes", async () => {
+    const { gm } = await gmWithCampaign();
+    const { token } = await tokenFor(gm);
+    const bytes = new TextEncoder().encode("# Harbour rules\n\nNo duels on the docks.\n");
+    const put = await api("PUT", "/files?name=harbour.md", { token, body: bytes });
+    expect(put.status).toBe(201);
+    const stored = await json(put);
+    expect(stored).toMatchObject({ fileName: "harbour.md", created: true, version: 1, size: bytes.length });
+    const details = await json(await api("GET", `/files/${stored.fileKey}`, { token }));
+    expect(details).toMatchObject({ fileKey: stored.fileKey, fileName: "harbour.md", size: bytes.length });
+    const listed = await json(await api("GET", "/files", { token }));
+    expect(listed.data.map((f: { fileKey: string }) => f.fileKey)).toContain(stored.fileKey);
+    const whole = await api("GET", `/files/${stored.fileKey}/content`, { token });
+    expect(new Uint8Array(await whole.arrayBuffer())).toEqual(bytes);
+    const part = await api("GET", `/files/${stored.fileKey}/content`, { token, headers: { Range: "bytes=2-8" } });
+    expect(part.status).toBe(206);
+    expect(await part.text()).toBe("Harbour");
+    expect((await api("DELETE", `/files/${stored.fileKey}`, { token })).status).toBe(204);
+    expect((await api("GET", `/files/${stored.fileKey}`, { token })).status).toBe(404);
+  });
+
+  it("counts uploaded bytes against the daily quota and gives back what a refused upload took", async () => {
+    const { gm } = await gmWithCampaign();
+    const { token } = await tokenFor(gm);
+    const exe = new Uint8Array([0x4d, 0x5a, 0x90, 0x00, ...new Uint8Array(60)]);
+    const refused = await api("PUT", "/files?name=tool.exe", { token, body: exe });
+    expect(refused.status).toBeGreaterThanOrEqual(400);
+    const bytes = new TextEncoder().encode("# Notes\n");
+    expect((await api("PUT", "/files?name=notes.md", { token, body: bytes })).status).toBe(201);
+    const [usage] = await db.select().from(dailyUsage).where(eq(dailyUsage.userId, gm.id));
+    expect(usage?.uploadBytes).toBe(bytes.length);
+  });
+
+  it("runs the resumable multipart protocol: start, parts, state, complete", async () => {
+    const { gm } = await gmWithCampaign();
+    const { token } = await tokenFor(gm);
+    const size = 10 * 1024 * 1024 + 100;
+    const content = new Uint8Array(size);
+    content.set(new TextEncoder().encode("%PDF-1.4\n"));
+    const started = await api("POST", "/uploads", { token, body: { fileName: "module.pdf", size } });
+    expect(started.status).toBe(201);
+    const upload = await json(started);
+    expect(upload).toMatchObject({ partCount: 2, partsDone: [] });
+    const first = await api("PUT", `/uploads/${upload.uploadId}/parts/1`, {
+      token,
+      body: content.slice(0, upload.partSize),
+    });
+    expect(first.status).toBe(200);
+    expect((await json(await api("GET", `/uploads/${upload.uploadId}`, { token }))).partsDone).toEqual([1]);
+    await api("PUT", `/uploads/${upload.uploadId}/parts/2`, { token, body: content.slice(upload.partSize) });
+    const done = await api("POST", `/uploads/${upload.uploadId}/complete`, { token });
+    expect(done.status).toBe(201);
+    expect(await json(done)).toMatchObject({ fileName: "module.pdf", size, created: true });
+  });
+
+  it("searches what the token's account may see, and streams an assistant answer with its sources", async () => {
+    const { gm, campaign } = await gmWithCampaign();
+    await createContextEntry(db, campaign, {
+      contextType: "lore",
+      title: "The bell of Saint Orlo",
+      content: "The drowned bell of Saint Orlo rings when the tide turns, and the dead answer it.",
+      tags: [],
+      audience: "gm",
+    });
+    const { token } = await tokenFor(gm);
+    const found = await json(await api("GET", `/search?q=drowned+bell&campaignId=${campaign.id}`, { token }));
+    expect(found.data[0]).toMatchObject({ kind: "context", title: "The bell of Saint Orlo" });
+    expect(found.data[0].snippet).toContain("bell");
+
+    const conversation = await json(
+      await api("POST", `/campaigns/${campaign.id}/conversations`, { token, body: { title: "Bells" } }),
+    );
+    const answer = await api("POST", `/campaigns/${campaign.id}/conversations/${conversation.id}/messages`, {
+      token,
+      body: { question: "What happens when the bell of Saint Orlo rings?" },
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("Content-Type")).toContain("application/x-ndjson");
+    const events = (await answer.text())
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(events[0].type).toBe("sources");
+    expect(events[0].citations[0].title).toBe("The bell of Saint Orlo");
+    expect(events.at(-1).type).toBe("done");
+    const messages = await json(
+      await api("GET", `/campaigns/${campaign.id}/conversations/${conversation.id}/messages`, { token }),
+    );
+    expect(messages.data.map((m: { role: string }) => m.role)).toEqual(["user", "assistant"]);
+    const [usage] = await db.select().from(dailyUsage).where(eq(dailyUsage.userId, gm.id));
+    expect(usage?.questions).toBe(1);
+  });
+});
+
+describe("the OpenAPI document", () => {
+  it("describes every operation from its schemas, and every reference resolves", async () => {
+    const response = await api("GET", "/openapi.json");
+    expect(response.status).toBe(200);
+    const document = await json(response);
+    expect(document.openapi).toBe("3.1.0");
+    for (const operation of apiOperations) {
+      const described = document.paths[operation.path]?.[operation.method.toLowerCase()];
+      expect(described, `${operation.method} ${operation.path}`).toMatchObject({
+        operationId: operation.id,
+        security: [{ bearerToken: [operation.scope] }],
+      });
+    }
+    // The entry body is the app's own form schema: its fields and their bounds.
+    const entryBody = document.components.schemas.createEntryBody;
+    expect(entryBody.required).toEqual(expect.arrayContaining(["contextType", "title"]));
+    expect(entryBody.properties.title.maxLength).toBe(200);
+    expect(entryBody.properties.content.maxLength).toBe(50_000);
+    expect(document.components.schemas.Entry.properties.version.type).toBe("integer");
+    const refs = JSON.stringify(document).match(/"#\/components\/schemas\/[^"]+"/g) ?? [];
+    for (const ref of refs) {
+      const name = ref.slice('"#/components/schemas/'.length, -1);
+      expect(document.components.schemas[name], ref).toBeDefined();
+    }
   });
 });

@@ -104,6 +104,11 @@ const matrix: Record<string, Probe[]> = {
   "/operations": [loader(everyone(404))],
   // The bearer token, not a session, opens it (tests/metrics.test.ts).
   "/metrics": [loader(everyone(401))],
+  // The public API reads bearer tokens only: a session cookie opens nothing (tests/api-*.test.ts
+  // walk it under tokens).
+  "/api/v1/*": [loader(everyone(401))],
+  // The API's reference: for anyone.
+  "/docs/api": [loader(everyone(200))],
   "/join/:token": [
     loader(everyone(200)),
     // Everyone already in is sent to the campaign; the stranger joins (and is sent there too).
@@ -291,12 +296,14 @@ function paramsOf(world: World, role: Role): Record<string, string> {
     uploadId,
     partNumber: "1",
     token: world.token,
+    // The public API's splat: one of its paths, at the campaign.
+    splat: `campaigns/${world.campaign.id}`,
   };
 }
 
 const fill = (path: string, params: Record<string, string>) =>
-  path.replace(/:(\w+)\??/g, (_, name: string) => {
-    const value = params[name];
+  path.replace(/:(\w+)\??|\*$/g, (_, name: string | undefined) => {
+    const value = params[name ?? "splat"];
     if (!value) throw new Error(`The role matrix has no value for :${name} in ${path}: add one.`);
     return value;
   });

@@ -13,7 +13,7 @@ export type RateLimitKind = (typeof rateLimitKinds)[number];
 
 export type RateLimiters = Record<RateLimitKind, RateLimit>;
 
-/** Each limiter's `simple` setting in wrangler.toml, for the headers (a test holds them equal). */
+/** Each limiter's `simple` setting in wrangler.toml (keep the two equal), for the RateLimit headers. */
 export const RATE_LIMITS: Record<RateLimitKind, { limit: number; period: number }> = {
   auth: { limit: 10, period: 60 },
   upload: { limit: 600, period: 60 },

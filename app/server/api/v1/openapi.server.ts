@@ -3,6 +3,31 @@ import { apiScopeLabels, apiScopes } from "~/lib/api";
 import { apiErrorSchema } from "./errors.server";
 import type { ApiOperation } from "./operation.server";
 import { apiOperations } from "./operations.server";
+import {
+  campaignJson,
+  characterJson,
+  conversationJson,
+  entryJson,
+  fileJson,
+  jobJson,
+  messageJson,
+  searchResultJson,
+  uploadResultJson,
+  uploadStateJson,
+} from "./resources.server";
+
+const namedSchemas = [
+  campaignJson,
+  entryJson,
+  characterJson,
+  fileJson,
+  uploadResultJson,
+  uploadStateJson,
+  jobJson,
+  searchResultJson,
+  conversationJson,
+  messageJson,
+];
 
 /**
  * The OpenAPI 3.1 document of /api/v1, generated from the operations' own zod schemas
@@ -57,7 +82,8 @@ export function buildOpenApiDocument(operations: ApiOperation[], origin: string)
     idOf.set(schema, id);
     return id;
   };
-  register(apiErrorSchema, "Error");
+  // The named shapes first, so that one nested in another schema is referred to, not copied.
+  for (const schema of [apiErrorSchema, ...namedSchemas]) register(schema, "unnamed");
   const paths: Record<string, Record<string, unknown>> = {};
   const inputs = new Set<string>();
   for (const operation of operations) {
@@ -99,7 +125,8 @@ export function buildOpenApiDocument(operations: ApiOperation[], origin: string)
         content: { "application/json": { schema: { $ref: `#/components/schemas/${id}` } } },
       };
     }
-    const pathItem = (paths[operation.path] ??= {});
+    const pathItem = paths[operation.path] ?? {};
+    paths[operation.path] = pathItem;
     pathItem[operation.method.toLowerCase()] = {
       operationId: operation.id,
       tags: [operation.tag],
