@@ -5,14 +5,14 @@ import { describe, expect, it } from "vitest";
 import { apiScopes } from "~/lib/api";
 import { authenticateToken, revokeApiToken, signingKeys } from "~/server/api/tokens.server";
 import { apiOperations } from "~/server/api/v1/operations.server";
-import { changePassword } from "~/server/auth/accounts.server";
+import { changePassword, deleteAccount } from "~/server/auth/accounts.server";
 import { createCampaign } from "~/server/campaigns/campaigns.server";
 import { createCharacter } from "~/server/campaigns/characters.server";
 import { createContextEntry } from "~/server/campaigns/context-entries.server";
 import { apiTokens, campaignMembers, dailyUsage } from "~/server/db/schema";
 import { utcDay } from "~/server/http/daily-quotas.server";
 import { api, json, tokenFor } from "./api-helpers";
-import { db, newUser, PASSWORD } from "./helpers";
+import { db, newUser, PASSWORD, services } from "./helpers";
 
 const keys = signingKeys(env.API_TOKEN_KEYS);
 const from = { clientId: "test", knownDevice: null };
@@ -78,6 +78,12 @@ describe("API tokens", () => {
     expect((await api("GET", `/campaigns/${campaign.id}`, { token })).status).toBe(401);
     const rows = await db.select().from(apiTokens).where(eq(apiTokens.userId, gm.id));
     expect(rows).toHaveLength(0);
+
+    const leaving = await newUser("api");
+    const kept = await tokenFor(leaving);
+    await deleteAccount(services, leaving, PASSWORD, from);
+    expect((await api("GET", "/campaigns", { token: kept.token })).status).toBe(401);
+    expect(await db.select().from(apiTokens).where(eq(apiTokens.id, kept.id))).toHaveLength(0);
   });
 
   it("cannot be revoked by another account", async () => {
