@@ -28,7 +28,8 @@ const { values: options } = parseArgs({
     var: { type: "string", multiple: true, default: [] },
   },
 });
-const overrides = { LOCAL_CRON_TRIGGER: "on" };
+// A GM's own machine: the cron on demand, and webhooks to a receiver on localhost (ADR 0033).
+const overrides = { LOCAL_CRON_TRIGGER: "on", WEBHOOK_ALLOW_LOOPBACK: "on" };
 for (const entry of options.var) {
   const match = /^([A-Z][A-Z0-9_]*)=(.*)$/s.exec(entry);
   if (!match) {
