@@ -1,4 +1,4 @@
-import { and, eq, inArray, lt, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { WebhookEvent } from "~/lib/api";
 import type { Db } from "../db/db.server";
@@ -111,30 +111,23 @@ export async function drainWebhookOutbox(deps: DeliveryDeps, now = Date.now()): 
   return deliveries.length;
 }
 
-/** Deliveries whose message was never produced (a drain died after its commit): produced again (the cron). */
+/**
+ * Deliveries whose message was never produced (a drain died after its commit): produced
+ * again (the cron). One statement claims them (their updated_at moves, so the next run
+ * leaves them alone) with a fixed number of bound values: D1 takes at most 100 a statement.
+ */
 export async function requeueStalledDeliveries(deps: DeliveryDeps, now = Date.now()): Promise<number> {
-  const stalled = await deps.db
-    .select({ eventId: webhookDeliveries.eventId, endpointId: webhookDeliveries.endpointId })
-    .from(webhookDeliveries)
-    .where(
-      and(
-        eq(webhookDeliveries.status, "pending"),
-        eq(webhookDeliveries.attempts, 0),
-        lt(webhookDeliveries.updatedAt, now - STALLED_MS),
-      ),
-    )
-    .limit(DRAIN_BATCH);
+  const stalled = await deps.db.all<{ event_id: string; endpoint_id: string }>(sql`
+    UPDATE webhook_deliveries SET updated_at = ${now}
+    WHERE rowid IN (SELECT rowid FROM webhook_deliveries
+                    WHERE status = 'pending' AND attempts = 0 AND updated_at < ${now - STALLED_MS}
+                    LIMIT ${DRAIN_BATCH})
+    RETURNING event_id, endpoint_id`);
   if (stalled.length === 0) return 0;
-  await deps.db
-    .update(webhookDeliveries)
-    .set({ updatedAt: now })
-    .where(
-      sql`(${webhookDeliveries.eventId}, ${webhookDeliveries.endpointId}) IN (VALUES ${sql.join(
-        stalled.map((s) => sql`(${s.eventId}, ${s.endpointId})`),
-        sql`, `,
-      )})`,
-    );
-  await produce(deps.queue, stalled);
+  await produce(
+    deps.queue,
+    stalled.map((row) => ({ eventId: row.event_id, endpointId: row.endpoint_id })),
+  );
   return stalled.length;
 }
 
