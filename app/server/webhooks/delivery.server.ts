@@ -281,7 +281,8 @@ export async function recordDeadDeliveries(batch: MessageBatch<unknown>, deps: P
           and(
             eq(webhookDeliveries.eventId, eventId),
             eq(webhookDeliveries.endpointId, endpointId),
-            sql`${webhookDeliveries.status} != 'delivered'`,
+            // Not yet settled: a dead message the queue hands over twice is counted once.
+            inArray(webhookDeliveries.status, ["pending", "retrying"]),
           ),
         )
         .returning({ error: webhookDeliveries.lastError });
