@@ -161,6 +161,8 @@ export interface SendDeps {
   /** The outbound fetch: the receivers are on the other side of the network. */
   fetch: typeof fetch;
   now?: () => number;
+  /** How long a receiver has to answer (SEND_TIMEOUT_MS unless a test says). */
+  timeoutMs?: number;
 }
 
 type Outcome = { ok: true; status: number } | { ok: false; status: number | null; error: string };
@@ -169,11 +171,12 @@ async function send(deps: SendDeps, url: string, secret: string, delivery: Webho
   const problem = webhookUrlProblem(url, deps.rules);
   if (problem) return { ok: false, status: null, error: `Not sent: ${problem}` };
   const timestamp = Math.floor((deps.now?.() ?? Date.now()) / 1000);
+  const timeoutMs = deps.timeoutMs ?? SEND_TIMEOUT_MS;
   try {
     const response = await deps.fetch(url, {
       method: "POST",
       redirect: "manual",
-      signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
+      signal: AbortSignal.timeout(timeoutMs),
       headers: {
         "Content-Type": "application/json",
         "User-Agent": "LoreSmith-AI-Webhooks/1",
@@ -191,11 +194,16 @@ async function send(deps: SendDeps, url: string, secret: string, delivery: Webho
         : `The receiver answered HTTP ${response.status}.`;
     return { ok: false, status: response.status, error };
   } catch (error) {
-    const timedOut = error instanceof DOMException && error.name === "TimeoutError";
+    const timedOut = error instanceof Error && error.name === "TimeoutError";
+    // What the runtime said ("DNS lookup failed", "Network connection lost"), unless it is opaque.
+    const said = error instanceof Error ? error.message : "";
+    const detail = said && !/^internal error/i.test(said) ? ` (${said.slice(0, 200)})` : "";
     return {
       ok: false,
       status: null,
-      error: timedOut ? "The receiver did not answer within 10 seconds." : "The receiver could not be reached.",
+      error: timedOut
+        ? `The receiver did not answer within ${timeoutMs / 1000} seconds.`
+        : `The receiver could not be reached${detail}. Check that the address is right and the server is up.`,
     };
   }
 }
