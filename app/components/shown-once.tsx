@@ -40,12 +40,13 @@ export function ShownOnce({
           rows={value.length > 80 ? 4 : 2}
           spellCheck={false}
           autoComplete="off"
-          className={`${inputClass} resize-none break-all font-mono text-sm`}
+          className={`${inputClass} field-sizing-content resize-none break-all font-mono text-sm`}
           onFocus={(event) => event.currentTarget.select()}
         />
       </div>
-      <div className="flex flex-wrap items-center gap-3">
-        {hydrated ? (
+      {/* Without JavaScript there is nothing to click: the field above is selectable by hand. */}
+      {hydrated ? (
+        <div className="flex flex-wrap items-center gap-3">
           <Button
             type="button"
             variant="secondary"
@@ -58,14 +59,18 @@ export function ShownOnce({
               }
             }}
           >
-            {copied === "yes" ? "Copied" : "Copy"}
+            Copy
             <span className="sr-only"> {label}</span>
           </Button>
-        ) : null}
-        <span aria-live="polite" className="text-sm text-stone-800">
-          {copied === "failed" ? "This browser would not copy it: select the text above and copy it yourself." : null}
-        </span>
-      </div>
+          <span aria-live="polite" className="text-sm text-stone-800">
+            {copied === "yes"
+              ? "Copied to the clipboard."
+              : copied === "failed"
+                ? "This browser would not copy it: select the text above and copy it yourself."
+                : null}
+          </span>
+        </div>
+      ) : null}
       {children ? <div className="text-sm text-stone-800">{children}</div> : null}
     </div>
   );

@@ -285,7 +285,7 @@ function TokensSection({
       {last?.created ? (
         <ShownOnce title={`Your new token “${last.created.name}”`} label="API token" value={last.created.token}>
           It works until {dateTime(last.created.expiresAt)}. Put it in your program's settings (for a bot, usually an
-          environment variable) and send it as <code className="font-mono">Authorization: Bearer …</code>.
+          environment variable); “How to use the API” below shows how to send it.
         </ShownOnce>
       ) : null}
 
@@ -368,7 +368,7 @@ function TokensSection({
                       ) : null}
                     </p>
                     <dl className="grid grid-cols-[auto_1fr] gap-x-3 gap-y-0.5 text-sm text-stone-700">
-                      <dt className="font-medium text-ink">May</dt>
+                      <dt className="font-medium text-ink">Allowed</dt>
                       <dd>{token.scopes.map((scope) => scopeNames[scope]).join(", ")}</dd>
                       <dt className="font-medium text-ink">Campaigns</dt>
                       <dd className="break-words">
@@ -636,8 +636,8 @@ function EndpointCard({
       <p className="text-sm text-stone-700">
         <span className="font-medium text-ink">Sends: </span>
         {endpoint.events.map((event) => webhookEventLabels[event] ?? event).join(" · ")}
+        <span className="block">Added {formatRelative(endpoint.createdAt, now)}.</span>
       </p>
-      <p className="text-sm text-stone-700">Added {formatRelative(endpoint.createdAt, now)}.</p>
       <DeliveriesTable endpoint={endpoint} now={now} busy={mine} disabled={disabled} />
       <div className="flex flex-wrap items-start gap-3">
         {disabled ? null : (
@@ -673,7 +673,11 @@ function DeliveriesTable({
   disabled: boolean;
 }) {
   if (!endpoint.deliveries.length) {
-    return <p className="text-sm text-stone-700">No deliveries yet. Send a test event to try the endpoint.</p>;
+    return (
+      <p className="text-sm text-stone-700">
+        No deliveries yet.{disabled ? null : " Send a test event to try the endpoint."}
+      </p>
+    );
   }
   const cell = "flex justify-between gap-3 py-1 sm:table-cell sm:py-2 sm:pr-3 sm:align-top";
   const label = "font-medium sm:hidden";
@@ -777,7 +781,7 @@ function HowToSection({ origin }: { origin: string }) {
         Send the token in the <code className="font-mono">Authorization</code> header of every request. For example, to
         list your campaigns:
       </p>
-      <pre className="overflow-x-auto rounded-md bg-stone-900 p-3 text-sm text-stone-50">
+      <pre className="whitespace-pre-wrap break-all rounded-md bg-stone-900 p-3 text-sm text-stone-50">
         <code>{`curl -H "Authorization: Bearer $LORESMITH_TOKEN" ${origin}/api/v1/campaigns`}</code>
       </pre>
       <ul className="list-disc space-y-1 pl-5">
@@ -785,7 +789,7 @@ function HowToSection({ origin }: { origin: string }) {
           <Link to="/docs/api" className="text-ember-700 underline">
             The API reference
           </Link>{" "}
-          — every endpoint, what each token scope allows, errors, limits and how to check a webhook's signature.
+          — every endpoint, the scope each needs, the errors and the limits, and how to check a webhook's signature.
         </li>
         <li>
           <a href="/api/v1/openapi.json" className="text-ember-700 underline">
