@@ -47,6 +47,7 @@ export default [
     route("assistant", "routes/assistant.tsx"),
     route("settings", "routes/settings.tsx"),
     route("settings/recovery-codes", "routes/recovery-codes.tsx"),
+    route("settings/api", "routes/settings-api.tsx"),
     // Operators only (OPERATOR_USERNAMES); everyone else gets 404.
     route("operations", "routes/operations.tsx"),
   ]),

@@ -100,6 +100,8 @@ const matrix: Record<string, Probe[]> = {
   "/assistant": [loader(everyone(200))],
   "/settings": [loader(everyone(200))],
   "/settings/recovery-codes": [loader(everyone(200))],
+  // Its actions act on the caller's own tokens and endpoints only (tests/settings-api.test.ts).
+  "/settings/api": [loader(everyone(200))],
   // Operators only (none of these roles is one; tests/metrics.test.ts opens it as one).
   "/operations": [loader(everyone(404))],
   // The bearer token, not a session, opens it (tests/metrics.test.ts).

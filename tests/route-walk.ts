@@ -63,8 +63,8 @@ export function statusOf(outcome: unknown): number {
 export interface CallOptions {
   cookie: string;
   params: Record<string, string>;
-  /** The action's form fields (urlencoded). */
-  form?: Record<string, string>;
+  /** The action's form fields (urlencoded); pairs where a field repeats (checkboxes). */
+  form?: Record<string, string> | [string, string][];
   headers?: Record<string, string>;
   /** The request's router context, to read back what the handlers put on it. */
   context?: RouterContextProvider;

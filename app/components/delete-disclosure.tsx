@@ -10,12 +10,15 @@ export function DeleteDisclosure({
   detail,
   pending,
   intent = "delete",
+  fields = {},
 }: {
   what: string;
   detail: string;
   pending?: boolean;
   /** The action's intent, where a page deletes more than one kind of thing. */
   intent?: string;
+  /** Hidden fields that say which one (an id), where a page lists several. */
+  fields?: Record<string, string>;
 }) {
   return (
     <details className="rounded-lg border border-red-300 bg-white p-4">
@@ -24,6 +27,9 @@ export function DeleteDisclosure({
         <p className="text-stone-700">{detail}</p>
         <Form method="post">
           <input type="hidden" name="intent" value={intent} />
+          {Object.entries(fields).map(([name, value]) => (
+            <input key={name} type="hidden" name={name} value={value} />
+          ))}
           <Button type="submit" variant="danger" pending={pending}>
             {pending ? "Deleting…" : `Yes, delete ${what}`}
           </Button>

@@ -70,3 +70,33 @@ export const webhookFormSchema = z.object({
 
 export const deliveryStatuses = ["pending", "retrying", "delivered", "failed"] as const;
 export type DeliveryStatus = (typeof deliveryStatuses)[number];
+
+/** What each event tells a receiver, for the Settings checkboxes. */
+export const webhookEventLabels: Record<WebhookEvent, string> = {
+  "campaign.created": "A campaign is created",
+  "campaign.updated": "A campaign is changed",
+  "campaign.deleted": "A campaign is deleted",
+  "entry.created": "A context entry is added",
+  "entry.updated": "A context entry is changed",
+  "entry.deleted": "A context entry is deleted",
+  "character.created": "A character is added",
+  "character.updated": "A character is changed",
+  "character.deleted": "A character is deleted",
+  "file.ready": "A file is ready to search",
+  "file.failed": "A file could not be read",
+  "webhook.test": "A test event (sent from Settings)",
+};
+
+export const deliveryStatusLabels: Record<DeliveryStatus, string> = {
+  pending: "Waiting to send",
+  retrying: "Retrying",
+  delivered: "Delivered",
+  failed: "Failed",
+};
+
+/** The ids the Settings forms post back, checked by shape before anything looks them up. */
+export const tokenTargetSchema = z.object({ tokenId: z.string().regex(/^tok_[0-9a-f]{24}$/) });
+export const endpointTargetSchema = z.object({ endpointId: z.string().regex(/^wh_[0-9a-f]{24}$/) });
+export const deliveryTargetSchema = endpointTargetSchema.extend({
+  eventId: z.string().regex(/^evt_[0-9a-f]{24}$/),
+});

@@ -259,6 +259,19 @@ export default function Settings({ loaderData, actionData }: Route.ComponentProp
           </Link>
         </section>
 
+        <section aria-labelledby="api-heading" className="rounded-lg border border-stone-300 bg-white p-5">
+          <h2 id="api-heading" className="mb-2 font-serif text-xl font-semibold">
+            API and webhooks
+          </h2>
+          <p className="mb-4 text-stone-700">
+            Connect a Discord bot, a virtual tabletop or a script: make access tokens for the API, see today's usage
+            against the daily limits, and have LoreSmith AI tell your tools when something changes.
+          </p>
+          <Link to="/settings/api" className={linkButtonClass.secondary}>
+            Manage API tokens and webhooks
+          </Link>
+        </section>
+
         <section aria-labelledby="delete-heading" className="rounded-lg border border-red-300 bg-white p-5">
           <h2 id="delete-heading" className="mb-2 font-serif text-xl font-semibold text-red-800">
             Delete account
