@@ -74,9 +74,15 @@ async function main() {
     );
   }
   // A token, created in Settings as a person would: the page shows it once.
-  const created = await client.post("/settings/api", { intent: "create-token", name: "bench", scopes: "read", days: 30 });
+  const created = await client.post("/settings/api", {
+    intent: "create-token",
+    name: "bench",
+    scopes: "read",
+    days: 30,
+  });
   const token = /eyJ[\w-]+\.[\w-]+\.[\w-]+/.exec(created.text)?.[0];
-  if (!token) throw new Error(`Settings did not show a new token (status ${created.status}):\n${created.text.slice(0, 1_000)}`);
+  if (!token)
+    throw new Error(`Settings did not show a new token (status ${created.status}):\n${created.text.slice(0, 1_000)}`);
 
   const query = `q=grappling+hook&campaignId=${campaignId}`;
   const cookie = { path: `/api/search?${query}`, headers: {} };
@@ -109,7 +115,12 @@ async function main() {
     requests,
     entries,
     results: { cookie: samples.cookie.results, token: samples.token.results },
-    http: { cookie: cookieHttp, token: tokenHttp, deltaP50Ms: round(tokenHttp.p50 - cookieHttp.p50, 3), ratioP50: round(tokenHttp.p50 / cookieHttp.p50, 3) },
+    http: {
+      cookie: cookieHttp,
+      token: tokenHttp,
+      deltaP50Ms: round(tokenHttp.p50 - cookieHttp.p50, 3),
+      ratioP50: round(tokenHttp.p50 / cookieHttp.p50, 3),
+    },
     inWorker: { sessionCheck: summarise(samples.cookie.check), tokenCheck: summarise(samples.token.check) },
     totalSeconds: round((performance.now() - t0) / 1000, 1),
   };

@@ -240,8 +240,8 @@ describe("Settings → API: today's usage", () => {
     expect(fresh.quotas).toEqual(services.dailyQuotas);
     expect(fresh.resetSeconds).toBeGreaterThan(0);
     expect(fresh.resetSeconds).toBeLessThanOrEqual(86_400);
-    await chargeDailyQuota(db, gm.user.id, "questions", 3, services.dailyQuotas.questions);
-    await chargeDailyQuota(db, gm.user.id, "uploadBytes", 2048, services.dailyQuotas.uploadBytes);
+    await chargeDailyQuota(services, gm.user.id, "questions", 3);
+    await chargeDailyQuota(services, gm.user.id, "uploadBytes", 2048);
     expect((await page(gm)).body.usage).toEqual({ apiCalls: 0, questions: 3, uploadBytes: 2048 });
   });
 });
