@@ -16,6 +16,7 @@ const METHOD_STYLES: Record<string, string> = {
   DELETE: "bg-red-100 text-red-900",
 };
 
+/** A list, not a table: a name, its type and its notes stack on a phone and sit side by side on a desk. */
 function Fields({
   caption,
   fields,
@@ -25,39 +26,39 @@ function Fields({
 }) {
   if (fields.length === 0) return null;
   return (
-    <div className="mt-3 overflow-x-auto">
-      <table className="w-full min-w-[32rem] border-collapse text-left text-sm">
-        <caption className="pb-1 text-left font-medium text-stone-800">{caption}</caption>
-        <thead>
-          <tr className="border-b border-stone-300 text-stone-700">
-            <th scope="col" className="py-1 pr-3 font-medium">
-              Name
-            </th>
-            <th scope="col" className="py-1 pr-3 font-medium">
-              Type
-            </th>
-            <th scope="col" className="py-1 font-medium">
-              Notes
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {fields.map((field) => (
-            <tr key={`${field.in ?? ""}${field.name}`} className="border-b border-stone-200 align-top">
-              <td className="py-1 pr-3 font-mono">
-                {field.name}
-                {field.required ? <span className="text-ember-800"> (required)</span> : null}
-                {field.in && field.in !== "path" ? <span className="text-stone-600"> · {field.in}</span> : null}
-              </td>
-              <td className="py-1 pr-3 font-mono break-words">{field.type}</td>
-              <td className="py-1 text-stone-700">{field.notes}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+    <div className="mt-3">
+      <h4 className="font-medium text-sm text-stone-800">{caption}</h4>
+      <ul className="mt-1 divide-y divide-stone-200 border-stone-200 border-y text-sm">
+        {fields.map((field) => (
+          <li key={`${field.in ?? ""}${field.name}`} className="grid gap-x-4 gap-y-0.5 py-2 sm:grid-cols-[14rem_1fr]">
+            <div className="min-w-0">
+              <code className="font-mono font-semibold">{field.name}</code>
+              {field.required ? <span className="text-ember-800"> required</span> : null}
+              {field.in && field.in !== "path" ? <span className="text-stone-600"> · in the {field.in}</span> : null}
+              <div className="break-words font-mono text-stone-700">{field.type}</div>
+            </div>
+            {field.notes ? <p className="text-stone-700">{field.notes}</p> : null}
+          </li>
+        ))}
+      </ul>
     </div>
   );
 }
+
+/** The document's Markdown-ish description: paragraphs, and runs of "- " lines as lists. */
+function descriptionBlocks(description: string): (string | string[])[] {
+  const blocks: (string | string[])[] = [];
+  for (const paragraph of description.split("\n\n")) {
+    const last = blocks.at(-1);
+    if (paragraph.startsWith("- ")) {
+      if (Array.isArray(last)) last.push(paragraph.slice(2));
+      else blocks.push([paragraph.slice(2)]);
+    } else blocks.push(paragraph);
+  }
+  return blocks;
+}
+
+const plain = (text: string) => text.replaceAll("**", "").replaceAll("`", "");
 
 export default function ApiReference({ loaderData }: Route.ComponentProps) {
   const { description, server, groups } = loaderData;
@@ -70,9 +71,17 @@ export default function ApiReference({ loaderData }: Route.ComponentProps) {
       </p>
       <h1 className="mt-4 font-serif text-3xl font-semibold">API reference</h1>
       <div className="mt-4 space-y-3 text-stone-800">
-        {description.split("\n\n").map((paragraph) => (
-          <p key={paragraph}>{paragraph.replaceAll("**", "").replaceAll("`", "")}</p>
-        ))}
+        {descriptionBlocks(description).map((block) =>
+          Array.isArray(block) ? (
+            <ul key={block.join()} className="list-disc space-y-1 pl-6">
+              {block.map((item) => (
+                <li key={item}>{plain(item)}</li>
+              ))}
+            </ul>
+          ) : (
+            <p key={block}>{plain(block)}</p>
+          ),
+        )}
         <p>
           Base address: <code className="rounded bg-stone-100 px-1 break-all">{server}</code>. The machine-readable
           document:{" "}
@@ -111,7 +120,7 @@ export default function ApiReference({ loaderData }: Route.ComponentProps) {
           {group.operations.map((operation) => (
             <article
               key={operation.id}
-              id={operation.id}
+              id={`op-${operation.id}`}
               className="mt-5 rounded-lg border border-stone-300 bg-white p-4"
             >
               <h3 className="flex flex-wrap items-baseline gap-2 font-medium">
