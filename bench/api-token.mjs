@@ -49,6 +49,7 @@ async function main() {
     ratelimits: {
       SEARCH_LIMITER: { limit: 100_000, period: 60 },
       API_LIMITER: { limit: 100_000, period: 60 },
+      API_ACCOUNT_LIMITER: { limit: 100_000, period: 60 },
       WRITE_LIMITER: { limit: 100_000, period: 60 },
     },
   });

@@ -12,6 +12,12 @@ export { CampaignRoom } from "./campaign-room";
 export { MetricsStore } from "./metrics-store";
 export { UserFileTracker } from "./user-file-tracker";
 
+function mayHaveWritten(request: Request, response: Response): boolean {
+  if (request.method === "GET" || request.method === "HEAD" || request.method === "OPTIONS") return false;
+  if (response.status >= 400) return false;
+  return request.headers.has("Cookie") || request.headers.has("Authorization");
+}
+
 async function drainQuietly(env: Env): Promise<void> {
   await drainWebhookOutbox(webhookServices(env)).catch((error) => console.error("webhooks: drain failed:", error));
 }
@@ -63,8 +69,10 @@ export default {
       );
       collectMetrics(env, metrics, (work) => ctx.waitUntil(work));
     }
-    // A request that may have written may have left webhook events: fan them out now.
-    if (request.method !== "GET" && request.method !== "HEAD") ctx.waitUntil(drainQuietly(env));
+    // A request that may have written may have left webhook events: fan them out now. Only one
+    // that carried a credential and succeeded can have (a refused or anonymous flood costs no
+    // primary query); the UserFileTracker and the cron drain whatever else there is.
+    if (mayHaveWritten(request, response)) ctx.waitUntil(drainQuietly(env));
     return response;
   },
 

@@ -13,6 +13,7 @@ import { apiTokens, campaignMembers, dailyUsage } from "~/server/db/schema";
 import { utcDay } from "~/server/http/daily-quotas.server";
 import { api, json, tokenFor } from "./api-helpers";
 import { db, newUser, PASSWORD, services } from "./helpers";
+import { storeFile } from "./ingest-helpers";
 
 const keys = signingKeys(env.API_TOKEN_KEYS);
 const from = { clientId: "test", knownDevice: null };
@@ -84,6 +85,23 @@ describe("API tokens", () => {
     await deleteAccount(services, leaving, PASSWORD, from);
     expect((await api("GET", "/campaigns", { token: kept.token })).status).toBe(401);
     expect(await db.select().from(apiTokens).where(eq(apiTokens.id, kept.id))).toHaveLength(0);
+  });
+
+  it("stop the moment an account's deletion starts, even if removing its storage is interrupted", async () => {
+    const leaving = await newUser("api");
+    const { token } = await tokenFor(leaving);
+    const interrupted = {
+      ...services,
+      tracker: () => ({
+        destroy: async () => {
+          throw new Error("the Durable Object is unreachable");
+        },
+      }),
+    } as unknown as typeof services;
+    await expect(deleteAccount(interrupted, leaving, PASSWORD, from)).rejects.toThrow(/unreachable/);
+    expect((await api("GET", "/campaigns", { token })).status).toBe(401);
+    const create = await api("POST", "/campaigns", { token, body: { name: "After deletion", status: "active" } });
+    expect(create.status).toBe(401);
   });
 
   it("cannot be revoked by another account", async () => {
@@ -295,6 +313,27 @@ describe("API v1 resources", () => {
     expect(JSON.stringify(entries)).not.toContain("smuggler");
     const characters = await json(await api("GET", `/campaigns/${campaign.id}/characters`, { token }));
     expect(characters.data).toEqual([]);
+    // A shared character whose sheet is a library file the player may not open: the key is not hinted at.
+    const sheet = await storeFile(
+      gm.username,
+      "villain-sheet.json",
+      new TextEncoder().encode("{}"),
+      "application/json",
+    );
+    const shared = await createCharacter(db, campaign, {
+      characterName: "Harbourmaster",
+      characterType: "npc",
+      status: "alive",
+      backstory: "",
+      stats: [],
+      sheetFileKey: sheet.fileKey,
+      audience: "campaign",
+    });
+    const seen = await json(await api("GET", `/campaigns/${campaign.id}/characters/${shared.id}`, { token }));
+    expect(seen).toMatchObject({ name: "Harbourmaster", sheetFileKey: null });
+    const gmToken = (await tokenFor(gm)).token;
+    const asGm = await json(await api("GET", `/campaigns/${campaign.id}/characters/${shared.id}`, { token: gmToken }));
+    expect(asGm.sheetFileKey).toBe(sheet.fileKey);
     // A player may not write material, whatever the token's scopes: the same 404 as the pages.
     const write = await api("POST", `/campaigns/${campaign.id}/entries`, {
       token,
@@ -322,6 +361,24 @@ describe("limits and quotas", () => {
     // Another token of the same account still has its own allowance.
     const second = await tokenFor(gm, { scopes: ["read"] });
     expect((await api("GET", "/jobs", { token: second.token })).status).toBe(200);
+  });
+
+  it("an account's tokens share one per-minute allowance: more tokens are not more requests", async () => {
+    const { gm } = await gmWithCampaign();
+    const tokens = await Promise.all([1, 2, 3].map(() => tokenFor(gm, { scopes: ["read"] })));
+    let limited: Response | null = null;
+    for (let i = 0; i < 110 && !limited; i++) {
+      for (const { token } of tokens) {
+        const response = await api("GET", "/jobs", { token });
+        if (response.status === 429) {
+          limited = response;
+          break;
+        }
+      }
+    }
+    expect(limited, "three tokens made 330 requests unrefused").not.toBeNull();
+    expect(limited?.headers.get("RateLimit")).toBe('"apiAccount";r=0;t=60');
+    expect((await json(limited as Response)).error.message).toMatch(/tokens together/);
   });
 
   it("counts API calls against the daily quota, says what is left, and refuses past it until the next UTC day", async () => {

@@ -891,6 +891,8 @@ describe("dead deliveries and disabled endpoints", () => {
       (row) => row?.status === "delivered",
       "the test event to be recorded",
     );
+    // A second test within seconds is refused: Settings cannot be scripted into a stream of POSTs.
+    await expect(sendTestEvent(deps, gm, endpoint.id)).rejects.toMatchObject({ status: 429 });
     await db.update(webhookEndpoints).set({ disabledAt: Date.now() }).where(eq(webhookEndpoints.id, endpoint.id));
     await expect(sendTestEvent(deps, gm, endpoint.id)).rejects.toMatchObject({ status: 409 });
   });
@@ -913,6 +915,13 @@ describe("where webhooks may be sent", () => {
     "https://[fe80::1]/x",
     "https://[::]/x",
     "https://[::ffff:10.0.0.1]/x",
+    // IPv4 wrapped in IPv6 (6to4 of 127.0.0.1, Teredo) and the documentation ranges.
+    "https://[2002:7f00:1::]/x",
+    "https://[2001:0:4136:e378::1]/x",
+    "https://[2001:db8::1]/x",
+    // A public host on a port that is not HTTPS's.
+    "https://hooks.example.com:22/x",
+    "https://8.8.8.8:6379/x",
     "https://intranet/x",
     "https://printer.local/x",
     "https://metadata.google.internal/x",

@@ -117,6 +117,7 @@ export function createServices(env: Env, options: ServiceOptions = {}): Services
       ask: env.ASK_LIMITER,
       write: env.WRITE_LIMITER,
       api: env.API_LIMITER,
+      apiAccount: env.API_ACCOUNT_LIMITER,
     },
     operations: operationsDeps(env),
     apiKeys: () => signingKeys(env.API_TOKEN_KEYS),

@@ -201,6 +201,8 @@ export async function deleteAccount(
       .values({ id: user.id, username: user.username, deletedAt: Date.now() })
       .onConflictDoNothing(),
     stores.db.delete(userDevices).where(eq(userDevices.userId, user.id)),
+    // Its API tokens stop at once too, not when the purge reaches the users row.
+    revokeAllApiTokens(stores.db, user),
   ]);
   await purgeAccount(stores, { id: user.id, username: user.username });
 }

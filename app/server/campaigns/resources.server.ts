@@ -1,4 +1,4 @@
-import { and, asc, eq, notInArray, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, notInArray, type SQL, sql } from "drizzle-orm";
 import type { Audience } from "~/lib/members";
 import type { Db } from "../db/db.server";
 import { type Campaign, campaignResources, campaigns, fileMetadata } from "../db/schema";
@@ -122,6 +122,21 @@ export function campaignFileCondition(reader: CampaignReader): SQL {
   return sql`("file_metadata"."username" = ${campaign.username} AND EXISTS (SELECT 1 FROM campaign_resources
     WHERE "campaign_resources"."campaign_id" = ${campaign.id}
       AND "campaign_resources"."file_key" = "file_metadata"."file_key" ${visible ? sql`AND ${visible}` : sql``}))`;
+}
+
+/** Which of `fileKeys` are campaign files the reader may read (a character's sheet, for one who may not see secrets). */
+export async function readableCampaignFileKeys(
+  db: Db,
+  reader: CampaignReader,
+  fileKeys: string[],
+): Promise<Set<string>> {
+  const keys = [...new Set(fileKeys.filter((key) => FILE_KEY_PATTERN.test(key)))];
+  if (keys.length === 0) return new Set();
+  const rows = await db
+    .select({ fileKey: fileMetadata.fileKey })
+    .from(fileMetadata)
+    .where(and(inArray(fileMetadata.fileKey, keys), campaignFileCondition(reader)));
+  return new Set(rows.map((row) => row.fileKey));
 }
 
 /** One of the campaign's files the reader may read (campaignFileCondition), or undefined. */

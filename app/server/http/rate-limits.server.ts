@@ -8,7 +8,7 @@ import { httpError } from "./responses.server";
  * headers and a sentence saying what to do. The binding counts per location and
  * approximately: it bounds abuse, it is not billing (the daily quotas are; quotas.server.ts).
  */
-export const rateLimitKinds = ["auth", "upload", "search", "ask", "write", "api"] as const;
+export const rateLimitKinds = ["auth", "upload", "search", "ask", "write", "api", "apiAccount"] as const;
 export type RateLimitKind = (typeof rateLimitKinds)[number];
 
 export type RateLimiters = Record<RateLimitKind, RateLimit>;
@@ -21,6 +21,7 @@ export const RATE_LIMITS: Record<RateLimitKind, { limit: number; period: number 
   ask: { limit: 10, period: 60 },
   write: { limit: 60, period: 60 },
   api: { limit: 120, period: 60 },
+  apiAccount: { limit: 300, period: 60 },
 };
 
 const MESSAGES: Record<RateLimitKind, string> = {
@@ -30,6 +31,8 @@ const MESSAGES: Record<RateLimitKind, string> = {
   ask: "You asked a lot of questions in the last minute. Wait a minute, then ask again.",
   write: "You are saving very fast. Wait a minute, then try again.",
   api: "This token made more than 120 requests in a minute. Wait a minute, then send fewer requests at once.",
+  apiAccount:
+    "Your tokens together made more than 300 requests in a minute. Wait a minute, then send fewer requests at once.",
 };
 
 /** True if a request of `kind` for `key` is within its limit (and counts it). */

@@ -2,6 +2,7 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { WebhookEvent } from "~/lib/api";
 import type { Db } from "../db/db.server";
+import { insertWithinQuota } from "../db/quota.server";
 import { type WebhookDelivery, webhookDeliveries, webhookEndpoints, webhookOutbox } from "../db/schema";
 import type { Account } from "../files/library.server";
 import { Refusal } from "../http/responses.server";
@@ -30,6 +31,8 @@ export const DISABLE_AFTER_DEAD = 5;
 const SEND_TIMEOUT_MS = 10_000;
 /** A pending delivery with no attempt for this long lost its message (the produce failed): sent again. */
 const STALLED_MS = 2 * 60_000;
+/** The shortest time between two test events to one endpoint. */
+const TEST_INTERVAL_MS = 10_000;
 /** Deliveries are kept this long for Settings. */
 const KEEP_DELIVERIES_MS = 30 * 86_400_000;
 
@@ -316,14 +319,25 @@ export async function sendTestEvent(deps: DeliveryDeps, account: Account, endpoi
   if (!endpoint) return null;
   if (endpoint.disabledAt !== null) throw new Refusal("This endpoint is disabled. Enable it, then send a test.", 409);
   const eventId = `evt_${[...crypto.getRandomValues(new Uint8Array(12))].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
-  await deps.db.insert(webhookDeliveries).values({
-    eventId,
-    endpointId,
-    eventType: "webhook.test",
-    body: webhookBody("webhook.test", now, { message: "A test event from LoreSmith AI.", endpointId }),
-    createdAt: now,
-    updatedAt: now,
-  });
+  // At most one test event per endpoint every TEST_INTERVAL_MS, decided in the insert itself: Settings
+  // cannot be scripted into a stream of rows and outbound POSTs.
+  const inserted = await insertWithinQuota(
+    deps.db,
+    webhookDeliveries,
+    {
+      eventId,
+      endpointId,
+      eventType: "webhook.test",
+      body: webhookBody("webhook.test", now, { message: "A test event from LoreSmith AI.", endpointId }),
+      createdAt: now,
+      updatedAt: now,
+    },
+    sql`(SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = ${endpointId} AND event_type = 'webhook.test'
+      AND created_at > ${now - TEST_INTERVAL_MS})`,
+    1,
+  );
+  if (!inserted)
+    throw new Refusal("A test event was just sent to this endpoint. Wait a few seconds, then send another.", 429);
   await produce(deps.queue, [{ eventId, endpointId }]);
   return eventId;
 }

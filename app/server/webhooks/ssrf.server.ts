@@ -63,8 +63,14 @@ function blockedV6(address: string): boolean {
   if (embedded) return true;
   // The URL parser writes a mapped IPv4 address in hex: ::ffff:7f00:1.
   if (/^::ffff:/.test(lower) || lower.startsWith("64:ff9b:")) return true;
-  const first = lower.startsWith("::") ? 0 : Number.parseInt(lower.split(":")[0] ?? "0", 16);
-  return !(first >= 0x2000 && first <= 0x3fff);
+  const [first, second] = (lower.startsWith("::") ? "0:0" : lower)
+    .split(":")
+    .map((group) => Number.parseInt(group || "0", 16));
+  if (first === undefined || !(first >= 0x2000 && first <= 0x3fff)) return true;
+  // Inside 2000::/3: 6to4 (2002::/16) and Teredo (2001::/32) wrap an IPv4 address; 2001:db8::/32
+  // and 3fff::/20 are for documentation.
+  if (first === 0x2002 || first === 0x3fff) return true;
+  return first === 0x2001 && (second === 0 || second === 0xdb8);
 }
 
 /** Why `raw` may not receive webhooks (a sentence saying what to use instead), or null if it may. */
@@ -82,6 +88,8 @@ export function webhookUrlProblem(raw: string, rules: { allowLoopback: boolean }
     return url.protocol === "http:" || url.protocol === "https:" ? null : "Use an http:// or https:// address.";
   }
   if (url.protocol !== "https:") return "Use an https:// address: events are only sent over HTTPS.";
+  // Only the HTTPS port: another port on a public host is how a service not meant for the web is reached.
+  if (url.port && url.port !== "443") return "Use the standard HTTPS port (leave the port out of the address).";
   if (host.startsWith("[")) {
     return blockedV6(host.slice(1, -1))
       ? "That address is private or reserved. Use a public address the internet can reach."

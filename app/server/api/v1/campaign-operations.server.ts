@@ -10,6 +10,7 @@ import {
 import { characterTypes, contextTypes } from "~/lib/domain";
 import { createCampaign, deleteCampaign, listCampaignsPage, updateCampaign } from "../../campaigns/campaigns.server";
 import {
+  type Character,
   createCharacter,
   deleteCharacter,
   getCharacter,
@@ -25,7 +26,9 @@ import {
 } from "../../campaigns/context-entries.server";
 import { VersionConflictError } from "../../campaigns/errors.server";
 import { type CampaignAccess, type CampaignAction, campaignAccess, can } from "../../campaigns/policy.server";
+import { readableCampaignFileKeys } from "../../campaigns/resources.server";
 import { withoutSecrets } from "../../campaigns/secrets.server";
+import type { Db } from "../../db/db.server";
 import { notFound } from "../../http/responses.server";
 import { announce, announced, campaignWide } from "../../live/campaign-room.server";
 import type { TokenCaller } from "../tokens.server";
@@ -61,6 +64,20 @@ export async function campaignFor(
   const access = await campaignAccess(services.db, caller.user, campaignId);
   if (!access || !can(access.role, "view") || !can(access.role, action)) notFound("campaign");
   return access;
+}
+
+/** The characters as JSON, each sheet shown only to a reader who may open it (as the character page links it). */
+async function charactersJson(db: Db, access: CampaignAccess, characters: Character[]) {
+  const keys = characters.flatMap((c) => (c.sheetFileKey ? [c.sheetFileKey] : []));
+  const readable = can(access.role, "seeSecrets") ? new Set(keys) : await readableCampaignFileKeys(db, access, keys);
+  return characters.map((c) =>
+    toCharacterJson(c, c.sheetFileKey && readable.has(c.sheetFileKey) ? c.sheetFileKey : null),
+  );
+}
+
+async function characterJsonFor(db: Db, access: CampaignAccess, character: Character) {
+  const [json] = await charactersJson(db, access, [character]);
+  return json ?? notFound("character");
 }
 
 function readableDescription(access: CampaignAccess): string {
@@ -324,7 +341,7 @@ export const campaignOperations = [
         kind: query.type,
       });
       const result = page(rows, query.limit, (row) => [row.createdAt, row.id]);
-      return { ...result, data: result.data.map(toCharacterJson) };
+      return { ...result, data: await charactersJson(services.db, access, result.data) };
     },
   }),
   operation({
@@ -349,7 +366,7 @@ export const campaignOperations = [
         access,
       );
       await announce(services, access, { kind: "character", id: String(character.id) });
-      return Response.json(toCharacterJson(character), { status: 201 });
+      return Response.json(await characterJsonFor(services.db, access, character), { status: 201 });
     },
   }),
   operation({
@@ -365,7 +382,7 @@ export const campaignOperations = [
       const access = await campaignFor(context, context.params.campaignId, "view");
       const character = await getCharacter(context.services.db, access, context.params.characterId);
       if (!character) notFound("character");
-      return toCharacterJson(character);
+      return characterJsonFor(context.services.db, access, character);
     },
   }),
   operation({
@@ -393,7 +410,7 @@ export const campaignOperations = [
           updateCharacter(services.db, access.campaign, params.characterId, version, input, access),
         );
         if (!saved) notFound("character");
-        return toCharacterJson(saved);
+        return characterJsonFor(services.db, access, saved);
       } catch (error) {
         if (error instanceof VersionConflictError) return conflict(error.current as { version: number }, "character");
         throw error;

@@ -186,9 +186,16 @@ export function buildOpenApiDocument(operations: ApiOperation[], origin: string)
   };
 }
 
-let built: { origin: string; document: ReturnType<typeof buildOpenApiDocument> } | null = null;
+/** Built once per origin the isolate serves (a handful: its hostnames), never per request. */
+const built = new Map<string, ReturnType<typeof buildOpenApiDocument>>();
+const MAX_ORIGINS = 4;
 
 export function openApiDocument(origin: string) {
-  if (built?.origin !== origin) built = { origin, document: buildOpenApiDocument(apiOperations, origin) };
-  return built.document;
+  let document = built.get(origin);
+  if (!document) {
+    document = buildOpenApiDocument(apiOperations, origin);
+    if (built.size >= MAX_ORIGINS) built.clear();
+    built.set(origin, document);
+  }
+  return document;
 }

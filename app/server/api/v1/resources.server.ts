@@ -104,7 +104,7 @@ export const characterJson = z
     level: z.number().int().nullable(),
     alignment: z.string().nullable(),
     stats: z.array(z.object({ key: z.string(), value: z.string() })),
-    sheetFileKey: z.string().nullable(),
+    sheetFileKey: z.string().nullable().describe("The character sheet's file, if you may open it."),
     audience: z.enum(audiences),
     version: z.number().int(),
     createdAt: timestamp,
@@ -112,7 +112,8 @@ export const characterJson = z
   })
   .meta({ id: "Character" });
 
-export function toCharacterJson(character: Character): z.infer<typeof characterJson> {
+/** `sheetFileKey` is the character's sheet only when the reader may open it (else null: a hidden sheet is not hinted at). */
+export function toCharacterJson(character: Character, sheetFileKey: string | null): z.infer<typeof characterJson> {
   const d = character.details;
   return {
     id: character.id,
@@ -127,7 +128,7 @@ export function toCharacterJson(character: Character): z.infer<typeof characterJ
     level: d.level ?? null,
     alignment: d.alignment ?? null,
     stats: d.stats,
-    sheetFileKey: character.sheetFileKey,
+    sheetFileKey,
     audience: character.audience,
     version: character.version,
     createdAt: character.createdAt,

@@ -3,7 +3,7 @@ import type { z } from "zod";
 import { apiScopeLabels } from "~/lib/api";
 import { cloudflareContext } from "../../context.server";
 import { chargeDailyQuota, quotaHeaders } from "../../http/daily-quotas.server";
-import { rateLimitHeaders, withinRateLimit } from "../../http/rate-limits.server";
+import { type RateLimitKind, rateLimitHeaders, rateLimitReply, withinRateLimit } from "../../http/rate-limits.server";
 import { Timings } from "../../http/timing.server";
 import { getServices } from "../../request.server";
 import { authenticateToken, bearerToken, touchToken } from "../tokens.server";
@@ -127,25 +127,18 @@ async function run(
     );
   }
   Object.assign(headers, rateLimitHeaders("api", false));
-  if (!(await withinRateLimit(services.rateLimits, "api", `token:${caller.token.id}`))) {
-    return apiError(
-      429,
-      "rate_limited",
-      "This token made more than 120 requests in a minute. Wait a minute, then send fewer at once.",
-      {
-        headers: rateLimitHeaders("api", true),
-      },
-    );
-  }
-  if (operation.limit && !(await withinRateLimit(services.rateLimits, operation.limit, `account:${caller.user.id}`))) {
-    return apiError(
-      429,
-      "rate_limited",
-      `Too many ${operation.limit} requests from this account just now. Wait, then try again.`,
-      {
-        headers: rateLimitHeaders(operation.limit, true),
-      },
-    );
+  // Per token, per account over all its tokens (more tokens are not more allowance), and the
+  // account's limiter for this kind of request — the one the app's pages count against too.
+  const limits: [RateLimitKind, string][] = [
+    ["api", `token:${caller.token.id}`],
+    ["apiAccount", `account:${caller.user.id}`],
+  ];
+  if (operation.limit) limits.push([operation.limit, `account:${caller.user.id}`]);
+  for (const [kind, key] of limits) {
+    if (!(await withinRateLimit(services.rateLimits, kind, key))) {
+      const { message, init } = rateLimitReply(kind);
+      return apiError(429, "rate_limited", message, { headers: init.headers });
+    }
   }
   // Every answer says what is left of the day's calls (and the token's per-minute policy).
   const quota = quotaHeaders(await chargeDailyQuota(services, caller.user.id, "apiCalls"));
