@@ -166,7 +166,7 @@ export function buildOpenApiDocument(operations: ApiOperation[], origin: string)
         "Authenticate with an access token from Settings → API and webhooks: `Authorization: Bearer <token>`. Each operation needs one scope:",
         ...apiScopes.map((scope) => `- **${scope}**: ${apiScopeLabels[scope]}.`),
         "Lists are paginated by cursor (`limit`, `cursor` → `nextCursor`). Every error is `{ error: { code, message } }`. Anything that is not yours to see answers 404.",
-        "Limits: 120 requests a minute per token, the account's own limits per kind of request, and daily quotas (API calls, questions, upload bytes); the RateLimit and RateLimit-Policy headers say where you stand, and a 429 carries Retry-After.",
+        "Limits: 120 requests a minute per token and 300 over all of an account's tokens, the account's own limits per kind of request, and daily quotas (API calls, questions, upload bytes); the RateLimit and RateLimit-Policy headers say where you stand, and a 429 carries Retry-After.",
       ].join("\n\n"),
     },
     servers: [{ url: `${origin}/api/v1` }],
