@@ -83,6 +83,16 @@ export async function action({ request, context }: Route.ActionArgs) {
   const intent = formData.get("intent");
   const services = getServices(context);
   const { db } = services;
+  /** Sends to one endpoint (a test, a resend): its refusal is shown in that endpoint's card, a missing one is a 404. */
+  const endpointAction = async (endpointId: string, send: () => Promise<unknown>, done: string) => {
+    try {
+      if (!(await send())) notFound("webhook endpoint or delivery");
+    } catch (error) {
+      if (!(error instanceof Refusal)) throw error;
+      return data({ intent: "endpoint-refused" as const, endpointId, error: error.message }, { status: error.status });
+    }
+    return redirectWithToast(context, request, `${HERE}#${endpointId}`, done);
+  };
   switch (intent) {
     case "create-token":
       return createTokenAction(context, user, formData);
@@ -121,19 +131,9 @@ export async function action({ request, context }: Route.ActionArgs) {
       const parsed = endpointTargetSchema.safeParse(Object.fromEntries(formData));
       if (!parsed.success) notFound("webhook endpoint");
       const { endpointId } = parsed.data;
-      try {
-        if (!(await sendTestEvent(services.webhooks, user, endpointId))) notFound("webhook endpoint");
-      } catch (error) {
-        if (!(error instanceof Refusal)) throw error;
-        return data(
-          { intent: "endpoint-refused" as const, endpointId, error: error.message },
-          { status: error.status },
-        );
-      }
-      return redirectWithToast(
-        context,
-        request,
-        `${HERE}#${endpointId}`,
+      return endpointAction(
+        endpointId,
+        () => sendTestEvent(services.webhooks, user, endpointId),
         "Test event sent. Reload in a few seconds to see how the endpoint answered.",
       );
     }
@@ -141,19 +141,9 @@ export async function action({ request, context }: Route.ActionArgs) {
       const parsed = deliveryTargetSchema.safeParse(Object.fromEntries(formData));
       if (!parsed.success) notFound("delivery");
       const { endpointId, eventId } = parsed.data;
-      try {
-        if (!(await resendDelivery(services.webhooks, user, endpointId, eventId))) notFound("delivery");
-      } catch (error) {
-        if (!(error instanceof Refusal)) throw error;
-        return data(
-          { intent: "endpoint-refused" as const, endpointId, error: error.message },
-          { status: error.status },
-        );
-      }
-      return redirectWithToast(
-        context,
-        request,
-        `${HERE}#${endpointId}`,
+      return endpointAction(
+        endpointId,
+        () => resendDelivery(services.webhooks, user, endpointId, eventId),
         "Delivery sent again, with the same id. Reload in a few seconds to see how it went.",
       );
     }
