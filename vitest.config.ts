@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
@@ -19,6 +20,8 @@ export default defineConfig(async () => {
           dataBlobBindings: { CORPUS_RACES_PDF: "../shared/corpus/pdf/srd-races.pdf" },
           bindings: {
             TEST_MIGRATIONS: migrations,
+            // The configuration as written, for tests that hold code to it (the rate limits' headers).
+            WRANGLER_TOML: readFileSync("wrangler.toml", "utf8"),
             AI_PROVIDER: "local",
             SESSION_SECRET: "test-session-secret",
             // The operations page's operator and the /metrics token (tests/metrics.test.ts).

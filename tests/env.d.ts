@@ -5,6 +5,8 @@ declare global {
   namespace Cloudflare {
     interface Env {
       TEST_MIGRATIONS: D1Migration[];
+      /** wrangler.toml as written. */
+      WRANGLER_TOML: string;
       /** The real 8-page SRD PDF from ../shared/corpus (read, never copied). */
       CORPUS_RACES_PDF: ArrayBuffer;
     }

@@ -1,10 +1,11 @@
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { ask, createConversation } from "~/server/assistant/conversations.server";
 import { createCampaign } from "~/server/campaigns/campaigns.server";
 import { createCharacter } from "~/server/campaigns/characters.server";
 import { createContextEntry } from "~/server/campaigns/context-entries.server";
 import { QuotaExceeded } from "~/server/db/quota.server";
-import { withinRateLimit } from "~/server/http/rate-limits.server";
+import { RATE_LIMITS, rateLimited, rateLimitKinds, withinRateLimit } from "~/server/http/rate-limits.server";
 import { newUser, ownerAccess, services, signIn, uniqueName } from "./helpers";
 import { callRoute, routeAt } from "./route-walk";
 
@@ -18,6 +19,27 @@ const entryInput = (title: string) => ({
 });
 
 describe("rate limits", () => {
+  it("announce in their RateLimit headers exactly the limit and period wrangler.toml gives each binding", async () => {
+    const configured = new Map(
+      [...env.WRANGLER_TOML.matchAll(/\[\[ratelimits\]\][^[]*?name = "(\w+)"[^[]*?limit = (\d+), period = (\d+)/g)].map(
+        ([, name, limit, period]) => [name ?? "", { limit: Number(limit), period: Number(period) }],
+      ),
+    );
+    expect(configured.size).toBe(rateLimitKinds.length);
+    for (const kind of rateLimitKinds) {
+      const name = [...configured.keys()].find(
+        (candidate) => (env as unknown as Record<string, unknown>)[candidate] === services.rateLimits[kind],
+      );
+      expect(name, `the binding behind "${kind}"`).toBeDefined();
+      expect(configured.get(name ?? ""), kind).toEqual(RATE_LIMITS[kind]);
+      const refusal = rateLimited(kind);
+      expect(refusal.headers.get("RateLimit-Policy")).toBe(
+        `"${kind}";q=${RATE_LIMITS[kind].limit};w=${RATE_LIMITS[kind].period}`,
+      );
+      expect(refusal.headers.get("Retry-After")).toBe(String(RATE_LIMITS[kind].period));
+    }
+  });
+
   it("refuse a kind's requests past its limit, per key, with 429 and Retry-After", async () => {
     // The local binding is a fixed window: count how many of many pass, never exact timing.
     const key = uniqueName("client");

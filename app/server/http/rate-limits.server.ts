@@ -13,7 +13,7 @@ export type RateLimitKind = (typeof rateLimitKinds)[number];
 
 export type RateLimiters = Record<RateLimitKind, RateLimit>;
 
-/** Each limiter's `simple` setting in wrangler.toml (keep the two equal), for the RateLimit headers. */
+/** Each limiter's `simple` setting in wrangler.toml, for the RateLimit headers (tests/limits.test.ts holds the two equal). */
 export const RATE_LIMITS: Record<RateLimitKind, { limit: number; period: number }> = {
   auth: { limit: 10, period: 60 },
   upload: { limit: 600, period: 60 },
