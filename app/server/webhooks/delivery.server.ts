@@ -298,7 +298,8 @@ export async function recordDeadDeliveries(batch: MessageBatch<unknown>, deps: P
         )
         .returning({ error: webhookDeliveries.lastError });
       if (dead) {
-        const reason = `Disabled after ${DISABLE_AFTER_DEAD} deliveries in a row failed every retry (the last: ${dead.error ?? "no answer"}). Fix the receiver, then enable it again.`;
+        const last = (dead.error ?? "No answer.").replace(/\.$/, "");
+        const reason = `Disabled after ${DISABLE_AFTER_DEAD} deliveries in a row failed every retry. The last one: ${last}. Fix the receiver, then enable it again.`;
         await deps.db
           .update(webhookEndpoints)
           .set({
