@@ -4,6 +4,7 @@ import remarkGfm from "remark-gfm";
 import remarkParse from "remark-parse";
 import remarkRehype from "remark-rehype";
 import { unified } from "unified";
+import { WIKI_LINK } from "~/lib/wiki-links";
 
 // Markdown → sanitized HTML, on the server only (docs/decisions/0008). Loaders call
 // `renderMarkdown` and the route renders the string with `dangerouslySetInnerHTML`, so the
@@ -69,6 +70,68 @@ function rehypeLinks() {
 
 const markdownParser = unified().use(remarkParse).use(remarkGfm).freeze();
 
+/**
+ * Where `[[Name]]` links of campaign Markdown go (links.server.ts builds one per page): the
+ * target the reader may open, else (for someone who may write it) where to create it;
+ * null for both renders the shown text alone, saying nothing of what is hidden.
+ */
+export interface WikiLinkResolver {
+  href(name: string): string | null;
+  createHref(name: string): string | null;
+}
+
+interface MdastParent {
+  type: string;
+  value?: string;
+  url?: string;
+  title?: string | null;
+  children?: MdastParent[];
+}
+
+/**
+ * Runs first, on the parsed text: each `[[Name]]` or `[[Name|shown]]` in a text node
+ * (never in code, never inside an existing link) becomes a link to its target, a link to
+ * create it, or its shown text — as `file.data.wikiLinks` (a WikiLinkResolver) says.
+ * Without a resolver the text is left as written.
+ */
+function remarkWikiLinks() {
+  return (tree: MdastParent, file: { data: object }) => {
+    const resolver = (file.data as { wikiLinks?: WikiLinkResolver }).wikiLinks;
+    if (!resolver) return;
+    const visit = (node: MdastParent) => {
+      if (!node.children || node.type === "link" || node.type === "linkReference") return;
+      node.children = node.children.flatMap((child) => {
+        if (child.type !== "text" || !child.value?.includes("[[")) {
+          visit(child);
+          return [child];
+        }
+        const parts: MdastParent[] = [];
+        let at = 0;
+        for (const match of child.value.matchAll(WIKI_LINK)) {
+          const name = (match[1] ?? "").trim().replace(/\s+/g, " ");
+          const shown = (match[2] ?? "").trim() || name;
+          if (match.index > at) parts.push({ type: "text", value: child.value.slice(at, match.index) });
+          const href = resolver.href(name);
+          const create = href ? null : resolver.createHref(name);
+          if (href) parts.push({ type: "link", url: href, title: null, children: [{ type: "text", value: shown }] });
+          else if (create) {
+            parts.push({
+              type: "link",
+              url: create,
+              title: `“${name}” is not written yet: create it`,
+              children: [{ type: "text", value: shown }],
+            });
+          } else parts.push({ type: "text", value: shown });
+          at = match.index + match[0].length;
+        }
+        if (at < child.value.length) parts.push({ type: "text", value: child.value.slice(at) });
+        return parts;
+      });
+    };
+    visit(tree);
+  };
+}
+
 /** A code block fenced as `secret` (ADR 0026), as the parser that renders the text sees it. */
 const isSecretBlock = (node: MdastNode) => node.type === "code" && node.lang?.trim().toLowerCase() === "secret";
 
@@ -100,6 +163,7 @@ export const SECRET_LABEL = "Secret · hidden from players";
 const htmlProcessor = unified()
   .use(remarkParse)
   .use(remarkGfm)
+  .use(remarkWikiLinks)
   // No `allowDangerousHtml`: raw HTML in the Markdown is dropped here, before sanitizing.
   // No clobber prefix here: the sanitizer adds its own to every id, and rehypeLinks
   // rewrites the matching `#…` links.
@@ -112,6 +176,7 @@ const htmlProcessor = unified()
 const labellingProcessor = unified()
   .use(remarkParse)
   .use(remarkGfm)
+  .use(remarkWikiLinks)
   .use(remarkLabelSecrets)
   .use(remarkRehype, { clobberPrefix: "" })
   .use(rehypeSanitize, schema)
@@ -281,14 +346,17 @@ const UNFORMATTED_NOTE = "<p><em>The rest of this entry is too complex to format
  * `MARKDOWN_MAX_LENGTH` is cut, with a note; a document that would cost the parser too
  * much is formatted up to that point, and the rest is shown as escaped plain text.
  */
-export function renderMarkdown(markdown: string, { labelSecrets = false } = {}): string {
+export function renderMarkdown(
+  markdown: string,
+  { labelSecrets = false, wikiLinks }: { labelSecrets?: boolean; wikiLinks?: WikiLinkResolver } = {},
+): string {
   const source = normalizeLineEndings(cut(markdown, MARKDOWN_MAX_LENGTH));
   const budgetEnd = markdownBudgetEnd(source);
   let html: string;
   let rest = source.slice(budgetEnd);
   try {
     const processor = labelSecrets ? labellingProcessor : htmlProcessor;
-    html = String(processor.processSync(source.slice(0, budgetEnd)));
+    html = String(processor.processSync({ value: source.slice(0, budgetEnd), data: { wikiLinks } }));
   } catch {
     // Such as a stack overflow on a shape the budget does not foresee: show it all unformatted.
     html = "";

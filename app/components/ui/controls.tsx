@@ -80,4 +80,5 @@ export function SelectField({
   );
 }
 
-export const MARKDOWN_HINT = "Markdown: # headings, **bold**, *italic*, - lists, | tables |, [links](https://…).";
+export const MARKDOWN_HINT =
+  "Markdown: # headings, **bold**, *italic*, - lists, | tables |, [links](https://…), and [[Name]] or [[Name|shown text]] to link another entry or character.";

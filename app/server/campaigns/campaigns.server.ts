@@ -7,6 +7,7 @@ import { DEFAULT_ROW_LIMITS, insertWithinQuota, QuotaExceeded } from "../db/quot
 import { type Campaign, campaignCharacters, campaignContext, campaigns } from "../db/schema";
 import type { Account } from "../files/library.server";
 import { likeContains, VersionConflictError } from "./errors.server";
+import { renderLinked } from "./links.server";
 import {
   type CampaignReader,
   campaignsWhere,
@@ -16,7 +17,6 @@ import {
   visibleEntries,
 } from "./policy.server";
 import { campaignResourcesQuery } from "./resources.server";
-import { renderForReader } from "./secrets.server";
 
 export type { Campaign };
 
@@ -280,7 +280,7 @@ export async function campaignOverviewModel(stores: { db: Db; readModels: ReadMo
       })
       .filter((group) => group.count > 0);
     return {
-      descriptionHtml: renderForReader(reader.campaign.description, reader),
+      descriptionHtml: await renderLinked(stores.db, reader, reader.campaign.description),
       entryCount: entries.length,
       entryGroups,
       characterCount: characters.length,

@@ -1,4 +1,4 @@
-import { findSecretBlocks, renderMarkdown, SECRET_LABEL } from "../markdown.server";
+import { findSecretBlocks, renderMarkdown, SECRET_LABEL, type WikiLinkResolver } from "../markdown.server";
 import { type CampaignReader, can } from "./policy.server";
 
 /**
@@ -36,18 +36,18 @@ export function withoutSecrets(markdown: string): string {
  * hidden from players, one inside a list or a quote as a labelled quote. Players' pages
  * render the public text (withoutSecrets) and never reach this.
  */
-export function renderWithSecrets(markdown: string): string {
+export function renderWithSecrets(markdown: string, wikiLinks?: WikiLinkResolver): string {
   const { source, blocks } = findSecretBlocks(markdown);
   const parts: string[] = [];
   let at = 0;
   for (const block of blocks.filter((b) => b.topLevel)) {
-    parts.push(renderMarkdown(source.slice(at, block.start), { labelSecrets: true }));
+    parts.push(renderMarkdown(source.slice(at, block.start), { labelSecrets: true, wikiLinks }));
     parts.push(
-      `<aside class="my-3 rounded-md border-2 border-dashed border-violet-700 bg-violet-50 px-4 py-2" aria-label="Secret, hidden from players"><p class="mb-1 font-semibold text-sm text-violet-900">${SECRET_LABEL}</p>${renderMarkdown(block.value)}</aside>`,
+      `<aside class="my-3 rounded-md border-2 border-dashed border-violet-700 bg-violet-50 px-4 py-2" aria-label="Secret, hidden from players"><p class="mb-1 font-semibold text-sm text-violet-900">${SECRET_LABEL}</p>${renderMarkdown(block.value, { wikiLinks })}</aside>`,
     );
     at = block.end;
   }
-  parts.push(renderMarkdown(source.slice(at), { labelSecrets: true }));
+  parts.push(renderMarkdown(source.slice(at), { labelSecrets: true, wikiLinks }));
   return parts.filter((part) => part !== "").join("\n");
 }
 
@@ -55,6 +55,12 @@ export function renderWithSecrets(markdown: string): string {
  * Campaign Markdown as the reader may see it: with its secret blocks boxed for a GM,
  * without them for anyone else (cut again here even from text that is already public).
  */
-export function renderForReader(markdown: string, reader: Pick<CampaignReader, "role">): string {
-  return can(reader.role, "seeSecrets") ? renderWithSecrets(markdown) : renderMarkdown(withoutSecrets(markdown));
+export function renderForReader(
+  markdown: string,
+  reader: Pick<CampaignReader, "role">,
+  wikiLinks?: WikiLinkResolver,
+): string {
+  return can(reader.role, "seeSecrets")
+    ? renderWithSecrets(markdown, wikiLinks)
+    : renderMarkdown(withoutSecrets(markdown), { wikiLinks });
 }

@@ -1,4 +1,5 @@
 import { Form, Link, useNavigation } from "react-router";
+import { Backlinks } from "~/components/backlinks";
 import { MarkdownView } from "~/components/markdown";
 import { RevealPanel } from "~/components/reveal-panel";
 import { Button, linkButtonClass } from "~/components/ui/button";
@@ -9,11 +10,11 @@ import { fileLinks } from "~/lib/file-links";
 import { audienceLabels, playerEditableFields, playerFieldLabels } from "~/lib/members";
 import { getCharacter } from "~/server/campaigns/characters.server";
 import { mayAlso, parseRowId, requireCampaign } from "~/server/campaigns/guards.server";
+import { backlinksTo, renderLinked } from "~/server/campaigns/links.server";
 import { assignPlayer } from "~/server/campaigns/player-characters.server";
 import { mayPlay } from "~/server/campaigns/policy.server";
 import { getCampaignFile } from "~/server/campaigns/resources.server";
 import { handleRevealForm, revealableMembers, revealPanel } from "~/server/campaigns/reveals.server";
-import { renderForReader } from "~/server/campaigns/secrets.server";
 import { getFile } from "~/server/files/files.server";
 import { notFound } from "~/server/http/responses.server";
 import { announced } from "~/server/live/campaign-room.server";
@@ -57,6 +58,7 @@ export async function loader({ context, params }: Route.LoaderArgs) {
     mayPlay: mayAlso(context, "playCharacter") && mayPlay(access, character),
     reveals: await revealPanel(db, access, { kind: "character", id: String(character.id) }, character.audience),
     now: Date.now(),
+    backlinks: await backlinksTo(db, access, character.characterName, { kind: "character", id: character.id }),
     audience: seesSecrets ? character.audience : null,
     character: {
       id: character.id,
@@ -64,7 +66,7 @@ export async function loader({ context, params }: Route.LoaderArgs) {
       characterType: character.characterType,
       status: character.status,
       details: character.details,
-      backstoryHtml: renderForReader(character.backstory, access),
+      backstoryHtml: await renderLinked(db, access, character.backstory),
       sheet: sheet ? { href: links.bytes(sheet.fileKey), fileName: sheet.fileName } : null,
     },
   };
@@ -163,6 +165,7 @@ export default function CharacterPage({ loaderData }: Route.ComponentProps) {
             Backstory
           </h2>
           <MarkdownView html={character.backstoryHtml} empty="No backstory yet." />
+          <Backlinks links={loaderData.backlinks} />
         </section>
       </article>
       {playedBy ? <PlayedByPanel data={playedBy} /> : null}

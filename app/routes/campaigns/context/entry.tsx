@@ -1,4 +1,5 @@
 import { Link } from "react-router";
+import { Backlinks } from "~/components/backlinks";
 import { MarkdownView } from "~/components/markdown";
 import { RevealPanel } from "~/components/reveal-panel";
 import { linkButtonClass } from "~/components/ui/button";
@@ -7,8 +8,8 @@ import { formatRelative } from "~/lib/format";
 import { audienceLabels } from "~/lib/members";
 import { getContextEntry } from "~/server/campaigns/context-entries.server";
 import { mayAlso, parseRowId, requireCampaign } from "~/server/campaigns/guards.server";
+import { backlinksTo, renderLinked } from "~/server/campaigns/links.server";
 import { handleRevealForm, revealPanel } from "~/server/campaigns/reveals.server";
-import { renderForReader } from "~/server/campaigns/secrets.server";
 import { notFound } from "~/server/http/responses.server";
 import { announced } from "~/server/live/campaign-room.server";
 import { getServices } from "~/server/request.server";
@@ -41,8 +42,9 @@ export async function loader({ context, params }: Route.LoaderArgs) {
       contextType: entry.contextType,
       tags: entry.tagList,
       updatedAt: entry.updatedAt,
-      html: renderForReader(entry.content, access),
+      html: await renderLinked(getServices(context).db, access, entry.content),
     },
+    backlinks: await backlinksTo(getServices(context).db, access, entry.title, { kind: "entry", id: entry.id }),
     now: Date.now(),
   };
 }
@@ -102,6 +104,7 @@ export default function ContextEntryPage({ loaderData }: Route.ComponentProps) {
         ) : null}
         <div className="rounded-lg border border-stone-300 bg-white p-4">
           <MarkdownView html={entry.html} />
+          <Backlinks links={loaderData.backlinks} />
         </div>
       </article>
       {reveals ? <RevealPanel data={reveals} what="entry" now={now} /> : null}

@@ -58,6 +58,8 @@ export default function NewContextEntry({ loaderData, actionData }: Route.Compon
         lastResult={actionData}
         defaultValue={{
           contextType: contextTypes.find((t) => t === type) ?? "lore",
+          // A `[[link]]` to nothing yet opens this form with its name as the title.
+          title: (searchParams.get("title") ?? "").slice(0, 200),
           ...(draft ? { title: draft.title, content: draft.markdown } : {}),
         }}
         submitLabel="Add entry"

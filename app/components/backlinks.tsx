@@ -1,0 +1,33 @@
+import { Link } from "react-router";
+
+interface BacklinkView {
+  kind: "entry" | "character";
+  id: number;
+  title: string;
+  href: string;
+}
+
+/** "Linked from": the entries and characters whose text links here with `[[…]]`, as far as the reader may see. */
+export function Backlinks({ links }: { links: BacklinkView[] }) {
+  if (links.length === 0) return null;
+  return (
+    <section aria-labelledby="backlinks-heading" className="mt-6 border-stone-200 border-t pt-4">
+      <h2 id="backlinks-heading" className="font-semibold text-sm text-stone-800">
+        Linked from
+      </h2>
+      <ul className="mt-2 flex flex-wrap gap-2">
+        {links.map((link) => (
+          <li key={`${link.kind}-${link.id}`}>
+            <Link
+              to={link.href}
+              className="inline-flex min-h-11 items-center rounded-md border border-stone-300 bg-white px-3 text-sm hover:bg-stone-100"
+            >
+              {link.title}
+              <span className="sr-only">{link.kind === "character" ? " (character)" : " (entry)"}</span>
+            </Link>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
