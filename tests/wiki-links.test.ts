@@ -78,6 +78,17 @@ describe("[[links]] between entries and characters", () => {
     expect(html).not.toContain("[[");
   });
 
+  it("resolves a text with more links than one statement may bind, for a player too", async () => {
+    const { asPlayer, duke } = await world();
+    const text = `${Array.from({ length: 120 }, (_, i) => `[[Place ${i}]]`).join(" ")} and [[Duke Orlo]]`;
+    const html = renderForReader(text, asPlayer, await linkResolver(db, asPlayer, [text]));
+    expect(html).toContain("Place 119");
+    expect(html).not.toContain("[[");
+    // Past the first 50 names nothing more is looked up: the duke renders as text.
+    expect(html).not.toContain(`/characters/${duke.id}`);
+    expect(html).toContain("Duke Orlo");
+  });
+
   it("leaves code alone, and Markdown without a resolver as written", async () => {
     const { duke, access } = await world();
     const html = renderForReader(duke.backstory, access, await linkResolver(db, access, [duke.backstory]));

@@ -7,8 +7,11 @@
 /** One link: the target's name and the text shown (the name itself unless given). */
 export const WIKI_LINK = /\[\[([^[\]|\n]{1,200})(?:\|([^[\]|\n]{1,200}))?\]\]/g;
 
-/** The most distinct names one text's links resolve (the rest render as written). */
-export const MAX_LINKS_PER_TEXT = 100;
+/**
+ * The most distinct names one text's links resolve; the rest render as their shown text. Each
+ * is a bound value of one D1 statement, and D1 binds at most 100.
+ */
+export const MAX_LINKS_PER_TEXT = 50;
 
 /** How names compare: trimmed, inner spaces collapsed, case folded. */
 export function linkKey(name: string): string {

@@ -1,5 +1,5 @@
 import { and, eq, inArray, ne, or, sql } from "drizzle-orm";
-import { linkKey, wikiLinkNames } from "~/lib/wiki-links";
+import { linkKey, MAX_LINKS_PER_TEXT, wikiLinkNames } from "~/lib/wiki-links";
 import type { Db } from "../db/db.server";
 import { campaignCharacters, campaignContext } from "../db/schema";
 import type { WikiLinkResolver } from "../markdown.server";
@@ -16,7 +16,10 @@ import { renderForReader } from "./secrets.server";
 
 /** The resolver for rendering `texts` to `reader`: one query per kind, for the names the texts use. */
 export async function linkResolver(db: Db, reader: CampaignReader, texts: string[]): Promise<WikiLinkResolver> {
-  const names = [...new Map(texts.flatMap(wikiLinkNames).map((name) => [linkKey(name), name])).values()];
+  const names = [...new Map(texts.flatMap(wikiLinkNames).map((name) => [linkKey(name), name])).values()].slice(
+    0,
+    MAX_LINKS_PER_TEXT,
+  );
   const targets = new Map<string, string>();
   if (names.length > 0) {
     const base = `/campaigns/${reader.campaign.id}`;
