@@ -3,7 +3,7 @@ import { wikiLinkNames } from "~/lib/wiki-links";
 import { createCampaign } from "~/server/campaigns/campaigns.server";
 import { createCharacter } from "~/server/campaigns/characters.server";
 import { createContextEntry } from "~/server/campaigns/context-entries.server";
-import { backlinksTo, linkResolver } from "~/server/campaigns/links.server";
+import { backlinksTo, linkResolver, renderLinked } from "~/server/campaigns/links.server";
 import { renderForReader } from "~/server/campaigns/secrets.server";
 import { campaignMembers } from "~/server/db/schema";
 import { renderMarkdown } from "~/server/markdown.server";
@@ -76,6 +76,16 @@ describe("[[links]] between entries and characters", () => {
     expect(html).toContain("See Smugglers' Guild.");
     expect(html).not.toContain("/context/new");
     expect(html).not.toContain("[[");
+  });
+
+  it("looks up, for a player, only the names of the text they may read", async () => {
+    const { asPlayer, duke } = await world();
+    // Fifty names inside a secret block, then a public link: the public one is still resolved.
+    const secret = Array.from({ length: 60 }, (_, i) => `[[Hidden ${i}]]`).join(" ");
+    const text = `\`\`\`secret\n${secret}\n\`\`\`\n\nSee [[Duke Orlo]].`;
+    const html = await renderLinked(db, asPlayer, text);
+    expect(html).toContain(`/characters/${duke.id}`);
+    expect(html).not.toContain("Hidden");
   });
 
   it("resolves a text with more links than one statement may bind, for a player too", async () => {

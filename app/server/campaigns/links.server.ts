@@ -5,7 +5,7 @@ import { campaignCharacters, campaignContext } from "../db/schema";
 import type { WikiLinkResolver } from "../markdown.server";
 import { likeContains } from "./errors.server";
 import { type CampaignReader, can, visibleCharacters, visibleEntries } from "./policy.server";
-import { renderForReader } from "./secrets.server";
+import { renderForReader, withoutSecrets } from "./secrets.server";
 
 /**
  * `[[Name]]` links between a campaign's entries and characters (issue 16): resolved by
@@ -57,9 +57,13 @@ export async function linkResolver(db: Db, reader: CampaignReader, texts: string
   };
 }
 
-/** Campaign Markdown as the reader may see it (renderForReader), its `[[links]]` resolved for them. */
+/**
+ * Campaign Markdown as the reader may see it (renderForReader), its `[[links]]` resolved for
+ * them — from the text they may read: a name only a secret block uses is not looked up for a player.
+ */
 export async function renderLinked(db: Db, reader: CampaignReader, markdown: string): Promise<string> {
-  return renderForReader(markdown, reader, await linkResolver(db, reader, [markdown]));
+  const readable = can(reader.role, "seeSecrets") ? markdown : withoutSecrets(markdown);
+  return renderForReader(readable, reader, await linkResolver(db, reader, [readable]));
 }
 
 export interface Backlink {
