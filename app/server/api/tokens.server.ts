@@ -5,6 +5,7 @@ import { campaignAccess } from "../campaigns/policy.server";
 import type { Db } from "../db/db.server";
 import { insertWithinQuota, QuotaExceeded } from "../db/quota.server";
 import { type ApiToken, apiTokens, campaigns, type User, users } from "../db/schema";
+import { toHex } from "../files/files.server";
 import type { Account } from "../files/library.server";
 import { Refusal } from "../http/responses.server";
 
@@ -74,11 +75,7 @@ export function signingKeys(value: string | undefined): SigningKey[] {
   return keys;
 }
 
-const newTokenId = () => `tok_${hex(12)}`;
-
-function hex(bytes: number): string {
-  return [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
+const newTokenId = () => `tok_${toHex(crypto.getRandomValues(new Uint8Array(12)))}`;
 
 export interface NewToken {
   name: string;

@@ -201,7 +201,7 @@ declare namespace crypto {
   }
 }
 
-export const toHex = (buffer: ArrayBuffer) =>
+export const toHex = (buffer: ArrayBuffer | Uint8Array) =>
   [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
 
 export interface UploadResult {

@@ -4,6 +4,7 @@ import type { WebhookEvent } from "~/lib/api";
 import type { Db } from "../db/db.server";
 import { insertWithinQuota } from "../db/quota.server";
 import { type WebhookDelivery, webhookDeliveries, webhookEndpoints, webhookOutbox } from "../db/schema";
+import { toHex } from "../files/files.server";
 import type { Account } from "../files/library.server";
 import { Refusal } from "../http/responses.server";
 import { enabledEndpointsOf, getDelivery, getWebhookEndpoint, type WebhookRules } from "./endpoints.server";
@@ -319,7 +320,7 @@ export async function sendTestEvent(deps: DeliveryDeps, account: Account, endpoi
   const endpoint = await getWebhookEndpoint(deps.db, account, endpointId);
   if (!endpoint) return null;
   if (endpoint.disabledAt !== null) throw new Refusal("This endpoint is disabled. Enable it, then send a test.", 409);
-  const eventId = `evt_${[...crypto.getRandomValues(new Uint8Array(12))].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+  const eventId = `evt_${toHex(crypto.getRandomValues(new Uint8Array(12)))}`;
   // At most one test event per endpoint every TEST_INTERVAL_MS, decided in the insert itself: Settings
   // cannot be scripted into a stream of rows and outbound POSTs.
   const inserted = await insertWithinQuota(

@@ -3,6 +3,7 @@ import { MAX_WEBHOOKS_PER_ACCOUNT, type WebhookEvent } from "~/lib/api";
 import type { Db } from "../db/db.server";
 import { insertWithinQuota, QuotaExceeded } from "../db/quota.server";
 import { type WebhookEndpoint, webhookDeliveries, webhookEndpoints } from "../db/schema";
+import { toHex } from "../files/files.server";
 import type { Account } from "../files/library.server";
 import { Refusal } from "../http/responses.server";
 import { webhookUrlProblem } from "./ssrf.server";
@@ -25,9 +26,6 @@ export function webhookRules(env: Pick<Env, "WEBHOOK_ALLOW_LOOPBACK">): WebhookR
   return { allowLoopback: env.WEBHOOK_ALLOW_LOOPBACK === "on" };
 }
 
-const randomHex = (bytes: number) =>
-  [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
-
 /** "whsec_" and 32 random bytes in base64: the Standard Webhooks secret format. */
 function newSecret(): string {
   return `whsec_${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))}`;
@@ -46,7 +44,7 @@ export async function createWebhookEndpoint(
     db,
     webhookEndpoints,
     {
-      id: `wh_${randomHex(12)}`,
+      id: `wh_${toHex(crypto.getRandomValues(new Uint8Array(12)))}`,
       userId: account.id,
       url: new URL(input.url).href,
       events: [...new Set(input.events)],
