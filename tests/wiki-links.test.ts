@@ -1,11 +1,18 @@
+import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { contextEntrySchema } from "~/lib/campaign-schemas";
 import { wikiLinkNames } from "~/lib/wiki-links";
 import { createCampaign } from "~/server/campaigns/campaigns.server";
-import { createCharacter } from "~/server/campaigns/characters.server";
-import { createContextEntry } from "~/server/campaigns/context-entries.server";
+import { createCharacter, updateCharacter } from "~/server/campaigns/characters.server";
+import {
+  createContextEntry,
+  deleteContextEntry,
+  getContextEntry,
+  updateContextEntry,
+} from "~/server/campaigns/context-entries.server";
 import { backlinksTo, linkResolver, renderLinked } from "~/server/campaigns/links.server";
 import { renderForReader } from "~/server/campaigns/secrets.server";
-import { campaignMembers } from "~/server/db/schema";
+import { campaignLinkNames, campaignMembers } from "~/server/db/schema";
 import { renderMarkdown } from "~/server/markdown.server";
 import { db, newUser, ownerAccess } from "./helpers";
 
@@ -109,17 +116,114 @@ describe("[[links]] between entries and characters", () => {
 
   it("shows what links to an entry, as far as the reader may see", async () => {
     const { harbour, guild, duke, access, asPlayer } = await world();
-    const forGm = await backlinksTo(db, access, harbour.title, { kind: "entry", id: harbour.id });
+    const forGm = await backlinksTo(db, access, { kind: "entry", id: harbour.id, names: [harbour.title] });
     expect(forGm.map((link) => link.title).sort()).toEqual(["Duke Orlo", "Smugglers' Guild"]);
-    const forPlayer = await backlinksTo(db, asPlayer, harbour.title, { kind: "entry", id: harbour.id });
+    const forPlayer = await backlinksTo(db, asPlayer, { kind: "entry", id: harbour.id, names: [harbour.title] });
     expect(forPlayer.map((link) => link.title)).toEqual(["Duke Orlo"]);
     // The guild is linked only from inside the harbour's secret block: GMs see that, players do not.
-    expect((await backlinksTo(db, access, guild.title, { kind: "entry", id: guild.id })).map((l) => l.title)).toEqual([
-      "The Harbour",
-    ]);
-    expect(await backlinksTo(db, asPlayer, guild.title, { kind: "entry", id: guild.id })).toEqual([]);
     expect(
-      (await backlinksTo(db, asPlayer, duke.characterName, { kind: "character", id: duke.id })).map((l) => l.title),
+      (await backlinksTo(db, access, { kind: "entry", id: guild.id, names: [guild.title] })).map((l) => l.title),
     ).toEqual(["The Harbour"]);
+    expect(await backlinksTo(db, asPlayer, { kind: "entry", id: guild.id, names: [guild.title] })).toEqual([]);
+    expect(
+      (await backlinksTo(db, asPlayer, { kind: "character", id: duke.id, names: [duke.characterName] })).map(
+        (l) => l.title,
+      ),
+    ).toEqual(["The Harbour"]);
+  });
+
+  it("resolves aliases, keeps links to the old name when something is renamed, and forgets a deleted row's names", async () => {
+    const { campaign, harbour, guild, duke, access, asPlayer } = await world();
+    const lighthouse = await createContextEntry(db, campaign, {
+      contextType: "location",
+      title: "Lighthouse",
+      content: "",
+      tags: [],
+      aliases: ["The Old Lamp", "lighthouse"],
+      audience: "campaign",
+    });
+    // The title itself is not kept twice as an alias.
+    expect(lighthouse.aliases).toEqual(["The Old Lamp"]);
+    const lamp = "Meet at [[the old lamp]], not at [[The Harbour]].";
+    expect(await renderLinked(db, access, lamp)).toContain(`href="/campaigns/${campaign.id}/context/${lighthouse.id}"`);
+
+    // Renamed: the old name joins the aliases in the same statement, so every link to it still resolves.
+    const renamed = await updateContextEntry(db, campaign, harbour.id, harbour.version, {
+      contextType: "location",
+      title: "Port Saltmarsh",
+      content: harbour.content,
+      tags: [],
+      aliases: ["The Docks"],
+      audience: "campaign",
+    });
+    expect(renamed?.aliases).toEqual(["The Docks", "The Harbour"]);
+    const html = await renderLinked(db, asPlayer, duke.backstory);
+    expect(html).toContain(`href="/campaigns/${campaign.id}/context/${harbour.id}"`);
+    // And what linked to it by its old name is still "Linked from" under the new one.
+    const names = [renamed?.title ?? "", ...(renamed?.aliases ?? [])];
+    const backlinks = await backlinksTo(db, asPlayer, { kind: "entry", id: harbour.id, names });
+    expect(backlinks.map((link) => link.title)).toEqual(["Duke Orlo"]);
+    // Renaming back does not pile the names up.
+    const back = await updateContextEntry(db, campaign, harbour.id, renamed?.version ?? 0, {
+      contextType: "location",
+      title: "The Harbour",
+      content: harbour.content,
+      tags: [],
+      aliases: renamed?.aliases,
+      audience: "campaign",
+    });
+    expect(back?.aliases).toEqual(["The Docks", "Port Saltmarsh"]);
+
+    // A hidden row's alias is no link for a player; a character renamed keeps its old name too.
+    await updateContextEntry(db, campaign, guild.id, guild.version, {
+      contextType: "faction",
+      title: "Smugglers' Guild",
+      content: guild.content,
+      tags: [],
+      aliases: ["The Wharf Rats"],
+      audience: "gm",
+    });
+    const rats = "Beware [[The Wharf Rats]].";
+    expect(await renderLinked(db, access, rats)).toContain(`/context/${guild.id}"`);
+    expect(await renderLinked(db, asPlayer, rats)).not.toContain("href");
+    const orlo = await updateCharacter(db, campaign, duke.id, duke.version, {
+      characterName: "Orlo the Elder",
+      characterType: "npc",
+      status: "alive",
+      backstory: duke.backstory,
+      stats: [],
+      audience: "campaign",
+    });
+    expect(orlo?.aliases).toEqual(["Duke Orlo"]);
+    expect(await renderLinked(db, asPlayer, "[[Duke Orlo|the duke]]")).toContain(`/characters/${duke.id}"`);
+
+    // A title wins over another row's alias of the same name.
+    await createContextEntry(db, campaign, {
+      contextType: "lore",
+      title: "Beacon",
+      content: "",
+      tags: [],
+      aliases: ["Lighthouse"],
+      audience: "campaign",
+    });
+    expect(await renderLinked(db, access, "[[Lighthouse]]")).toContain(`/context/${lighthouse.id}"`);
+
+    expect(await deleteContextEntry(db, campaign, lighthouse.id)).toBe(true);
+    const left = await db.select().from(campaignLinkNames).where(eq(campaignLinkNames.targetId, lighthouse.id));
+    expect(left.filter((row) => row.targetKind === "entry")).toEqual([]);
+    expect(await getContextEntry(db, access, lighthouse.id)).toBeUndefined();
+  });
+
+  it("reads other names from a form as a bounded, de-duplicated list", () => {
+    const base = { contextType: "lore", title: "Lighthouse" };
+    expect(contextEntrySchema.parse({ ...base, aliases: " The Old Lamp, the old  lamp ,Beacon" }).aliases).toEqual([
+      "The Old Lamp",
+      "Beacon",
+    ]);
+    expect(contextEntrySchema.safeParse({ ...base, aliases: "[[Lamp]]" }).success).toBe(false);
+    expect(
+      contextEntrySchema.safeParse({ ...base, aliases: Array.from({ length: 11 }, (_, i) => `n${i}`).join(",") })
+        .success,
+    ).toBe(false);
   });
 });

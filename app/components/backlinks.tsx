@@ -31,3 +31,9 @@ export function Backlinks({ links }: { links: BacklinkView[] }) {
     </section>
   );
 }
+
+/** The other names a `[[link]]` may use for this entry or character. */
+export function AlsoKnownAs({ names }: { names: string[] }) {
+  if (names.length === 0) return null;
+  return <p className="text-sm text-stone-700">Also known as {names.join(", ")}</p>;
+}

@@ -3,12 +3,13 @@ import { Form } from "react-router";
 import { characterSchema, playerCharacterSchema } from "~/lib/campaign-schemas";
 import { type CharacterDetails, characterStatusLabels, characterTypeLabels } from "~/lib/domain";
 import { audienceLabels, type PlayerEditableField, SECRET_BLOCK_HINT } from "~/lib/members";
-import { MARKDOWN_HINT, SelectField, TextArea, TextField } from "./ui/controls";
+import { ALIASES_HINT, MARKDOWN_HINT, SelectField, TextArea, TextField } from "./ui/controls";
 import { Field, FieldErrors, FormErrors, inputClass } from "./ui/field";
 import { SaveButton, SaveFields, schemaValidation } from "./ui/form-kit";
 
 export interface CharacterFormValues {
   characterName: string;
+  aliases?: string;
   characterType: string;
   status: string;
   playerName?: string;
@@ -25,6 +26,7 @@ export interface CharacterFormValues {
 /** What the form needs of a saved character. */
 interface SavedCharacter {
   characterName: string;
+  aliases: string[];
   characterType: string;
   status: string;
   backstory: string;
@@ -38,6 +40,7 @@ export function characterFormValues(character: SavedCharacter): CharacterFormVal
   const { details } = character;
   return {
     characterName: character.characterName,
+    aliases: character.aliases.join(", "),
     characterType: character.characterType,
     status: character.status,
     playerName: details.playerName,
@@ -92,7 +95,12 @@ export function CharacterForm({
     <Form method="post" {...getFormProps(form)} className="space-y-4">
       <SaveFields version={version} />
       <FormErrors id={form.errorId} errors={form.errors} />
-      {only ? null : <TextField field={fields.characterName} label="Name" />}
+      {only ? null : (
+        <>
+          <TextField field={fields.characterName} label="Name" />
+          <TextField field={fields.aliases} label="Also known as" hint={ALIASES_HINT} />
+        </>
+      )}
       <div className="grid gap-4 sm:grid-cols-3">
         {only ? null : (
           <>

@@ -38,6 +38,39 @@ export const tagsField = z
     return tags;
   });
 
+export const MAX_ALIASES = 10;
+
+/**
+ * Other names an entry or character answers to in `[[links]]` ("The Duke, Aldric"): trimmed,
+ * de-duplicated case-insensitively, without the characters a link cannot hold.
+ */
+export const aliasesField = z
+  .string()
+  .max(1_500, "Keep the other names under 1,500 characters.")
+  .optional()
+  .transform((value, ctx) => {
+    const seen = new Set<string>();
+    const aliases: string[] = [];
+    for (const raw of (value ?? "").split(",")) {
+      const alias = raw.trim().replace(/\s+/g, " ");
+      if (!alias || seen.has(alias.toLowerCase())) continue;
+      if (alias.length > 120 || /[[\]|]/.test(alias)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `"${alias.slice(0, 20)}…" cannot be a name: names are at most 120 characters, without [ ] or |.`,
+        });
+        return z.NEVER;
+      }
+      seen.add(alias.toLowerCase());
+      aliases.push(alias);
+    }
+    if (aliases.length > MAX_ALIASES) {
+      ctx.addIssue({ code: "custom", message: `Give at most ${MAX_ALIASES} other names.` });
+      return z.NEVER;
+    }
+    return aliases;
+  });
+
 const markdownField = z
   .string()
   .max(MAX_MARKDOWN_LENGTH, `Keep this under ${MAX_MARKDOWN_LENGTH.toLocaleString("en")} characters.`)
@@ -67,11 +100,15 @@ export const contextEntrySchema = z.object({
   title: z.string({ error: "Give the entry a title." }).trim().min(1, "Give the entry a title.").max(200),
   content: markdownField,
   tags: tagsField,
+  aliases: aliasesField,
   audience: audienceSchema,
 });
 export const contextEntryUpdateSchema = contextEntrySchema.extend({ version: versionField });
 /** An entry as saved; who sees it defaults to the GMs only. */
-export type ContextEntryInput = Omit<z.output<typeof contextEntrySchema>, "audience"> & { audience?: Audience };
+export type ContextEntryInput = Omit<z.output<typeof contextEntrySchema>, "audience" | "aliases"> & {
+  audience?: Audience;
+  aliases?: string[];
+};
 
 const statSchema = z.object({
   key: z.string().trim().max(40, "Stat names are at most 40 characters.").optional(),
@@ -81,6 +118,7 @@ const statSchema = z.object({
 export const characterSchema = z.object({
   characterName: z.string({ error: "Give the character a name." }).trim().min(1, "Give the character a name.").max(120),
   characterType: z.enum(characterTypes, { error: "Choose PC or NPC." }),
+  aliases: aliasesField,
   status: z.enum(characterStatuses, { error: "Choose a status." }),
   playerName: optionalText(80, "The player name"),
   ancestry: optionalText(80, "Ancestry"),
@@ -105,7 +143,10 @@ export const characterSchema = z.object({
 });
 export const characterUpdateSchema = characterSchema.extend({ version: versionField });
 /** A character as saved; who sees it defaults to the GMs only. */
-export type CharacterInput = Omit<z.output<typeof characterSchema>, "audience"> & { audience?: Audience };
+export type CharacterInput = Omit<z.output<typeof characterSchema>, "audience" | "aliases"> & {
+  audience?: Audience;
+  aliases?: string[];
+};
 
 export const campaignListQuerySchema = z.object({
   status: z.enum([...campaignStatuses, "all"]).catch("all"),

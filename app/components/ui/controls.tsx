@@ -80,5 +80,8 @@ export function SelectField({
   );
 }
 
+export const ALIASES_HINT =
+  "Other names [[links]] may use, separated by commas, e.g. The Duke, Aldric. When you rename, the old name is kept here so links to it keep working.";
+
 export const MARKDOWN_HINT =
   "Markdown: # headings, **bold**, *italic*, - lists, | tables |, [links](https://…), and [[Name]] or [[Name|shown text]] to link another entry or character.";

@@ -6,6 +6,7 @@ import { DEFAULT_ROW_LIMITS, insertWithinQuota, QuotaExceeded } from "../db/quot
 import { type Campaign, campaignCharacters, fileMetadata } from "../db/schema";
 import { touchCampaign } from "./campaigns.server";
 import { VersionConflictError } from "./errors.server";
+import { keepOldNameOnRename, otherNames } from "./links.server";
 import { audienceTokensSql, type CampaignReader, can, newRowAudienceTokens, visibleCharacters } from "./policy.server";
 import { campaignFileCondition } from "./resources.server";
 import { forgetReveals } from "./reveals.server";
@@ -98,6 +99,7 @@ function toColumns(input: CharacterInput) {
   };
   return {
     characterName: input.characterName,
+    aliases: otherNames(input.characterName, input.aliases),
     characterType: input.characterType,
     status: input.status,
     backstory: input.backstory,
@@ -187,11 +189,13 @@ export async function updateCharacter(
 ): Promise<Character | undefined> {
   await assertSheet(db, campaign, input, editor);
   const now = Date.now();
+  const columns = toColumns(input);
   const [[updated]] = await db.batch([
     db
       .update(campaignCharacters)
       .set({
-        ...toColumns(input),
+        ...columns,
+        aliases: keepOldNameOnRename(campaignCharacters.characterName, input.characterName, columns.aliases),
         audienceTokens: audienceTokensSql(campaign, "character", characterId, input.audience ?? "gm"),
         version: sql`${campaignCharacters.version} + 1`,
         updatedAt: now,

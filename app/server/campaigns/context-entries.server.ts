@@ -6,6 +6,7 @@ import { DEFAULT_ROW_LIMITS, insertWithinQuota, QuotaExceeded } from "../db/quot
 import { type Campaign, campaignContext } from "../db/schema";
 import { touchCampaign } from "./campaigns.server";
 import { decodeTags, encodeTags, likeContains, VersionConflictError } from "./errors.server";
+import { keepOldNameOnRename, otherNames } from "./links.server";
 import { audienceTokensSql, type CampaignReader, can, newRowAudienceTokens, visibleEntries } from "./policy.server";
 import { forgetReveals } from "./reveals.server";
 import { withoutSecrets } from "./secrets.server";
@@ -116,6 +117,7 @@ function toColumns(input: ContextEntryInput) {
     content: input.content,
     contentPublic: withoutSecrets(input.content),
     tags: encodeTags(input.tags),
+    aliases: otherNames(input.title, input.aliases),
     audience: input.audience ?? "gm",
   };
 }
@@ -155,11 +157,13 @@ export async function updateContextEntry(
   input: ContextEntryInput,
 ): Promise<ContextEntry | undefined> {
   const now = Date.now();
+  const columns = toColumns(input);
   const [[updated]] = await db.batch([
     db
       .update(campaignContext)
       .set({
-        ...toColumns(input),
+        ...columns,
+        aliases: keepOldNameOnRename(campaignContext.title, input.title, columns.aliases),
         // Its tokens follow its new audience and who it was revealed to.
         audienceTokens: audienceTokensSql(campaign, "entry", entryId, input.audience ?? "gm"),
         version: sql`${campaignContext.version} + 1`,

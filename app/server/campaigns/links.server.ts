@@ -1,7 +1,8 @@
-import { and, eq, inArray, ne, or, sql } from "drizzle-orm";
+import { and, eq, inArray, ne, or, type SQL, sql } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { linkKey, MAX_LINKS_PER_TEXT, wikiLinkNames } from "~/lib/wiki-links";
 import type { Db } from "../db/db.server";
-import { campaignCharacters, campaignContext } from "../db/schema";
+import { campaignCharacters, campaignContext, campaignLinkNames } from "../db/schema";
 import type { WikiLinkResolver } from "../markdown.server";
 import { likeContains } from "./errors.server";
 import { type CampaignReader, can, visibleCharacters, visibleEntries } from "./policy.server";
@@ -23,31 +24,38 @@ export async function linkResolver(db: Db, reader: CampaignReader, texts: string
   const targets = new Map<string, string>();
   if (names.length > 0) {
     const base = `/campaigns/${reader.campaign.id}`;
+    // Through the names index (title and aliases, kept by migration 0018's triggers), so a
+    // page reads the rows its links name, not every row of the campaign.
+    const named = (kind: "entry" | "character") =>
+      and(
+        eq(campaignLinkNames.campaignId, reader.campaign.id),
+        eq(campaignLinkNames.targetKind, kind),
+        inArray(sql`${campaignLinkNames.name} COLLATE NOCASE`, names),
+      );
     const [entries, characters] = await db.batch([
       db
-        .select({ id: campaignContext.id, name: campaignContext.title })
-        .from(campaignContext)
-        .where(
-          and(
-            eq(campaignContext.campaignId, reader.campaign.id),
-            visibleEntries(reader),
-            inArray(sql`${campaignContext.title} COLLATE NOCASE`, names),
-          ),
-        ),
+        .select({ id: campaignContext.id, name: campaignLinkNames.name, title: campaignContext.title })
+        .from(campaignLinkNames)
+        .innerJoin(campaignContext, eq(campaignContext.id, campaignLinkNames.targetId))
+        .where(and(named("entry"), eq(campaignContext.campaignId, reader.campaign.id), visibleEntries(reader)))
+        .orderBy(campaignContext.id),
       db
-        .select({ id: campaignCharacters.id, name: campaignCharacters.characterName })
-        .from(campaignCharacters)
+        .select({ id: campaignCharacters.id, name: campaignLinkNames.name, title: campaignCharacters.characterName })
+        .from(campaignLinkNames)
+        .innerJoin(campaignCharacters, eq(campaignCharacters.id, campaignLinkNames.targetId))
         .where(
-          and(
-            eq(campaignCharacters.campaignId, reader.campaign.id),
-            visibleCharacters(reader),
-            inArray(sql`${campaignCharacters.characterName} COLLATE NOCASE`, names),
-          ),
-        ),
+          and(named("character"), eq(campaignCharacters.campaignId, reader.campaign.id), visibleCharacters(reader)),
+        )
+        .orderBy(campaignCharacters.id),
     ]);
-    // An entry and a character of one name: the entry (lore is what links mostly point at); the oldest of each kind.
-    for (const row of [...characters].reverse()) targets.set(linkKey(row.name), `${base}/characters/${row.id}`);
-    for (const row of [...entries].reverse()) targets.set(linkKey(row.name), `${base}/context/${row.id}`);
+    // Of several rows one name fits: a title before an alias, an entry before a character
+    // (lore is what links mostly point at), the oldest first — so later rows never take a name over.
+    const candidates = [
+      ...entries.map((row) => ({ ...row, href: `${base}/context/${row.id}`, rank: 0 })),
+      ...characters.map((row) => ({ ...row, href: `${base}/characters/${row.id}`, rank: 1 })),
+    ].map((row) => ({ ...row, rank: row.rank + (linkKey(row.name) === linkKey(row.title) ? 0 : 2) }));
+    candidates.sort((a, b) => a.rank - b.rank || a.id - b.id);
+    for (const row of candidates) if (!targets.has(linkKey(row.name))) targets.set(linkKey(row.name), row.href);
   }
   const mayCreate = can(reader.role, "editMaterial");
   return {
@@ -55,6 +63,25 @@ export async function linkResolver(db: Db, reader: CampaignReader, texts: string
     createHref: (name) =>
       mayCreate ? `/campaigns/${reader.campaign.id}/context/new?${new URLSearchParams({ title: name })}` : null,
   };
+}
+
+/** The aliases to store beside `name`: without the name itself. */
+export function otherNames(name: string, aliases: string[] = []): string[] {
+  return aliases.filter((alias) => linkKey(alias) !== linkKey(name));
+}
+
+/**
+ * The aliases column of a row renamed to `newName`: its old name joins `aliases`, in the
+ * same UPDATE (the SET sees the row as it was), so every `[[link]]` to the old name keeps
+ * resolving without rewriting anyone's text. A GM can remove it later like any alias.
+ */
+export function keepOldNameOnRename(nameColumn: SQLiteColumn, newName: string, aliases: string[]): SQL {
+  const json = JSON.stringify(aliases);
+  return sql`CASE
+    WHEN ${nameColumn} = ${newName} COLLATE NOCASE
+      OR EXISTS (SELECT 1 FROM json_each(${json}) WHERE value = ${nameColumn} COLLATE NOCASE)
+    THEN ${json}
+    ELSE json_insert(${json}, '$[#]', ${nameColumn}) END`;
 }
 
 /**
@@ -74,21 +101,22 @@ export interface Backlink {
 }
 
 /**
- * What links to `name` (an entry's title, a character's name) among what the reader may
- * see, in the text they may read — a link inside a secret block counts only for the GMs.
- * `exclude` leaves out the target itself.
+ * What links to a target by any of its names (title and aliases) among what the reader
+ * may see, in the text they may read — a link inside a secret block counts only for the
+ * GMs. The target itself is left out.
  */
 export async function backlinksTo(
   db: Db,
   reader: CampaignReader,
-  name: string,
-  exclude: { kind: "entry" | "character"; id: number },
+  target: { kind: "entry" | "character"; id: number; names: string[] },
 ): Promise<Backlink[]> {
   const gm = can(reader.role, "seeSecrets");
   const linksTo = (column: unknown) =>
     or(
-      sql`${column} LIKE ${likeContains(`[[${name}]]`)} ESCAPE '\\'`,
-      sql`${column} LIKE ${likeContains(`[[${name}|`)} ESCAPE '\\'`,
+      ...target.names.flatMap((name) => [
+        sql`${column} LIKE ${likeContains(`[[${name}]]`)} ESCAPE '\\'`,
+        sql`${column} LIKE ${likeContains(`[[${name}|`)} ESCAPE '\\'`,
+      ]),
     );
   const base = `/campaigns/${reader.campaign.id}`;
   const [entries, characters] = await db.batch([
@@ -100,7 +128,7 @@ export async function backlinksTo(
           eq(campaignContext.campaignId, reader.campaign.id),
           visibleEntries(reader),
           linksTo(gm ? campaignContext.content : campaignContext.contentPublic),
-          exclude.kind === "entry" ? ne(campaignContext.id, exclude.id) : undefined,
+          target.kind === "entry" ? ne(campaignContext.id, target.id) : undefined,
         ),
       )
       .orderBy(campaignContext.title)
@@ -113,7 +141,7 @@ export async function backlinksTo(
           eq(campaignCharacters.campaignId, reader.campaign.id),
           visibleCharacters(reader),
           linksTo(gm ? campaignCharacters.backstory : campaignCharacters.backstoryPublic),
-          exclude.kind === "character" ? ne(campaignCharacters.id, exclude.id) : undefined,
+          target.kind === "character" ? ne(campaignCharacters.id, target.id) : undefined,
         ),
       )
       .orderBy(campaignCharacters.characterName)

@@ -172,6 +172,12 @@ const audienceColumns = () => ({
   audienceTokens: text("audience_tokens").notNull().default("zgm0"),
 });
 
+/**
+ * Other names a row answers to in `[[links]]` (ADR 0035), a JSON array of strings; the
+ * triggers of migration 0018 keep campaign_link_names in step with it and the title.
+ */
+const aliasesColumn = () => text("aliases", { mode: "json" }).$type<string[]>().notNull().default([]);
+
 export const campaignContext = sqliteTable(
   "campaign_context",
   {
@@ -189,6 +195,7 @@ export const campaignContext = sqliteTable(
     contentPublic: text("content_public").notNull().default(""),
     /** Space-joined tags, searchable by FTS; the array lives in metadata. */
     tags: text("tags").notNull().default(""),
+    aliases: aliasesColumn(),
     ...audienceColumns(),
     metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
     version: rowVersion(),
@@ -214,6 +221,7 @@ export const campaignCharacters = sqliteTable(
     campaignToken: text("campaign_token").generatedAlwaysAs(sql`'c' || hex(campaign_id) || '0'`, { mode: "virtual" }),
     characterName: text("character_name").notNull(),
     characterType: text("character_type", { enum: characterTypes }).notNull().default("npc"),
+    aliases: aliasesColumn(),
     status: text("status", { enum: characterStatuses }).notNull().default("alive"),
     /** Markdown. */
     backstory: text("backstory").notNull().default(""),
@@ -240,6 +248,28 @@ export const campaignCharacters = sqliteTable(
     check("campaign_characters_type_check", oneOf("character_type", characterTypes)),
     check("campaign_characters_status_check", oneOf("status", characterStatuses)),
     check("campaign_characters_audience_check", oneOf("audience", audiences)),
+  ],
+);
+
+/**
+ * Every name a campaign's entries and characters answer to in `[[links]]` — each one's
+ * title and aliases — written only by the triggers of migration 0018, so no write path
+ * (a form, the API, an import) can leave a name behind. Links resolve through its
+ * (campaign, name) index instead of reading every row of the campaign.
+ */
+export const campaignLinkNames = sqliteTable(
+  "campaign_link_names",
+  {
+    campaignId: text("campaign_id")
+      .notNull()
+      .references(() => campaigns.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    targetKind: text("target_kind", { enum: ["entry", "character"] }).notNull(),
+    targetId: integer("target_id", { mode: "number" }).notNull(),
+  },
+  (t) => [
+    index("campaign_link_names_name_idx").on(t.campaignId, sql`${t.name} COLLATE NOCASE`),
+    index("campaign_link_names_target_idx").on(t.targetKind, t.targetId),
   ],
 );
 

@@ -1,5 +1,5 @@
 import { Form, Link, useNavigation } from "react-router";
-import { Backlinks } from "~/components/backlinks";
+import { AlsoKnownAs, Backlinks } from "~/components/backlinks";
 import { MarkdownView } from "~/components/markdown";
 import { RevealPanel } from "~/components/reveal-panel";
 import { Button, linkButtonClass } from "~/components/ui/button";
@@ -58,11 +58,16 @@ export async function loader({ context, params }: Route.LoaderArgs) {
     mayPlay: mayAlso(context, "playCharacter") && mayPlay(access, character),
     reveals: await revealPanel(db, access, { kind: "character", id: String(character.id) }, character.audience),
     now: Date.now(),
-    backlinks: await backlinksTo(db, access, character.characterName, { kind: "character", id: character.id }),
+    backlinks: await backlinksTo(db, access, {
+      kind: "character",
+      id: character.id,
+      names: [character.characterName, ...character.aliases],
+    }),
     audience: seesSecrets ? character.audience : null,
     character: {
       id: character.id,
       characterName: character.characterName,
+      aliases: character.aliases,
       characterType: character.characterType,
       status: character.status,
       details: character.details,
@@ -131,6 +136,7 @@ export default function CharacterPage({ loaderData }: Route.ComponentProps) {
               {characterTypeLabels[character.characterType]} · {characterStatusLabels[character.status]}
               {audience ? ` · ${audienceLabels[audience]}` : ""}
             </p>
+            <AlsoKnownAs names={character.aliases} />
           </div>
           {mayEdit ? (
             <Link to={`${base}/${character.id}/edit`} className={linkButtonClass.secondary}>

@@ -28,12 +28,20 @@ export const meta: Route.MetaFunction = ({ loaderData }) => [
   { title: `Edit ${loaderData?.values.title ?? "entry"} — LoreSmith AI` },
 ];
 
-function formValues(entry: { contextType: string; title: string; content: string; tags: string; audience: string }) {
+function formValues(entry: {
+  contextType: string;
+  title: string;
+  content: string;
+  tags: string;
+  aliases: string[];
+  audience: string;
+}) {
   return {
     contextType: entry.contextType,
     title: entry.title,
     content: entry.content,
     tags: decodeTags(entry.tags).join(", "),
+    aliases: entry.aliases.join(", "),
     audience: entry.audience,
   } satisfies ContextEntryFormValues;
 }

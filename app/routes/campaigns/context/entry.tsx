@@ -1,5 +1,5 @@
 import { Link } from "react-router";
-import { Backlinks } from "~/components/backlinks";
+import { AlsoKnownAs, Backlinks } from "~/components/backlinks";
 import { MarkdownView } from "~/components/markdown";
 import { RevealPanel } from "~/components/reveal-panel";
 import { linkButtonClass } from "~/components/ui/button";
@@ -41,10 +41,15 @@ export async function loader({ context, params }: Route.LoaderArgs) {
       title: entry.title,
       contextType: entry.contextType,
       tags: entry.tagList,
+      aliases: entry.aliases,
       updatedAt: entry.updatedAt,
       html: await renderLinked(getServices(context).db, access, entry.content),
     },
-    backlinks: await backlinksTo(getServices(context).db, access, entry.title, { kind: "entry", id: entry.id }),
+    backlinks: await backlinksTo(getServices(context).db, access, {
+      kind: "entry",
+      id: entry.id,
+      names: [entry.title, ...entry.aliases],
+    }),
     now: Date.now(),
   };
 }
@@ -81,6 +86,7 @@ export default function ContextEntryPage({ loaderData }: Route.ComponentProps) {
               {contextTypeLabels[entry.contextType]}
               {audience ? ` · ${audienceLabels[audience]}` : ""} · updated {formatRelative(entry.updatedAt, now)}
             </p>
+            <AlsoKnownAs names={entry.aliases} />
           </div>
           {mayEdit ? (
             <Link to={`${base}/${entry.id}/edit`} className={linkButtonClass.secondary}>

@@ -49,6 +49,10 @@ export function toCampaignJson(campaign: Campaign, role: string, description: st
   };
 }
 
+const aliasesJson = z
+  .array(z.string())
+  .describe("Other names `[[links]]` may use (send them comma-separated); a rename keeps the old name here.");
+
 export const entryJson = z
   .object({
     id: z.number().int(),
@@ -57,6 +61,7 @@ export const entryJson = z
     title: z.string(),
     content: z.string().describe("Markdown (without secret blocks for players and viewers)."),
     tags: z.array(z.string()),
+    aliases: aliasesJson,
     audience: z.enum(audiences).describe("gm: the GMs only; campaign: everyone in the campaign."),
     version: z.number().int(),
     createdAt: timestamp,
@@ -71,6 +76,7 @@ export function toEntryJson(entry: {
   title: string;
   content: string;
   tagList: string[];
+  aliases: string[];
   audience: (typeof audiences)[number];
   version: number;
   createdAt: number;
@@ -83,6 +89,7 @@ export function toEntryJson(entry: {
     title: entry.title,
     content: entry.content,
     tags: entry.tagList,
+    aliases: entry.aliases,
     audience: entry.audience,
     version: entry.version,
     createdAt: entry.createdAt,
@@ -95,6 +102,7 @@ export const characterJson = z
     id: z.number().int(),
     campaignId: z.uuid(),
     name: z.string(),
+    aliases: aliasesJson,
     type: z.enum(characterTypes),
     status: z.enum(characterStatuses),
     backstory: z.string().describe("Markdown (without secret blocks for players and viewers)."),
@@ -119,6 +127,7 @@ export function toCharacterJson(character: Character, sheetFileKey: string | nul
     id: character.id,
     campaignId: character.campaignId,
     name: character.characterName,
+    aliases: character.aliases,
     type: character.characterType,
     status: character.status,
     backstory: character.backstory,
