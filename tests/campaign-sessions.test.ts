@@ -406,6 +406,9 @@ describe("recap drafts", () => {
     ].map((sentence) => text.indexOf(sentence));
     expect(order.every((at) => at >= 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
+    // Each paragraph cited to the notes; a run of list items reads as one.
+    expect(text).toContain("They found the door barred from inside. [1]");
+    expect(text).toContain("Wren picked the lock. Tobin kept watch. [1]");
     const base = `/campaigns/${t.campaign.id}`;
     expect(draft.sources).toEqual([
       { n: 1, kind: "notes", title: "Session 4 notes", href: `${base}/sessions/${row.id}` },

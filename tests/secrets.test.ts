@@ -698,6 +698,9 @@ describe("a GM looking at the campaign as a player", () => {
       ["/campaigns/:campaignId/files", {}],
       ["/campaigns/:campaignId/files/:fileKey/read", { fileKey: table.files.gm }],
       ["/campaigns/:campaignId/members", {}],
+      ["/campaigns/:campaignId/sessions", {}],
+      ["/campaigns/:campaignId/sessions/:sessionId", { sessionId: String(table.sessions.gm) }],
+      ["/campaigns/:campaignId/sessions/:sessionId", { sessionId: String(table.sessions.shared) }],
       ["/api/campaigns/:campaignId", {}],
     ];
     for (const [path, ids] of pages) {

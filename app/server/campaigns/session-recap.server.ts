@@ -174,16 +174,21 @@ function linkTo(title: string): string {
   return /[[\]|\n]/.test(title) || title.length > 200 ? asRecapText(title) : `[[${title}]]`;
 }
 
-/** Sentence units of the notes' public text, paragraph by paragraph, within the draft's bounds. */
+/**
+ * Sentence units of the notes' public text, paragraph by paragraph (a run of list items
+ * reads as one paragraph), within the draft's bounds.
+ */
 function noteParagraphs(notes: string): string[][] {
-  const { units } = parsePassage(notes.slice(0, MAX_DRAFT_NOTES_CHARS));
+  const { units, blocks } = parsePassage(notes.slice(0, MAX_DRAFT_NOTES_CHARS));
   const paragraphs: string[][] = [];
   let block = -1;
   let count = 0;
   let chars = 0;
   for (const unit of units) {
     if (count >= MAX_DRAFT_SENTENCES || chars + unit.text.length > MAX_DRAFT_NOTE_CHARS) break;
-    if (unit.block !== block) paragraphs.push([]);
+    const listGoesOn =
+      unit.block === block + 1 && blocks[unit.block]?.kind === "item" && blocks[block]?.kind === "item";
+    if (unit.block !== block && !listGoesOn) paragraphs.push([]);
     block = unit.block;
     paragraphs.at(-1)?.push(asRecapText(unit.text));
     count += 1;

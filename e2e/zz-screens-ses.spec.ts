@@ -1,0 +1,34 @@
+import { createAccountViaHttp, createCampaignViaHttp, createCharacterViaHttp, createContextEntryViaHttp, postFormExpectingRedirect, test, uniquePassword, uniqueUsername, waitForHydration } from "./fixtures";
+
+test("screens", async ({ page, baseURL }, info) => {
+  test.slow();
+  const dir = `/tmp/shots-ses/${info.project.name}`;
+  await createAccountViaHttp(page.request, baseURL, uniqueUsername("gm"), uniquePassword());
+  const id = await createCampaignViaHttp(page.request, baseURL, { name: "Saltmarsh Smugglers" });
+  await createContextEntryViaHttp(page.request, baseURL, id, { title: "The Drowned Mill", contextType: "location", content: "The mill stands where the river meets the marsh. Its wheel has not turned in years.", audience: "campaign" });
+  await createCharacterViaHttp(page.request, baseURL, id, { characterName: "Maren", content: "", backstory: "Maren runs the harbour and knows every boat by name.", audience: "campaign" });
+  for (const name of ["Wren Ashdown", "Tobin Reed", "Brother Aldous the Unusually Long-Named"]) await createCharacterViaHttp(page.request, baseURL, id, { characterName: name, characterType: "pc" });
+  await postFormExpectingRedirect(page.request, baseURL, `/campaigns/${id}/sessions/new`, { number: "1", playedOn: "2026-11-13", title: "Arrival", recap: "The party arrived in Saltmarsh by the coast road and took rooms at the Wicked Wench. [[Maren]] met them at the docks.", audience: "campaign" });
+  await page.goto(`/campaigns/${id}/sessions/new`);
+  await waitForHydration(page);
+  await page.getByLabel("Played on").fill("2026-11-20");
+  await page.getByLabel("Title (optional)").fill("The siege of the mill");
+  await page.getByRole("checkbox", { name: "Wren Ashdown" }).check();
+  await page.getByRole("checkbox", { name: "Tobin Reed" }).check();
+  await page.getByLabel("Guests (optional)").fill("Ada");
+  await page.getByLabel("GM notes").fill("The party reached [[The Drowned Mill]] at dusk. They found the door barred from inside.\n\n[[Maren]] warned them about the smugglers' tide.\n\n```secret\nThe cult leader watched from the loft.\n```\n\n- Wren picked the lock.\n- Tobin kept watch.");
+  await page.screenshot({ path: `${dir}/1-new.png`, fullPage: true });
+  await page.getByRole("button", { name: "Record session" }).click();
+  await page.waitForURL(/sessions\/\d+$/);
+  await page.screenshot({ path: `${dir}/2-session.png`, fullPage: true });
+  await page.getByRole("button", { name: "Draft recap" }).click();
+  await page.getByText("Drafted — not saved yet.").waitFor();
+  await page.getByText(/^Sources \(/).click();
+  await page.screenshot({ path: `${dir}/3-draft.png`, fullPage: true });
+  await page.getByLabel("Who can read the session and its recap").selectOption("campaign");
+  await page.getByRole("button", { name: "Save session" }).click();
+  await page.waitForURL(/sessions\/\d+$/);
+  await page.screenshot({ path: `${dir}/4-saved.png`, fullPage: true });
+  await page.goto(`/campaigns/${id}/sessions`);
+  await page.screenshot({ path: `${dir}/5-timeline.png`, fullPage: true });
+});
