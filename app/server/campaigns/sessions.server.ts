@@ -208,6 +208,9 @@ export async function sessionView(db: Db, reader: CampaignReader, sessionId: num
   };
 }
 
+/** The linked names a timeline card shows (the session page lists them all). */
+export const TIMELINE_LINKS = 12;
+
 export interface TimelineSession {
   id: number;
   number: number;
@@ -254,7 +257,8 @@ export async function listSessions(
     .limit(SESSIONS_PAGE + 1)
     .offset((page - 1) * SESSIONS_PAGE);
   const shown = rows.slice(0, SESSIONS_PAGE);
-  const names = shown.map((row) => linkedNamesOf(reader, row));
+  // A timeline card shows a few names; a page looks up at most SESSIONS_PAGE × TIMELINE_LINKS.
+  const names = shown.map((row) => linkedNamesOf(reader, row).slice(0, TIMELINE_LINKS));
   const [attendees, resolved] = await Promise.all([
     attendeesOf(
       db,
