@@ -11,6 +11,7 @@ import { assignPlayer } from "~/server/campaigns/player-characters.server";
 import { campaignAccess } from "~/server/campaigns/policy.server";
 import { attachFile } from "~/server/campaigns/resources.server";
 import { addLogNote } from "~/server/campaigns/session-log.server";
+import { createSession } from "~/server/campaigns/sessions.server";
 import { type Campaign, campaignMembers, type User } from "~/server/db/schema";
 import { getFile, uploadFile } from "~/server/files/files.server";
 import { requireFileMiddleware } from "~/server/files/guards.server";
@@ -57,6 +58,8 @@ interface World {
   noteId: number;
   /** The owner's own private note. */
   ownNoteId: number;
+  /** A session (GM-only, the default) the player's character attended. */
+  sessionId: number;
   /** The caller's own conversation in the campaign (the owner's for anyone without one). */
   chatOf: Record<Role, string>;
 }
@@ -175,6 +178,20 @@ const matrix: Record<string, Probe[]> = {
     loader(only(["player"], 200)),
     action(only(["player"], 302), () => ({ version: "2", backstory: "I was a sailor.", "stats[0].key": "HP" })),
   ],
+  "/campaigns/:campaignId/sessions": [loader(members(200))],
+  "/campaigns/:campaignId/sessions/new": [
+    loader(gms(200)),
+    action(gms(302), () => ({ number: "2", playedOn: "2026-11-27", notes: "The mill burned." })),
+  ],
+  // The world's session is GM-only (the default): players and viewers never open it.
+  "/campaigns/:campaignId/sessions/:sessionId": [loader(gms(200))],
+  "/campaigns/:campaignId/sessions/:sessionId/edit": [
+    loader(gms(200)),
+    action(gms(302), () => ({ intent: "save", version: "1", number: "1", playedOn: "2026-11-20", recap: "Done." })),
+    // A draft writes nothing: the edit page again, with the draft in it.
+    action(gms(200), () => ({ intent: "draft" })),
+    action(gms(302), () => ({ intent: "delete" })),
+  ],
   "/campaigns/:campaignId/ledger": [loader(gms(200))],
   "/campaigns/:campaignId/log": [
     loader(members(200)),
@@ -239,7 +256,8 @@ const cookies = {} as Record<Role, string>;
 async function newWorld(): Promise<World> {
   const owner = people.owner;
   const input = { name: "Owner's campaign", description: "", status: "active" as const, tags: [] };
-  const campaign = await createCampaign(db, owner.username, input);
+  // One world per action probe and role: more campaigns than one account may hold (200) by default.
+  const campaign = await createCampaign(db, owner.username, input, 10_000);
   const entry = await createContextEntry(db, campaign, {
     contextType: "location",
     title: "Secret lair",
@@ -276,6 +294,15 @@ async function newWorld(): Promise<World> {
   const { token, invite } = await createInvite(db, asOwner, { role: "co-gm", lifetimeDays: 7, maxUses: null });
   const note = await addLogNote(db, asOwner, "We start at the mill.", false);
   const ownNote = await addMemberNote(db, asOwner, { title: "Prep", body: "The mill burns in act two." });
+  const session = await createSession(db, campaign, {
+    number: 1,
+    playedOn: "2026-11-20",
+    title: "",
+    attendeeIds: [],
+    guests: [],
+    notes: "We met at [[Secret lair]].",
+    recap: "",
+  });
   return {
     campaign,
     entryId: entry.id,
@@ -284,6 +311,7 @@ async function newWorld(): Promise<World> {
     token,
     noteId: note.id,
     ownNoteId: ownNote.id,
+    sessionId: session.id,
     chatOf: { owner: ownerChat, "co-gm": coGmChat, player: playerChat, viewer: ownerChat, stranger: ownerChat },
   };
 }
@@ -293,6 +321,7 @@ function paramsOf(world: World, role: Role): Record<string, string> {
     campaignId: world.campaign.id,
     entryId: String(world.entryId),
     characterId: String(world.characterId),
+    sessionId: String(world.sessionId),
     chatId: world.chatOf[role],
     fileKey: file.fileKey,
     uploadId,
@@ -411,6 +440,7 @@ describe("the role matrix: every route, every role", () => {
       campaignId: crypto.randomUUID(),
       entryId: "999999",
       characterId: "999999",
+      sessionId: "999999",
       fileKey: "0".repeat(32),
       uploadId: crypto.randomUUID(),
       partNumber: "1",

@@ -16,6 +16,8 @@ import { attachFile } from "~/server/campaigns/resources.server";
 import { hideFrom, knowledgeLedger, reveal } from "~/server/campaigns/reveals.server";
 import { renderWithSecrets, withoutSecrets } from "~/server/campaigns/secrets.server";
 import { addLogNote } from "~/server/campaigns/session-log.server";
+import { draftRecap } from "~/server/campaigns/session-recap.server";
+import { createSession } from "~/server/campaigns/sessions.server";
 import { type Campaign, campaignContext, campaignMembers, type User } from "~/server/db/schema";
 import { getFile } from "~/server/files/files.server";
 import { announce } from "~/server/live/campaign-room.server";
@@ -55,6 +57,9 @@ const MARKERS = {
   otherPlayersNote: "quillmarkothernote",
   sharedWithGmsNote: "quillmarksharednote",
   sharedWithGmsChat: "quillmarksharedchat",
+  sessionNotes: "quillmarksessionnotes",
+  gmSessionRecap: "quillmarkgmsession",
+  sessionRecapSecret: "quillmarkrecapsecret",
 } as const;
 const markerWords = Object.values(MARKERS);
 
@@ -82,6 +87,8 @@ interface Table {
   sharedEntryId: number;
   gmCharacterId: number;
   sharedCharacterId: number;
+  /** A session kept for the GMs, and one whose recap is shared (its notes are still the GMs'). */
+  sessions: { gm: number; shared: number };
   files: { gm: string; shared: string; library: string };
   chats: { player: string; otherPlayer: string; otherPlayerShared: string };
   token: string;
@@ -167,6 +174,28 @@ beforeAll(async () => {
     audience: "campaign",
   });
 
+  // Sessions: the notes are the GMs' even when the recap is shared; a GM-only session is the GMs' entirely.
+  const sessionNotes = `We met [[Maren]] and [[Brother Vane]]; the abbot's crime came out. ${MARKERS.sessionNotes}\n\n\`\`\`secret\nVane is the abbot's son. ${MARKERS.secretBlock}\n\`\`\``;
+  const gmSession = await createSession(db, campaign, {
+    number: 1,
+    playedOn: "2026-11-13",
+    title: "",
+    attendeeIds: [],
+    guests: [],
+    notes: sessionNotes,
+    recap: `The party met [[The abbot's crime]]. ${MARKERS.gmSessionRecap}`,
+  });
+  const sharedSession = await createSession(db, campaign, {
+    number: 2,
+    playedOn: "2026-11-20",
+    title: "At the harbour",
+    attendeeIds: [],
+    guests: ["Ada"],
+    notes: sessionNotes,
+    recap: `They met [[Maren]] and [[Brother Vane]] at the harbour.\n\n\`\`\`secret\nVane followed them home. ${MARKERS.sessionRecapSecret}\n\`\`\``,
+    audience: "campaign",
+  });
+
   const [coGm, player, otherPlayer, viewer] = [
     await newUser("cogm"),
     await newUser("player"),
@@ -207,6 +236,7 @@ beforeAll(async () => {
     sharedEntryId: sharedEntry.id,
     gmCharacterId: gmCharacter.id,
     sharedCharacterId: sharedCharacter.id,
+    sessions: { gm: gmSession.id, shared: sharedSession.id },
     files: { gm: stored.gm.fileKey, shared: stored.shared.fileKey, library: stored.library.fileKey },
     chats: { player: "", otherPlayer: "", otherPlayerShared: "" },
     token,
@@ -254,6 +284,7 @@ function idChoices(): Record<string, string[]> {
     campaignId: [table.campaign.id],
     entryId: [String(table.gmEntryId), String(table.sharedEntryId)],
     characterId: [String(table.gmCharacterId), String(table.sharedCharacterId)],
+    sessionId: [String(table.sessions.gm), String(table.sessions.shared)],
     fileKey: Object.values(table.files),
     chatId: [table.chats.player, table.chats.otherPlayer, table.chats.otherPlayerShared],
     token: [table.token],
@@ -497,6 +528,26 @@ describe("secrets stay secret", () => {
     expect(leaks(await bodyOf(page))).toEqual([]);
   });
 
+  it("a recap drafted to be shared quotes, cites and prompts nothing hidden", async () => {
+    const gm = await accessOf(table.coGm);
+    const subject = {
+      id: table.sessions.shared,
+      number: 2,
+      title: "",
+      playedOn: "2026-11-20",
+      notes: `We met [[Maren]], [[Brother Vane]] and [[The abbot's crime]] at [[Harbour gossip]]. ${MARKERS.sessionNotes}\n\n\`\`\`secret\nVane is the abbot's son. ${MARKERS.secretBlock}\n\`\`\``,
+    };
+    for (const model of [null, echoingModel]) {
+      const draft = await draftRecap({ ...services.assistant, model }, gm, subject, "campaign");
+      // The notes' own words are the GM's to share; nothing else hidden is in the draft.
+      expect(
+        leaks(JSON.stringify(draft)).filter((m) => m !== MARKERS.sessionNotes),
+        model?.label ?? "extractive",
+      ).toEqual([]);
+      expect(draft.sources.map((s) => s.title)).toEqual(["Session 2 notes", "Maren", "Harbour gossip"]);
+    }
+  });
+
   it("the live socket sends a player only their own jobs", async () => {
     const response = await exports.default.fetch("http://localhost/ws", {
       headers: { Upgrade: "websocket", Origin: "http://localhost", Cookie: await sessionCookieFor(table.player) },
@@ -647,6 +698,9 @@ describe("a GM looking at the campaign as a player", () => {
       ["/campaigns/:campaignId/files", {}],
       ["/campaigns/:campaignId/files/:fileKey/read", { fileKey: table.files.gm }],
       ["/campaigns/:campaignId/members", {}],
+      ["/campaigns/:campaignId/sessions", {}],
+      ["/campaigns/:campaignId/sessions/:sessionId", { sessionId: String(table.sessions.gm) }],
+      ["/campaigns/:campaignId/sessions/:sessionId", { sessionId: String(table.sessions.shared) }],
       ["/api/campaigns/:campaignId", {}],
     ];
     for (const [path, ids] of pages) {

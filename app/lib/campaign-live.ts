@@ -6,8 +6,8 @@
  */
 import type { CampaignRole } from "./members";
 
-/** What can change in a campaign: material (by id or file key), the campaign itself, the session log, its members. */
-export const liveSubjects = ["entry", "character", "file", "campaign", "log", "members"] as const;
+/** What can change in a campaign: material (by id or file key), the campaign itself, the session log, its members, its sessions. */
+export const liveSubjects = ["entry", "character", "file", "campaign", "log", "members", "session"] as const;
 export type LiveSubject = (typeof liveSubjects)[number];
 
 export interface CampaignChange {

@@ -100,6 +100,11 @@ export default function CampaignLayout({ loaderData }: Route.ComponentProps) {
             </NavLink>
           </li>
           <li>
+            <NavLink to={`${base}/sessions`} className={tabClass}>
+              Sessions
+            </NavLink>
+          </li>
+          <li>
             <NavLink to={`${base}/log`} className={tabClass}>
               Session log
             </NavLink>
@@ -187,7 +192,12 @@ function Presence({
   );
 }
 
-const editedThings: Record<string, string> = { entry: "entry", character: "character", campaign: "campaign" };
+const editedThings: Record<string, string> = {
+  entry: "entry",
+  character: "character",
+  campaign: "campaign",
+  session: "session",
+};
 
 /** On an edit form: someone else saved what is being edited. What was typed stays; saving will show both. */
 function ChangedWhileEditing({ change }: { change: CampaignChange }) {

@@ -104,7 +104,7 @@ Rules:
 - Be concise and practical, the way a GM wants it at the table.`;
 
 /** Source text inside its quote markers, unable to close them early. */
-function quoted(text: string): string {
+export function quoted(text: string): string {
   return text.replaceAll("<<<", "‹‹‹").replaceAll(">>>", "›››");
 }
 

@@ -223,6 +223,14 @@ export function visibleLogNotes(reader: CampaignReader): SQL | undefined {
 }
 
 /**
+ * The sessions a reader sees (ADR 0037): all of them for a GM, else those whose recap the
+ * GMs shared with the campaign. A session's notes are the GMs' whatever its audience.
+ */
+export function visibleSessions(reader: CampaignReader): SQL | undefined {
+  return can(reader.role, "seeSecrets") ? undefined : sql`"campaign_sessions"."audience" = 'campaign'`;
+}
+
+/**
  * Whether the reader plays this character and may change some of it: a player the GMs
  * named as its player, with at least one field left to them (the GMs edit all of it anyway).
  */

@@ -535,6 +535,54 @@ export const campaignLogNotes = sqliteTable(
 );
 
 /**
+ * A campaign's sessions (issue 16, ADR 0037): a number unique in the campaign, the day it
+ * was played, who was there (the campaign's own player characters, checked in the write's
+ * own statement, and free-text guests), the GMs' notes and a recap. The notes are the GMs'
+ * alone; `audience` says who may see the session and its recap (the GMs only by default,
+ * or everyone in the campaign). Both texts keep their public copy without secret blocks.
+ */
+export const campaignSessions = sqliteTable(
+  "campaign_sessions",
+  {
+    id: integer("id", { mode: "number" }).primaryKey({ autoIncrement: true }),
+    campaignId: text("campaign_id")
+      .notNull()
+      .references(() => campaigns.id, { onDelete: "cascade" }),
+    number: integer("number", { mode: "number" }).notNull(),
+    /** "2026-12-05": the day it was played. */
+    playedOn: text("played_on").notNull(),
+    title: text("title").notNull().default(""),
+    /** Ids of the campaign's player characters who were there (a deleted one simply no longer shows). */
+    attendeeIds: text("attendee_ids", { mode: "json" }).$type<number[]>().notNull().default([]),
+    /** Who else was there, as typed (a guest player, a drop-in). */
+    guests: text("guests", { mode: "json" }).$type<string[]>().notNull().default([]),
+    /** Markdown, the GMs' alone. */
+    notes: text("notes").notNull().default(""),
+    /** `notes` without secret blocks: what a draft for a shared recap is built from. */
+    notesPublic: text("notes_public").notNull().default(""),
+    /** Markdown: what happened, for whoever `audience` lets see the session. */
+    recap: text("recap").notNull().default(""),
+    /** `recap` without secret blocks: what players read. */
+    recapPublic: text("recap_public").notNull().default(""),
+    /** Who sees the session and its recap: the GMs only (the default) or everyone in the campaign. */
+    audience: text("audience", { enum: audiences }).notNull().default("gm"),
+    version: rowVersion(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("campaign_sessions_campaign_number_idx").on(t.campaignId, t.number),
+    index("campaign_sessions_campaign_played_idx").on(t.campaignId, t.playedOn),
+    check("campaign_sessions_audience_check", oneOf("audience", audiences)),
+    check("campaign_sessions_number_check", sql`number BETWEEN 1 AND 100000`),
+    check("campaign_sessions_played_on_check", sql`played_on GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'`),
+    check("campaign_sessions_title_check", sql`length(title) <= 120`),
+    check("campaign_sessions_notes_check", sql`length(notes) <= 100000`),
+    check("campaign_sessions_recap_check", sql`length(recap) <= 50000`),
+  ],
+);
+
+/**
  * A member's own notes in a campaign (ADR 0026): private to their author until they share
  * one with the GMs, who may then read it. Nobody else ever sees them.
  */
@@ -711,6 +759,7 @@ export type CampaignInvite = typeof campaignInvites.$inferSelect;
 export type CampaignReveal = typeof campaignReveals.$inferSelect;
 export type CampaignLogNote = typeof campaignLogNotes.$inferSelect;
 export type MemberNote = typeof memberNotes.$inferSelect;
+export type CampaignSession = typeof campaignSessions.$inferSelect;
 export type ApiToken = typeof apiTokens.$inferSelect;
 export type WebhookEndpoint = typeof webhookEndpoints.$inferSelect;
 export type WebhookDelivery = typeof webhookDeliveries.$inferSelect;
