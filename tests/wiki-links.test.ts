@@ -12,6 +12,7 @@ import {
 } from "~/server/campaigns/context-entries.server";
 import { backlinksTo, linkResolver, renderLinked } from "~/server/campaigns/links.server";
 import { renderForReader } from "~/server/campaigns/secrets.server";
+import { createSession } from "~/server/campaigns/sessions.server";
 import { campaignLinkNames, campaignMembers } from "~/server/db/schema";
 import { renderMarkdown } from "~/server/markdown.server";
 import { db, newUser, ownerAccess } from "./helpers";
@@ -225,5 +226,45 @@ describe("[[links]] between entries and characters", () => {
       contextEntrySchema.safeParse({ ...base, aliases: Array.from({ length: 11 }, (_, i) => `n${i}`).join(",") })
         .success,
     ).toBe(false);
+  });
+
+  it("lists the sessions that link to an entry: the GMs' notes for GMs, only a shared recap for players", async () => {
+    const { campaign, harbour, access, asPlayer } = await world();
+    const names = [harbour.title];
+    const notes = await createSession(db, campaign, {
+      number: 1,
+      playedOn: "2026-12-01",
+      title: "Fog",
+      attendeeIds: [],
+      guests: [],
+      notes: "The party reached [[The Harbour]] at dusk.",
+      recap: "",
+      audience: "campaign",
+    });
+    await createSession(db, campaign, {
+      number: 2,
+      playedOn: "2026-12-08",
+      title: "",
+      attendeeIds: [],
+      guests: [],
+      notes: "",
+      recap: "Back at [[the harbour|the docks]].\n\n```secret\nAlso [[Smugglers' Guild]].\n```\n",
+      audience: "campaign",
+    });
+    const forGm = await backlinksTo(db, access, { kind: "entry", id: harbour.id, names });
+    expect(forGm.filter((link) => link.kind === "session").map((link) => link.title)).toEqual([
+      "Session 2",
+      "Session 1: Fog",
+    ]);
+    expect(forGm.find((link) => link.kind === "session" && link.id === notes.id)?.href).toBe(
+      `/campaigns/${campaign.id}/sessions/${notes.id}`,
+    );
+    // The notes are the GMs' alone: a player sees the session whose shared recap links here.
+    const forPlayer = await backlinksTo(db, asPlayer, { kind: "entry", id: harbour.id, names });
+    expect(forPlayer.filter((link) => link.kind === "session").map((link) => link.title)).toEqual(["Session 2"]);
+    // A link inside the recap's secret block is not a backlink for a player.
+    const guild = { kind: "entry" as const, id: -1, names: ["Smugglers' Guild"] };
+    expect((await backlinksTo(db, access, guild)).map((link) => link.title)).toContain("Session 2");
+    expect((await backlinksTo(db, asPlayer, guild)).filter((link) => link.kind === "session")).toEqual([]);
   });
 });

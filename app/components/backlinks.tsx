@@ -1,13 +1,13 @@
 import { Link } from "react-router";
 
 interface BacklinkView {
-  kind: "entry" | "character";
+  kind: "entry" | "character" | "session";
   id: number;
   title: string;
   href: string;
 }
 
-/** "Linked from": the entries and characters whose text links here with `[[…]]`, as far as the reader may see. */
+/** "Linked from": the entries, characters and sessions whose text links here with `[[…]]`, as far as the reader may see. */
 export function Backlinks({ links }: { links: BacklinkView[] }) {
   if (links.length === 0) return null;
   return (
@@ -23,7 +23,7 @@ export function Backlinks({ links }: { links: BacklinkView[] }) {
               className="inline-flex min-h-11 items-center rounded-md border border-stone-300 bg-white px-3 text-sm hover:bg-stone-100"
             >
               {link.title}
-              <span className="sr-only">{link.kind === "character" ? " (character)" : " (entry)"}</span>
+              <span className="sr-only">{` (${link.kind})`}</span>
             </Link>
           </li>
         ))}

@@ -1,11 +1,11 @@
-import { and, eq, inArray, ne, or, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, ne, or, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { linkKey, MAX_LINKS_PER_TEXT, wikiLinkNames } from "~/lib/wiki-links";
 import type { Db } from "../db/db.server";
-import { campaignCharacters, campaignContext, campaignLinkNames } from "../db/schema";
+import { campaignCharacters, campaignContext, campaignLinkNames, campaignSessions } from "../db/schema";
 import type { WikiLinkResolver } from "../markdown.server";
 import { likeContains } from "./errors.server";
-import { type CampaignReader, can, visibleCharacters, visibleEntries } from "./policy.server";
+import { type CampaignReader, can, visibleCharacters, visibleEntries, visibleSessions } from "./policy.server";
 import { renderForReader, withoutSecrets } from "./secrets.server";
 
 /**
@@ -94,7 +94,7 @@ export async function renderLinked(db: Db, reader: CampaignReader, markdown: str
 }
 
 export interface Backlink {
-  kind: "entry" | "character";
+  kind: "entry" | "character" | "session";
   id: number;
   title: string;
   href: string;
@@ -119,7 +119,7 @@ export async function backlinksTo(
       ]),
     );
   const base = `/campaigns/${reader.campaign.id}`;
-  const [entries, characters] = await db.batch([
+  const [entries, characters, sessions] = await db.batch([
     db
       .select({ id: campaignContext.id, title: campaignContext.title })
       .from(campaignContext)
@@ -146,9 +146,30 @@ export async function backlinksTo(
       )
       .orderBy(campaignCharacters.characterName)
       .limit(50),
+    // Sessions: the GMs' notes and the recap for GMs; a player only the shared recap they read.
+    db
+      .select({ id: campaignSessions.id, number: campaignSessions.number, title: campaignSessions.title })
+      .from(campaignSessions)
+      .where(
+        and(
+          eq(campaignSessions.campaignId, reader.campaign.id),
+          visibleSessions(reader),
+          gm
+            ? or(linksTo(campaignSessions.notes), linksTo(campaignSessions.recap))
+            : linksTo(campaignSessions.recapPublic),
+        ),
+      )
+      .orderBy(desc(campaignSessions.number))
+      .limit(50),
   ]);
   return [
     ...entries.map((row) => ({ kind: "entry" as const, ...row, href: `${base}/context/${row.id}` })),
     ...characters.map((row) => ({ kind: "character" as const, ...row, href: `${base}/characters/${row.id}` })),
+    ...sessions.map((row) => ({
+      kind: "session" as const,
+      id: row.id,
+      title: row.title ? `Session ${row.number}: ${row.title}` : `Session ${row.number}`,
+      href: `${base}/sessions/${row.id}`,
+    })),
   ];
 }
