@@ -36,6 +36,7 @@ export default [
       route("characters/:characterId", "routes/campaigns/characters/character.tsx"),
       route("characters/:characterId/edit", "routes/campaigns/characters/edit.tsx"),
       route("characters/:characterId/play", "routes/campaigns/characters/play.tsx"),
+      route("relations", "routes/campaigns/relations.tsx"),
       route("assistant", "routes/campaigns/assistant/index.tsx"),
       route("assistant/:chatId", "routes/campaigns/assistant/chat.tsx"),
     ]),
