@@ -9,6 +9,7 @@ import { addMemberNote } from "~/server/campaigns/member-notes.server";
 import { createInvite } from "~/server/campaigns/members.server";
 import { assignPlayer } from "~/server/campaigns/player-characters.server";
 import { campaignAccess } from "~/server/campaigns/policy.server";
+import { addRelation } from "~/server/campaigns/relations.server";
 import { attachFile } from "~/server/campaigns/resources.server";
 import { addLogNote } from "~/server/campaigns/session-log.server";
 import { type Campaign, campaignMembers, type User } from "~/server/db/schema";
@@ -57,6 +58,8 @@ interface World {
   noteId: number;
   /** The owner's own private note. */
   ownNoteId: number;
+  /** A relation (GM-only) between the world's character and its entry. */
+  relationId: number;
   /** The caller's own conversation in the campaign (the owner's for anyone without one). */
   chatOf: Record<Role, string>;
 }
@@ -154,6 +157,9 @@ const matrix: Record<string, Probe[]> = {
     loader(gms(200)),
     action(gms(302), () => ({ intent: "reveal", to: people.player.id, sessionLabel: "Session 1" })),
     action(gms(302), () => ({ intent: "reveal", everyone: "1" })),
+    // Its relations: whoever may edit material adds and removes them (players read the shared ones).
+    action(gms(302), (w) => ({ intent: "relate", phrase: "~owns", target: `character:${w.characterId}` })),
+    action(gms(302), (w) => ({ intent: "unrelate", relationId: String(w.relationId) })),
   ],
   "/campaigns/:campaignId/context/:entryId/edit": [
     loader(gms(200)),
@@ -170,7 +176,11 @@ const matrix: Record<string, Probe[]> = {
     loader(askers(200)),
     action(gms(302), () => ({ intent: "reveal", to: people.player.id })),
     action(gms(302), () => ({ intent: "player", playerId: people.player.id, playerFields: "stats" })),
+    action(gms(302), (w) => ({ intent: "relate", phrase: "member_of", target: `entry:${w.entryId}` })),
+    action(gms(302), (w) => ({ intent: "relation-audience", relationId: String(w.relationId), audience: "campaign" })),
   ],
+  // Everyone in the campaign opens it; what it shows them is what they may see (relations.test.ts, secrets.test.ts).
+  "/campaigns/:campaignId/relations": [loader(members(200))],
   "/campaigns/:campaignId/characters/:characterId/play": [
     loader(only(["player"], 200)),
     action(only(["player"], 302), () => ({ version: "2", backstory: "I was a sailor.", "stats[0].key": "HP" })),
@@ -239,7 +249,8 @@ const cookies = {} as Record<Role, string>;
 async function newWorld(): Promise<World> {
   const owner = people.owner;
   const input = { name: "Owner's campaign", description: "", status: "active" as const, tags: [] };
-  const campaign = await createCampaign(db, owner.username, input);
+  // One world per action probe and role: more campaigns than one account may hold (200).
+  const campaign = await createCampaign(db, owner.username, input, 1_000);
   const entry = await createContextEntry(db, campaign, {
     contextType: "location",
     title: "Secret lair",
@@ -276,6 +287,11 @@ async function newWorld(): Promise<World> {
   const { token, invite } = await createInvite(db, asOwner, { role: "co-gm", lifetimeDays: 7, maxUses: null });
   const note = await addLogNote(db, asOwner, "We start at the mill.", false);
   const ownNote = await addMemberNote(db, asOwner, { title: "Prep", body: "The mill burns in act two." });
+  const relation = await addRelation(db, campaign, {
+    from: { kind: "character", id: character.id },
+    to: { kind: "entry", id: entry.id },
+    type: "located_in",
+  });
   return {
     campaign,
     entryId: entry.id,
@@ -284,6 +300,7 @@ async function newWorld(): Promise<World> {
     token,
     noteId: note.id,
     ownNoteId: ownNote.id,
+    relationId: relation.id,
     chatOf: { owner: ownerChat, "co-gm": coGmChat, player: playerChat, viewer: ownerChat, stranger: ownerChat },
   };
 }

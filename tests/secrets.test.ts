@@ -12,6 +12,7 @@ import { createContextEntry, updateContextEntry } from "~/server/campaigns/conte
 import { addMemberNote, shareMemberNote } from "~/server/campaigns/member-notes.server";
 import { createInvite, joinWithInvite } from "~/server/campaigns/members.server";
 import { type CampaignAccess, campaignAccess } from "~/server/campaigns/policy.server";
+import { addRelation } from "~/server/campaigns/relations.server";
 import { attachFile } from "~/server/campaigns/resources.server";
 import { hideFrom, knowledgeLedger, reveal } from "~/server/campaigns/reveals.server";
 import { renderWithSecrets, withoutSecrets } from "~/server/campaigns/secrets.server";
@@ -55,6 +56,10 @@ const MARKERS = {
   otherPlayersNote: "quillmarkothernote",
   sharedWithGmsNote: "quillmarksharednote",
   sharedWithGmsChat: "quillmarksharedchat",
+  gmRelation: "quillmarkgmrelation",
+  gmRelationLabel: "quillmarkrelabel",
+  hiddenEndRelation: "quillmarkhiddenend",
+  hiddenToEndRelation: "quillmarkhiddentoend",
 } as const;
 const markerWords = Object.values(MARKERS);
 
@@ -164,6 +169,40 @@ beforeAll(async () => {
     status: "alive",
     backstory: `Maren runs the harbour.\n\n~~~secret\nMaren owes the smugglers gold. ${MARKERS.backstorySecret}\n~~~\n`,
     stats: [],
+    audience: "campaign",
+  });
+
+  // Relations (ADR 0036): one for the GMs between shared ends, two shared but with a GM-only
+  // end (at either side), and one shared between shared ends that everyone sees.
+  const sharedEnd = { kind: "entry", id: sharedEntry.id } as const;
+  const maren = { kind: "character", id: sharedCharacter.id } as const;
+  await addRelation(db, campaign, {
+    from: maren,
+    to: sharedEnd,
+    type: "custom",
+    label: MARKERS.gmRelationLabel,
+    inverseLabel: "is whispered about by",
+    note: `Maren started the gossip. ${MARKERS.gmRelation}`,
+  });
+  await addRelation(db, campaign, {
+    from: { kind: "character", id: gmCharacter.id },
+    to: sharedEnd,
+    type: "enemy_of",
+    note: `Vane hates the gossip. ${MARKERS.hiddenEndRelation}`,
+    audience: "campaign",
+  });
+  await addRelation(db, campaign, { from: maren, to: sharedEnd, type: "member_of", audience: "campaign" });
+  const den = await createContextEntry(db, campaign, {
+    contextType: "location",
+    title: "The den",
+    content: "",
+    tags: [],
+  });
+  await addRelation(db, campaign, {
+    from: maren,
+    to: { kind: "entry", id: den.id },
+    type: "located_in",
+    note: `Maren hides in the den. ${MARKERS.hiddenToEndRelation}`,
     audience: "campaign",
   });
 
@@ -647,6 +686,7 @@ describe("a GM looking at the campaign as a player", () => {
       ["/campaigns/:campaignId/files", {}],
       ["/campaigns/:campaignId/files/:fileKey/read", { fileKey: table.files.gm }],
       ["/campaigns/:campaignId/members", {}],
+      ["/campaigns/:campaignId/relations", {}],
       ["/api/campaigns/:campaignId", {}],
     ];
     for (const [path, ids] of pages) {
