@@ -98,7 +98,15 @@ export function RelationsSection({
         <p className="text-stone-700">No relations yet.</p>
       )}
       {more ? <p className="text-sm text-stone-700">Only the first 500 are listed here.</p> : null}
-      {targets ? <AddRelationForm here={here} targets={targets} lastResult={lastResult} /> : null}
+      {targets ? (
+        <AddRelationForm
+          // A new key after each relation added or removed: the form starts empty again.
+          key={`${relations.length}-${Math.max(0, ...relations.map((r) => r.id))}`}
+          here={here}
+          targets={targets}
+          lastResult={lastResult}
+        />
+      ) : null}
     </section>
   );
 }
