@@ -43,8 +43,8 @@ test("a GM relates a character to an entry, sees it from both sides, and pans th
   await waitForHydration(page);
   const section = relationsSection(page);
   await expect(section.getByText("No relations yet.")).toBeVisible();
-  await section.getByLabel("This one is…").selectOption({ label: "member of" });
-  await section.getByLabel("…of / to").selectOption({ label: "The Silver Hand" });
+  await section.getByLabel("Relation (read from here)").selectOption({ label: "member of" });
+  await section.getByLabel("Related to").selectOption({ label: "The Silver Hand" });
   await section.getByLabel("Note (optional)").fill("Sworn in after the siege");
   await section.getByLabel("Who can see this relation").selectOption({ label: "Everyone in the campaign" });
   await section.getByRole("button", { name: "Add relation" }).click();
@@ -55,8 +55,8 @@ test("a GM relates a character to an entry, sees it from both sides, and pans th
   await expect(fromDuke).toContainText("Sworn in after the siege");
 
   // A custom one, read from here: "owes a favour to" the Hand, which "is owed a favour by" the duke.
-  await section.getByLabel("This one is…").selectOption({ label: "Custom…" });
-  await section.getByLabel("…of / to").selectOption({ label: "The Silver Hand" });
+  await section.getByLabel("Relation (read from here)").selectOption({ label: "Custom…" });
+  await section.getByLabel("Related to").selectOption({ label: "The Silver Hand" });
   await section.getByLabel("Label from here").fill("owes a favour to");
   await section.getByLabel("Label from the other side").fill("is owed a favour by");
   await section.getByRole("button", { name: "Add relation" }).click();
@@ -167,8 +167,8 @@ test.describe("without JavaScript", () => {
     await page.goto(`/campaigns/${campaignId}/context/${keepId}`);
     const section = relationsSection(page);
     // From the keep's page, "owned by" the king: the king owns it.
-    await section.getByLabel("This one is…").selectOption({ label: "owned by" });
-    await section.getByLabel("…of / to").selectOption({ label: "King Emerus" });
+    await section.getByLabel("Relation (read from here)").selectOption({ label: "owned by" });
+    await section.getByLabel("Related to").selectOption({ label: "King Emerus" });
     const [posted] = await Promise.all([
       page.waitForResponse((r) => r.request().method() === "POST"),
       section.getByRole("button", { name: "Add relation" }).click(),
@@ -179,8 +179,8 @@ test.describe("without JavaScript", () => {
     await expect(item).toContainText("owned by");
     await expect(item).toContainText("GMs only");
     // A custom relation without its labels: the server's message, on the form.
-    await section.getByLabel("This one is…").selectOption({ label: "Custom…" });
-    await section.getByLabel("…of / to").selectOption({ label: "King Emerus" });
+    await section.getByLabel("Relation (read from here)").selectOption({ label: "Custom…" });
+    await section.getByLabel("Related to").selectOption({ label: "King Emerus" });
     await section.getByRole("button", { name: "Add relation" }).click();
     await expect(section.getByText("Name the custom relation.")).toBeVisible();
 

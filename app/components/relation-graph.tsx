@@ -26,7 +26,15 @@ export function RelationGraph({ graph }: { graph: GraphView }) {
   const drag = useRef<{ x: number; y: number; left: number; top: number } | null>(null);
   const [zoom, setZoom] = useState(1);
   const [hydrated, setHydrated] = useState(false);
-  useEffect(() => setHydrated(true), []);
+  useEffect(() => {
+    setHydrated(true);
+    // Start in the middle of the picture, where the best connected are.
+    const el = box.current;
+    if (el) {
+      el.scrollLeft = (el.scrollWidth - el.clientWidth) / 2;
+      el.scrollTop = (el.scrollHeight - el.clientHeight) / 2;
+    }
+  }, []);
   const at = new Map(graph.nodes.map((node) => [node.key, node]));
   const labels = graph.edges.length <= MAX_EDGE_LABELS;
 
@@ -147,16 +155,21 @@ export function RelationGraph({ graph }: { graph: GraphView }) {
             })}
           </g>
           {labels ? (
-            <g fontSize={11} fill="#57534e" textAnchor="middle">
+            <g fontSize={11} fill="#57534e">
               {graph.edges.map((edge) => {
                 const a = at.get(edge.from);
                 const b = at.get(edge.to);
                 if (!a || !b) return null;
+                // Beside the line's middle: above a flat line, to the right of a steep one.
+                const [dx, dy] = [b.x - a.x, b.y - a.y];
+                const length = Math.hypot(dx, dy) || 1;
+                const steep = Math.abs(dy) > Math.abs(dx);
                 return (
                   <text
                     key={edge.id}
-                    x={(a.x + b.x) / 2}
-                    y={(a.y + b.y) / 2 - 3}
+                    x={(a.x + b.x) / 2 + (steep ? 6 : 0)}
+                    y={(a.y + b.y) / 2 + (steep ? 4 : -4 - Math.abs((6 * dy) / length))}
+                    textAnchor={steep ? "start" : "middle"}
                     stroke="#fafaf9"
                     strokeWidth={3}
                     paintOrder="stroke"

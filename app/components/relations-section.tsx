@@ -172,7 +172,7 @@ function AddRelationForm({
       <input type="hidden" name="intent" value="relate" />
       <FormErrors id={form.errorId} errors={form.errors} />
       <div className="grid gap-3 sm:grid-cols-2">
-        <Field label="This one is…" id={fields.phrase.id} errors={fields.phrase.errors}>
+        <Field label="Relation (read from here)" id={fields.phrase.id} errors={fields.phrase.errors}>
           <select {...getSelectProps(fields.phrase)} className={inputClass}>
             {relationPhrases.map((phrase) => (
               <option key={phrase.value} value={phrase.value}>
@@ -182,7 +182,7 @@ function AddRelationForm({
           </select>
         </Field>
         <Field
-          label="…of / to"
+          label="Related to"
           id={fields.target.id}
           errors={fields.target.errors}
           hint={

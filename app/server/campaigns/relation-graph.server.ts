@@ -140,8 +140,8 @@ export function layoutGraph(
 /** The canvas for `count` nodes: roomier as they grow, never narrower than a phone. */
 export function canvasFor(count: number) {
   return {
-    width: Math.max(480, Math.round(160 * Math.sqrt(count))),
-    height: Math.max(360, Math.round(120 * Math.sqrt(count))),
+    width: Math.max(480, Math.round(220 * Math.sqrt(count))),
+    height: Math.max(360, Math.round(160 * Math.sqrt(count))),
   };
 }
 
