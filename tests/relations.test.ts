@@ -1,7 +1,9 @@
 import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import {
+  MAX_GRAPH_EDGES,
   MAX_GRAPH_NODES,
+  MAX_RELATIONS_PER_CAMPAIGN,
   RELATION_LABEL_MAX,
   RELATION_NOTE_MAX,
   relationFormSchema,
@@ -11,7 +13,13 @@ import { createCampaign } from "~/server/campaigns/campaigns.server";
 import { createCharacter, deleteCharacter } from "~/server/campaigns/characters.server";
 import { createContextEntry, deleteContextEntry } from "~/server/campaigns/context-entries.server";
 import { type CampaignReader, campaignAccess } from "~/server/campaigns/policy.server";
-import { buildRelationsView, canvasFor, layoutGraph, relationsView } from "~/server/campaigns/relation-graph.server";
+import {
+  buildRelationsView,
+  canvasFor,
+  LIST_PAGE_LINES,
+  layoutGraph,
+  relationsView,
+} from "~/server/campaigns/relation-graph.server";
 import {
   addRelation,
   importRelations,
@@ -456,6 +464,68 @@ describe("relations between entries and characters", () => {
     // Two nodes: apart, inside.
     const two = layoutGraph(2, [[0, 1]], canvasFor(2));
     expect(two[0]).not.toEqual(two[1]);
+  });
+
+  it("hold at most MAX_RELATIONS_PER_CAMPAIGN; a full campaign imports in one batch and its view stays bounded", async () => {
+    const { campaign, gmAccess, playerAccess } = await world();
+    const places = await Promise.all(Array.from({ length: 99 }, (_, i) => entry(campaign, `Place ${i}`)));
+    const people = await Promise.all(Array.from({ length: 50 }, (_, i) => character(campaign, `Person ${i}`)));
+    const rows = places.flatMap((place, i) =>
+      people.map((person, j) => ({
+        fromKind: "character" as const,
+        fromId: person.id,
+        toKind: "entry" as const,
+        toId: place.id,
+        type: "located_in" as const,
+        note: `Seen there in session ${i + j}`,
+        audience: (j % 2 ? "campaign" : "gm") as "campaign" | "gm",
+      })),
+    );
+    // 4,950 of them, then 50 more to the very bound, then one too many.
+    let started = performance.now();
+    expect(await importRelations(db, campaign, rows)).toBe(4_950);
+    const imported = performance.now() - started;
+    const hand = places[0];
+    if (!hand) throw new Error("no place");
+    const more = people.map((person) => ({
+      fromKind: "character" as const,
+      fromId: person.id,
+      toKind: "entry" as const,
+      toId: hand.id,
+      type: "member_of" as const,
+    }));
+    expect(await importRelations(db, campaign, more)).toBe(50);
+    expect(await count(campaign)).toBe(MAX_RELATIONS_PER_CAMPAIGN);
+    const [first, second] = people;
+    if (!first || !second) throw new Error("no people");
+    await expect(addRelation(db, campaign, { from: C(first.id), to: C(second.id), type: "ally_of" })).rejects.toThrow(
+      QuotaExceeded,
+    );
+    await expect(
+      importRelations(db, campaign, [
+        { fromKind: "character", fromId: first.id, toKind: "character", toId: second.id, type: "ally_of" },
+      ]),
+    ).resolves.toBe(0);
+
+    started = performance.now();
+    const asGm = await relationsView(db, gmAccess);
+    const gmTook = performance.now() - started;
+    started = performance.now();
+    const asPlayer = await relationsView(db, playerAccess);
+    const playerTook = performance.now() - started;
+    console.info(
+      `relations: import of 4,950 took ${imported.toFixed(0)} ms; the view of 5,000 took ${gmTook.toFixed(0)} ms (GM), ${playerTook.toFixed(0)} ms (player, 2,475 visible)`,
+    );
+    expect(asGm.totalRelations).toBe(MAX_RELATIONS_PER_CAMPAIGN);
+    expect(asGm.graph.nodes).toHaveLength(149);
+    expect(asGm.graph.edges).toHaveLength(MAX_GRAPH_EDGES);
+    expect(asGm.graph.edgesLeftOut).toBe(MAX_RELATIONS_PER_CAMPAIGN - MAX_GRAPH_EDGES);
+    const lines = asGm.list.groups.reduce((sum, group) => sum + group.lines.length, 0);
+    expect(lines).toBeLessThanOrEqual(LIST_PAGE_LINES);
+    expect(asGm.list.next).not.toBeNull();
+    // The player's half: the shared relations among ends that are all shared (world() shares them).
+    expect(asPlayer.totalRelations).toBe(2_475);
+    expect(JSON.stringify(asPlayer)).not.toContain('session 0"');
   });
 
   it("import in one batch by ids: ends of the campaign only, duplicates skipped, the bound whole", async () => {
