@@ -40,6 +40,7 @@ export default [
       route("sessions/new", "routes/campaigns/sessions/new.tsx"),
       route("sessions/:sessionId", "routes/campaigns/sessions/session.tsx"),
       route("sessions/:sessionId/edit", "routes/campaigns/sessions/edit.tsx"),
+      route("relations", "routes/campaigns/relations.tsx"),
       route("assistant", "routes/campaigns/assistant/index.tsx"),
       route("assistant/:chatId", "routes/campaigns/assistant/chat.tsx"),
     ]),

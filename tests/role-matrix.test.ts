@@ -9,6 +9,7 @@ import { addMemberNote } from "~/server/campaigns/member-notes.server";
 import { createInvite } from "~/server/campaigns/members.server";
 import { assignPlayer } from "~/server/campaigns/player-characters.server";
 import { campaignAccess } from "~/server/campaigns/policy.server";
+import { addRelation } from "~/server/campaigns/relations.server";
 import { attachFile } from "~/server/campaigns/resources.server";
 import { addLogNote } from "~/server/campaigns/session-log.server";
 import { createSession } from "~/server/campaigns/sessions.server";
@@ -60,6 +61,8 @@ interface World {
   ownNoteId: number;
   /** A session (GM-only, the default) the player's character attended. */
   sessionId: number;
+  /** A relation (GM-only) between the world's character and its entry. */
+  relationId: number;
   /** The caller's own conversation in the campaign (the owner's for anyone without one). */
   chatOf: Record<Role, string>;
 }
@@ -157,6 +160,9 @@ const matrix: Record<string, Probe[]> = {
     loader(gms(200)),
     action(gms(302), () => ({ intent: "reveal", to: people.player.id, sessionLabel: "Session 1" })),
     action(gms(302), () => ({ intent: "reveal", everyone: "1" })),
+    // Its relations: whoever may edit material adds and removes them (players read the shared ones).
+    action(gms(302), (w) => ({ intent: "relate", phrase: "~owns", target: `character:${w.characterId}` })),
+    action(gms(302), (w) => ({ intent: "unrelate", relationId: String(w.relationId) })),
   ],
   "/campaigns/:campaignId/context/:entryId/edit": [
     loader(gms(200)),
@@ -173,7 +179,11 @@ const matrix: Record<string, Probe[]> = {
     loader(askers(200)),
     action(gms(302), () => ({ intent: "reveal", to: people.player.id })),
     action(gms(302), () => ({ intent: "player", playerId: people.player.id, playerFields: "stats" })),
+    action(gms(302), (w) => ({ intent: "relate", phrase: "member_of", target: `entry:${w.entryId}` })),
+    action(gms(302), (w) => ({ intent: "relation-audience", relationId: String(w.relationId), audience: "campaign" })),
   ],
+  // Everyone in the campaign opens it; what it shows them is what they may see (relations.test.ts, secrets.test.ts).
+  "/campaigns/:campaignId/relations": [loader(members(200))],
   "/campaigns/:campaignId/characters/:characterId/play": [
     loader(only(["player"], 200)),
     action(only(["player"], 302), () => ({ version: "2", backstory: "I was a sailor.", "stats[0].key": "HP" })),
@@ -303,6 +313,11 @@ async function newWorld(): Promise<World> {
     notes: "We met at [[Secret lair]].",
     recap: "",
   });
+  const relation = await addRelation(db, campaign, {
+    from: { kind: "character", id: character.id },
+    to: { kind: "entry", id: entry.id },
+    type: "located_in",
+  });
   return {
     campaign,
     entryId: entry.id,
@@ -312,6 +327,7 @@ async function newWorld(): Promise<World> {
     noteId: note.id,
     ownNoteId: ownNote.id,
     sessionId: session.id,
+    relationId: relation.id,
     chatOf: { owner: ownerChat, "co-gm": coGmChat, player: playerChat, viewer: ownerChat, stranger: ownerChat },
   };
 }

@@ -12,6 +12,7 @@ import { createContextEntry, updateContextEntry } from "~/server/campaigns/conte
 import { addMemberNote, shareMemberNote } from "~/server/campaigns/member-notes.server";
 import { createInvite, joinWithInvite } from "~/server/campaigns/members.server";
 import { type CampaignAccess, campaignAccess } from "~/server/campaigns/policy.server";
+import { addRelation } from "~/server/campaigns/relations.server";
 import { attachFile } from "~/server/campaigns/resources.server";
 import { hideFrom, knowledgeLedger, reveal } from "~/server/campaigns/reveals.server";
 import { renderWithSecrets, withoutSecrets } from "~/server/campaigns/secrets.server";
@@ -60,6 +61,10 @@ const MARKERS = {
   sessionNotes: "quillmarksessionnotes",
   gmSessionRecap: "quillmarkgmsession",
   sessionRecapSecret: "quillmarkrecapsecret",
+  gmRelation: "quillmarkgmrelation",
+  gmRelationLabel: "quillmarkrelabel",
+  hiddenEndRelation: "quillmarkhiddenend",
+  hiddenToEndRelation: "quillmarkhiddentoend",
 } as const;
 const markerWords = Object.values(MARKERS);
 
@@ -193,6 +198,39 @@ beforeAll(async () => {
     guests: ["Ada"],
     notes: sessionNotes,
     recap: `They met [[Maren]] and [[Brother Vane]] at the harbour.\n\n\`\`\`secret\nVane followed them home. ${MARKERS.sessionRecapSecret}\n\`\`\``,
+    audience: "campaign",
+  });
+  // Relations (ADR 0036): one for the GMs between shared ends, two shared but with a GM-only
+  // end (at either side), and one shared between shared ends that everyone sees.
+  const sharedEnd = { kind: "entry", id: sharedEntry.id } as const;
+  const maren = { kind: "character", id: sharedCharacter.id } as const;
+  await addRelation(db, campaign, {
+    from: maren,
+    to: sharedEnd,
+    type: "custom",
+    label: MARKERS.gmRelationLabel,
+    inverseLabel: "is whispered about by",
+    note: `Maren started the gossip. ${MARKERS.gmRelation}`,
+  });
+  await addRelation(db, campaign, {
+    from: { kind: "character", id: gmCharacter.id },
+    to: sharedEnd,
+    type: "enemy_of",
+    note: `Vane hates the gossip. ${MARKERS.hiddenEndRelation}`,
+    audience: "campaign",
+  });
+  await addRelation(db, campaign, { from: maren, to: sharedEnd, type: "member_of", audience: "campaign" });
+  const den = await createContextEntry(db, campaign, {
+    contextType: "location",
+    title: "The den",
+    content: "",
+    tags: [],
+  });
+  await addRelation(db, campaign, {
+    from: maren,
+    to: { kind: "entry", id: den.id },
+    type: "located_in",
+    note: `Maren hides in the den. ${MARKERS.hiddenToEndRelation}`,
     audience: "campaign",
   });
 
@@ -701,6 +739,7 @@ describe("a GM looking at the campaign as a player", () => {
       ["/campaigns/:campaignId/sessions", {}],
       ["/campaigns/:campaignId/sessions/:sessionId", { sessionId: String(table.sessions.gm) }],
       ["/campaigns/:campaignId/sessions/:sessionId", { sessionId: String(table.sessions.shared) }],
+      ["/campaigns/:campaignId/relations", {}],
       ["/api/campaigns/:campaignId", {}],
     ];
     for (const [path, ids] of pages) {

@@ -95,6 +95,11 @@ export default function CampaignLayout({ loaderData }: Route.ComponentProps) {
             </NavLink>
           </li>
           <li>
+            <NavLink to={`${base}/relations`} className={tabClass}>
+              Relations
+            </NavLink>
+          </li>
+          <li>
             <NavLink to={`${base}/files`} className={tabClass}>
               Files
             </NavLink>

@@ -231,6 +231,26 @@ export function visibleSessions(reader: CampaignReader): SQL | undefined {
 }
 
 /**
+ * The relations a reader sees (ADR 0036): every one for a GM, else those shared with the
+ * campaign whose two ends they may both see — the ends' conditions are visibleEntries and
+ * visibleCharacters, asked of each end's own row.
+ */
+export function visibleRelations(reader: CampaignReader): SQL | undefined {
+  if (can(reader.role, "seeSecrets")) return undefined;
+  const end = (side: "from" | "to") => {
+    const kind = sql.raw(`"campaign_relations"."${side}_kind"`);
+    const id = sql.raw(`"campaign_relations"."${side}_id"`);
+    return sql`(CASE ${kind}
+      WHEN 'entry' THEN EXISTS (SELECT 1 FROM campaign_context WHERE "campaign_context"."id" = ${id}
+        AND "campaign_context"."campaign_id" = "campaign_relations"."campaign_id" AND ${visibleEntries(reader)})
+      WHEN 'character' THEN EXISTS (SELECT 1 FROM campaign_characters WHERE "campaign_characters"."id" = ${id}
+        AND "campaign_characters"."campaign_id" = "campaign_relations"."campaign_id" AND ${visibleCharacters(reader)})
+      ELSE 0 END)`;
+  };
+  return sql`("campaign_relations"."audience" = 'campaign' AND ${end("from")} AND ${end("to")})`;
+}
+
+/**
  * Whether the reader plays this character and may change some of it: a player the GMs
  * named as its player, with at least one field left to them (the GMs edit all of it anyway).
  */

@@ -21,6 +21,7 @@ import { campaignStatuses, characterStatuses, characterTypes, contextTypes } fro
 import { contentEncodings } from "../../lib/file-kinds";
 import { fileStatuses } from "../../lib/jobs";
 import { audiences, memberRoles, type PlayerEditableField, revealSubjects } from "../../lib/members";
+import { RELATION_LABEL_MAX, RELATION_NOTE_MAX, relationEndKinds, relationTypes } from "../../lib/relations";
 
 /** `column IN ('a','b')` as a CHECK, so bad values cannot reach D1 even past the zod layer. */
 const oneOf = (column: string, values: readonly string[]) =>
@@ -486,6 +487,59 @@ export const campaignReveals = sqliteTable(
     index("campaign_reveals_subject_idx").on(t.campaignId, t.subjectKind, t.subjectId, t.toAccountId),
     index("campaign_reveals_campaign_time_idx").on(t.campaignId, t.revealedAt),
     check("campaign_reveals_subject_check", oneOf("subject_kind", revealSubjects)),
+  ],
+);
+
+/**
+ * Typed relations between a campaign's entries and characters (ADR 0036), stored once from
+ * one end to the other and shown on both. The ends are (kind, id) pairs, so no foreign key
+ * reaches them: the insert checks both are the campaign's in its own statement, and the
+ * triggers of migration 0018 delete an end's relations with it. A symmetric type (ally of)
+ * is stored with its ends in (kind, id) order, so the unique index also refuses B–A after A–B.
+ */
+export const campaignRelations = sqliteTable(
+  "campaign_relations",
+  {
+    id: integer("id", { mode: "number" }).primaryKey({ autoIncrement: true }),
+    campaignId: text("campaign_id")
+      .notNull()
+      .references(() => campaigns.id, { onDelete: "cascade" }),
+    fromKind: text("from_kind", { enum: relationEndKinds }).notNull(),
+    fromId: integer("from_id", { mode: "number" }).notNull(),
+    toKind: text("to_kind", { enum: relationEndKinds }).notNull(),
+    toId: integer("to_id", { mode: "number" }).notNull(),
+    type: text("type", { enum: relationTypes }).notNull(),
+    /** A custom relation's label read from its `from` end, and from its `to` end; empty for the built-in types. */
+    label: text("label").notNull().default(""),
+    inverseLabel: text("inverse_label").notNull().default(""),
+    note: text("note").notNull().default(""),
+    audience: text("audience", { enum: audiences }).notNull().default("gm"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("campaign_relations_unique_idx").on(
+      t.campaignId,
+      t.fromKind,
+      t.fromId,
+      t.toKind,
+      t.toId,
+      t.type,
+      sql`lower(${t.label})`,
+    ),
+    index("campaign_relations_to_idx").on(t.campaignId, t.toKind, t.toId),
+    check("campaign_relations_from_kind_check", oneOf("from_kind", relationEndKinds)),
+    check("campaign_relations_to_kind_check", oneOf("to_kind", relationEndKinds)),
+    check("campaign_relations_type_check", oneOf("type", relationTypes)),
+    check("campaign_relations_audience_check", oneOf("audience", audiences)),
+    check("campaign_relations_not_self_check", sql`NOT (from_kind = to_kind AND from_id = to_id)`),
+    check(
+      "campaign_relations_labels_check",
+      sql.raw(`CASE WHEN type = 'custom'
+        THEN length(label) BETWEEN 1 AND ${RELATION_LABEL_MAX} AND length(inverse_label) BETWEEN 1 AND ${RELATION_LABEL_MAX}
+        ELSE label = '' AND inverse_label = '' END`),
+    ),
+    check("campaign_relations_note_check", sql.raw(`length(note) <= ${RELATION_NOTE_MAX}`)),
   ],
 );
 

@@ -1,6 +1,7 @@
-import { Form, Link, useNavigation } from "react-router";
+import { data, Form, Link, useNavigation } from "react-router";
 import { AlsoKnownAs, Backlinks } from "~/components/backlinks";
 import { MarkdownView } from "~/components/markdown";
+import { RelationsSection } from "~/components/relations-section";
 import { RevealPanel } from "~/components/reveal-panel";
 import { Button, linkButtonClass } from "~/components/ui/button";
 import { inputClass } from "~/components/ui/field";
@@ -13,6 +14,7 @@ import { mayAlso, parseRowId, requireCampaign } from "~/server/campaigns/guards.
 import { backlinksTo, renderLinked } from "~/server/campaigns/links.server";
 import { assignPlayer } from "~/server/campaigns/player-characters.server";
 import { mayPlay } from "~/server/campaigns/policy.server";
+import { handleRelationForm, relationIntents, relationsOf, relationTargets } from "~/server/campaigns/relations.server";
 import { getCampaignFile } from "~/server/campaigns/resources.server";
 import { handleRevealForm, revealableMembers, revealPanel } from "~/server/campaigns/reveals.server";
 import { getFile } from "~/server/files/files.server";
@@ -47,6 +49,8 @@ export async function loader({ context, params }: Route.LoaderArgs) {
   return {
     campaignId: campaign.id,
     mayEdit,
+    relations: await relationsOf(db, access, { kind: "character", id: character.id }),
+    relationTargets: mayEdit ? await relationTargets(db, access) : null,
     // The GMs choose who plays it and what that player may change; the player gets their edit page.
     playedBy: mayEdit
       ? {
@@ -77,12 +81,27 @@ export async function loader({ context, params }: Route.LoaderArgs) {
   };
 }
 
-/** The GMs reveal the character to chosen players, share it with everyone, or hide it again (RevealPanel). */
+/**
+ * The GMs reveal the character to chosen players, share it with everyone, or hide it again
+ * (RevealPanel), name who plays it, and add and remove its relations (RelationsSection).
+ */
 export async function action({ request, context, params }: Route.ActionArgs) {
   const characterId = parseRowId(params.characterId, "character");
   const subject = { kind: "character", id: String(characterId) } as const;
   const services = getServices(context);
   const formData = await request.formData();
+  if (relationIntents.includes(String(formData.get("intent")))) {
+    const access = requireCampaign(context, "editMaterial");
+    const here = { kind: "character", id: characterId } as const;
+    const outcome = await handleRelationForm(services.db, access, here, formData);
+    if ("result" in outcome) return data({ relationResult: outcome.result }, { status: outcome.status });
+    return redirectWithToast(
+      context,
+      request,
+      `/campaigns/${access.campaign.id}/characters/${characterId}`,
+      outcome.message,
+    );
+  }
   if (formData.get("intent") === "player") {
     const access = requireCampaign(context, "editMaterial");
     const parsed = characterPlayerSchema.safeParse({
@@ -110,7 +129,7 @@ export async function action({ request, context, params }: Route.ActionArgs) {
   return redirectWithToast(context, request, `/campaigns/${access.campaign.id}/characters/${characterId}`, message);
 }
 
-export default function CharacterPage({ loaderData }: Route.ComponentProps) {
+export default function CharacterPage({ loaderData, actionData }: Route.ComponentProps) {
   const { campaignId, mayEdit, mayPlay, playedBy, audience, reveals, now, character } = loaderData;
   const base = `/campaigns/${campaignId}/characters`;
   const { details } = character;
@@ -174,6 +193,15 @@ export default function CharacterPage({ loaderData }: Route.ComponentProps) {
           <Backlinks links={loaderData.backlinks} />
         </section>
       </article>
+      <RelationsSection
+        name={character.characterName}
+        here={{ kind: "character", id: character.id }}
+        relations={loaderData.relations.relations}
+        more={loaderData.relations.more}
+        targets={loaderData.relationTargets}
+        lastResult={actionData?.relationResult}
+        relationsHref={`/campaigns/${campaignId}/relations`}
+      />
       {playedBy ? <PlayedByPanel data={playedBy} /> : null}
       {reveals ? <RevealPanel data={reveals} what="character" now={now} /> : null}
     </>

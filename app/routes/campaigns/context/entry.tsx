@@ -1,6 +1,7 @@
-import { Link } from "react-router";
+import { data, Link } from "react-router";
 import { AlsoKnownAs, Backlinks } from "~/components/backlinks";
 import { MarkdownView } from "~/components/markdown";
+import { RelationsSection } from "~/components/relations-section";
 import { RevealPanel } from "~/components/reveal-panel";
 import { linkButtonClass } from "~/components/ui/button";
 import { contextTypeLabels } from "~/lib/domain";
@@ -9,6 +10,7 @@ import { audienceLabels } from "~/lib/members";
 import { getContextEntry } from "~/server/campaigns/context-entries.server";
 import { mayAlso, parseRowId, requireCampaign } from "~/server/campaigns/guards.server";
 import { backlinksTo, renderLinked } from "~/server/campaigns/links.server";
+import { handleRelationForm, relationIntents, relationsOf, relationTargets } from "~/server/campaigns/relations.server";
 import { handleRevealForm, revealPanel } from "~/server/campaigns/reveals.server";
 import { notFound } from "~/server/http/responses.server";
 import { announced } from "~/server/live/campaign-room.server";
@@ -25,9 +27,13 @@ export async function loader({ context, params }: Route.LoaderArgs) {
   const entry = await getContextEntry(getServices(context).db, access, parseRowId(params.entryId, "entry"));
   if (!entry) notFound("entry");
   const seesSecrets = mayAlso(context, "seeSecrets");
+  const mayEdit = mayAlso(context, "editMaterial");
+  const here = { kind: "entry", id: entry.id } as const;
   return {
     campaignId: access.campaign.id,
-    mayEdit: mayAlso(context, "editMaterial"),
+    mayEdit,
+    relations: await relationsOf(getServices(context).db, access, here),
+    relationTargets: mayEdit ? await relationTargets(getServices(context).db, access) : null,
     reveals: await revealPanel(
       getServices(context).db,
       access,
@@ -54,13 +60,22 @@ export async function loader({ context, params }: Route.LoaderArgs) {
   };
 }
 
-/** The GMs reveal the entry to chosen players, share it with everyone, or hide it again (RevealPanel). */
+/**
+ * The GMs reveal the entry to chosen players, share it with everyone, or hide it again
+ * (RevealPanel); who may edit material adds and removes its relations (RelationsSection).
+ */
 export async function action({ request, context, params }: Route.ActionArgs) {
-  const access = requireCampaign(context, "reveal");
   const entryId = parseRowId(params.entryId, "entry");
-  const subject = { kind: "entry", id: String(entryId) } as const;
   const services = getServices(context);
   const formData = await request.formData();
+  if (relationIntents.includes(String(formData.get("intent")))) {
+    const access = requireCampaign(context, "editMaterial");
+    const outcome = await handleRelationForm(services.db, access, { kind: "entry", id: entryId }, formData);
+    if ("result" in outcome) return data({ relationResult: outcome.result }, { status: outcome.status });
+    return redirectWithToast(context, request, `/campaigns/${access.campaign.id}/context/${entryId}`, outcome.message);
+  }
+  const access = requireCampaign(context, "reveal");
+  const subject = { kind: "entry", id: String(entryId) } as const;
   const message = await announced(services, access, subject, () =>
     handleRevealForm(services.db, access, subject, formData),
   );
@@ -68,7 +83,7 @@ export async function action({ request, context, params }: Route.ActionArgs) {
   return redirectWithToast(context, request, `/campaigns/${access.campaign.id}/context/${entryId}`, message);
 }
 
-export default function ContextEntryPage({ loaderData }: Route.ComponentProps) {
+export default function ContextEntryPage({ loaderData, actionData }: Route.ComponentProps) {
   const { campaignId, mayEdit, audience, reveals, entry, now } = loaderData;
   const base = `/campaigns/${campaignId}/context`;
   return (
@@ -113,6 +128,15 @@ export default function ContextEntryPage({ loaderData }: Route.ComponentProps) {
           <Backlinks links={loaderData.backlinks} />
         </div>
       </article>
+      <RelationsSection
+        name={entry.title}
+        here={{ kind: "entry", id: entry.id }}
+        relations={loaderData.relations.relations}
+        more={loaderData.relations.more}
+        targets={loaderData.relationTargets}
+        lastResult={actionData?.relationResult}
+        relationsHref={`/campaigns/${campaignId}/relations`}
+      />
       {reveals ? <RevealPanel data={reveals} what="entry" now={now} /> : null}
     </>
   );
