@@ -3,9 +3,10 @@
  * derived, never typed in: the creatures of the SRD's monsters chapter and the PDF page each
  * one's stat block starts on.
  *
- * - **Names** from the Markdown chapter (`11-monsters.md`): every heading whose first line of
- *   text is an italic "*Size type, alignment*" line followed by an "**Armor Class**" line is
- *   one creature's stat block, named by the heading.
+ * - **Names** from the Markdown chapters: every heading (or a line that is bold alone, as
+ *   the NPC appendix names a few) whose next line of text is an italic "*Size type,
+ *   alignment*" line followed by an "**Armor Class**" line is one creature's stat block,
+ *   named by that heading.
  * - **Pages** from the PDF's own text, page by page: the page of the line that is the name,
  *   directly followed by that creature's type line (so "Solar" at the foot of page 14 is on
  *   14, though its Armor Class is on 15). Names the PDF never prints that way have no page.
@@ -28,12 +29,12 @@ const squash = (text: string) =>
     .replace(/ ([,.;:])/g, "$1")
     .trim();
 
-/** The creatures of a Markdown chapter: heading, italic type line, then Armor Class. */
+/** The creatures of a Markdown chapter: heading (or bold line), italic type line, then Armor Class. */
 export function creaturesOfMarkdown(markdown: string): { name: string; typeLine: string }[] {
   const lines = markdown.split(/\r?\n/);
   const found: { name: string; typeLine: string }[] = [];
   for (let i = 0; i < lines.length; i++) {
-    const heading = /^#{1,6}\s+(.+?)\s*#*$/.exec(lines[i] ?? "");
+    const heading = /^#{1,6}\s+(.+?)\s*#*$/.exec(lines[i] ?? "") ?? /^\*\*([^*]+)\*\*$/.exec(lines[i] ?? "");
     if (!heading?.[1]) continue;
     const next: string[] = [];
     for (let j = i + 1; j < lines.length && next.length < 2; j++) {

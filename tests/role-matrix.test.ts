@@ -11,7 +11,7 @@ import { assignPlayer } from "~/server/campaigns/player-characters.server";
 import { campaignAccess } from "~/server/campaigns/policy.server";
 import { attachFile } from "~/server/campaigns/resources.server";
 import { addLogNote } from "~/server/campaigns/session-log.server";
-import { type Campaign, campaignMembers, type User } from "~/server/db/schema";
+import { type Campaign, campaignMembers, campaignProposals, type User } from "~/server/db/schema";
 import { getFile, uploadFile } from "~/server/files/files.server";
 import { requireFileMiddleware } from "~/server/files/guards.server";
 import type { FileRow } from "~/server/files/library.server";
@@ -59,6 +59,8 @@ interface World {
   ownNoteId: number;
   /** The caller's own conversation in the campaign (the owner's for anyone without one). */
   chatOf: Record<Role, string>;
+  /** A pending proposal drawn from the world's file (ADR 0038). */
+  proposalId: number;
 }
 
 interface Probe {
@@ -135,6 +137,10 @@ const matrix: Record<string, Probe[]> = {
     action(gms(302), () => ({ intent: "reveal", fileKey: file.fileKey, to: people.player.id })),
   ],
   "/campaigns/:campaignId/files/:fileKey/read": [loader(gms(200))],
+  "/campaigns/:campaignId/proposals": [
+    loader(gms(200)),
+    action(gms(302), (w) => ({ intent: "reject", proposalId: String(w.proposalId) })),
+  ],
   "/campaigns/:campaignId/files/:fileKey/download": [loader(gms(200))],
   "/campaigns/:campaignId/members": [
     loader(members(200)),
@@ -276,6 +282,18 @@ async function newWorld(): Promise<World> {
   const { token, invite } = await createInvite(db, asOwner, { role: "co-gm", lifetimeDays: 7, maxUses: null });
   const note = await addLogNote(db, asOwner, "We start at the mill.", false);
   const ownNote = await addMemberNote(db, asOwner, { title: "Prep", body: "The mill burns in act two." });
+  const [proposal] = await db
+    .insert(campaignProposals)
+    .values({
+      campaignId: campaign.id,
+      fileKey: file.fileKey,
+      fileVersion: 1,
+      kind: "npc",
+      name: "Miller Brand",
+      nameKey: "miller brand",
+      origin: "heading",
+    })
+    .returning({ id: campaignProposals.id });
   return {
     campaign,
     entryId: entry.id,
@@ -285,6 +303,7 @@ async function newWorld(): Promise<World> {
     noteId: note.id,
     ownNoteId: ownNote.id,
     chatOf: { owner: ownerChat, "co-gm": coGmChat, player: playerChat, viewer: ownerChat, stranger: ownerChat },
+    proposalId: proposal?.id ?? 0,
   };
 }
 

@@ -60,7 +60,8 @@ const SIZES = "Tiny|Small|Medium|Large|Huge|Gargantuan";
 /** "Large aberration, lawful evil", "Medium humanoid (any race), any alignment", "Medium swarm of Tiny beasts, unaligned". */
 const TYPE_LINE = new RegExp(`^(?:${SIZES})(?: or (?:${SIZES}))? [A-Za-z][^,\\n]{1,80}, ?[A-Za-z][^\\n]{1,60}$`);
 const ARMOR_CLASS = /^Armor Class:? \d{1,2}\b/;
-const HIT_POINTS = /^Hit Points:? \d/;
+/** "Hit Points 84 (8d10 + 40)", and "Hit Points half the hit point maximum of its summoner". */
+const HIT_POINTS = /^Hit Points:? \S/;
 const CHALLENGE = /^Challenge:? [\d/]+/;
 /** Lines a stat block's excerpt keeps at most (name to challenge is about 12). */
 const STAT_BLOCK_LINES = 16;
