@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
-import tests from "../vitest.config.ts";
+import tests from "../vitest.config";
 
 /**
  * The proposals benchmark (ADR 0038) in workerd, on the real local bindings: the test setup of
