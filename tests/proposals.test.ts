@@ -4,13 +4,14 @@ import type { ChatMessage, ChatModel } from "~/server/assistant/chat-model.serve
 import { createCampaign } from "~/server/campaigns/campaigns.server";
 import { getCharacter } from "~/server/campaigns/characters.server";
 import { createContextEntry, getContextEntry } from "~/server/campaigns/context-entries.server";
-import { attachFile } from "~/server/campaigns/resources.server";
+import { attachFile, detachFile } from "~/server/campaigns/resources.server";
 import { type Campaign, campaignCharacters, campaignMembers, campaignProposals, type User } from "~/server/db/schema";
 import { getFile } from "~/server/files/files.server";
 import {
   acceptMany,
   acceptProposal,
   findProposals,
+  listProposals,
   MergeConflict,
   mergeProposal,
   ProposalDecided,
@@ -304,6 +305,31 @@ describe("deciding proposals", () => {
     expect(await db.select().from(campaignCharacters).where(eq(campaignCharacters.campaignId, campaign.id))).toEqual(
       [],
     );
+  });
+});
+
+describe("a detached file", () => {
+  it("hides its proposals, and they cannot be decided until it is attached again", async () => {
+    const { file, campaign, access } = await gmWithFile("bestiary.pdf", bestiary, "application/pdf");
+    await findProposals(deps(), access, file);
+    const troll = await proposalNamed(campaign, "Marsh Troll");
+    // Another campaign with the same file attached keeps the resources table from being empty.
+    const other = await createCampaign(db, access.owner.username, {
+      name: "O",
+      description: "",
+      status: "active",
+      tags: [],
+    });
+    await attachFile(db, other, file, { description: "", tags: [] });
+    await detachFile(db, campaign, file.fileKey);
+    expect((await listProposals(db, access, { status: "all", page: 1 })).total).toBe(0);
+    expect(await rejectProposal(db, access, troll.id)).toBeNull();
+    expect(await acceptProposal(deps(), access, troll.id)).toBeNull();
+    expect((await proposalNamed(campaign, "Marsh Troll")).status).toBe("pending");
+    await attachFile(db, campaign, file, { description: "", tags: [] });
+    const listed = await listProposals(db, access, { status: "pending", page: 1 });
+    expect(listed.total).toBe(2);
+    expect(listed.files.map((f) => [f.fileName, f.pending])).toEqual([["bestiary.pdf", 2]]);
   });
 });
 

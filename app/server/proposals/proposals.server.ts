@@ -213,9 +213,13 @@ export interface ProposalFilter {
   page: number;
 }
 
-/** Only proposals of files still attached to the campaign are shown or decided. */
-const attached = sql`EXISTS (SELECT 1 FROM campaign_resources r
-  WHERE r.campaign_id = ${campaignProposals.campaignId} AND r.file_key = ${campaignProposals.fileKey})`;
+/**
+ * Only proposals of files still attached to the campaign are shown or decided. The outer
+ * columns are written qualified: drizzle leaves them bare in an UPDATE, where inside this
+ * subquery they would name the resource's own columns (policy.server.ts has the same care).
+ */
+const attached = sql.raw(`EXISTS (SELECT 1 FROM campaign_resources r
+  WHERE r.campaign_id = "campaign_proposals"."campaign_id" AND r.file_key = "campaign_proposals"."file_key")`);
 
 export async function listProposals(db: Db, access: CampaignAccess, filter: ProposalFilter) {
   const where = and(
@@ -244,8 +248,8 @@ export async function listProposals(db: Db, access: CampaignAccess, filter: Prop
         fileKey: campaignResources.fileKey,
         fileName: fileMetadata.fileName,
         status: fileMetadata.status,
-        pending: sql<number>`(SELECT count(*) FROM campaign_proposals p WHERE p.campaign_id = ${campaignResources.campaignId}
-          AND p.file_key = ${campaignResources.fileKey} AND p.status = 'pending')`,
+        pending: sql<number>`(SELECT count(*) FROM campaign_proposals p WHERE p.campaign_id = ${sql.raw(`"campaign_resources"."campaign_id"`)}
+          AND p.file_key = ${sql.raw(`"campaign_resources"."file_key"`)} AND p.status = 'pending')`,
       })
       .from(campaignResources)
       .innerJoin(fileMetadata, eq(fileMetadata.fileKey, campaignResources.fileKey))
