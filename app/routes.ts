@@ -22,6 +22,8 @@ export default [
       route("edit", "routes/campaigns/edit.tsx"),
       route("files", "routes/campaigns/files.tsx"),
       route("files/:fileKey/read", "routes/campaigns/file-read.tsx"),
+      // What the campaign's files describe, proposed for the GMs' review (ADR 0038).
+      route("proposals", "routes/campaigns/proposals.tsx"),
       route("members", "routes/campaigns/members.tsx"),
       route("ledger", "routes/campaigns/ledger.tsx"),
       route("log", "routes/campaigns/log.tsx"),

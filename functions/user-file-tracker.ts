@@ -102,6 +102,15 @@ export class UserFileTracker extends DurableObject<Env> {
     return this.passages.readable(fileKey);
   }
 
+  /** A published file's passages from `from` on, at most `limit` (proposals read a book in pieces; ADR 0038). */
+  async passagesFrom(
+    fileKey: string,
+    from: number,
+    limit: number,
+  ): Promise<{ version: number | null; passages: Passage[] }> {
+    return this.passages.readableFrom(fileKey, from, limit);
+  }
+
   /** The offline vector index (TrackerVectorIndex is its Worker side; Vectorize replaces it in production). */
   async upsertVectors(vectors: VectorRecord[]): Promise<void> {
     this.vectors.upsert(vectors);

@@ -13,7 +13,7 @@ import { addRelation } from "~/server/campaigns/relations.server";
 import { attachFile } from "~/server/campaigns/resources.server";
 import { addLogNote } from "~/server/campaigns/session-log.server";
 import { createSession } from "~/server/campaigns/sessions.server";
-import { type Campaign, campaignMembers, type User } from "~/server/db/schema";
+import { type Campaign, campaignMembers, campaignProposals, type User } from "~/server/db/schema";
 import { getFile, uploadFile } from "~/server/files/files.server";
 import { requireFileMiddleware } from "~/server/files/guards.server";
 import type { FileRow } from "~/server/files/library.server";
@@ -65,6 +65,8 @@ interface World {
   relationId: number;
   /** The caller's own conversation in the campaign (the owner's for anyone without one). */
   chatOf: Record<Role, string>;
+  /** A pending proposal drawn from the world's file (ADR 0038). */
+  proposalId: number;
 }
 
 interface Probe {
@@ -141,6 +143,10 @@ const matrix: Record<string, Probe[]> = {
     action(gms(302), () => ({ intent: "reveal", fileKey: file.fileKey, to: people.player.id })),
   ],
   "/campaigns/:campaignId/files/:fileKey/read": [loader(gms(200))],
+  "/campaigns/:campaignId/proposals": [
+    loader(gms(200)),
+    action(gms(302), (w) => ({ intent: "reject", proposalId: String(w.proposalId) })),
+  ],
   "/campaigns/:campaignId/files/:fileKey/download": [loader(gms(200))],
   "/campaigns/:campaignId/members": [
     loader(members(200)),
@@ -318,6 +324,18 @@ async function newWorld(): Promise<World> {
     to: { kind: "entry", id: entry.id },
     type: "located_in",
   });
+  const [proposal] = await db
+    .insert(campaignProposals)
+    .values({
+      campaignId: campaign.id,
+      fileKey: file.fileKey,
+      fileVersion: 1,
+      kind: "npc",
+      name: "Miller Brand",
+      nameKey: "miller brand",
+      origin: "heading",
+    })
+    .returning({ id: campaignProposals.id });
   return {
     campaign,
     entryId: entry.id,
@@ -329,6 +347,7 @@ async function newWorld(): Promise<World> {
     sessionId: session.id,
     relationId: relation.id,
     chatOf: { owner: ownerChat, "co-gm": coGmChat, player: playerChat, viewer: ownerChat, stranger: ownerChat },
+    proposalId: proposal?.id ?? 0,
   };
 }
 

@@ -54,6 +54,8 @@ export async function loader({ context }: Route.LoaderArgs) {
     attachable,
     manages,
     seesSecrets: mayAlso(context, "seeSecrets"),
+    // Proposals from a processed file are for those who edit the material (ADR 0038).
+    proposes: mayAlso(context, "editMaterial"),
     limits,
     now: Date.now(),
   };
@@ -124,7 +126,7 @@ export async function action({ request, context }: Route.ActionArgs) {
 }
 
 export default function CampaignFiles({ loaderData, actionData }: Route.ComponentProps) {
-  const { campaignId, attached, attachable, manages, seesSecrets, limits, now } = loaderData;
+  const { campaignId, attached, attachable, manages, seesSecrets, proposes, limits, now } = loaderData;
   const links = fileLinks(campaignId);
   // Files uploaded here go to the Library and are attached to this campaign.
   const attachUploaded = useCallback(
@@ -169,6 +171,14 @@ export default function CampaignFiles({ loaderData, actionData }: Route.Componen
           attaches and detaches them.
         </p>
       )}
+      {proposes && attached.length > 0 ? (
+        <p className="text-sm text-stone-700">
+          <Link to={`/campaigns/${campaignId}/proposals`} className="text-ember-700 underline">
+            Review proposals
+          </Link>{" "}
+          drawn from these files.
+        </p>
+      ) : null}
       {attached.length === 0 ? (
         <p className="rounded-lg border border-stone-300 border-dashed bg-white p-4">No files attached yet.</p>
       ) : (
@@ -188,6 +198,15 @@ export default function CampaignFiles({ loaderData, actionData }: Route.Componen
                 {resource.description ? <p className="text-sm text-stone-700">{resource.description}</p> : null}
                 {seesSecrets ? <p className="text-sm text-stone-700">{audienceLabels[resource.audience]}</p> : null}
               </div>
+              {proposes && resource.status === "ready" ? (
+                <Form method="post" action={`/campaigns/${campaignId}/proposals`} className="w-full sm:w-auto">
+                  <input type="hidden" name="intent" value="find" />
+                  <input type="hidden" name="fileKey" value={resource.fileKey} />
+                  <Button type="submit" variant="secondary">
+                    Find NPCs, places and items<span className="sr-only"> in {resource.fileName}</span>
+                  </Button>
+                </Form>
+              ) : null}
               {manages ? (
                 <div className="flex flex-wrap gap-2">
                   <Form method="post">

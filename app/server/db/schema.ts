@@ -21,6 +21,7 @@ import { campaignStatuses, characterStatuses, characterTypes, contextTypes } fro
 import { contentEncodings } from "../../lib/file-kinds";
 import { fileStatuses } from "../../lib/jobs";
 import { audiences, memberRoles, type PlayerEditableField, revealSubjects } from "../../lib/members";
+import { proposalKinds, proposalStatuses } from "../../lib/proposals";
 import { RELATION_LABEL_MAX, RELATION_NOTE_MAX, relationEndKinds, relationTypes } from "../../lib/relations";
 
 /** `column IN ('a','b')` as a CHECK, so bad values cannot reach D1 even past the zod layer. */
@@ -805,6 +806,58 @@ export const webhookDeliveries = sqliteTable(
   ],
 );
 
+/**
+ * What a campaign's file describes, proposed for review (ADR 0038): an NPC, monster, place,
+ * item or faction, with the page (PDF) or heading (Markdown) it was found at. Nothing becomes
+ * an entry or a character until a GM accepts or merges it; re-running a file adds only new
+ * (kind, name) pairs, so a rejected one stays rejected and an accepted one keeps its target.
+ */
+export const campaignProposals = sqliteTable(
+  "campaign_proposals",
+  {
+    id: integer("id", { mode: "number" }).primaryKey({ autoIncrement: true }),
+    campaignId: text("campaign_id")
+      .notNull()
+      .references(() => campaigns.id, { onDelete: "cascade" }),
+    fileKey: text("file_key")
+      .notNull()
+      .references(() => fileMetadata.fileKey, { onDelete: "cascade" }),
+    /** The file's version the proposal was read from. */
+    fileVersion: integer("file_version", { mode: "number" }).notNull(),
+    kind: text("kind", { enum: proposalKinds }).notNull(),
+    name: text("name").notNull(),
+    /** The name folded (lower case, single spaces): one proposal per (campaign, file, kind, name). */
+    nameKey: text("name_key").notNull(),
+    /** A short excerpt of the text it was found in (plain text). */
+    excerpt: text("excerpt").notNull().default(""),
+    /** 1-based PDF page; null for files without pages. */
+    page: integer("page", { mode: "number" }),
+    /** The heading path it was found under, joined with " › " ("" for none). */
+    heading: text("heading").notNull().default(""),
+    /** The passage it was found in (the reader's `#passage-N`). */
+    passage: integer("passage", { mode: "number" }),
+    /** How it was found: a stat block, a heading, a bold name, a table row, or the model. */
+    origin: text("origin").notNull(),
+    status: text("status", { enum: proposalStatuses }).notNull().default("pending"),
+    /** What accepting created or merging appended to: an entry or a character, by id. */
+    targetKind: text("target_kind", { enum: ["entry", "character"] }),
+    targetId: integer("target_id", { mode: "number" }),
+    /** The deciding request's one-time nonce: the statements after its claim read it back. */
+    claim: text("claim"),
+    decidedBy: text("decided_by"),
+    decidedAt: integer("decided_at", { mode: "number" }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("campaign_proposals_name_idx").on(t.campaignId, t.fileKey, t.kind, t.nameKey),
+    index("campaign_proposals_review_idx").on(t.campaignId, t.status, t.id),
+    index("campaign_proposals_file_idx").on(t.fileKey),
+    check("campaign_proposals_kind_check", oneOf("kind", proposalKinds)),
+    check("campaign_proposals_status_check", oneOf("status", proposalStatuses)),
+  ],
+);
+
 export type User = typeof users.$inferSelect;
 export type Device = typeof userDevices.$inferSelect;
 export type Campaign = typeof campaigns.$inferSelect;
@@ -817,3 +870,4 @@ export type CampaignSession = typeof campaignSessions.$inferSelect;
 export type ApiToken = typeof apiTokens.$inferSelect;
 export type WebhookEndpoint = typeof webhookEndpoints.$inferSelect;
 export type WebhookDelivery = typeof webhookDeliveries.$inferSelect;
+export type CampaignProposal = typeof campaignProposals.$inferSelect;

@@ -341,7 +341,31 @@ export class PassageStore {
       .map(toPassage);
     return { version: published.version, passages };
   }
+
+  /**
+   * The published version of a file and at most `limit` of its passages from index `from` on,
+   * in order: a reader of a whole book in bounded pieces (the proposals of ADR 0038).
+   */
+  readableFrom(fileKey: string, from: number, limit: number): { version: number | null; passages: Passage[] } {
+    const [published] = this.sql
+      .exec<{ version: number }>("SELECT version FROM published WHERE file_key = ?", fileKey)
+      .toArray();
+    if (!published) return { version: null, passages: [] };
+    const passages = this.sql
+      .exec<PassageRow>(
+        `SELECT ${COLUMNS} FROM passages p ${PUBLISHED} WHERE p.file_key = ? AND p.idx >= ? ORDER BY p.idx LIMIT ?`,
+        fileKey,
+        Math.max(0, Math.floor(from)),
+        Math.min(Math.max(1, Math.floor(limit)), READ_LIMIT),
+      )
+      .toArray()
+      .map(toPassage);
+    return { version: published.version, passages };
+  }
 }
+
+/** Passages one `readableFrom` call answers at most. */
+const READ_LIMIT = 500;
 
 /** A chunk's text starts with its heading path (it helps the embedder); the index keeps the two apart. */
 function bodyOf(chunk: Chunk): string {
