@@ -1,5 +1,4 @@
 import { and, eq, getTableColumns, inArray, type SQL, sql } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import { z } from "zod";
 import { ARCHIVE_FORMAT, type ARCHIVE_VERSION } from "~/lib/archives";
@@ -80,8 +79,14 @@ export interface ImportContext {
   whenCampaign: SQL;
 }
 
+/** One SQL statement with its bound values, for a D1 batch. */
+export interface Statement {
+  sql: string;
+  params: unknown[];
+}
+
 export interface ImportPart {
-  statements: BatchItem<"sqlite">[];
+  statements: Statement[];
   entries: number;
   characters: number;
   /** What of this section an import could not restore, in words for the person. */
@@ -127,7 +132,18 @@ export function insertWhen<T extends SQLiteTable>(
     given.map(([key, column]) => sql`${sql.param((values as Record<string, unknown>)[key], column)}`),
     sql`, `,
   );
-  return db.run(sql`INSERT INTO ${table} (${names}) SELECT ${params} WHERE ${condition}`);
+  // Built here, run by the caller's batch: drizzle's own batch cannot bind a raw statement's values.
+  const { sql: text, params: bound } = db
+    .run(sql`INSERT INTO ${table} (${names}) SELECT ${params} WHERE ${condition}`)
+    .getQuery();
+  return { sql: text, params: bound } satisfies Statement;
+}
+
+/** Runs `statements` as one D1 batch: one transaction, all or nothing. */
+export async function runBatch(db: Db, statements: Statement[]): Promise<void> {
+  if (statements.length === 0) return;
+  const client = db.$client as unknown as Pick<D1Database, "prepare" | "batch">;
+  await client.batch(statements.map((statement) => client.prepare(statement.sql).bind(...statement.params)));
 }
 
 // ---------------------------------------------------------------- entries
@@ -184,7 +200,7 @@ const entriesSection: ArchiveSection<EntryRecord> = {
     }
   },
   async importRecords(records, ctx) {
-    const statements: BatchItem<"sqlite">[] = [];
+    const statements: Statement[] = [];
     for (const record of records) {
       const content = await ctx.bodyOf(record.file);
       statements.push(
@@ -296,7 +312,7 @@ const charactersSection: ArchiveSection<CharacterRecord> = {
   },
   async importRecords(records, ctx) {
     const own = await ctx.ownFileKeys(records.flatMap((record) => (record.sheet ? [record.sheet.fileKey] : [])));
-    const statements: BatchItem<"sqlite">[] = [];
+    const statements: Statement[] = [];
     const notRestored: string[] = [];
     for (const record of records) {
       const backstory = await ctx.bodyOf(record.file);
@@ -424,7 +440,7 @@ const filesSection: ArchiveSection<FileRecord> = {
   },
   async importRecords(records, ctx) {
     const own = await ctx.ownFileKeys(records.map((record) => record.fileKey));
-    const statements: BatchItem<"sqlite">[] = [];
+    const statements: Statement[] = [];
     const notRestored: string[] = [];
     const now = Date.now();
     for (const record of records) {
