@@ -100,7 +100,7 @@ export async function action({ request, context }: Route.ActionArgs) {
     const result = await createFromImport({ db, limits: limits.rows }, user, staged.bytes, staged.fileName, value);
     await dropStaged(cache, user, value.staged);
     const [first] = result.campaignIds;
-    const summary = `${result.created.entries.toLocaleString("en")} entries and ${result.created.characters.toLocaleString("en")} characters`;
+    const summary = `${plural(result.created.entries, "entry", "entries")} and ${plural(result.created.characters, "character", "characters")}`;
     if (result.notRestored.length === 0 && result.campaignIds.length === 1 && first) {
       return redirectWithToast(context, request, `/campaigns/${first}`, `Imported: ${summary}.`);
     }
@@ -117,6 +117,15 @@ export async function action({ request, context }: Route.ActionArgs) {
     throw error;
   }
 }
+
+const plural = (n: number, one: string, many: string) => `${n.toLocaleString("en")} ${n === 1 ? one : many}`;
+
+/** How a section's rows are counted in words (a section this page does not know is named as it is). */
+const sectionWords: Record<string, [string, string]> = {
+  entries: ["entry", "entries"],
+  characters: ["character", "characters"],
+  files: ["attached file", "attached files"],
+};
 
 const reasonLabels: Record<UnmappedReason, string> = {
   "not-markdown": "Not a note",
@@ -165,7 +174,7 @@ function Preview({ staged, fileName, preview }: { staged: string; fileName: stri
               <li key={campaign.name}>
                 <span className="font-semibold">{campaign.name}</span>:{" "}
                 {Object.entries(campaign.counts)
-                  .map(([key, n]) => `${n.toLocaleString("en")} ${key}`)
+                  .map(([key, n]) => plural(n, ...(sectionWords[key] ?? [key, key])))
                   .join(", ")}
                 {campaign.view === "member" ? " (what was shared with its exporter)" : ""}
               </li>
@@ -327,7 +336,8 @@ export default function ImportCampaign({ loaderData, actionData }: Route.Compone
         <section role="status" className="space-y-2 rounded-lg border-2 border-emerald-700 bg-emerald-50 p-4">
           <h2 className="font-serif text-xl font-semibold">Imported</h2>
           <p>
-            {result.result.created.entries} entries and {result.result.created.characters} characters, in:
+            {plural(result.result.created.entries, "entry", "entries")} and{" "}
+            {plural(result.result.created.characters, "character", "characters")}, in:
           </p>
           <ul className="list-disc pl-6">
             {result.result.campaignIds.map((id, i) => (
