@@ -12,7 +12,7 @@ import { attachFile } from "~/server/campaigns/resources.server";
 import { DEFAULT_ROW_LIMITS, QuotaExceeded } from "~/server/db/quota.server";
 import { campaignCharacters, campaignContext, campaigns, type User } from "~/server/db/schema";
 import { getFile } from "~/server/files/files.server";
-import { limitBody } from "~/server/http/body-limits.server";
+import { bodyLimitFor, limitBody } from "~/server/http/body-limits.server";
 import { type ManifestJson, manifestOf, textsOf, unzipResponse } from "./archive-helpers";
 import { db, newUser, sessionCookieFor } from "./helpers";
 import { storeFile } from "./ingest-helpers";
@@ -375,7 +375,10 @@ describe("bad archives", () => {
     expect(preview).toMatchObject({ phase: "error", message: expect.stringMatching(/leaves its folder/) });
   });
 
-  it("refuses an upload larger than the limit before reading it", async () => {
+  it("takes the upload's size from the form, with or without JavaScript, and refuses more before reading it", async () => {
+    for (const path of ["/campaigns/import", "/campaigns/import.data"]) {
+      expect(bodyLimitFor(path)).toBe(MAX_IMPORT_BYTES + 64 * 1024);
+    }
     const request = new Request("http://localhost/campaigns/import", {
       method: "POST",
       headers: { "Content-Length": String(MAX_IMPORT_BYTES + 1024 * 1024), Accept: "text/html" },

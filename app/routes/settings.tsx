@@ -281,7 +281,12 @@ export default function Settings({ loaderData, actionData }: Route.ComponentProp
             Every campaign you run or play in, as one .zip of Markdown files and <code>loresmith.json</code> (each
             campaign as you see it). It imports back from Campaigns → Import.
           </p>
-          <ArchiveDownload action="/settings/export" label="Download my archive" estimate={() => 0}>
+          <ArchiveDownload
+            action="/settings/export"
+            label="Download my archive"
+            // With files it may be gigabytes: the browser's own download, never the page's memory.
+            estimate={(form) => (new FormData(form).get("files") === "1" ? Number.POSITIVE_INFINITY : 0)}
+          >
             <label className="flex min-h-11 items-center gap-3">
               <input type="checkbox" name="files" value="1" className="size-5" />
               <span>Include the attached files’ bytes</span>

@@ -42,7 +42,8 @@ export const PAGE_ROWS = 200;
 const ms = z.number().int().min(0).max(8.64e15);
 const text = (max: number) => z.string().max(max);
 const path = z.string().min(1).max(1_000);
-const tags = z.array(text(40)).max(MAX_TAGS);
+/** Stored as "|a|b|" and typed comma-separated: neither character can be inside a tag. */
+const tags = z.array(text(40).regex(/^[^|,]*$/, "a tag may not hold | or ,")).max(MAX_TAGS);
 
 export const campaignRecordSchema = z.object({
   id: text(64),
@@ -53,7 +54,7 @@ export const campaignRecordSchema = z.object({
     .object({
       system: text(80).optional(),
       setting: text(120).optional(),
-      nextSessionAt: text(40).optional(),
+      nextSessionAt: z.iso.date().optional(),
       tags: tags.optional(),
     })
     .strip(),

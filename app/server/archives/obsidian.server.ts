@@ -151,6 +151,11 @@ function tagsFrom(value: ReadValue | undefined): string[] {
   return raw.map((tag) => tag.trim().replace(/^#/, "")).filter(Boolean);
 }
 
+/** A tag as LoreSmith stores it: no "|" (its separator) or "," (the form's), spaces collapsed. */
+function cleanTag(tag: string): string {
+  return tag.replace(/[|,]/g, "-").replace(/\s+/g, " ").trim();
+}
+
 /** `#tag` in the text (outside code): Obsidian's inline tags. */
 function inlineTags(body: string): string[] {
   const tags: string[] = [];
@@ -169,8 +174,9 @@ function inlineTags(body: string): string[] {
 
 function uniqueTags(tags: string[]): string[] {
   const seen = new Map<string, string>();
-  for (const tag of tags) {
-    if (tag.length <= 40 && !seen.has(tag.toLowerCase())) seen.set(tag.toLowerCase(), tag);
+  for (const raw of tags) {
+    const tag = cleanTag(raw);
+    if (tag && tag.length <= 40 && !seen.has(tag.toLowerCase())) seen.set(tag.toLowerCase(), tag);
   }
   return [...seen.values()].slice(0, MAX_TAGS);
 }
@@ -230,7 +236,9 @@ export async function scanVault(archive: OpenedArchive): Promise<VaultScan> {
       continue;
     }
     const name = baseName.replace(/\.md$/i, "");
-    const title = (asText(values.get("title"))?.trim() || name).replace(/\s+/g, " ").slice(0, 200);
+    const title =
+      (asText(values.get("title"))?.trim() || name || "Untitled").replace(/\s+/g, " ").trim().slice(0, 200) ||
+      "Untitled";
     const typeName = asText(values.get("type")) ?? asText(values.get("loresmith_type"));
     const frontTarget = typeName ? suggestedTarget(typeName) : null;
     const status = asText(values.get("status"));

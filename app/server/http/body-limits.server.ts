@@ -26,8 +26,8 @@ const RULES: BodyRule[] = [
   { pattern: /^\/api\/uploads\/[^/]+\/parts\/\d+$/, limit: PART_SIZE },
   // The upload form without JavaScript (multipart, parsed in memory): its cap plus the form's framing.
   { pattern: /^\/library$/, limit: NO_SCRIPT_UPLOAD_LIMIT + 64 * 1024 },
-  // An archive to import (ADR 0039): its cap plus the form's framing.
-  { pattern: /^\/campaigns\/import$/, limit: MAX_IMPORT_BYTES + 64 * 1024 },
+  // An archive to import (ADR 0039): its cap plus the form's framing (`.data`: the same form sent with JavaScript).
+  { pattern: /^\/campaigns\/import(\.data)?$/, limit: MAX_IMPORT_BYTES + 64 * 1024 },
   { pattern: /^\/(login|signup|recover|logout)$/, limit: SMALL_BODY_LIMIT },
   { pattern: /^\/api\/uploads$/, limit: SMALL_BODY_LIMIT },
   { pattern: /^\/api\/campaigns\/[^/]+\/chats\/[^/]+\/ask$/, limit: SMALL_BODY_LIMIT },
