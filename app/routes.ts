@@ -13,6 +13,8 @@ export default [
     route("home", "routes/home.tsx"),
     route("campaigns", "routes/campaigns/index.tsx"),
     route("campaigns/new", "routes/campaigns/new.tsx"),
+    // An archive back in as a new campaign, or an Obsidian vault (ADR 0039).
+    route("campaigns/import", "routes/campaigns/import.tsx"),
     // An invite link: shows the campaign and joins it (signing in or up first).
     route("join/:token", "routes/join.tsx"),
     // Everything inside a campaign: its middleware answers 404 unless the user is in it, and
@@ -45,6 +47,7 @@ export default [
       route("relations", "routes/campaigns/relations.tsx"),
       route("assistant", "routes/campaigns/assistant/index.tsx"),
       route("assistant/:chatId", "routes/campaigns/assistant/chat.tsx"),
+      route("export", "routes/campaigns/export.tsx"),
     ]),
     route("library", "routes/library/index.tsx"),
     // One file: each route's file middleware answers 404 unless the user owns it.
@@ -78,5 +81,8 @@ export default [
   // File bytes, streamed from R2 with Range support (outside the layout: no HTML shell).
   route("files/:fileKey", "routes/library/download.ts"),
   route("campaigns/:campaignId/files/:fileKey/download", "routes/campaigns/file-download.ts"),
+  // Archives, written while they are read (ADR 0039): a campaign as its caller sees it, or a whole account.
+  route("campaigns/:campaignId/export/archive", "routes/campaigns/export-archive.ts"),
+  route("settings/export", "routes/settings-export.ts"),
   route("*", "routes/not-found.tsx"),
 ] satisfies RouteConfig;

@@ -98,6 +98,10 @@ const matrix: Record<string, Probe[]> = {
   "/home": [loader(everyone(200))],
   "/campaigns": [loader(everyone(200))],
   "/campaigns/new": [loader(everyone(200))],
+  // Its actions import into the caller's own account only (tests/import.test.ts).
+  "/campaigns/import": [loader(everyone(200))],
+  // The caller's own campaigns, each as they see it (tests/export.test.ts, secrets.test.ts).
+  "/settings/export": [loader(everyone(200))],
   "/library": [loader(everyone(200))],
   "/search": [
     loader(everyone(200), "?q=lair"),
@@ -209,6 +213,9 @@ const matrix: Record<string, Probe[]> = {
     action(gms(302), () => ({ intent: "delete" })),
   ],
   "/campaigns/:campaignId/ledger": [loader(gms(200))],
+  // Everyone in the campaign exports what they see (ADR 0039).
+  "/campaigns/:campaignId/export": [loader(members(200))],
+  "/campaigns/:campaignId/export/archive": [loader(members(200)), loader(members(200), "?files=1")],
   "/campaigns/:campaignId/log": [
     loader(members(200)),
     // Viewers read the log; those who play or run the campaign write in it.

@@ -68,6 +68,8 @@ export interface CallOptions {
   headers?: Record<string, string>;
   /** The request's router context, to read back what the handlers put on it. */
   context?: RouterContextProvider;
+  /** A multipart body instead of `form` (a file upload). */
+  multipart?: FormData;
 }
 
 /** What a handler returned, as the response React Router would send (plain data as JSON). */
@@ -94,6 +96,7 @@ export async function callRoute(
     form = { intent: "delete", version: "1" },
     headers = {},
     context = newRouterContext(),
+    multipart,
   }: CallOptions,
 ): Promise<Response | null> {
   const chain = await Promise.all(route.files.map(loadRouteModule));
@@ -104,10 +107,11 @@ export async function callRoute(
     headers: {
       Cookie: cookie,
       Origin: "http://localhost",
-      "Content-Type": "application/x-www-form-urlencoded",
+      // A multipart body sets its own Content-Type (with its boundary).
+      ...(multipart ? {} : { "Content-Type": "application/x-www-form-urlencoded" }),
       ...headers,
     },
-    body: kind === "action" ? new URLSearchParams(form) : undefined,
+    body: kind === "action" ? (multipart ?? new URLSearchParams(form)) : undefined,
   });
   const args = { request, context, params, pattern: route.path, unstable_pattern: route.path };
   const middlewares = chain.flatMap((module) => module.middleware ?? []);

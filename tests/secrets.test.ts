@@ -25,6 +25,7 @@ import { announce } from "~/server/live/campaign-room.server";
 import { findSecretBlocks, renderMarkdown } from "~/server/markdown.server";
 
 import { resolveScope, scopedSearchOptions, search } from "~/server/search/search.server";
+import { textsOf, unzipResponse } from "./archive-helpers";
 import { db, newUser, ownerAccess, services, sessionCookieFor } from "./helpers";
 import { drain, storeFile, withQueue } from "./ingest-helpers";
 import { openRoom as open } from "./room-socket";
@@ -500,6 +501,43 @@ describe("secrets stay secret", () => {
     },
     WALK_TIMEOUT,
   );
+
+  it("no export holds for a player or a viewer anything hidden, unzipped, with the files' bytes too", async () => {
+    const id = table.campaign.id;
+    const exportAs = async (user: User, path: string, url: string) =>
+      textsOf(
+        await unzipResponse(
+          await callRoute(routeAt(path), "loader", `http://localhost${url}`, {
+            cookie: await sessionCookieFor(user),
+            params: { campaignId: id },
+          }),
+        ),
+      );
+    const archivesOf = async (user: User) => [
+      await exportAs(user, "/campaigns/:campaignId/export/archive", `/campaigns/${id}/export/archive?files=1`),
+      await exportAs(user, "/settings/export", "/settings/export?files=1"),
+    ];
+    for (const user of [table.player, table.viewer]) {
+      for (const archive of await archivesOf(user)) {
+        expect(leaks(JSON.stringify(archive)), user.username).toEqual([]);
+        // Not vacuous: what is shared is there.
+        expect(JSON.stringify(archive)).toContain("Sailors say the harbour bell rings at dawn.");
+      }
+    }
+    // The GMs' archive holds every marker of the campaign's material (log notes, chats and notes are not material).
+    const [gmArchive] = await archivesOf(table.coGm);
+    expect(leaks(JSON.stringify(gmArchive)).sort()).toEqual(
+      [
+        MARKERS.gmEntry,
+        MARKERS.gmEntryTag,
+        MARKERS.secretBlock,
+        MARKERS.gmCharacter,
+        MARKERS.backstorySecret,
+        MARKERS.gmFile,
+        MARKERS.descriptionSecret,
+      ].sort(),
+    );
+  });
 
   it(
     "no search of a player or a viewer matches, counts or echoes anything hidden, with any filter",

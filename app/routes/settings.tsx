@@ -2,6 +2,7 @@ import { getFormProps, getInputProps, useForm } from "@conform-to/react";
 import { parseWithZod } from "@conform-to/zod/v4";
 import { data, Form, Link, redirect, useNavigation, useSearchParams } from "react-router";
 import { PageHeader } from "~/components/app-shell";
+import { ArchiveDownload } from "~/components/archive-download";
 import { DeleteDisclosure } from "~/components/delete-disclosure";
 import { Button, linkButtonClass } from "~/components/ui/button";
 import { Field, FormErrors, inputClass } from "~/components/ui/field";
@@ -270,6 +271,27 @@ export default function Settings({ loaderData, actionData }: Route.ComponentProp
           <Link to="/settings/api" className={linkButtonClass.secondary}>
             Manage API tokens and webhooks
           </Link>
+        </section>
+
+        <section aria-labelledby="export-heading" className="rounded-lg border border-stone-300 bg-white p-5">
+          <h2 id="export-heading" className="mb-2 font-serif text-xl font-semibold">
+            Export everything
+          </h2>
+          <p className="mb-4 text-stone-700">
+            Every campaign you run or play in, as one .zip of Markdown files and <code>loresmith.json</code> (each
+            campaign as you see it). It imports back from Campaigns → Import.
+          </p>
+          <ArchiveDownload
+            action="/settings/export"
+            label="Download my archive"
+            // With files it may be gigabytes: the browser's own download, never the page's memory.
+            estimate={(form) => (new FormData(form).get("files") === "1" ? Number.POSITIVE_INFINITY : 0)}
+          >
+            <label className="flex min-h-11 items-center gap-3">
+              <input type="checkbox" name="files" value="1" className="size-5" />
+              <span>Include the attached files’ bytes</span>
+            </label>
+          </ArchiveDownload>
         </section>
 
         <section aria-labelledby="delete-heading" className="rounded-lg border border-red-300 bg-white p-5">

@@ -142,6 +142,11 @@ export default function CampaignLayout({ loaderData }: Route.ComponentProps) {
               </NavLink>
             </li>
           ) : null}
+          <li>
+            <NavLink to={`${base}/export`} className={tabClass}>
+              Export
+            </NavLink>
+          </li>
           {tabs.edit ? (
             <li>
               <NavLink to={`${base}/edit`} className={tabClass}>

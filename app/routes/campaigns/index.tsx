@@ -85,9 +85,14 @@ export default function Campaigns({ loaderData }: Route.ComponentProps) {
     <>
       <div className="flex flex-wrap items-start justify-between gap-3">
         <PageHeader title="Campaigns">Every campaign you run or play in, with its world and its people.</PageHeader>
-        <Link to="/campaigns/new" className={linkButtonClass.primary}>
-          New campaign
-        </Link>
+        <div className="flex flex-wrap gap-2">
+          <Link to="/campaigns/import" className={linkButtonClass.secondary}>
+            Import
+          </Link>
+          <Link to="/campaigns/new" className={linkButtonClass.primary}>
+            New campaign
+          </Link>
+        </div>
       </div>
 
       <nav aria-label="Filter by status" className="-mx-4 mb-4 overflow-x-auto px-4">

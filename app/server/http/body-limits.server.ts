@@ -1,3 +1,4 @@
+import { MAX_IMPORT_BYTES } from "~/lib/archives";
 import { NO_SCRIPT_UPLOAD_LIMIT, PART_SIZE } from "~/lib/file-kinds";
 import { formatBytes } from "~/lib/format";
 
@@ -25,6 +26,8 @@ const RULES: BodyRule[] = [
   { pattern: /^\/api\/uploads\/[^/]+\/parts\/\d+$/, limit: PART_SIZE },
   // The upload form without JavaScript (multipart, parsed in memory): its cap plus the form's framing.
   { pattern: /^\/library$/, limit: NO_SCRIPT_UPLOAD_LIMIT + 64 * 1024 },
+  // An archive to import (ADR 0039): its cap plus the form's framing (`.data`: the same form sent with JavaScript).
+  { pattern: /^\/campaigns\/import(\.data)?$/, limit: MAX_IMPORT_BYTES + 64 * 1024 },
   { pattern: /^\/(login|signup|recover|logout)$/, limit: SMALL_BODY_LIMIT },
   { pattern: /^\/api\/uploads$/, limit: SMALL_BODY_LIMIT },
   { pattern: /^\/api\/campaigns\/[^/]+\/chats\/[^/]+\/ask$/, limit: SMALL_BODY_LIMIT },
