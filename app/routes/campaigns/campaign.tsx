@@ -1,3 +1,4 @@
+import { useEffect, useRef } from "react";
 import { Form, Link, NavLink, Outlet, useLocation } from "react-router";
 import { ErrorPage } from "~/components/error-page";
 import { StatusBadge } from "~/components/status-badge";
@@ -33,6 +34,24 @@ export function loader({ context }: Route.LoaderArgs) {
   };
 }
 
+/**
+ * On a phone the tabs scroll sideways: after each navigation the active one is scrolled to
+ * the middle of the strip (the strip only, never the page), so it is never off-screen.
+ */
+function useActiveTabInView() {
+  const ref = useRef<HTMLElement>(null);
+  const { pathname } = useLocation();
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs again when the path (and so the active tab) changes.
+  useEffect(() => {
+    const strip = ref.current;
+    const active = strip?.querySelector<HTMLElement>('[aria-current="page"]');
+    if (!strip || !active) return;
+    const offset = active.getBoundingClientRect().left - strip.getBoundingClientRect().left;
+    strip.scrollLeft += offset - (strip.clientWidth - active.offsetWidth) / 2;
+  }, [pathname]);
+  return ref;
+}
+
 const tabClass = ({ isActive }: { isActive: boolean }) =>
   `inline-flex min-h-11 items-center whitespace-nowrap border-b-2 px-3 font-medium ${
     isActive ? "border-ember-600 text-ember-700" : "border-transparent hover:border-stone-400"
@@ -42,6 +61,7 @@ export default function CampaignLayout({ loaderData }: Route.ComponentProps) {
   const { campaign, role, ownerUsername, tabs, preview, me } = loaderData;
   const base = `/campaigns/${campaign.id}`;
   const room = useCampaignRoom(campaign.id, me);
+  const tabsRef = useActiveTabInView();
   return (
     <>
       <div className="mb-2 flex flex-wrap items-center gap-2 text-sm">
@@ -77,8 +97,12 @@ export default function CampaignLayout({ loaderData }: Route.ComponentProps) {
           </Form>
         </div>
       ) : null}
-      <nav aria-label="Campaign sections" className="-mx-4 mb-6 overflow-x-auto border-stone-300 border-b px-4">
-        <ul className="flex gap-1">
+      <nav
+        ref={tabsRef}
+        aria-label="Campaign sections"
+        className="-mx-4 mb-6 overflow-x-auto border-stone-300 border-b px-4"
+      >
+        <ul className="flex gap-1 sm:flex-wrap">
           <li>
             <NavLink to={base} end className={tabClass}>
               Overview
@@ -95,11 +119,6 @@ export default function CampaignLayout({ loaderData }: Route.ComponentProps) {
             </NavLink>
           </li>
           <li>
-            <NavLink to={`${base}/relations`} className={tabClass}>
-              Relations
-            </NavLink>
-          </li>
-          <li>
             <NavLink to={`${base}/files`} className={tabClass}>
               Files
             </NavLink>
@@ -112,6 +131,11 @@ export default function CampaignLayout({ loaderData }: Route.ComponentProps) {
           <li>
             <NavLink to={`${base}/log`} className={tabClass}>
               Session log
+            </NavLink>
+          </li>
+          <li>
+            <NavLink to={`${base}/relations`} className={tabClass}>
+              Relations
             </NavLink>
           </li>
           {tabs.notes ? (
