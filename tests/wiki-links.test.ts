@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { contextEntrySchema } from "~/lib/campaign-schemas";
+import { contextEntrySchema, contextEntryUpdateSchema, MAX_ALIASES } from "~/lib/campaign-schemas";
 import { wikiLinkNames } from "~/lib/wiki-links";
 import { createCampaign } from "~/server/campaigns/campaigns.server";
 import { createCharacter, updateCharacter } from "~/server/campaigns/characters.server";
@@ -266,5 +266,28 @@ describe("[[links]] between entries and characters", () => {
     const guild = { kind: "entry" as const, id: -1, names: ["Smugglers' Guild"] };
     expect((await backlinksTo(db, access, guild)).map((link) => link.title)).toContain("Session 2");
     expect((await backlinksTo(db, asPlayer, guild)).filter((link) => link.kind === "session")).toEqual([]);
+  });
+
+  it("forgets the old name when the GM asks, and never stores more other names than a form can save", async () => {
+    const { campaign, harbour } = await world();
+    const base = { contextType: "location" as const, content: "", tags: [], audience: "campaign" as const };
+    const secretly = await updateContextEntry(db, campaign, harbour.id, harbour.version, {
+      ...base,
+      title: "Mayor's House",
+      aliases: [],
+      forgetOldName: true,
+    });
+    expect(secretly?.aliases).toEqual([]);
+    const full = Array.from({ length: MAX_ALIASES }, (_, i) => `Name ${i}`);
+    const renamed = await updateContextEntry(db, campaign, harbour.id, secretly?.version ?? 0, {
+      ...base,
+      title: "Town Hall",
+      aliases: full,
+    });
+    expect(renamed?.aliases).toEqual(full);
+    const form = { contextType: "location", title: "Town Hall", aliases: full.join(",") };
+    expect(contextEntrySchema.safeParse(form).success).toBe(true);
+    // A form (or API call) that sends nothing about it keeps the old name.
+    expect(contextEntryUpdateSchema.parse({ ...form, version: 1 }).forgetOldName).toBeUndefined();
   });
 });

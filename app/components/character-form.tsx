@@ -3,7 +3,7 @@ import { Form } from "react-router";
 import { characterSchema, playerCharacterSchema } from "~/lib/campaign-schemas";
 import { type CharacterDetails, characterStatusLabels, characterTypeLabels } from "~/lib/domain";
 import { audienceLabels, type PlayerEditableField, SECRET_BLOCK_HINT } from "~/lib/members";
-import { ALIASES_HINT, MARKDOWN_HINT, SelectField, TextArea, TextField } from "./ui/controls";
+import { ALIASES_HINT, ForgetOldNameCheckbox, MARKDOWN_HINT, SelectField, TextArea, TextField } from "./ui/controls";
 import { Field, FieldErrors, FormErrors, inputClass } from "./ui/field";
 import { SaveButton, SaveFields, schemaValidation } from "./ui/form-kit";
 
@@ -99,6 +99,7 @@ export function CharacterForm({
         <>
           <TextField field={fields.characterName} label="Name" />
           <TextField field={fields.aliases} label="Also known as" hint={ALIASES_HINT} />
+          {version ? <ForgetOldNameCheckbox /> : null}
         </>
       )}
       <div className="grid gap-4 sm:grid-cols-3">

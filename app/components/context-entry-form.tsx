@@ -3,7 +3,7 @@ import { Form } from "react-router";
 import { contextEntrySchema } from "~/lib/campaign-schemas";
 import { contextTypeLabels } from "~/lib/domain";
 import { audienceLabels, SECRET_BLOCK_HINT } from "~/lib/members";
-import { ALIASES_HINT, MARKDOWN_HINT, SelectField, TextArea, TextField } from "./ui/controls";
+import { ALIASES_HINT, ForgetOldNameCheckbox, MARKDOWN_HINT, SelectField, TextArea, TextField } from "./ui/controls";
 import { FormErrors } from "./ui/field";
 import { SaveButton, SaveFields, schemaValidation } from "./ui/form-kit";
 
@@ -46,6 +46,7 @@ export function ContextEntryForm({
       <TextArea field={fields.content} label="Content" hint={`${MARKDOWN_HINT} ${SECRET_BLOCK_HINT}`} rows={12} />
       <TextField field={fields.tags} label="Tags" hint="Separate tags with commas, e.g. undead, act 2." />
       <TextField field={fields.aliases} label="Also known as" hint={ALIASES_HINT} />
+      {version ? <ForgetOldNameCheckbox /> : null}
       <SelectField
         field={fields.audience}
         label="Who can see this"

@@ -103,11 +103,20 @@ export const contextEntrySchema = z.object({
   aliases: aliasesField,
   audience: audienceSchema,
 });
-export const contextEntryUpdateSchema = contextEntrySchema.extend({ version: versionField });
+/**
+ * Renaming keeps the old name as another name (ADR 0035) unless this is ticked; a form
+ * that sends nothing keeps it, so an API client's rename never breaks links by default.
+ */
+const forgetOldNameField = z.boolean().optional();
+export const contextEntryUpdateSchema = contextEntrySchema.extend({
+  version: versionField,
+  forgetOldName: forgetOldNameField,
+});
 /** An entry as saved; who sees it defaults to the GMs only. */
 export type ContextEntryInput = Omit<z.output<typeof contextEntrySchema>, "audience" | "aliases"> & {
   audience?: Audience;
   aliases?: string[];
+  forgetOldName?: boolean;
 };
 
 const statSchema = z.object({
@@ -141,11 +150,15 @@ export const characterSchema = z.object({
     .optional(),
   audience: audienceSchema,
 });
-export const characterUpdateSchema = characterSchema.extend({ version: versionField });
+export const characterUpdateSchema = characterSchema.extend({
+  version: versionField,
+  forgetOldName: forgetOldNameField,
+});
 /** A character as saved; who sees it defaults to the GMs only. */
 export type CharacterInput = Omit<z.output<typeof characterSchema>, "audience" | "aliases"> & {
   audience?: Audience;
   aliases?: string[];
+  forgetOldName?: boolean;
 };
 
 export const campaignListQuerySchema = z.object({

@@ -85,3 +85,16 @@ export const ALIASES_HINT =
 
 export const MARKDOWN_HINT =
   "Markdown: # headings, **bold**, *italic*, - lists, | tables |, [links](https://…), and [[Name]] or [[Name|shown text]] to link another entry or character.";
+
+/** On an edit form: renaming keeps the old name for `[[links]]` unless the GM ticks this. */
+export function ForgetOldNameCheckbox() {
+  return (
+    <label className="flex min-h-11 items-start gap-3 text-sm">
+      <input type="checkbox" name="forgetOldName" className="mt-0.5 size-5 shrink-0" />
+      <span>
+        When renaming, do not keep the old name under “Also known as” (links that use it stop working). Keep it unticked
+        unless the old name must not be seen: anyone who sees this sees its other names.
+      </span>
+    </label>
+  );
+}

@@ -195,7 +195,12 @@ export async function updateCharacter(
       .update(campaignCharacters)
       .set({
         ...columns,
-        aliases: keepOldNameOnRename(campaignCharacters.characterName, input.characterName, columns.aliases),
+        aliases: keepOldNameOnRename(
+          campaignCharacters.characterName,
+          input.characterName,
+          columns.aliases,
+          input.forgetOldName,
+        ),
         audienceTokens: audienceTokensSql(campaign, "character", characterId, input.audience ?? "gm"),
         version: sql`${campaignCharacters.version} + 1`,
         updatedAt: now,

@@ -163,7 +163,7 @@ export async function updateContextEntry(
       .update(campaignContext)
       .set({
         ...columns,
-        aliases: keepOldNameOnRename(campaignContext.title, input.title, columns.aliases),
+        aliases: keepOldNameOnRename(campaignContext.title, input.title, columns.aliases, input.forgetOldName),
         // Its tokens follow its new audience and who it was revealed to.
         audienceTokens: audienceTokensSql(campaign, "entry", entryId, input.audience ?? "gm"),
         version: sql`${campaignContext.version} + 1`,

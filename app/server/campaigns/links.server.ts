@@ -1,5 +1,6 @@
 import { and, desc, eq, inArray, ne, or, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+import { MAX_ALIASES } from "~/lib/campaign-schemas";
 import { linkKey, MAX_LINKS_PER_TEXT, wikiLinkNames } from "~/lib/wiki-links";
 import type { Db } from "../db/db.server";
 import { campaignCharacters, campaignContext, campaignLinkNames, campaignSessions } from "../db/schema";
@@ -65,6 +66,15 @@ export async function linkResolver(db: Db, reader: CampaignReader, texts: string
   };
 }
 
+/** After a save: tells the GM the old name was kept as another name, and who sees it. */
+export function keptNameNotice(saved: { aliases: string[] }, input: { aliases?: string[] }): string {
+  const typed = new Set((input.aliases ?? []).map(linkKey));
+  const kept = saved.aliases.find((alias) => !typed.has(linkKey(alias)));
+  return kept
+    ? ` “${kept}” is kept under Also known as, so links to it still work; whoever sees this sees it too — remove it there if it should stay secret.`
+    : "";
+}
+
 /** The aliases to store beside `name`: without the name itself. */
 export function otherNames(name: string, aliases: string[] = []): string[] {
   return aliases.filter((alias) => linkKey(alias) !== linkKey(name));
@@ -73,12 +83,21 @@ export function otherNames(name: string, aliases: string[] = []): string[] {
 /**
  * The aliases column of a row renamed to `newName`: its old name joins `aliases`, in the
  * same UPDATE (the SET sees the row as it was), so every `[[link]]` to the old name keeps
- * resolving without rewriting anyone's text. A GM can remove it later like any alias.
+ * resolving without rewriting anyone's text. A GM can remove it later like any alias, or
+ * tick "forget the old name" as they rename.
  */
-export function keepOldNameOnRename(nameColumn: SQLiteColumn, newName: string, aliases: string[]): SQL {
+export function keepOldNameOnRename(
+  nameColumn: SQLiteColumn,
+  newName: string,
+  aliases: string[],
+  forget = false,
+): SQL | string[] {
+  if (forget) return aliases;
   const json = JSON.stringify(aliases);
+  // With MAX_ALIASES names already there the old one is not added (the form could not save it again).
   return sql`CASE
     WHEN ${nameColumn} = ${newName} COLLATE NOCASE
+      OR json_array_length(${json}) >= ${MAX_ALIASES}
       OR EXISTS (SELECT 1 FROM json_each(${json}) WHERE value = ${nameColumn} COLLATE NOCASE)
     THEN ${json}
     ELSE json_insert(${json}, '$[#]', ${nameColumn}) END`;

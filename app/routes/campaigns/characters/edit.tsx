@@ -16,6 +16,7 @@ import {
 } from "~/server/campaigns/characters.server";
 import { VersionConflictError } from "~/server/campaigns/errors.server";
 import { parseRowId, requireCampaign } from "~/server/campaigns/guards.server";
+import { keptNameNotice } from "~/server/campaigns/links.server";
 import { notFound, unknownIntent } from "~/server/http/responses.server";
 import { announced } from "~/server/live/campaign-room.server";
 import { getServices } from "~/server/request.server";
@@ -80,7 +81,12 @@ export async function action({ request, context, params }: Route.ActionArgs) {
       updateCharacter(db, campaign, characterId, version, input, access),
     );
     if (!saved) notFound("character");
-    return redirectWithToast(context, request, `${base}/${characterId}`, `${saved.characterName} saved.`);
+    return redirectWithToast(
+      context,
+      request,
+      `${base}/${characterId}`,
+      `${saved.characterName} saved.${keptNameNotice(saved, input)}`,
+    );
   } catch (error) {
     if (error instanceof SheetNotFoundError) {
       return data(

@@ -15,6 +15,7 @@ import {
 } from "~/server/campaigns/context-entries.server";
 import { decodeTags, VersionConflictError } from "~/server/campaigns/errors.server";
 import { parseRowId, requireCampaign } from "~/server/campaigns/guards.server";
+import { keptNameNotice } from "~/server/campaigns/links.server";
 import { notFound, unknownIntent } from "~/server/http/responses.server";
 import { announced } from "~/server/live/campaign-room.server";
 import { getServices } from "~/server/request.server";
@@ -90,7 +91,7 @@ export async function action({ request, context, params }: Route.ActionArgs) {
       updateContextEntry(db, campaign, entryId, version, input),
     );
     if (!saved) notFound("entry");
-    return redirectWithToast(context, request, `${base}/${entryId}`, "Entry saved.");
+    return redirectWithToast(context, request, `${base}/${entryId}`, `Entry saved.${keptNameNotice(saved, input)}`);
   } catch (error) {
     if (!(error instanceof VersionConflictError)) throw error;
     const current = error.current as ContextEntry;
