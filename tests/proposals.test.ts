@@ -5,7 +5,14 @@ import { createCampaign } from "~/server/campaigns/campaigns.server";
 import { getCharacter } from "~/server/campaigns/characters.server";
 import { createContextEntry, getContextEntry } from "~/server/campaigns/context-entries.server";
 import { attachFile, detachFile } from "~/server/campaigns/resources.server";
-import { type Campaign, campaignCharacters, campaignMembers, campaignProposals, type User } from "~/server/db/schema";
+import {
+  type Campaign,
+  campaignCharacters,
+  campaignContext,
+  campaignMembers,
+  campaignProposals,
+  type User,
+} from "~/server/db/schema";
 import { getFile } from "~/server/files/files.server";
 import {
   acceptMany,
@@ -293,6 +300,24 @@ describe("deciding proposals", () => {
       mergeProposal(db, access, rest.id, { kind: "entry", id: existing.id, version: 2 }),
     ).rejects.toBeInstanceOf(ProposalDecided);
     expect((await getContextEntry(db, access, existing.id))?.version).toBe(2);
+  });
+
+  it("merges into a shared entry inside a secret block: the book's text and file stay the GMs'", async () => {
+    const { file, campaign, access } = await gmWithFile("drowned-lantern.md", encode(adventure), "text/markdown");
+    await findProposals(deps(), access, file);
+    const shared = await createContextEntry(db, campaign, {
+      contextType: "location",
+      title: "The Gull's Rest",
+      content: "Our party's favourite tavern.",
+      tags: [],
+      audience: "campaign",
+    });
+    const rest = await proposalNamed(campaign, "The Gull's Rest");
+    await mergeProposal(db, access, rest.id, { kind: "entry", id: shared.id, version: 1 });
+    const entry = await getContextEntry(db, access, shared.id);
+    expect(entry?.content).toContain("The harbour tavern.");
+    const [row] = await db.select().from(campaignContext).where(eq(campaignContext.id, shared.id));
+    expect(row?.contentPublic.trim()).toBe("Our party's favourite tavern.");
   });
 
   it("rejects: nothing is created, and a second reject is refused", async () => {

@@ -14,6 +14,14 @@ import { type CampaignReader, can } from "./policy.server";
 /** Cutting can, in principle, make a new block out of what is left: cut until none remain, or give up (empty). */
 const MAX_PASSES = 4;
 
+/** `markdown` inside a secret block, fenced with more backticks than it holds, so nothing in it can close the fence. */
+export function asSecretBlock(markdown: string): string {
+  let longest = 2;
+  for (const run of markdown.matchAll(/`+/g)) longest = Math.max(longest, run[0].length);
+  const fence = "`".repeat(longest + 1);
+  return `${fence}secret\n${markdown}\n${fence}`;
+}
+
 /** The text players may read: every secret block cut out. What is stored as `*_public` and indexed for them. */
 export function withoutSecrets(markdown: string): string {
   let text = markdown;

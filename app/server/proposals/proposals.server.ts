@@ -13,7 +13,7 @@ import {
 } from "~/lib/proposals";
 import type { ChatModel } from "../assistant/chat-model.server";
 import type { CampaignAccess } from "../campaigns/policy.server";
-import { withoutSecrets } from "../campaigns/secrets.server";
+import { asSecretBlock, withoutSecrets } from "../campaigns/secrets.server";
 import type { Db } from "../db/db.server";
 import { DEFAULT_ROW_LIMITS, QuotaExceeded, type RowLimits } from "../db/quota.server";
 import {
@@ -570,7 +570,12 @@ export async function mergeProposal(
   const current =
     target.kind === "entry"
       ? await db
-          .select({ title: campaignContext.title, text: campaignContext.content, version: campaignContext.version })
+          .select({
+            title: campaignContext.title,
+            text: campaignContext.content,
+            version: campaignContext.version,
+            audience: campaignContext.audience,
+          })
           .from(campaignContext)
           .where(and(eq(campaignContext.id, target.id), eq(campaignContext.campaignId, campaign.id)))
           .then((rows) => rows[0])
@@ -579,13 +584,16 @@ export async function mergeProposal(
             title: campaignCharacters.characterName,
             text: campaignCharacters.backstory,
             version: campaignCharacters.version,
+            audience: campaignCharacters.audience,
           })
           .from(campaignCharacters)
           .where(and(eq(campaignCharacters.id, target.id), eq(campaignCharacters.campaignId, campaign.id)))
           .then((rows) => rows[0]);
   if (!current) return null;
   if (current.version !== target.version) throw new MergeConflict(current.title);
-  const added = sourceMarkdown(proposal, fileName, contentType, campaign.id, proposal.excerpt);
+  const source = sourceMarkdown(proposal, fileName, contentType, campaign.id, proposal.excerpt);
+  // Merged into something already shared, the book's text and its file stay the GMs' until they move it out.
+  const added = current.audience === "gm" ? source : asSecretBlock(source);
   const text = current.text.trim() ? `${current.text.trimEnd()}\n\n${added}` : added;
   if (text.length > MAX_MARKDOWN_LENGTH) {
     throw new ProposalRefusal(
