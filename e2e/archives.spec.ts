@@ -8,6 +8,7 @@ import {
   expect,
   expectNoHorizontalOverflow,
   expectToast,
+  postFormExpectingRedirect,
   signUp,
   test,
   uniquePassword,
@@ -27,12 +28,32 @@ test("a GM exports a campaign and imports it again as an unchanged copy", async 
   test.slow();
   await signUp(page, uniqueUsername(), uniquePassword());
   const id = await createCampaignViaHttp(page.request, baseURL, { name: "Saltmarsh", status: "active" });
-  await createContextEntryViaHttp(page.request, baseURL, id, {
+  const gossipId = await createContextEntryViaHttp(page.request, baseURL, id, {
     title: "Harbour gossip",
     content: "Ask [[Maren]] about the bell.",
   });
   await createContextEntryViaHttp(page.request, baseURL, id, { title: "The Lighthouse", contextType: "location" });
-  await createCharacterViaHttp(page.request, baseURL, id, { characterName: "Maren", backstory: "Runs the harbour." });
+  const marenId = await createCharacterViaHttp(page.request, baseURL, id, {
+    characterName: "Maren",
+    backstory: "Runs the harbour.",
+  });
+  // A relation and a session travel too (archive format version 2, ADR 0040).
+  await postFormExpectingRedirect(page.request, baseURL, `/campaigns/${id}/context/${gossipId}`, {
+    intent: "relate",
+    phrase: "custom",
+    label: "spread by",
+    inverseLabel: "spreads",
+    target: `character:${marenId}`,
+    audience: "gm",
+  });
+  await postFormExpectingRedirect(page.request, baseURL, `/campaigns/${id}/sessions/new`, {
+    number: "1",
+    playedOn: "2026-11-20",
+    title: "The bell",
+    notes: "The bell rang at midnight.",
+    recap: "The bell rang.",
+    audience: "gm",
+  });
 
   let archivePath = "";
   await test.step("export: the page says what the archive holds and shows it arriving", async () => {
@@ -58,6 +79,7 @@ test("a GM exports a campaign and imports it again as an unchanged copy", async 
       "locations/The Lighthouse.md",
       "lore/Harbour gossip.md",
       "loresmith.json",
+      "sessions/001 The bell.md",
     ]);
   });
 
@@ -69,7 +91,7 @@ test("a GM exports a campaign and imports it again as an unchanged copy", async 
     await page.getByRole("button", { name: "Show what will be imported" }).click();
     const preview = page.getByRole("form", { name: "Import preview" });
     await expect(preview.getByRole("list", { name: "Campaigns to create" })).toContainText(
-      "Saltmarsh: 2 entries, 1 character, 0 attached files",
+      "Saltmarsh: 2 entries, 1 character, 0 attached files, 1 relation, 1 session",
     );
     await preview.getByLabel("Name of the new campaign").fill("Saltmarsh (copy)");
     await expectNoHorizontalOverflow(page, "import preview");
@@ -86,11 +108,19 @@ test("a GM exports a campaign and imports it again as an unchanged copy", async 
     await expect(page.getByRole("link", { name: /^Harbour gossip/ })).toBeVisible();
     await expect(page.getByRole("link", { name: /^The Lighthouse/ })).toBeVisible();
     await page.getByRole("link", { name: /^Harbour gossip/ }).click();
-    // The link inside came along and resolves in the copy.
-    await expect(page.getByRole("link", { name: "Maren", exact: true })).toHaveAttribute(
-      "href",
-      /\/campaigns\/[0-9a-f-]{36}\/characters\/\d+$/,
-    );
+    // The link inside came along and resolves in the copy; so did the relation, between the copy's own rows.
+    await expect(page).toHaveURL(/\/context\/\d+$/);
+    const newCopy = new URL(page.url()).pathname.split("/")[2];
+    const relations = page.getByRole("list", { name: "Relations of Harbour gossip" });
+    await expect(relations).toContainText("spread by");
+    const marenLinks = page.getByRole("link", { name: "Maren", exact: true });
+    await expect(marenLinks).toHaveCount(2);
+    await expect(relations.getByRole("link", { name: "Maren", exact: true })).toBeVisible();
+    for (const link of await marenLinks.all())
+      await expect(link).toHaveAttribute("href", new RegExp(`/campaigns/${newCopy}/characters/\\d+$`));
+    // And the session.
+    await page.getByRole("navigation", { name: "Campaign sections" }).getByRole("link", { name: "Sessions" }).click();
+    await expect(page.getByRole("list", { name: "Sessions, newest first" })).toContainText("Session 1: The bell");
   });
 });
 

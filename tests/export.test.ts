@@ -4,8 +4,10 @@ import { crc32, zipChunks } from "~/server/archives/zip-writer.server";
 import { createCampaign } from "~/server/campaigns/campaigns.server";
 import { createCharacter } from "~/server/campaigns/characters.server";
 import { createContextEntry } from "~/server/campaigns/context-entries.server";
+import { addRelation } from "~/server/campaigns/relations.server";
 import { attachFile } from "~/server/campaigns/resources.server";
 import { withoutSecrets } from "~/server/campaigns/secrets.server";
+import { createSession } from "~/server/campaigns/sessions.server";
 import { type Campaign, campaignMembers, type User } from "~/server/db/schema";
 import { getFile } from "~/server/files/files.server";
 import { manifestOf, noteOf, textsOf, unzipResponse } from "./archive-helpers";
@@ -47,7 +49,7 @@ beforeAll(async () => {
     system: "D&D 5e",
     tags: ["coast"],
   });
-  await createContextEntry(db, campaign, {
+  const gossip = await createContextEntry(db, campaign, {
     contextType: "lore",
     title: "Harbour gossip",
     content: "Sailors talk about [[Maren|the harbour master]].\n\n```secret\nMaren smuggles.\n```\n",
@@ -60,9 +62,15 @@ beforeAll(async () => {
     content: "---\nNot front matter: a rule.\n---\r\nCRLF and trailing spaces   ",
     tags: [],
   });
-  await createContextEntry(db, campaign, { contextType: "location", title: "The Lighthouse", content: "", tags: [] });
-  await createCharacter(db, campaign, {
+  const lighthouse = await createContextEntry(db, campaign, {
+    contextType: "location",
+    title: "The Lighthouse",
+    content: "",
+    tags: [],
+  });
+  const maren = await createCharacter(db, campaign, {
     characterName: "Maren",
+    aliases: ["The harbour master"],
     characterType: "npc",
     status: "alive",
     ancestry: "Human",
@@ -71,7 +79,7 @@ beforeAll(async () => {
     stats: [{ key: "AC", value: "14" }],
     audience: "campaign",
   });
-  await createCharacter(db, campaign, {
+  const rook = await createCharacter(db, campaign, {
     characterName: "Rook",
     characterType: "pc",
     status: "alive",
@@ -90,6 +98,50 @@ beforeAll(async () => {
     await attachFile(db, campaign, row, { description: `about ${row.fileName}`, tags: [], audience });
   }
   fileKeys = { shared: shared.fileKey, gm: gm.fileKey };
+  // Relations: shared between shared ends (a player's), for the GMs, and shared with a GM-only end.
+  const m = { kind: "character", id: maren.id } as const;
+  await addRelation(db, campaign, {
+    from: m,
+    to: { kind: "entry", id: gossip.id },
+    type: "member_of",
+    note: "shared",
+    audience: "campaign",
+  });
+  await addRelation(db, campaign, {
+    from: m,
+    to: { kind: "entry", id: gossip.id },
+    type: "custom",
+    label: "started",
+    inverseLabel: "started by",
+    note: "gm-only relation",
+  });
+  await addRelation(db, campaign, {
+    from: m,
+    to: { kind: "entry", id: lighthouse.id },
+    type: "located_in",
+    note: "hidden end",
+    audience: "campaign",
+  });
+  // Sessions: a shared one (its notes still the GMs'), and one for the GMs alone.
+  await createSession(db, campaign, {
+    number: 3,
+    playedOn: "2026-11-20",
+    title: "The bell",
+    attendeeIds: [rook.id],
+    guests: ["Ada"],
+    notes: "GM session notes: the bell is cursed.",
+    recap: "The bell rang.\n\n```secret\nrecap secret block\n```\n",
+    audience: "campaign",
+  });
+  await createSession(db, campaign, {
+    number: 4,
+    playedOn: "2026-11-27",
+    title: "Gm only session",
+    attendeeIds: [],
+    guests: [],
+    notes: "",
+    recap: "gm-only recap",
+  });
   await db
     .insert(campaignMembers)
     .values({ campaignId: campaign.id, accountId: player.id, role: "player", addedBy: owner.id });
@@ -111,10 +163,12 @@ describe("a campaign's export", () => {
         "locations/The Lighthouse.md",
         "lore/Harbour gossip.md",
         "loresmith.json",
+        "sessions/003 The bell.md",
+        "sessions/004 Gm only session.md",
       ].sort(),
     );
     const manifest = manifestOf(texts);
-    expect(manifest).toMatchObject({ format: "loresmith-archive", version: 1, scope: "campaign" });
+    expect(manifest).toMatchObject({ format: "loresmith-archive", version: 2, scope: "campaign" });
     const [only] = manifest.campaigns;
     expect(only?.view).toBe("gm");
     expect(only?.campaign).toMatchObject({ name: "Saltmarsh: the sequel", status: "active", file: "campaign.md" });
@@ -129,6 +183,7 @@ describe("a campaign's export", () => {
     });
     expect(Object.keys(entries[0] ?? {}).sort()).toEqual(
       [
+        "aliases",
         "audience",
         "contextType",
         "createdAt",
@@ -164,6 +219,29 @@ describe("a campaign's export", () => {
       level: 4,
       stats: ["AC: 14"],
     });
+    // Aliases: in the manifest and, for Obsidian, in the front matter.
+    expect(maren?.aliases).toEqual(["The harbour master"]);
+    expect(noteOf(texts["characters/npcs/Maren.md"]).values.aliases).toEqual(["The harbour master"]);
+    // Relations name their ends by their files in the archive, never by ids.
+    expect(only?.sections.relations).toEqual([
+      expect.objectContaining({ from: "characters/npcs/Maren.md", to: "lore/Harbour gossip.md", type: "member_of" }),
+      expect.objectContaining({ type: "custom", label: "started", inverseLabel: "started by", audience: "gm" }),
+      expect.objectContaining({ to: "locations/The Lighthouse.md", type: "located_in", note: "hidden end" }),
+    ]);
+    // A session: front matter, the notes, the separator line, the recap (where it starts is in the manifest).
+    const bell = only?.sections.sessions?.[0];
+    expect(bell).toMatchObject({
+      file: "sessions/003 The bell.md",
+      notesLength: "GM session notes: the bell is cursed.".length,
+      attendees: ["characters/pcs/Rook.md"],
+      guests: ["Ada"],
+      audience: "campaign",
+    });
+    const bellNote = noteOf(texts["sessions/003 The bell.md"]);
+    expect(bellNote.values).toMatchObject({ type: "session", number: 3, attendees: ["Rook"], played_on: "2026-11-20" });
+    expect(bellNote.body).toBe(
+      "GM session notes: the bell is cursed.\n\n<!-- loresmith:recap -->\n## Recap\n\nThe bell rang.\n\n```secret\nrecap secret block\n```\n",
+    );
     // Attachments are listed; their bytes only when asked for.
     expect(only?.sections.files?.map((f) => [f.fileName, f.audience, f.file])).toEqual([
       ["GM notes.md", "gm", null],
@@ -207,6 +285,7 @@ describe("a campaign's export", () => {
         "files/Harbour map.pdf",
         "lore/Harbour gossip.md",
         "loresmith.json",
+        "sessions/003 The bell.md",
       ].sort(),
     );
     expect(noteOf(texts["lore/Harbour gossip.md"]).body).toBe(
@@ -218,6 +297,19 @@ describe("a campaign's export", () => {
     expect(manifest.campaigns[0]?.view).toBe("member");
     expect(manifest.campaigns[0]?.sections.files?.map((f) => f.fileKey)).toEqual([fileKeys.shared]);
     expect(JSON.stringify(texts)).not.toContain(fileKeys.gm);
+    // Only the relation they see (the GMs' one and the one with a hidden end are not there), ends by file.
+    expect(manifest.campaigns[0]?.sections.relations).toEqual([
+      expect.objectContaining({ from: "characters/npcs/Maren.md", to: "lore/Harbour gossip.md", type: "member_of" }),
+    ]);
+    // Only the shared session, its recap's public text alone: no notes, no secret block, no hidden attendee.
+    expect(manifest.campaigns[0]?.sections.sessions).toEqual([
+      expect.objectContaining({ notesLength: null, attendees: [], audience: "campaign" }),
+    ]);
+    expect(noteOf(texts["sessions/003 The bell.md"]).body).toBe(
+      withoutSecrets("The bell rang.\n\n```secret\nrecap secret block\n```\n"),
+    );
+    for (const hidden of ["GM session notes", "recap secret block", "gm-only", "hidden end", "started", "Rook"])
+      expect(JSON.stringify(texts)).not.toContain(hidden);
   });
 
   it("answers 404 to someone not in the campaign, as every campaign route does", async () => {

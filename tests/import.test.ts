@@ -1,16 +1,26 @@
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { zipSync } from "fflate";
 import { beforeAll, describe, expect, it } from "vitest";
 import { MAX_IMPORT_BYTES } from "~/lib/archives";
 import { readFrontMatter, UNSUPPORTED } from "~/server/archives/front-matter.server";
 import { createFromImport, previewImport } from "~/server/archives/import.server";
+import { RECAP_SEPARATOR } from "~/server/archives/manifest.server";
 import { type ZipSource, zipChunks } from "~/server/archives/zip-writer.server";
 import { createCampaign } from "~/server/campaigns/campaigns.server";
 import { createCharacter } from "~/server/campaigns/characters.server";
 import { createContextEntry } from "~/server/campaigns/context-entries.server";
+import { addRelation } from "~/server/campaigns/relations.server";
 import { attachFile } from "~/server/campaigns/resources.server";
+import { createSession } from "~/server/campaigns/sessions.server";
 import { DEFAULT_ROW_LIMITS, QuotaExceeded } from "~/server/db/quota.server";
-import { campaignCharacters, campaignContext, campaigns, type User } from "~/server/db/schema";
+import {
+  campaignCharacters,
+  campaignContext,
+  campaignRelations,
+  campaignSessions,
+  campaigns,
+  type User,
+} from "~/server/db/schema";
 import { getFile } from "~/server/files/files.server";
 import { bodyLimitFor, limitBody } from "~/server/http/body-limits.server";
 import { type ManifestJson, manifestOf, textsOf, unzipResponse } from "./archive-helpers";
@@ -125,12 +135,23 @@ beforeAll(async () => {
     ["plot_hook", "Find Cragmaw Castle", "", "campaign"],
     ["house_rule", "Flanking", "---\ntitle: not front matter\n---\n", "gm"],
   ] as const;
+  const entryIds: number[] = [];
   for (const [contextType, title, content, audience] of texts) {
-    await createContextEntry(db, campaign, { contextType, title, content, tags: [title.slice(0, 5)], audience });
+    const aliases = title === "The Redbrands" ? ["Redbrand Ruffians", 'The "Red" Cloaks — ünï'] : [];
+    const entry = await createContextEntry(db, campaign, {
+      contextType,
+      title,
+      content,
+      tags: [title.slice(0, 5)],
+      audience,
+      aliases,
+    });
+    entryIds.push(entry.id);
   }
   const sheet = await storeFile(owner.username, "Sildar sheet.json", encode('{"name":"Sildar"}'), "application/json");
-  await createCharacter(db, campaign, {
+  const sildar = await createCharacter(db, campaign, {
     characterName: "Sildar Hallwinter",
+    aliases: ["Sir Sildar"],
     characterType: "npc",
     status: "alive",
     ancestry: "Human",
@@ -145,13 +166,55 @@ beforeAll(async () => {
     sheetFileKey: sheet.fileKey,
     audience: "campaign",
   });
-  await createCharacter(db, campaign, {
+  const tordek = await createCharacter(db, campaign, {
     characterName: "Tordek",
     characterType: "pc",
     status: "dead",
     playerName: "Alex",
     backstory: "",
     stats: [],
+  });
+  const [phandalin, redbrands, , , hook] = entryIds as [number, number, number, number, number];
+  // Relations (ADR 0036): a custom one, a shared built-in one, a symmetric one (stored in end order).
+  await addRelation(db, campaign, {
+    from: { kind: "character", id: sildar.id },
+    to: { kind: "entry", id: redbrands },
+    type: "custom",
+    label: "hunts “the” 'Red'",
+    inverseLabel: "hunted by ✨",
+    note: 'He wants them gone: "now".',
+  });
+  await addRelation(db, campaign, {
+    from: { kind: "character", id: sildar.id },
+    to: { kind: "entry", id: phandalin },
+    type: "located_in",
+    audience: "campaign",
+  });
+  await addRelation(db, campaign, {
+    from: { kind: "entry", id: hook },
+    to: { kind: "character", id: tordek.id },
+    type: "ally_of",
+  });
+  // Sessions (ADR 0037): notes and recap with secret blocks, unicode, quotes, `---` lines and even the
+  // archive's own recap separator inside the notes; attendees; guests.
+  await createSession(db, campaign, {
+    number: 1,
+    playedOn: "2026-11-13",
+    title: 'Goblin "Arrows": ünï ✨',
+    attendeeIds: [tordek.id],
+    guests: ["Ada", "Bo's friend"],
+    notes: `---\ntitle: not front matter\n---\nAmbush at [[Phandalin]].\r\n\n\`\`\`secret\nKlarg knows.\n\`\`\`\n${RECAP_SEPARATOR}Not the recap.\n---\n`,
+    recap: "They fought goblins.\n\n~~~secret\nOne got away.\n~~~\n\u2028 trailing   ",
+    audience: "campaign",
+  });
+  await createSession(db, campaign, {
+    number: 7,
+    playedOn: "2026-11-20",
+    title: "",
+    attendeeIds: [],
+    guests: [],
+    notes: "",
+    recap: "",
   });
   const map = await storeFile(
     owner.username,
@@ -181,7 +244,36 @@ describe("importing our own archive", () => {
     expect(after.head).toEqual(before.head);
     // And it says so in numbers: every row came back.
     const sections = before.head.campaigns[0]?.sections ?? {};
-    expect([sections.entries?.length, sections.characters?.length, sections.files?.length]).toEqual([6, 2, 1]);
+    expect(["entries", "characters", "files", "relations", "sessions"].map((key) => sections[key]?.length)).toEqual([
+      6, 2, 1, 3, 2,
+    ]);
+    // Not vacuous: the new material is in the archive, and came back into the new campaign's rows.
+    expect(sections.entries?.[1]).toMatchObject({ aliases: ["Redbrand Ruffians", 'The "Red" Cloaks — ünï'] });
+    expect(sections.relations?.[0]).toMatchObject({
+      from: "characters/npcs/Sildar Hallwinter.md",
+      to: "factions/The Redbrands.md",
+      type: "custom",
+      label: "hunts “the” 'Red'",
+    });
+    expect(sections.sessions?.[0]).toMatchObject({
+      attendees: ["characters/pcs/Tordek.md"],
+      guests: ["Ada", "Bo's friend"],
+    });
+    const [copied] = await db
+      .select()
+      .from(campaignContext)
+      .where(eq(campaignContext.campaignId, newId))
+      .limit(2)
+      .offset(1);
+    expect(copied?.aliases).toEqual(["Redbrand Ruffians", 'The "Red" Cloaks — ünï']);
+    const pcs = await db.select().from(campaignCharacters).where(eq(campaignCharacters.campaignId, newId));
+    const sessionRows = await db.select().from(campaignSessions).where(eq(campaignSessions.campaignId, newId));
+    expect(sessionRows.map((row) => row.attendeeIds)).toEqual([[pcs.find((pc) => pc.characterType === "pc")?.id], []]);
+    expect(sessionRows[0]?.notes).toContain(`${RECAP_SEPARATOR}Not the recap.`);
+    expect(sessionRows[0]?.recapPublic).not.toContain("got away");
+    const relationRows = await db.select().from(campaignRelations).where(eq(campaignRelations.campaignId, newId));
+    expect(relationRows).toHaveLength(3);
+    expect(relationRows.every((row) => pcs.some((pc) => pc.id === row.fromId) || row.fromKind === "entry")).toBe(true);
     // Secrets, searchable public text and the audience tokens are recomputed, as a save would.
     const [sildar] = await db.select().from(campaignCharacters).where(eq(campaignCharacters.campaignId, newId));
     expect(sildar?.backstoryPublic).not.toContain("Iarno");
@@ -213,18 +305,80 @@ describe("importing our own archive", () => {
       await unzipResponse(new Response((await exportBytes(owner, source)) as Uint8Array<ArrayBuffer>)),
     );
     const manifest = manifestOf(files);
-    manifest.version = 2;
+    manifest.version = 3;
     const [first] = manifest.campaigns;
-    if (first) first.sections.relations = [{ from: 1, to: 2, kind: "ally of" }];
+    if (first) first.sections.maps = [{ file: "maps/Phandalin.png" }];
     files["loresmith.json"] = JSON.stringify(manifest);
     const bytes = zipSync(Object.fromEntries(Object.entries(files).map(([name, text]) => [name, encode(text)])));
     const preview = await previewImport(bytes, "newer.zip");
-    expect(preview).toMatchObject({ kind: "loresmith", newerVersion: true, unknownSections: ["relations"] });
+    expect(preview).toMatchObject({ kind: "loresmith", newerVersion: true, unknownSections: ["maps"] });
     const result = await createFromImport({ db, limits: DEFAULT_ROW_LIMITS }, owner, bytes, "newer.zip", {
       intent: "create",
       staged: "0".repeat(32),
     });
-    expect(result.notRestored).toEqual([expect.stringContaining("“relations” section")]);
+    expect(result.notRestored).toEqual([expect.stringContaining("“maps” section")]);
+  });
+
+  it("lists a relation whose end is not in the archive as not restored, and maps attendees to the imported PCs", async () => {
+    const files = textsOf(
+      await unzipResponse(new Response((await exportBytes(owner, source)) as Uint8Array<ArrayBuffer>)),
+    );
+    const manifest = manifestOf(files);
+    const sections = manifest.campaigns[0]?.sections ?? {};
+    const [custom] = sections.relations ?? [];
+    if (custom) custom.to = "factions/Gone.md";
+    const [session] = sections.sessions ?? [];
+    if (session) session.attendees = ["characters/npcs/Sildar Hallwinter.md", "characters/pcs/Tordek.md"];
+    files["loresmith.json"] = JSON.stringify(manifest);
+    const bytes = zipSync(Object.fromEntries(Object.entries(files).map(([name, text]) => [name, encode(text)])));
+    const result = await createFromImport({ db, limits: DEFAULT_ROW_LIMITS }, owner, bytes, "edited.zip", {
+      intent: "create",
+      staged: "0".repeat(32),
+    });
+    expect(result.notRestored).toEqual([
+      "the relation “Sildar Hallwinter — hunts “the” 'Red' — Gone” (Gone is not in the archive)",
+      "Sildar Hallwinter as an attendee of session 1 (not a player character in the archive)",
+    ]);
+    const id = result.campaignIds[0] ?? "";
+    const [tordek] = await db
+      .select()
+      .from(campaignCharacters)
+      .where(and(eq(campaignCharacters.campaignId, id), eq(campaignCharacters.characterType, "pc")));
+    const rows = await db.select().from(campaignSessions).where(eq(campaignSessions.campaignId, id));
+    expect(rows.map((row) => [row.number, row.attendeeIds])).toEqual([
+      [1, [tordek?.id]],
+      [7, []],
+    ]);
+    expect(await db.$count(campaignRelations, eq(campaignRelations.campaignId, id))).toBe(2);
+  });
+
+  it("still imports a version 1 archive (no aliases, relations or sessions)", async () => {
+    const files = textsOf(
+      await unzipResponse(new Response((await exportBytes(owner, source)) as Uint8Array<ArrayBuffer>)),
+    );
+    const manifest = manifestOf(files);
+    manifest.version = 1;
+    for (const campaign of manifest.campaigns) {
+      delete campaign.sections.relations;
+      delete campaign.sections.sessions;
+      for (const row of [...(campaign.sections.entries ?? []), ...(campaign.sections.characters ?? [])])
+        delete row.aliases;
+    }
+    for (const name of Object.keys(files)) if (name.startsWith("sessions/")) delete files[name];
+    files["loresmith.json"] = JSON.stringify(manifest);
+    const bytes = zipSync(Object.fromEntries(Object.entries(files).map(([name, text]) => [name, encode(text)])));
+    const preview = await previewImport(bytes, "v1.zip");
+    expect(preview).toMatchObject({ kind: "loresmith", newerVersion: false, unknownSections: [] });
+    const result = await createFromImport({ db, limits: DEFAULT_ROW_LIMITS }, owner, bytes, "v1.zip", {
+      intent: "create",
+      staged: "0".repeat(32),
+    });
+    expect(result.created).toEqual({ entries: 6, characters: 2 });
+    const entries = await db
+      .select()
+      .from(campaignContext)
+      .where(eq(campaignContext.campaignId, result.campaignIds[0] ?? ""));
+    expect(entries.map((entry) => entry.aliases)).toEqual([[], [], [], [], [], []]);
   });
 
   it("within the quotas, or not at all", async () => {
@@ -496,6 +650,26 @@ describe("an Obsidian vault", () => {
     expect(entries.find((entry) => entry.title === "The Harpers")?.audience).toBe("campaign");
     expect(entries.find((entry) => entry.title === "Random")?.tags).toBe("|npc|");
     expect(entries.every((entry) => entry.title !== "Harpers")).toBe(true);
+    // Obsidian's `aliases:` became its other names (a villain, mapped to a faction here).
+    expect(entries.find((entry) => entry.title === "Duke Ulder")?.aliases).toEqual(["The Duke"]);
+  });
+
+  it("keeps a note's aliases (a list or one name), without its own title and names a link cannot hold", async () => {
+    const bytes = zipSync({
+      "Locations/Neverwinter.md": encode(
+        '---\naliases:\n  - Jewel of the North\n  - neverwinter\n  - "Bad [name]"\n  - City  of   Skilled Hands\n---\nA city.\n',
+      ),
+      "NPCs/Gundren.md": encode("---\nalias: Gundren Rockseeker\n---\nA dwarf.\n"),
+    });
+    const result = await createFromImport({ db, limits: DEFAULT_ROW_LIMITS }, owner, bytes, "aliases.zip", {
+      intent: "create",
+      staged: "0".repeat(32),
+    });
+    const id = result.campaignIds[0] ?? "";
+    const [city] = await db.select().from(campaignContext).where(eq(campaignContext.campaignId, id));
+    expect(city?.aliases).toEqual(["Jewel of the North", "City of Skilled Hands"]);
+    const [gundren] = await db.select().from(campaignCharacters).where(eq(campaignCharacters.campaignId, id));
+    expect(gundren?.aliases).toEqual(["Gundren Rockseeker"]);
   });
 
   it("turns character notes into characters with their details", async () => {

@@ -520,8 +520,10 @@ describe("secrets stay secret", () => {
     for (const user of [table.player, table.viewer]) {
       for (const archive of await archivesOf(user)) {
         expect(leaks(JSON.stringify(archive)), user.username).toEqual([]);
-        // Not vacuous: what is shared is there.
+        // Not vacuous: what is shared is there — an entry, the shared session's recap, the shared relation.
         expect(JSON.stringify(archive)).toContain("Sailors say the harbour bell rings at dawn.");
+        expect(JSON.stringify(archive)).toContain("They met [[Maren]] and [[Brother Vane]] at the harbour.");
+        expect(JSON.stringify(archive)).toContain('\\"type\\": \\"member_of\\"');
       }
     }
     // The GMs' archive holds every marker of the campaign's material (log notes, chats and notes are not material).
@@ -535,6 +537,13 @@ describe("secrets stay secret", () => {
         MARKERS.backstorySecret,
         MARKERS.gmFile,
         MARKERS.descriptionSecret,
+        MARKERS.sessionNotes,
+        MARKERS.gmSessionRecap,
+        MARKERS.sessionRecapSecret,
+        MARKERS.gmRelation,
+        MARKERS.gmRelationLabel,
+        MARKERS.hiddenEndRelation,
+        MARKERS.hiddenToEndRelation,
       ].sort(),
     );
   });

@@ -5,9 +5,12 @@
 import { z } from "zod";
 import { type ContextType, contextTypeLabels, contextTypes } from "./domain";
 
-/** The archive format's name and version, in loresmith.json. */
+/**
+ * The archive format's name and version, in loresmith.json. Version 2 (ADR 0040) adds
+ * aliases, relations and sessions; version 1 archives are read as before.
+ */
 export const ARCHIVE_FORMAT = "loresmith-archive";
-export const ARCHIVE_VERSION = 1;
+export const ARCHIVE_VERSION = 2;
 export const MANIFEST_PATH = "loresmith.json";
 
 /** An upload to import: bounded before it is parsed (body-limits.server.ts adds the form's framing). */

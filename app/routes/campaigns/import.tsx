@@ -125,6 +125,8 @@ const sectionWords: Record<string, [string, string]> = {
   entries: ["entry", "entries"],
   characters: ["character", "characters"],
   files: ["attached file", "attached files"],
+  relations: ["relation", "relations"],
+  sessions: ["session", "sessions"],
 };
 
 const reasonLabels: Record<UnmappedReason, string> = {

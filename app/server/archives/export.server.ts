@@ -65,6 +65,7 @@ export async function* archiveSources(
       base,
       paths,
       includeFiles: options.includeFiles,
+      keys: new Map(),
     };
     const { record, source } = campaignFile(ctx);
     yield source;

@@ -14,6 +14,7 @@ import { MAX_MARKDOWN_LENGTH } from "~/lib/campaign-schemas";
 import { type ContextType, contextTypes } from "~/lib/domain";
 import { linkKey } from "~/lib/wiki-links";
 import { encodeTags } from "../campaigns/errors.server";
+import { otherNames } from "../campaigns/links.server";
 import { newRowAudienceTokens } from "../campaigns/policy.server";
 import { withoutSecrets } from "../campaigns/secrets.server";
 import type { Db } from "../db/db.server";
@@ -23,8 +24,11 @@ import type { Account } from "../files/library.server";
 import { ArchiveRefused, jsonDepth, type OpenedArchive, openArchive, utf8 } from "./archive-reader.server";
 import { splitFrontMatter } from "./front-matter.server";
 import {
+  type ArchiveKey,
   archiveSections,
+  type CharacterRecord,
   campaignRecordSchema,
+  type EntryRecord,
   type ImportContext,
   type ImportPart,
   insertWhen,
@@ -137,17 +141,15 @@ async function readManifest(archive: OpenedArchive): Promise<{ manifest: Manifes
 }
 
 /** A Markdown file of ours: the text after its front matter, as the row held it. */
-async function bodyIn(archive: OpenedArchive, path: string): Promise<string> {
+async function bodyIn(archive: OpenedArchive, path: string, maxLength = MAX_MARKDOWN_LENGTH): Promise<string> {
   const bytes = archive.has(path) ? await archive.read(path, MAX_IMPORT_NOTE_BYTES) : null;
   if (!bytes)
     refuse(`“${path.slice(0, 200)}”, which ${MANIFEST_PATH} names, is missing from the archive or larger than 1 MB.`);
   const text = utf8(bytes);
   if (text === null) refuse(`“${path.slice(0, 200)}” is not UTF-8 text.`);
   const { body } = splitFrontMatter(text);
-  if (body.length > MAX_MARKDOWN_LENGTH) {
-    refuse(
-      `“${path.slice(0, 200)}” is longer than an entry holds (${MAX_MARKDOWN_LENGTH.toLocaleString("en")} characters).`,
-    );
+  if (body.length > maxLength) {
+    refuse(`“${path.slice(0, 200)}” is longer than an entry holds (${maxLength.toLocaleString("en")} characters).`);
   }
   return body;
 }
@@ -243,7 +245,32 @@ export async function previewImport(bytes: Uint8Array, fileName: string, form?: 
 
 interface PlannedCampaign {
   values: typeof campaigns.$inferInsert;
+  /** Its entries and characters by their key in the archive (what relations and sessions refer to them by). */
+  keys: Map<string, ArchiveKey>;
   parts: (ctx: ImportContext) => Promise<ImportPart[]>;
+}
+
+/**
+ * The keys (Markdown paths) of a campaign's entries and characters, each with its place
+ * among its kind's rows: the order they are inserted in, so a later statement of the
+ * same batch finds the new row as the k-th of the new campaign. Refuses a key used twice.
+ */
+function archiveKeys(sections: Map<string, unknown[]>): Map<string, ArchiveKey> {
+  const keys = new Map<string, ArchiveKey>();
+  const add = (key: string, value: ArchiveKey) => {
+    if (keys.has(key)) refuse(`${MANIFEST_PATH} names “${key.slice(0, 200)}” for two rows: the archive is damaged.`);
+    keys.set(key, value);
+  };
+  for (const [index, entry] of ((sections.get("entries") ?? []) as EntryRecord[]).entries())
+    add(entry.file, { kind: "entry", index, name: entry.title, pc: false });
+  for (const [index, character] of ((sections.get("characters") ?? []) as CharacterRecord[]).entries())
+    add(character.file, {
+      kind: "character",
+      index,
+      name: character.characterName,
+      pc: character.characterType === "pc",
+    });
+  return keys;
 }
 
 export interface ImportResult {
@@ -271,7 +298,7 @@ async function createAll(
   account: Account,
   limits: RowLimits,
   planned: PlannedCampaign[],
-  readText: (path: string) => Promise<string>,
+  readText: (path: string, maxLength?: number) => Promise<string>,
 ): Promise<ImportResult> {
   const statements: Statement[] = [];
   const notRestored: string[] = [];
@@ -288,6 +315,7 @@ async function createAll(
       owner: account,
       readText: async (path) => readText(path),
       bodyOf: readText,
+      keys: plan.keys,
       ownFileKeys: (keys) => ownFileKeys(db, account, keys),
       whenCampaign: sql`EXISTS (SELECT 1 FROM campaigns WHERE id = ${plan.values.id})`,
     };
@@ -341,10 +369,10 @@ export async function createFromImport(
     const { campaigns: parsed } = await readManifest(archive);
     // Every Markdown file is read and checked before anything is written.
     const bodies = new Map<string, string>();
-    const read = async (path: string) => {
+    const read = async (path: string, maxLength?: number) => {
       const known = bodies.get(path);
       if (known !== undefined) return known;
-      const body = await bodyIn(archive, path);
+      const body = await bodyIn(archive, path, maxLength);
       bodies.set(path, body);
       return body;
     };
@@ -363,6 +391,7 @@ export async function createFromImport(
           status: record.status,
           metadata: record.metadata,
         },
+        keys: archiveKeys(campaign.sections),
         parts: (ctx) =>
           Promise.all(
             archiveSections.map((section) => section.importRecords(campaign.sections.get(section.key) ?? [], ctx)),
@@ -395,6 +424,7 @@ export async function createFromImport(
       status: "planning",
       metadata: {},
     },
+    keys: new Map(),
     parts: async (ctx) => {
       const statements = create.map((note) => {
         const body = normalizeLinks(note.body, titleOf);
@@ -405,6 +435,7 @@ export async function createFromImport(
             {
               campaignId: ctx.campaignId,
               characterName: note.title.slice(0, 120),
+              aliases: otherNames(note.title, note.aliases),
               characterType: note.target,
               status: note.character.status ?? "alive",
               backstory: body,
@@ -428,6 +459,7 @@ export async function createFromImport(
             campaignId: ctx.campaignId,
             contextType,
             title: note.title,
+            aliases: otherNames(note.title, note.aliases),
             content: body,
             contentPublic: withoutSecrets(body),
             tags: encodeTags(note.tags),

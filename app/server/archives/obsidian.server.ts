@@ -6,7 +6,7 @@ import {
   noteTargets,
   type UnmappedReason,
 } from "~/lib/archives";
-import { MAX_MARKDOWN_LENGTH, MAX_TAGS } from "~/lib/campaign-schemas";
+import { MAX_ALIASES, MAX_MARKDOWN_LENGTH, MAX_TAGS } from "~/lib/campaign-schemas";
 import { type CharacterStatus, characterStatuses } from "~/lib/domain";
 import type { audiences } from "~/lib/members";
 import { linkKey } from "~/lib/wiki-links";
@@ -35,6 +35,8 @@ export interface VaultNote {
   /** The file's name without .md: what Obsidian links by. */
   baseName: string;
   title: string;
+  /** Other names it answers to: its front matter's `aliases` (Obsidian's), as LoreSmith keeps them (ADR 0035). */
+  aliases: string[];
   body: string;
   tags: string[];
   /** A kind its front matter names. */
@@ -181,6 +183,28 @@ function uniqueTags(tags: string[]): string[] {
   return [...seen.values()].slice(0, MAX_TAGS);
 }
 
+/**
+ * A note's `aliases` (or `alias`), a list or one name: trimmed, spaces collapsed, without
+ * names a link cannot hold (over 120 characters, or with [ ] |), de-duplicated
+ * case-insensitively, its own title left out, at most MAX_ALIASES.
+ */
+function aliasesFrom(values: Map<string, ReadValue>, title: string): string[] {
+  const raw = [values.get("aliases"), values.get("alias")].flatMap((value) =>
+    Array.isArray(value)
+      ? value.map((v) => (typeof v === "string" ? v : undefined))
+      : [typeof value === "string" ? value : undefined],
+  );
+  const seen = new Set([title.toLowerCase()]);
+  const aliases: string[] = [];
+  for (const name of raw) {
+    const alias = name?.trim().replace(/\s+/g, " ");
+    if (!alias || alias.length > 120 || /[[\]|]/.test(alias) || seen.has(alias.toLowerCase())) continue;
+    seen.add(alias.toLowerCase());
+    aliases.push(alias);
+  }
+  return aliases.slice(0, MAX_ALIASES);
+}
+
 const SETTINGS = /^(\.obsidian|\.trash|__MACOSX)\//;
 
 /** Every file of the vault: a note it could hold, or why not. */
@@ -250,6 +274,7 @@ export async function scanVault(archive: OpenedArchive): Promise<VaultScan> {
       folder: path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "",
       baseName: name,
       title,
+      aliases: aliasesFrom(values, title),
       body,
       tags: uniqueTags([...tagsFrom(values.get("tags")), ...tagsFrom(values.get("tag")), ...inlineTags(body)]),
       frontTarget,

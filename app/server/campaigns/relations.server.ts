@@ -59,6 +59,12 @@ export interface RelationView {
   audience: Audience;
 }
 
+/** A relation as listCampaignRelations answers it: with when it was made and last changed (an export keeps them). */
+export interface DatedRelationView extends RelationView {
+  createdAt: number;
+  updatedAt: number;
+}
+
 export const endHref = (campaignId: string, end: RelationEnd) =>
   `/campaigns/${campaignId}/${end.kind === "entry" ? "context" : "characters"}/${end.id}`;
 
@@ -94,6 +100,8 @@ const viewColumns = {
   inverseLabel: campaignRelations.inverseLabel,
   note: campaignRelations.note,
   audience: campaignRelations.audience,
+  createdAt: campaignRelations.createdAt,
+  updatedAt: campaignRelations.updatedAt,
 };
 
 interface ViewRow {
@@ -109,9 +117,11 @@ interface ViewRow {
   inverseLabel: string;
   note: string;
   audience: Audience;
+  createdAt: number;
+  updatedAt: number;
 }
 
-function toView(row: ViewRow): RelationView {
+function toView(row: ViewRow): DatedRelationView {
   return {
     id: row.id,
     from: { kind: row.fromKind, id: row.fromId, name: row.fromName },
@@ -121,6 +131,8 @@ function toView(row: ViewRow): RelationView {
     inverseLabel: row.inverseLabel,
     note: row.note,
     audience: row.audience,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
   };
 }
 
@@ -177,7 +189,7 @@ export async function relationsOf(
  * Every relation of the campaign the reader sees (at most MAX_RELATIONS_PER_CAMPAIGN), in
  * creation order: the relations view, and what an export writes for them.
  */
-export async function listCampaignRelations(db: Db, reader: CampaignReader): Promise<RelationView[]> {
+export async function listCampaignRelations(db: Db, reader: CampaignReader): Promise<DatedRelationView[]> {
   const rows = await db
     .select(viewColumns)
     .from(campaignRelations)
