@@ -1,3 +1,4 @@
+import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { quoteYaml, readFrontMatter, splitFrontMatter, writeFrontMatter } from "~/server/archives/front-matter.server";
 import { crc32, zipChunks } from "~/server/archives/zip-writer.server";
@@ -6,12 +7,13 @@ import { createCharacter } from "~/server/campaigns/characters.server";
 import { createContextEntry } from "~/server/campaigns/context-entries.server";
 import { addRelation } from "~/server/campaigns/relations.server";
 import { attachFile } from "~/server/campaigns/resources.server";
+import { reveal } from "~/server/campaigns/reveals.server";
 import { withoutSecrets } from "~/server/campaigns/secrets.server";
 import { createSession } from "~/server/campaigns/sessions.server";
-import { type Campaign, campaignMembers, type User } from "~/server/db/schema";
+import { type Campaign, campaignCharacters, campaignContext, campaignMembers, type User } from "~/server/db/schema";
 import { getFile } from "~/server/files/files.server";
 import { manifestOf, noteOf, textsOf, unzipResponse } from "./archive-helpers";
-import { db, newUser, sessionCookieFor } from "./helpers";
+import { db, newUser, ownerAccess, sessionCookieFor } from "./helpers";
 import { storeFile } from "./ingest-helpers";
 import { callRoute, routeAt } from "./route-walk";
 
@@ -336,6 +338,44 @@ describe("a campaign's export", () => {
       "campaigns/Saltmarsh- the sequel (2)/campaign.md",
     ]);
     expect(noteOf(texts["campaigns/Saltmarsh- the sequel (2)/lore/Harbour gossip.md"]).body).toBe("Other.");
+  });
+
+  it("gives a player none of what only the GMs' pages show: who a row is shared with, its metadata, its player's fields", async () => {
+    // An entry accepted from a proposal keeps its source file in metadata; a GM-only row revealed to the player.
+    const source = { source: { fileKey: fileKeys.gm, fileName: "GM notes.md" } };
+    const revealed = await createContextEntry(db, campaign, {
+      contextType: "lore",
+      title: "Told to the player",
+      content: "Only for them.",
+      tags: [],
+    });
+    await db.update(campaignContext).set({ metadata: source }).where(eq(campaignContext.id, revealed.id));
+    expect(
+      await reveal(
+        db,
+        await ownerAccess(owner, campaign),
+        { kind: "entry", id: String(revealed.id) },
+        [player.id],
+        null,
+      ),
+    ).toBe(1);
+    await db
+      .update(campaignCharacters)
+      .set({ playerFields: ["backstory"] })
+      .where(eq(campaignCharacters.campaignId, campaign.id));
+    const forPlayer = manifestOf(textsOf(await unzipResponse(await exportOf(player))));
+    const entries = forPlayer.campaigns[0]?.sections.entries ?? [];
+    expect(entries.map((entry) => entry.title)).toContain("Told to the player");
+    for (const entry of entries) expect(entry).toMatchObject({ audience: "campaign", metadata: {} });
+    for (const character of forPlayer.campaigns[0]?.sections.characters ?? [])
+      expect(character).toMatchObject({ audience: "campaign", playerFields: [] });
+    expect(JSON.stringify(forPlayer)).not.toContain(fileKeys.gm);
+    // The GMs' own archive keeps all of it.
+    const forGm = manifestOf(textsOf(await unzipResponse(await exportOf(owner))));
+    expect(forGm.campaigns[0]?.sections.entries?.find((entry) => entry.title === "Told to the player")).toMatchObject({
+      audience: "gm",
+      metadata: source,
+    });
   });
 });
 

@@ -501,6 +501,40 @@ describe("bad archives", () => {
       /“lore\/Missing\.md”, which loresmith\.json names, is missing/,
     ],
     [
+      "a manifest whose records all name one file (each body read once, not once per record)",
+      async () => {
+        const files = textsOf(
+          await unzipResponse(new Response((await exportBytes(owner, source)) as Uint8Array<ArrayBuffer>)),
+        );
+        const manifest = manifestOf(files);
+        const entries = manifest.campaigns[0]?.sections.entries ?? [];
+        for (const entry of entries) entry.file = entries[0]?.file ?? "";
+        files["loresmith.json"] = JSON.stringify(manifest);
+        return zipSync(Object.fromEntries(Object.entries(files).map(([name, text]) => [name, encode(text)])));
+      },
+      /name the same file/,
+    ],
+    [
+      "more entries than any account may hold, before any note is read",
+      async () => {
+        const files = textsOf(
+          await unzipResponse(new Response((await exportBytes(owner, source)) as Uint8Array<ArrayBuffer>)),
+        );
+        const manifest = manifestOf(files);
+        const [first] = manifest.campaigns[0]?.sections.entries ?? [];
+        const campaign = manifest.campaigns[0];
+        if (campaign && first) {
+          campaign.sections.entries = Array.from({ length: DEFAULT_ROW_LIMITS.entries + 1 }, (_, i) => ({
+            ...first,
+            file: `lore/n${i}.md`,
+          }));
+        }
+        files["loresmith.json"] = JSON.stringify(manifest);
+        return zipSync(Object.fromEntries(Object.entries(files).map(([name, text]) => [name, encode(text)])));
+      },
+      /20,001 entries .*more than one account may hold/,
+    ],
+    [
       "an archive with nothing to import",
       async () => zipSync({ "photo.png": new Uint8Array([1, 2, 3]) }),
       /nothing to import/,

@@ -176,7 +176,9 @@ function readSingleQuoted(text: string, at: number): { value: string; end: numbe
 }
 
 function plainScalar(text: string): FrontMatterScalar | typeof UNSUPPORTED {
-  const value = text.replace(/\s+#.*$/, "").trim();
+  // A comment starts at " #"; cut at its index (a regex over the whole run of spaces would backtrack).
+  const comment = text.search(/\s#/);
+  const value = (comment < 0 ? text : text.slice(0, comment)).trim();
   if (value === "" || value === "~" || value === "null" || value === "Null" || value === "NULL") return null;
   if (/^(true|True|TRUE)$/.test(value)) return true;
   if (/^(false|False|FALSE)$/.test(value)) return false;
@@ -269,10 +271,15 @@ export function readFrontMatter(block: string): Map<string, ReadValue> {
         key = read.value;
         rest = line.slice(read.end + (colon?.[0].length ?? 0));
       } else {
-        const match = /^([^\s#:][^:]*?)\s*:(?:\s+(.*)|)$/.exec(line) ?? /^([^\s#:][^:]*?):\s(.*)$/.exec(line);
-        if (!match) fail("not a “key: value” line");
-        key = match?.[1] ?? "";
-        rest = match?.[2] ?? "";
+        // The key ends at the line's first colon, which a space or the line's end must follow.
+        // Found by index, not by a backtracking regex: a long line of spaces costs no more than its length.
+        const colon = line.indexOf(":");
+        const after = line[colon + 1];
+        if (colon <= 0 || /[\s#]/.test(line[0] ?? "") || (after !== undefined && !/\s/.test(after))) {
+          fail("not a “key: value” line");
+        }
+        key = line.slice(0, colon).trimEnd();
+        rest = line.slice(colon + 1);
       }
     } catch (error) {
       if (error instanceof FrontMatterError && !error.message.startsWith("line ")) fail(error.message);

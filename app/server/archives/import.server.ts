@@ -18,7 +18,7 @@ import { otherNames } from "../campaigns/links.server";
 import { newRowAudienceTokens } from "../campaigns/policy.server";
 import { withoutSecrets } from "../campaigns/secrets.server";
 import type { Db } from "../db/db.server";
-import { QuotaExceeded, type RowLimits } from "../db/quota.server";
+import { DEFAULT_ROW_LIMITS, QuotaExceeded, type RowLimits } from "../db/quota.server";
 import { campaignCharacters, campaignContext, campaigns, fileMetadata } from "../db/schema";
 import type { Account } from "../files/library.server";
 import { ArchiveRefused, jsonDepth, type OpenedArchive, openArchive, utf8 } from "./archive-reader.server";
@@ -137,7 +137,34 @@ async function readManifest(archive: OpenedArchive): Promise<{ manifest: Manifes
     }
     return { record: record.data, view: entry.view ?? "gm", sections, unknownSections } satisfies ParsedCampaign;
   });
+  refuseOversized(parsedCampaigns);
   return { manifest: parsed.data, campaigns: parsedCampaigns };
+}
+
+/**
+ * Before any Markdown file is read or parsed: an archive that alone holds more than any
+ * account may is refused (the batch's quota check would refuse it anyway, but only after
+ * every body was read), and no two records may name one file, so each body is read once.
+ */
+function refuseOversized(parsed: ParsedCampaign[]) {
+  const count = (key: string) => parsed.reduce((sum, campaign) => sum + (campaign.sections.get(key)?.length ?? 0), 0);
+  const [entries, characters] = [count("entries"), count("characters")];
+  const most = DEFAULT_ROW_LIMITS;
+  if (parsed.length > most.campaigns || entries > most.entries || characters > most.characters) {
+    refuse(
+      `This archive holds ${parsed.length} campaigns, ${entries.toLocaleString("en")} entries and ${characters.toLocaleString("en")} characters: more than one account may hold (${most.campaigns}, ${most.entries.toLocaleString("en")}, ${most.characters.toLocaleString("en")}). Nothing was imported.`,
+    );
+  }
+  const files = parsed.flatMap((campaign) => [
+    campaign.record.file,
+    ...[...campaign.sections.values()]
+      .flat()
+      .map((row) => (row as { file?: unknown }).file)
+      .filter((file): file is string => typeof file === "string"),
+  ]);
+  if (new Set(files).size !== files.length) {
+    refuse(`Two records of ${MANIFEST_PATH} name the same file: the archive is damaged. Nothing was imported.`);
+  }
 }
 
 /** A Markdown file of ours: the text after its front matter, as the row held it. */

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { ARCHIVE_FORMAT, type ARCHIVE_VERSION } from "~/lib/archives";
 import { MAX_ALIASES, MAX_TAGS } from "~/lib/campaign-schemas";
 import { campaignStatuses, characterStatuses, characterTypes, contextTypes } from "~/lib/domain";
-import { audiences, playerEditableFields } from "~/lib/members";
+import { type Audience, audiences, type PlayerEditableField, playerEditableFields } from "~/lib/members";
 import {
   isSymmetric,
   MAX_RELATIONS_PER_CAMPAIGN,
@@ -94,7 +94,7 @@ export const campaignRecordSchema = z.object({
       tags: tags.optional(),
     })
     .strip(),
-  version: z.number().int().min(1),
+  version: z.number().int().min(1).max(1_000_000_000),
   createdAt: ms,
   updatedAt: ms,
 });
@@ -211,7 +211,7 @@ export const entryRecordSchema = z.object({
   tags,
   audience: z.enum(audiences),
   metadata: z.record(z.string(), z.unknown()),
-  version: z.number().int().min(1),
+  version: z.number().int().min(1).max(1_000_000_000),
   createdAt: ms,
   updatedAt: ms,
 });
@@ -223,6 +223,7 @@ const entriesSection: ArchiveSection<EntryRecord> = {
   async *exportRecords(ctx) {
     for (let afterId = 0; ; ) {
       const rows = await listContextEntriesPage(ctx.db, ctx.reader, { afterId, limit: PAGE_ROWS });
+      const { audience, metadata } = forReader(ctx.reader);
       for (const row of rows.slice(0, PAGE_ROWS)) {
         const file = ctx.paths.take(`${ctx.base}${entryFolders[row.contextType]}`, row.title, ".md");
         const record: EntryRecord = {
@@ -232,8 +233,8 @@ const entriesSection: ArchiveSection<EntryRecord> = {
           title: row.title,
           aliases: row.aliases,
           tags: row.tagList,
-          audience: row.audience,
-          metadata: row.metadata,
+          audience: audience(row.audience),
+          metadata: metadata(row.metadata),
           version: row.version,
           createdAt: row.createdAt,
           updatedAt: row.updatedAt,
@@ -243,7 +244,7 @@ const entriesSection: ArchiveSection<EntryRecord> = {
           aliases: aliasesFor(row.title, row.aliases),
           type: row.contextType,
           tags: row.tagList,
-          audience: row.audience,
+          audience: audience(row.audience),
           version: row.version,
           created: iso(row.createdAt),
           updated: iso(row.updatedAt),
@@ -312,7 +313,7 @@ export const characterRecordSchema = z.object({
   details: detailsSchema,
   playerFields: z.array(z.enum(playerEditableFields)).max(playerEditableFields.length),
   sheet: z.object({ fileKey: z.string().regex(/^[0-9a-f]{32}$/), fileName: text(500) }).nullable(),
-  version: z.number().int().min(1),
+  version: z.number().int().min(1).max(1_000_000_000),
   createdAt: ms,
   updatedAt: ms,
 });
@@ -324,6 +325,7 @@ const charactersSection: ArchiveSection<CharacterRecord> = {
   async *exportRecords(ctx) {
     for (let afterId = 0; ; ) {
       const rows = await listCharactersPage(ctx.db, ctx.reader, { afterId, limit: PAGE_ROWS });
+      const { audience, playerFields } = forReader(ctx.reader);
       const page = rows.slice(0, PAGE_ROWS);
       const sheets = await sheetNames(
         ctx,
@@ -340,9 +342,9 @@ const charactersSection: ArchiveSection<CharacterRecord> = {
           aliases: row.aliases,
           characterType: row.characterType,
           status: row.status,
-          audience: row.audience,
+          audience: audience(row.audience),
           details: { playerName, ancestry, characterClass, level, alignment, stats },
-          playerFields: row.playerFields,
+          playerFields: playerFields(row.playerFields),
           sheet:
             row.sheetFileKey && sheetName !== undefined ? { fileKey: row.sheetFileKey, fileName: sheetName } : null,
           version: row.version,
@@ -360,7 +362,7 @@ const charactersSection: ArchiveSection<CharacterRecord> = {
           level,
           alignment,
           stats: stats.length ? stats.map((stat) => `${stat.key}: ${stat.value}`) : undefined,
-          audience: row.audience,
+          audience: audience(row.audience),
           version: row.version,
           created: iso(row.createdAt),
           updated: iso(row.updatedAt),
@@ -413,6 +415,21 @@ const charactersSection: ArchiveSection<CharacterRecord> = {
     return { statements, entries: 0, characters: records.length, notRestored };
   },
 };
+
+/**
+ * What only the GMs' pages show of a row: who it is shared with (a player's copy says
+ * "campaign" for everything in it, as it is all theirs to read), an entry's metadata (a
+ * proposal's source file, say) and what a character's player may change. A player's
+ * archive holds what their pages show, nothing more.
+ */
+function forReader(reader: CampaignReader) {
+  const gm = can(reader.role, "seeSecrets");
+  return {
+    audience: (value: Audience): Audience => (gm ? value : "campaign"),
+    metadata: (value: Record<string, unknown>) => (gm ? value : {}),
+    playerFields: (value: PlayerEditableField[]) => (gm ? value : []),
+  };
+}
 
 /** The names of the sheets the reader may know of: any of the owner's for a GM, else the campaign files they may read. */
 async function sheetNames(ctx: ExportContext, keys: string[]): Promise<Map<string, string>> {
@@ -687,7 +704,7 @@ export const sessionRecordSchema = z.object({
   attendees: z.array(path).max(MAX_ATTENDEES),
   guests: z.array(z.string().min(1).max(MAX_GUEST_NAME)).max(MAX_GUESTS),
   audience: z.enum(audiences),
-  version: z.number().int().min(1),
+  version: z.number().int().min(1).max(1_000_000_000),
   createdAt: ms,
   updatedAt: ms,
 });
@@ -913,7 +930,7 @@ export function campaignFile(ctx: ExportContext): { record: CampaignRecord; sour
 /** The manifest's envelope as an import reads it: sections stay unknown until each is checked on its own. */
 export const manifestSchema = z.object({
   format: z.literal(ARCHIVE_FORMAT),
-  version: z.number().int().min(1),
+  version: z.number().int().min(1).max(1_000_000_000),
   exportedAt: z.string().max(40).optional(),
   scope: z.enum(["campaign", "account"]).optional(),
   campaigns: z
