@@ -1,4 +1,4 @@
-import { and, eq, getTableColumns, inArray, type SQL, sql } from "drizzle-orm";
+import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import { z } from "zod";
 import { ARCHIVE_FORMAT, type ARCHIVE_VERSION } from "~/lib/archives";
@@ -34,6 +34,7 @@ import { campaignResourcesQuery, readableCampaignFileKeys } from "../campaigns/r
 import { withoutSecrets } from "../campaigns/secrets.server";
 import { sessionsForExport } from "../campaigns/sessions.server";
 import type { Db } from "../db/db.server";
+import { insertColumns } from "../db/quota.server";
 import { campaignCharacters, campaignContext, campaignResources, fileMetadata, fileVersions } from "../db/schema";
 import { decodedBody } from "../files/compression.server";
 import { ArchiveRefused } from "./archive-reader.server";
@@ -174,17 +175,7 @@ export function insertWhen<T extends SQLiteTable>(
   values: Partial<T["$inferInsert"]>,
   condition: SQL,
 ) {
-  const given = Object.entries(getTableColumns(table)).filter(
-    ([key]) => (values as Record<string, unknown>)[key] !== undefined,
-  );
-  const names = sql.join(
-    given.map(([, column]) => sql.identifier(column.name)),
-    sql`, `,
-  );
-  const params = sql.join(
-    given.map(([key, column]) => sql`${sql.param((values as Record<string, unknown>)[key], column)}`),
-    sql`, `,
-  );
+  const { names, params } = insertColumns(table, values);
   // Built here, run by the caller's batch: drizzle's own batch cannot bind a raw statement's values.
   const { sql: text, params: bound } = db
     .run(sql`INSERT INTO ${table} (${names}) SELECT ${params} WHERE ${condition}`)

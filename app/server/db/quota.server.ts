@@ -36,6 +36,26 @@ export class QuotaExceeded extends Refusal {
 }
 
 /**
+ * The column list and the bound values of an `INSERT … SELECT` of `values` into `table`
+ * (the columns given, each value encoded as its column stores it); the rest take their defaults.
+ */
+export function insertColumns<T extends SQLiteTable>(table: T, values: Partial<T["$inferInsert"]>) {
+  const given = Object.entries(getTableColumns(table)).filter(
+    ([key]) => (values as Record<string, unknown>)[key] !== undefined,
+  );
+  return {
+    names: sql.join(
+      given.map(([, column]) => sql.identifier(column.name)),
+      sql`, `,
+    ),
+    params: sql.join(
+      given.map(([key, column]) => sql`${sql.param((values as Record<string, unknown>)[key], column)}`),
+      sql`, `,
+    ),
+  };
+}
+
+/**
  * Inserts `values` only while `count` (an SQL scalar) is below `limit`; answers the new
  * row, or undefined when the quota is full. Columns left out take their SQL defaults.
  */
@@ -47,15 +67,7 @@ export async function insertWithinQuota<T extends SQLiteTable>(
   limit: number,
 ): Promise<T["$inferSelect"] | undefined> {
   const columns = Object.entries(getTableColumns(table));
-  const given = columns.filter(([key]) => (values as Record<string, unknown>)[key] !== undefined);
-  const names = sql.join(
-    given.map(([, column]) => sql.identifier(column.name)),
-    sql`, `,
-  );
-  const params = sql.join(
-    given.map(([key, column]) => sql`${sql.param((values as Record<string, unknown>)[key], column)}`),
-    sql`, `,
-  );
+  const { names, params } = insertColumns(table, values);
   const rows = await db.all<Record<string, unknown>>(
     sql`INSERT INTO ${table} (${names}) SELECT ${params} WHERE ${count} < ${limit} RETURNING *`,
   );
