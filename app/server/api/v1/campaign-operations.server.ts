@@ -98,6 +98,24 @@ const characterParams = campaignParams.extend({ characterId: rowIdParam });
 
 const ownCampaign = (caller: TokenCaller) => ({ id: caller.user.id, username: caller.user.username });
 
+/**
+ * An API body may send tags and aliases as the arrays the API answers with, or as the
+ * forms' comma-separated text: either reads through the same field (and its bounds).
+ */
+function listsAsArrays<S extends z.ZodObject>(schema: S) {
+  const asText = (field: z.ZodType<unknown, string | undefined>) =>
+    z
+      .union([z.array(z.string().max(120)).max(100), z.string()])
+      .optional()
+      .transform((value) => (Array.isArray(value) ? value.join(",") : value))
+      .pipe(field);
+  const shape = schema.shape as Record<string, z.ZodType<unknown, string | undefined>>;
+  return schema.extend({
+    ...(shape.tags ? { tags: asText(shape.tags) } : {}),
+    ...(shape.aliases ? { aliases: asText(shape.aliases) } : {}),
+  }) as unknown as S;
+}
+
 export const campaignOperations = [
   operation({
     id: "listCampaigns",
@@ -138,7 +156,7 @@ export const campaignOperations = [
     scope: "write",
     limit: "write",
     library: true,
-    body: campaignSchema,
+    body: listsAsArrays(campaignSchema),
     responses: { 201: { description: "The new campaign.", schema: campaignJson } },
     async handle({ caller, services, body }) {
       const campaign = await createCampaign(services.db, caller.user.username, body, services.limits.rows.campaigns);
@@ -242,7 +260,7 @@ export const campaignOperations = [
     scope: "write",
     limit: "write",
     params: campaignParams,
-    body: contextEntrySchema,
+    body: listsAsArrays(contextEntrySchema),
     responses: { 201: { description: "The new entry.", schema: entryJson }, ...errors },
     async handle(context) {
       const { services, params, body } = context;
@@ -278,7 +296,7 @@ export const campaignOperations = [
     scope: "write",
     limit: "write",
     params: entryParams,
-    body: contextEntryUpdateSchema,
+    body: listsAsArrays(contextEntryUpdateSchema),
     responses: {
       200: { description: "The saved entry.", schema: entryJson },
       409: { description: "It changed since `version`.", schema: apiErrorSchema },
@@ -353,7 +371,7 @@ export const campaignOperations = [
     scope: "write",
     limit: "write",
     params: campaignParams,
-    body: characterSchema,
+    body: listsAsArrays(characterSchema),
     responses: { 201: { description: "The new character.", schema: characterJson }, ...errors },
     async handle(context) {
       const { services, params, body } = context;
@@ -395,7 +413,7 @@ export const campaignOperations = [
     scope: "write",
     limit: "write",
     params: characterParams,
-    body: characterUpdateSchema,
+    body: listsAsArrays(characterUpdateSchema),
     responses: {
       200: { description: "The saved character.", schema: characterJson },
       409: { description: "It changed since `version`.", schema: apiErrorSchema },
