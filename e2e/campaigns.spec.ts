@@ -9,6 +9,7 @@ import {
   expectToast,
   openMainNav,
   originOf,
+  renamedToast,
   signUp,
   test,
   uniquePassword,
@@ -242,7 +243,7 @@ test("mobile-first journey: a campaign with lore, an NPC and a house rule; edits
     await page.getByRole("button", { name: "Save entry" }).click();
     await expect(page).toHaveURL(ENTRY_URL);
     await expect(page.getByRole("heading", { level: 1 })).toHaveText("The Drowned Abbey");
-    await expectToast(page, "Entry saved.");
+    await expectToast(page, renamedToast("Entry saved.", "Drowned Abbey"));
   });
 
   await test.step("edit the NPC's name and level", async () => {
@@ -260,7 +261,7 @@ test("mobile-first journey: a campaign with lore, an NPC and a house rule; edits
     await page.getByLabel("Level").fill("8");
     await page.getByRole("button", { name: "Save character" }).click();
     await expect(page).toHaveURL(CHARACTER_URL);
-    await expectToast(page, "Abbess Maren saved.");
+    await expectToast(page, renamedToast("Abbess Maren saved.", "Sister Maren"));
     await expect(page.getByRole("heading", { level: 1 })).toHaveText("Abbess Maren");
     await expect(fact(page, "Level")).toHaveText("8");
     await expect(fact(page, "AC")).toHaveText("15");
@@ -531,7 +532,7 @@ test.describe("without JavaScript", () => {
     await page.getByLabel("Title").fill("The Ash Cult");
     await page.getByRole("button", { name: "Save entry" }).click();
     await expect(page).toHaveURL(new RegExp(`${entryUrl}$`));
-    await expectToast(page, "Entry saved.");
+    await expectToast(page, renamedToast("Entry saved.", "Ash Cult"));
     await expect(page.getByRole("heading", { level: 1 })).toHaveText("The Ash Cult");
 
     // A title of spaces passes the browser, but the server trims it to nothing and refuses it.

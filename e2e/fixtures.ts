@@ -206,6 +206,11 @@ export async function expectToast(page: Page, message: string) {
   await expect(page.getByRole("status").getByText(message, { exact: true })).toBeVisible();
 }
 
+/** The toast after renaming an entry or character: saved, and the old name kept for links (ADR 0035). */
+export function renamedToast(saved: string, oldName: string): string {
+  return `${saved} Links to “${oldName}” still lead here: it is kept under Also known as (whoever sees this sees it; remove it there if it is a secret).`;
+}
+
 /** The bits of the DOM the overflow check reads (tsconfig.node.json has no DOM typings). */
 interface ScrollBox {
   scrollWidth: number;

@@ -9,6 +9,7 @@ import {
   expectToast,
   fillSignUp,
   randomClientIp,
+  renamedToast,
   test,
   uniquePassword,
   uniqueUsername,
@@ -292,10 +293,7 @@ test("at the table: a co-GM editing an entry sees who changed it meanwhile, and 
     await page.getByLabel("Title").fill("Castle Ravenloft, the count's seat");
     await page.getByRole("button", { name: "Save entry" }).click();
     // Renamed: the toast says the old name still works in links, and who can read it.
-    await expectToast(
-      page,
-      "Entry saved. “Castle Ravenloft” is kept under Also known as, so links to it still work; whoever sees this sees it too — remove it there if it should stay secret.",
-    );
+    await expectToast(page, renamedToast("Entry saved.", "Castle Ravenloft"));
 
     await expect(coGm.getByRole("status").filter({ hasText: `${gm} just changed this entry` })).toBeVisible();
     await expect(coGm.getByLabel("Content")).toHaveValue(/Strahd dines at midnight/);

@@ -71,7 +71,7 @@ export function keptNameNotice(saved: { aliases: string[] }, input: { aliases?: 
   const typed = new Set((input.aliases ?? []).map(linkKey));
   const kept = saved.aliases.find((alias) => !typed.has(linkKey(alias)));
   return kept
-    ? ` “${kept}” is kept under Also known as, so links to it still work; whoever sees this sees it too — remove it there if it should stay secret.`
+    ? ` Links to “${kept}” still lead here: it is kept under Also known as (whoever sees this sees it; remove it there if it is a secret).`
     : "";
 }
 
