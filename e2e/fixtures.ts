@@ -208,7 +208,7 @@ export async function expectToast(page: Page, message: string) {
 
 /** The toast after renaming an entry or character: saved, and the old name kept for links (ADR 0035). */
 export function renamedToast(saved: string, oldName: string): string {
-  return `${saved} Links to “${oldName}” still lead here: it is kept under Also known as (whoever sees this sees it; remove it there if it is a secret).`;
+  return `${saved} Links to “${oldName}” still work: the old name is now under Also known as, which anyone who can see this can read.`;
 }
 
 /** The bits of the DOM the overflow check reads (tsconfig.node.json has no DOM typings). */

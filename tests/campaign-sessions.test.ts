@@ -267,12 +267,17 @@ describe("sessions", () => {
     expect(sessions.map((s) => s.number)).toEqual([3, 2, 1]);
     const two = sessions[1];
     expect(two?.attendees.map((a) => a.name)).toEqual(["Tobin"]);
-    expect(two?.recapExcerpt).toBe("Recap The party reached The Mill. They slept.");
+    expect(two?.recapExcerpt).toBe("The party reached The Mill. They slept. More.");
     expect(two?.links).toEqual([{ name: "The Mill", href: `/campaigns/${t.campaign.id}/context/${t.sharedEntry}` }]);
     expect(sessions[0]?.links.map((l) => l.name)).toEqual(["Maren"]);
     const view = await sessionView(db, t.access, sessions[0]?.id ?? 0);
     expect(view?.missing.map((l) => l.name)).toEqual(["Nobody yet"]);
     expect(plainExcerpt("Done. [2]\n\n**Sources**\n\n1. [Notes](/x)")).toBe("Done.");
+    // The timeline's summary is the opening text: a heading (or a bold line as one) after it ends it.
+    expect(plainExcerpt("They met [[Maren]].\n\n**Who and what came up**\n\n- Maren, a smuggler.")).toBe(
+      "They met Maren.",
+    );
+    expect(plainExcerpt("## Session 3\n\nThe bell rang.\n\n## Later\n\nMore.")).toBe("The bell rang.");
   });
 
   it("show players only shared sessions, their recap's public text, never the notes", async () => {

@@ -232,7 +232,7 @@ export function RelationGraph({ graph }: { graph: GraphView }) {
           </svg>
           Entry
         </span>
-        Arrows point from a relation’s first end (“member of” points at the faction).
+        Read an arrow as a sentence: Duke → member of → Silver Hand. Drag or swipe the picture to move around it.
         {labels ? "" : " There are too many relations to label each: hover or tap one, or read the list."}
         {graph.totalNodes > graph.nodes.length
           ? ` The graph shows the ${graph.nodes.length} best-connected of ${graph.totalNodes} related entries and characters; the list has them all.`

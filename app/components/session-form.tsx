@@ -98,7 +98,9 @@ export function SessionForm({
             No player characters yet. Add them under Characters (as “Player character”) to tick who was there.
           </p>
         )}
-        <p className="text-sm text-stone-600">The campaign's player characters; up to {MAX_ATTENDEES}.</p>
+        {options.length > 0 ? (
+          <p className="text-sm text-stone-600">The campaign’s player characters; up to {MAX_ATTENDEES}.</p>
+        ) : null}
         <FieldErrors id={fields.attendeeIds.errorId} errors={fields.attendeeIds.errors} />
       </fieldset>
       <TextField

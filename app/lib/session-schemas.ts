@@ -102,7 +102,7 @@ export const sessionAudienceLabels: Record<Audience, string> = {
 export type RecapProvider = "extractive" | "workers-ai" | "openai-compatible";
 
 export const recapProviderLabels: Record<RecapProvider, string> = {
-  extractive: "Quoted from the notes and what they link — generation is off",
+  extractive: "Quoted from the notes and what they link (no AI model is set up to write it)",
   "workers-ai": "Written by Workers AI from the notes and what they link",
   "openai-compatible": "Written by your configured model from the notes and what they link",
 };

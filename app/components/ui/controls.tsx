@@ -91,10 +91,7 @@ export function ForgetOldNameCheckbox() {
   return (
     <label className="flex min-h-11 items-start gap-3 text-sm">
       <input type="checkbox" name="forgetOldName" className="mt-0.5 size-5 shrink-0" />
-      <span>
-        When renaming, do not keep the old name under “Also known as” (links that use it stop working). Keep it unticked
-        unless the old name must not be seen: anyone who sees this sees its other names.
-      </span>
+      <span>Renaming? Forget the old name (links to it stop working). Tick this if the old name is a secret.</span>
     </label>
   );
 }

@@ -22,9 +22,9 @@ export default function ExportCampaign({ loaderData }: Route.ComponentProps) {
       <header className="space-y-1">
         <h1 className="font-serif text-3xl font-semibold">Export “{name}”</h1>
         <p className="text-stone-700">
-          One .zip: a Markdown file with front matter for the campaign and for every entry and character (their{" "}
-          <code>[[links]]</code> as written), folders by kind, and <code>loresmith.json</code> with everything else. It
-          opens as an Obsidian vault, and imports back into LoreSmith as a new campaign.
+          One .zip file: the campaign, every entry, character and session as a Markdown note in folders by kind (with
+          their <code>[[links]]</code> as written), and one data file with everything else, relations included. It opens
+          as an Obsidian vault, and Campaigns → Import brings it back into LoreSmith as a new campaign.
         </p>
       </header>
       {summary.complete ? null : (
@@ -50,9 +50,7 @@ export default function ExportCampaign({ loaderData }: Route.ComponentProps) {
         {files && summary.files > 0 ? (
           <label className="flex min-h-11 items-center gap-3">
             <input type="checkbox" name="files" value="1" className="size-5" />
-            <span>
-              Include the attached files’ bytes ({formatBytes(summary.fileBytes)}), under <code>files/</code>
-            </span>
+            <span>Include copies of the attached files ({formatBytes(summary.fileBytes)})</span>
           </label>
         ) : null}
       </ArchiveDownload>

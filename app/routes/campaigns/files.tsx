@@ -250,11 +250,9 @@ export default function CampaignFiles({ loaderData, actionData }: Route.Componen
           </h2>
           {attachable.length === 0 ? (
             <p className="text-stone-700">
-              Every file in your Library is already attached.{" "}
-              <Link to="/library" className="text-ember-700 underline">
-                Upload more files
-              </Link>
-              .
+              {attached.length === 0
+                ? "Your Library has no files yet: upload one above and it is attached here."
+                : "Every file in your Library is already attached: upload more above."}
             </p>
           ) : (
             <Form method="post" {...getFormProps(form)} className="space-y-4">

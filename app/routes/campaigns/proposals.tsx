@@ -197,7 +197,9 @@ export default function Proposals({ loaderData, actionData }: Route.ComponentPro
   const navigation = useNavigation();
   const busy = navigation.state === "submitting" ? navigation.formData?.get("intent") : null;
   const pageError =
-    actionData && actionData.proposalId === null ? (actionData.result.error?.[""] ?? undefined) : undefined;
+    actionData && actionData.proposalId === null
+      ? (actionData.result.error?.[""] ?? actionData.result.error?.selected ?? undefined)
+      : undefined;
   const chosenFile = files.find((file) => file.fileKey === filter.file);
   const pending = proposals.filter((row) => row.status === "pending");
   return (
@@ -211,7 +213,7 @@ export default function Proposals({ loaderData, actionData }: Route.ComponentPro
       </header>
       <FormErrors id="proposals-error" errors={pageError} />
       <Form method="get" action={base} className="flex flex-wrap items-end gap-3" aria-label="Filter proposals">
-        <div className="min-w-0 flex-1">
+        <div className="w-full sm:w-auto sm:min-w-0 sm:flex-1">
           <label htmlFor="proposal-file" className="block font-medium text-sm">
             File
           </label>

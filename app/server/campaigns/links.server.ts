@@ -71,7 +71,7 @@ export function keptNameNotice(saved: { aliases: string[] }, input: { aliases?: 
   const typed = new Set((input.aliases ?? []).map(linkKey));
   const kept = saved.aliases.find((alias) => !typed.has(linkKey(alias)));
   return kept
-    ? ` Links to “${kept}” still lead here: it is kept under Also known as (whoever sees this sees it; remove it there if it is a secret).`
+    ? ` Links to “${kept}” still work: the old name is now under Also known as, which anyone who can see this can read.`
     : "";
 }
 

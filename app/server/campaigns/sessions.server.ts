@@ -69,6 +69,11 @@ export function plainExcerpt(markdown: string): string {
     if (/^(```|~~~)/.test(line)) fence = !fence;
     if (fence || !line || /^(```|~~~)/.test(line) || /^([-*_])(\s*\1){2,}$/.test(line)) continue;
     if (/^\*\*Sources\*\*$/.test(line)) break;
+    // A heading (or a bold line standing as one) ends the first section: the summary is its opening text.
+    if (/^#{1,6}\s/.test(line) || /^\*\*[^*]+\*\*:?$/.test(line)) {
+      if (lines.length > 0) break;
+      continue;
+    }
     const text = plainInline(
       line
         .replace(/^#{1,6}\s+/, "")
