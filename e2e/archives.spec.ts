@@ -166,7 +166,9 @@ test("a GM imports an Obsidian vault after seeing what each note will become", a
     .getByRole("link", { name: "Lore & context" })
     .click();
   await expect(page).toHaveURL(/\/context$/);
-  await page.getByRole("link", { name: /^Waterdeep/ }).click();
+  // The list has rendered (not the overview still on its way out, whose chip is a link of that name too).
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Lore & context");
+  await page.getByRole("link", { name: /^Waterdeep Location/ }).click();
   // Obsidian's folder-qualified link resolves to the imported character.
   await expect(page.getByRole("link", { name: "the duke" })).toHaveAttribute("href", /\/characters\/\d+$/);
   await page.getByRole("navigation", { name: "Campaign sections" }).getByRole("link", { name: "Characters" }).click();
