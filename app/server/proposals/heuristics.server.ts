@@ -1,4 +1,5 @@
 import { MAX_PROPOSAL_EXCERPT, MAX_PROPOSAL_NAME, type ProposalKind } from "~/lib/proposals";
+import { plainInline } from "../assistant/quotes.server";
 import { withoutOverlap } from "../ingest/chunk.server";
 
 /**
@@ -142,20 +143,11 @@ const sectionKindOf = (title: string): ProposalKind | null => {
   return null;
 };
 
-/** Markdown emphasis, code and links out of a name or an excerpt line. */
-function plain(text: string): string {
-  return text
-    .replace(/!?\[([^\]\n]{0,200})\]\([^)\n]{0,500}\)/g, "$1")
-    .replace(/[*_`]+/g, "")
-    .replace(/\s+/g, " ")
-    .trim();
-}
-
 /** A Markdown table row as text: "| a | b |" → "a — b"; a separator row is nothing. */
 function plainRow(line: string): string {
   const cells = tableCells(line);
   if (cells.every((cell) => /^:?-{2,}:?$/.test(cell) || cell === "")) return "";
-  return cells.map(plain).filter(Boolean).join(" — ");
+  return cells.map(plainInline).filter(Boolean).join(" — ");
 }
 
 function tableCells(line: string): string[] {
@@ -165,7 +157,7 @@ function tableCells(line: string): string[] {
 
 /** A cleaned name, or null when the text is not one (too long, a sentence, no capital). */
 export function cleanName(raw: string): string | null {
-  const name = plain(raw)
+  const name = plainInline(raw)
     .replace(/[.:;,]+$/, "")
     .trim();
   if (name.length < 2 || name.length > MAX_PROPOSAL_NAME) return null;
@@ -279,7 +271,7 @@ export class ProposalReader {
   // ── Stat blocks ────────────────────────────────────────────────────────────
 
   private statBlockLine(line: Line): void {
-    const text = plain(line.text);
+    const text = plainInline(line.text);
     const block = this.statBlock;
     if (block && !block.done) {
       if (text) block.lines.push(this.format === "markdown" && line.text.startsWith("|") ? plainRow(line.text) : text);
@@ -299,11 +291,11 @@ export class ProposalReader {
 
   private startStatBlock({ lookback, ac, after }: PendingAc): void {
     this.finishStatBlock();
-    const above = lookback.filter((line) => line.heading || plain(line.text) !== "").reverse();
+    const above = lookback.filter((line) => line.heading || plainInline(line.text) !== "").reverse();
     let typeLine: string | null = null;
     let nameLine: Line | null = null;
     for (const [i, line] of above.entries()) {
-      const text = plain(line.text);
+      const text = plainInline(line.text);
       if (i === 0 && !line.heading && TYPE_LINE.test(text)) {
         typeLine = text;
         continue;
@@ -318,7 +310,7 @@ export class ProposalReader {
     const name = nameLine ? cleanName(nameLine.text) : null;
     if (!nameLine || !name) return;
     const kind: ProposalKind = typeLine && /\bhumanoid\b/i.test(typeLine) ? "npc" : "monster";
-    const lines = [typeLine, plain(ac.text), ...after.map((line) => plain(line.text))].filter(
+    const lines = [typeLine, plainInline(ac.text), ...after.map((line) => plainInline(line.text))].filter(
       (text): text is string => !!text,
     );
     this.statBlock = { kind, name, at: nameLine, lines, done: false };
@@ -344,7 +336,7 @@ export class ProposalReader {
 
   private headingLine(line: Line): void {
     const title = line.text;
-    const keyed = KEYED.exec(plain(title));
+    const keyed = KEYED.exec(plainInline(title));
     const parent = line.path.at(-2);
     const parentKind = parent ? sectionKindOf(parent) : null;
     const ownKind = sectionKindOf(title);
@@ -371,7 +363,7 @@ export class ProposalReader {
     const name = bold ? cleanName(bold[2] ?? "") : null;
     if (sectionKind && bold && name) {
       this.finishEntry();
-      this.entry = { kind: sectionKind, name, at: line, origin: "bold", lines: bold[3] ? [plain(bold[3])] : [] };
+      this.entry = { kind: sectionKind, name, at: line, origin: "bold", lines: bold[3] ? [plainInline(bold[3])] : [] };
       return;
     }
     const entry = this.entry;
@@ -380,13 +372,13 @@ export class ProposalReader {
       if (entry.lines.length) this.finishEntry();
       return;
     }
-    if (entry.lines.reduce((n, l) => n + l.length, 0) < 400) entry.lines.push(plain(text));
+    if (entry.lines.reduce((n, l) => n + l.length, 0) < 400) entry.lines.push(plainInline(text));
   }
 
   private tableLine(line: Line, sectionKind: ProposalKind | null): void {
     const cells = tableCells(line.text);
     if (!this.table) {
-      const header = plain(cells[0] ?? "");
+      const header = plainInline(cells[0] ?? "");
       let kind: ProposalKind | null = null;
       for (const [k, pattern] of COLUMN_KINDS) if (pattern.test(header)) kind = k;
       if (!kind && /^names?$/i.test(header)) kind = sectionKind;
