@@ -2,7 +2,7 @@ import { and, asc, desc, eq, gt, ne, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Audience } from "~/lib/members";
 import { MAX_SESSIONS_PER_CAMPAIGN, SESSIONS_PAGE, type SessionInput, sessionSchema } from "~/lib/session-schemas";
-import { linkKey, MAX_LINKS_PER_TEXT, wikiLinkNames } from "~/lib/wiki-links";
+import { linkKey, MAX_LINKS_PER_TEXT, WIKI_LINK, wikiLinkNames } from "~/lib/wiki-links";
 import { plainInline } from "../assistant/quotes.server";
 import type { Db } from "../db/db.server";
 import { insertWithinQuota, QuotaExceeded } from "../db/quota.server";
@@ -79,10 +79,7 @@ export function plainExcerpt(markdown: string): string {
         .replace(/^#{1,6}\s+/, "")
         .replace(/^(>\s?)+/, "")
         .replace(/^(?:[-*+]|\d{1,3}[.)])\s+/, "")
-        .replace(
-          /\[\[([^[\]|\n]{1,200})(?:\|([^[\]|\n]{1,200}))?\]\]/g,
-          (_, name: string, shown?: string) => shown ?? name,
-        )
+        .replace(WIKI_LINK, (_, name: string, shown?: string) => shown ?? name)
         .replace(/\s?\[\d{1,3}\]/g, ""),
     );
     if (text) lines.push(text);
