@@ -21,7 +21,8 @@ import type { Db } from "../db/db.server";
 import { DEFAULT_ROW_LIMITS, QuotaExceeded, type RowLimits } from "../db/quota.server";
 import { campaignCharacters, campaignContext, campaigns, fileMetadata } from "../db/schema";
 import type { Account } from "../files/library.server";
-import { ArchiveRefused, jsonDepth, type OpenedArchive, openArchive, utf8 } from "./archive-reader.server";
+import { jsonDepth } from "../json-depth.server";
+import { ArchiveRefused, type OpenedArchive, openArchive, utf8 } from "./archive-reader.server";
 import { splitFrontMatter } from "./front-matter.server";
 import {
   type ArchiveKey,
@@ -103,7 +104,7 @@ async function readManifest(archive: OpenedArchive): Promise<{ manifest: Manifes
   if (!bytes) refuse(`${MANIFEST_PATH} is larger than ${MAX_MANIFEST_BYTES / 1024 / 1024} MB: it cannot be imported.`);
   const text = utf8(bytes);
   if (text === null) refuse(`${MANIFEST_PATH} is not UTF-8 text: the archive is damaged.`);
-  if (jsonDepth(text) > MAX_MANIFEST_DEPTH)
+  if (jsonDepth(text, MAX_MANIFEST_DEPTH) > MAX_MANIFEST_DEPTH)
     refuse(`${MANIFEST_PATH} nests deeper than any LoreSmith archive does: it cannot be imported.`);
   let json: unknown;
   try {

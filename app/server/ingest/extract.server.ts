@@ -1,3 +1,4 @@
+import { jsonDepth } from "../json-depth.server";
 import {
   JSON_PATH_SEGMENTS,
   MAX_BLOCK_CHARS,
@@ -390,23 +391,6 @@ const tooDeep = () =>
     `This JSON file is nested more than ${MAX_JSON_DEPTH} levels deep, deeper than any character sheet, so it is not read. Flatten it (fewer levels of objects inside objects) and upload it again.`,
   );
 
-/** The deepest nesting of arrays and objects, by one pass over the text (strings skipped). */
-function checkJsonDepth(source: string): void {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < source.length; i++) {
-    const c = source.charCodeAt(i);
-    if (inString) {
-      // A backslash escapes the next character (\" does not end the string).
-      if (c === 0x5c) i++;
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) {
-      if (++depth > MAX_JSON_DEPTH) throw tooDeep();
-    } else if (c === 0x5d || c === 0x7d) depth--;
-  }
-}
-
 /**
  * JSON character sheets: flattened to readable lines "Field name: value", one block per
  * top-level field, so a search for "dexterity" finds the sheet's "stats › dexterity: 17".
@@ -415,7 +399,7 @@ function checkJsonDepth(source: string): void {
  */
 export function extractJson(source: string): TextBlock[] {
   if (source.length > MAX_JSON_BYTES) throw jsonTooLarge();
-  checkJsonDepth(source);
+  if (jsonDepth(source, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) throw tooDeep();
   let data: unknown;
   try {
     data = JSON.parse(source);
