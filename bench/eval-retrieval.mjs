@@ -622,8 +622,9 @@ async function main() {
 
   const base = options.url
     ? options.url.replace(/\/+$/, "")
-    : // With --answers, from a copy of the build with raised ask and write limits.
-      await server.start(options.answers ? { vars: {} } : {});
+    : // With --answers, from a copy of the build with raised ask and write limits, and a
+      // daily question quota (200 in production) above the questions asked.
+      await server.start(options.answers ? { vars: { DAILY_QUESTIONS: String(10 * qa.length) } } : {});
   const client = new Client(base);
   const account = await client.signUp();
   try {
