@@ -132,6 +132,41 @@ describe("the assistant", () => {
     );
   });
 
+  it("answers a question in other words than the book's from the passage search found through them", async () => {
+    const gm = await newUser();
+    const file = await storeFile(
+      gm.username,
+      "Curses.md",
+      new TextEncoder().encode(
+        "# Lycanthropy\n\nA humanoid hit by a werewolf's bite is cursed until a remove curse spell is cast on it.\n",
+      ),
+      "text/markdown",
+    );
+    await withQueue(gm.id, async (queue) => {
+      await queue.enqueue(file);
+      await drain(queue);
+    });
+    const campaign: Campaign = await createCampaign(db, gm.username, {
+      name: "Full Moon",
+      description: "",
+      status: "active",
+      tags: [],
+    });
+    const row = await getFile(db, gm.username, file.fileKey);
+    if (row) await attachFile(db, campaign, row, { description: "", tags: [] });
+    const access = await ownerAccess(gm, campaign);
+    const conversation = await createConversation(db, access);
+    // No word of the question is in the passage: "wolfman" reaches it as WordNet's "werewolf".
+    const events = await collect(
+      ask({ ...services.assistant, model: null }, access, conversation, "What about a wolfman?"),
+    );
+    const sources = events.find((e) => e.type === "sources");
+    const done = events.at(-1);
+    if (sources?.type !== "sources" || done?.type !== "done") throw new Error("missing events");
+    expect(sources.citations.map((c) => c.title)).toEqual(["Lycanthropy"]);
+    expect(done.content).toMatch(/> .*werewolf.* \[1\]/);
+  });
+
   it("says it found nothing instead of inventing, without calling the model", async () => {
     const { access, conversation } = await campaignWithLore();
     const model = stubModel(["invented"]);

@@ -4,6 +4,7 @@ import { chunkBlocks, withoutOverlap } from "~/server/ingest/chunk.server";
 import { extractMarkdown } from "~/server/ingest/extract.server";
 import { COMMON_WORD_PASSAGES, PASSAGE_COLUMNS, PassageStore } from "~/server/passages/passage-store.server";
 import { ftsAnyTerm } from "~/server/search/query.server";
+import { relatedWords } from "~/server/search/synonyms.server";
 import races from "../../shared/corpus/srd5/01-races.md?raw";
 
 /** Runs `work` on a PassageStore over the storage of a Durable Object of its own. */
@@ -77,6 +78,40 @@ describe("the passage store", () => {
       const common = store.rank({ terms: ["creature"], prefix: false, fileKeys: null, limit: 10 });
       expect(common.common).toEqual(["creature"]);
       expect(common.words.map((hit) => hit.headingPath[0])).toEqual(["Creatures of the deep"]);
+    });
+  });
+
+  it("ranks a rare word's synonyms with the question's words, but not those of a word the library uses often", async () => {
+    await withStore((store) => {
+      store.write("port", 1, chunksOf("# Saltmere\n\nA haven for smugglers on the grey coast."));
+      store.write("inn", 1, chunksOf("# The Gull\n\nAn inn with a harbour view."));
+      store.publish("port", 1, markdown);
+      store.publish("inn", 1, markdown);
+      const query = {
+        terms: ["harbour"],
+        prefix: false,
+        related: relatedWords(["harbour"]),
+        fileKeys: null,
+        limit: 10,
+      };
+
+      const rare = store.rank(query);
+      expect(rare.synonyms).toEqual(["haven"]);
+      expect(rare.reworded.map((hit) => hit.fileKey).sort()).toEqual(["inn", "port"]);
+      // The words' own ranking is untouched: only the inn says "harbour".
+      expect(rare.words.map((hit) => hit.fileKey)).toEqual(["inn"]);
+
+      // Used this often, "harbour" is the library's own word: no synonym joins it.
+      store.write(
+        "docks",
+        1,
+        chunksOf(Array.from({ length: 12 }, (_, i) => `# Pier ${i}\n\nThe harbour, pier ${i}.`).join("\n\n")),
+      );
+      store.publish("docks", 1, markdown);
+      const common = store.rank(query);
+      expect(common.synonyms).toEqual([]);
+      expect(common.reworded).toEqual([]);
+      expect(common.matches.reworded).toBeNull();
     });
   });
 

@@ -9,6 +9,7 @@ import { getFile } from "~/server/files/files.server";
 import type { Account } from "~/server/files/library.server";
 import { ftsAnyTerm, ftsNearPairs, queryTerms, reciprocalRankFusion } from "~/server/search/query.server";
 import { resolveScope, type SearchOptions, search as searchPage } from "~/server/search/search.server";
+import { MAX_RELATED, relatedWords } from "~/server/search/synonyms.server";
 import combat from "../../shared/corpus/srd5/07-combat.md?raw";
 import spellcasting from "../../shared/corpus/srd5/08-spellcasting.md?raw";
 import { db, newUser, ownerAccess, services } from "./helpers";
@@ -143,10 +144,49 @@ describe("query handling", () => {
         words: ftsAnyTerm(["harbour", "eels"], ["title", "context", "body"]),
         titles: ftsAnyTerm(["harbour", "eels"], ["title"]),
         near: ftsNearPairs([["harbour", "eels"]], ["title", "context", "body"]),
+        // "harbour" is rare here, but none of its synonyms is in this library.
+        reworded: null,
       },
       commonWords: [],
     });
     expect((await searchPage(services.search, gm, { query: "harbour eels", k: 5 })).explain).toBeUndefined();
+  });
+
+  it("looks up words of like meaning for a question's words: split compounds, inflections, never the word itself", () => {
+    const synonymsOf = (query: string) => relatedWords(queryTerms(query));
+    expect(synonymsOf("bitten by a wolf-man")).toContainEqual({
+      word: "wolfman",
+      synonyms: ["werewolf", "lycanthrope", "loup-garou"],
+    });
+    expect(synonymsOf("The vampire beguiled the bard")).toContainEqual(
+      expect.objectContaining({ word: "beguiled", synonyms: expect.arrayContaining(["charmed", "enchanted"]) }),
+    );
+    // "laughing" is a WordNet adjective and a form of "laugh": both are read.
+    expect(synonymsOf("laughing sickness").flatMap((r) => r.synonyms)).toContain("laughter");
+    // Forms of a term are the stemmer's, and framing words are never search terms.
+    const jump = synonymsOf("jump").flatMap((r) => r.synonyms);
+    expect(jump).toContain("leap");
+    expect(jump).not.toContain("jumping");
+    expect(synonymsOf("qwzxv grimbleflax")).toEqual([]);
+    const long = synonymsOf("hold keep carry strike hit run walk break cut fall take give make set turn");
+    expect(long.flatMap((r) => r.synonyms).length).toBeLessThanOrEqual(MAX_RELATED);
+  });
+
+  it("finds the book's word for a question in other words, and says so", async () => {
+    const gm = await newUser();
+    await ingest(gm, [
+      {
+        name: "Curses.md",
+        body: "# Lycanthropy\n\nA humanoid hit by a werewolf's bite is cursed with lycanthropy until remove curse is cast.\n",
+      },
+      { name: "Harbour.md", body: "# Harbour\n\nFishing boats and gulls.\n" },
+    ]);
+    const [first] = await search(gm, { query: "Can a wolfman's curse be lifted?", k: 5 });
+    expect(first).toMatchObject({ title: "Lycanthropy", matchedBy: ["words"] });
+    const [only] = await search(gm, { query: "wolfman", k: 5 });
+    expect(only).toMatchObject({ title: "Lycanthropy", matchedBy: ["related"] });
+    // Its snippet marks the word that stood in for the question's.
+    expect(only?.snippetHtml).toContain("<mark>werewolf</mark>");
   });
 
   it("matches the word being typed as a prefix only once it has three letters", () => {

@@ -16,6 +16,13 @@ export function SnippetView({ html }: { html: string }) {
   );
 }
 
+/** How a result was found, as the result list says it. */
+const MATCHED_BY: Record<SearchResult["matchedBy"][number], string> = {
+  words: "its words",
+  related: "words of like meaning",
+  meaning: "similar wording",
+};
+
 const pageOf = (place: { page?: number | null }) => (place.page ? `, page ${place.page}` : "");
 
 export function SearchResultList({
@@ -59,7 +66,7 @@ export function SearchResultList({
               <span className="sr-only">: {result.title}</span>
             </a>
             <span className="text-stone-600">
-              Found by {result.matchedBy.map((by) => (by === "words" ? "its words" : "similar wording")).join(" and ")}
+              Found by {result.matchedBy.map((by) => MATCHED_BY[by]).join(" and ")}
             </span>
           </p>
         </li>

@@ -101,8 +101,8 @@ export interface SearchResult {
    */
   snippetHtml: string;
   score: number;
-  /** Which retrievers found it: words (bm25), meaning (vectors). */
-  matchedBy: ("words" | "meaning")[];
+  /** Which retrievers found it: words (bm25), related (bm25 with words of like meaning), meaning (vectors). */
+  matchedBy: ("words" | "related" | "meaning")[];
   source: ChunkSource | EntrySource;
   /** Opens the source at this place. */
   href: string;

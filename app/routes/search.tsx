@@ -29,13 +29,14 @@ export async function loader({ request, context }: Route.LoaderArgs) {
     searchScopesModel(services, user),
     params.q
       ? search(services.search, scope.owner, { ...scopedSearchOptions(params, scope), explain: false, prefix: true })
-      : Promise.resolve({ results: [], more: false }),
+      : Promise.resolve({ results: [], more: false, synonyms: [] }),
   ]);
   return {
     params,
     scopes,
     results: found.results,
     more: found.more,
+    synonyms: found.synonyms,
     fileName: scopes.files.find((f) => f.fileKey === params.fileKey)?.fileName,
   };
 }
@@ -47,7 +48,7 @@ const pageLinkClass =
 const DEBOUNCE_MS = 300;
 
 export default function Search({ loaderData }: Route.ComponentProps) {
-  const { params, scopes, results, more, fileName } = loaderData;
+  const { params, scopes, results, more, synonyms, fileName } = loaderData;
   const submit = useSubmit();
   const navigation = useNavigation();
   const location = useLocation();
@@ -188,6 +189,12 @@ export default function Search({ loaderData }: Route.ComponentProps) {
             ? ` ${scopes.processing} file${scopes.processing === 1 ? " is" : "s are"} still being processed and not searched yet.`
             : ""}
         </p>
+        {results.length && synonyms.length ? (
+          <p className="mb-3 text-sm text-stone-600">
+            Your material rarely uses a word you searched for, so words of like meaning were searched too:{" "}
+            {synonyms.join(", ")}.
+          </p>
+        ) : null}
         {results.length ? <SearchResultList results={results} label="Search results" start={first} /> : null}
         {params.q && (hasPrevious || hasNext) ? (
           <nav aria-label="Pages of results" className="mt-4 flex flex-wrap justify-between gap-3">

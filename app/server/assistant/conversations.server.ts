@@ -286,15 +286,15 @@ export async function* ask(
   }
   // The campaign's material is its owner's: their passages are in the owner's tracker.
   // …and only what the asker may see of it: a player's sources, and so the prompt, hold no secret.
-  const { results } = await search(deps.search, owner, {
+  const { results, synonyms } = await search(deps.search, owner, {
     query: question,
     k: 12,
     campaign: access,
     foldSubsections: false,
   });
   // The passages that answer, in search's order: [n] is the n-th, for a model and for quotes alike.
-  const sources = relevantSources(question, results);
-  const citations = citationsFor(sources, question);
+  const sources = relevantSources(question, results, synonyms);
+  const citations = citationsFor(sources, question, synonyms);
   let provider: ProviderName = citations.length && deps.model ? deps.model.provider : "extractive";
   yield { type: "sources", citations, provider };
 
@@ -323,10 +323,10 @@ export async function* ask(
       provider = "extractive";
       const why = error instanceof ModelTimeout ? "took too long" : "stopped with an error";
       yield* emit(`${content ? "\n\n" : ""}(The model ${why}, so this answer is quoted instead.)\n\n`);
-      yield* emit(extractiveAnswer(question, sources));
+      yield* emit(extractiveAnswer(question, sources, synonyms));
     }
   } else {
-    yield* emit(extractiveAnswer(question, sources));
+    yield* emit(extractiveAnswer(question, sources, synonyms));
   }
 
   const answeredAt = Date.now();

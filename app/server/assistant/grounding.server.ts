@@ -17,11 +17,12 @@ export const MAX_SOURCES = 6;
  * a short question, two for a long one. Retrieval always returns something; this is
  * what lets the assistant say "not in your material" instead of inventing.
  */
-export function relevantSources(question: string, results: SearchResult[]): SearchResult[] {
+export function relevantSources(question: string, results: SearchResult[], synonyms: string[] = []): SearchResult[] {
   const terms = queryTerms(question);
   if (terms.length === 0) return [];
   const needed = terms.length > 4 ? 2 : 1;
-  const matchers = termMatchers(terms);
+  // A word search used for a rare word of the question (SearchPage.synonyms) counts as it.
+  const matchers = termMatchers([...terms, ...synonyms]);
   return results
     .filter((result) => {
       // A passage's heading path says what it is about as much as its text does.
@@ -38,8 +39,8 @@ export function relevantSources(question: string, results: SearchResult[]): Sear
  * (what a model reads and the sources panel shows) is the whole passage when it is short,
  * else the part of it around what the extractive answer quotes, at paragraph boundaries.
  */
-export function citationsFor(sources: SearchResult[], question: string): Citation[] {
-  const quotes = quotesFor(question, sources);
+export function citationsFor(sources: SearchResult[], question: string, synonyms: string[] = []): Citation[] {
+  const quotes = quotesFor(question, sources, synonyms);
   return sources.map((source, i) => ({
     n: i + 1,
     kind: source.kind,
@@ -64,18 +65,18 @@ function quoteSource(result: SearchResult): QuoteSource & { offset: number } {
 }
 
 /** The last plan of each list of sources: an answer's citations and its quotes read the passages once. */
-const planned = new WeakMap<SearchResult[], { question: string; quotes: (Quote | null)[] }>();
+const planned = new WeakMap<SearchResult[], { question: string; synonyms: string[]; quotes: (Quote | null)[] }>();
 
 /** Each source's quote for the question, with offsets in the source's whole text. */
-function quotesFor(question: string, sources: SearchResult[]): (Quote | null)[] {
+function quotesFor(question: string, sources: SearchResult[], synonyms: string[]): (Quote | null)[] {
   const known = planned.get(sources);
-  if (known?.question === question) return known.quotes;
+  if (known?.question === question && known.synonyms.join(" ") === synonyms.join(" ")) return known.quotes;
   const readable = sources.map(quoteSource);
-  const quotes = planQuotes(question, readable).map((quote, i) => {
+  const quotes = planQuotes(question, readable, synonyms).map((quote, i) => {
     const offset = readable[i]?.offset ?? 0;
     return quote && { ...quote, start: quote.start + offset, end: quote.end + offset };
   });
-  planned.set(sources, { question, quotes });
+  planned.set(sources, { question, synonyms, quotes });
   return quotes;
 }
 
@@ -167,11 +168,11 @@ function asQuote(text: string, n: number): string {
  * them, their sentences that hold the question's words (or the whole passage when it is
  * short), each quoted and cited to its source, under a plain note that generation is off.
  */
-export function extractiveAnswer(question: string, sources: SearchResult[]): string {
+export function extractiveAnswer(question: string, sources: SearchResult[], synonyms: string[] = []): string {
   const quotes: string[] = [];
   const seen = new Set<string>();
   let total = 0;
-  for (const [i, quote] of quotesFor(question, sources).entries()) {
+  for (const [i, quote] of quotesFor(question, sources, synonyms).entries()) {
     // The same words in two sources (a monster and its variant) are quoted once.
     if (!quote?.text || quotes.length >= MAX_QUOTED_SOURCES || seen.has(quote.text)) continue;
     if (quotes.length && total + quote.text.length > MAX_QUOTED_CHARS) break;

@@ -397,8 +397,8 @@ export const MAX_QUOTE_UNITS = 3;
  * "Grappling" section that says "grapple") is quoted from its start, where a section
  * says what it is about.
  */
-export function planQuotes(question: string, sources: QuoteSource[]): (Quote | null)[] {
-  const matchers = termMatchers(queryTerms(question));
+export function planQuotes(question: string, sources: QuoteSource[], synonyms: string[] = []): (Quote | null)[] {
+  const matchers = termMatchers([...queryTerms(question), ...synonyms]);
   const parsed = sources.map((source) => parsePassage(source.text));
   const unitTerms = parsed.map((passage) => passage.units.map((unit) => termsIn(unit.text, matchers)));
   const all = unitTerms.flat();

@@ -1,5 +1,6 @@
 import { type Chunk, chunkId } from "../ingest/chunk.server";
 import { ftsAnyTerm, ftsNearPairs } from "../search/query.server";
+import { MAX_RELATED, type RelatedWords } from "../search/synonyms.server";
 
 /**
  * One account's searchable passages, in the SQLite storage of its UserFileTracker
@@ -67,11 +68,18 @@ const MAX_LIMIT = 100;
  */
 export const COMMON_WORD_PASSAGES = 2_000;
 
+/** A question's word in fewer passages than this is rare here: its synonyms are tried too. */
+const RARE_WORD_PASSAGES = 10;
+/** A synonym in more passages than this is too general to stand for a rare word. */
+const SYNONYM_PASSAGES = 200;
+
 /** The question's words (query.server.ts `queryTerms`), for the rankings one search fuses. */
 export interface PassageRankingQuery {
   terms: string[];
   /** The last term is still being typed: it also matches as a prefix. */
   prefix: boolean;
+  /** Words of like meaning for the terms (synonyms.server.ts): those of rare terms are ranked in `reworded`. */
+  related?: RelatedWords[];
   fileKeys: string[] | null;
   limit: number;
 }
@@ -83,10 +91,14 @@ export interface PassageRankings {
   titles: PassageHit[];
   /** Neighbouring words of the question close together (one of each pair not too common). */
   near: PassageHit[];
-  /** The words left out of the first two as too common. */
+  /** The words and the related words of the rare ones together (empty: no such word in the library). */
+  reworded: PassageHit[];
+  /** The related words `reworded` ranked with the question's words. */
+  synonyms: string[];
+  /** The words (and related words) left out of the rankings as too common. */
   common: string[];
   /** The FTS5 expressions the rankings ran (null: that ranking did not run). */
-  matches: { words: string | null; titles: string | null; near: string | null };
+  matches: { words: string | null; titles: string | null; near: string | null; reworded: string | null };
 }
 
 const HEADING_SEPARATOR = " › ";
@@ -251,18 +263,38 @@ export class PassageStore {
    * word's passages are counted up to that many, and too common words are left out. If
    * every word is that common, the rankings use headings only.
    */
-  rank({ terms, prefix, fileKeys, limit }: PassageRankingQuery): PassageRankings {
+  rank({ terms, prefix, related = [], fileKeys, limit }: PassageRankingQuery): PassageRankings {
     const words = terms.slice(0, 16);
     if (words.length === 0) {
-      return { words: [], titles: [], near: [], common: [], matches: { words: null, titles: null, near: null } };
+      return {
+        words: [],
+        titles: [],
+        near: [],
+        reworded: [],
+        synonyms: [],
+        common: [],
+        matches: { words: null, titles: null, near: null, reworded: null },
+      };
     }
     const last = words.length - 1;
     const columns = [...PASSAGE_COLUMNS];
-    const common = new Set(
-      words.filter(
-        (word, i) => this.countUpTo(ftsAnyTerm([word], columns, prefix && i === last)) > COMMON_WORD_PASSAGES,
-      ),
-    );
+    const counts = words.map((word, i) => this.countUpTo(ftsAnyTerm([word], columns, prefix && i === last)));
+    const common = new Set(words.filter((_, i) => (counts[i] as number) > COMMON_WORD_PASSAGES));
+    const passagesWith = (word: string) => {
+      const i = words.indexOf(word);
+      return i >= 0 ? (counts[i] as number) : this.countUpTo(ftsAnyTerm([word], columns));
+    };
+    // A word the library (almost) never uses is likely not the book's word for it: its
+    // synonyms join the question, each if the library has it and not too often (ADR 0041).
+    const relatedKept = related
+      .filter(({ word }) => passagesWith(word) < RARE_WORD_PASSAGES)
+      .flatMap(({ synonyms }) => synonyms)
+      .slice(0, MAX_RELATED)
+      .filter((word) => {
+        const passages = passagesWith(word);
+        if (passages > COMMON_WORD_PASSAGES) common.add(word);
+        return passages > 0 && passages <= SYNONYM_PASSAGES;
+      });
     const kept = words.filter((word) => !common.has(word));
     const keepsLast = kept.at(-1) === words[last];
     const search = (match: string | null) => (match ? this.search({ match, fileKeys, limit }) : []);
@@ -274,12 +306,15 @@ export class PassageStore {
       words: kept.length ? ftsAnyTerm(kept, columns, prefix && keepsLast) : null,
       titles: ftsAnyTerm(kept.length ? kept : words, ["title"], prefix && (kept.length ? keepsLast : true)),
       near: pairs.length ? ftsNearPairs(pairs, columns) : null,
+      reworded: relatedKept.length ? ftsAnyTerm([...kept, ...relatedKept], columns) : null,
     };
     const titles = search(matches.titles);
     return {
       words: matches.words ? search(matches.words) : titles,
       titles: matches.words ? titles : [],
       near: search(matches.near),
+      reworded: search(matches.reworded),
+      synonyms: relatedKept,
       common: [...common],
       matches,
     };

@@ -16,9 +16,15 @@ const STOPWORDS = new Set(
     "some such than that the their theirs them themselves then there these they this those through to too " +
     "under until up very was we were what when where which while who whom why will with would you your " +
     "yours yourself yourselves get gets got getting happen happens happened like let lets work works " +
-    "mean means tell use used back able really actually"
+    "mean means tell use used back able really actually " +
+    // Contractions, as queryTerms spells them without the apostrophe: "can't" is not the word "cant".
+    "cant wont dont doesnt didnt isnt arent wasnt werent hasnt havent hadnt couldnt wouldnt shouldnt " +
+    "im ive youre youve theyre theyve weve hes shes thats whats hows theres"
   ).split(" "),
 );
+
+/** A word that only frames a question ("what", "does", "happen"): never a search term. */
+export const isFramingWord = (word: string) => STOPWORDS.has(word);
 
 /** "How long", "how far", "how much", "how many", "how often" ask for a number: the second word is framing too. */
 const AFTER_HOW = new Set(["long", "far", "much", "many", "often", "big", "old"]);

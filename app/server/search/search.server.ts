@@ -26,6 +26,7 @@ import type { Passage, PassageRankings } from "../passages/passage-store.server"
 import type { Embedder, Reranker, VectorIndex } from "../vectors/ports.server";
 import { campaignToken, ftsAnyTerm, ftsTokenFilter, queryTerms, reciprocalRankFusion } from "./query.server";
 import { resultSnippet } from "./snippet.server";
+import { relatedWords } from "./synonyms.server";
 
 /**
  * Search over a user's own material (docs/decisions/0020): bm25 over their passages in
@@ -77,6 +78,8 @@ export interface SearchPage {
   results: SearchResult[];
   /** There are results past this page. */
   more: boolean;
+  /** Words of like meaning search also ranked by, for rare words of the query (ADR 0041). */
+  synonyms: string[];
   /** With `explain`: the FTS5 expressions run over the passages and the words left out as too common. */
   explain?: { passages: PassageRankings["matches"] | null; commonWords: string[] };
 }
@@ -169,13 +172,28 @@ export async function listSearchScopes(db: Db, account: Account) {
 export const CANDIDATES = 40;
 
 /**
+ * The question with WordNet's words of like meaning added (ADR 0041) votes less than its own
+ * words: it finds the book's wording for a paraphrase without outvoting an exact match.
+ */
+const REWORDED_WEIGHT = 1;
+
+/**
  * How much each ranking counts in fusion. Passages are ranked by their words; the votes
  * for a section whose own heading has the question's words and for words that stand
  * together are half a vote each. The vectors count fully only with an embedder that
  * understands meaning: the offline one hashes words, so it would only repeat bm25 worse
  * (ADR 0020) — there it fills in when no word matches (a misspelling).
  */
-const WEIGHTS = { words: 1, title: 0.5, near: 0.5, meaning: 1, fallback: 0.01, entries: 1, characters: 1 } as const;
+const WEIGHTS = {
+  words: 1,
+  title: 0.5,
+  near: 0.5,
+  reworded: REWORDED_WEIGHT,
+  meaning: 1,
+  fallback: 0.01,
+  entries: 1,
+  characters: 1,
+} as const;
 
 /**
  * Reciprocal rank fusion's k: small, so the first places of each ranking count for much
@@ -224,7 +242,10 @@ export async function search(
   timings = new Timings(),
 ): Promise<SearchPage> {
   const terms = queryTerms(options.query);
-  if (terms.length === 0) return { results: [], more: false };
+  if (terms.length === 0) return { results: [], more: false, synonyms: [] };
+  // A word still being typed is looked up too: a part of a word is no WordNet word, and a
+  // prefix the library often starts is its own word (PassageStore.rank counts it as typed).
+  const related = relatedWords(terms);
   const { db } = deps;
   const tracker = deps.tracker(owner.id);
   const fileKind = options.type && isFileKindFilter(options.type) ? options.type : null;
@@ -245,7 +266,7 @@ export async function search(
   const passageRankings = async (fileKeys: string[] | null): Promise<PassageRankings | null> => {
     if (!searchesFiles || fileKeys?.length === 0) return null;
     return timings.time("passages", () =>
-      tracker.rankPassages({ terms, prefix: options.prefix === true, fileKeys, limit: CANDIDATES }),
+      tracker.rankPassages({ terms, prefix: options.prefix === true, related, fileKeys, limit: CANDIDATES }),
     );
   };
 
@@ -295,7 +316,8 @@ export async function search(
     campaignScope.then((ids) => timings.time("entries", () => ftsEntries(ids))),
     campaignScope.then((ids) => timings.time("characters", () => ftsCharacters(ids))),
   ]);
-  const { words: byWords = [], titles: byTitle = [], near: byNearness = [] } = rankings ?? {};
+  const { words: byWords = [], titles: byTitle = [], near: byNearness = [], reworded: byRelated = [] } = rankings ?? {};
+  const synonymsUsed = rankings?.synonyms ?? [];
   const fileKeys = await fileScope;
   // The offline embedder only fills in when no word of the query matched a passage.
   const meaning =
@@ -303,7 +325,11 @@ export async function search(
 
   const best = byWords[0]?.score ?? 0;
   const words = byWords.filter((hit) => hit.score >= best * LOOSE_MATCH);
-  const passages = new Map<string, Passage>([...words, ...byTitle, ...byNearness].map((hit) => [hit.id, hit]));
+  const bestReworded = byRelated[0]?.score ?? 0;
+  const reworded = byRelated.filter((hit) => hit.score >= bestReworded * LOOSE_MATCH);
+  const passages = new Map<string, Passage>(
+    [...words, ...byTitle, ...byNearness, ...reworded].map((hit) => [hit.id, hit]),
+  );
   const missing = meaning.map((m) => m.id).filter((id) => !passages.has(id));
   if (missing.length) {
     for (const passage of await timings.time("passages", () => tracker.passagesByIds(missing))) {
@@ -320,6 +346,7 @@ export async function search(
     function matchedBy(id: string): SearchResult["matchedBy"] {
       const by: SearchResult["matchedBy"] = [];
       if ([words, byTitle, byNearness].some((list) => list.some((hit) => hit.id === id))) by.push("words");
+      else if (reworded.some((hit) => hit.id === id)) by.push("related");
       if (meaning.some((m) => m.id === id)) by.push("meaning");
       return by;
     }
@@ -331,6 +358,7 @@ export async function search(
         { ids: words.map((hit) => hit.id), weight: WEIGHTS.words },
         { ids: byTitle.map((hit) => hit.id), weight: WEIGHTS.title },
         { ids: byNearness.filter((hit) => candidates.has(hit.id)).map((hit) => hit.id), weight: WEIGHTS.near },
+        { ids: reworded.map((hit) => hit.id), weight: WEIGHTS.reworded },
         { ids: meaning.map((m) => m.id), weight: semantic ? WEIGHTS.meaning : WEIGHTS.fallback },
         { ids: entries.map((row) => `context:${row.id}`), weight: WEIGHTS.entries },
         { ids: characters.map((row) => `character:${row.id}`), weight: WEIGHTS.characters },
@@ -366,11 +394,13 @@ export async function search(
     return {
       results: folded.slice(offset, offset + options.k).map((result, i) => ({
         ...result,
-        ...resultSnippet(result, terms),
+        // Found by words of like meaning only: the snippet centres on those.
+        ...resultSnippet(result, result.matchedBy.includes("words") ? terms : [...terms, ...synonymsUsed]),
         rank: offset + i + 1,
         score: Math.round(result.score * 10_000) / 10_000,
       })),
       more: folded.length > offset + options.k,
+      synonyms: synonymsUsed,
       ...(options.explain
         ? { explain: { passages: rankings?.matches ?? null, commonWords: rankings?.common ?? [] } }
         : {}),

@@ -228,7 +228,7 @@ export const searchResultJson = z
     text: z.string().describe("The whole passage."),
     snippet: z.string().describe("The best-matching sentences, plain text."),
     score: z.number(),
-    matchedBy: z.array(z.enum(["words", "meaning"])),
+    matchedBy: z.array(z.enum(["words", "related", "meaning"])),
     source: z
       .object({ fileKey: z.string().optional(), fileName: z.string().optional(), page: z.number().int().optional() })
       .loose()
