@@ -84,15 +84,27 @@ export interface PassageRankingQuery {
   limit: number;
 }
 
+/** A place in one ranking: the passage (in PassageRankings.passages) and its bm25 score there. */
+export interface RankedPassage {
+  id: string;
+  score: number;
+}
+
+/**
+ * The rankings name their passages by id; each passage travels once in `passages`, however
+ * many rankings hold it (they mostly hold the same ones): less to copy over the RPC.
+ */
 export interface PassageRankings {
   /** Any of the (not too common) words, in any column. */
-  words: PassageHit[];
+  words: RankedPassage[];
   /** Those words in a passage's own heading. */
-  titles: PassageHit[];
+  titles: RankedPassage[];
   /** Neighbouring words of the question close together (one of each pair not too common). */
-  near: PassageHit[];
+  near: RankedPassage[];
   /** The words and the related words of the rare ones together (empty: no such word in the library). */
-  reworded: PassageHit[];
+  reworded: RankedPassage[];
+  /** Every passage the rankings name, once each. */
+  passages: Passage[];
   /** The related words `reworded` ranked with the question's words. */
   synonyms: string[];
   /** The words (and related words) left out of the rankings as too common. */
@@ -271,6 +283,7 @@ export class PassageStore {
         titles: [],
         near: [],
         reworded: [],
+        passages: [],
         synonyms: [],
         common: [],
         matches: { words: null, titles: null, near: null, reworded: null },
@@ -308,12 +321,19 @@ export class PassageStore {
       near: pairs.length ? ftsNearPairs(pairs, columns) : null,
       reworded: relatedKept.length ? ftsAnyTerm([...kept, ...relatedKept], columns) : null,
     };
+    const passages = new Map<string, Passage>();
+    const ranked = (hits: PassageHit[]): RankedPassage[] =>
+      hits.map(({ score, ...passage }) => {
+        passages.set(passage.id, passage);
+        return { id: passage.id, score };
+      });
     const titles = search(matches.titles);
     return {
-      words: matches.words ? search(matches.words) : titles,
-      titles: matches.words ? titles : [],
-      near: search(matches.near),
-      reworded: search(matches.reworded),
+      words: ranked(matches.words ? search(matches.words) : titles),
+      titles: ranked(matches.words ? titles : []),
+      near: ranked(search(matches.near)),
+      reworded: ranked(search(matches.reworded)),
+      passages: [...passages.values()],
       synonyms: relatedKept,
       common: [...common],
       matches,

@@ -317,6 +317,7 @@ export async function search(
     campaignScope.then((ids) => timings.time("characters", () => ftsCharacters(ids))),
   ]);
   const { words: byWords = [], titles: byTitle = [], near: byNearness = [], reworded: byRelated = [] } = rankings ?? {};
+  const ranked = new Map((rankings?.passages ?? []).map((passage) => [passage.id, passage]));
   const synonymsUsed = rankings?.synonyms ?? [];
   const fileKeys = await fileScope;
   // The offline embedder only fills in when no word of the query matched a passage.
@@ -327,9 +328,11 @@ export async function search(
   const words = byWords.filter((hit) => hit.score >= best * LOOSE_MATCH);
   const bestReworded = byRelated[0]?.score ?? 0;
   const reworded = byRelated.filter((hit) => hit.score >= bestReworded * LOOSE_MATCH);
-  const passages = new Map<string, Passage>(
-    [...words, ...byTitle, ...byNearness, ...reworded].map((hit) => [hit.id, hit]),
-  );
+  const passages = new Map<string, Passage>();
+  for (const { id } of [...words, ...byTitle, ...byNearness, ...reworded]) {
+    const passage = ranked.get(id);
+    if (passage) passages.set(id, passage);
+  }
   const missing = meaning.map((m) => m.id).filter((id) => !passages.has(id));
   if (missing.length) {
     for (const passage of await timings.time("passages", () => tracker.passagesByIds(missing))) {
