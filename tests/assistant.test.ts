@@ -326,6 +326,25 @@ describe("the assistant", () => {
     expect(draft?.title).toBe("Where is the phylactery?");
     expect(draft?.markdown).toMatch(/\*\*Sources\*\*\n\n1\. \[.+\]\(\/.+\)/);
   });
+
+  it("drafts an entry or NPC from an answer cleanly: named, without how it was made, every marker a link", async () => {
+    const { access, conversation } = await campaignWithLore();
+    const events = await collect(
+      ask({ ...services.assistant, model: null }, access, conversation, "What does the lich need to come back?"),
+    );
+    const done = events.at(-1);
+    const sources = events.find((e) => e.type === "sources");
+    if (done?.type !== "done" || sources?.type !== "sources") throw new Error("no answer");
+    expect(done.content).toContain("Generation is off");
+    const draft = await answerDraft(db, access, done.messageId);
+    // Named after the first source the answer cites, for the GM to check.
+    expect(draft?.name).toBe("Returning");
+    expect(draft?.markdown).not.toContain("Generation is off");
+    const first = sources.citations[0];
+    expect(draft?.markdown).toContain(`[\\[1\\]](${first?.href})`);
+    // No [n] is left that is not a link.
+    expect(draft?.markdown.replace(/\[\\\[\d+\\\]\]\([^)]*\)/g, "")).not.toMatch(/\[\d+\]/);
+  });
 });
 
 describe("chat model adapters, against stand-ins at the network boundary", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { SearchResult } from "~/lib/search";
+import { type SearchResult, sourceLabel } from "~/lib/search";
 import { createCampaign } from "~/server/campaigns/campaigns.server";
 import { createCharacter } from "~/server/campaigns/characters.server";
 import { createContextEntry } from "~/server/campaigns/context-entries.server";
@@ -187,6 +187,16 @@ describe("query handling", () => {
     expect(only).toMatchObject({ title: "Lycanthropy", matchedBy: ["related"] });
     // Its snippet marks the word that stood in for the question's.
     expect(only?.snippetHtml).toContain("<mark>werewolf</mark>");
+  });
+
+  it("names an entry's or character's kind as the forms do, never by its stored value", () => {
+    const source = { campaignId: "c", campaignName: "The Sunken Crown", entryId: 1 };
+    expect(sourceLabel({ source: { ...source, kind: "context", label: "plot_hook", gmOnly: true } })).toBe(
+      "Plot hook in The Sunken Crown (GM only)",
+    );
+    expect(sourceLabel({ source: { ...source, kind: "character", label: "npc", gmOnly: false } })).toBe(
+      "NPC in The Sunken Crown",
+    );
   });
 
   it("matches the word being typed as a prefix only once it has three letters", () => {

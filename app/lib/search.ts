@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { type CharacterType, type ContextType, characterTypeLabels, contextTypeLabels } from "./domain";
 import { fileKinds, kindOfContentType, type SearchableKind, searchableKinds } from "./file-kinds";
 
 /**
@@ -124,8 +125,12 @@ export function sourceLabel(result: Pick<SearchResult, "source">): string {
       .join(", ");
     return where ? `${source.fileName}, ${where}` : source.fileName;
   }
-  const what = source.kind === "character" ? (source.label === "pc" ? "Player character" : "NPC") : source.label;
-  return `${what[0]?.toUpperCase()}${what.slice(1)} in ${source.campaignName}${source.gmOnly ? " (GM only)" : ""}`;
+  // The kind as the forms name it ("Plot hook", "NPC"), never the stored value ("plot_hook").
+  const what =
+    source.kind === "character"
+      ? (characterTypeLabels[source.label as CharacterType] ?? "Character")
+      : (contextTypeLabels[source.label as ContextType] ?? "Entry");
+  return `${what} in ${source.campaignName}${source.gmOnly ? " (GM only)" : ""}`;
 }
 
 export function openLabel(result: Pick<SearchResult, "source">): string {

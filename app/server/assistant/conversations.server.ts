@@ -14,6 +14,7 @@ import { type SearchDeps, search } from "../search/search.server";
 import { type ChatModel, type ModelDeadlines, ModelTimeout, withDeadlines } from "./chat-model.server";
 import {
   citationsFor,
+  EXTRACTIVE_INTRO,
   extractiveAnswer,
   groundedMessages,
   nothingFoundAnswer,
@@ -191,9 +192,27 @@ export async function getAnswer(db: Db, scope: ChatScope, messageId: string) {
 export function answerAsMarkdown(answer: { answer: string; citations: Citation[] }): string {
   const cited = answer.citations.filter((c) => answer.answer.includes(`[${c.n}]`));
   const sources = cited.map((c) => `${c.n}. [${c.label.replaceAll("]", ")")}](${c.href})`).join("\n");
-  const text = defuseLinks(answer.answer);
+  // Saved as material, the answer keeps what it says, not how it was made: no note that
+  // generation is off or that a model failed.
+  const said = answer.answer
+    .split("\n")
+    .filter((line) => line !== EXTRACTIVE_INTRO && !MODEL_FALLBACK_NOTE.test(line))
+    .join("\n")
+    .trim();
+  // Each [n] links to its source, as on the assistant page: no marker is left dangling.
+  const href = new Map(cited.map((c) => [c.n, c.href]));
+  const text = defuseLinks(said).replace(/\[(\d+)\](?!\()/g, (marker, n: string) => {
+    const to = href.get(Number(n));
+    return to && IN_APP.test(to) ? `[\\[${n}\\]](${to})` : marker;
+  });
   return sources ? `${text}\n\n**Sources**\n\n${sources}` : text;
 }
+
+/** The note an answer carries when its model failed and it was quoted instead. */
+const modelFallbackNote = (why: "took too long" | "stopped with an error") =>
+  `(The model ${why}, so this answer is quoted instead.)`;
+const MODEL_FALLBACK_NOTE =
+  /^\(The model (?:took too long|stopped with an error), so this answer is quoted instead\.\)$/;
 
 /** A link into this app: a path on this site, not `//host` or `/\\host` (which leave it). */
 const IN_APP = /^\/(?![/\\])/;
@@ -237,7 +256,9 @@ export async function answerDraft(db: Db, scope: ChatScope, messageId: string | 
   const answer = await getAnswer(db, scope, messageId);
   if (!answer) return undefined;
   const title = answer.question.replace(/\s+/g, " ").trim().slice(0, 200);
-  return { title, markdown: answerAsMarkdown(answer).slice(0, 50_000) };
+  // An NPC drafted from an answer is most likely whom its first source is about.
+  const name = answer.citations.find((c) => answer.answer.includes(`[${c.n}]`))?.title.slice(0, 200) ?? "";
+  return { title, name, markdown: answerAsMarkdown(answer).slice(0, 50_000) };
 }
 
 export interface AskDeps {
@@ -322,7 +343,7 @@ export async function* ask(
       console.error("chat model failed:", error);
       provider = "extractive";
       const why = error instanceof ModelTimeout ? "took too long" : "stopped with an error";
-      yield* emit(`${content ? "\n\n" : ""}(The model ${why}, so this answer is quoted instead.)\n\n`);
+      yield* emit(`${content ? "\n\n" : ""}${modelFallbackNote(why)}\n\n`);
       yield* emit(extractiveAnswer(question, sources, synonyms));
     }
   } else {

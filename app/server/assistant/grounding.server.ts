@@ -163,6 +163,10 @@ function asQuote(text: string, n: number): string {
   return `> ${flat} [${n}]`;
 }
 
+/** The first line of an extractive answer: why it quotes instead of writing. */
+export const EXTRACTIVE_INTRO =
+  "Generation is off, so here are the passages from your material that best match the question:";
+
 /**
  * Extractive mode (no model configured): for the best passages, in the order search ranks
  * them, their sentences that hold the question's words (or the whole passage when it is
@@ -191,7 +195,7 @@ export function extractiveAnswer(question: string, sources: SearchResult[], syno
     }
   }
   return [
-    "Generation is off, so here are the passages from your material that best match the question:",
+    EXTRACTIVE_INTRO,
     "",
     quotes.length ? quotes.join("\n\n") : "(The matching passages hold no sentence to quote: open the sources below.)",
   ].join("\n");

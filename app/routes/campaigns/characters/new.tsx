@@ -57,15 +57,19 @@ export default function NewCharacter({ loaderData, actionData }: Route.Component
       <h1 className="mb-4 font-serif text-3xl font-semibold">New character</h1>
       {loaderData.draft ? (
         <p className="mb-4 rounded-md border border-sky-300 bg-sky-50 p-3 text-sky-900">
-          The backstory holds the assistant's answer to “{loaderData.draft.title}”. Give the NPC a name and adjust the
-          rest.
+          The backstory holds the assistant's answer to “{loaderData.draft.title}”, with its sources. Check the NPC's
+          name and adjust the rest.
         </p>
       ) : null}
       <CharacterForm
         lastResult={actionData}
         submitLabel="Add character"
         sheetOptions={loaderData.sheetOptions}
-        defaultValue={loaderData.draft ? { characterType: "npc", backstory: loaderData.draft.markdown } : undefined}
+        defaultValue={
+          loaderData.draft
+            ? { characterType: "npc", characterName: loaderData.draft.name, backstory: loaderData.draft.markdown }
+            : undefined
+        }
       />
     </div>
   );
