@@ -36,17 +36,10 @@ import { search } from "~/server/search/search.server";
 import { db, newUser, ownerAccess, services } from "./helpers";
 import { drain, storeFile, withQueue } from "./ingest-helpers";
 
-/** A campaign with a processed lore file attached and a GM-only entry. */
-async function campaignWithLore() {
+/** A GM's campaign with one processed Markdown file attached, and a conversation in it. */
+async function campaignWithFile(fileName: string, markdown: string) {
   const gm = await newUser();
-  const file = await storeFile(
-    gm.username,
-    "Lich.md",
-    new TextEncoder().encode(
-      "# The Lich Vecnaar\n\n## Returning\n\nIf Vecnaar is destroyed, it returns in 1d10 days beside its phylactery. Only destroying the phylactery ends it for good.\n",
-    ),
-    "text/markdown",
-  );
+  const file = await storeFile(gm.username, fileName, new TextEncoder().encode(markdown), "text/markdown");
   await withQueue(gm.id, async (queue) => {
     await queue.enqueue(file);
     await drain(queue);
@@ -59,15 +52,24 @@ async function campaignWithLore() {
   });
   const row = await getFile(db, gm.username, file.fileKey);
   if (row) await attachFile(db, campaign, row, { description: "", tags: [] });
-  await createContextEntry(db, campaign, {
+  const access = await ownerAccess(gm, campaign);
+  return { gm, campaign, access, conversation: await createConversation(db, access) };
+}
+
+/** A campaign with a processed lore file attached and a GM-only entry. */
+async function campaignWithLore() {
+  const world = await campaignWithFile(
+    "Lich.md",
+    "# The Lich Vecnaar\n\n## Returning\n\nIf Vecnaar is destroyed, it returns in 1d10 days beside its phylactery. Only destroying the phylactery ends it for good.\n",
+  );
+  await createContextEntry(db, world.campaign, {
     contextType: "lore",
     title: "Where the phylactery is",
     content: "The phylactery hides inside the drowned bell of the abbey.",
     tags: [],
     audience: "gm",
   });
-  const access = await ownerAccess(gm, campaign);
-  return { gm, campaign, access, conversation: await createConversation(db, access) };
+  return world;
 }
 
 async function collect(events: AsyncIterable<AskEvent>) {
@@ -133,29 +135,10 @@ describe("the assistant", () => {
   });
 
   it("answers a question in other words than the book's from the passage search found through them", async () => {
-    const gm = await newUser();
-    const file = await storeFile(
-      gm.username,
+    const { access, conversation } = await campaignWithFile(
       "Curses.md",
-      new TextEncoder().encode(
-        "# Lycanthropy\n\nA humanoid hit by a werewolf's bite is cursed until a remove curse spell is cast on it.\n",
-      ),
-      "text/markdown",
+      "# Lycanthropy\n\nA humanoid hit by a werewolf's bite is cursed until a remove curse spell is cast on it.\n",
     );
-    await withQueue(gm.id, async (queue) => {
-      await queue.enqueue(file);
-      await drain(queue);
-    });
-    const campaign: Campaign = await createCampaign(db, gm.username, {
-      name: "Full Moon",
-      description: "",
-      status: "active",
-      tags: [],
-    });
-    const row = await getFile(db, gm.username, file.fileKey);
-    if (row) await attachFile(db, campaign, row, { description: "", tags: [] });
-    const access = await ownerAccess(gm, campaign);
-    const conversation = await createConversation(db, access);
     // No word of the question is in the passage: "wolfman" reaches it as WordNet's "werewolf".
     const events = await collect(
       ask({ ...services.assistant, model: null }, access, conversation, "What about a wolfman?"),
