@@ -153,10 +153,10 @@ describe("campaigns", () => {
     await updateCampaign(db, gm.username, campaign.id, 1, campaignInput("Quiet Keep, revised"));
     const afterEdit = await fresh();
     expect(afterEdit.recent[0]).toMatchObject({ kind: "campaign", title: "Quiet Keep, revised" });
-    expect(afterEdit.recent[0].updatedAt).toBeGreaterThan(created);
+    const editedAt = afterEdit.recent[0]?.updatedAt;
+    expect(editedAt).toBeGreaterThan(created);
 
     // And another entry afterwards does not move it again.
-    const editedAt = afterEdit.recent[0].updatedAt;
     await new Promise((resolve) => setTimeout(resolve, 5));
     await createContextEntry(db, campaign, entryInput("The Well"));
     const later = await fresh();
@@ -223,6 +223,21 @@ describe("context entries", () => {
 });
 
 describe("characters", () => {
+  it("keeps a player name for a player character only", async () => {
+    const gm = await newUser();
+    const campaign = await createCampaign(db, gm.username, campaignInput("Table"));
+    const reader = await ownerAccess(gm, campaign);
+    const vessa = await createCharacter(
+      db,
+      campaign,
+      characterInput("Vessa", { characterType: "pc", playerName: "Ana" }),
+    );
+    // A form sent for an NPC may still carry a player typed before the kind changed.
+    const maren = await createCharacter(db, campaign, characterInput("Maren", { playerName: "Ana" }));
+    expect((await getCharacter(db, reader, vessa.id))?.details.playerName).toBe("Ana");
+    expect((await getCharacter(db, reader, maren.id))?.details.playerName).toBeUndefined();
+  });
+
   it("stores details and stats, filters by kind and status, keeps FTS current, detects conflicts", async () => {
     const gm = await newUser();
     const campaign = await createCampaign(db, gm.username, campaignInput("Cast"));
