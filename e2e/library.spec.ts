@@ -224,7 +224,7 @@ test("Settings shows what the library stores and deletes old versions, without J
       .toBe("ready");
     await page.goto("/settings");
     const storage = page.getByRole("region", { name: "Storage" });
-    await expect(storage).toContainText(/of 1\.0 GB used \(0%\), in 1 file\./);
+    await expect(storage).toContainText(/of 1\.0 GB used \(under 1%\), in 1 file\./);
     await expect(storage.getByRole("row", { name: /Prep\.md/ })).toContainText("1 · ");
     await expectNoHorizontalOverflow(page, "the storage section");
 

@@ -58,7 +58,8 @@ test("signed-in navigation reaches every section, each saying what it is for", a
       const main = page.getByRole("main");
       if (section.path === "/settings") {
         await expect(main.getByRole("heading", { level: 2, name: "Change password" })).toBeVisible();
-        await expect(main.getByRole("heading", { level: 2, name: "Delete account" })).toBeVisible();
+        await expect(main.getByRole("heading", { level: 2, name: "Danger zone" })).toBeVisible();
+        await expect(main.getByRole("heading", { level: 3, name: "Delete account" })).toBeVisible();
       } else if (section.path === "/campaigns") {
         // Built (e2e/campaigns.spec.ts covers it): an empty list with the way to start one.
         await expect(main.getByRole("link", { name: "New campaign" })).toBeVisible();

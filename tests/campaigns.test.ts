@@ -126,6 +126,45 @@ describe("campaigns", () => {
     expect(overview.recent.map((r) => r.kind)).toContain("campaign");
     expect(overview.recent).toHaveLength(4);
   });
+
+  it("lists the campaign in recent changes by its own edits, not by each entry added inside it", async () => {
+    const gm = await newUser();
+    const campaign = await createCampaign(db, gm.username, campaignInput("Quiet Keep"));
+    const created = Date.now() - 60_000;
+    // Created a minute ago, so that what follows is visibly later.
+    await db.run(sql`UPDATE campaigns SET created_at = ${created}, updated_at = ${created} WHERE id = ${campaign.id}`);
+    // ownerAccess reads the campaign row afresh, as the campaign middleware does per request.
+    const fresh = async () => getCampaignOverview(db, await ownerAccess(gm, campaign));
+
+    await createContextEntry(db, campaign, entryInput("The Gate"));
+    await createCharacter(db, campaign, characterInput("Warden"));
+    const afterEntries = await fresh();
+    // The campaign's list still sorts by the latest write inside it…
+    expect((await getCampaign(db, gm.username, campaign.id))?.updatedAt).toBeGreaterThan(created);
+    // …but its row in recent changes keeps the time it was created: no phantom "Campaign · just now".
+    expect(afterEntries.recent.map((r) => [r.kind, r.title])).toEqual([
+      ["character", "Warden"],
+      ["context", "The Gate"],
+      ["campaign", "Quiet Keep"],
+    ]);
+    expect(afterEntries.recent.find((r) => r.kind === "campaign")?.updatedAt).toBe(created);
+
+    // Editing the campaign itself is a real change and comes first.
+    await updateCampaign(db, gm.username, campaign.id, 1, campaignInput("Quiet Keep, revised"));
+    const afterEdit = await fresh();
+    expect(afterEdit.recent[0]).toMatchObject({ kind: "campaign", title: "Quiet Keep, revised" });
+    const editedAt = afterEdit.recent[0]?.updatedAt;
+    expect(editedAt).toBeGreaterThan(created);
+
+    // And another entry afterwards does not move it again.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await createContextEntry(db, campaign, entryInput("The Well"));
+    const later = await fresh();
+    expect(later.recent[0]).toMatchObject({ kind: "context", title: "The Well" });
+    expect(later.recent.filter((r) => r.kind === "campaign")).toEqual([
+      expect.objectContaining({ title: "Quiet Keep, revised", updatedAt: editedAt }),
+    ]);
+  });
 });
 
 describe("context entries", () => {
@@ -184,6 +223,21 @@ describe("context entries", () => {
 });
 
 describe("characters", () => {
+  it("keeps a player name for a player character only", async () => {
+    const gm = await newUser();
+    const campaign = await createCampaign(db, gm.username, campaignInput("Table"));
+    const reader = await ownerAccess(gm, campaign);
+    const vessa = await createCharacter(
+      db,
+      campaign,
+      characterInput("Vessa", { characterType: "pc", playerName: "Ana" }),
+    );
+    // A form sent for an NPC may still carry a player typed before the kind changed.
+    const maren = await createCharacter(db, campaign, characterInput("Maren", { playerName: "Ana" }));
+    expect((await getCharacter(db, reader, vessa.id))?.details.playerName).toBe("Ana");
+    expect((await getCharacter(db, reader, maren.id))?.details.playerName).toBeUndefined();
+  });
+
   it("stores details and stats, filters by kind and status, keeps FTS current, detects conflicts", async () => {
     const gm = await newUser();
     const campaign = await createCampaign(db, gm.username, campaignInput("Cast"));

@@ -1,4 +1,5 @@
 import { getFormProps, getInputProps, getSelectProps, type SubmissionResult, useForm } from "@conform-to/react";
+import { useEffect, useState } from "react";
 import { Form } from "react-router";
 import { characterSchema, playerCharacterSchema } from "~/lib/campaign-schemas";
 import { type CharacterDetails, characterStatusLabels, characterTypeLabels } from "~/lib/domain";
@@ -90,6 +91,8 @@ export function CharacterForm({
     ...schemaValidation(only ? playerCharacterSchema : characterSchema),
   });
   const shows = (part: PlayerEditableField) => !only || only.includes(part);
+  const [hydrated, setHydrated] = useState(false);
+  useEffect(() => setHydrated(true), []);
   const statRows = fields.stats.getFieldList();
   return (
     <Form method="post" {...getFormProps(form)} className="space-y-4">
@@ -107,7 +110,14 @@ export function CharacterForm({
           <>
             <SelectField field={fields.characterType} label="PC or NPC" options={characterTypeLabels} />
             <SelectField field={fields.status} label="Status" options={characterStatusLabels} />
-            <TextField field={fields.playerName} label="Player" hint="For player characters." />
+            {/* Only a PC has a player: without JavaScript the field stays, labelled so; with it, it hides for an NPC. */}
+            <div hidden={hydrated && fields.characterType.value === "npc"}>
+              <TextField
+                field={fields.playerName}
+                label="Player"
+                hint="Player characters only: an NPC's is not saved."
+              />
+            </div>
           </>
         )}
         {shows("details") ? (

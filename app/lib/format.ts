@@ -19,6 +19,14 @@ export function formatRelative(ms: number, now: number): string {
   return new Date(ms).toLocaleDateString("en", { dateStyle: "medium", timeZone: "UTC" });
 }
 
+/** A share of a whole as a percentage to show: "0%", "under 1%", "37%", "100%". */
+export function formatShare(part: number, whole: number): string {
+  if (whole <= 0 || part <= 0) return "0%";
+  const percent = Math.min(100, (100 * part) / whole);
+  if (percent < 1) return "under 1%";
+  return `${Math.round(percent)}%`;
+}
+
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   const units = ["KB", "MB", "GB", "TB"];

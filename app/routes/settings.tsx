@@ -7,13 +7,14 @@ import { DeleteDisclosure } from "~/components/delete-disclosure";
 import { Button, linkButtonClass } from "~/components/ui/button";
 import { Field, FormErrors, inputClass } from "~/components/ui/field";
 import { schemaValidation } from "~/components/ui/form-kit";
+import { UsageBar } from "~/components/ui/usage-bar";
 import {
   changePasswordSchema,
   deleteAccountSchema,
   MIN_PASSWORD_LENGTH,
   signOutDeviceSchema,
 } from "~/lib/auth-schemas";
-import { formatBytes, formatRelative } from "~/lib/format";
+import { formatBytes, formatRelative, formatShare } from "~/lib/format";
 import { AccountError, changePassword, deleteAccount } from "~/server/auth/accounts.server";
 import { listDevices, removeDevice, removeOtherDevices } from "~/server/auth/devices.server";
 import { remainingRecoveryCodes } from "~/server/auth/recovery.server";
@@ -293,11 +294,21 @@ export default function Settings({ loaderData, actionData }: Route.ComponentProp
             </label>
           </ArchiveDownload>
         </section>
+      </div>
 
-        <section aria-labelledby="delete-heading" className="rounded-lg border border-red-300 bg-white p-5">
-          <h2 id="delete-heading" className="mb-2 font-serif text-xl font-semibold text-red-800">
+      {/* Apart from everything else, below it: what cannot be undone. */}
+      <section aria-labelledby="danger-heading" className="mt-10 border-red-200 border-t-2 pt-6">
+        <h2 id="danger-heading" className="font-serif text-xl font-semibold text-red-800">
+          Danger zone
+        </h2>
+        <p className="mt-1 text-stone-700">What you do here cannot be undone.</p>
+        <section
+          aria-labelledby="delete-heading"
+          className="mt-4 max-w-2xl rounded-lg border border-red-300 bg-white p-5"
+        >
+          <h3 id="delete-heading" className="mb-2 font-semibold text-lg text-red-800">
             Delete account
-          </h2>
+          </h3>
           <p className="mb-4 text-stone-700">
             This deletes your account and everything in it — campaigns, characters, uploaded files and conversations. It
             cannot be undone.
@@ -329,12 +340,12 @@ export default function Settings({ loaderData, actionData }: Route.ComponentProp
                 className={inputClass}
               />
             </Field>
-            <Button type="submit" variant="danger" pending={submittingIntent === "delete-account"}>
+            <Button type="submit" variant="dangerSecondary" pending={submittingIntent === "delete-account"}>
               {submittingIntent === "delete-account" ? "Deleting…" : "Delete my account"}
             </Button>
           </Form>
         </section>
-      </div>
+      </section>
     </>
   );
 }
@@ -390,7 +401,6 @@ function DevicesSection({ devices, now, busy }: { devices: DeviceRow[]; now: num
 
 /** What the GM stores: the quota as a bar, the largest files, and what old versions cost. */
 function StorageSection({ storage, busy }: { storage: StorageUsage; busy: unknown }) {
-  const share = storage.quotaBytes > 0 ? Math.min(1, storage.usedBytes / storage.quotaBytes) : 0;
   return (
     <section
       id="storage"
@@ -403,14 +413,10 @@ function StorageSection({ storage, busy }: { storage: StorageUsage; busy: unknow
       <div className="space-y-1">
         <p id="storage-used">
           <strong>{formatBytes(storage.usedBytes)}</strong> of {formatBytes(storage.quotaBytes)} used (
-          {Math.round(share * 100)}%), in {storage.fileCount} file{storage.fileCount === 1 ? "" : "s"}.
+          {formatShare(storage.usedBytes, storage.quotaBytes)}), in {storage.fileCount} file
+          {storage.fileCount === 1 ? "" : "s"}.
         </p>
-        <progress
-          aria-labelledby="storage-used"
-          className="h-2 w-full accent-ember-600"
-          max={storage.quotaBytes}
-          value={storage.usedBytes}
-        />
+        <UsageBar used={storage.usedBytes} quota={storage.quotaBytes} labelledBy="storage-used" />
       </div>
       {storage.oldVersions ? (
         <DeleteDisclosure

@@ -4,6 +4,8 @@ const variants = {
   primary: "bg-ember-600 text-white hover:bg-ember-700",
   secondary: "border border-stone-400 bg-white text-ink hover:bg-stone-100",
   danger: "bg-red-700 text-white hover:bg-red-800",
+  /** Destructive but not the page's main action: outlined, so it never outweighs the primary one. */
+  dangerSecondary: "border border-red-700 bg-white text-red-800 hover:bg-red-50",
   ghost: "text-ink hover:bg-stone-200",
 } as const;
 

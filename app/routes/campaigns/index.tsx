@@ -95,48 +95,55 @@ export default function Campaigns({ loaderData }: Route.ComponentProps) {
         </div>
       </div>
 
-      <nav aria-label="Filter by status" className="-mx-4 mb-4 overflow-x-auto px-4">
-        <ul className="flex gap-2">
-          {(["all", ...campaignStatuses] as const).map((status) => (
-            <li key={status}>
-              <Link
-                to={filterHref(status)}
-                aria-current={query.status === status ? "page" : undefined}
-                className="inline-flex min-h-11 items-center gap-1 whitespace-nowrap rounded-full border border-stone-300 bg-white px-3 aria-[current=page]:border-ember-600 aria-[current=page]:bg-ember-50 aria-[current=page]:font-semibold"
-              >
-                {status === "all" ? "All" : campaignStatusLabels[status]}
-                <span className="text-stone-600">({counts[status]})</span>
-              </Link>
-            </li>
-          ))}
-        </ul>
-      </nav>
+      {/* Nothing to filter or search before the first campaign; after it, only the statuses some campaign has (and the one chosen). */}
+      {counts.all === 0 ? null : (
+        <>
+          <nav aria-label="Filter by status" className="-mx-4 mb-4 overflow-x-auto px-4">
+            <ul className="flex gap-2">
+              {(["all", ...campaignStatuses] as const)
+                .filter((status) => status === "all" || counts[status] > 0 || query.status === status)
+                .map((status) => (
+                  <li key={status}>
+                    <Link
+                      to={filterHref(status)}
+                      aria-current={query.status === status ? "page" : undefined}
+                      className="inline-flex min-h-11 items-center gap-1 whitespace-nowrap rounded-full border border-stone-300 bg-white px-3 aria-[current=page]:border-ember-600 aria-[current=page]:bg-ember-50 aria-[current=page]:font-semibold"
+                    >
+                      {status === "all" ? "All" : campaignStatusLabels[status]}
+                      <span className="text-stone-600">({counts[status]})</span>
+                    </Link>
+                  </li>
+                ))}
+            </ul>
+          </nav>
 
-      <Form method="get" role="search" className="mb-6 flex flex-col gap-2 sm:flex-row sm:items-end">
-        {query.status !== "all" ? <input type="hidden" name="status" value={query.status} /> : null}
-        <div className="flex-1">
-          <label htmlFor="campaign-q" className="block font-medium text-sm">
-            Search by name
-          </label>
-          <input id="campaign-q" name="q" type="search" defaultValue={query.q} className={inputClass} />
-        </div>
-        <div>
-          <label htmlFor="campaign-sort" className="block font-medium text-sm">
-            Sort by
-          </label>
-          <select id="campaign-sort" name="sort" defaultValue={query.sort} className={inputClass}>
-            <option value="updated">Last updated</option>
-            <option value="name">Name</option>
-            <option value="created">Newest</option>
-          </select>
-        </div>
-        <button
-          type="submit"
-          className="min-h-11 rounded-md border border-stone-400 bg-white px-4 font-medium hover:bg-stone-100"
-        >
-          {searching ? "Searching…" : "Apply"}
-        </button>
-      </Form>
+          <Form method="get" role="search" className="mb-6 flex flex-col gap-2 sm:flex-row sm:items-end">
+            {query.status !== "all" ? <input type="hidden" name="status" value={query.status} /> : null}
+            <div className="flex-1">
+              <label htmlFor="campaign-q" className="block font-medium text-sm">
+                Search by name
+              </label>
+              <input id="campaign-q" name="q" type="search" defaultValue={query.q} className={inputClass} />
+            </div>
+            <div>
+              <label htmlFor="campaign-sort" className="block font-medium text-sm">
+                Sort by
+              </label>
+              <select id="campaign-sort" name="sort" defaultValue={query.sort} className={inputClass}>
+                <option value="updated">Last updated</option>
+                <option value="name">Name</option>
+                <option value="created">Newest</option>
+              </select>
+            </div>
+            <button
+              type="submit"
+              className="min-h-11 rounded-md border border-stone-400 bg-white px-4 font-medium hover:bg-stone-100"
+            >
+              {searching ? "Searching…" : "Apply"}
+            </button>
+          </Form>
+        </>
+      )}
 
       {campaigns.length === 0 ? (
         <div className="rounded-lg border border-stone-300 border-dashed bg-white p-6 text-center">

@@ -2,9 +2,10 @@ import { data, Link, useActionData } from "react-router";
 import { PageHeader } from "~/components/app-shell";
 import { FileProgress } from "~/components/file-progress";
 import { linkButtonClass } from "~/components/ui/button";
+import { UsageBar } from "~/components/ui/usage-bar";
 import { UploadPanel } from "~/components/upload-panel";
 import { NO_SCRIPT_UPLOAD_LIMIT } from "~/lib/file-kinds";
-import { formatBytes, formatRelative } from "~/lib/format";
+import { formatBytes, formatRelative, formatShare } from "~/lib/format";
 import type { LiveConnection } from "~/lib/live-connection";
 import { useLiveJobs } from "~/lib/use-live-jobs";
 import { libraryModel, listJobs, uploadFile } from "~/server/files/files.server";
@@ -64,15 +65,15 @@ export default function Library({ loaderData }: Route.ComponentProps) {
   const { files, used, limits, now } = loaderData;
   const actionData = useActionData<typeof action>();
   const { jobs, connection } = useLiveJobs(loaderData.jobs);
-  const share = Math.min(100, Math.round((used / limits.maxUserBytes) * 100));
   return (
     <>
       <PageHeader title="Library">The rulebooks, modules, notes and character sheets your campaigns run on.</PageHeader>
       <section aria-labelledby="usage-heading" className="mb-6">
         <h2 id="usage-heading" className="font-medium">
-          Storage: {formatBytes(used)} of {formatBytes(limits.maxUserBytes)} used ({share}%)
+          Storage: {formatBytes(used)} of {formatBytes(limits.maxUserBytes)} used (
+          {formatShare(used, limits.maxUserBytes)})
         </h2>
-        <progress className="mt-1 h-2 w-full accent-ember-600" max={limits.maxUserBytes} value={used} />
+        <UsageBar used={used} quota={limits.maxUserBytes} labelledBy="usage-heading" />
         <p className="mt-1 text-sm">
           <Link to="/settings#storage" className="text-ember-700 underline">
             What takes the space, and old versions

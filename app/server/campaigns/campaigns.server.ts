@@ -169,9 +169,10 @@ async function saveVersioned(
   version: number,
   changes: Partial<typeof campaigns.$inferInsert>,
 ): Promise<Campaign | undefined> {
+  const now = Date.now();
   const [updated] = await db
     .update(campaigns)
-    .set({ ...changes, version: sql`${campaigns.version} + 1`, updatedAt: Date.now() })
+    .set({ ...changes, version: sql`${campaigns.version} + 1`, updatedAt: now, editedAt: now })
     .where(and(eq(campaigns.id, campaignId), eq(campaigns.username, username), eq(campaigns.version, version)))
     .returning();
   if (updated) return updated;
@@ -238,7 +239,14 @@ export async function getCampaignOverview(db: Db, reader: CampaignReader) {
   ]);
 
   const recent: RecentChange[] = [
-    { kind: "campaign" as const, id: campaign.id, title: campaign.name, updatedAt: campaign.updatedAt },
+    // The campaign's own edits only: its updatedAt also moves with every entry, character,
+    // session and attachment, and listing that would show a phantom change beside each.
+    {
+      kind: "campaign" as const,
+      id: campaign.id,
+      title: campaign.name,
+      updatedAt: campaign.editedAt ?? campaign.createdAt,
+    },
     ...entries.map((e) => ({ kind: "context" as const, id: e.id, title: e.title, updatedAt: e.updatedAt })),
     ...characters.map((c) => ({
       kind: "character" as const,
@@ -247,8 +255,7 @@ export async function getCampaignOverview(db: Db, reader: CampaignReader) {
       updatedAt: c.updatedAt,
     })),
   ]
-    // Newest first; an entry edit also touches the campaign at the same instant, and then
-    // the entry is the change worth showing first.
+    // Newest first; a campaign created with its first entries in one go (an import) lists them first.
     .sort((a, b) => b.updatedAt - a.updatedAt || Number(a.kind === "campaign") - Number(b.kind === "campaign"))
     .slice(0, 8);
 

@@ -90,7 +90,8 @@ export async function getCharacter(
 
 function toColumns(input: CharacterInput) {
   const details: CharacterDetails = {
-    playerName: input.playerName || undefined,
+    // Only a player character has a player (the form hides the field for an NPC).
+    playerName: (input.characterType === "pc" && input.playerName) || undefined,
     ancestry: input.ancestry || undefined,
     characterClass: input.characterClass || undefined,
     level: input.level,

@@ -147,7 +147,14 @@ export const campaigns = sqliteTable(
      */
     cacheGeneration: integer("cache_generation", { mode: "number" }).notNull().default(0),
     createdAt: createdAt(),
+    /** Moves with every write inside the campaign too (touchCampaign): its list sorts by it. */
     updatedAt: updatedAt(),
+    /**
+     * When the campaign's own fields (name, description, status, metadata) were last edited,
+     * null if never since it was created: the campaign's row in recent changes, which an
+     * entry or character edit must not move.
+     */
+    editedAt: integer("edited_at", { mode: "number" }),
   },
   (t) => [
     index("campaigns_username_updated_idx").on(t.username, t.updatedAt),
