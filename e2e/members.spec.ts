@@ -162,12 +162,11 @@ test("a player joins on a phone without JavaScript, sees only what the GM reveal
 
     // The player asks; the answer cites the revealed entry, without its secret.
     await player.goto(`/campaigns/${campaignId}/assistant`);
-    await player.getByRole("button", { name: /New conversation/ }).click();
-    await player.getByLabel("Ask about this campaign").fill("Who signals the smugglers?");
+    await player.getByLabel("Ask a question to start a conversation").fill("Who signals the smugglers?");
     await player.getByRole("button", { name: "Ask" }).click();
     const answer = player.getByRole("article", { name: "Answer" });
     await expect(answer.getByRole("blockquote")).toContainText("signals the smugglers with a green lamp");
-    const source = answer.getByRole("region", { name: "Sources" }).getByRole("link");
+    const source = answer.getByRole("list", { name: "Sources" }).getByRole("link");
     await expect(source).toHaveAttribute("href", `/campaigns/${campaignId}/context/${entryId}`);
     await expect(source).not.toContainText("GM only");
     await expect(player.getByText("abbot's brother")).toBeHidden();
@@ -248,12 +247,11 @@ test("at the table: the GM reveals an entry mid-session and it appears on the pl
     // The player asks; the answer cites the revealed entry, and nothing hidden.
     await player.goto(`/campaigns/${campaignId}/assistant`);
     await waitForHydration(player);
-    await player.getByRole("button", { name: /New conversation/ }).click();
-    await player.getByLabel("Ask about this campaign").fill("Where do the redbrands hide?");
+    await player.getByLabel("Ask a question to start a conversation").fill("Where do the redbrands hide?");
     await player.getByRole("button", { name: "Ask" }).click();
     const answer = player.getByRole("article", { name: "Answer" });
     await expect(answer.getByRole("blockquote")).toContainText("cellars under Tresendar Manor");
-    const sources = answer.getByRole("region", { name: "Sources" }).getByRole("link");
+    const sources = answer.getByRole("list", { name: "Sources" }).getByRole("link");
     await expect(sources).toHaveCount(1);
     await expect(sources).toHaveAttribute("href", `/campaigns/${campaignId}/context/${entryId}`);
     await expect(player.getByText("Glasstaff")).toBeHidden();
@@ -346,11 +344,10 @@ test("a player writes their own character's backstory on a phone without JavaScr
 
     // The player asks without JavaScript, then shares the conversation with the GMs.
     await player.goto(`/campaigns/${campaignId}/assistant`);
-    await player.getByRole("button", { name: "New conversation" }).click();
-    await player.getByLabel("Ask about this campaign").fill("Who do I owe a favour?");
+    await player.getByLabel("Ask a question to start a conversation").fill("Who do I owe a favour?");
     await player.getByRole("button", { name: "Ask" }).click();
     await expect(player.getByRole("article", { name: "Answer" })).toBeVisible();
-    await expect(player.getByRole("region", { name: "Sources" }).getByRole("link")).toHaveText(
+    await expect(player.getByRole("list", { name: "Sources" }).getByRole("link")).toHaveText(
       /^Wren Ashdown · Player character in Saltmarsh/,
     );
     await expect(player.getByRole("link", { name: "Save as context entry" })).toBeHidden();

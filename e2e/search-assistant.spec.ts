@@ -109,29 +109,37 @@ test("ask the campaign assistant, get a cited answer, save it as a lore entry", 
 
   await page.goto(`/campaigns/${campaignId}/assistant`);
   await waitForHydration(page);
-  await page.getByRole("button", { name: "New conversation" }).click();
-  await expect(page).toHaveURL(new RegExp(`/campaigns/${campaignId}/assistant/[0-9a-f-]+$`));
+  // Typing the first question starts the conversation: Enter sends it.
+  await page.getByLabel("Ask a question to start a conversation").fill("What does the lich need to come back?");
+  await page.getByLabel("Ask a question to start a conversation").press("Enter");
+  await expect(page).toHaveURL(new RegExp(`/campaigns/${campaignId}/assistant/[0-9a-f-]+#latest$`));
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("What does the lich need to come back?");
   await waitForHydration(page);
-  await page.getByLabel("Ask about this campaign").fill("What does the lich need to come back?");
+  const box = page.getByLabel("Ask about this campaign");
+  // Shift+Enter breaks the line; Enter sends, and the answer streams in.
+  await box.fill("What does the lich need");
+  await box.press("Shift+Enter");
+  await box.pressSequentially("to come back?");
+  await expect(box).toHaveValue("What does the lich need\nto come back?");
   const streamed = page.waitForResponse((response) => response.url().endsWith("/ask"));
-  await page.getByRole("button", { name: "Ask" }).click();
+  await box.press("Enter");
   // The answer came as a stream of events, not as a page load.
   expect((await streamed).headers()["content-type"]).toContain("application/x-ndjson");
 
   const answer = page.getByRole("article", { name: "Answer" }).last();
-  await expect(answer).toContainText("Generation is off");
+  await expect(answer).toContainText("No AI model is connected");
   await expect(answer).toContainText("returns in 1d10 days");
-  await expect(answer).toContainText("Quoted from your material — generation is off");
+  await expect(answer).toContainText("Quoted from your material (no AI model connected)");
   // [1] points at the first source, which opens the chapter at its passage.
   await answer.getByRole("link", { name: "[1]" }).first().click();
-  const source = answer.getByRole("region", { name: "Sources" }).getByRole("listitem").first();
+  const source = answer.getByRole("list", { name: "Sources" }).getByRole("listitem").first();
   await expect(source).toContainText("Drowned Abbey.md");
   await expect(source.getByRole("link", { name: /Drowned Abbey\.md/ })).toHaveAttribute("href", /\/read#passage-\d+$/);
   // The conversation was saved and titled after the question.
   await page.reload();
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("What does the lich need to come back?");
 
-  await page.getByRole("link", { name: "Save as context entry" }).click();
+  await page.getByRole("link", { name: "Save as context entry" }).last().click();
   await expect(page.getByLabel("Title")).toHaveValue("What does the lich need to come back?");
   await expect(page.getByLabel("Content")).toHaveValue(/1d10 days[\s\S]*\*\*Sources\*\*/);
   await waitForHydration(page);
@@ -182,12 +190,11 @@ test.describe("without JavaScript", () => {
     const campaignId = await createCampaignViaHttp(page.request, baseURL, { name: "Quiet Tides" });
     await postFormExpectingRedirect(page.request, baseURL, `/library/${fileKey}`, { intent: "attach", campaignId });
     await page.goto(`/campaigns/${campaignId}/assistant`);
-    await page.getByRole("button", { name: "New conversation" }).click();
-    await page.getByLabel("Ask about this campaign").fill("When does the bell ring?");
+    await page.getByLabel("Ask a question to start a conversation").fill("When does the bell ring?");
     await page.getByRole("button", { name: "Ask" }).click();
     await expect(page).toHaveURL(/#latest$/);
     const answer = page.getByRole("article", { name: "Answer" });
     await expect(answer).toContainText("At low tide it rings by itself");
-    await expect(answer.getByRole("region", { name: "Sources" })).toContainText("Abbey lore.md");
+    await expect(answer.getByRole("list", { name: "Sources" })).toContainText("Abbey lore.md");
   });
 });

@@ -21,6 +21,7 @@ import {
 } from "~/server/assistant/conversations.server";
 import {
   citationsFor,
+  EXTRACTIVE_INTRO,
   extractiveAnswer,
   groundedMessages,
   MAX_QUOTED_CHARS,
@@ -94,7 +95,7 @@ function stubModel(tokens: string[], fail = false): ChatModel & { calls: ChatMes
 }
 
 describe("the assistant", () => {
-  it("answers extractively when no model is configured: quoted, cited, and says generation is off", async () => {
+  it("answers extractively when no model is configured: quoted, cited, and says it is quoting", async () => {
     const { access, conversation } = await campaignWithLore();
     const events = await collect(
       ask({ ...services.assistant, model: null }, access, conversation, "What does the lich need to come back?"),
@@ -103,7 +104,7 @@ describe("the assistant", () => {
     const done = events.at(-1);
     if (sources?.type !== "sources" || done?.type !== "done") throw new Error("missing events");
     expect(done.provider).toBe("extractive");
-    expect(done.content).toMatch(/^Generation is off/);
+    expect(done.content.startsWith(EXTRACTIVE_INTRO)).toBe(true);
     expect(done.content).toMatch(/> .*phylactery.* \[1\]/);
     // The tokens are the answer, word by word.
     expect(
@@ -318,11 +319,11 @@ describe("the assistant", () => {
     const done = events.at(-1);
     const sources = events.find((e) => e.type === "sources");
     if (done?.type !== "done" || sources?.type !== "sources") throw new Error("no answer");
-    expect(done.content).toContain("Generation is off");
+    expect(done.content).toContain(EXTRACTIVE_INTRO);
     const draft = await answerDraft(db, access, done.messageId);
     // Named after the first source the answer cites, for the GM to check.
     expect(draft?.name).toBe("Returning");
-    expect(draft?.markdown).not.toContain("Generation is off");
+    expect(draft?.markdown).not.toContain(EXTRACTIVE_INTRO);
     const first = sources.citations[0];
     expect(draft?.markdown).toContain(`[\\[1\\]](${first?.href})`);
     // No [n] is left that is not a link.
@@ -488,7 +489,7 @@ describe("the extractive answer (no model configured)", () => {
       ),
     ];
     const answer = extractiveAnswer(question, sources);
-    expect(answer).toMatch(/^Generation is off/);
+    expect(answer.startsWith(EXTRACTIVE_INTRO)).toBe(true);
     const quotes = quotesOf(answer);
     expect(quotes.map((q) => q.n)).toEqual([1, 2, 3]);
     expect(quotes[0]?.text).toContain("Breaking Free. A held creature can use its action to break free.");

@@ -1,4 +1,5 @@
 import { zlibSync } from "fflate";
+import { type PdfObject, serializePdf, textPageContent } from "~/server/files/pdf-writer.server";
 
 /**
  * Minimal PDFs built by the tests themselves: text pages, pages with only drawings (as
@@ -8,7 +9,6 @@ import { zlibSync } from "fflate";
  * bomb"). Just enough of the PDF format for pdf.js to read (or refuse) them.
  */
 
-const escapePdf = (text: string) => text.replace(/[\\()]/g, (c) => `\\${c}`);
 const ascii = (text: string) => new TextEncoder().encode(text);
 
 interface PdfOptions {
@@ -26,8 +26,6 @@ interface PdfOptions {
    */
   bombs?: { inflatedBytes: number; image?: boolean }[];
 }
-
-type PdfObject = string | { dict: string; data: Uint8Array };
 
 interface Security {
   dictionary: string;
@@ -80,9 +78,7 @@ function assemble({ pages, padding = 0, compress = false, bombs = [] }: PdfOptio
       ),
     );
   for (const lines of pages) {
-    const content = lines
-      ? `BT /F1 11 Tf 14 TL 56 780 Td ${lines.map((line) => `(${escapePdf(line)}) Tj T*`).join(" ")} ET`
-      : "0.5 g 56 56 480 700 re f";
+    const content = lines ? textPageContent(lines) : "0.5 g 56 56 480 700 re f";
     addPage(
       add(
         compress
@@ -100,41 +96,13 @@ function assemble({ pages, padding = 0, compress = false, bombs = [] }: PdfOptio
   return { objects, catalog };
 }
 
-/** The file: objects, cross-reference table and trailer (`encrypt`: the security handler's object, or 0). */
+/** The file, with the security handler's object (`encrypt`, or 0) named in its trailer. */
 function serialize(objects: PdfObject[], catalog: number, encrypt: number): Uint8Array {
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  const write = (part: Uint8Array | string) => {
-    const bytes = typeof part === "string" ? ascii(part) : part;
-    parts.push(bytes);
-    size += bytes.length;
-  };
-  write("%PDF-1.4\n");
-  const offsets: number[] = [];
-  for (const [i, body] of objects.entries()) {
-    offsets.push(size);
-    if (typeof body === "string") write(`${i + 1} 0 obj\n${body}\nendobj\n`);
-    else {
-      write(`${i + 1} 0 obj\n<< ${body.dict} /Length ${body.data.length} >>\nstream\n`);
-      write(body.data);
-      write("\nendstream\nendobj\n");
-    }
-  }
-  const xref = size;
-  write(`xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`);
-  for (const offset of offsets) write(`${String(offset).padStart(10, "0")} 00000 n \n`);
-  write(
-    `trailer\n<< /Size ${objects.length + 1} /Root ${catalog} 0 R${
-      encrypt ? ` /Encrypt ${encrypt} 0 R /ID [<${hex(FILE_ID)}> <${hex(FILE_ID)}>]` : ""
-    } >>\nstartxref\n${xref}\n%%EOF\n`,
+  return serializePdf(
+    objects,
+    catalog,
+    encrypt ? ` /Encrypt ${encrypt} 0 R /ID [<${hex(FILE_ID)}> <${hex(FILE_ID)}>]` : "",
   );
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 /** A book of `count` pages; page n says which page it is and carries a findable word. */

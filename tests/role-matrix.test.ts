@@ -95,7 +95,7 @@ const matrix: Record<string, Probe[]> = {
   "/signup": [loader(everyone(302))],
   "/logout": [loader(everyone(302))],
   "/recover": [loader(everyone(302))],
-  "/home": [loader(everyone(200))],
+  "/home": [loader(everyone(200)), action(everyone(302), () => ({ intent: "remove-sample" }))],
   "/campaigns": [loader(everyone(200))],
   "/campaigns/new": [loader(everyone(200))],
   // Its actions import into the caller's own account only (tests/import.test.ts).
@@ -244,7 +244,10 @@ const matrix: Record<string, Probe[]> = {
     })),
     action(gms(302), () => ({ intent: "delete" })),
   ],
-  "/campaigns/:campaignId/assistant": [loader(askers(200)), action(askers(302))],
+  "/campaigns/:campaignId/assistant": [
+    loader(askers(200)),
+    action(askers(302), () => ({ question: "Who guards the gate?" })),
+  ],
   "/campaigns/:campaignId/assistant/:chatId": [
     loader(askers(200)),
     action(askers(302), () => ({ intent: "rename", title: "Lair questions" })),

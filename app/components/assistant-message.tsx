@@ -61,9 +61,12 @@ export function AssistantAnswer({
       </div>
       <p className="text-stone-600 text-xs">{providerLabels[provider]}</p>
       {citations.length ? (
-        <section aria-label="Sources">
-          <h3 className="font-semibold text-sm">Sources</h3>
-          <ol className="mt-1 space-y-2 text-sm">
+        // Not a landmark: every answer has its sources, and a page of landmarks all named "Sources" helps no one.
+        <div>
+          <h2 id={`answer-${id}-sources`} className="font-semibold text-sm">
+            Sources
+          </h2>
+          <ol aria-labelledby={`answer-${id}-sources`} className="mt-1 space-y-2 text-sm">
             {citations.map((citation) => (
               <li key={citation.n} id={anchor(citation.n)} className="scroll-mt-4 target:bg-amber-50">
                 <span className="font-medium">[{citation.n}]</span>{" "}
@@ -78,7 +81,7 @@ export function AssistantAnswer({
               </li>
             ))}
           </ol>
-        </section>
+        </div>
       ) : null}
       {streaming || !keepable ? null : (
         <p className="flex flex-wrap gap-2">

@@ -30,7 +30,7 @@ export type ProviderName = "workers-ai" | "openai-compatible" | "extractive";
 export const providerLabels: Record<ProviderName, string> = {
   "workers-ai": "Written by Workers AI from your sources",
   "openai-compatible": "Written by your configured model from your sources",
-  extractive: "Quoted from your material — generation is off",
+  extractive: "Quoted from your material (no AI model connected)",
 };
 
 /** A numbered source of an answer: [n] in the text links here. */

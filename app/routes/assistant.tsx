@@ -59,7 +59,7 @@ export default function Assistant({ loaderData }: Route.ComponentProps) {
                 {recent.map((chat) => (
                   <li key={chat.id}>
                     <Link
-                      to={`/campaigns/${chat.campaignId}/assistant/${chat.id}`}
+                      to={`/campaigns/${chat.campaignId}/assistant/${chat.id}#latest`}
                       className="block rounded-lg border border-stone-300 bg-white px-4 py-2 hover:bg-stone-50"
                     >
                       <span className="block break-words font-medium text-ember-800">{chat.title}</span>

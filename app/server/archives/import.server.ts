@@ -384,6 +384,38 @@ async function createAll(
   return { campaignIds: ids, created: { entries, characters }, notRestored };
 }
 
+/** The D1 statements of every section's records, as each section imports them. */
+function sectionParts(sections: Map<string, unknown[]>): PlannedCampaign["parts"] {
+  return (ctx) =>
+    Promise.all(archiveSections.map((section) => section.importRecords(sections.get(section.key) ?? [], ctx)));
+}
+
+/**
+ * One campaign made from archive records written by LoreSmith itself (the sample
+ * campaign), created exactly as an import creates one: each record checked by its
+ * section's schema, everything in one batch, within the account's quotas.
+ */
+export async function createFromRecords(
+  { db, limits }: { db: Db; limits: RowLimits },
+  account: Account,
+  values: typeof campaigns.$inferInsert,
+  records: Record<string, unknown[]>,
+  bodies: Map<string, string>,
+): Promise<ImportResult> {
+  const sections = new Map<string, unknown[]>();
+  for (const section of archiveSections)
+    sections.set(
+      section.key,
+      (records[section.key] ?? []).map((record) => section.record.parse(record)),
+    );
+  const read = async (path: string) => {
+    const body = bodies.get(path);
+    if (body === undefined) refuse(`“${path}” is named by a record but has no text.`);
+    return body;
+  };
+  return createAll(db, account, limits, [{ values, keys: archiveKeys(sections), parts: sectionParts(sections) }], read);
+}
+
 /** Imports the archive as new campaigns of `account` (our archive) or one new campaign (a vault). */
 export async function createFromImport(
   { db, limits }: { db: Db; limits: RowLimits },
@@ -420,10 +452,7 @@ export async function createFromImport(
           metadata: record.metadata,
         },
         keys: archiveKeys(campaign.sections),
-        parts: (ctx) =>
-          Promise.all(
-            archiveSections.map((section) => section.importRecords(campaign.sections.get(section.key) ?? [], ctx)),
-          ),
+        parts: sectionParts(campaign.sections),
       });
     }
     const result = await createAll(db, account, limits, planned, read);

@@ -165,7 +165,7 @@ function asQuote(text: string, n: number): string {
 
 /** The first line of an extractive answer: why it quotes instead of writing. */
 export const EXTRACTIVE_INTRO =
-  "Generation is off, so here are the passages from your material that best match the question:";
+  "No AI model is connected, so here is what your material says, quoted from the passages that match best:";
 
 /**
  * Extractive mode (no model configured): for the best passages, in the order search ranks

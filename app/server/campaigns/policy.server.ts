@@ -341,9 +341,18 @@ export function searchAudience(reader: CampaignReader): string[] | null {
  * those shared with the campaign.
  */
 export function visibleCount(account: Account, table: "campaign_context" | "campaign_characters"): SQL<number> {
-  const kind: RevealSubject = table === "campaign_context" ? "entry" : "character";
   return sql<number>`(SELECT count(*) FROM ${sql.identifier(table)} WHERE ${sql.raw(`"${table}"."campaign_id"`)} = ${outerCampaignId}
-    AND (${campaignsWhere(account, "seeSecrets")} OR ${sharedOrRevealed(table, kind, "id", account.id)}))`;
+    AND ${visibleInListedCampaign(account, table)})`;
+}
+
+/**
+ * An entry or character row `account` may see, beside `campaignsWhere` on its campaign
+ * (lists across campaigns: the Campaigns list's counts, the home page's recent changes):
+ * any where they see secrets, else those shared with the campaign or revealed to them.
+ */
+export function visibleInListedCampaign(account: Account, table: "campaign_context" | "campaign_characters"): SQL {
+  const kind: RevealSubject = table === "campaign_context" ? "entry" : "character";
+  return sql`(${campaignsWhere(account, "seeSecrets")} OR ${sharedOrRevealed(table, kind, "id", account.id)})`;
 }
 
 /**

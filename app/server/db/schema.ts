@@ -155,9 +155,13 @@ export const campaigns = sqliteTable(
      * entry or character edit must not move.
      */
     editedAt: integer("edited_at", { mode: "number" }),
+    /** The sample campaign (app/server/sample): at most one per account, removed in one click. */
+    sample: integer("sample", { mode: "boolean" }).notNull().default(false),
   },
   (t) => [
     index("campaigns_username_updated_idx").on(t.username, t.updatedAt),
+    // One sample per account however many times "Add" is pressed at once.
+    uniqueIndex("campaigns_one_sample_idx").on(t.username).where(sql`${t.sample} = 1`),
     index("campaigns_username_status_idx").on(t.username, t.status),
     check("campaigns_status_check", oneOf("status", campaignStatuses)),
   ],
@@ -302,6 +306,11 @@ export const fileMetadata = sqliteTable(
     currentVersion: integer("current_version", { mode: "number" }).notNull().default(1),
     pageCount: integer("page_count", { mode: "number" }),
     error: text("error"),
+    /**
+     * The sample campaign that uploaded this file, when one did: removing the sample deletes
+     * only such files (never one the person uploaded, nor one they attached elsewhere since).
+     */
+    sampleCampaignId: text("sample_campaign_id"),
     version: rowVersion(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

@@ -1,7 +1,8 @@
-import { type FormEvent, useRef, useState } from "react";
+import { type FormEvent, useEffect, useRef, useState } from "react";
 import { data, Form, Link, redirect, useNavigation, useRevalidator } from "react-router";
 import { AssistantAnswer } from "~/components/assistant-message";
 import { DeleteDisclosure } from "~/components/delete-disclosure";
+import { QuestionBox } from "~/components/question-box";
 import { Button } from "~/components/ui/button";
 import { inputClass } from "~/components/ui/field";
 import {
@@ -9,7 +10,6 @@ import {
   type Citation,
   conversationShareSchema,
   conversationTitleSchema,
-  MAX_QUESTION_LENGTH,
   type ProviderName,
   questionSchema,
 } from "~/lib/assistant";
@@ -139,6 +139,20 @@ export default function Conversation({ loaderData, actionData }: Route.Component
   const [error, setError] = useState<string | null>(null);
   const formRef = useRef<HTMLFormElement>(null);
   const busy = streaming !== null || navigation.state === "submitting";
+  const latest = useRef<HTMLLIElement>(null);
+  const asking = useRef<HTMLLIElement>(null);
+  // The latest exchange starts at its question: the conversation opens there (and follows each
+  // new one), not at its first question thousands of pixels up. Without JavaScript, #latest does it.
+  let latestIndex = messages.length - 1;
+  while (latestIndex > 0 && messages[latestIndex]?.role !== "user") latestIndex--;
+  const lastId = messages.at(-1)?.id;
+  useEffect(() => {
+    if (lastId) latest.current?.scrollIntoView({ block: "start" });
+  }, [lastId]);
+  const streamingQuestion = streaming?.question;
+  useEffect(() => {
+    if (streamingQuestion) asking.current?.scrollIntoView({ block: "start" });
+  }, [streamingQuestion]);
 
   // With JavaScript: stream the answer from the API, then reload the saved conversation.
   async function onAsk(event: FormEvent<HTMLFormElement>) {
@@ -205,7 +219,12 @@ export default function Conversation({ loaderData, actionData }: Route.Component
 
       <ol className="space-y-4" aria-label="Messages">
         {messages.map((message, i) => (
-          <li key={message.id} id={i === messages.length - 1 ? "latest" : undefined} className="scroll-mt-4">
+          <li
+            key={message.id}
+            id={i === latestIndex ? "latest" : undefined}
+            ref={i === latestIndex ? latest : undefined}
+            className="scroll-mt-4"
+          >
             {message.role === "user" ? (
               <p className="ml-auto max-w-[85%] whitespace-pre-wrap break-words rounded-lg bg-ember-50 p-3">
                 <span className="sr-only">{readOnly ? `${conversation.sharedBy} asked: ` : "You asked: "}</span>
@@ -225,7 +244,7 @@ export default function Conversation({ loaderData, actionData }: Route.Component
         ))}
         {streaming ? (
           <>
-            <li>
+            <li ref={asking} className="scroll-mt-4">
               <p className="ml-auto max-w-[85%] whitespace-pre-wrap break-words rounded-lg bg-ember-50 p-3">
                 {streaming.question}
               </p>
@@ -247,35 +266,14 @@ export default function Conversation({ loaderData, actionData }: Route.Component
 
       {readOnly ? null : (
         <>
-          <Form
-            method="post"
-            ref={formRef}
+          <QuestionBox
+            label="Ask about this campaign"
+            formRef={formRef}
             onSubmit={onAsk}
-            className="space-y-2 rounded-lg border border-stone-300 bg-white p-4"
-          >
-            <input type="hidden" name="intent" value="ask" />
-            <label htmlFor="question" className="block font-medium">
-              Ask about this campaign
-            </label>
-            <textarea
-              id="question"
-              name="question"
-              rows={3}
-              required
-              maxLength={MAX_QUESTION_LENGTH}
-              aria-describedby={error || actionData?.error ? "question-error" : undefined}
-              className={inputClass}
-              placeholder="e.g. What does the lich need to come back?"
-            />
-            {error || actionData?.error ? (
-              <p id="question-error" role="alert" className="text-red-700 text-sm">
-                {error ?? actionData?.error}
-              </p>
-            ) : null}
-            <Button type="submit" pending={busy}>
-              {busy ? "Answering…" : "Ask"}
-            </Button>
-          </Form>
+            pending={busy}
+            error={error ?? actionData?.error}
+            sticky
+          />
 
           <ShareWithGms shared={conversation.sharedWithGms} pending={navigation.formData?.get("intent") === "share"} />
           <details className="rounded-lg border border-stone-300 bg-white p-4">

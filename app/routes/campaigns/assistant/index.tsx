@@ -1,12 +1,20 @@
 import type { ReactNode } from "react";
-import { Form, Link, redirect, useNavigation } from "react-router";
+import { data, Form, Link, redirect, useNavigation } from "react-router";
+import { QuestionBox } from "~/components/question-box";
 import { Button } from "~/components/ui/button";
+import { questionSchema } from "~/lib/assistant";
 import { formatRelative } from "~/lib/format";
-import { createConversation, listConversations, sharedConversations } from "~/server/assistant/conversations.server";
+import {
+  ask,
+  createConversation,
+  listConversations,
+  sharedConversations,
+} from "~/server/assistant/conversations.server";
 import { mayAlso, requireCampaign } from "~/server/campaigns/guards.server";
 import { QuotaExceeded } from "~/server/db/quota.server";
-import { httpError } from "~/server/http/responses.server";
-import { getServices } from "~/server/request.server";
+import { chargeDailyQuota, DailyQuotaExceeded } from "~/server/http/daily-quotas.server";
+import { getServices, limitRequest } from "~/server/request.server";
+import { sampleQuestions } from "~/server/sample/content.server";
 import type { Route } from "./+types/index";
 
 export const meta: Route.MetaFunction = () => [{ title: "Assistant — LoreSmith AI" }];
@@ -31,23 +39,39 @@ export async function loader({ context }: Route.LoaderArgs) {
       sharedWithGms,
     })),
     shared,
+    // The sample campaign suggests questions its material answers well.
+    suggestions: campaign.sample ? sampleQuestions : [],
     now: Date.now(),
   };
 }
 
-export async function action({ context }: Route.ActionArgs) {
+/**
+ * Typing a question starts a conversation: it is created, the question answered (the whole
+ * answer, as without JavaScript), and the person lands on it.
+ */
+export async function action({ request, context }: Route.ActionArgs) {
   const access = requireCampaign(context, "useAssistant");
-  const { db, limits } = getServices(context);
-  const conversation = await createConversation(db, access, undefined, limits.rows.conversations).catch((error) => {
-    if (error instanceof QuotaExceeded) throw httpError(error.status, error.message);
-    throw error;
-  });
-  return redirect(`/campaigns/${access.campaign.id}/assistant/${conversation.id}`);
+  const services = getServices(context);
+  const parsed = questionSchema.safeParse(Object.fromEntries(await request.formData()));
+  if (!parsed.success) return data({ error: parsed.error.issues[0]?.message ?? "" }, { status: 400 });
+  await limitRequest(context, request, "ask");
+  try {
+    await chargeDailyQuota(services, access.account.id, "questions");
+    const conversation = await createConversation(services.db, access, undefined, services.limits.rows.conversations);
+    for await (const _event of ask(services.assistant, access, conversation, parsed.data.question)) {
+      // Run to the end: the answer is saved by the last step.
+    }
+    return redirect(`/campaigns/${access.campaign.id}/assistant/${conversation.id}#latest`);
+  } catch (error) {
+    if (!(error instanceof QuotaExceeded || error instanceof DailyQuotaExceeded)) throw error;
+    return data({ error: error.message }, { status: error.status, headers: error.headers });
+  }
 }
 
-export default function AssistantIndex({ loaderData }: Route.ComponentProps) {
-  const { campaign, seesSecrets, conversations, shared, now } = loaderData;
+export default function AssistantIndex({ loaderData, actionData }: Route.ComponentProps) {
+  const { campaign, seesSecrets, conversations, shared, suggestions, now } = loaderData;
   const navigation = useNavigation();
+  const pending = navigation.state !== "idle" && navigation.formMethod === "POST";
   return (
     <div className="max-w-3xl space-y-6">
       <header className="space-y-2">
@@ -59,15 +83,33 @@ export default function AssistantIndex({ loaderData }: Route.ComponentProps) {
             : "what you have been shown of it: shared files, lore and characters"}
           , each claim cited.
         </p>
-        <Form method="post">
-          <Button type="submit" pending={navigation.state === "submitting"}>
-            New conversation
-          </Button>
-        </Form>
+        <QuestionBox
+          label="Ask a question to start a conversation"
+          pending={pending}
+          error={actionData?.error}
+          placeholder="e.g. Who knows where the crown is?"
+        />
+        {suggestions.length ? (
+          <div className="space-y-2">
+            <p className="font-medium">Or try one of these:</p>
+            <ul className="flex flex-wrap gap-2">
+              {suggestions.map((question) => (
+                <li key={question}>
+                  <Form method="post">
+                    <input type="hidden" name="question" value={question} />
+                    <Button type="submit" variant="secondary" className="text-left">
+                      {question}
+                    </Button>
+                  </Form>
+                </li>
+              ))}
+            </ul>
+          </div>
+        ) : null}
       </header>
       {conversations.length === 0 ? (
         <p className="rounded-lg border border-stone-300 border-dashed bg-white p-6 text-center">
-          No conversations yet. Start one and ask, say, “Who knows where the crown is?”
+          No conversations yet: your questions and their answers are kept here.
         </p>
       ) : (
         <ConversationList
@@ -116,7 +158,7 @@ function ConversationList({
       {items.map((conversation) => (
         <li key={conversation.id}>
           <Link
-            to={conversation.id}
+            to={`${conversation.id}#latest`}
             className="flex min-h-11 flex-wrap items-center justify-between gap-2 px-4 py-3 hover:bg-stone-50"
           >
             <span className="break-words font-medium text-ember-800">{conversation.title}</span>
