@@ -474,6 +474,18 @@ const WRESTLING = [
 describe("the extractive answer (no model configured)", () => {
   const question = "How does a held creature break free?";
 
+  it("quotes a [[wiki link]] as the words it shows, never its brackets", () => {
+    const sources = [
+      passage(1, ["NPCs", "Warden"], "A held creature may break free when the [[Lantern Wardens|wardens]] call its name."),
+      passage(2, ["NPCs", "Captain"], "The [[Lantern Wardens]] help a held creature break free."),
+    ];
+    const answer = extractiveAnswer(question, sources);
+    expect(quotesOf(answer).map((q) => q.text)).toEqual([
+      "A held creature may break free when the wardens call its name.",
+      "The Lantern Wardens help a held creature break free.",
+    ]);
+  });
+
   it("quotes the passages in the order search ranked them, each quote cited to the source it comes from", () => {
     const sources = [
       passage(1, ["Combat", "Wrestling"], WRESTLING),

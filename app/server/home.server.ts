@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray } from "drizzle-orm";
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import { processingStatuses } from "~/lib/jobs";
 import { campaignsWhere, can, roleColumn, visibleInListedCampaign } from "./campaigns/policy.server";
 import type { Db } from "./db/db.server";
@@ -37,8 +37,9 @@ export async function homeModel(db: Db, account: Account, today: string) {
         title: campaignContext.title,
         contextType: campaignContext.contextType,
         updatedAt: campaignContext.updatedAt,
-        campaignId: campaigns.id,
-        campaignName: campaigns.name,
+        // Named apart from the row's own columns: a batch maps a joined select's columns by name.
+        campaignId: sql<string>`${campaigns.id}`.as("campaign_id_of"),
+        campaignName: sql<string>`${campaigns.name}`.as("campaign_name"),
       })
       .from(campaignContext)
       .innerJoin(campaigns, eq(campaigns.id, campaignContext.campaignId))
@@ -51,8 +52,9 @@ export async function homeModel(db: Db, account: Account, today: string) {
         title: campaignCharacters.characterName,
         characterType: campaignCharacters.characterType,
         updatedAt: campaignCharacters.updatedAt,
-        campaignId: campaigns.id,
-        campaignName: campaigns.name,
+        // Named apart from the row's own columns: a batch maps a joined select's columns by name.
+        campaignId: sql<string>`${campaigns.id}`.as("campaign_id_of"),
+        campaignName: sql<string>`${campaigns.name}`.as("campaign_name"),
       })
       .from(campaignCharacters)
       .innerJoin(campaigns, eq(campaigns.id, campaignCharacters.campaignId))

@@ -97,89 +97,96 @@ export default function CampaignLayout({ loaderData }: Route.ComponentProps) {
           </Form>
         </div>
       ) : null}
-      <nav
-        ref={tabsRef}
-        aria-label="Campaign sections"
-        className="-mx-4 mb-6 overflow-x-auto border-stone-300 border-b px-4"
-      >
-        <ul className="flex gap-1 sm:flex-wrap">
-          <li>
-            <NavLink to={base} end className={tabClass}>
-              Overview
-            </NavLink>
-          </li>
-          <li>
-            <NavLink to={`${base}/context`} className={tabClass}>
-              Lore &amp; context
-            </NavLink>
-          </li>
-          <li>
-            <NavLink to={`${base}/characters`} className={tabClass}>
-              Characters
-            </NavLink>
-          </li>
-          <li>
-            <NavLink to={`${base}/files`} className={tabClass}>
-              Files
-            </NavLink>
-          </li>
-          <li>
-            <NavLink to={`${base}/sessions`} className={tabClass}>
-              Sessions
-            </NavLink>
-          </li>
-          <li>
-            <NavLink to={`${base}/log`} className={tabClass}>
-              Session log
-            </NavLink>
-          </li>
-          <li>
-            <NavLink to={`${base}/relations`} className={tabClass}>
-              Relations
-            </NavLink>
-          </li>
-          {tabs.notes ? (
+      {/* On a phone the tabs scroll sideways; the faded edge says there are more than fit. */}
+      <div className="relative -mx-4 mb-6">
+        <nav
+          ref={tabsRef}
+          aria-label="Campaign sections"
+          className="overflow-x-auto border-stone-300 border-b px-4 pr-10 sm:pr-4"
+        >
+          <ul className="flex gap-1 sm:flex-wrap">
             <li>
-              <NavLink to={`${base}/notes`} className={tabClass}>
-                My notes
+              <NavLink to={base} end className={tabClass}>
+                Overview
               </NavLink>
             </li>
-          ) : null}
-          {tabs.assistant ? (
             <li>
-              <NavLink to={`${base}/assistant`} className={tabClass}>
-                Assistant
+              <NavLink to={`${base}/context`} className={tabClass}>
+                Lore &amp; context
               </NavLink>
             </li>
-          ) : null}
-          {tabs.members ? (
             <li>
-              <NavLink to={`${base}/members`} className={tabClass}>
-                Members
+              <NavLink to={`${base}/characters`} className={tabClass}>
+                Characters
               </NavLink>
             </li>
-          ) : null}
-          {tabs.ledger ? (
             <li>
-              <NavLink to={`${base}/ledger`} className={tabClass}>
-                Ledger
+              <NavLink to={`${base}/files`} className={tabClass}>
+                Files
               </NavLink>
             </li>
-          ) : null}
-          <li>
-            <NavLink to={`${base}/export`} className={tabClass}>
-              Export
-            </NavLink>
-          </li>
-          {tabs.edit ? (
             <li>
-              <NavLink to={`${base}/edit`} className={tabClass}>
-                Edit campaign
+              <NavLink to={`${base}/sessions`} className={tabClass}>
+                Sessions
               </NavLink>
             </li>
-          ) : null}
-        </ul>
-      </nav>
+            <li>
+              <NavLink to={`${base}/log`} className={tabClass}>
+                Session log
+              </NavLink>
+            </li>
+            <li>
+              <NavLink to={`${base}/relations`} className={tabClass}>
+                Relations
+              </NavLink>
+            </li>
+            {tabs.notes ? (
+              <li>
+                <NavLink to={`${base}/notes`} className={tabClass}>
+                  My notes
+                </NavLink>
+              </li>
+            ) : null}
+            {tabs.assistant ? (
+              <li>
+                <NavLink to={`${base}/assistant`} className={tabClass}>
+                  Assistant
+                </NavLink>
+              </li>
+            ) : null}
+            {tabs.members ? (
+              <li>
+                <NavLink to={`${base}/members`} className={tabClass}>
+                  Members
+                </NavLink>
+              </li>
+            ) : null}
+            {tabs.ledger ? (
+              <li>
+                <NavLink to={`${base}/ledger`} className={tabClass}>
+                  Ledger
+                </NavLink>
+              </li>
+            ) : null}
+            <li>
+              <NavLink to={`${base}/export`} className={tabClass}>
+                Export
+              </NavLink>
+            </li>
+            {tabs.edit ? (
+              <li>
+                <NavLink to={`${base}/edit`} className={tabClass}>
+                  Edit campaign
+                </NavLink>
+              </li>
+            ) : null}
+          </ul>
+        </nav>
+        <div
+          aria-hidden="true"
+          className="pointer-events-none absolute inset-y-0 right-0 w-12 bg-gradient-to-l from-parchment to-transparent sm:hidden"
+        />
+      </div>
       <Presence people={room.people} connection={room.connection} me={me} />
       {room.changedWhileEditing ? <ChangedWhileEditing change={room.changedWhileEditing} /> : null}
       <Outlet />

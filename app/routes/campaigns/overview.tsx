@@ -1,6 +1,7 @@
 import { useRef } from "react";
-import { Link } from "react-router";
+import { Form, Link } from "react-router";
 import { MarkdownView } from "~/components/markdown";
+import { Button } from "~/components/ui/button";
 import { characterStatusLabels, contextTypeLabels } from "~/lib/domain";
 import { fileLinks } from "~/lib/file-links";
 import { formatDate, formatRelative } from "~/lib/format";
@@ -8,6 +9,7 @@ import { useDelegatedLinks } from "~/lib/use-delegated-links";
 import { campaignOverviewModel } from "~/server/campaigns/campaigns.server";
 import { mayAlso, requireCampaign } from "~/server/campaigns/guards.server";
 import { getServices } from "~/server/request.server";
+import { sampleQuestions } from "~/server/sample/content.server";
 import type { Route } from "./+types/overview";
 
 export const meta: Route.MetaFunction = ({ loaderData }) => [
@@ -25,6 +27,10 @@ export async function loader({ context }: Route.LoaderArgs) {
     mayEdit: mayAlso(context, "editMaterial"),
     ...overview,
     managesFiles: mayAlso(context, "manageFiles"),
+    // The sample campaign shows what to try, and how to remove it (its owner).
+    sample: campaign.sample
+      ? { questions: sampleQuestions, mayAsk: mayAlso(context, "useAssistant"), mayRemove: access.role === "owner" }
+      : null,
     now: Date.now(),
   };
 }
@@ -44,6 +50,7 @@ export default function CampaignOverview({ loaderData }: Route.ComponentProps) {
     managesFiles,
     seesSecrets,
     mayEdit,
+    sample,
     now,
   } = loaderData;
   const base = `/campaigns/${campaign.id}`;
@@ -74,15 +81,7 @@ export default function CampaignOverview({ loaderData }: Route.ComponentProps) {
             ))}
           </dl>
         ) : null}
-        <section aria-labelledby="description-heading" className="rounded-lg border border-stone-300 bg-white p-4">
-          <h2 id="description-heading" className="sr-only">
-            Description
-          </h2>
-          <MarkdownView
-            html={campaign.descriptionHtml}
-            empty={mayEdit ? "No description yet. Add one from Edit campaign." : "No description yet."}
-          />
-        </section>
+        {sample ? <SampleNotice campaignId={campaign.id} {...sample} /> : null}
 
         {/* The links to entries, characters and recent changes are plain anchors navigated by one listener each (useDelegatedLinks). */}
         <section aria-labelledby="context-heading" className="space-y-3" ref={entryLinks}>
@@ -182,6 +181,18 @@ export default function CampaignOverview({ loaderData }: Route.ComponentProps) {
             </Link>
           ) : null}
         </section>
+        {/* After lore and characters: at the table they are what a GM opens the campaign for, and a long premise would push them a screen down. */}
+        <section aria-labelledby="description-heading" className="space-y-2">
+          <h2 id="description-heading" className="font-serif text-2xl font-semibold">
+            About this campaign
+          </h2>
+          <div className="rounded-lg border border-stone-300 bg-white p-4">
+            <MarkdownView
+              html={campaign.descriptionHtml}
+              empty={mayEdit ? "No description yet. Add one from Edit campaign." : "No description yet."}
+            />
+          </div>
+        </section>
       </div>
 
       <aside className="space-y-6">
@@ -248,5 +259,60 @@ export default function CampaignOverview({ loaderData }: Route.ComponentProps) {
         </section>
       </aside>
     </div>
+  );
+}
+
+/** What to try in the sample campaign, and (for its owner) the way out. */
+function SampleNotice({
+  campaignId,
+  questions,
+  mayAsk,
+  mayRemove,
+}: {
+  campaignId: string;
+  questions: string[];
+  mayAsk: boolean;
+  mayRemove: boolean;
+}) {
+  return (
+    <section aria-labelledby="sample-heading" className="space-y-3 rounded-lg border border-amber-300 bg-amber-50 p-4">
+      <h2 id="sample-heading" className="font-serif text-xl font-semibold">
+        This is the sample campaign
+      </h2>
+      <p className="text-stone-800">
+        Open its lore and characters, search it, or ask the assistant — answers quote the entries and the attached house
+        rules, each with its source.
+      </p>
+      <ul className="flex flex-wrap gap-2">
+        {questions.map((question) =>
+          mayAsk ? (
+            <li key={question}>
+              <Form method="post" action={`/campaigns/${campaignId}/assistant`}>
+                <input type="hidden" name="question" value={question} />
+                <Button type="submit" variant="secondary" className="text-left">
+                  {question}
+                </Button>
+              </Form>
+            </li>
+          ) : (
+            <li key={question}>
+              <Link
+                to={`/search?${new URLSearchParams({ q: question, campaignId })}`}
+                className="inline-flex min-h-11 items-center underline"
+              >
+                {question}
+              </Link>
+            </li>
+          ),
+        )}
+      </ul>
+      {mayRemove ? (
+        <Form method="post" action="/home">
+          <Button type="submit" name="intent" value="remove-sample" variant="dangerSecondary">
+            Remove the sample campaign
+          </Button>
+        </Form>
+      ) : null}
+    </section>
   );
 }

@@ -157,6 +157,8 @@ export const MAX_QUOTED_CHARS = 1_400;
  */
 function asQuote(text: string, n: number): string {
   const flat = text
+    // A [[wiki link]] (or [[Name|shown text]]) reads as the words it shows.
+    .replace(/\[\[([^\]|]+)(?:\|([^\]]+))?\]\]/g, (_, name: string, shown?: string) => shown ?? name)
     .replace(/\s+/g, " ")
     .replace(/\[(\d+)\]/g, "($1)")
     .trim();
