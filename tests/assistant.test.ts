@@ -476,7 +476,11 @@ describe("the extractive answer (no model configured)", () => {
 
   it("quotes a [[wiki link]] as the words it shows, never its brackets", () => {
     const sources = [
-      passage(1, ["NPCs", "Warden"], "A held creature may break free when the [[Lantern Wardens|wardens]] call its name."),
+      passage(
+        1,
+        ["NPCs", "Warden"],
+        "A held creature may break free when the [[Lantern Wardens|wardens]] call its name.",
+      ),
       passage(2, ["NPCs", "Captain"], "The [[Lantern Wardens]] help a held creature break free."),
     ];
     const answer = extractiveAnswer(question, sources);

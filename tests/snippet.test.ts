@@ -98,7 +98,7 @@ describe("search snippets", () => {
     ];
     const text = `Pick a lineage.\n\n| Lineage | Breath |\n|---|---|\n${rows.map((row) => `| ${row} |`).join("\n")}`;
     const { html, parts } = snippetOf(text, "lightning breath lineage");
-    expect(html).toMatch(/^<table>/);
+    expect(html).toMatch(/^<table tabindex="0">/);
     expect(html).toContain("<thead>");
     expect(html).toMatch(/<th><mark>Lineage<\/mark><\/th>/);
     expect(html).toContain("<td>Bronze</td>");
@@ -120,7 +120,7 @@ describe("search snippets", () => {
 
   it("gives table rows cut from their header (a table split across passages) a table", () => {
     const { html } = snippetOf("| Gold | Fire |\n| Silver | Cold |", "silver");
-    expect(html).toMatch(/^<table>/);
+    expect(html).toMatch(/^<table tabindex="0">/);
     expect(html).not.toContain("<thead>");
     expect(html).toContain("<td><mark>Silver</mark></td>");
   });

@@ -94,7 +94,7 @@ export default function ApiReference({ loaderData }: Route.ComponentProps) {
           </Link>
           .
         </p>
-        <pre className="overflow-x-auto rounded-md bg-stone-900 p-3 text-sm text-stone-50">
+        <pre className="whitespace-pre-wrap break-all rounded-md bg-stone-900 p-3 text-sm text-stone-50">
           <code>{`curl -H "Authorization: Bearer $LORESMITH_TOKEN" \\\n  "${server}/search?q=grapple"`}</code>
         </pre>
       </div>

@@ -45,6 +45,20 @@ export interface HastNode {
 }
 
 /**
+ * Runs after sanitizing. A table scrolls sideways when it is wider than the page (app.css),
+ * so it takes keyboard focus: without it, someone without a mouse could not scroll it.
+ */
+function rehypeScrollableTables() {
+  return (tree: HastNode) => {
+    const visit = (node: HastNode) => {
+      if (node.type === "element" && node.tagName === "table") node.properties = { ...node.properties, tabIndex: 0 };
+      for (const child of node.children ?? []) visit(child);
+    };
+    visit(tree);
+  };
+}
+
+/**
  * Runs after sanitizing. Marks absolute http(s) links `rel="nofollow noopener noreferrer"`,
  * and points in-page links (`#fn-1`) at the prefixed ids the sanitizer wrote
  * (`user-content-fn-1`), which is what makes GFM footnotes work.
@@ -170,6 +184,7 @@ const htmlProcessor = unified()
   .use(remarkRehype, { clobberPrefix: "" })
   .use(rehypeSanitize, schema)
   .use(rehypeLinks)
+  .use(rehypeScrollableTables)
   .use(rehypeStringify)
   .freeze();
 
@@ -181,6 +196,7 @@ const labellingProcessor = unified()
   .use(remarkRehype, { clobberPrefix: "" })
   .use(rehypeSanitize, schema)
   .use(rehypeLinks)
+  .use(rehypeScrollableTables)
   .use(rehypeStringify)
   .freeze();
 
