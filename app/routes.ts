@@ -54,6 +54,8 @@ export default [
     route("library/:fileKey", "routes/library/file.tsx"),
     route("library/:fileKey/read", "routes/library/read.tsx"),
     route("search", "routes/search.tsx"),
+    // The quick switcher (Ctrl/⌘-K) by name; without JavaScript, a page of its own.
+    route("switch", "routes/switch.tsx"),
     route("assistant", "routes/assistant.tsx"),
     route("settings", "routes/settings.tsx"),
     route("settings/recovery-codes", "routes/recovery-codes.tsx"),

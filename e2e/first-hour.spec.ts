@@ -136,6 +136,33 @@ test("the assistant opens at the latest answer with the ask box in reach, and En
   await expectNoHorizontalOverflow(page, "conversation");
 });
 
+test("Ctrl-K jumps to any campaign, entry, character or file by name", async ({ page }) => {
+  await signUp(page, uniqueUsername("jump"), uniquePassword());
+  const base = await addSample(page);
+  await page.goto("/library");
+  await waitForHydration(page);
+  await page.keyboard.press("Control+k");
+  const dialog = page.getByRole("dialog", { name: "Jump to a campaign, entry, character or file" });
+  await expect(dialog).toBeVisible();
+  await expect(dialog.getByRole("searchbox")).toBeFocused();
+  await page.keyboard.type("oswin");
+  await expect(dialog.getByRole("link", { name: /Oswin Pell/ })).toContainText(`Character · ${SAMPLE}`);
+  await expectNoAxeViolations(page, "the quick switcher");
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(new RegExp(`${base}/characters/\\d+$`));
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Oswin Pell");
+  await expect(dialog).toBeHidden();
+  // The arrow keys walk the matches; Escape closes.
+  await page.keyboard.press("Control+k");
+  await dialog.getByRole("searchbox").fill("house rules");
+  await expect(dialog.getByRole("link")).toHaveCount(2);
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("ArrowDown");
+  await expect(dialog.getByRole("link", { name: /house rules \(sample\)\.pdf/ })).toBeFocused();
+  await page.keyboard.press("Escape");
+  await expect(dialog).toBeHidden();
+});
+
 test.describe("without JavaScript", () => {
   test.use({ javaScriptEnabled: false });
 
@@ -150,6 +177,18 @@ test.describe("without JavaScript", () => {
     await page.getByRole("button", { name: "Remove the sample campaign" }).click();
     await expect(page).toHaveURL(/\/home$/);
     await expect(page.getByRole("heading", { name: "Start here" })).toBeVisible();
+  });
+
+  test("the quick switcher is a page of its own", async ({ page, isMobile }) => {
+    test.skip(isMobile, "the same form at any width");
+    await signUp(page, uniqueUsername("nojsjump"), uniquePassword());
+    await addSample(page);
+    await page.getByRole("link", { name: "Jump to…" }).click();
+    await expect(page).toHaveURL(/\/switch$/);
+    await page.getByLabel("Name").fill("tidewrit");
+    await page.getByRole("button", { name: "Find" }).click();
+    await page.getByRole("link", { name: /Tidewrit/ }).click();
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Tidewrit");
   });
 });
 
@@ -181,6 +220,7 @@ test("axe finds nothing to fix on every main page", async ({ page }) => {
     "/assistant",
     "/settings",
     "/settings/api",
+    "/switch?q=bell",
     base,
     `${base}/context`,
     entry ?? `${base}/context`,

@@ -3,6 +3,7 @@ import { createCampaign } from "~/server/campaigns/campaigns.server";
 import { createContextEntry } from "~/server/campaigns/context-entries.server";
 import { campaignMembers } from "~/server/db/schema";
 import { homeModel } from "~/server/home.server";
+import { switcherMatches } from "~/server/switcher.server";
 import { db, newUser } from "./helpers";
 
 /**
@@ -61,5 +62,44 @@ describe("a GM's home", () => {
     expect(theirs.recent.map((r) => r.title)).toEqual(["Harbour gossip"]);
     expect(theirs.campaigns.map((c) => [c.name, c.mayEdit])).toEqual([["Tides of Ruin", false]]);
     expect(theirs.nextSession?.mayEdit).toBe(false);
+  });
+});
+
+describe("the quick switcher", () => {
+  it("finds by name only what the account may open, best fits first", async () => {
+    const gm = await newUser();
+    const player = await newUser("player");
+    const stranger = await newUser("stranger");
+    const campaign = await createCampaign(db, gm.username, {
+      name: "Crown of Tides",
+      description: "",
+      status: "active",
+      tags: [],
+    });
+    await db
+      .insert(campaignMembers)
+      .values({ campaignId: campaign.id, accountId: player.id, role: "player", addedBy: gm.id });
+    const shared = await createContextEntry(db, campaign, {
+      contextType: "item",
+      title: "The Tide Crown",
+      content: "",
+      tags: [],
+      audience: "campaign",
+    });
+    await createContextEntry(db, campaign, { contextType: "plot_hook", title: "Crown thief", content: "", tags: [] });
+
+    const titles = async (user: typeof gm, q: string) => (await switcherMatches(db, user, q)).map((m) => m.title);
+    // Names starting with the words come first; the campaign is named where each entry lives.
+    expect(await titles(gm, "crown")).toEqual(["Crown of Tides", "Crown thief", "The Tide Crown"]);
+    expect((await switcherMatches(db, gm, "tide crown"))[0]).toEqual({
+      kind: "entry",
+      title: "The Tide Crown",
+      where: "Crown of Tides",
+      href: `/campaigns/${campaign.id}/context/${shared.id}`,
+    });
+    expect(await titles(player, "crown")).toEqual(["Crown of Tides", "The Tide Crown"]);
+    expect(await titles(stranger, "crown")).toEqual([]);
+    // LIKE's own characters match only themselves.
+    expect(await titles(gm, "%")).toEqual([]);
   });
 });

@@ -96,6 +96,7 @@ const matrix: Record<string, Probe[]> = {
   "/logout": [loader(everyone(302))],
   "/recover": [loader(everyone(302))],
   "/home": [loader(everyone(200)), action(everyone(302), () => ({ intent: "remove-sample" }))],
+  "/switch": [loader(everyone(200), "q=a")],
   "/campaigns": [loader(everyone(200))],
   "/campaigns/new": [loader(everyone(200))],
   // Its actions import into the caller's own account only (tests/import.test.ts).

@@ -1,5 +1,6 @@
 import type { ReactNode } from "react";
 import { Form, Link, NavLink, useLocation } from "react-router";
+import { QuickSwitcher } from "./quick-switcher";
 
 export const NAV_ITEMS = [
   { to: "/campaigns", label: "Campaigns" },
@@ -48,6 +49,8 @@ export function AppShell({ username, children }: { username: string; children: R
               ))}
             </ul>
           </nav>
+          {/* Outside the desktop-only box: its dialog and Ctrl/⌘-K work at any width. */}
+          <QuickSwitcher className="ml-auto hidden md:flex" />
           <div className="hidden items-center gap-2 md:flex">
             <span className="text-sm text-stone-700">
               Signed in as <strong>{username}</strong>
@@ -74,6 +77,11 @@ export function AppShell({ username, children }: { username: string; children: R
                     </NavLink>
                   </li>
                 ))}
+                <li>
+                  <a href="/switch" className={linkClass({ isActive: false })}>
+                    Jump to…
+                  </a>
+                </li>
                 <li>
                   <SignOut />
                 </li>
