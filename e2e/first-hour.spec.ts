@@ -1,6 +1,7 @@
 import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
 import {
+  createCampaignViaHttp,
   expect,
   expectNoHorizontalOverflow,
   expectToast,
@@ -161,6 +162,35 @@ test("Ctrl-K jumps to any campaign, entry, character or file by name", async ({ 
   await expect(dialog.getByRole("link", { name: /house rules \(sample\)\.pdf/ })).toBeFocused();
   await page.keyboard.press("Escape");
   await expect(dialog).toBeHidden();
+});
+
+test("several library files attach to a campaign at once, each listed with its status", async ({ page, baseURL }) => {
+  await signUp(page, uniqueUsername("attach"), uniquePassword());
+  await addSample(page);
+  const campaignId = await createCampaignViaHttp(page.request, baseURL, { name: "Second table" });
+  await page.goto(`/campaigns/${campaignId}/files`);
+  await waitForHydration(page);
+  const attach = page.getByRole("region", { name: "Attach files" });
+  await attach.getByLabel("Hollowmere house rules (sample).md").check();
+  await attach.getByLabel("Hollowmere house rules (sample).pdf").check();
+  await attach.getByRole("button", { name: "Attach" }).click();
+  await expectToast(
+    page,
+    "2 files attached: “Hollowmere house rules (sample).md”, “Hollowmere house rules (sample).pdf”.",
+  );
+  const attached = page.getByRole("list", { name: "Attached files" });
+  await expect(attached.getByRole("listitem")).toHaveCount(2);
+  // Processed by now (or said otherwise): a listed file never hides that search cannot find it yet.
+  await expect
+    .poll(
+      async () => {
+        await page.reload();
+        return attached.getByTestId("file-status").count();
+      },
+      { timeout: 20_000 },
+    )
+    .toBe(0);
+  await expect(attach).toContainText("Every file in your Library is already attached");
 });
 
 test.describe("without JavaScript", () => {

@@ -63,17 +63,19 @@ test("upload several files with progress, refuse bad ones, version, attach, down
   await waitForHydration(page);
   await expect(page.getByRole("heading", { name: /^Storage: 0 B of 1\.0 GB used/ })).toBeVisible();
 
-  // Several at once: each gets its own progress bar and ends "uploaded".
+  // Several at once: each gets its own progress bar, then its row gives way to the file's own
+  // row in the list (one row per file, never two) and "uploaded" is said.
   await page
     .locator("#upload-input")
     .setInputFiles([path("Sunken Crown notes.md"), path("Vessa.json"), path("Tomb of Ash.pdf")]);
   const uploads = page.getByRole("list", { name: "Uploads" });
-  for (const name of ["Sunken Crown notes.md", "Vessa.json", "Tomb of Ash.pdf"]) {
-    const item = uploads.getByRole("listitem").filter({ hasText: name });
-    await expect(item.getByRole("progressbar", { name: `Upload of ${name}` })).toBeVisible();
-    await expect(item.getByText(`“${name}” uploaded.`)).toBeVisible();
-  }
+  const finished = page.getByRole("status", { name: "Finished uploads" });
   const list = page.getByRole("list", { name: "Files" });
+  for (const name of ["Sunken Crown notes.md", "Vessa.json", "Tomb of Ash.pdf"]) {
+    await expect(finished.getByText(`“${name}” uploaded.`)).toBeVisible();
+    await expect(list.getByRole("link", { name, exact: true })).toBeVisible();
+  }
+  await expect(uploads).toHaveCount(0);
   await expect(list.getByRole("link", { name: "Tomb of Ash.pdf", exact: true })).toBeVisible();
   await expect(page.getByRole("heading", { name: /^Storage: \d+ KB of 1\.0 GB used/ })).toBeVisible();
 
@@ -90,7 +92,7 @@ test("upload several files with progress, refuse bad ones, version, attach, down
   // The same name again makes version 2; identical bytes are recognised.
   writeFileSync(path("Sunken Crown notes.md"), "# The Sunken Crown\n\nRevised after session 4.\n");
   await page.locator("#upload-input").setInputFiles([path("Sunken Crown notes.md"), path("Vessa.json")]);
-  await expect(uploads.getByText("“Sunken Crown notes.md” uploaded as version 2.")).toBeVisible();
+  await expect(finished.getByText("“Sunken Crown notes.md” uploaded as version 2.")).toBeVisible();
   await expect(uploads.getByText(/You already have exactly this file: “Vessa\.json” \(version 1\)/)).toBeVisible();
   if (isMobile) await expectNoHorizontalOverflow(page, "/library");
 

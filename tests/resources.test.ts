@@ -11,13 +11,42 @@ import {
 } from "~/server/campaigns/resources.server";
 import { campaignsUsingFile, deleteFile, uploadFile } from "~/server/files/files.server";
 import type { Account, FileStores } from "~/server/files/library.server";
-import { db, fileStores, newUser, ownerAccess } from "./helpers";
+import { db, fileStores, newUser, ownerAccess, sessionCookieFor } from "./helpers";
+import { callRoute, routeAt } from "./route-walk";
 
 const stores: FileStores = fileStores();
 const upload = async (account: Account, name: string, text: string) =>
   (await uploadFile(stores, account, { fileName: name, size: text.length, body: new Blob([text]).stream() })).file;
 
 describe("campaign files", () => {
+  it("attaches several files in one go from the Files tab, and none when one is not the GM's", async () => {
+    const gm = await newUser();
+    const stranger = await newUser("stranger");
+    const campaign = await createCampaign(db, gm.username, campaignSchema.parse({ name: "Reef", status: "active" }));
+    const [a, b] = [await upload(gm, "A.md", "# A"), await upload(gm, "B.md", "# B")];
+    const theirs = await upload(stranger, "C.md", "# C");
+    const post = async (keys: string[]) =>
+      callRoute(routeAt("/campaigns/:campaignId/files"), "action", `http://localhost/campaigns/${campaign.id}/files`, {
+        cookie: await sessionCookieFor(gm),
+        params: { campaignId: campaign.id },
+        form: [
+          ["intent", "attach"],
+          ["description", "Handouts"],
+          ["audience", "gm"],
+          ...keys.map((k) => ["fileKeys", k] as [string, string]),
+        ],
+      });
+    const reader = await ownerAccess(gm, campaign);
+    expect((await post([a.fileKey, theirs.fileKey]))?.status).toBe(404);
+    expect(await listCampaignResources(db, reader)).toEqual([]);
+    expect((await post([]))?.status).toBe(400);
+    expect((await post([a.fileKey, b.fileKey]))?.status).toBe(302);
+    expect((await listCampaignResources(db, reader)).map((r) => [r.fileName, r.description])).toEqual([
+      ["A.md", "Handouts"],
+      ["B.md", "Handouts"],
+    ]);
+  });
+
   it("attaches from either side with a note, lists, detaches, and never deletes the file", async () => {
     const gm = await newUser();
     const campaign = await createCampaign(db, gm.username, campaignSchema.parse({ name: "Tomb", status: "active" }));

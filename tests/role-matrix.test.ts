@@ -143,7 +143,7 @@ const matrix: Record<string, Probe[]> = {
   ],
   "/campaigns/:campaignId/files": [
     loader(members(200)),
-    action(ownerOnly(302), () => ({ intent: "attach", fileKey: file.fileKey, description: "Handout" })),
+    action(ownerOnly(302), () => ({ intent: "attach", fileKeys: file.fileKey, description: "Handout" })),
     action(ownerOnly(302), () => ({ intent: "detach", fileKey: file.fileKey })),
     action(gms(302), () => ({ intent: "reveal", fileKey: file.fileKey, to: people.player.id })),
   ],

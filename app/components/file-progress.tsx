@@ -62,3 +62,14 @@ export function FileProgress({
     </div>
   );
 }
+
+/** A file's processing state in one short line, where a file is listed without its controls; nothing once it is searchable. */
+export function FileStatusNote({ file }: { file: { fileKey: string; fileName: string; status: string } }) {
+  if (file.status === "ready") return null;
+  const view = describeProgress({ ...file, error: null, pageCount: null, currentVersion: 0 }, undefined);
+  return (
+    <span className={`block text-sm ${toneClass[view.tone]}`} data-testid="file-status">
+      {view.label}
+    </span>
+  );
+}

@@ -85,6 +85,8 @@ export function UploadPanel({
   const [hydrated, setHydrated] = useState(false);
   useEffect(() => setHydrated(true), []);
   const [dragging, setDragging] = useState(false);
+  /** What finished: said once each file is in the list, in place of its upload row. */
+  const [finished, setFinished] = useState<string[]>([]);
   const inputRef = useRef<HTMLInputElement>(null);
   const revalidator = useRevalidator();
 
@@ -168,13 +170,11 @@ export function UploadPanel({
           localStorage.removeItem(resumeKey(file));
         }
         if (onUploaded && typeof result.fileKey === "string") await onUploaded(result.fileKey);
-        update(id, {
-          state: "done",
-          sent: file.size,
-          message: String(result.message ?? "Uploaded."),
-          cancel: undefined,
-        });
-        revalidator.revalidate();
+        update(id, { state: "done", sent: file.size, message: "Adding it to the list…", cancel: undefined });
+        // Once the list below shows the file, its row here goes: one row per file, never two.
+        await revalidator.revalidate();
+        setItems((current) => current.filter((item) => item.id !== id));
+        setFinished((current) => [...current, String(result.message ?? `“${file.name}” uploaded.`)]);
       } catch (error) {
         const message = error instanceof Error ? error.message : "The upload failed.";
         if (cancelled) update(id, { state: "cancelled", message: "Cancelled. Nothing was kept.", cancel: undefined });
@@ -254,27 +254,30 @@ export function UploadPanel({
           type="file"
           multiple
           accept={acceptAttribute}
-          className={hydrated ? "sr-only" : "block w-full text-sm"}
+          // `js:` (app.css) applies from the first paint when scripts run, so the plain picker never flashes.
+          className="block w-full text-sm js:sr-only"
           onChange={(event) => {
             if (!hydrated) return;
             if (event.target.files?.length) start(event.target.files);
             event.target.value = "";
           }}
         />
-        {hydrated ? null : (
-          <>
-            <p className="text-sm text-stone-700">
-              Without JavaScript, files up to {formatBytes(noScriptLimit)} each can be uploaded here.
-            </p>
-            <button
-              type="submit"
-              className="min-h-11 rounded-md bg-ember-600 px-4 font-medium text-white hover:bg-ember-700"
-            >
-              Upload selected files
-            </button>
-          </>
-        )}
+        <p className="text-sm text-stone-700 js:hidden">
+          Without JavaScript, files up to {formatBytes(noScriptLimit)} each can be uploaded here.
+        </p>
+        <button
+          type="submit"
+          className="min-h-11 rounded-md bg-ember-600 px-4 font-medium text-white hover:bg-ember-700 js:hidden"
+        >
+          Upload selected files
+        </button>
       </Form>
+      <div role="status" aria-label="Finished uploads" className="mt-2 space-y-1 text-green-800 text-sm empty:hidden">
+        {finished.map((message, i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: messages are only ever appended
+          <p key={i}>{message}</p>
+        ))}
+      </div>
       {items.length > 0 ? (
         <ul className="mt-4 space-y-3" aria-label="Uploads" aria-live="polite">
           {items.map((item) => (

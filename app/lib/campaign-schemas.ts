@@ -185,9 +185,15 @@ export const fileDetailsSchema = z.object({
 
 const fileKeyField = z.string({ error: "Choose a file." }).regex(/^[0-9a-f]{32}$/, "Choose a file from the list.");
 
+/** The most files one attach form takes at once (a D1 batch each, and a page of checkboxes). */
+export const MAX_ATTACH_AT_ONCE = 50;
+
 export const attachFileSchema = z.object({
   intent: z.literal("attach"),
-  fileKey: fileKeyField,
+  fileKeys: z
+    .array(fileKeyField, { error: "Choose at least one file." })
+    .min(1, "Choose at least one file.")
+    .max(MAX_ATTACH_AT_ONCE, `Attach at most ${MAX_ATTACH_AT_ONCE} files at once.`),
   description: z.string().trim().max(500, "Keep the note under 500 characters.").optional(),
   tags: tagsField,
   audience: audienceSchema,

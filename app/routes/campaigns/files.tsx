@@ -1,11 +1,12 @@
-import { getFormProps, getInputProps, getSelectProps, useForm } from "@conform-to/react";
+import { getFormProps, getInputProps, useForm } from "@conform-to/react";
 import { parseWithZod } from "@conform-to/zod/v4";
 import { useCallback } from "react";
 import { data, Form, Link, useNavigation } from "react-router";
+import { FileStatusNote } from "~/components/file-progress";
 import { RevealPanel } from "~/components/reveal-panel";
 import { Button } from "~/components/ui/button";
 import { SelectField } from "~/components/ui/controls";
-import { Field, FormErrors, inputClass } from "~/components/ui/field";
+import { Field, FieldErrors, FormErrors, inputClass } from "~/components/ui/field";
 import { schemaValidation } from "~/components/ui/form-kit";
 import { UploadPanel } from "~/components/upload-panel";
 import { attachFileSchema, fileAudienceSchema } from "~/lib/campaign-schemas";
@@ -14,14 +15,14 @@ import { fileLinks } from "~/lib/file-links";
 import { audienceLabels } from "~/lib/members";
 import { mayAlso, requireCampaign } from "~/server/campaigns/guards.server";
 import {
-  attachFile,
+  attachFiles,
   detachFile,
   listAttachableFiles,
   listCampaignResources,
+  ownFiles,
   setResourceAudience,
 } from "~/server/campaigns/resources.server";
 import { handleRevealForm, revealPanels } from "~/server/campaigns/reveals.server";
-import { getFile } from "~/server/files/files.server";
 import { notFound, unknownIntent } from "~/server/http/responses.server";
 import { announce, announced } from "~/server/live/campaign-room.server";
 import { getServices } from "~/server/request.server";
@@ -92,16 +93,26 @@ export async function action({ request, context }: Route.ActionArgs) {
     case "attach": {
       const submission = parseWithZod(formData, { schema: attachFileSchema });
       if (submission.status !== "success") return data(submission.reply(), { status: 400 });
-      // The file must be the user's own: anyone else's key is simply not found.
-      const file = await getFile(db, campaign.username, submission.value.fileKey);
-      if (!file) notFound("file");
-      await attachFile(db, campaign, file, {
+      // Every file must be the owner's own: anyone else's key is simply not found.
+      const keys = [...new Set(submission.value.fileKeys)];
+      const files = await ownFiles(db, campaign.username, keys);
+      if (files.length !== keys.length) notFound("file");
+      await attachFiles(db, campaign, files, {
         description: submission.value.description ?? "",
         tags: submission.value.tags,
         audience: submission.value.audience,
       });
-      await announce(services, access, fileSubject(file.fileKey));
-      return redirectWithToast(context, request, here, `“${file.fileName}” attached.`);
+      for (const file of files) await announce(services, access, fileSubject(file.fileKey));
+      // Named in the order they were ticked (the list's order), whatever order D1 answers in.
+      const names = files
+        .sort((a, b) => keys.indexOf(a.fileKey) - keys.indexOf(b.fileKey))
+        .map((file) => `“${file.fileName}”`);
+      return redirectWithToast(
+        context,
+        request,
+        here,
+        names.length === 1 ? `${names[0]} attached.` : `${names.length} files attached: ${names.join(", ")}.`,
+      );
     }
     case "share": {
       const parsed = fileAudienceSchema.safeParse(Object.fromEntries(formData));
@@ -133,7 +144,7 @@ export default function CampaignFiles({ loaderData, actionData }: Route.Componen
     async (fileKey: string) => {
       await fetch(`/campaigns/${campaignId}/files`, {
         method: "POST",
-        body: new URLSearchParams({ intent: "attach", fileKey }),
+        body: new URLSearchParams({ intent: "attach", fileKeys: fileKey }),
       });
     },
     [campaignId],
@@ -195,6 +206,7 @@ export default function CampaignFiles({ loaderData, actionData }: Route.Componen
                 >
                   {resource.fileName}
                 </Link>
+                <FileStatusNote file={resource} />
                 {resource.description ? <p className="text-sm text-stone-700">{resource.description}</p> : null}
                 {seesSecrets ? <p className="text-sm text-stone-700">{audienceLabels[resource.audience]}</p> : null}
               </div>
@@ -246,7 +258,7 @@ export default function CampaignFiles({ loaderData, actionData }: Route.Componen
       {manages ? (
         <section aria-labelledby="attach-heading" className="rounded-lg border border-stone-300 bg-white p-4">
           <h2 id="attach-heading" className="mb-3 font-serif text-xl font-semibold">
-            Attach a file
+            Attach files
           </h2>
           {attachable.length === 0 ? (
             <p className="text-stone-700">
@@ -258,16 +270,26 @@ export default function CampaignFiles({ loaderData, actionData }: Route.Componen
             <Form method="post" {...getFormProps(form)} className="space-y-4">
               <input type="hidden" name="intent" value="attach" />
               <FormErrors id={form.errorId} errors={form.errors} />
-              <Field label="File" id={fields.fileKey.id} errors={fields.fileKey.errors}>
-                <select {...getSelectProps(fields.fileKey)} className={inputClass}>
-                  <option value="">Choose a file…</option>
+              <fieldset aria-describedby={fields.fileKeys.errors ? fields.fileKeys.errorId : undefined}>
+                <legend className="font-medium">Files</legend>
+                <p className="text-sm text-stone-700">Choose one or several; they are attached with the same note.</p>
+                <ul className="mt-2 max-h-80 divide-y divide-stone-200 overflow-y-auto rounded-md border border-stone-300">
                   {attachable.map((file) => (
-                    <option key={file.fileKey} value={file.fileKey}>
-                      {file.fileName}
-                    </option>
+                    <li key={file.fileKey}>
+                      <label className="flex min-h-11 cursor-pointer items-center gap-3 px-3 py-2 hover:bg-stone-50">
+                        <input
+                          type="checkbox"
+                          name={fields.fileKeys.name}
+                          value={file.fileKey}
+                          className="size-5 shrink-0 accent-ember-600"
+                        />
+                        <span className="min-w-0 break-all">{file.fileName}</span>
+                      </label>
+                    </li>
                   ))}
-                </select>
-              </Field>
+                </ul>
+                <FieldErrors id={fields.fileKeys.errorId} errors={fields.fileKeys.errors} />
+              </fieldset>
               <Field
                 label="Note for this campaign"
                 id={fields.description.id}
@@ -286,7 +308,7 @@ export default function CampaignFiles({ loaderData, actionData }: Route.Componen
                 <input {...getInputProps(fields.tags, { type: "text" })} className={inputClass} />
               </Field>
               <Button type="submit" pending={busy === "attach"}>
-                {busy === "attach" ? "Attaching…" : "Attach file"}
+                {busy === "attach" ? "Attaching…" : "Attach"}
               </Button>
             </Form>
           )}

@@ -1,5 +1,6 @@
 import { useRef } from "react";
 import { Form, Link } from "react-router";
+import { FileStatusNote } from "~/components/file-progress";
 import { MarkdownView } from "~/components/markdown";
 import { Button } from "~/components/ui/button";
 import { characterStatusLabels, contextTypeLabels } from "~/lib/domain";
@@ -214,6 +215,7 @@ export default function CampaignOverview({ loaderData }: Route.ComponentProps) {
                   >
                     {resource.fileName}
                   </Link>
+                  <FileStatusNote file={resource} />
                 </li>
               ))}
             </ul>

@@ -131,15 +131,17 @@ export default function Library({ loaderData }: Route.ComponentProps) {
 }
 
 const liveText: Record<LiveConnection, string> = {
-  connecting: "Connecting for live progress…",
+  // Said only once it is true: a "connecting" line would flash on every page load.
+  connecting: "",
   live: "Progress updates live.",
   polling: "Live updates are unavailable here; progress refreshes every few seconds.",
 };
 
 function LiveStatus({ connection }: { connection: LiveConnection }) {
   return (
-    <p className="mb-2 text-stone-600 text-xs" data-testid="live-status" data-connection={connection}>
-      {liveText[connection]}
+    <p className="mb-2 min-h-4 text-stone-600 text-xs" data-testid="live-status" data-connection={connection}>
+      <span className="js:hidden">Reload the page to see how processing is going.</span>
+      <span className="hidden js:inline">{liveText[connection]}</span>
     </p>
   );
 }

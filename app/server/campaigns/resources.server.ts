@@ -68,22 +68,46 @@ export async function attachFile(
   file: FileRow,
   note: { description: string; tags: string[]; audience?: Audience },
 ): Promise<void> {
-  if (campaign.username !== file.username) throw new Error("A campaign and a file of different users");
-  const now = Date.now();
-  await db
-    .insert(campaignResources)
-    .values({
-      campaignId: campaign.id,
-      fileKey: file.fileKey,
-      fileName: file.fileName,
-      ...note,
-      createdAt: now,
-      updatedAt: now,
-    })
-    .onConflictDoUpdate({
-      target: [campaignResources.campaignId, campaignResources.fileKey],
-      set: { ...note, updatedAt: now },
-    });
+  await attachFiles(db, campaign, [file], note);
+}
+
+/** Attaches several files with one note, all or none (one batch). Every row must be the campaign owner's. */
+export async function attachFiles(
+  db: Db,
+  campaign: Campaign,
+  files: Pick<FileRow, "fileKey" | "fileName" | "username">[],
+  note: { description: string; tags: string[]; audience?: Audience },
+): Promise<void> {
+  if (files.some((file) => file.username !== campaign.username))
+    throw new Error("A campaign and a file of different users");
+  const [first, ...rest] = files.map((file) => {
+    const now = Date.now();
+    return db
+      .insert(campaignResources)
+      .values({
+        campaignId: campaign.id,
+        fileKey: file.fileKey,
+        fileName: file.fileName,
+        ...note,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .onConflictDoUpdate({
+        target: [campaignResources.campaignId, campaignResources.fileKey],
+        set: { ...note, updatedAt: now },
+      });
+  });
+  if (first) await db.batch([first, ...rest]);
+}
+
+/** The user's own files among `fileKeys` (anyone else's, or a made-up key, is simply not there). */
+export async function ownFiles(db: Db, username: string, fileKeys: string[]) {
+  const keys = fileKeys.filter((key) => FILE_KEY_PATTERN.test(key));
+  if (keys.length === 0) return [];
+  return db
+    .select({ fileKey: fileMetadata.fileKey, fileName: fileMetadata.fileName, username: fileMetadata.username })
+    .from(fileMetadata)
+    .where(and(eq(fileMetadata.username, username), inArray(fileMetadata.fileKey, keys)));
 }
 
 /** Shares an attached file with the players, or keeps it for the GMs; false when it is not attached. */
