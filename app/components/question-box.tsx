@@ -81,3 +81,21 @@ export function QuestionBox({
     </Form>
   );
 }
+
+/** Questions that start a conversation in one tap: each a form posting it to the campaign's assistant. */
+export function SuggestedQuestions({ questions, action }: { questions: string[]; action?: string }) {
+  return (
+    <ul className="flex flex-wrap gap-2">
+      {questions.map((question) => (
+        <li key={question}>
+          <Form method="post" action={action}>
+            <input type="hidden" name="question" value={question} />
+            <Button type="submit" variant="secondary" className="text-left">
+              {question}
+            </Button>
+          </Form>
+        </li>
+      ))}
+    </ul>
+  );
+}

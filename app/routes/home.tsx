@@ -66,6 +66,7 @@ export default function Home({ loaderData, actionData }: Route.ComponentProps) {
   const pendingIntent = navigation.formData?.get("intent");
   const isNew = campaigns.length === 0 && files.length === 0;
   const editable = campaigns.filter((campaign) => campaign.mayEdit);
+  const sampleIntent = hasSample ? "remove-sample" : "add-sample";
 
   return (
     <>
@@ -242,33 +243,18 @@ export default function Home({ loaderData, actionData }: Route.ComponentProps) {
           <h2 id="sample" className="sr-only">
             Sample campaign
           </h2>
-          {hasSample ? (
-            <Form method="post" className="flex flex-wrap items-center gap-3">
-              <span>You have the sample campaign.</span>
-              <Button
-                type="submit"
-                name="intent"
-                value="remove-sample"
-                variant="secondary"
-                pending={pendingIntent === "remove-sample"}
-              >
-                Remove the sample campaign
-              </Button>
-            </Form>
-          ) : (
-            <Form method="post" className="flex flex-wrap items-center gap-3">
-              <span>Want to see a finished campaign?</span>
-              <Button
-                type="submit"
-                name="intent"
-                value="add-sample"
-                variant="secondary"
-                pending={pendingIntent === "add-sample"}
-              >
-                Add the sample campaign
-              </Button>
-            </Form>
-          )}
+          <Form method="post" className="flex flex-wrap items-center gap-3">
+            <span>{hasSample ? "You have the sample campaign." : "Want to see a finished campaign?"}</span>
+            <Button
+              type="submit"
+              name="intent"
+              value={sampleIntent}
+              variant="secondary"
+              pending={pendingIntent === sampleIntent}
+            >
+              {hasSample ? "Remove the sample campaign" : "Add the sample campaign"}
+            </Button>
+          </Form>
         </section>
       ) : null}
     </>

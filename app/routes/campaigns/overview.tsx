@@ -2,6 +2,7 @@ import { useRef } from "react";
 import { Form, Link } from "react-router";
 import { FileStatusNote } from "~/components/file-progress";
 import { MarkdownView } from "~/components/markdown";
+import { SuggestedQuestions } from "~/components/question-box";
 import { Button } from "~/components/ui/button";
 import { characterStatusLabels, contextTypeLabels } from "~/lib/domain";
 import { fileLinks } from "~/lib/file-links";
@@ -285,18 +286,11 @@ function SampleNotice({
         Open its lore and characters, search it, or ask the assistant — answers quote the entries and the attached house
         rules, each with its source.
       </p>
-      <ul className="flex flex-wrap gap-2">
-        {questions.map((question) =>
-          mayAsk ? (
-            <li key={question}>
-              <Form method="post" action={`/campaigns/${campaignId}/assistant`}>
-                <input type="hidden" name="question" value={question} />
-                <Button type="submit" variant="secondary" className="text-left">
-                  {question}
-                </Button>
-              </Form>
-            </li>
-          ) : (
+      {mayAsk ? (
+        <SuggestedQuestions questions={questions} action={`/campaigns/${campaignId}/assistant`} />
+      ) : (
+        <ul className="flex flex-wrap gap-2">
+          {questions.map((question) => (
             <li key={question}>
               <Link
                 to={`/search?${new URLSearchParams({ q: question, campaignId })}`}
@@ -305,9 +299,9 @@ function SampleNotice({
                 {question}
               </Link>
             </li>
-          ),
-        )}
-      </ul>
+          ))}
+        </ul>
+      )}
       {mayRemove ? (
         <Form method="post" action="/home">
           <Button type="submit" name="intent" value="remove-sample" variant="dangerSecondary">

@@ -1,7 +1,6 @@
 import type { ReactNode } from "react";
-import { data, Form, Link, redirect, useNavigation } from "react-router";
-import { QuestionBox } from "~/components/question-box";
-import { Button } from "~/components/ui/button";
+import { data, Link, redirect, useNavigation } from "react-router";
+import { QuestionBox, SuggestedQuestions } from "~/components/question-box";
 import { questionSchema } from "~/lib/assistant";
 import { formatRelative } from "~/lib/format";
 import {
@@ -92,18 +91,7 @@ export default function AssistantIndex({ loaderData, actionData }: Route.Compone
         {suggestions.length ? (
           <div className="space-y-2">
             <p className="font-medium">Or try one of these:</p>
-            <ul className="flex flex-wrap gap-2">
-              {suggestions.map((question) => (
-                <li key={question}>
-                  <Form method="post">
-                    <input type="hidden" name="question" value={question} />
-                    <Button type="submit" variant="secondary" className="text-left">
-                      {question}
-                    </Button>
-                  </Form>
-                </li>
-              ))}
-            </ul>
+            <SuggestedQuestions questions={suggestions} />
           </div>
         ) : null}
       </header>
