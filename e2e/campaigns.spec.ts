@@ -111,7 +111,7 @@ test("mobile-first journey: a campaign with lore, an NPC and a house rule; edits
     await expect(fact(page, "Setting")).toHaveText("The Azure Coast");
     await expect(fact(page, "Tags"), "tags are trimmed and de-duplicated").toHaveText("coastal, horror");
     // The description is rendered Markdown.
-    await expect(page.getByRole("region", { name: "Description" }).locator("strong")).toHaveText("drowned");
+    await expect(page.getByRole("region", { name: "About this campaign" }).locator("strong")).toHaveText("drowned");
     await expect(page.getByRole("heading", { name: /^Lore & context\s*\(0\)$/ })).toBeVisible();
     await expect(page.getByRole("heading", { name: /^Characters\s*\(0\)$/ })).toBeVisible();
     await expect(page.getByRole("region", { name: "Files" })).toContainText("No files attached");
