@@ -528,9 +528,8 @@ export class Client {
     return body.fileKey;
   }
 
-  /** Signs up a throwaway account through the real form. */
-  async signUp() {
-    const username = `bench_${process.pid}_${randomBytes(3).toString("hex")}`.slice(0, 32);
+  /** Signs up a throwaway account through the real form (named for the run unless `username` is given). */
+  async signUp(username = `bench_${process.pid}_${randomBytes(3).toString("hex")}`.slice(0, 32)) {
     const password = `bench-${randomBytes(12).toString("hex")}`;
     log(`signing up ${username}`);
     await this.submit("/signup", { username, password, confirmPassword: password }, /^\/settings\/recovery-codes$/);

@@ -1,5 +1,5 @@
 import AxeBuilder from "@axe-core/playwright";
-import type { Page } from "@playwright/test";
+import type { Locator, Page } from "@playwright/test";
 import {
   createCampaignViaHttp,
   expect,
@@ -220,6 +220,35 @@ test.describe("without JavaScript", () => {
     await page.getByRole("link", { name: /Tidewrit/ }).click();
     await expect(page.getByRole("heading", { level: 1 })).toHaveText("Tidewrit");
   });
+});
+
+/** 0 until an image is fetched and decoded. */
+const naturalWidth = (img: Locator) => img.evaluate((el) => (el as HTMLImageElement).naturalWidth);
+
+test("the landing page pictures the product: search on a laptop, the assistant on a phone", async ({
+  page,
+  isMobile,
+}) => {
+  const fetched: string[] = [];
+  page.on("requestfinished", (request) => fetched.push(new URL(request.url()).pathname));
+  await page.goto("/");
+  const figure = page.getByRole("figure");
+  await expect(figure).toContainText("The sample campaign every new account can add");
+  const phone = figure.getByRole("img", { name: /^The assistant on a phone/ });
+  const laptop = figure.getByRole("img", { name: /^Search in LoreSmith AI/ });
+  await expect(phone).toBeVisible();
+  // Decoded, not a broken image.
+  await expect.poll(() => naturalWidth(phone)).toBeGreaterThan(0);
+  if (isMobile) {
+    // The laptop picture is not shown on a phone, and not downloaded either.
+    await expect(laptop).toBeHidden();
+    await page.waitForLoadState("networkidle");
+    expect(fetched.filter((path) => path.includes("search-desktop"))).toEqual([]);
+  } else {
+    await laptop.scrollIntoViewIfNeeded();
+    await expect.poll(() => naturalWidth(laptop)).toBeGreaterThan(0);
+  }
+  await expectNoHorizontalOverflow(page, "/");
 });
 
 test("axe finds nothing to fix on every main page", async ({ page }) => {

@@ -20,7 +20,7 @@ function SignOut() {
     <Form method="post" action="/logout">
       <button
         type="submit"
-        className="flex min-h-11 w-full items-center rounded-md px-3 font-medium hover:bg-stone-200"
+        className="flex min-h-11 w-full items-center whitespace-nowrap rounded-md px-3 font-medium hover:bg-stone-200"
       >
         Sign out
       </button>
@@ -52,7 +52,8 @@ export function AppShell({ username, children }: { username: string; children: R
           {/* Outside the desktop-only box: its dialog and Ctrl/⌘-K work at any width. */}
           <QuickSwitcher className="ml-auto hidden md:flex" />
           <div className="hidden items-center gap-2 md:flex">
-            <span className="text-sm text-stone-700">
+            {/* From 1024 px: below that the header has room for the links and Sign out only. */}
+            <span className="hidden max-w-48 truncate text-sm text-stone-700 lg:block" title={username}>
               Signed in as <strong>{username}</strong>
             </span>
             <SignOut />

@@ -116,10 +116,12 @@ export function QuickSwitcher({ className = "" }: { className?: string }) {
           event.preventDefault();
           open();
         }}
-        className={`min-h-11 items-center gap-2 rounded-md px-3 font-medium hover:bg-stone-200 ${className}`}
+        className={`min-h-11 items-center gap-2 whitespace-nowrap rounded-md px-3 font-medium hover:bg-stone-200 ${className}`}
       >
         Jump to…
-        <kbd className="rounded border border-stone-300 px-1 font-sans text-stone-700 text-xs">Ctrl K</kbd>
+        <kbd className="hidden rounded border border-stone-300 px-1 font-sans text-stone-700 text-xs xl:inline">
+          Ctrl K
+        </kbd>
       </a>
       <dialog
         ref={dialog}

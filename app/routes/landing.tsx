@@ -1,4 +1,7 @@
 import { Link, redirect, useSearchParams } from "react-router";
+// Taken from the app itself by scripts/landing-pictures.mjs (rerun it after a visible change).
+import assistantPhone from "~/assets/landing/assistant-phone.jpg";
+import searchDesktop from "~/assets/landing/search-desktop.jpg";
 import { getRequestState } from "~/server/request.server";
 import type { Route } from "./+types/landing";
 
@@ -57,6 +60,32 @@ export default function Landing() {
           </Link>
         </div>
       </section>
+      <figure className="mt-12">
+        <div className="relative mx-auto max-w-4xl sm:pb-10">
+          {/* Lazy: a phone never shows it, and a hidden lazy image is not fetched. */}
+          <img
+            src={searchDesktop}
+            width={1200}
+            height={760}
+            loading="lazy"
+            decoding="async"
+            alt="Search in LoreSmith AI: the query “lantern oil” finds the Lantern oil rule in the sample campaign’s house rules, named by file and heading, then the same rule on page 1 of the PDF."
+            className="hidden h-auto w-full rounded-lg border border-stone-300 shadow-lg sm:block"
+          />
+          <img
+            src={assistantPhone}
+            width={375}
+            height={740}
+            decoding="async"
+            alt="The assistant on a phone: asked “What happens when the bell rings?”, it answers with quoted passages from the campaign’s own material, each marked with its source number, and the ask box stays at the bottom of the screen."
+            className="mx-auto h-auto w-64 rounded-3xl border-4 border-ink shadow-xl sm:absolute sm:right-6 sm:bottom-0 sm:w-44 md:w-52"
+          />
+        </div>
+        <figcaption className="mx-auto mt-4 max-w-2xl text-center text-stone-700">
+          The sample campaign every new account can add: search finds the rule with its file and page, and the assistant
+          answers at the table from the same passages.
+        </figcaption>
+      </figure>
       <section aria-labelledby="features" className="mt-16">
         <h2 id="features" className="sr-only">
           What you get
