@@ -5,13 +5,16 @@
 //
 //   npm run build && node bench/first-paint.mjs [--loads 8] [--switches 12] [--json] [--url http://localhost:4173]
 //
-// Each page is loaded `--loads` times with a warm cache (one context, after an untimed load)
-// and half as often cold (a new context each time). From the Navigation Timing entry, `server`
-// is the time to the document's last byte (responseEnd) and `fcp` the first-contentful-paint
-// entry, both from navigation start; the issue bounds fcp ÷ server (≤ 1.5). The baseline in the
-// same run is the browser's own floor: FCP of a bare paragraph Playwright answers itself. A tab
-// switch is a click on a campaign tab until that tab is marked current, with the app hydrated
-// (client-side navigation, its loader fetched over HTTP).
+// Each page is loaded `--loads` times with a warm cache in three ways: in the same tab, from
+// another page of the app that has hydrated and settled (a GM follows a link or reloads); in a
+// new tab of the same browser (a bookmark); and, half as often, cold (a new context, every
+// asset fetched). From the Navigation Timing entry, `server` is the time to the document's
+// last byte (responseEnd) and `fcp` the first-contentful-paint entry, both from navigation
+// start; the issue bounds fcp ÷ server (≤ 1.5). The baseline in the same run is the browser's
+// own floor: FCP of a bare paragraph Playwright answers itself, the same three ways (the new
+// tab also with the app's Cross-Origin-Opener-Policy). A tab switch is a click on a campaign
+// tab until that tab is marked current, with the app hydrated (client-side navigation, its
+// loader fetched over HTTP).
 //
 // Without --url it starts the built app (scripts/serve.mjs, workerd) on a fresh state folder
 // and removes it at the end. Chromium comes from CHROMIUM_PATH or /usr/bin/chromium.
@@ -102,13 +105,8 @@ async function main() {
       args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking"],
     });
     try {
-      /** One load of `url` in `ctx`: server time (responseEnd) and first contentful paint, in ms. */
-      const measure = async (
-        /** @type {import("@playwright/test").BrowserContext} */ ctx,
-        /** @type {string} */ url,
-      ) => {
-        const page = await ctx.newPage();
-        await page.goto(url, { waitUntil: "load" });
+      /** Server time (responseEnd) and first contentful paint of the document `page` shows, in ms. */
+      const timingOf = async (/** @type {import("@playwright/test").Page} */ page, /** @type {string} */ url) => {
         const timing = await page.evaluate(async () => {
           // FCP may be reported just after load: wait for it (at most 5 s).
           const fcp = await new Promise((resolve) => {
@@ -120,11 +118,21 @@ async function main() {
           const nav = /** @type {PerformanceNavigationTiming} */ (performance.getEntriesByType("navigation")[0]);
           return { server: nav.responseEnd, fcp };
         });
-        await page.close();
         if (!Number.isFinite(timing.fcp)) throw new Error(`no first-contentful-paint on ${url}`);
         return timing;
       };
-      /** A new browser context with the session and an empty cache (a GM's first visit). */
+      /** A load in a new tab of `ctx` (a bookmark, a link opened in a new tab). */
+      const newTabLoad = async (
+        /** @type {import("@playwright/test").BrowserContext} */ ctx,
+        /** @type {string} */ url,
+      ) => {
+        const page = await ctx.newPage();
+        await page.goto(url, { waitUntil: "load" });
+        const timing = await timingOf(page, url);
+        await page.close();
+        return timing;
+      };
+      /** A signed-in context with an empty cache (a GM's first visit). */
       const signedInContext = async () => {
         const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
         await ctx.addCookies(
@@ -134,42 +142,90 @@ async function main() {
         return ctx;
       };
       const context = await signedInContext();
+      // The tab for same-tab loads: it shows another page of the app, hydrated and idle (a GM
+      // reads a page before following a link or reloading), then loads the measured one.
+      const tab = await context.newPage();
+      const fromPage = `${base}/settings`;
+      const sameTabLoad = async (/** @type {import("@playwright/test").Page} */ inTab, /** @type {string} */ url) => {
+        await inTab.goto(fromPage, { waitUntil: "load" });
+        await inTab.waitForFunction(() => {
+          const main = document.getElementById("main");
+          // React tags each DOM node it has hydrated with an internal "__reactFiber$…" key.
+          return main !== null && Object.keys(main).some((key) => key.startsWith("__reactFiber$"));
+        });
+        // …and until the browser is idle (hydration's effects done, nothing queued).
+        await inTab.evaluate(() => new Promise((resolve) => requestIdleCallback(resolve, { timeout: 1_000 })));
+        await inTab.goto(url, { waitUntil: "load" });
+        return timingOf(inTab, url);
+      };
 
       // The browser's own floor in the same run: a one-paragraph page answered by Playwright
-      // itself (no server, no CSS, no script).
+      // itself (no server, no CSS, no script), in a new tab and in the same tab; and in a new
+      // tab with the app's Cross-Origin-Opener-Policy, which makes Chromium move the page to a
+      // new browsing context group (a new renderer) when the response arrives. In a context of
+      // its own: a route makes Playwright intercept every request of its context, which would
+      // slow the app's stylesheet and modules down.
+      const floorContext = await signedInContext();
+      const floorTab = await floorContext.newPage();
+      const floorBody = "<!doctype html><title>floor</title><p>A paragraph.</p>";
       const floorUrl = `${base}/__first-paint-floor`;
-      await context.route(floorUrl, (route) =>
-        route.fulfill({ contentType: "text/html", body: "<!doctype html><title>floor</title><p>A paragraph.</p>" }),
+      const floorCoopUrl = `${base}/__first-paint-floor-coop`;
+      await floorContext.route(floorUrl, (route) => route.fulfill({ contentType: "text/html", body: floorBody }));
+      await floorContext.route(floorCoopUrl, (route) =>
+        route.fulfill({
+          contentType: "text/html",
+          body: floorBody,
+          headers: { "Cross-Origin-Opener-Policy": "same-origin" },
+        }),
       );
-      /** @type {number[]} */
-      const floor = [];
+      /** @type {{ newTab: number[], sameTab: number[], newTabCoop: number[] }} */
+      const floor = { newTab: [], sameTab: [], newTabCoop: [] };
       for (let i = 0; i <= options.loads; i++) {
-        const { fcp } = await measure(context, floorUrl);
-        if (i > 0) floor.push(fcp);
+        const t = await sameTabLoad(floorTab, floorUrl);
+        if (i > 0) floor.sameTab.push(t.fcp);
       }
+      for (let i = 0; i <= options.loads; i++) {
+        const newTab = await newTabLoad(floorContext, floorUrl);
+        const newTabCoop = await newTabLoad(floorContext, floorCoopUrl);
+        if (i === 0) continue;
+        floor.newTab.push(newTab.fcp);
+        floor.newTabCoop.push(newTabCoop.fcp);
+      }
+      await floorContext.close();
 
-      /** @type {Record<string, { server: number[], fcp: number[], coldServer: number[], coldFcp: number[] }>} */
+      /** @typedef {{ server: number[], fcp: number[] }} Samples */
+      /** @type {Record<string, { sameTab: Samples, newTab: Samples, cold: Samples }>} */
       const loads = {};
       for (const [name, path] of Object.entries(pages)) {
-        const samples = { server: [], fcp: [], coldServer: [], coldFcp: [] };
+        const samples = {
+          sameTab: { server: [], fcp: [] },
+          newTab: { server: [], fcp: [] },
+          cold: { server: [], fcp: [] },
+        };
         loads[name] = samples;
-        // Warm: the same context (cache filled); one untimed load first warms it and the Worker.
+        const add = (/** @type {Samples} */ into, /** @type {{ server: number, fcp: number }} */ t) => {
+          into.server.push(t.server);
+          into.fcp.push(t.fcp);
+        };
+        // Warm (cache filled); one untimed load first warms the cache and the Worker. The same-tab
+        // loads run apart from the new-tab ones, whose closing tabs would compete with them.
         for (let i = 0; i <= options.loads; i++) {
-          const t = await measure(context, base + path);
-          if (i === 0) continue;
-          samples.server.push(t.server);
-          samples.fcp.push(t.fcp);
+          const t = await sameTabLoad(tab, base + path);
+          if (i > 0) add(samples.sameTab, t);
+        }
+        for (let i = 0; i <= options.loads; i++) {
+          const t = await newTabLoad(context, base + path);
+          if (i > 0) add(samples.newTab, t);
         }
         // Cold: a new context each time, so every asset is fetched.
         for (let i = 0; i < Math.ceil(options.loads / 2); i++) {
           const ctx = await signedInContext();
-          const t = await measure(ctx, base + path);
+          add(samples.cold, await newTabLoad(ctx, base + path));
           await ctx.close();
-          samples.coldServer.push(t.server);
-          samples.coldFcp.push(t.fcp);
         }
-        log(`${name}: ${options.loads} warm and ${samples.coldFcp.length} cold loads`);
+        log(`${name}: ${options.loads} same-tab, ${options.loads} new-tab and ${samples.cold.fcp.length} cold loads`);
       }
+      await tab.close();
 
       // Tab switches: hydrated campaign page, click through the tabs in turn; done when the
       // clicked tab is marked current (React Router commits the navigation after its loaders).
@@ -189,24 +245,29 @@ async function main() {
       }
       await page.close();
 
-      const floorFcp = summary(floor);
+      const floors = {
+        sameTab: summary(floor.sameTab),
+        newTab: summary(floor.newTab),
+        newTabCoop: summary(floor.newTabCoop),
+      };
+      /** p50/p95 of server and FCP, FCP ÷ server at p50, and FCP above the browser's floor at p50. */
+      const row = (/** @type {Samples} */ x, /** @type {{ p50: number }} */ floorOf) => {
+        const server = summary(x.server);
+        const fcp = summary(x.fcp);
+        return { server, fcp, ratio: round(fcp.p50 / server.p50), overFloor: round(fcp.p50 - floorOf.p50) };
+      };
       const result = {
         loads: options.loads,
-        floor: floorFcp,
+        floor: floors,
         pages: Object.fromEntries(
-          Object.entries(loads).map(([name, x]) => {
-            const server = summary(x.server);
-            const fcp = summary(x.fcp);
-            const coldServer = summary(x.coldServer);
-            const coldFcp = summary(x.coldFcp);
-            return [
-              name,
-              {
-                warm: { server, fcp, ratio: round(fcp.p50 / server.p50), overFloor: round(fcp.p50 - floorFcp.p50) },
-                cold: { server: coldServer, fcp: coldFcp, ratio: round(coldFcp.p50 / coldServer.p50) },
-              },
-            ];
-          }),
+          Object.entries(loads).map(([name, x]) => [
+            name,
+            {
+              sameTab: row(x.sameTab, floors.sameTab),
+              newTab: row(x.newTab, floors.newTabCoop),
+              cold: row(x.cold, floors.newTabCoop),
+            },
+          ]),
         ),
         tabSwitch: summary(switches),
       };
@@ -214,24 +275,22 @@ async function main() {
       else {
         const cell = (/** @type {{ p50: number, p95: number }} */ x) => `${Math.round(x.p50)}/${Math.round(x.p95)}`;
         console.log(
-          `browser floor (a bare paragraph, no server): FCP p50 ${floorFcp.p50} ms, p95 ${floorFcp.p95} ms\n`,
+          [
+            "browser floor, a bare paragraph answered without a server (FCP p50/p95 ms):",
+            `  same tab ${cell(floors.sameTab)}, new tab ${cell(floors.newTab)}, new tab with the app's COOP header ${cell(floors.newTabCoop)}`,
+            "",
+            "                 ---- same tab, warm ----   ---- new tab, warm -----   ---- new tab, cold -----",
+            "page             server  FCP      ÷server   server  FCP      ÷server   server  FCP      ÷server",
+          ].join("\n"),
         );
-        console.log("             ---------- warm cache ----------------------   ------- cold cache -------");
-        console.log("page         server p50/p95  FCP p50/p95  FCP÷server  −floor   server  FCP    FCP÷server");
-        for (const [name, { warm, cold }] of Object.entries(result.pages)) {
-          console.log(
-            [
-              name.padEnd(12),
-              cell(warm.server).padStart(14),
-              cell(warm.fcp).padStart(12),
-              String(warm.ratio).padStart(11),
-              String(Math.round(warm.overFloor)).padStart(7),
-              String(Math.round(cold.server.p50)).padStart(8),
-              String(Math.round(cold.fcp.p50)).padStart(6),
-              String(cold.ratio).padStart(11),
-            ].join(" "),
+        for (const [name, modes] of Object.entries(result.pages)) {
+          const cells = [modes.sameTab, modes.newTab, modes.cold].map(
+            (m) =>
+              `${String(Math.round(m.server.p50)).padStart(6)}  ${cell(m.fcp).padEnd(8)} ${String(m.ratio).padStart(7)}`,
           );
+          console.log(`${name.padEnd(14)} ${cells.join("   ")}`);
         }
+        console.log("(p50 server, p50/p95 FCP, FCP ÷ server at p50; −floor figures are in --json)");
         console.log(
           `\ntab switch inside a campaign (hydrated, ${switches.length} clicks): p50 ${result.tabSwitch.p50} ms, p95 ${result.tabSwitch.p95} ms`,
         );
