@@ -165,7 +165,7 @@ export async function signIn(page: Page, username: string, password: string) {
   await expect(page.getByRole("heading", { level: 1 })).toHaveText(`Welcome, ${username}`);
 }
 
-/** The "Menu" disclosure (a <summary>, which has no ARIA role) shown below 768 px. */
+/** The "Menu" disclosure (a <summary>, which has no ARIA role) shown below 1024 px. */
 export function menuToggle(page: Page): Locator {
   return page.locator("summary").filter({ hasText: /^Menu$/ });
 }

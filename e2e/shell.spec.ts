@@ -95,6 +95,28 @@ test("signed-in navigation reaches every section, each saying what it is for", a
   }
 });
 
+test("the longest username fits: it wraps on a phone and the header keeps Sign out on screen", async ({
+  page,
+  baseURL,
+  isMobile,
+}) => {
+  const username = uniqueUsername("a-rather-long-game-master").slice(0, 32);
+  expect(username).toHaveLength(32);
+  await createAccountViaHttp(page.request, baseURL, username, uniquePassword());
+  const signOut = page.getByRole("banner").getByRole("button", { name: "Sign out", exact: true });
+  // A phone, and on a desktop the narrowest width with the full header and the one where the name joins it.
+  for (const width of isMobile ? [375] : [1024, 1280]) {
+    if (!isMobile) await page.setViewportSize({ width, height: 800 });
+    for (const path of ["/home", "/settings"]) {
+      await page.goto(path);
+      await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
+      await expectNoHorizontalOverflow(page, `${path} at ${width} px`);
+      if (isMobile) await openMainNav(page, isMobile);
+      await expect(signOut, `Sign out at ${width} px`).toBeInViewport({ ratio: 1 });
+    }
+  }
+});
+
 test("an unknown address shows the friendly 404 page", async ({ page }) => {
   const response = await page.goto("/no-such-page/really");
   expect(response?.status()).toBe(404);

@@ -28,7 +28,7 @@ function SignOut() {
   );
 }
 
-/** Signed-in frame: header with navigation (a disclosure menu below 768 px), then the page. */
+/** Signed-in frame: header with navigation (a disclosure menu below 1024 px), then the page. */
 export function AppShell({ username, children }: { username: string; children: ReactNode }) {
   const location = useLocation();
   return (
@@ -38,7 +38,7 @@ export function AppShell({ username, children }: { username: string; children: R
           <Link to="/home" className="flex min-h-11 items-center font-serif text-xl font-semibold">
             LoreSmith <span className="ml-1 text-ember-700">AI</span>
           </Link>
-          <nav aria-label="Main" className="hidden md:block">
+          <nav aria-label="Main" className="hidden lg:block">
             <ul className="flex items-center gap-1">
               {NAV_ITEMS.map((item) => (
                 <li key={item.to}>
@@ -50,16 +50,16 @@ export function AppShell({ username, children }: { username: string; children: R
             </ul>
           </nav>
           {/* Outside the desktop-only box: its dialog and Ctrl/⌘-K work at any width. */}
-          <QuickSwitcher className="ml-auto hidden md:flex" />
-          <div className="hidden items-center gap-2 md:flex">
-            {/* From 1024 px: below that the header has room for the links and Sign out only. */}
-            <span className="hidden max-w-48 truncate text-sm text-stone-700 lg:block" title={username}>
+          <QuickSwitcher className="ml-auto hidden lg:flex" />
+          <div className="hidden items-center gap-2 lg:flex">
+            {/* From 1280 px: below that the header has room for the links and Sign out only. */}
+            <span className="hidden max-w-48 truncate text-sm text-stone-700 xl:block" title={username}>
               Signed in as <strong>{username}</strong>
             </span>
             <SignOut />
           </div>
           {/* <details> opens and closes without JavaScript; keyed by path so it closes on navigation. */}
-          <details key={location.pathname} className="relative md:hidden">
+          <details key={location.pathname} className="relative lg:hidden">
             <summary className="flex min-h-11 min-w-11 cursor-pointer list-none items-center justify-center rounded-md border border-stone-400 px-3 font-medium">
               Menu
             </summary>
