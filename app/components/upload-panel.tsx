@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useRef, useState } from "react";
 import { Form, useRevalidator } from "react-router";
 import { acceptAttribute, acceptedKindsText, MULTIPART_THRESHOLD } from "~/lib/file-kinds";
 import { formatBytes } from "~/lib/format";
@@ -81,9 +81,6 @@ export function UploadPanel({
   noScriptAction?: string;
 }) {
   const [items, setItems] = useState<UploadItem[]>([]);
-  // Until the page is interactive, the picker is a plain form that posts the files.
-  const [hydrated, setHydrated] = useState(false);
-  useEffect(() => setHydrated(true), []);
   const [dragging, setDragging] = useState(false);
   /** What finished: said once each file is in the list, in place of its upload row. */
   const [finished, setFinished] = useState<string[]>([]);
@@ -257,7 +254,6 @@ export function UploadPanel({
           // `js:` (app.css) applies from the first paint when scripts run, so the plain picker never flashes.
           className="block w-full text-sm js:sr-only"
           onChange={(event) => {
-            if (!hydrated) return;
             if (event.target.files?.length) start(event.target.files);
             event.target.value = "";
           }}
