@@ -137,6 +137,19 @@ test("the assistant opens at the latest answer with the ask box in reach, and En
   await expectNoHorizontalOverflow(page, "conversation");
 });
 
+test("on an Apple keyboard the header says ⌘ K, and ⌘-K opens the switcher", async ({ page, isMobile }) => {
+  test.skip(isMobile, "the shortcut hint is shown from 1280 px; a phone has no keyboard shortcut");
+  await page.addInitScript(() => {
+    Object.defineProperty(Navigator.prototype, "platform", { get: () => "MacIntel" });
+  });
+  await signUp(page, uniqueUsername("mac"), uniquePassword());
+  await page.goto("/home");
+  await waitForHydration(page);
+  await expect(page.getByRole("banner").getByRole("link", { name: /^Jump to…/ })).toHaveText("Jump to…⌘ K");
+  await page.keyboard.press("Meta+k");
+  await expect(page.getByRole("dialog", { name: "Jump to a campaign, entry, character or file" })).toBeVisible();
+});
+
 test("Ctrl-K jumps to any campaign, entry, character or file by name", async ({ page }) => {
   await signUp(page, uniqueUsername("jump"), uniquePassword());
   const base = await addSample(page);

@@ -56,6 +56,11 @@ export function QuickSwitcher({ className = "" }: { className?: string }) {
   const navigate = useNavigate();
   const location = useLocation();
   const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
+  // The server cannot know the keyboard: "Ctrl K" until the browser says it is an Apple one.
+  const [shortcut, setShortcut] = useState("Ctrl K");
+  useEffect(() => {
+    if (/Mac|iPhone|iPad/.test(navigator.platform)) setShortcut("⌘ K");
+  }, []);
 
   const open = () => openDialog(dialog.current, input.current);
 
@@ -120,7 +125,7 @@ export function QuickSwitcher({ className = "" }: { className?: string }) {
       >
         Jump to…
         <kbd className="hidden rounded border border-stone-300 px-1 font-sans text-stone-700 text-xs xl:inline">
-          Ctrl K
+          {shortcut}
         </kbd>
       </a>
       <dialog
