@@ -250,11 +250,22 @@ async function main() {
         newTab: summary(floor.newTab),
         newTabCoop: summary(floor.newTabCoop),
       };
-      /** p50/p95 of server and FCP, FCP ÷ server at p50, and FCP above the browser's floor at p50. */
+      /**
+       * p50/p95 of server and FCP, FCP ÷ server at p50, FCP above the browser's floor at p50, and
+       * per load the time from the document's last byte to first paint (`afterServer`, p50/p95):
+       * against the floor, what the page itself costs the browser.
+       */
       const row = (/** @type {Samples} */ x, /** @type {{ p50: number }} */ floorOf) => {
         const server = summary(x.server);
         const fcp = summary(x.fcp);
-        return { server, fcp, ratio: round(fcp.p50 / server.p50), overFloor: round(fcp.p50 - floorOf.p50) };
+        const afterServer = summary(x.fcp.map((ms, i) => ms - (x.server[i] ?? 0)));
+        return {
+          server,
+          fcp,
+          ratio: round(fcp.p50 / server.p50),
+          overFloor: round(fcp.p50 - floorOf.p50),
+          afterServer,
+        };
       };
       const result = {
         loads: options.loads,
@@ -279,18 +290,20 @@ async function main() {
             "browser floor, a bare paragraph answered without a server (FCP p50/p95 ms):",
             `  same tab ${cell(floors.sameTab)}, new tab ${cell(floors.newTab)}, new tab with the app's COOP header ${cell(floors.newTabCoop)}`,
             "",
-            "                 ---- same tab, warm ----   ---- new tab, warm -----   ---- new tab, cold -----",
-            "page             server  FCP      ÷server   server  FCP      ÷server   server  FCP      ÷server",
+            "                 ------- same tab, warm ---------   ------- new tab, warm ----------   ------- new tab, cold ----------",
+            "page             server  FCP      ÷server  FCP−server   server  FCP      ÷server  FCP−server   server  FCP      ÷server  FCP−server",
           ].join("\n"),
         );
         for (const [name, modes] of Object.entries(result.pages)) {
           const cells = [modes.sameTab, modes.newTab, modes.cold].map(
             (m) =>
-              `${String(Math.round(m.server.p50)).padStart(6)}  ${cell(m.fcp).padEnd(8)} ${String(m.ratio).padStart(7)}`,
+              `${String(Math.round(m.server.p50)).padStart(6)}  ${cell(m.fcp).padEnd(8)} ${String(m.ratio).padStart(7)}  ${cell(m.afterServer).padStart(10)}`,
           );
           console.log(`${name.padEnd(14)} ${cells.join("   ")}`);
         }
-        console.log("(p50 server, p50/p95 FCP, FCP ÷ server at p50; −floor figures are in --json)");
+        console.log(
+          "(p50 server, p50/p95 FCP, FCP ÷ server at p50, FCP − server per load p50/p95; FCP − floor is in --json)",
+        );
         console.log(
           `\ntab switch inside a campaign (hydrated, ${switches.length} clicks): p50 ${result.tabSwitch.p50} ms, p95 ${result.tabSwitch.p95} ms`,
         );
