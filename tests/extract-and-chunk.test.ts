@@ -57,6 +57,54 @@ describe("extractors", () => {
     await pdf.close();
   });
 
+  it("takes a PDF's headings from its type size: the text below a heading, on its page and the next, is found under it", async () => {
+    const pdf = await openPdf(corpusPdf());
+    const blocks = await pdf.pages(1, 4);
+    const under = (start: string) => blocks.find((b) => b.text.startsWith(start))?.headingPath;
+    expect(under("Your dwarf character")?.slice(-2)).toEqual(["Dwarf", "Dwarf Traits"]);
+    expect(under("Your elf character")?.slice(-2)).toEqual(["Elf", "Elf Traits"]);
+    // Page 3 goes on with the elf's traits: it starts under the headings page 2 ended with.
+    const page3 = blocks.filter((b) => b.page === 3);
+    expect(page3[0]?.text).toMatch(/^Age\. Although elves/);
+    expect(page3[0]?.headingPath).toEqual(["Elf", "Elf Traits"]);
+    // A heading is the path, not text of its own.
+    expect(blocks.some((b) => /^(Dwarf|Elf) Traits\b/.test(b.text))).toBe(false);
+    // The same blocks whichever step reads the page (a resumed ingestion starts mid-book).
+    expect(await pdf.pages(3, 3)).toEqual(page3);
+    await pdf.close();
+  });
+
+  it("reads headings in larger type from a PDF of our own; one type size means no headings, as before", async () => {
+    const headed = await openPdf(
+      buildPdf({
+        pages: [
+          [
+            { heading: "Hollowmere house rules", level: 1 },
+            "These rules are used at our table.",
+            { heading: "Lantern oil", level: 2 },
+            "A flask keeps a lantern lit for four hours.",
+            { heading: "Calling a sleeper home when the", level: 2 },
+            { heading: "bell has rung", level: 2 },
+            "Shout their name three times.",
+          ],
+        ],
+      }),
+    );
+    expect((await headed.pages(1, 1)).map((b) => [b.headingPath, b.text])).toEqual([
+      [["Hollowmere house rules"], "These rules are used at our table."],
+      [["Hollowmere house rules", "Lantern oil"], "A flask keeps a lantern lit for four hours."],
+      // A heading wrapped onto two lines is one heading.
+      [["Hollowmere house rules", "Calling a sleeper home when the bell has rung"], "Shout their name three times."],
+    ]);
+    await headed.close();
+    const plain = await openPdf(buildPdf({ pages: [["Lantern oil", "A flask keeps a lantern lit."]] }));
+    expect(await plain.pages(1, 1)).toEqual([
+      expect.objectContaining({ text: "Lantern oil\nA flask keeps a lantern lit.", page: 1 }),
+    ]);
+    expect((await plain.pages(1, 1))[0]).not.toHaveProperty("headingPath");
+    await plain.close();
+  });
+
   it("reads a PDF by byte ranges with the same result, fetching only what the pages need", async () => {
     const bytes = corpusPdf();
     const whole = await openPdf(bytes.slice(0));

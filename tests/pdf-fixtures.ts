@@ -1,5 +1,5 @@
 import { zlibSync } from "fflate";
-import { type PdfObject, serializePdf, textPageContent } from "~/server/files/pdf-writer.server";
+import { type PdfObject, type PdfTextLine, serializePdf, textPageContent } from "~/server/files/pdf-writer.server";
 
 /**
  * Minimal PDFs built by the tests themselves: text pages, pages with only drawings (as
@@ -12,8 +12,8 @@ import { type PdfObject, serializePdf, textPageContent } from "~/server/files/pd
 const ascii = (text: string) => new TextEncoder().encode(text);
 
 interface PdfOptions {
-  /** Each page's lines of text; null draws a filled rectangle and no text. */
-  pages: (string[] | null)[];
+  /** Each page's lines of text (headings in larger type); null draws a filled rectangle and no text. */
+  pages: (PdfTextLine[] | null)[];
   /** Adds a Standard security handler whose passwords no one knows. */
   encrypted?: boolean;
   /** Bytes of an unreferenced object before the pages (a large file whose text is small). */

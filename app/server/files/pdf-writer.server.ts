@@ -1,7 +1,8 @@
 /**
  * Just enough of the PDF format to write text pages that pdf.js (and any reader) opens:
  * the sample campaign's printable handout, and the tests' fixture books. One standard
- * font (Helvetica, so ASCII text), one line per string, no layout beyond that.
+ * font (Helvetica, so ASCII text), one line per string, headings in larger type, no
+ * layout beyond that.
  */
 
 export type PdfObject = string | { dict: string; data: Uint8Array };
@@ -9,13 +10,26 @@ export type PdfObject = string | { dict: string; data: Uint8Array };
 export const escapePdf = (text: string) => text.replace(/[\\()]/g, (c) => `\\${c}`);
 const ascii = (text: string) => new TextEncoder().encode(text);
 
-/** An A4 page's drawing instructions for `lines` of 11 pt Helvetica, from the top-left margin down. */
-export function textPageContent(lines: string[]): string {
-  return `BT /F1 11 Tf 14 TL 56 780 Td ${lines.map((line) => `(${escapePdf(line)}) Tj T*`).join(" ")} ET`;
+/** A line of a page: text in 11 pt, or a heading (level 1 in 18 pt, level 2 in 14 pt). */
+export type PdfTextLine = string | { heading: string; level: 1 | 2 };
+const BODY_PT = 11;
+const HEADING_PT = { 1: 18, 2: 14 } as const;
+
+/** An A4 page's drawing instructions for its lines, from the top-left margin down. */
+export function textPageContent(lines: PdfTextLine[]): string {
+  let size: number = BODY_PT;
+  const ops = lines.map((line) => {
+    const [text, pt] = typeof line === "string" ? [line, BODY_PT] : [line.heading, HEADING_PT[line.level]];
+    // The type size (and the line spacing after it) only where it changes.
+    const change = pt === size ? "" : `/F1 ${pt} Tf ${pt + 3} TL `;
+    size = pt;
+    return `${change}(${escapePdf(text)}) Tj T*`;
+  });
+  return `BT /F1 ${BODY_PT} Tf ${BODY_PT + 3} TL 56 780 Td ${ops.join(" ")} ET`;
 }
 
-/** A4 pages of text, one string a line. */
-export function textPdf(pages: string[][]): Uint8Array<ArrayBuffer> {
+/** A4 pages of text, one line each. */
+export function textPdf(pages: PdfTextLine[][]): Uint8Array<ArrayBuffer> {
   const objects: PdfObject[] = [
     "<< /Type /Catalog /Pages 2 0 R >>",
     "",

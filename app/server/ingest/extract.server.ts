@@ -280,6 +280,13 @@ export class PlainTextReader {
     this.flush();
   }
 
+  /** A line that is no block's text (a PDF's heading): it ends the paragraph before it. */
+  skipLine(line: string): void {
+    this.flush();
+    this.offset += line.length + 1;
+    this.midLine = false;
+  }
+
   private flush(): void {
     const current = this.current;
     this.current = null;
@@ -518,25 +525,38 @@ export async function openPdf(source: Uint8Array | ByteSource): Promise<PdfDocum
       "This PDF is damaged or not really a PDF, so its text cannot be read. Try exporting it again.",
     );
   }
+  /** Text lines of one page; a page that cannot be read fails with what to do about it. */
+  const linesOf = async (page: number): Promise<PdfLine[]> => {
+    try {
+      const proxy = await pdf.getPage(page);
+      const lines = pageLines(await proxy.getTextContent());
+      // Drop the page's parsed objects (fonts, operator lists) as soon as its text is out.
+      proxy.cleanup();
+      return lines;
+    } catch (error) {
+      if (readError) throw readError;
+      // The same bytes fail the same way every time: no point retrying.
+      console.warn(`pdf page ${page} unreadable:`, error);
+      throw new ExtractionError(
+        `Page ${page} of this PDF is damaged (or the file is cut short), so its text cannot be read. Open it in a PDF viewer and save or export it again (this often repairs it), then upload that.`,
+      );
+    }
+  };
+  let bodyHeight: number | undefined;
   return {
     pageCount: pdf.numPages,
     async pages(first, last) {
+      const end = Math.min(last, pdf.numPages);
+      if (first > end) return [];
+      bodyHeight ??= await sampleBodyHeight(pdf.numPages, linesOf);
+      const outline = new PdfOutline(bodyHeight);
+      // A page starts under the headings the page before it ended with, whichever batch reads it.
+      let seed = first > 1 ? outline.endOf(await linesOf(first - 1), []) : [];
       const blocks: TextBlock[] = [];
-      let page = first;
-      try {
-        for (; page <= Math.min(last, pdf.numPages); page++) {
-          const proxy = await pdf.getPage(page);
-          blocks.push(...pageBlocks(page, await proxy.getTextContent()));
-          // Drop the page's parsed objects (fonts, operator lists) as soon as its text is out.
-          proxy.cleanup();
-        }
-      } catch (error) {
-        if (readError) throw readError;
-        // The same bytes fail the same way every time: no point retrying.
-        console.warn(`pdf page ${page} unreadable:`, error);
-        throw new ExtractionError(
-          `Page ${page} of this PDF is damaged (or the file is cut short), so its text cannot be read. Open it in a PDF viewer and save or export it again (this often repairs it), then upload that.`,
-        );
+      for (let page = first; page <= end; page++) {
+        const lines = await linesOf(page);
+        blocks.push(...outline.blocks(page, lines, seed));
+        seed = outline.endOf(lines, []);
       }
       return blocks;
     },
@@ -544,25 +564,147 @@ export async function openPdf(source: Uint8Array | ByteSource): Promise<PdfDocum
   };
 }
 
-type TextContent = { items: Array<{ str: string; hasEOL: boolean } | object> };
+type TextContent = { items: Array<{ str: string; hasEOL: boolean; height?: number } | object> };
 
-function pageBlocks(page: number, content: TextContent): TextBlock[] {
+/** A line of a PDF page as pdf.js lays it out, with the height of its tallest run of text. */
+interface PdfLine {
+  text: string;
+  height: number;
+  /** Whether a line break ends it (the page's last run may have none). */
+  eol: boolean;
+}
+
+function pageLines(content: TextContent): PdfLine[] {
+  const lines: PdfLine[] = [];
   let text = "";
+  let height = 0;
   for (const item of content.items) {
     if (!("str" in item)) continue;
     text += item.str;
-    if (item.hasEOL) text += "\n";
-    else if (item.str && !text.endsWith(" ")) text += " ";
+    if (item.str.trim()) height = Math.max(height, Math.round((item.height ?? 0) * 10) / 10);
+    if (item.hasEOL) {
+      lines.push({ text, height, eol: true });
+      text = "";
+      height = 0;
+    } else if (item.str && !text.endsWith(" ")) text += " ";
   }
-  const blocks: TextBlock[] = [];
-  readAll(
-    text,
-    new PlainTextReader((block) => {
-      const clean = block.text.replace(/[ \t]+/g, " ").replace(/ ?\n ?/g, "\n");
-      blocks.push({ ...block, text: clean, page });
-    }),
+  if (text) lines.push({ text, height, eol: false });
+  return lines;
+}
+
+/** Pages read to learn a PDF's body text size: spread evenly, so the answer never depends on which pages a step reads. */
+const BODY_SAMPLE_PAGES = 8;
+
+/**
+ * The height most of a PDF's characters are set in (its body text), from a fixed sample of
+ * its pages; 0 when they hold no text. A page that cannot be read is left out here: its
+ * turn to be extracted says so.
+ */
+async function sampleBodyHeight(pageCount: number, linesOf: (page: number) => Promise<PdfLine[]>): Promise<number> {
+  const pages = new Set(
+    Array.from({ length: Math.min(BODY_SAMPLE_PAGES, pageCount) }, (_, k) =>
+      pageCount <= BODY_SAMPLE_PAGES ? k + 1 : 1 + Math.floor((k * (pageCount - 1)) / (BODY_SAMPLE_PAGES - 1)),
+    ),
   );
-  return blocks;
+  const chars = new Map<number, number>();
+  for (const page of pages) {
+    let lines: PdfLine[];
+    try {
+      lines = await linesOf(page);
+    } catch (error) {
+      if (error instanceof ExtractionError) continue;
+      throw error;
+    }
+    for (const line of lines) chars.set(line.height, (chars.get(line.height) ?? 0) + line.text.trim().length);
+  }
+  let body = 0;
+  for (const [height, count] of chars) if (count > (chars.get(body) ?? 0)) body = height;
+  return body;
+}
+
+/** A heading is set at least this much larger than the body text… */
+const HEADING_SCALE = 1.15;
+/** …and is short: a longer line in large type is a pull quote or a title page's text. */
+const MAX_PDF_HEADING_CHARS = 100;
+/** A heading wrapped onto several lines is joined, up to this length. */
+const MAX_WRAPPED_HEADING_CHARS = 160;
+
+interface OpenHeading {
+  height: number;
+  title: string;
+}
+
+/**
+ * Headings of a PDF, read from type size (PDFs carry no structure that all of them share):
+ * a short line set larger than the body text is a heading, nested under the larger ones
+ * before it. The blocks of a page take the headings above them as their heading path, as
+ * Markdown's do, and the heading lines themselves become that path instead of text.
+ */
+class PdfOutline {
+  constructor(private readonly bodyHeight: number) {}
+
+  private isHeading(line: PdfLine): boolean {
+    const text = line.text.trim();
+    return (
+      this.bodyHeight > 0 &&
+      line.height >= this.bodyHeight * HEADING_SCALE &&
+      text.length <= MAX_PDF_HEADING_CHARS &&
+      /\p{L}/u.test(text)
+    );
+  }
+
+  /** The headings open at the end of `lines`, starting under `seed`. */
+  endOf(lines: PdfLine[], seed: OpenHeading[]): OpenHeading[] {
+    const open = seed.map((heading) => ({ ...heading }));
+    let previousWasHeading = false;
+    for (const line of lines) {
+      const heading = this.isHeading(line);
+      if (heading) this.enter(open, line, previousWasHeading);
+      if (heading || line.text.trim()) previousWasHeading = heading;
+    }
+    return open;
+  }
+
+  private enter(open: OpenHeading[], line: PdfLine, previousWasHeading: boolean): void {
+    const title = line.text.trim().replace(/\s+/g, " ");
+    const top = open.at(-1);
+    if (
+      previousWasHeading &&
+      top?.height === line.height &&
+      top.title.length + title.length < MAX_WRAPPED_HEADING_CHARS
+    ) {
+      top.title = `${top.title} ${title}`;
+      return;
+    }
+    while ((open.at(-1)?.height ?? Number.POSITIVE_INFINITY) <= line.height) open.pop();
+    open.push({ height: line.height, title });
+  }
+
+  /** The text blocks of one page, each with the headings above it. */
+  blocks(page: number, lines: PdfLine[], seed: OpenHeading[]): TextBlock[] {
+    const open = seed.map((heading) => ({ ...heading }));
+    const blocks: TextBlock[] = [];
+    const reader = new PlainTextReader((block) => {
+      const clean = block.text.replace(/[ \t]+/g, " ").replace(/ ?\n ?/g, "\n");
+      const headingPath = open.map((heading) => heading.title);
+      blocks.push({ ...block, text: clean, page, ...(headingPath.length ? { headingPath } : {}) });
+    });
+    const splitter = new LineSplitter((line, continues) => reader.line(line, continues));
+    let previousWasHeading = false;
+    for (const line of lines) {
+      const heading = this.isHeading(line);
+      if (heading) {
+        // The paragraph before it ends under the old headings; the line is the path, not text.
+        // (Only a page's last line lacks a line break, so nothing of a line is pending here.)
+        reader.skipLine(line.text);
+        this.enter(open, line, previousWasHeading);
+      } else splitter.push(line.eol ? `${line.text}\n` : line.text);
+      if (heading || line.text.trim()) previousWasHeading = heading;
+    }
+    splitter.end();
+    reader.end();
+    return blocks;
+  }
 }
 
 /**

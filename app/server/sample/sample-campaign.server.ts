@@ -8,7 +8,7 @@ import type { RowLimits } from "../db/quota.server";
 import { campaignResources, campaigns, fileMetadata } from "../db/schema";
 import { deleteFile, uploadFile } from "../files/files.server";
 import { type Account, type FileStores, UploadRefused } from "../files/library.server";
-import { textPdf } from "../files/pdf-writer.server";
+import { type PdfTextLine, textPdf } from "../files/pdf-writer.server";
 import {
   HOUSE_RULES_TITLE,
   houseRulesMarkdown,
@@ -41,11 +41,12 @@ export async function sampleCampaignId(db: Db, username: string): Promise<string
 
 /** The house rules as Markdown and as a printable PDF (lines wrapped for an A4 page). */
 export function sampleFiles(): { fileName: string; bytes: Uint8Array<ArrayBuffer>; description: string }[] {
-  const lines = houseRulesMarkdown
-    .split("\n")
-    .map((line) => line.replace(/^#+ /, ""))
-    .flatMap((line) => wrap(line, 88));
-  const pages: string[][] = [];
+  // Headings in larger type, so the PDF's passages are found under them as the Markdown's are.
+  const lines = houseRulesMarkdown.split("\n").flatMap((line): PdfTextLine[] => {
+    const heading = /^(#{1,2}) (.+)$/.exec(line);
+    return heading ? [{ heading: heading[2] ?? "", level: heading[1] === "#" ? 1 : 2 }] : wrap(line, 88);
+  });
+  const pages: PdfTextLine[][] = [];
   for (let i = 0; i < lines.length; i += 50) pages.push(lines.slice(i, i + 50));
   return [
     {
