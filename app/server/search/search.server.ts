@@ -429,6 +429,20 @@ function isNamed(candidate: Candidate | undefined, query: string): boolean {
  * the first, and neighbouring passages of one section (with `subsections`, also of a section
  * and the sub-section under it) join the better-ranked one.
  */
+/**
+ * Text compared for "the same passage in another file": case, spacing and typographic
+ * quotes and dashes aside (a PDF printed from a Markdown file has curly apostrophes).
+ */
+function sameTextKey(text: string): string {
+  return text
+    .replace(/[\u2018\u2019]/g, "'")
+    .replace(/[\u201c\u201d]/g, '"')
+    .replace(/[\u2013\u2014]/g, "-")
+    .replace(/\s+/g, " ")
+    .trim()
+    .toLowerCase();
+}
+
 function fold(
   ranked: (Candidate & { score: number })[],
   { subsections }: { subsections: boolean },
@@ -441,7 +455,7 @@ function fold(
       kept.push({ ...candidate, merged: [] });
       continue;
     }
-    const key = candidate.text.replace(/\s+/g, " ").trim().toLowerCase();
+    const key = sameTextKey(candidate.text);
     const twin = byText.get(key);
     if (twin) {
       const also = twin.alsoIn ?? [];
