@@ -69,7 +69,7 @@ export default function Landing() {
             height={760}
             loading="lazy"
             decoding="async"
-            alt="Search in LoreSmith AI: the query “lantern oil” finds the Lantern oil rule in the sample campaign’s house rules, named by file and heading, then the same rule on page 1 of the PDF."
+            alt="Search in LoreSmith AI: the query “lantern oil” finds the Lantern oil rule in the sample campaign’s house rules, named by file and heading, and also found on page 1 of the PDF handout."
             className="hidden h-auto w-full rounded-lg border border-stone-300 shadow-lg sm:block"
           />
           <img
