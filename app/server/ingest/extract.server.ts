@@ -655,10 +655,23 @@ class PdfOutline {
 
   /** The headings open at the end of `lines`, starting under `seed`. */
   endOf(lines: PdfLine[], seed: OpenHeading[]): OpenHeading[] {
+    return this.walk(lines, seed, () => {});
+  }
+
+  /**
+   * Goes through a page's lines under `seed`, telling `visit` of each (whether it is a
+   * heading, before it opens) and opening the headings; returns those open at the end.
+   */
+  private walk(
+    lines: PdfLine[],
+    seed: OpenHeading[],
+    visit: (line: PdfLine, heading: boolean, open: OpenHeading[]) => void,
+  ): OpenHeading[] {
     const open = seed.map((heading) => ({ ...heading }));
     let previousWasHeading = false;
     for (const line of lines) {
       const heading = this.isHeading(line);
+      visit(line, heading, open);
       if (heading) this.enter(open, line, previousWasHeading);
       if (heading || line.text.trim()) previousWasHeading = heading;
     }
@@ -682,25 +695,20 @@ class PdfOutline {
 
   /** The text blocks of one page, each with the headings above it. */
   blocks(page: number, lines: PdfLine[], seed: OpenHeading[]): TextBlock[] {
-    const open = seed.map((heading) => ({ ...heading }));
     const blocks: TextBlock[] = [];
+    let path: string[] = [];
     const reader = new PlainTextReader((block) => {
       const clean = block.text.replace(/[ \t]+/g, " ").replace(/ ?\n ?/g, "\n");
-      const headingPath = open.map((heading) => heading.title);
-      blocks.push({ ...block, text: clean, page, ...(headingPath.length ? { headingPath } : {}) });
+      blocks.push({ ...block, text: clean, page, ...(path.length ? { headingPath: [...path] } : {}) });
     });
     const splitter = new LineSplitter((line, continues) => reader.line(line, continues));
-    let previousWasHeading = false;
-    for (const line of lines) {
-      const heading = this.isHeading(line);
-      if (heading) {
-        // The paragraph before it ends under the old headings; the line is the path, not text.
-        // (Only a page's last line lacks a line break, so nothing of a line is pending here.)
-        reader.skipLine(line.text);
-        this.enter(open, line, previousWasHeading);
-      } else splitter.push(line.eol ? `${line.text}\n` : line.text);
-      if (heading || line.text.trim()) previousWasHeading = heading;
-    }
+    this.walk(lines, seed, (line, heading, open) => {
+      path = open.map((h) => h.title);
+      // The paragraph before a heading ends under the old headings; the line is the path, not
+      // text. (Only a page's last line lacks a line break, so nothing of a line is pending.)
+      if (heading) reader.skipLine(line.text);
+      else splitter.push(line.eol ? `${line.text}\n` : line.text);
+    });
     splitter.end();
     reader.end();
     return blocks;

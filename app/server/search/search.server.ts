@@ -425,11 +425,6 @@ function isNamed(candidate: Candidate | undefined, query: string): boolean {
 }
 
 /**
- * One result per passage of text: the same text in another file becomes an "also in" of
- * the first, and neighbouring passages of one section (with `subsections`, also of a section
- * and the sub-section under it) join the better-ranked one.
- */
-/**
  * Text compared for "the same passage in another file": case, spacing and typographic
  * quotes and dashes aside (a PDF printed from a Markdown file has curly apostrophes).
  */
@@ -443,6 +438,11 @@ function sameTextKey(text: string): string {
     .toLowerCase();
 }
 
+/**
+ * One result per passage of text: the same text in another file becomes an "also in" of
+ * the first, and neighbouring passages of one section (with `subsections`, also of a section
+ * and the sub-section under it) join the better-ranked one.
+ */
 function fold(
   ranked: (Candidate & { score: number })[],
   { subsections }: { subsections: boolean },
