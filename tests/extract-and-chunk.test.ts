@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { strToU8, zipSync } from "fflate";
 import { describe, expect, it } from "vitest";
+import { serializePdf } from "~/server/files/pdf-writer.server";
 import { chunkBlocks, chunkId, MAX_CHARS } from "~/server/ingest/chunk.server";
 import {
   ExtractionError,
@@ -103,6 +104,28 @@ describe("extractors", () => {
     ]);
     expect((await plain.pages(1, 1))[0]).not.toHaveProperty("headingPath");
     await plain.close();
+  });
+
+  it("nests a PDF's headings at most six deep, however many sizes a crafted page uses", async () => {
+    // 40 headings, each in smaller type than the one before, with text under the last.
+    const content = `BT 56 1980 Td ${Array.from({ length: 40 }, (_, i) => `/F1 ${60 - i} Tf ${60 - i} TL (Level ${i + 1}) Tj T*`).join(" ")} /F1 11 Tf 14 TL ${Array.from({ length: 30 }, () => "(body text of the page, long enough to be the body size) Tj T*").join(" ")} ET`;
+    const crafted = await openPdf(
+      serializePdf(
+        [
+          "<< /Type /Catalog /Pages 2 0 R >>",
+          "<< /Type /Pages /Kids [5 0 R] /Count 1 >>",
+          "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+          { dict: "", data: new TextEncoder().encode(content) },
+          "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 2400] /Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>",
+        ],
+        1,
+      ),
+    );
+    const blocks = await crafted.pages(1, 1);
+    expect(blocks.length).toBeGreaterThan(0);
+    for (const block of blocks) expect(block.headingPath?.length ?? 0).toBeLessThanOrEqual(6);
+    expect(blocks.at(-1)?.headingPath).toEqual(["Level 1", "Level 2", "Level 3", "Level 4", "Level 5", "Level 40"]);
+    await crafted.close();
   });
 
   it("reads a PDF by byte ranges with the same result, fetching only what the pages need", async () => {

@@ -628,6 +628,11 @@ const HEADING_SCALE = 1.15;
 const MAX_PDF_HEADING_CHARS = 100;
 /** A heading wrapped onto several lines is joined, up to this length. */
 const MAX_WRAPPED_HEADING_CHARS = 160;
+/**
+ * Headings nest at most this deep, as Markdown's six levels: a crafted page of ever smaller
+ * headings would otherwise put all of them in front of every chunk's text.
+ */
+const MAX_PDF_HEADING_DEPTH = 6;
 
 interface OpenHeading {
   height: number;
@@ -690,6 +695,8 @@ class PdfOutline {
       return;
     }
     while ((open.at(-1)?.height ?? Number.POSITIVE_INFINITY) <= line.height) open.pop();
+    // Past the deepest level, a smaller heading takes the innermost one's place.
+    if (open.length >= MAX_PDF_HEADING_DEPTH) open.pop();
     open.push({ height: line.height, title });
   }
 
